@@ -1,0 +1,78 @@
+CREATE TABLE `api_keys` (
+	`id` text PRIMARY KEY NOT NULL,
+	`workspace_id` text NOT NULL,
+	`member_id` text NOT NULL,
+	`key_hash` text NOT NULL,
+	`prefix` text NOT NULL,
+	`created_at_ms` integer NOT NULL,
+	`revoked_at_ms` integer,
+	FOREIGN KEY (`workspace_id`) REFERENCES `workspaces`(`id`) ON UPDATE no action ON DELETE no action,
+	FOREIGN KEY (`member_id`) REFERENCES `members`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `api_keys_key_hash` ON `api_keys` (`key_hash`);--> statement-breakpoint
+CREATE INDEX `api_keys_workspace` ON `api_keys` (`workspace_id`);--> statement-breakpoint
+CREATE TABLE `balances` (
+	`workspace_id` text PRIMARY KEY NOT NULL,
+	`balance_micros` integer DEFAULT 0 NOT NULL,
+	`updated_at_ms` integer NOT NULL,
+	FOREIGN KEY (`workspace_id`) REFERENCES `workspaces`(`id`) ON UPDATE no action ON DELETE no action,
+	CONSTRAINT "balances_non_negative" CHECK("balances"."balance_micros" >= 0)
+);
+--> statement-breakpoint
+CREATE TABLE `idempotency_records` (
+	`scope` text NOT NULL,
+	`key` text NOT NULL,
+	`request_hash` text NOT NULL,
+	`response_status` integer NOT NULL,
+	`sealed_response` text NOT NULL,
+	`created_at_ms` integer NOT NULL,
+	PRIMARY KEY(`scope`, `key`)
+);
+--> statement-breakpoint
+CREATE TABLE `members` (
+	`id` text PRIMARY KEY NOT NULL,
+	`workspace_id` text NOT NULL,
+	`name` text NOT NULL,
+	`email` text NOT NULL,
+	`role` text NOT NULL,
+	`created_at_ms` integer NOT NULL,
+	FOREIGN KEY (`workspace_id`) REFERENCES `workspaces`(`id`) ON UPDATE no action ON DELETE no action,
+	CONSTRAINT "members_role_valid" CHECK("members"."role" IN ('admin', 'member'))
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `members_workspace_email` ON `members` (`workspace_id`,`email`);--> statement-breakpoint
+CREATE TABLE `transactions` (
+	`seq` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`id` text NOT NULL,
+	`workspace_id` text NOT NULL,
+	`idempotency_key` text NOT NULL,
+	`request_hash` text NOT NULL,
+	`type` text NOT NULL,
+	`status` text NOT NULL,
+	`description` text NOT NULL,
+	`amount_micros` integer NOT NULL,
+	`forgiven_micros` integer DEFAULT 0 NOT NULL,
+	`balance_after_micros` integer,
+	`invoice_url` text,
+	`member_id` text,
+	`created_at_ms` integer NOT NULL,
+	`settled_at_ms` integer,
+	FOREIGN KEY (`workspace_id`) REFERENCES `workspaces`(`id`) ON UPDATE no action ON DELETE no action,
+	CONSTRAINT "transactions_type_valid" CHECK("transactions"."type" IN ('deposit', 'usage', 'auto_recharge', 'refund', 'adjustment')),
+	CONSTRAINT "transactions_status_valid" CHECK("transactions"."status" IN ('completed', 'pending', 'failed', 'accumulating')),
+	CONSTRAINT "transactions_forgiven_non_negative" CHECK("transactions"."forgiven_micros" >= 0)
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `transactions_id` ON `transactions` (`id`);--> statement-breakpoint
+CREATE UNIQUE INDEX `transactions_workspace_idempotency` ON `transactions` (`workspace_id`,`idempotency_key`);--> statement-breakpoint
+CREATE INDEX `transactions_workspace_seq` ON `transactions` (`workspace_id`,`seq`);--> statement-breakpoint
+CREATE TABLE `workspaces` (
+	`id` text PRIMARY KEY NOT NULL,
+	`name` text NOT NULL,
+	`plan_id` text DEFAULT 'payg' NOT NULL,
+	`auto_topup_enabled` integer DEFAULT false NOT NULL,
+	`auto_topup_threshold_cents` integer DEFAULT 1000 NOT NULL,
+	`auto_topup_amount_cents` integer DEFAULT 2500 NOT NULL,
+	`created_at_ms` integer NOT NULL
+);

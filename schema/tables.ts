@@ -1,0 +1,112 @@
+// The D1 schema of record. drizzle-kit generates the SQL migrations in ./migrations from this file;
+// the ledger's append-only triggers live in a hand-written migration beside them (drizzle has no
+// trigger DSL). Money columns are integer micro-credits; time columns are epoch milliseconds.
+import { sql } from 'drizzle-orm';
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+export const workspaces = sqliteTable('workspaces', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  planId: text('plan_id').notNull().default('payg'),
+  autoTopupEnabled: integer('auto_topup_enabled', { mode: 'boolean' }).notNull().default(false),
+  autoTopupThresholdCents: integer('auto_topup_threshold_cents').notNull().default(1000),
+  autoTopupAmountCents: integer('auto_topup_amount_cents').notNull().default(2500),
+  createdAtMs: integer('created_at_ms').notNull(),
+});
+
+export const members = sqliteTable(
+  'members',
+  {
+    id: text('id').primaryKey(),
+    workspaceId: text('workspace_id').notNull().references(() => workspaces.id),
+    name: text('name').notNull(),
+    email: text('email').notNull(),
+    role: text('role', { enum: ['admin', 'member'] }).notNull(),
+    createdAtMs: integer('created_at_ms').notNull(),
+  },
+  (t) => [
+    uniqueIndex('members_workspace_email').on(t.workspaceId, t.email),
+    check('members_role_valid', sql`${t.role} IN ('admin', 'member')`),
+  ],
+);
+
+export const apiKeys = sqliteTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    workspaceId: text('workspace_id').notNull().references(() => workspaces.id),
+    memberId: text('member_id').notNull().references(() => members.id),
+    // SHA-256 of the whole key, hex. Keys carry 256 bits of randomness, so a fast hash is enough.
+    keyHash: text('key_hash').notNull(),
+    prefix: text('prefix').notNull(),
+    createdAtMs: integer('created_at_ms').notNull(),
+    revokedAtMs: integer('revoked_at_ms'),
+  },
+  (t) => [uniqueIndex('api_keys_key_hash').on(t.keyHash), index('api_keys_workspace').on(t.workspaceId)],
+);
+
+export const transactionTypes = ['deposit', 'usage', 'auto_recharge', 'refund', 'adjustment'] as const;
+export const transactionStatuses = ['completed', 'pending', 'failed', 'accumulating'] as const;
+
+// The ledger. Append-only: a settled row (completed or failed) can never change, and no row can be
+// deleted (see the triggers migration). A pending row may move once to completed or failed.
+export const transactions = sqliteTable(
+  'transactions',
+  {
+    // seq orders the ledger and drives keyset pagination; id is the public handle.
+    seq: integer('seq').primaryKey({ autoIncrement: true }),
+    id: text('id').notNull(),
+    workspaceId: text('workspace_id').notNull().references(() => workspaces.id),
+    // The caller's id for the mutation (TigerBeetle style: the id is the idempotency key).
+    idempotencyKey: text('idempotency_key').notNull(),
+    // SHA-256 of the request that created the row, to tell a replay from a conflicting reuse.
+    requestHash: text('request_hash').notNull(),
+    type: text('type', { enum: transactionTypes }).notNull(),
+    status: text('status', { enum: transactionStatuses }).notNull(),
+    description: text('description').notNull(),
+    amountMicros: integer('amount_micros').notNull(),
+    // What was asked for but could not be covered by the balance (never debt; recorded, not charged).
+    forgivenMicros: integer('forgiven_micros').notNull().default(0),
+    balanceAfterMicros: integer('balance_after_micros'),
+    invoiceUrl: text('invoice_url'),
+    memberId: text('member_id'),
+    createdAtMs: integer('created_at_ms').notNull(),
+    settledAtMs: integer('settled_at_ms'),
+  },
+  (t) => [
+    uniqueIndex('transactions_id').on(t.id),
+    uniqueIndex('transactions_workspace_idempotency').on(t.workspaceId, t.idempotencyKey),
+    index('transactions_workspace_seq').on(t.workspaceId, t.seq),
+    check('transactions_type_valid', sql`${t.type} IN ('deposit', 'usage', 'auto_recharge', 'refund', 'adjustment')`),
+    check('transactions_status_valid', sql`${t.status} IN ('completed', 'pending', 'failed', 'accumulating')`),
+    check('transactions_forgiven_non_negative', sql`${t.forgivenMicros} >= 0`),
+  ],
+);
+
+// One row per workspace, written only by that workspace's Durable Object, always in the same D1
+// batch as the ledger entry that moves it. The CHECK is the last line of defence against debt.
+export const balances = sqliteTable(
+  'balances',
+  {
+    workspaceId: text('workspace_id').primaryKey().references(() => workspaces.id),
+    balanceMicros: integer('balance_micros').notNull().default(0),
+    updatedAtMs: integer('updated_at_ms').notNull(),
+  },
+  (t) => [check('balances_non_negative', sql`${t.balanceMicros} >= 0`)],
+);
+
+// Replay records for idempotent mutations that are not ledger entries (creating workspaces,
+// members and API keys). The stored response is sealed (AES-GCM) because it contains a one-time
+// API key, which must never rest in plaintext.
+export const idempotencyRecords = sqliteTable(
+  'idempotency_records',
+  {
+    scope: text('scope').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    responseStatus: integer('response_status').notNull(),
+    sealedResponse: text('sealed_response').notNull(),
+    createdAtMs: integer('created_at_ms').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.key] })],
+);

@@ -1,0 +1,34 @@
+import { expect } from 'vitest';
+import { internal } from './api';
+
+let counter = 0;
+const unique = (label: string) => `${label}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
+
+export interface TestWorkspace {
+  workspaceId: string;
+  adminMemberId: string;
+  adminKey: string;
+}
+
+export async function createWorkspace(name = 'Test workspace'): Promise<TestWorkspace> {
+  const res = await internal('POST', '/internal/v1/workspaces', { name, admin: { name: 'Ada Admin', email: `${unique('admin')}@example.com` } });
+  expect(res.status).toBe(201);
+  return { workspaceId: res.body.workspace.id, adminMemberId: res.body.member.id, adminKey: res.body.apiKey };
+}
+
+export async function addMember(workspaceId: string, role: 'admin' | 'member' = 'member') {
+  const res = await internal('POST', `/internal/v1/workspaces/${workspaceId}/members`, { name: 'Max Member', email: `${unique('member')}@example.com`, role });
+  expect(res.status).toBe(201);
+  return { memberId: res.body.member.id as string, apiKey: res.body.apiKey as string };
+}
+
+export async function grant(workspaceId: string, amountMicros: number, id = unique('grant')) {
+  const res = await internal('POST', '/internal/v1/adjustments', { id, workspaceId, amountMicros, description: 'Test grant' });
+  expect(res.status).toBe(201);
+  return res.body;
+}
+
+export const deduct = (workspaceId: string, amountMicros: number, id = unique('deduct'), description = 'Test charge') =>
+  internal('POST', '/internal/v1/deductions', { id, workspaceId, amountMicros, description });
+
+export { unique };

@@ -1,0 +1,21 @@
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig(async () => ({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: './wrangler.toml' },
+      miniflare: {
+        bindings: {
+          TEST_MIGRATIONS: await readD1Migrations('schema/migrations'),
+          INTERNAL_API_TOKEN: 'test-internal-token',
+        },
+      },
+    }),
+  ],
+  test: {
+    include: ['test/**/*.test.ts', 'workers/**/*.test.ts'],
+    setupFiles: ['./test/setup/apply_migrations.ts', './test/setup/ledger_invariant.ts'],
+    testTimeout: 30_000,
+  },
+}));

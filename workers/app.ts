@@ -1,0 +1,52 @@
+import { createMiddleware } from 'hono/factory';
+import { requireInternalToken } from './auth/require_internal_token';
+import type { AppEnv } from './env';
+import { ApiError } from './errors/api_error';
+import { handleError } from './errors/error_handler';
+import { newId } from './lib/ids';
+import { registerApiKeyRoutes } from './routes/internal/api_keys';
+import { registerCreateMember } from './routes/internal/create_member';
+import { registerCreateWorkspace } from './routes/internal/create_workspace';
+import { registerCreditCheck } from './routes/internal/credit_check';
+import { registerLedgerEntryRoutes } from './routes/internal/ledger_entries';
+import { registerCreditRoutes } from './routes/public/credits';
+import { registerHistoryRoutes } from './routes/public/history';
+import { newRouter } from './routes/router';
+
+const requestId = createMiddleware<AppEnv>(async (c, next) => {
+  const id = newId('req');
+  c.set('requestId', id);
+  c.header('X-Request-Id', id);
+  await next();
+});
+
+export function buildApp() {
+  const app = newRouter();
+  app.use('*', requestId);
+  app.onError(handleError);
+  app.notFound(() => {
+    throw new ApiError('not_found', 'No such route.');
+  });
+
+  app.get('/healthz', (c) => c.json({ ok: true }));
+
+  // Internal API: one token check for the whole prefix, before any validation.
+  app.use('/internal/v1/*', requireInternalToken);
+  registerCreateWorkspace(app);
+  registerCreateMember(app);
+  registerApiKeyRoutes(app);
+  registerCreditCheck(app);
+  registerLedgerEntryRoutes(app);
+
+  // Public API: each route carries requireApiKey so the OpenAPI document shows its security.
+  registerCreditRoutes(app);
+  registerHistoryRoutes(app);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'apiKey', in: 'header', name: 'X-API-Key' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'internalToken', { type: 'http', scheme: 'bearer' });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'burnrate', version: '0.1.0', description: 'Prepaid-credits billing for developer platforms.' },
+  });
+  return app;
+}

@@ -1,0 +1,31 @@
+import type { WorkspaceLedger } from './ledger/workspace_ledger';
+
+// Bindings and secrets of the Worker. Secrets are optional in the type because a deployment may
+// not have set them yet; code that needs one fails closed when it is missing.
+export interface Env {
+  DB: D1Database;
+  WORKSPACE_LEDGER: DurableObjectNamespace<WorkspaceLedger>;
+  INTERNAL_API_TOKEN?: string;
+  STRIPE_SECRET_KEY?: string;
+  STRIPE_WEBHOOK_SECRET?: string;
+  PLATFORM_WEBHOOK_URL?: string;
+  PLATFORM_WEBHOOK_SECRET?: string;
+}
+
+// Per-request values set by middleware.
+export interface Variables {
+  requestId: string;
+  auth: ApiKeyPrincipal;
+}
+
+export interface ApiKeyPrincipal {
+  keyId: string;
+  workspaceId: string;
+  memberId: string;
+  role: 'admin' | 'member';
+}
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: Variables;
+}

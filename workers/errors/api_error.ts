@@ -1,0 +1,40 @@
+// The one error type of the service. Everything a client may see as an error is an ApiError; the
+// error handler turns anything else into a 500 without leaking its message.
+export type ErrorCode =
+  | 'invalid_request'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not_found'
+  | 'idempotency_conflict'
+  | 'insufficient_credits'
+  | 'payment_method_required'
+  | 'rate_limited'
+  | 'stripe_unavailable'
+  | 'internal_error';
+
+const statusByCode: Record<ErrorCode, 400 | 401 | 402 | 403 | 404 | 409 | 429 | 500 | 503> = {
+  invalid_request: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  idempotency_conflict: 409,
+  insufficient_credits: 402,
+  payment_method_required: 409,
+  rate_limited: 429,
+  stripe_unavailable: 503,
+  internal_error: 500,
+};
+
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.status = statusByCode[code];
+  }
+}
+
+export const notFound = (what: string) => new ApiError('not_found', `No such ${what} in this workspace.`);

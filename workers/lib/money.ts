@@ -1,0 +1,9 @@
+// Money is integer micro-credits (1 credit = 1 USD = 1,000,000 micros); cents only at Stripe.
+export const MICROS_PER_CREDIT = 1_000_000;
+export const MICROS_PER_CENT = 10_000;
+
+// The largest single ledger movement accepted: one million credits. Keeps every sum of entries far
+// inside the range where JavaScript numbers are exact integers (2^53 micros is about 9 billion credits).
+export const MAX_ENTRY_MICROS = 1_000_000 * MICROS_PER_CREDIT;
+
+export const centsToMicros = (cents: number): number => cents * MICROS_PER_CENT;

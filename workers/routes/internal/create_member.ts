@@ -1,0 +1,54 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { and, eq } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/d1';
+import { apiKeys, members } from '../../../schema/tables';
+import { mintApiKey } from '../../auth/api_keys';
+import { ApiError } from '../../errors/api_error';
+import { idempotentCreate } from '../../lib/idempotent_create';
+import { newId } from '../../lib/ids';
+import { iso } from '../../lib/time';
+import { EmailSchema, errorResponses, IdempotencyIdSchema, jsonBody, jsonResponse, MemberSchema, NameSchema, RoleSchema, WorkspaceIdSchema } from '../../openapi/schemas';
+import type { Router } from '../router';
+import { assertWorkspaceExists } from './workspace_exists';
+
+const Body = z.object({ id: IdempotencyIdSchema.optional(), name: NameSchema, email: EmailSchema, role: RoleSchema });
+const Created = z.object({ member: MemberSchema, apiKey: z.string() }).openapi('CreatedMember');
+
+export const createMemberRoute = createRoute({
+  method: 'post',
+  path: '/internal/v1/workspaces/{ws}/members',
+  tags: ['internal'],
+  summary: 'Add a member (admin or member) with a first API key',
+  security: [{ internalToken: [] }],
+  request: { params: z.object({ ws: WorkspaceIdSchema }), body: jsonBody(Body) },
+  responses: { 201: jsonResponse('Created; the API key is returned once.', Created), ...errorResponses(400, 401, 404, 409) },
+});
+
+export const registerCreateMember = (app: Router) =>
+  app.openapi(createMemberRoute, async (c) => {
+    const { ws } = c.req.valid('param');
+    const body = c.req.valid('json');
+    await assertWorkspaceExists(c.env, ws);
+    const { id: _id, ...request } = body;
+    const db = drizzle(c.env.DB);
+    const result = await idempotentCreate(c.env, `${ws}:members`, body.id ?? c.req.header('idempotency-key'), request, async () => {
+      const taken = await db
+        .select({ id: members.id })
+        .from(members)
+        .where(and(eq(members.workspaceId, ws), eq(members.email, body.email)))
+        .get();
+      if (taken) throw new ApiError('invalid_request', 'email: a member with this email already exists in the workspace');
+      const nowMs = Date.now();
+      const memberId = newId('mem', nowMs);
+      const minted = await mintApiKey();
+      return {
+        status: 201,
+        body: { member: { id: memberId, workspaceId: ws, name: body.name, email: body.email, role: body.role, createdAt: iso(nowMs) }, apiKey: minted.plaintext },
+        statements: [
+          db.insert(members).values({ id: memberId, workspaceId: ws, name: body.name, email: body.email, role: body.role, createdAtMs: nowMs }),
+          db.insert(apiKeys).values({ id: newId('key', nowMs), workspaceId: ws, memberId, keyHash: minted.keyHash, prefix: minted.prefix, createdAtMs: nowMs }),
+        ],
+      };
+    });
+    return c.json(result.body, 201);
+  });
