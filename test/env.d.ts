@@ -1,11 +1,12 @@
-import type { D1Migration } from 'cloudflare:test';
-import type { Env } from '../workers/env';
+// Test-only typing: the Worker's bindings plus the migrations the setup file applies, and the main
+// module, so that `exports.default.fetch` is typed.
+type WorkerEnv = import('../workers/env').Env;
 
-declare global {
-  namespace Cloudflare {
-    interface Env extends import('../workers/env').Env {
-      TEST_MIGRATIONS: D1Migration[];
-    }
+declare namespace Cloudflare {
+  interface Env extends WorkerEnv {
+    TEST_MIGRATIONS: import('cloudflare:test').D1Migration[];
+  }
+  interface GlobalProps {
+    mainModule: typeof import('../workers/index');
   }
 }
-export type { Env };

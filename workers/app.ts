@@ -9,6 +9,7 @@ import { registerCreateMember } from './routes/internal/create_member';
 import { registerCreateWorkspace } from './routes/internal/create_workspace';
 import { registerCreditCheck } from './routes/internal/credit_check';
 import { registerLedgerEntryRoutes } from './routes/internal/ledger_entries';
+import { registerAutoTopupRoutes } from './routes/public/auto_topup';
 import { registerCreditRoutes } from './routes/public/credits';
 import { registerHistoryRoutes } from './routes/public/history';
 import { newRouter } from './routes/router';
@@ -41,6 +42,7 @@ export function buildApp() {
   // Public API: each route carries requireApiKey so the OpenAPI document shows its security.
   registerCreditRoutes(app);
   registerHistoryRoutes(app);
+  registerAutoTopupRoutes(app);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'apiKey', in: 'header', name: 'X-API-Key' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'internalToken', { type: 'http', scheme: 'bearer' });

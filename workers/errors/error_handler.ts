@@ -14,10 +14,11 @@ export function handleError(err: Error, c: Context<AppEnv>): Response {
     return c.json(errorBody(c, err.code, err.message), err.status as 400);
   }
   // Hono raises HTTPException(400) for a body that is not valid JSON.
+  // Hono raises HTTPException(400) for malformed JSON and 415 for a non-JSON content type: both are
+  // bad input, which the contract answers with 400 invalid_request.
   if (err instanceof HTTPException && err.status < 500) {
-    const code = err.status === 401 ? 'unauthenticated' : 'invalid_request';
-    const message = err.status === 400 ? `body: ${err.message || 'malformed request body'}` : err.message;
-    return c.json(errorBody(c, code, message), err.status);
+    const detail = err.status === 415 ? 'send the body as application/json' : err.message || 'malformed request body';
+    return c.json(errorBody(c, 'invalid_request', `body: ${detail}`), 400);
   }
   console.error(JSON.stringify({ level: 'error', requestId: c.get('requestId'), error: String(err), stack: err.stack }));
   return c.json(errorBody(c, 'internal_error', 'Something went wrong on our side; nothing was acknowledged.'), 500);
@@ -26,7 +27,8 @@ export function handleError(err: Error, c: Context<AppEnv>): Response {
 // Turns a zod failure into the message clients get: the first problem, naming the field.
 export function validationError(target: string, error: ZodError): ApiError {
   const issue = error.issues[0];
-  const path = issue && issue.path.length > 0 ? issue.path.join('.') : target;
+  // A body that is not an object at all is named `body`, like malformed JSON.
+  const path = issue && issue.path.length > 0 ? issue.path.join('.') : target === 'json' ? 'body' : target;
   const message = issue?.message ?? 'invalid value';
   return new ApiError('invalid_request', `${path}: ${message}`);
 }

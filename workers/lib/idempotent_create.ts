@@ -8,6 +8,7 @@ import { canonicalJson, sha256Hex } from './crypto';
 import { open, seal } from './sealed_box';
 
 const SEAL_PURPOSE = 'idempotency-response-v1';
+const REPLAY_WINDOW_MS = 24 * 3_600_000;
 
 export interface CreateOutcome<T> {
   /** The statements that make the change; run in one batch with the replay record. */
@@ -38,7 +39,16 @@ export async function idempotentCreate<T>(
   const earlier = await findRecord(key);
   if (earlier) return replay(earlier, requestHash);
 
-  const prepared = await prepare();
+  let prepared: CreateOutcome<T>;
+  try {
+    prepared = await prepare();
+  } catch (error) {
+    // prepare() may refuse because the first request with this key has just committed (its member
+    // now exists, say): that is a replay, not an error.
+    const winner = await findRecord(key);
+    if (winner) return replay(winner, requestHash);
+    throw error;
+  }
   const record = db.insert(idempotencyRecords).values({
     scope,
     key,
@@ -74,6 +84,10 @@ export async function idempotentCreate<T>(
   async function replay(record: typeof idempotencyRecords.$inferSelect, requestHash: string) {
     if (record.requestHash !== requestHash) {
       throw new ApiError('idempotency_conflict', `The id "${key}" was already used with a different request.`);
+    }
+    // Like Stripe, answers are replayable for a day; after that the key is spent.
+    if (Date.now() - record.createdAtMs > REPLAY_WINDOW_MS) {
+      throw new ApiError('idempotency_conflict', `The id "${key}" was used more than 24 hours ago; use a new id.`);
     }
     const body = await open(env.INTERNAL_API_TOKEN ?? '', SEAL_PURPOSE, record.sealedResponse);
     if (body === null) {

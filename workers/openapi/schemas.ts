@@ -22,6 +22,11 @@ export const IdempotencyIdSchema = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9_\-:.]*$/, 'must be letters, digits, and _ - : . (starting with a letter or digit)')
   .openapi({ description: 'Your id for this mutation; also its idempotency key.', example: 'deduct-7f3a' });
 
+/** The optional Idempotency-Key header of the create routes, validated like a body id. */
+export const IdempotencyHeadersSchema = z.object({
+  'idempotency-key': IdempotencyIdSchema.optional().openapi({ description: 'Alternative to the body id.' }),
+});
+
 export const WorkspaceIdSchema = z
   .string()
   .regex(/^ws_[A-Za-z0-9_]{1,64}$/, 'must be a workspace id (ws_…)')

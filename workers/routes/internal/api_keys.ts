@@ -7,7 +7,7 @@ import { ApiError } from '../../errors/api_error';
 import { idempotentCreate } from '../../lib/idempotent_create';
 import { newId } from '../../lib/ids';
 import { iso } from '../../lib/time';
-import { ApiKeyIdSchema, errorResponses, IdempotencyIdSchema, jsonBody, jsonResponse, MemberIdSchema, WorkspaceIdSchema } from '../../openapi/schemas';
+import { ApiKeyIdSchema, errorResponses, IdempotencyHeadersSchema, IdempotencyIdSchema, jsonBody, jsonResponse, MemberIdSchema, WorkspaceIdSchema } from '../../openapi/schemas';
 import type { Router } from '../router';
 import { assertWorkspaceExists } from './workspace_exists';
 
@@ -26,6 +26,7 @@ export const createApiKeyRoute = createRoute({
   security: [{ internalToken: [] }],
   request: {
     params: z.object({ ws: WorkspaceIdSchema }),
+    headers: IdempotencyHeadersSchema,
     body: jsonBody(z.object({ id: IdempotencyIdSchema.optional(), memberId: MemberIdSchema })),
   },
   responses: { 201: jsonResponse('Created; the key is returned once.', CreatedKey), ...errorResponses(400, 401, 404, 409) },
@@ -48,7 +49,7 @@ export const registerApiKeyRoutes = (app: Router) =>
       const body = c.req.valid('json');
       await assertWorkspaceExists(c.env, ws);
       const db = drizzle(c.env.DB);
-      const result = await idempotentCreate(c.env, `${ws}:api-keys`, body.id ?? c.req.header('idempotency-key'), { memberId: body.memberId }, async () => {
+      const result = await idempotentCreate(c.env, `${ws}:api-keys`, body.id ?? c.req.valid('header')['idempotency-key'], { memberId: body.memberId }, async () => {
         const member = await db
           .select({ id: members.id })
           .from(members)

@@ -7,9 +7,11 @@ import { ApiError } from '../../errors/api_error';
 import { idempotentCreate } from '../../lib/idempotent_create';
 import { newId } from '../../lib/ids';
 import { iso } from '../../lib/time';
-import { EmailSchema, errorResponses, IdempotencyIdSchema, jsonBody, jsonResponse, MemberSchema, NameSchema, RoleSchema, WorkspaceIdSchema } from '../../openapi/schemas';
+import { EmailSchema, errorResponses, IdempotencyHeadersSchema, IdempotencyIdSchema, jsonBody, jsonResponse, MemberSchema, NameSchema, RoleSchema, WorkspaceIdSchema } from '../../openapi/schemas';
 import type { Router } from '../router';
 import { assertWorkspaceExists } from './workspace_exists';
+
+const emailTaken = () => new ApiError('invalid_request', 'email: a member with this email already exists in the workspace');
 
 const Body = z.object({ id: IdempotencyIdSchema.optional(), name: NameSchema, email: EmailSchema, role: RoleSchema });
 const Created = z.object({ member: MemberSchema, apiKey: z.string() }).openapi('CreatedMember');
@@ -20,7 +22,7 @@ export const createMemberRoute = createRoute({
   tags: ['internal'],
   summary: 'Add a member (admin or member) with a first API key',
   security: [{ internalToken: [] }],
-  request: { params: z.object({ ws: WorkspaceIdSchema }), body: jsonBody(Body) },
+  request: { params: z.object({ ws: WorkspaceIdSchema }), headers: IdempotencyHeadersSchema, body: jsonBody(Body) },
   responses: { 201: jsonResponse('Created; the API key is returned once.', Created), ...errorResponses(400, 401, 404, 409) },
 });
 
@@ -31,13 +33,15 @@ export const registerCreateMember = (app: Router) =>
     await assertWorkspaceExists(c.env, ws);
     const { id: _id, ...request } = body;
     const db = drizzle(c.env.DB);
-    const result = await idempotentCreate(c.env, `${ws}:members`, body.id ?? c.req.header('idempotency-key'), request, async () => {
+    const result = await idempotentCreate(c.env, `${ws}:members`, body.id ?? c.req.valid('header')['idempotency-key'], request, async () => {
+      // Checked here for a clear answer; the unique index decides races (see the catch below).
+
       const taken = await db
         .select({ id: members.id })
         .from(members)
         .where(and(eq(members.workspaceId, ws), eq(members.email, body.email)))
         .get();
-      if (taken) throw new ApiError('invalid_request', 'email: a member with this email already exists in the workspace');
+      if (taken) throw emailTaken();
       const nowMs = Date.now();
       const memberId = newId('mem', nowMs);
       const minted = await mintApiKey();
@@ -49,6 +53,9 @@ export const registerCreateMember = (app: Router) =>
           db.insert(apiKeys).values({ id: newId('key', nowMs), workspaceId: ws, memberId, keyHash: minted.keyHash, prefix: minted.prefix, createdAtMs: nowMs }),
         ],
       };
+    }).catch((error: unknown) => {
+      if (String(error).includes('members.workspace_id, members.email')) throw emailTaken();
+      throw error;
     });
     return c.json(result.body, 201);
   });

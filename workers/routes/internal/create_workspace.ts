@@ -5,7 +5,7 @@ import { mintApiKey } from '../../auth/api_keys';
 import { idempotentCreate } from '../../lib/idempotent_create';
 import { newId } from '../../lib/ids';
 import { iso } from '../../lib/time';
-import { EmailSchema, errorResponses, IdempotencyIdSchema, jsonBody, jsonResponse, MemberSchema, NameSchema, WorkspaceSchema } from '../../openapi/schemas';
+import { EmailSchema, errorResponses, IdempotencyHeadersSchema, IdempotencyIdSchema, jsonBody, jsonResponse, MemberSchema, NameSchema, WorkspaceSchema } from '../../openapi/schemas';
 import type { Router } from '../router';
 
 const Body = z.object({
@@ -28,14 +28,14 @@ export const createWorkspaceRoute = createRoute({
   tags: ['internal'],
   summary: 'Create a workspace with its first admin',
   security: [{ internalToken: [] }],
-  request: { body: jsonBody(Body) },
+  request: { headers: IdempotencyHeadersSchema, body: jsonBody(Body) },
   responses: { 201: jsonResponse('Created; the admin API key is returned once.', Created), ...errorResponses(400, 401, 409) },
 });
 
 export const registerCreateWorkspace = (app: Router) =>
   app.openapi(createWorkspaceRoute, async (c) => {
     const body = c.req.valid('json');
-    const key = body.id ?? c.req.header('idempotency-key');
+    const key = body.id ?? c.req.valid('header')['idempotency-key'];
     const { id: _id, ...request } = body;
     const result = await idempotentCreate(c.env, 'workspaces', key, request, async () => {
       const nowMs = Date.now();

@@ -1,0 +1,98 @@
+// Helpers shared by the ledger test files: direct looks at D1 (bypassing the Worker) and small
+// wrappers for calls the generic helpers do not cover. Not a test file (no .test.ts suffix).
+import { env } from 'cloudflare:workers';
+import { exports } from 'cloudflare:workers';
+import { BASE, INTERNAL_TOKEN, internal, type JsonResponse } from '../helpers/api';
+import { unique } from '../helpers/fixtures';
+
+export const CREDIT = 1_000_000;
+
+export interface LedgerRow {
+  seq: number;
+  id: string;
+  workspace_id: string;
+  idempotency_key: string;
+  type: string;
+  status: string;
+  description: string;
+  amount_micros: number;
+  forgiven_micros: number;
+  balance_after_micros: number | null;
+  created_at_ms: number;
+}
+
+/** Every ledger row of a workspace, oldest first, read straight from D1. */
+export async function ledgerRows(workspaceId: string): Promise<LedgerRow[]> {
+  const { results } = await env.DB.prepare('SELECT * FROM transactions WHERE workspace_id = ? ORDER BY seq').bind(workspaceId).all<LedgerRow>();
+  return results;
+}
+
+/** The balances row of a workspace, read straight from D1 (null when there is none). */
+export async function balanceRow(workspaceId: string): Promise<number | null> {
+  const row = await env.DB.prepare('SELECT balance_micros FROM balances WHERE workspace_id = ?').bind(workspaceId).first<{ balance_micros: number }>();
+  return row ? row.balance_micros : null;
+}
+
+/** Sum of the completed ledger entries of a workspace, read straight from D1. */
+export async function completedSum(workspaceId: string): Promise<number> {
+  const row = await env.DB.prepare(`SELECT COALESCE(SUM(amount_micros), 0) AS s FROM transactions WHERE workspace_id = ? AND status = 'completed'`)
+    .bind(workspaceId)
+    .first<{ s: number }>();
+  return row!.s;
+}
+
+export const creditCheck = (workspaceId: string, amountMicros: number) =>
+  internal('GET', `/internal/v1/workspaces/${workspaceId}/credit-check?amountMicros=${amountMicros}`);
+
+export const adjust = (workspaceId: string, amountMicros: number, id: string, description = 'Test adjustment') =>
+  internal('POST', '/internal/v1/adjustments', { id, workspaceId, amountMicros, description });
+
+/** An internal call with extra headers (for example Idempotency-Key). */
+export async function internalWithHeaders<T = any>(method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<JsonResponse<T>> {
+  const res = await exports.default.fetch(
+    new Request(`${BASE}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${INTERNAL_TOKEN}`, 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }),
+  );
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // leave as text
+  }
+  return { status: res.status, body: parsed as T, headers: res.headers };
+}
+
+/** The Durable Object stub of a workspace's ledger, addressed the way the Worker addresses it. */
+export const ledgerStub = (workspaceId: string) => env.WORKSPACE_LEDGER.get(env.WORKSPACE_LEDGER.idFromName(workspaceId));
+
+/** A ledger INSERT written straight to D1 (bypassing the ledger object), with sensible defaults; the caller picks what matters. */
+export function insertEntry(
+  workspaceId: string,
+  fields: { key?: string; status?: 'completed' | 'pending' | 'failed'; type?: string; amountMicros: number; balanceAfterMicros?: number | null },
+) {
+  const nowMs = Date.now();
+  const id = `txn_${unique('direct').replace(/[^A-Za-z0-9]/g, '_')}`;
+  const statement = env.DB
+    .prepare(
+      `INSERT INTO transactions (id, workspace_id, idempotency_key, request_hash, type, status, description, amount_micros,
+                                 forgiven_micros, balance_after_micros, created_at_ms, settled_at_ms)
+       VALUES (?, ?, ?, 'test-hash', ?, ?, 'Inserted directly into D1', ?, 0, ?, ?, ?)`,
+    )
+    .bind(
+      id,
+      workspaceId,
+      fields.key ?? unique('direct-key'),
+      fields.type ?? 'adjustment',
+      fields.status ?? 'completed',
+      fields.amountMicros,
+      fields.balanceAfterMicros ?? null,
+      nowMs,
+      fields.status === 'pending' ? null : nowMs,
+    );
+  return { id, statement };
+}
+

@@ -1,0 +1,67 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { eq } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/d1';
+import { workspaces } from '../../../schema/tables';
+import { requireAdmin, requireApiKey } from '../../auth/require_api_key';
+import { ApiError, notFound } from '../../errors/api_error';
+import { AutoTopupSchema, errorResponses, jsonBody, jsonResponse } from '../../openapi/schemas';
+import type { Router } from '../router';
+
+// Stripe-facing amounts are cents. A top-up is at least $5 (Stripe Checkout minimum of the product)
+// and at most $10,000, as for manual top-ups.
+const Body = z.object({
+  enabled: z.boolean(),
+  thresholdCents: z.int().min(0).max(1_000_000),
+  topupAmountCents: z.int().min(500).max(1_000_000),
+});
+
+export const getAutoTopupRoute = createRoute({
+  method: 'get',
+  path: '/v1/billing/auto-topup',
+  tags: ['billing'],
+  summary: 'Auto-top-up settings',
+  security: [{ apiKey: [] }],
+  middleware: [requireApiKey] as const,
+  responses: { 200: jsonResponse('The settings.', AutoTopupSchema), ...errorResponses(401, 429) },
+});
+
+export const putAutoTopupRoute = createRoute({
+  method: 'put',
+  path: '/v1/billing/auto-topup',
+  tags: ['billing'],
+  summary: 'Change auto-top-up settings (admin)',
+  security: [{ apiKey: [] }],
+  middleware: [requireApiKey, requireAdmin] as const,
+  request: { body: jsonBody(Body) },
+  responses: { 200: jsonResponse('The settings now in force.', AutoTopupSchema), ...errorResponses(400, 401, 403, 409, 429) },
+});
+
+async function readSettings(db: ReturnType<typeof drizzle>, workspaceId: string) {
+  const row = await db.select().from(workspaces).where(eq(workspaces.id, workspaceId)).get();
+  if (!row) throw notFound('workspace');
+  return {
+    enabled: row.autoTopupEnabled,
+    thresholdCents: row.autoTopupThresholdCents,
+    topupAmountCents: row.autoTopupAmountCents,
+    // Saved payment methods arrive with Stripe; until then there is none.
+    paymentMethod: null as { brand: string; last4: string } | null,
+  };
+}
+
+export const registerAutoTopupRoutes = (app: Router) =>
+  app
+    .openapi(getAutoTopupRoute, async (c) => c.json(await readSettings(drizzle(c.env.DB), c.get('auth').workspaceId), 200))
+    .openapi(putAutoTopupRoute, async (c) => {
+      const { workspaceId } = c.get('auth');
+      const body = c.req.valid('json');
+      const db = drizzle(c.env.DB);
+      const current = await readSettings(db, workspaceId);
+      if (body.enabled && !current.paymentMethod) {
+        throw new ApiError('payment_method_required', 'Save a payment method (complete a top-up) before enabling auto-top-up.');
+      }
+      await db
+        .update(workspaces)
+        .set({ autoTopupEnabled: body.enabled, autoTopupThresholdCents: body.thresholdCents, autoTopupAmountCents: body.topupAmountCents })
+        .where(eq(workspaces.id, workspaceId));
+      return c.json({ ...body, paymentMethod: current.paymentMethod }, 200);
+    });
