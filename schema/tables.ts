@@ -80,6 +80,10 @@ export const transactions = sqliteTable(
     check('transactions_type_valid', sql`${t.type} IN ('deposit', 'usage', 'auto_recharge', 'refund', 'adjustment')`),
     check('transactions_status_valid', sql`${t.status} IN ('completed', 'pending', 'failed', 'accumulating')`),
     check('transactions_forgiven_non_negative', sql`${t.forgivenMicros} >= 0`),
+    // A completed entry always records the balance it left. The ledger object reads that value back
+    // inside its batch under a guard (the balance it expected); a stale guess yields NULL here and
+    // aborts the whole batch instead of writing an entry on a wrong basis.
+    check('transactions_completed_has_balance_after', sql`${t.status} <> 'completed' OR ${t.balanceAfterMicros} IS NOT NULL`),
   ],
 );
 
@@ -91,6 +95,9 @@ export const balances = sqliteTable(
     workspaceId: text('workspace_id').primaryKey().references(() => workspaces.id),
     balanceMicros: integer('balance_micros').notNull().default(0),
     updatedAtMs: integer('updated_at_ms').notNull(),
+    // Every hour before this instant is settled; usage reported for earlier times is billed in the
+    // first unsettled hour. Moves only forward, in the same batch as the hour's usage entry.
+    settledThroughMs: integer('settled_through_ms').notNull().default(0),
   },
   (t) => [check('balances_non_negative', sql`${t.balanceMicros} >= 0`)],
 );
@@ -109,4 +116,116 @@ export const idempotencyRecords = sqliteTable(
     createdAtMs: integer('created_at_ms').notNull(),
   },
   (t) => [primaryKey({ columns: [t.scope, t.key] })],
+);
+
+// --- usage metering (issue: usage metering and hourly settlement) ------------------------------
+
+// Versioned price lists. A version applies to usage that occurred at or after effective_from_ms and
+// before the next version's; changing prices never re-prices the past.
+export const priceLists = sqliteTable('price_lists', {
+  version: integer('version').primaryKey({ autoIncrement: true }),
+  effectiveFromMs: integer('effective_from_ms').notNull(),
+  pricingJson: text('pricing_json').notNull(),
+  createdAtMs: integer('created_at_ms').notNull(),
+});
+
+// One row per accepted usage event: the dedupe record (event ids are idempotency keys per
+// workspace) and the audit trail. Reads never scan it; they use usage_rollups.
+export const usageEvents = sqliteTable(
+  'usage_events',
+  {
+    workspaceId: text('workspace_id').notNull(),
+    eventId: text('event_id').notNull(),
+    requestHash: text('request_hash').notNull(),
+    // The hour the event is billed in (its own hour, or the first unsettled hour if reported late).
+    hourMs: integer('hour_ms').notNull(),
+    occurredAtMs: integer('occurred_at_ms').notNull(),
+    memberId: text('member_id').notNull().default(''),
+    type: text('type', { enum: ['model', 'tool_execution', 'charge'] }).notNull(),
+    lineKey: text('line_key').notNull(),
+    inputTokens: integer('input_tokens').notNull().default(0),
+    outputTokens: integer('output_tokens').notNull().default(0),
+    amountMicros: integer('amount_micros').notNull().default(0),
+    priceVersion: integer('price_version').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.eventId] })],
+);
+
+// Hourly aggregates per (workspace, hour, member, line, price version): what usage reads and
+// settlement use. Quantities only; costs are computed from them exactly (BigInt) and rounded once.
+export const usageRollups = sqliteTable(
+  'usage_rollups',
+  {
+    workspaceId: text('workspace_id').notNull(),
+    hourMs: integer('hour_ms').notNull(),
+    memberId: text('member_id').notNull().default(''),
+    // model | model_byok | tool | charge
+    kind: text('kind').notNull(),
+    // the model id, 'tools', or the charge's event id (each charge is its own line)
+    lineKey: text('line_key').notNull(),
+    priceVersion: integer('price_version').notNull(),
+    inputTokens: integer('input_tokens').notNull().default(0),
+    outputTokens: integer('output_tokens').notNull().default(0),
+    count: integer('count').notNull().default(0),
+    amountMicros: integer('amount_micros').notNull().default(0),
+    description: text('description'),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.hourMs, t.memberId, t.kind, t.lineKey, t.priceVersion] })],
+);
+
+// Metered resources: instances (by instance type) and volumes (by size). Each change of rate is a
+// new interval, so a resize never re-prices time already run.
+export const resources = sqliteTable(
+  'resources',
+  {
+    id: text('id').primaryKey(),
+    workspaceId: text('workspace_id').notNull(),
+    memberId: text('member_id').notNull().default(''),
+    kind: text('kind', { enum: ['instance', 'volume'] }).notNull(),
+    instanceType: text('instance_type'),
+    sizeBytes: integer('size_bytes'),
+    requestHash: text('request_hash').notNull(),
+    startedAtMs: integer('started_at_ms').notNull(),
+    stoppedAtMs: integer('stopped_at_ms'),
+    stopReason: text('stop_reason'),
+    createdAtMs: integer('created_at_ms').notNull(),
+  },
+  (t) => [index('resources_workspace_running').on(t.workspaceId, t.stoppedAtMs)],
+);
+
+export const resourceIntervals = sqliteTable(
+  'resource_intervals',
+  {
+    resourceId: text('resource_id').notNull(),
+    workspaceId: text('workspace_id').notNull(),
+    startedAtMs: integer('started_at_ms').notNull(),
+    stoppedAtMs: integer('stopped_at_ms'),
+    instanceType: text('instance_type'),
+    sizeBytes: integer('size_bytes'),
+  },
+  (t) => [primaryKey({ columns: [t.resourceId, t.startedAtMs] }), index('resource_intervals_workspace').on(t.workspaceId, t.stoppedAtMs)],
+);
+
+// What each settled hour charged, line by line: the explanation behind a `usage` transaction and
+// the source of settled/forgiven figures in usage reports.
+export const settlementLines = sqliteTable(
+  'settlement_lines',
+  {
+    workspaceId: text('workspace_id').notNull(),
+    hourMs: integer('hour_ms').notNull(),
+    memberId: text('member_id').notNull().default(''),
+    kind: text('kind').notNull(),
+    lineKey: text('line_key').notNull(),
+    transactionId: text('transaction_id').notNull(),
+    inputTokens: integer('input_tokens').notNull().default(0),
+    outputTokens: integer('output_tokens').notNull().default(0),
+    count: integer('count').notNull().default(0),
+    // instances and volumes: milliseconds metered in the hour; volumes also byte-seconds.
+    runtimeMs: integer('runtime_ms').notNull().default(0),
+    byteSeconds: integer('byte_seconds').notNull().default(0),
+    costMicros: integer('cost_micros').notNull(),
+    forgivenMicros: integer('forgiven_micros').notNull().default(0),
+    description: text('description'),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.hourMs, t.memberId, t.kind, t.lineKey] })],
 );

@@ -16,6 +16,7 @@ CREATE TABLE `balances` (
 	`workspace_id` text PRIMARY KEY NOT NULL,
 	`balance_micros` integer DEFAULT 0 NOT NULL,
 	`updated_at_ms` integer NOT NULL,
+	`settled_through_ms` integer DEFAULT 0 NOT NULL,
 	FOREIGN KEY (`workspace_id`) REFERENCES `workspaces`(`id`) ON UPDATE no action ON DELETE no action,
 	CONSTRAINT "balances_non_negative" CHECK("balances"."balance_micros" >= 0)
 );
@@ -42,6 +43,57 @@ CREATE TABLE `members` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `members_workspace_email` ON `members` (`workspace_id`,`email`);--> statement-breakpoint
+CREATE TABLE `price_lists` (
+	`version` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`effective_from_ms` integer NOT NULL,
+	`pricing_json` text NOT NULL,
+	`created_at_ms` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `resource_intervals` (
+	`resource_id` text NOT NULL,
+	`workspace_id` text NOT NULL,
+	`started_at_ms` integer NOT NULL,
+	`stopped_at_ms` integer,
+	`instance_type` text,
+	`size_bytes` integer,
+	PRIMARY KEY(`resource_id`, `started_at_ms`)
+);
+--> statement-breakpoint
+CREATE INDEX `resource_intervals_workspace` ON `resource_intervals` (`workspace_id`,`stopped_at_ms`);--> statement-breakpoint
+CREATE TABLE `resources` (
+	`id` text PRIMARY KEY NOT NULL,
+	`workspace_id` text NOT NULL,
+	`member_id` text DEFAULT '' NOT NULL,
+	`kind` text NOT NULL,
+	`instance_type` text,
+	`size_bytes` integer,
+	`request_hash` text NOT NULL,
+	`started_at_ms` integer NOT NULL,
+	`stopped_at_ms` integer,
+	`stop_reason` text,
+	`created_at_ms` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `resources_workspace_running` ON `resources` (`workspace_id`,`stopped_at_ms`);--> statement-breakpoint
+CREATE TABLE `settlement_lines` (
+	`workspace_id` text NOT NULL,
+	`hour_ms` integer NOT NULL,
+	`member_id` text DEFAULT '' NOT NULL,
+	`kind` text NOT NULL,
+	`line_key` text NOT NULL,
+	`transaction_id` text NOT NULL,
+	`input_tokens` integer DEFAULT 0 NOT NULL,
+	`output_tokens` integer DEFAULT 0 NOT NULL,
+	`count` integer DEFAULT 0 NOT NULL,
+	`runtime_ms` integer DEFAULT 0 NOT NULL,
+	`byte_seconds` integer DEFAULT 0 NOT NULL,
+	`cost_micros` integer NOT NULL,
+	`forgiven_micros` integer DEFAULT 0 NOT NULL,
+	`description` text,
+	PRIMARY KEY(`workspace_id`, `hour_ms`, `member_id`, `kind`, `line_key`)
+);
+--> statement-breakpoint
 CREATE TABLE `transactions` (
 	`seq` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`id` text NOT NULL,
@@ -61,12 +113,44 @@ CREATE TABLE `transactions` (
 	FOREIGN KEY (`workspace_id`) REFERENCES `workspaces`(`id`) ON UPDATE no action ON DELETE no action,
 	CONSTRAINT "transactions_type_valid" CHECK("transactions"."type" IN ('deposit', 'usage', 'auto_recharge', 'refund', 'adjustment')),
 	CONSTRAINT "transactions_status_valid" CHECK("transactions"."status" IN ('completed', 'pending', 'failed', 'accumulating')),
-	CONSTRAINT "transactions_forgiven_non_negative" CHECK("transactions"."forgiven_micros" >= 0)
+	CONSTRAINT "transactions_forgiven_non_negative" CHECK("transactions"."forgiven_micros" >= 0),
+	CONSTRAINT "transactions_completed_has_balance_after" CHECK("transactions"."status" <> 'completed' OR "transactions"."balance_after_micros" IS NOT NULL)
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `transactions_id` ON `transactions` (`id`);--> statement-breakpoint
 CREATE UNIQUE INDEX `transactions_workspace_idempotency` ON `transactions` (`workspace_id`,`idempotency_key`);--> statement-breakpoint
 CREATE INDEX `transactions_workspace_seq` ON `transactions` (`workspace_id`,`seq`);--> statement-breakpoint
+CREATE TABLE `usage_events` (
+	`workspace_id` text NOT NULL,
+	`event_id` text NOT NULL,
+	`request_hash` text NOT NULL,
+	`hour_ms` integer NOT NULL,
+	`occurred_at_ms` integer NOT NULL,
+	`member_id` text DEFAULT '' NOT NULL,
+	`type` text NOT NULL,
+	`line_key` text NOT NULL,
+	`input_tokens` integer DEFAULT 0 NOT NULL,
+	`output_tokens` integer DEFAULT 0 NOT NULL,
+	`amount_micros` integer DEFAULT 0 NOT NULL,
+	`price_version` integer NOT NULL,
+	PRIMARY KEY(`workspace_id`, `event_id`)
+);
+--> statement-breakpoint
+CREATE TABLE `usage_rollups` (
+	`workspace_id` text NOT NULL,
+	`hour_ms` integer NOT NULL,
+	`member_id` text DEFAULT '' NOT NULL,
+	`kind` text NOT NULL,
+	`line_key` text NOT NULL,
+	`price_version` integer NOT NULL,
+	`input_tokens` integer DEFAULT 0 NOT NULL,
+	`output_tokens` integer DEFAULT 0 NOT NULL,
+	`count` integer DEFAULT 0 NOT NULL,
+	`amount_micros` integer DEFAULT 0 NOT NULL,
+	`description` text,
+	PRIMARY KEY(`workspace_id`, `hour_ms`, `member_id`, `kind`, `line_key`, `price_version`)
+);
+--> statement-breakpoint
 CREATE TABLE `workspaces` (
 	`id` text PRIMARY KEY NOT NULL,
 	`name` text NOT NULL,

@@ -1,0 +1,49 @@
+// Starts a throwaway local burnrate (wrangler dev, fresh state in a temp dir) for benchmarks.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const INTERNAL_TOKEN = 'bench-internal-token';
+
+export async function startServer(port) {
+  const stateDir = mkdtempSync(join(tmpdir(), 'burnrate-bench-'));
+  const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
+  const migrate = spawnSync('wrangler', ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', stateDir], { env, encoding: 'utf8' });
+  if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
+  const envFile = join(stateDir, 'bench.env');
+  writeFileSync(envFile, `INTERNAL_API_TOKEN="${INTERNAL_TOKEN}"\n`);
+  const child = spawn(
+    'wrangler',
+    ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', stateDir, '--env-file', envFile, '--log-level', 'error', '--show-interactive-dev-session=false', '--test-scheduled'],
+    { env, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    try {
+      if ((await fetch(`${baseUrl}/healthz`)).ok) break;
+    } catch {}
+    if (Date.now() > deadline) throw new Error('bench server did not start');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    baseUrl,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function internalCall(baseUrl, method, path, body) {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${INTERNAL_TOKEN}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}

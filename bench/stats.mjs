@@ -1,0 +1,19 @@
+export function percentile(sortedMs, p) {
+  const index = Math.min(sortedMs.length - 1, Math.max(0, Math.ceil((p / 100) * sortedMs.length) - 1));
+  return sortedMs[index];
+}
+
+/** Sequential latency of `request` (one connection), after a warm-up. */
+export async function latency(request, count, warmup = 50) {
+  for (let i = 0; i < warmup; i++) await request();
+  const samples = [];
+  for (let i = 0; i < count; i++) {
+    const start = performance.now();
+    await request();
+    samples.push(performance.now() - start);
+  }
+  samples.sort((a, b) => a - b);
+  return { p50: percentile(samples, 50), p99: percentile(samples, 99), count };
+}
+
+export const fmt = (n, digits = 2) => n.toFixed(digits);

@@ -1,0 +1,146 @@
+#!/usr/bin/env node
+// `npm start`: the local burnrate. Applies D1 migrations, serves the Worker through
+// `wrangler dev --test-scheduled` (D1, Durable Objects and cron all local, no account, no network),
+// seeds a demo workspace once, and prints its admin API key.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const PORT = process.env.PORT ?? '8787';
+const HOST = '127.0.0.1';
+const BASE_URL = `http://${HOST}:${PORT}`;
+const STATE_DIR = '.wrangler/state';
+const DEMO_FILE = join(STATE_DIR, 'demo-workspace.json');
+
+// Secrets and settings: from the environment when set, else the documented dev defaults.
+const settings = {
+  INTERNAL_API_TOKEN: process.env.INTERNAL_API_TOKEN ?? 'dev-internal-token',
+  STRIPE_SECRET_KEY: process.env.STRIPE_SECRET_KEY,
+  STRIPE_WEBHOOK_SECRET: process.env.STRIPE_WEBHOOK_SECRET ?? 'whsec_dev_burnrate_local',
+  PLATFORM_WEBHOOK_URL: process.env.PLATFORM_WEBHOOK_URL,
+  PLATFORM_WEBHOOK_SECRET: process.env.PLATFORM_WEBHOOK_SECRET ?? 'dev-platform-webhook-secret',
+};
+
+const childEnv = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
+
+function log(message) {
+  process.stdout.write(`[burnrate] ${message}\n`);
+}
+
+function writeDevEnvFile() {
+  mkdirSync(STATE_DIR, { recursive: true });
+  const path = join('.wrangler', 'dev.env');
+  const lines = Object.entries(settings)
+    .filter(([, value]) => value !== undefined && value !== '')
+    .map(([key, value]) => `${key}=${JSON.stringify(value)}`);
+  writeFileSync(path, `${lines.join('\n')}\n`, { mode: 0o600 });
+  return path;
+}
+
+function applyMigrations() {
+  log('applying D1 migrations (local)…');
+  const result = spawnSync('wrangler', ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', STATE_DIR], {
+    stdio: 'inherit',
+    env: childEnv,
+  });
+  if (result.status !== 0) {
+    log('migrations failed; see the output above.');
+    process.exit(result.status ?? 1);
+  }
+}
+
+async function waitForServer(timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`${BASE_URL}/healthz`);
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`the server did not answer on ${BASE_URL} within ${timeoutMs / 1000}s`);
+}
+
+async function call(method, path, body, headers = {}) {
+  const res = await fetch(`${BASE_URL}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${settings.INTERNAL_API_TOKEN}`, ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json().catch(() => null);
+  if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${JSON.stringify(json)}`);
+  return json;
+}
+
+async function demoKeyStillWorks(apiKey) {
+  const res = await fetch(`${BASE_URL}/v1/billing/credits`, { headers: { 'x-api-key': apiKey } });
+  return res.ok;
+}
+
+// Every seeding call carries a fixed id, so a restart (or a half-finished first run) replays
+// instead of creating a second workspace or granting twice.
+async function seedDemoWorkspace() {
+  if (existsSync(DEMO_FILE)) {
+    const saved = JSON.parse(readFileSync(DEMO_FILE, 'utf8'));
+    if (await demoKeyStillWorks(saved.apiKey)) return saved;
+  }
+  const created = await call('POST', '/internal/v1/workspaces', {
+    id: 'demo-workspace',
+    name: 'Demo workspace',
+    admin: { name: 'Demo Admin', email: 'admin@demo.burnrate.dev' },
+  });
+  const workspaceId = created.workspace.id;
+  const entries = [
+    ['/internal/v1/adjustments', { id: 'demo-welcome-grant', amountMicros: 25_000_000, description: 'Welcome credits' }],
+    ['/internal/v1/deductions', { id: 'demo-charge-gpu', amountMicros: 1_840_000, description: 'GPU instance a10g-small, 46 minutes' }],
+    ['/internal/v1/deductions', { id: 'demo-charge-storage', amountMicros: 120_000, description: 'Volume vol-demo, 40 GB' }],
+  ];
+  for (const [path, body] of entries) await call('POST', path, { ...body, workspaceId });
+  const demo = { workspaceId, memberId: created.member.id, apiKey: created.apiKey };
+  writeFileSync(DEMO_FILE, JSON.stringify(demo, null, 2), { mode: 0o600 });
+  return demo;
+}
+
+function printBanner(demo) {
+  const lines = [
+    '',
+    `  burnrate is running at ${BASE_URL}`,
+    '',
+    `  demo workspace   ${demo.workspaceId}`,
+    `  admin API key    ${demo.apiKey}`,
+    `  internal token   ${settings.INTERNAL_API_TOKEN === 'dev-internal-token' ? 'dev-internal-token (dev default)' : '(from INTERNAL_API_TOKEN)'}`,
+    '',
+    `  curl -H "X-API-Key: ${demo.apiKey}" ${BASE_URL}/v1/billing/credits`,
+    `  curl -H "X-API-Key: ${demo.apiKey}" ${BASE_URL}/v1/billing/credits/history`,
+    `  API description: ${BASE_URL}/openapi.json`,
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+async function main() {
+  applyMigrations();
+  const envFile = writeDevEnvFile();
+  const dev = spawn(
+    'wrangler',
+    ['dev', '--test-scheduled', '--ip', HOST, '--port', PORT, '--persist-to', STATE_DIR, '--env-file', envFile, '--show-interactive-dev-session=false'],
+    { stdio: 'inherit', env: childEnv },
+  );
+  const stop = (signal) => dev.kill(signal);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  dev.on('exit', (code) => process.exit(code ?? 0));
+
+  try {
+    await waitForServer(90_000);
+    printBanner(await seedDemoWorkspace());
+  } catch (error) {
+    log(`start failed: ${error.message}`);
+    dev.kill('SIGTERM');
+    process.exitCode = 1;
+  }
+}
+
+main();
