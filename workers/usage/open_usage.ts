@@ -1,0 +1,118 @@
+import { exactFromMicros, exactInstance, exactModel, exactStorage, hourOf, MS_PER_HOUR, roundMicros, type Exact } from './exact_cost';
+import type { IntervalRow, RollupRow } from './price_hour';
+import type { PriceBook } from './pricing';
+
+interface EventLine {
+  exact: Exact;
+  rounded: number;
+}
+
+/**
+ * What a workspace has used but not yet settled, held by its Durable Object so that credit checks,
+ * the live `accumulating` amount and the burn rate need no database read. Event usage is kept as
+ * exact per-line sums per hour, updated incrementally; resource runtime is computed from intervals
+ * at the moment asked. It mirrors usage_rollups and resource_intervals (from which it is rebuilt)
+ * for every hour at or after settledThroughMs.
+ */
+export class OpenUsage {
+  settledThroughMs: number;
+  private readonly eventLines = new Map<number, Map<string, EventLine>>();
+  private readonly eventTotals = new Map<number, number>();
+  intervals: IntervalRow[] = [];
+  /** Event usage of the hour before the oldest unsettled one, for the trailing-hour burn rate. */
+  previousHourEventMicros = 0;
+
+  constructor(settledThroughMs: number) {
+    this.settledThroughMs = settledThroughMs;
+  }
+
+  addRollup(r: RollupRow, book: PriceBook): void {
+    const lineKey = r.kind === 'model' || r.kind === 'model_byok' ? `model:${r.lineKey}` : r.kind === 'tool' ? 'tools' : `charge:${r.lineKey}`;
+    let exact: Exact = 0n;
+    const prices = book.byVersion(r.priceVersion);
+    if (r.kind === 'model') {
+      const p = prices.models.get(r.lineKey);
+      if (p) exact = exactModel(r.inputTokens, p.input) + exactModel(r.outputTokens, p.output);
+    } else if (r.kind === 'tool') {
+      exact = BigInt(r.count) * exactFromMicros(prices.pricing.toolExecution.microsPerExecution);
+    } else if (r.kind === 'charge') {
+      exact = exactFromMicros(r.amountMicros);
+    }
+    let hour = this.eventLines.get(r.hourMs);
+    if (!hour) this.eventLines.set(r.hourMs, (hour = new Map()));
+    const line = hour.get(lineKey) ?? { exact: 0n, rounded: 0 };
+    const before = line.rounded;
+    line.exact += exact;
+    line.rounded = roundMicros(line.exact);
+    hour.set(lineKey, line);
+    this.eventTotals.set(r.hourMs, (this.eventTotals.get(r.hourMs) ?? 0) + line.rounded - before);
+  }
+
+  /** The hours with anything unsettled that end at or before cutoffMs. */
+  closedHours(cutoffMs: number): number[] {
+    const hours = new Set<number>();
+    for (const h of this.eventLines.keys()) if (h + MS_PER_HOUR <= cutoffMs) hours.add(h);
+    for (const iv of this.intervals) {
+      const from = Math.max(iv.startedAtMs, this.settledThroughMs);
+      const to = Math.min(iv.stoppedAtMs ?? cutoffMs, cutoffMs);
+      for (let h = hourOf(from); h < to && h + MS_PER_HOUR <= cutoffMs; h += MS_PER_HOUR) hours.add(h);
+    }
+    return [...hours].sort((a, b) => a - b);
+  }
+
+  /** Usage accrued but not settled, up to nowMs: events of every unsettled hour plus runtime. */
+  accumulatingMicros(nowMs: number, book: PriceBook): number {
+    let total = 0;
+    for (const t of this.eventTotals.values()) total += t;
+    for (const iv of this.intervals) total += this.resourceMicros(iv, nowMs, book);
+    return total;
+  }
+
+  /** Credits per hour now: running instances and volumes, plus the trailing hour of event usage. */
+  burnRateMicrosPerHour(nowMs: number, book: PriceBook): number {
+    let rate = 0;
+    const prices = book.at(nowMs);
+    for (const iv of this.intervals) {
+      if (iv.stoppedAtMs !== null || iv.startedAtMs > nowMs) continue;
+      if (iv.kind === 'instance') rate += prices.instanceTypes.get(iv.instanceType ?? '') ?? 0;
+      else rate += roundMicros(exactStorage(iv.sizeBytes ?? 0, MS_PER_HOUR, prices.pricing.storage.microsPerGbMonth));
+    }
+    // Trailing hour: this hour's events so far, plus the part of last hour still inside the window.
+    const hour = hourOf(nowMs);
+    const elapsed = (nowMs - hour) / MS_PER_HOUR;
+    const previous = this.eventTotals.get(hour - MS_PER_HOUR) ?? this.previousHourEventMicros;
+    rate += (this.eventTotals.get(hour) ?? 0) + Math.round(previous * (1 - elapsed));
+    return rate;
+  }
+
+  /** Forgets everything before the new settlement boundary (the settled hours are in D1 now). */
+  settleThrough(newSettledThroughMs: number): void {
+    const lastHour = newSettledThroughMs - MS_PER_HOUR;
+    for (const h of [...this.eventLines.keys()]) {
+      if (h < newSettledThroughMs) {
+        if (h === lastHour) this.previousHourEventMicros = this.eventTotals.get(h) ?? 0;
+        this.eventLines.delete(h);
+        this.eventTotals.delete(h);
+      }
+    }
+    this.settledThroughMs = newSettledThroughMs;
+    this.intervals = this.intervals.filter((iv) => iv.stoppedAtMs === null || iv.stoppedAtMs > newSettledThroughMs);
+  }
+
+  /** Runtime cost of one interval from the settlement boundary to nowMs, rounded per hour line. */
+  private resourceMicros(iv: IntervalRow, nowMs: number, book: PriceBook): number {
+    const from = Math.max(iv.startedAtMs, this.settledThroughMs);
+    const to = Math.min(iv.stoppedAtMs ?? nowMs, nowMs);
+    let total = 0;
+    for (let h = hourOf(from); h < to; h += MS_PER_HOUR) {
+      let exact: Exact = 0n;
+      for (const seg of book.segments(Math.max(from, h), Math.min(to, h + MS_PER_HOUR))) {
+        const ms = seg.toMs - seg.fromMs;
+        if (iv.kind === 'instance') exact += exactInstance(ms, seg.prices.instanceTypes.get(iv.instanceType ?? '') ?? 0);
+        else exact += exactStorage(iv.sizeBytes ?? 0, ms, seg.prices.pricing.storage.microsPerGbMonth);
+      }
+      total += roundMicros(exact);
+    }
+    return total;
+  }
+}
