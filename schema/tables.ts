@@ -168,7 +168,9 @@ export const usageRollups = sqliteTable(
     outputTokens: integer('output_tokens').notNull().default(0),
     count: integer('count').notNull().default(0),
     amountMicros: integer('amount_micros').notNull().default(0),
+    // charge lines only: what the charge was for and when it happened
     description: text('description'),
+    occurredAtMs: integer('occurred_at_ms'),
   },
   (t) => [primaryKey({ columns: [t.workspaceId, t.hourMs, t.memberId, t.kind, t.lineKey, t.priceVersion] })],
 );

@@ -9,6 +9,10 @@ import { registerCreateMember } from './routes/internal/create_member';
 import { registerCreateWorkspace } from './routes/internal/create_workspace';
 import { registerCreditCheck } from './routes/internal/credit_check';
 import { registerLedgerEntryRoutes } from './routes/internal/ledger_entries';
+import { registerPricingRoutes } from './routes/internal/pricing';
+import { registerQuoteRoutes } from './routes/internal/quotes';
+import { registerResourceRoutes } from './routes/internal/resources';
+import { registerUsageRoutes } from './routes/internal/usage';
 import { registerAutoTopupRoutes } from './routes/public/auto_topup';
 import { registerCreditRoutes } from './routes/public/credits';
 import { registerHistoryRoutes } from './routes/public/history';
@@ -38,6 +42,10 @@ export function buildApp() {
   registerApiKeyRoutes(app);
   registerCreditCheck(app);
   registerLedgerEntryRoutes(app);
+  registerUsageRoutes(app);
+  registerPricingRoutes(app);
+  registerResourceRoutes(app);
+  registerQuoteRoutes(app);
 
   // Public API: each route carries requireApiKey so the OpenAPI document shows its security.
   registerCreditRoutes(app);

@@ -5,11 +5,18 @@ import type { WorkspaceLedger } from './ledger/workspace_ledger';
 export interface Env {
   DB: D1Database;
   WORKSPACE_LEDGER: DurableObjectNamespace<WorkspaceLedger>;
+  SETTLEMENT_QUEUE: Queue<SettlementMessage>;
   INTERNAL_API_TOKEN?: string;
   STRIPE_SECRET_KEY?: string;
   STRIPE_WEBHOOK_SECRET?: string;
   PLATFORM_WEBHOOK_URL?: string;
   PLATFORM_WEBHOOK_SECRET?: string;
+}
+
+/** One workspace to settle: every closed hour before cutoffMs. */
+export interface SettlementMessage {
+  workspaceId: string;
+  cutoffMs: number;
 }
 
 // Per-request values set by middleware.

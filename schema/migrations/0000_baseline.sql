@@ -148,6 +148,7 @@ CREATE TABLE `usage_rollups` (
 	`count` integer DEFAULT 0 NOT NULL,
 	`amount_micros` integer DEFAULT 0 NOT NULL,
 	`description` text,
+	`occurred_at_ms` integer,
 	PRIMARY KEY(`workspace_id`, `hour_ms`, `member_id`, `kind`, `line_key`, `price_version`)
 );
 --> statement-breakpoint

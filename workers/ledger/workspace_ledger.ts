@@ -1,12 +1,20 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { DurableObject } from 'cloudflare:workers';
-import { balances, transactions } from '../../schema/tables';
+import { balances, resourceIntervals, resources, transactions } from '../../schema/tables';
 import type { Env } from '../env';
 import { canonicalJson, sha256Hex } from '../lib/crypto';
 import { newId } from '../lib/ids';
 import { iso } from '../lib/time';
+import { classifyEvents } from '../usage/classify_events';
+import { exactInstance, MS_PER_HOUR, roundMicros } from '../usage/exact_cost';
+import { insertEvents, rollUp, upsertRollups } from '../usage/ingest_statements';
+import { latestPriceVersion, loadPriceBook } from '../usage/pricing';
+import { billHour, insertSettlementLines, readHour } from '../usage/settle_hour';
+import type { NormalizedEvent } from '../usage/usage_event';
 import type { LedgerResult } from './ledger_result';
+import { LedgerInvariantError, readLedgerState, type LedgerState } from './load_state';
+import { toResourceView, type ResourceView, type StartResourceInput } from './resource_view';
 import { SerialQueue } from './serial_queue';
 import { toTransactionView, type TransactionView } from './transaction_view';
 
@@ -17,7 +25,7 @@ export interface PostEntryInput {
   /**
    * deduction: take `amountMicros` (> 0) or nothing (402).
    * adjustment: a grant when positive; a correction when negative, applied only down to a zero
-   * balance, the rest recorded as forgiven.
+   * spendable balance, the rest recorded as forgiven.
    */
   kind: 'deduction' | 'adjustment';
   amountMicros: number;
@@ -31,17 +39,25 @@ export interface CreditSummary {
   burnRateMicrosPerHour: number;
   hoursRemaining: number | null;
   updatedAt: string;
+  /** Start of the oldest unsettled hour with usage (for the accumulating history row). */
+  openSinceMs: number;
 }
 
-interface LoadedState {
+export interface IngestResult {
+  accepted: number;
+  duplicates: number;
+  costMicros: number;
+}
+
+interface IngestWaiter {
   workspaceId: string;
-  balanceMicros: number;
-  updatedAtMs: number;
+  events: NormalizedEvent[];
+  resolve: (result: LedgerResult<IngestResult>) => void;
+  reject: (error: unknown) => void;
 }
-
-class LedgerInvariantError extends Error {}
 
 const notFound = { ok: false, code: 'not_found', message: 'No such workspace.' } as const;
+const RECENT_EVENT_IDS = 50_000;
 
 // The balance an entry leaves, read back inside its batch, and only if the guarded balance update
 // just before it changed exactly one row (SQLite's changes() sees the previous statement of the
@@ -50,16 +66,21 @@ const balanceAfterGuard = (workspaceId: string) =>
   sql`(SELECT ${balances.balanceMicros} FROM ${balances} WHERE ${balances.workspaceId} = ${workspaceId} AND changes() = 1)`;
 
 /**
- * The only writer of one workspace's balance. Holds the balance in memory so that credit checks
- * need no D1 round trip, applies mutations one at a time, and makes each one a single atomic D1
- * batch (balance update + ledger entry, which carries its idempotency key). The balances CHECK
- * constraint is the SQL guard behind the in-memory check: if the two ever disagree, the batch
- * fails, nothing is written, and the cache is rebuilt from D1.
+ * The only writer of one workspace's money. Holds the settled balance, the unsettled usage and the
+ * price list in memory, so that credit checks need no D1 round trip; applies mutations one at a
+ * time through an explicit queue (the input gate does not hold across awaits on D1); makes each
+ * one a single atomic D1 batch whose balance update is guarded by the value it expected. If the
+ * cache and D1 ever disagree, the batch fails, nothing is written, and the cache is rebuilt.
  */
 export class WorkspaceLedger extends DurableObject<Env> {
   private readonly queue = new SerialQueue();
-  private state: LoadedState | null = null;
-  private loading: Promise<LoadedState | null> | null = null;
+  private state: LedgerState | null = null;
+  private loading: Promise<LedgerState | null> | null = null;
+  private ingestWaiters: IngestWaiter[] = [];
+  private ingestScheduled = false;
+  // Recently accepted event ids → request hash: lets most duplicates be answered without D1 and
+  // keeps the optimistic write path clean. D1's primary key remains the authority.
+  private readonly recentEvents = new Map<string, string>();
 
   private get db() {
     return drizzle(this.env.DB);
@@ -70,27 +91,51 @@ export class WorkspaceLedger extends DurableObject<Env> {
   async creditCheck(workspaceId: string, amountMicros: number): Promise<LedgerResult<{ allowed: boolean; balanceMicros: number }>> {
     const state = await this.load(workspaceId);
     if (!state) return notFound;
-    const balanceMicros = state.balanceMicros;
-    return { ok: true, replayed: false, value: { allowed: balanceMicros > 0 && balanceMicros >= amountMicros, balanceMicros } };
+    const spendable = this.spendable(state, Date.now());
+    return { ok: true, replayed: false, value: { allowed: spendable > 0 && spendable >= amountMicros, balanceMicros: spendable } };
   }
 
   async creditSummary(workspaceId: string): Promise<LedgerResult<CreditSummary>> {
     const state = await this.load(workspaceId);
     if (!state) return notFound;
+    const nowMs = Date.now();
+    const accumulatingMicros = state.open.accumulatingMicros(nowMs, state.book);
+    const balanceMicros = Math.max(0, state.balanceMicros - accumulatingMicros);
+    const burnRateMicrosPerHour = state.open.burnRateMicrosPerHour(nowMs, state.book);
     return {
       ok: true,
       replayed: false,
       value: {
-        balanceMicros: state.balanceMicros,
-        accumulatingMicros: 0,
-        burnRateMicrosPerHour: 0,
-        hoursRemaining: null,
-        updatedAt: iso(state.updatedAtMs),
+        balanceMicros,
+        accumulatingMicros,
+        burnRateMicrosPerHour,
+        // Not money: an estimate for people, so a float (two decimals) is fine here.
+        hoursRemaining: burnRateMicrosPerHour > 0 ? Math.floor((balanceMicros / burnRateMicrosPerHour) * 100) / 100 : null,
+        updatedAt: iso(Math.max(state.updatedAtMs, accumulatingMicros > 0 ? nowMs : 0)),
+        openSinceMs: state.open.settledThroughMs,
       },
     };
   }
 
-  // --- mutations: strictly one at a time --------------------------------------------------------
+  async quoteSandboxRuntime(
+    workspaceId: string,
+    instanceType: string,
+    seconds: number,
+  ): Promise<LedgerResult<{ costMicros: number; affordable: boolean; affordableSeconds: number | null; microsPerHour: number } | null>> {
+    const state = await this.load(workspaceId);
+    if (!state) return notFound;
+    const nowMs = Date.now();
+    const rate = state.book.at(nowMs).instanceTypes.get(instanceType);
+    if (rate === undefined) return { ok: true, replayed: false, value: null };
+    const costMicros = roundMicros(exactInstance(seconds * 1000, rate));
+    const spendable = this.spendable(state, nowMs);
+    // How long the balance lasts with this instance added to what already burns.
+    const burn = state.open.burnRateMicrosPerHour(nowMs, state.book) + rate;
+    const affordableSeconds = burn > 0 ? Math.floor((spendable * 3600) / burn) : null;
+    return { ok: true, replayed: false, value: { costMicros, affordable: spendable > 0 && spendable >= costMicros, affordableSeconds, microsPerHour: rate } };
+  }
+
+  // --- ledger entries ---------------------------------------------------------------------------
 
   postEntry(input: PostEntryInput): Promise<LedgerResult<TransactionView>> {
     return this.queue.run(() => this.postEntryNow(input));
@@ -103,24 +148,25 @@ export class WorkspaceLedger extends DurableObject<Env> {
     const requestHash = await sha256Hex(
       canonicalJson({ kind: input.kind, amountMicros: input.amountMicros, description: input.description, memberId: input.memberId ?? null }),
     );
+    const spendable = this.spendable(state, Date.now());
 
     let deltaMicros: number;
     let forgivenMicros = 0;
     if (input.kind === 'deduction') {
-      if (state.balanceMicros < input.amountMicros) {
+      if (spendable < input.amountMicros) {
         // A replay of a deduction that succeeded earlier must still answer as it did then.
         const earlier = await this.findByKey(input.workspaceId, input.id);
         if (earlier) return this.replay(earlier, requestHash);
         return {
           ok: false,
           code: 'insufficient_credits',
-          message: `The balance (${state.balanceMicros} micros) cannot cover ${input.amountMicros} micros.`,
+          message: `The balance (${spendable} micros) cannot cover ${input.amountMicros} micros.`,
         };
       }
       deltaMicros = -input.amountMicros;
     } else {
-      // A correction never takes the balance below zero; what it cannot take is forgiven.
-      deltaMicros = Math.max(input.amountMicros, -state.balanceMicros) || 0;
+      // A correction never takes what the open hour's usage still needs; the rest is forgiven.
+      deltaMicros = Math.max(input.amountMicros, -spendable) || 0;
       forgivenMicros = deltaMicros - input.amountMicros;
     }
 
@@ -130,11 +176,7 @@ export class WorkspaceLedger extends DurableObject<Env> {
       // New entries take one round trip: no read before the write. A replay is detected by the
       // unique idempotency index failing the batch, and then answered from the stored entry.
       const [updated, inserted] = await db.batch([
-        db
-          .update(balances)
-          .set({ balanceMicros: sql`${balances.balanceMicros} + ${deltaMicros}`, updatedAtMs: nowMs })
-          .where(and(eq(balances.workspaceId, input.workspaceId), eq(balances.balanceMicros, state.balanceMicros)))
-          .returning({ balanceMicros: balances.balanceMicros }),
+        this.moveBalance(state, deltaMicros, nowMs),
         db
           .insert(transactions)
           .values({
@@ -180,7 +222,254 @@ export class WorkspaceLedger extends DurableObject<Env> {
     }
   }
 
+  // --- usage ingestion: group commit ------------------------------------------------------------
+
+  /**
+   * Takes a request's events for this workspace. Requests that arrive while a commit is in flight
+   * wait and are committed together in the next one (group commit): one D1 batch for all of them.
+   */
+  ingest(workspaceId: string, events: NormalizedEvent[]): Promise<LedgerResult<IngestResult>> {
+    return new Promise((resolve, reject) => {
+      this.ingestWaiters.push({ workspaceId, events, resolve, reject });
+      if (this.ingestScheduled) return;
+      this.ingestScheduled = true;
+      void this.queue.run(async () => {
+        const group = this.ingestWaiters.splice(0);
+        this.ingestScheduled = false;
+        try {
+          await this.commitIngestGroup(group);
+        } catch (error) {
+          this.state = null;
+          for (const w of group) w.reject(error);
+        }
+      });
+    });
+  }
+
+  private async commitIngestGroup(group: IngestWaiter[]): Promise<void> {
+    const workspaceId = group[0]!.workspaceId;
+    const state = await this.load(workspaceId);
+    if (!state) {
+      for (const w of group) w.resolve(notFound);
+      return;
+    }
+    await this.refreshPrices(state);
+
+    let known: ReadonlyMap<string, string> = this.recentEvents;
+    for (let attempt = 0; ; attempt++) {
+      const { outcomes, byok, descriptions } = classifyEvents(
+        group.map((w) => w.events),
+        known,
+        state.book,
+        state.open.settledThroughMs,
+      );
+      const rows = outcomes.flatMap((o) => o.rows);
+      const rollups = rollUp(rows, byok, descriptions);
+      if (rows.length > 0) {
+        const occurredAt = new Map(rows.filter((r) => r.type === 'charge').map((r) => [r.lineKey, r.occurredAtMs]));
+        try {
+          await this.db.batch([insertEvents(this.db, workspaceId, rows), upsertRollups(this.db, workspaceId, rollups, occurredAt)]);
+        } catch (error) {
+          // Some id is already stored but was not in memory (an earlier life of this object):
+          // learn the stored ids of this group and classify again.
+          if (attempt === 0 && String(error).includes('UNIQUE')) {
+            known = new Map([...this.recentEvents, ...(await this.storedEventHashes(workspaceId, group))]);
+            continue;
+          }
+          throw error;
+        }
+      }
+      for (const r of rollups) state.open.addRollup(r, state.book);
+      for (const r of rows) this.rememberEvent(r.eventId, r.requestHash);
+      outcomes.forEach((o, i) => {
+        const waiter = group[i]!;
+        if (o.refusal) waiter.resolve({ ok: false, ...o.refusal });
+        else waiter.resolve({ ok: true, replayed: false, value: { accepted: o.rows.length, duplicates: o.duplicates, costMicros: roundMicros(o.exact) } });
+      });
+      return;
+    }
+  }
+
+  private async storedEventHashes(workspaceId: string, group: IngestWaiter[]): Promise<Map<string, string>> {
+    const ids = JSON.stringify([...new Set(group.flatMap((w) => w.events.map((e) => e.id)))]);
+    const { results } = await this.env.DB.prepare(
+      'SELECT event_id, request_hash FROM usage_events WHERE workspace_id = ? AND event_id IN (SELECT value FROM json_each(?))',
+    )
+      .bind(workspaceId, ids)
+      .all<{ event_id: string; request_hash: string }>();
+    return new Map(results.map((r) => [r.event_id, r.request_hash]));
+  }
+
+  private rememberEvent(id: string, hash: string) {
+    this.recentEvents.set(id, hash);
+    if (this.recentEvents.size > RECENT_EVENT_IDS) {
+      const oldest = this.recentEvents.keys().next().value;
+      if (oldest !== undefined) this.recentEvents.delete(oldest);
+    }
+  }
+
+  // --- metered resources ------------------------------------------------------------------------
+
+  startResource(input: StartResourceInput): Promise<LedgerResult<ResourceView>> {
+    return this.queue.run(async () => {
+      const state = await this.load(input.workspaceId);
+      if (!state) return notFound;
+      const requestHash = await sha256Hex(canonicalJson({ ...input, startedAtMs: input.startedAtMs ?? null }));
+      const nowMs = Date.now();
+      const startedAtMs = Math.max(input.startedAtMs ?? nowMs, state.open.settledThroughMs);
+      if (input.kind === 'instance') {
+        const earlier = await this.findResource(input.id);
+        if (earlier) return this.replayResource(earlier, requestHash);
+        if (!state.book.at(startedAtMs).instanceTypes.has(input.instanceType ?? '')) {
+          return { ok: false, code: 'invalid_request', message: `instanceType: unknown instance type "${input.instanceType}".` };
+        }
+        if (this.spendable(state, nowMs) <= 0) {
+          return { ok: false, code: 'insufficient_credits', message: 'The workspace has no credits left to start an instance.' };
+        }
+      }
+      const row = {
+        id: input.id,
+        workspaceId: input.workspaceId,
+        memberId: input.memberId ?? '',
+        kind: input.kind,
+        instanceType: input.kind === 'instance' ? (input.instanceType ?? null) : null,
+        sizeBytes: input.kind === 'volume' ? (input.sizeBytes ?? 0) : null,
+        requestHash,
+        startedAtMs,
+        stoppedAtMs: null,
+        stopReason: null,
+        createdAtMs: nowMs,
+      };
+      try {
+        await this.db.batch([
+          this.db.insert(resources).values(row),
+          this.db.insert(resourceIntervals).values({
+            resourceId: row.id,
+            workspaceId: row.workspaceId,
+            startedAtMs,
+            stoppedAtMs: null,
+            instanceType: row.instanceType,
+            sizeBytes: row.sizeBytes,
+          }),
+        ]);
+      } catch (error) {
+        const earlier = String(error).includes('UNIQUE') ? await this.findResource(input.id) : undefined;
+        if (earlier) return this.replayResource(earlier, requestHash);
+        throw error;
+      }
+      state.open.intervals.push({ resourceId: row.id, memberId: row.memberId, kind: row.kind, instanceType: row.instanceType, sizeBytes: row.sizeBytes, startedAtMs, stoppedAtMs: null });
+      return { ok: true, replayed: false, value: toResourceView(row) };
+    });
+  }
+
+  stopResource(workspaceId: string, resourceId: string, stoppedAtMs: number | null, reason = 'stopped'): Promise<LedgerResult<ResourceView>> {
+    return this.queue.run(async () => {
+      const state = await this.load(workspaceId);
+      if (!state) return notFound;
+      const resource = await this.findResource(resourceId);
+      if (!resource || resource.workspaceId !== workspaceId) return { ok: false, code: 'not_found', message: 'No such resource.' };
+      if (resource.stoppedAtMs !== null) return { ok: true, replayed: true, value: toResourceView(resource) };
+      // A stop can't precede the start, can't reopen a settled hour, and can't be in the future.
+      const at = Math.min(Math.max(stoppedAtMs ?? Date.now(), resource.startedAtMs, state.open.settledThroughMs), Date.now());
+      await this.db.batch([
+        this.db.update(resources).set({ stoppedAtMs: at, stopReason: reason }).where(and(eq(resources.id, resourceId), isNull(resources.stoppedAtMs))),
+        this.db
+          .update(resourceIntervals)
+          .set({ stoppedAtMs: at })
+          .where(and(eq(resourceIntervals.resourceId, resourceId), isNull(resourceIntervals.stoppedAtMs))),
+      ]);
+      for (const iv of state.open.intervals) if (iv.resourceId === resourceId && iv.stoppedAtMs === null) iv.stoppedAtMs = at;
+      return { ok: true, replayed: false, value: toResourceView({ ...resource, stoppedAtMs: at, stopReason: reason }) };
+    });
+  }
+
+  // --- hourly settlement ------------------------------------------------------------------------
+
+  /**
+   * Settles every closed hour before cutoffMs: one `usage` entry per hour with usage, exactly once.
+   * The entry's idempotency key is the hour, and balances.settled_through_ms moves in the same
+   * batch, so a second run, a duplicated message or a rerun after a crash finds nothing to do.
+   */
+  settle(workspaceId: string, cutoffMs: number): Promise<LedgerResult<{ settledHours: number; chargedMicros: number; forgivenMicros: number }>> {
+    return this.queue.run(async () => {
+      let state = await this.load(workspaceId);
+      if (!state) return notFound;
+      let settledHours = 0;
+      let chargedMicros = 0;
+      let forgivenMicros = 0;
+      for (const hourMs of state.open.closedHours(cutoffMs)) {
+        const { rollups, intervals } = await readHour(this.db, workspaceId, hourMs);
+        const bill = billHour(hourMs, rollups, intervals, state.book, state.balanceMicros);
+        const nowMs = Date.now();
+        const txnId = newId('txn', nowMs);
+        try {
+          const [updated] = await this.db.batch([
+            this.moveBalance(state, -bill.chargedMicros, nowMs, hourMs + MS_PER_HOUR),
+            this.db.insert(transactions).values({
+              id: txnId,
+              workspaceId,
+              idempotencyKey: `settle:${iso(hourMs)}`,
+              requestHash: 'settlement',
+              type: 'usage',
+              status: 'completed',
+              description: bill.description,
+              amountMicros: -bill.chargedMicros || 0,
+              forgivenMicros: bill.forgivenMicros,
+              balanceAfterMicros: balanceAfterGuard(workspaceId),
+              createdAtMs: nowMs,
+              settledAtMs: nowMs,
+            }),
+            insertSettlementLines(this.db, workspaceId, txnId, bill),
+          ]);
+          state.balanceMicros = updated[0]?.balanceMicros ?? state.balanceMicros - bill.chargedMicros;
+          state.updatedAtMs = nowMs;
+          state.open.settleThrough(hourMs + MS_PER_HOUR);
+          settledHours += 1;
+          chargedMicros += bill.chargedMicros;
+          forgivenMicros += bill.forgivenMicros;
+        } catch (error) {
+          // Settled already (by an earlier life of this object), or the cache was stale: rebuild
+          // from D1, which knows exactly which hours are settled, and carry on from there.
+          this.state = null;
+          if (!String(error).includes('UNIQUE') && !String(error).includes('transactions_completed_has_balance_after')) throw error;
+          state = await this.load(workspaceId);
+          if (!state) return notFound;
+        }
+      }
+      return { ok: true, replayed: false, value: { settledHours, chargedMicros, forgivenMicros } };
+    });
+  }
+
   // --- internals --------------------------------------------------------------------------------
+
+  /** What the workspace can spend now: the settled balance less the usage accrued since. */
+  private spendable(state: LedgerState, nowMs: number): number {
+    return Math.max(0, state.balanceMicros - state.open.accumulatingMicros(nowMs, state.book));
+  }
+
+  /** The guarded balance update every money batch starts with. */
+  private moveBalance(state: LedgerState, deltaMicros: number, nowMs: number, settledThroughMs?: number) {
+    return this.db
+      .update(balances)
+      .set({
+        balanceMicros: sql`${balances.balanceMicros} + ${deltaMicros}`,
+        updatedAtMs: nowMs,
+        ...(settledThroughMs === undefined ? {} : { settledThroughMs }),
+      })
+      .where(
+        and(
+          eq(balances.workspaceId, state.workspaceId),
+          eq(balances.balanceMicros, state.balanceMicros),
+          eq(balances.settledThroughMs, state.open.settledThroughMs),
+        ),
+      )
+      .returning({ balanceMicros: balances.balanceMicros });
+  }
+
+  private async refreshPrices(state: LedgerState) {
+    const latest = await latestPriceVersion(this.env.DB);
+    if (latest !== state.book.latestVersion) state.book = await loadPriceBook(this.env.DB);
+  }
 
   private async findByKey(workspaceId: string, key: string) {
     return this.db
@@ -190,6 +479,10 @@ export class WorkspaceLedger extends DurableObject<Env> {
       .get();
   }
 
+  private findResource(id: string) {
+    return this.db.select().from(resources).where(eq(resources.id, id)).get();
+  }
+
   private replay(row: typeof transactions.$inferSelect, requestHash: string): LedgerResult<TransactionView> {
     if (row.requestHash !== requestHash) {
       return { ok: false, code: 'idempotency_conflict', message: `The id "${row.idempotencyKey}" was already used with a different request.` };
@@ -197,39 +490,25 @@ export class WorkspaceLedger extends DurableObject<Env> {
     return { ok: true, replayed: true, value: toTransactionView(row) };
   }
 
-  private load(workspaceId: string): Promise<LoadedState | null> {
+  private replayResource(row: typeof resources.$inferSelect, requestHash: string): LedgerResult<ResourceView> {
+    if (row.requestHash !== requestHash) {
+      return { ok: false, code: 'idempotency_conflict', message: `The resource id "${row.id}" was already used with a different request.` };
+    }
+    return { ok: true, replayed: true, value: toResourceView(row) };
+  }
+
+  private load(workspaceId: string): Promise<LedgerState | null> {
     if (this.state) {
       if (this.state.workspaceId !== workspaceId) throw new LedgerInvariantError('ledger object addressed with another workspace id');
       return Promise.resolve(this.state);
     }
     if (!this.loading) {
-      this.loading = this.readFromD1(workspaceId).finally(() => {
-        this.loading = null;
-      });
+      this.loading = readLedgerState(this.env.DB, workspaceId)
+        .then((state) => (this.state = state))
+        .finally(() => {
+          this.loading = null;
+        });
     }
     return this.loading;
-  }
-
-  // Rebuilds the cache after construction or eviction, checking the ledger invariant on the way:
-  // the balance row must equal the sum of completed entries, or this workspace's money is frozen
-  // (every call fails loudly) rather than moved on a wrong basis.
-  private async readFromD1(workspaceId: string): Promise<LoadedState | null> {
-    const row = await this.db
-      .select({
-        balanceMicros: balances.balanceMicros,
-        updatedAtMs: balances.updatedAtMs,
-        // Bound parameter, not a column reference: drizzle writes unqualified column names, so a
-        // correlated `workspace_id = workspace_id` would sum every tenant's entries.
-        ledgerSumMicros: sql<number>`(SELECT COALESCE(SUM(t.amount_micros), 0) FROM transactions t WHERE t.workspace_id = ${workspaceId} AND t.status = 'completed')`,
-      })
-      .from(balances)
-      .where(eq(balances.workspaceId, workspaceId))
-      .get();
-    if (!row) return null;
-    if (row.balanceMicros !== row.ledgerSumMicros) {
-      throw new LedgerInvariantError(`ledger invariant violated for ${workspaceId}: balance ${row.balanceMicros} != entries ${row.ledgerSumMicros}`);
-    }
-    this.state = { workspaceId, balanceMicros: row.balanceMicros, updatedAtMs: row.updatedAtMs };
-    return this.state;
   }
 }

@@ -6,8 +6,11 @@ import { requireApiKey } from '../../auth/require_api_key';
 import { notFound } from '../../errors/api_error';
 import { unwrap } from '../../ledger/ledger_result';
 import { ledgerFor } from '../../ledger/ledger_stub';
+import type { CreditSummary } from '../../ledger/workspace_ledger';
 import { AutoTopupSchema, CreditSummarySchema, errorResponses, jsonResponse } from '../../openapi/schemas';
 import type { Router } from '../router';
+
+const publicSummary = ({ openSinceMs: _internal, ...summary }: CreditSummary) => summary;
 
 const PLAN_NAMES: Record<string, string> = { payg: 'Pay as you go' };
 
@@ -47,7 +50,7 @@ export const registerCreditRoutes = (app: Router) =>
       return c.json(
         {
           plan: { id: workspace.planId, name: PLAN_NAMES[workspace.planId] ?? workspace.planId },
-          credits: unwrap(summary).value,
+          credits: publicSummary(unwrap(summary).value),
           autoTopup: {
             enabled: workspace.autoTopupEnabled,
             thresholdCents: workspace.autoTopupThresholdCents,
@@ -60,5 +63,5 @@ export const registerCreditRoutes = (app: Router) =>
     })
     .openapi(getCreditsRoute, async (c) => {
       const { workspaceId } = c.get('auth');
-      return c.json(unwrap(await ledgerFor(c.env, workspaceId).creditSummary(workspaceId)).value, 200);
+      return c.json(publicSummary(unwrap(await ledgerFor(c.env, workspaceId).creditSummary(workspaceId)).value), 200);
     });

@@ -1,0 +1,39 @@
+import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import worker from '../../workers/index';
+import type { SettlementMessage } from '../../workers/env';
+import { publicApi } from './api';
+
+export const HOUR_MS = 3_600_000;
+export const hourOf = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS;
+
+/** Fires the hourly cron as wrangler would, at `scheduledTimeMs`. Messages then go through the real (local) queue. */
+export async function fireCron(scheduledTimeMs: number) {
+  const ctx = createExecutionContext();
+  await worker.scheduled(createScheduledController({ scheduledTime: scheduledTimeMs, cron: '0 * * * *' }), env, ctx);
+  await waitOnExecutionContext(ctx);
+}
+
+/** Delivers settlement messages straight to the queue consumer and returns what it acked/retried. */
+export async function deliverSettlement(messages: SettlementMessage[]) {
+  const batch = createMessageBatch<SettlementMessage>(
+    'burnrate-settlement',
+    messages.map((body, i) => ({ id: `msg-${i}-${Math.random().toString(36).slice(2)}`, timestamp: new Date(), attempts: 1, body })),
+  );
+  const ctx = createExecutionContext();
+  await worker.queue(batch, env, ctx);
+  return getQueueResult(batch, ctx);
+}
+
+/** Polls the history until `predicate` holds (the local queue delivers within about a second). */
+export async function waitForHistory(apiKey: string, query: string, predicate: (data: any[]) => boolean, timeoutMs = 8_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await publicApi('GET', `/v1/billing/credits/history${query}`, apiKey);
+    if (predicate(res.body.data)) return res.body.data as any[];
+    if (Date.now() > deadline) throw new Error(`history never matched: ${JSON.stringify(res.body)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export const usageEntries = (data: any[]) => data.filter((t) => t.type === 'usage' && t.status === 'completed');

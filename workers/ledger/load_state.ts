@@ -1,0 +1,83 @@
+import { and, desc, eq, gte, inArray, isNull, or, gt, sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/d1';
+import { balances, priceLists, resourceIntervals, resources, settlementLines, usageRollups } from '../../schema/tables';
+import { MS_PER_HOUR } from '../usage/exact_cost';
+import { OpenUsage } from '../usage/open_usage';
+import type { IntervalRow, RollupRow } from '../usage/price_hour';
+import { PriceBook } from '../usage/pricing';
+
+export interface LedgerState {
+  workspaceId: string;
+  /** Settled balance: the sum of completed ledger entries (what D1's balances row holds). */
+  balanceMicros: number;
+  updatedAtMs: number;
+  open: OpenUsage;
+  book: PriceBook;
+}
+
+export class LedgerInvariantError extends Error {}
+
+/** Reads balance rows only: used to tell a missing workspace from one that exists. */
+export async function readLedgerState(db: D1Database, workspaceId: string): Promise<LedgerState | null> {
+  const d = drizzle(db);
+  const balanceQuery = d
+    .select({
+      balanceMicros: balances.balanceMicros,
+      updatedAtMs: balances.updatedAtMs,
+      settledThroughMs: balances.settledThroughMs,
+      // Bound parameter, not a column reference: drizzle writes unqualified column names, so a
+      // correlated `workspace_id = workspace_id` would sum every tenant's entries.
+      ledgerSumMicros: sql<number>`(SELECT COALESCE(SUM(t.amount_micros), 0) FROM transactions t WHERE t.workspace_id = ${workspaceId} AND t.status = 'completed')`,
+    })
+    .from(balances)
+    .where(eq(balances.workspaceId, workspaceId));
+  // Everything unsettled is at or after settled_through_ms; read it in the same round trip.
+  const through = sql`(SELECT settled_through_ms FROM balances WHERE workspace_id = ${workspaceId})`;
+  const rollupQuery = d
+    .select()
+    .from(usageRollups)
+    .where(and(eq(usageRollups.workspaceId, workspaceId), gte(usageRollups.hourMs, through)));
+  const intervalQuery = d
+    .select({
+      resourceId: resourceIntervals.resourceId,
+      memberId: resources.memberId,
+      kind: resources.kind,
+      instanceType: resourceIntervals.instanceType,
+      sizeBytes: resourceIntervals.sizeBytes,
+      startedAtMs: resourceIntervals.startedAtMs,
+      stoppedAtMs: resourceIntervals.stoppedAtMs,
+    })
+    .from(resourceIntervals)
+    .innerJoin(resources, eq(resources.id, resourceIntervals.resourceId))
+    .where(and(eq(resourceIntervals.workspaceId, workspaceId), or(isNull(resourceIntervals.stoppedAtMs), gt(resourceIntervals.stoppedAtMs, through))));
+  const previousHourQuery = d
+    .select({ micros: sql<number>`COALESCE(SUM(${settlementLines.costMicros}), 0)` })
+    .from(settlementLines)
+    .where(
+      and(
+        eq(settlementLines.workspaceId, workspaceId),
+        eq(settlementLines.hourMs, sql`${through} - ${MS_PER_HOUR}`),
+        inArray(settlementLines.kind, ['model', 'tool', 'charge']),
+      ),
+    );
+  const priceQuery = d
+    .select({ version: priceLists.version, effectiveFromMs: priceLists.effectiveFromMs, pricingJson: priceLists.pricingJson })
+    .from(priceLists)
+    .orderBy(desc(priceLists.version));
+
+  const [balanceRows, rollups, intervals, previous, prices] = await d.batch([balanceQuery, rollupQuery, intervalQuery, previousHourQuery, priceQuery]);
+  const row = balanceRows[0];
+  if (!row) return null;
+  // The ledger invariant, checked whenever the cache is rebuilt: if the balance row disagrees with
+  // the sum of completed entries, this workspace's money is frozen (every call fails loudly)
+  // rather than moved on a wrong basis.
+  if (row.balanceMicros !== row.ledgerSumMicros) {
+    throw new LedgerInvariantError(`ledger invariant violated for ${workspaceId}: balance ${row.balanceMicros} != entries ${row.ledgerSumMicros}`);
+  }
+  const book = new PriceBook(prices);
+  const open = new OpenUsage(row.settledThroughMs);
+  for (const r of rollups) open.addRollup(r as RollupRow, book);
+  open.intervals = intervals as IntervalRow[];
+  open.previousHourEventMicros = previous[0]?.micros ?? 0;
+  return { workspaceId, balanceMicros: row.balanceMicros, updatedAtMs: row.updatedAtMs, open, book };
+}

@@ -1,0 +1,72 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { ApiError } from '../../errors/api_error';
+import { ledgerFor } from '../../ledger/ledger_stub';
+import { errorResponses, jsonBody, jsonResponse } from '../../openapi/schemas';
+import { assertTenants } from '../../usage/known_tenants';
+import { workerPriceBook } from '../../usage/price_cache';
+import { normalizeEvent, UsageEventSchema, type NormalizedEvent } from '../../usage/usage_event';
+import type { Router } from '../router';
+
+const MAX_FUTURE_SKEW_MS = 5 * 60_000;
+
+const Body = z.object({ events: z.array(UsageEventSchema).min(1).max(1000) });
+const Answer = z
+  .object({
+    accepted: z.int().openapi({ description: 'Events recorded now.' }),
+    duplicates: z.int().openapi({ description: 'Events whose id was already recorded with the same body.' }),
+    costMicros: z.int().openapi({ description: 'Cost of the accepted events, rounded once per workspace.' }),
+  })
+  .openapi('UsageAccepted');
+
+export const recordUsageRoute = createRoute({
+  method: 'post',
+  path: '/internal/v1/usage',
+  tags: ['internal'],
+  summary: 'Record usage events (1–1000, any workspaces), idempotent per event id',
+  description:
+    'The whole request is validated before anything is written: an unknown workspace, member, model or a time in the future is a 4xx with nothing recorded. Acknowledged only once durable.',
+  security: [{ internalToken: [] }],
+  request: { body: jsonBody(Body) },
+  responses: { 200: jsonResponse('Recorded.', Answer), ...errorResponses(400, 401, 404, 409) },
+});
+
+export const registerUsageRoutes = (app: Router) =>
+  app.openapi(recordUsageRoute, async (c) => {
+    const { events } = c.req.valid('json');
+    const nowMs = Date.now();
+    await assertTenants(c.env, events.map((e, i) => ({ workspaceId: e.workspaceId, memberId: e.memberId, path: `events.${i}` })));
+
+    let book = await workerPriceBook(c.env);
+    const byWorkspace = new Map<string, NormalizedEvent[]>();
+    for (const [i, e] of events.entries()) {
+      const n = await normalizeEvent(e, nowMs);
+      if (n.occurredAtMs > nowMs + MAX_FUTURE_SKEW_MS) throw new ApiError('invalid_request', `events.${i}.occurredAt: must not be in the future.`);
+      if (n.type === 'model' && !n.byok && !book.at(n.occurredAtMs).models.has(n.model)) {
+        book = await workerPriceBook(c.env, true);
+        if (!book.at(n.occurredAtMs).models.has(n.model)) {
+          throw new ApiError('invalid_request', `events.${i}.model: unknown model "${n.model}" (see GET /internal/v1/pricing).`);
+        }
+      }
+      const list = byWorkspace.get(e.workspaceId) ?? [];
+      list.push(n);
+      byWorkspace.set(e.workspaceId, list);
+    }
+
+    const results = await Promise.all([...byWorkspace].map(([ws, list]) => ledgerFor(c.env, ws).ingest(ws, list)));
+    const total = { accepted: 0, duplicates: 0, costMicros: 0 };
+    let refusal: { code: 'not_found' | 'insufficient_credits' | 'idempotency_conflict' | 'invalid_request'; message: string } | null = null;
+    for (const r of results) {
+      if (!r.ok) {
+        refusal ??= r;
+        continue;
+      }
+      total.accepted += r.value.accepted;
+      total.duplicates += r.value.duplicates;
+      total.costMicros += r.value.costMicros;
+    }
+    if (refusal) {
+      const others = total.accepted > 0 ? ` Events of other workspaces in this request were recorded (${total.accepted}); resending the request is safe.` : '';
+      throw new ApiError(refusal.code, refusal.message + others);
+    }
+    return c.json(total, 200);
+  });

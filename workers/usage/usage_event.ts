@@ -1,0 +1,62 @@
+import { z } from '@hono/zod-openapi';
+import { canonicalJson, sha256Hex } from '../lib/crypto';
+import { DescriptionSchema, IdempotencyIdSchema, MemberIdSchema, PositiveMicrosSchema, WorkspaceIdSchema } from '../openapi/schemas';
+
+const TokenCount = z.int().min(0).max(10_000_000_000);
+
+export const UsageEventSchema = z
+  .object({
+    id: IdempotencyIdSchema.openapi({ description: 'Idempotency key of the event, unique per workspace.' }),
+    workspaceId: WorkspaceIdSchema,
+    memberId: MemberIdSchema.optional(),
+    occurredAt: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Defaults to the time of receipt.' }),
+    type: z.enum(['model', 'tool_execution', 'charge']),
+    model: z.string().min(1).max(100).optional(),
+    inputTokens: TokenCount.optional(),
+    outputTokens: TokenCount.optional(),
+    byok: z.boolean().optional().openapi({ description: 'Customer-provided key: tokens count, cost is 0.' }),
+    amountMicros: PositiveMicrosSchema.optional(),
+    description: DescriptionSchema.optional(),
+  })
+  .superRefine((e, ctx) => {
+    if (e.type === 'model' && !e.model) ctx.addIssue({ code: 'custom', path: ['model'], message: 'required for a model event' });
+    if (e.type === 'charge' && e.amountMicros === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['amountMicros'], message: 'required for a charge event' });
+    }
+  })
+  .openapi('UsageEvent');
+
+export type UsageEvent = z.infer<typeof UsageEventSchema>;
+
+/** An event as the ledger object takes it: validated, timestamped, fingerprinted. */
+export interface NormalizedEvent {
+  id: string;
+  requestHash: string;
+  memberId: string;
+  occurredAtMs: number;
+  type: 'model' | 'tool_execution' | 'charge';
+  byok: boolean;
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  amountMicros: number;
+  description: string;
+}
+
+export async function normalizeEvent(e: UsageEvent, receivedAtMs: number): Promise<NormalizedEvent> {
+  return {
+    id: e.id,
+    // The fingerprint covers what the caller sent, so a retry with the same body is a duplicate and
+    // the same id with another body is a conflict, whatever the defaults resolve to.
+    requestHash: await sha256Hex(canonicalJson(e)),
+    memberId: e.memberId ?? '',
+    occurredAtMs: e.occurredAt ? Date.parse(e.occurredAt) : receivedAtMs,
+    type: e.type,
+    byok: e.byok ?? false,
+    model: e.model ?? '',
+    inputTokens: e.inputTokens ?? 0,
+    outputTokens: e.outputTokens ?? 0,
+    amountMicros: e.amountMicros ?? 0,
+    description: e.description ?? (e.type === 'charge' ? 'Charge' : ''),
+  };
+}
