@@ -12,7 +12,7 @@ export async function startServer(port) {
   const migrate = spawnSync('wrangler', ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', stateDir], { env, encoding: 'utf8' });
   if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
   const envFile = join(stateDir, 'bench.env');
-  writeFileSync(envFile, `INTERNAL_API_TOKEN="${INTERNAL_TOKEN}"\n`);
+  writeFileSync(envFile, `INTERNAL_API_TOKEN="${INTERNAL_TOKEN}"\nBENCH_ROUTES="enabled"\n`);
   const child = spawn(
     'wrangler',
     ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', stateDir, '--env-file', envFile, '--log-level', 'error', '--show-interactive-dev-session=false', '--test-scheduled'],

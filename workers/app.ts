@@ -3,6 +3,7 @@ import { requireInternalToken } from './auth/require_internal_token';
 import type { AppEnv } from './env';
 import { ApiError } from './errors/api_error';
 import { handleError } from './errors/error_handler';
+import { benchFloor } from './routes/bench_floor';
 import { newId } from './lib/ids';
 import { registerApiKeyRoutes } from './routes/internal/api_keys';
 import { registerCreateMember } from './routes/internal/create_member';
@@ -16,6 +17,7 @@ import { registerUsageRoutes } from './routes/internal/usage';
 import { registerAutoTopupRoutes } from './routes/public/auto_topup';
 import { registerCreditRoutes } from './routes/public/credits';
 import { registerHistoryRoutes } from './routes/public/history';
+import { registerMyUsageRoute } from './routes/public/my_usage';
 import { newRouter } from './routes/router';
 
 const requestId = createMiddleware<AppEnv>(async (c, next) => {
@@ -34,6 +36,7 @@ export function buildApp() {
   });
 
   app.get('/healthz', (c) => c.json({ ok: true }));
+  app.route('/__bench', benchFloor);
 
   // Internal API: one token check for the whole prefix, before any validation.
   app.use('/internal/v1/*', requireInternalToken);
@@ -51,6 +54,7 @@ export function buildApp() {
   registerCreditRoutes(app);
   registerHistoryRoutes(app);
   registerAutoTopupRoutes(app);
+  registerMyUsageRoute(app);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'apiKey', in: 'header', name: 'X-API-Key' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'internalToken', { type: 'http', scheme: 'bearer' });

@@ -11,6 +11,8 @@ export interface Env {
   STRIPE_WEBHOOK_SECRET?: string;
   PLATFORM_WEBHOOK_URL?: string;
   PLATFORM_WEBHOOK_SECRET?: string;
+  /** Set to `enabled` only by the benchmark's own server: mounts the floor routes under /__bench. */
+  BENCH_ROUTES?: string;
 }
 
 /** One workspace to settle: every closed hour before cutoffMs. */

@@ -34,3 +34,29 @@ describe('usage sanity', () => {
     expect(after.body).toMatchObject({ balanceMicros: 10_000_000 - 8500, accumulatingMicros: 0 });
   });
 });
+
+describe('my-usage and the accumulating row (sanity)', () => {
+  it('reports tokens and tools for the caller and shows the open usage on top of the history', async () => {
+    const ws = await createWorkspace();
+    await grant(ws.workspaceId, 10_000_000);
+    const now = new Date().toISOString();
+    const res = await internal('POST', '/internal/v1/usage', {
+      events: [
+        { id: 'm1', workspaceId: ws.workspaceId, memberId: ws.adminMemberId, type: 'model', model: 'gpt-4o-mini', inputTokens: 2000, outputTokens: 1000, occurredAt: now },
+        { id: 't1', workspaceId: ws.workspaceId, memberId: ws.adminMemberId, type: 'tool_execution', occurredAt: now },
+      ],
+    });
+    expect(res.status).toBe(200);
+    // gpt-4o-mini: 2000 × 0.15 + 1000 × 0.6 = 300 + 600 = 900 micros; one tool = 1000
+    expect(res.body.costMicros).toBe(1900);
+    const usage = await publicApi('GET', '/v1/billing/my-usage?period=current', ws.adminKey);
+    expect(usage.status).toBe(200);
+    expect(usage.body.usage.tokens).toEqual({ input: 2000, output: 1000, total: 3000 });
+    expect(usage.body.usage.modelUsage).toEqual([{ model: 'gpt-4o-mini', inputTokens: 2000, outputTokens: 1000, totalTokens: 3000, costMicros: 900 }]);
+    expect(usage.body.usage.toolExecutions).toEqual({ count: 1, costMicros: 1000 });
+    expect(usage.body.usage.totalMicros).toBe(1900);
+    const history = await publicApi('GET', '/v1/billing/credits/history', ws.adminKey);
+    expect(history.body.data[0]).toMatchObject({ type: 'usage', status: 'accumulating', amountMicros: -1900, balanceAfterMicros: null });
+    expect(history.body.data[1]).toMatchObject({ type: 'adjustment', status: 'completed' });
+  });
+});

@@ -112,7 +112,7 @@ export class WorkspaceLedger extends DurableObject<Env> {
         // Not money: an estimate for people, so a float (two decimals) is fine here.
         hoursRemaining: burnRateMicrosPerHour > 0 ? Math.floor((balanceMicros / burnRateMicrosPerHour) * 100) / 100 : null,
         updatedAt: iso(Math.max(state.updatedAtMs, accumulatingMicros > 0 ? nowMs : 0)),
-        openSinceMs: state.open.settledThroughMs,
+        openSinceMs: state.open.oldestUnsettledHourMs(nowMs),
       },
     };
   }

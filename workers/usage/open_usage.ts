@@ -60,6 +60,14 @@ export class OpenUsage {
     return [...hours].sort((a, b) => a - b);
   }
 
+  /** Start of the oldest hour holding unsettled usage (the current hour when there is none). */
+  oldestUnsettledHourMs(nowMs: number): number {
+    let oldest = hourOf(nowMs);
+    for (const h of this.eventLines.keys()) oldest = Math.min(oldest, h);
+    for (const iv of this.intervals) oldest = Math.min(oldest, hourOf(Math.max(iv.startedAtMs, this.settledThroughMs)));
+    return oldest;
+  }
+
   /** Usage accrued but not settled, up to nowMs: events of every unsettled hour plus runtime. */
   accumulatingMicros(nowMs: number, book: PriceBook): number {
     let total = 0;

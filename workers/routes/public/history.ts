@@ -4,7 +4,11 @@ import { drizzle } from 'drizzle-orm/d1';
 import { transactions, transactionStatuses, transactionTypes } from '../../../schema/tables';
 import { requireApiKey } from '../../auth/require_api_key';
 import { notFound } from '../../errors/api_error';
-import { toTransactionView } from '../../ledger/transaction_view';
+import { toTransactionView, type TransactionView } from '../../ledger/transaction_view';
+import { unwrap } from '../../ledger/ledger_result';
+import { ledgerFor } from '../../ledger/ledger_stub';
+import { iso } from '../../lib/time';
+import type { Env } from '../../env';
 import { decodeCursor, encodeCursor } from '../../lib/history_cursor';
 import { errorResponses, jsonResponse, queryInt, TransactionIdSchema, TransactionSchema } from '../../openapi/schemas';
 import type { Router } from '../router';
@@ -42,6 +46,24 @@ export const getTransactionRoute = createRoute({
   responses: { 200: jsonResponse('The transaction.', TransactionSchema), ...errorResponses(400, 401, 404, 429) },
 });
 
+async function accumulatingRow(env: Env, workspaceId: string, type?: string, status?: string): Promise<TransactionView | null> {
+  if ((type && type !== 'usage') || (status && status !== 'accumulating')) return null;
+  const summary = unwrap(await ledgerFor(env, workspaceId).creditSummary(workspaceId)).value;
+  if (summary.accumulatingMicros <= 0) return null;
+  const since = Math.max(summary.openSinceMs, 0);
+  return {
+    id: `txn_accumulating_${since.toString(36)}`,
+    createdAt: iso(since),
+    type: 'usage',
+    description: `Usage since ${iso(since).slice(0, 16).replace('T', ' ')} UTC (accumulating; settled hourly)`,
+    amountMicros: -summary.accumulatingMicros,
+    status: 'accumulating',
+    invoiceUrl: null,
+    balanceAfterMicros: null,
+    forgivenMicros: 0,
+  };
+}
+
 export const registerHistoryRoutes = (app: Router) =>
   app
     .openapi(getHistoryRoute, async (c) => {
@@ -52,16 +74,21 @@ export const registerHistoryRoutes = (app: Router) =>
       if (query.type) filters.push(eq(transactions.type, query.type));
       if (query.status) filters.push(eq(transactions.status, query.status));
       if (query.cursor) filters.push(lt(transactions.seq, decodeCursor(query.cursor)));
+      // The open hour's usage is not a stored row (its amount moves every second): the first page
+      // shows it on top, as the one `accumulating` transaction.
+      const open = query.cursor ? null : await accumulatingRow(c.env, workspaceId, query.type, query.status);
+      const dbLimit = open ? limit - 1 : limit;
       const rows = await drizzle(c.env.DB)
         .select()
         .from(transactions)
         .where(and(...filters))
         .orderBy(desc(transactions.seq))
-        .limit(limit + 1)
+        .limit(dbLimit + 1)
         .all();
-      const page = rows.slice(0, limit);
+      const page = rows.slice(0, dbLimit);
       const last = page[page.length - 1];
-      return c.json({ data: page.map(toTransactionView), nextCursor: rows.length > limit && last ? encodeCursor(last.seq) : null }, 200);
+      const data = [...(open ? [open] : []), ...page.map(toTransactionView)];
+      return c.json({ data, nextCursor: rows.length > dbLimit && last ? encodeCursor(last.seq) : null }, 200);
     })
     .openapi(getTransactionRoute, async (c) => {
       const { workspaceId } = c.get('auth');

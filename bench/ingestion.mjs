@@ -1,0 +1,64 @@
+import { INTERNAL_TOKEN, internalCall } from './server.mjs';
+import { fmt } from './stats.mjs';
+
+const headers = { authorization: `Bearer ${INTERNAL_TOKEN}`, 'content-type': 'application/json' };
+
+async function drive(url, bodies, connections) {
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++];
+        const res = await fetch(url, { method: 'POST', headers, body });
+        if (!res.ok) throw new Error(`${url} answered ${res.status}: ${await res.text()}`);
+        await res.arrayBuffer();
+      }
+    }),
+  );
+  return (performance.now() - start) / 1000;
+}
+
+/**
+ * Usage ingestion through the real HTTP path (auth, validation, ledger object, group commit, D1)
+ * into one workspace, in batches of 100, against the floor of raw D1 inserts of the same rows
+ * through the same server with the same concurrency.
+ */
+export async function benchIngestion(baseUrl, totalEvents, connections) {
+  const created = await internalCall(baseUrl, 'POST', '/internal/v1/workspaces', { name: 'ingest bench', admin: { name: 'Bench', email: 'ingest@example.com' } });
+  const ws = created.workspace.id;
+  const batches = [];
+  const rawBatches = [];
+  for (let i = 0; i < totalEvents; i += 100) {
+    const events = Array.from({ length: Math.min(100, totalEvents - i) }, (_, j) => ({
+      id: `ev-${i + j}`,
+      workspaceId: ws,
+      type: 'model',
+      model: 'gpt-4o-mini',
+      inputTokens: 1000 + ((i + j) % 97),
+      outputTokens: 200 + ((i + j) % 13),
+    }));
+    batches.push(JSON.stringify({ events }));
+    rawBatches.push(JSON.stringify({ workspaceId: `ws_rawfloor`, events: events.map((e) => ({ ...e, id: `raw-${e.id}` })) }));
+  }
+  // Warm both paths so that neither pays for a cold start inside the measurement.
+  await drive(`${baseUrl}/internal/v1/usage`, [JSON.stringify({ events: [{ id: 'warm', workspaceId: ws, type: 'tool_execution' }] })], 1);
+  await drive(`${baseUrl}/__bench/raw-usage-insert`, [JSON.stringify({ workspaceId: 'ws_rawfloor', events: [{ id: 'warm', model: 'm', inputTokens: 1, outputTokens: 1 }] })], 1);
+
+  const rawSeconds = await drive(`${baseUrl}/__bench/raw-usage-insert`, rawBatches, connections);
+  const apiSeconds = await drive(`${baseUrl}/internal/v1/usage`, batches, connections);
+  const counts = await (await fetch(`${baseUrl}/__bench/counts?workspaceId=${ws}`, { headers })).json();
+  const stored = counts.events - 1; // minus the warm-up event
+  const apiRate = totalEvents / apiSeconds;
+  const rawRate = totalEvents / rawSeconds;
+  return {
+    name: `usage ingestion (${totalEvents} events, batches of 100, ${connections} connections)`,
+    lines: [
+      `raw D1 inserts   ${fmt(rawRate, 0)} events/s  (${fmt(rawSeconds)} s)`,
+      `POST /usage      ${fmt(apiRate, 0)} events/s  (${fmt(apiSeconds)} s)`,
+      `ratio ${fmt((apiRate / rawRate) * 100, 1)}% of raw  (goal: >= 25% and >= 5000 events/s)`,
+      `events stored ${stored} of ${totalEvents}: ${stored === totalEvents ? 'none lost' : 'MISMATCH'}`,
+    ],
+    ok: stored === totalEvents,
+  };
+}

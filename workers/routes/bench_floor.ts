@@ -1,0 +1,45 @@
+import { Hono } from 'hono';
+import { requireInternalToken } from '../auth/require_internal_token';
+import type { AppEnv } from '../env';
+import { ApiError } from '../errors/api_error';
+
+/**
+ * Floors for `npm run bench`, measured on the same server in the same run: raw D1 inserts of the
+ * same rows the ingestion path writes, and a count of settled hours. Mounted only when the bench's
+ * own server sets BENCH_ROUTES=enabled; behind the internal token even then.
+ */
+export const benchFloor = new Hono<AppEnv>();
+
+benchFloor.use('*', async (c, next) => {
+  if (c.env.BENCH_ROUTES !== 'enabled') throw new ApiError('not_found', 'No such route.');
+  await next();
+});
+benchFloor.use('*', requireInternalToken);
+
+benchFloor.post('/raw-usage-insert', async (c) => {
+  const { workspaceId, events } = await c.req.json<{ workspaceId: string; events: Array<{ id: string; model: string; inputTokens: number; outputTokens: number }> }>();
+  const nowMs = Date.now();
+  const hourMs = Math.floor(nowMs / 3_600_000) * 3_600_000;
+  const packed = JSON.stringify(events.map((e) => [e.id, 'raw', hourMs, nowMs, '', 'model', e.model, e.inputTokens, e.outputTokens, 0, 1]));
+  await c.env.DB.prepare(
+    `INSERT INTO usage_events (workspace_id, event_id, request_hash, hour_ms, occurred_at_ms, member_id, type, line_key,
+                               input_tokens, output_tokens, amount_micros, price_version)
+     SELECT ?1, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6,
+            value ->> 7, value ->> 8, value ->> 9, value ->> 10 FROM json_each(?2)`,
+  )
+    .bind(workspaceId, packed)
+    .run();
+  return c.json({ inserted: events.length });
+});
+
+benchFloor.get('/counts', async (c) => {
+  const workspaceId = c.req.query('workspaceId') ?? '';
+  const [events, settled] = await c.env.DB.batch([
+    c.env.DB.prepare('SELECT COUNT(*) AS n FROM usage_events WHERE workspace_id = ?').bind(workspaceId),
+    c.env.DB.prepare("SELECT COUNT(*) AS n FROM transactions WHERE idempotency_key LIKE 'settle:%'"),
+  ]);
+  return c.json({
+    events: (events?.results[0] as { n: number } | undefined)?.n ?? 0,
+    settledHours: (settled?.results[0] as { n: number } | undefined)?.n ?? 0,
+  });
+});
