@@ -383,6 +383,37 @@ export class WorkspaceLedger extends DurableObject<Env> {
     });
   }
 
+  /** Changes a volume's size from `atMs` on: a new interval, so time already metered keeps its size. */
+  resizeVolume(workspaceId: string, resourceId: string, sizeBytes: number, atMs: number | null): Promise<LedgerResult<ResourceView>> {
+    return this.queue.run(async () => {
+      const state = await this.load(workspaceId);
+      if (!state) return notFound;
+      const resource = await this.findResource(resourceId);
+      if (!resource || resource.workspaceId !== workspaceId) return { ok: false, code: 'not_found', message: 'No such resource.' };
+      if (resource.kind !== 'volume') return { ok: false, code: 'invalid_request', message: 'sizeBytes: only a volume can be resized.' };
+      if (resource.stoppedAtMs !== null) return { ok: false, code: 'invalid_request', message: 'The volume is no longer metered.' };
+      if (resource.sizeBytes === sizeBytes) return { ok: true, replayed: true, value: toResourceView(resource) };
+      const current = state.open.intervals.find((iv) => iv.resourceId === resourceId && iv.stoppedAtMs === null);
+      const at = Math.min(Math.max(atMs ?? Date.now(), current?.startedAtMs ?? resource.startedAtMs, state.open.settledThroughMs), Date.now());
+      await this.db.batch([
+        this.db.update(resources).set({ sizeBytes }).where(eq(resources.id, resourceId)),
+        this.db
+          .update(resourceIntervals)
+          .set({ stoppedAtMs: at })
+          .where(and(eq(resourceIntervals.resourceId, resourceId), isNull(resourceIntervals.stoppedAtMs))),
+        // Same start as the closed one (a resize at the very instant it began) replaces it.
+        this.db
+          .insert(resourceIntervals)
+          .values({ resourceId, workspaceId, startedAtMs: at, stoppedAtMs: null, instanceType: null, sizeBytes })
+          .onConflictDoUpdate({ target: [resourceIntervals.resourceId, resourceIntervals.startedAtMs], set: { stoppedAtMs: null, sizeBytes } }),
+      ]);
+      state.open.intervals = state.open.intervals.filter((iv) => !(iv.resourceId === resourceId && iv.startedAtMs === at));
+      for (const iv of state.open.intervals) if (iv.resourceId === resourceId && iv.stoppedAtMs === null) iv.stoppedAtMs = at;
+      state.open.intervals.push({ resourceId, memberId: resource.memberId, kind: 'volume', instanceType: null, sizeBytes, startedAtMs: at, stoppedAtMs: null });
+      return { ok: true, replayed: false, value: toResourceView({ ...resource, sizeBytes }) };
+    });
+  }
+
   // --- hourly settlement ------------------------------------------------------------------------
 
   /**

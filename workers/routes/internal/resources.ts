@@ -73,6 +73,19 @@ export const stopResourceRoute = createRoute({
   responses: { 200: jsonResponse('Stopped (or already stopped).', ResourceSchema), ...errorResponses(400, 401, 404) },
 });
 
+export const resizeResourceRoute = createRoute({
+  method: 'post',
+  path: '/internal/v1/resources/{id}/resize',
+  tags: ['internal'],
+  summary: 'Change a volume\'s size from a moment on (idempotent for the same size)',
+  security: [{ internalToken: [] }],
+  request: {
+    params: z.object({ id: IdempotencyIdSchema }),
+    body: jsonBody(z.object({ sizeBytes: z.int().min(1).max(1_000_000_000_000_000), at: Timestamp.optional() })),
+  },
+  responses: { 200: jsonResponse('Resized.', ResourceSchema), ...errorResponses(400, 401, 404) },
+});
+
 export const registerResourceRoutes = (app: Router) =>
   app
     .openapi(startResourceRoute, async (c) => {
@@ -90,4 +103,12 @@ export const registerResourceRoutes = (app: Router) =>
       const row = await drizzle(c.env.DB).select({ workspaceId: resources.workspaceId }).from(resources).where(eq(resources.id, id)).get();
       if (!row) throw new ApiError('not_found', 'No such resource.');
       return c.json(unwrap(await ledgerFor(c.env, row.workspaceId).stopResource(row.workspaceId, id, stoppedAtMs)).value, 200);
+    })
+    .openapi(resizeResourceRoute, async (c) => {
+      const { id } = c.req.valid('param');
+      const body = c.req.valid('json');
+      const atMs = body.at ? notInFuture(Date.parse(body.at), 'at') : null;
+      const row = await drizzle(c.env.DB).select({ workspaceId: resources.workspaceId }).from(resources).where(eq(resources.id, id)).get();
+      if (!row) throw new ApiError('not_found', 'No such resource.');
+      return c.json(unwrap(await ledgerFor(c.env, row.workspaceId).resizeVolume(row.workspaceId, id, body.sizeBytes, atMs)).value, 200);
     });
