@@ -12,10 +12,10 @@ export async function startServer(port) {
   const migrate = spawnSync('wrangler', ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', stateDir], { env, encoding: 'utf8' });
   if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
   const envFile = join(stateDir, 'bench.env');
-  writeFileSync(envFile, `INTERNAL_API_TOKEN="${INTERNAL_TOKEN}"\nBENCH_ROUTES="enabled"\n`);
+  writeFileSync(envFile, `INTERNAL_API_TOKEN="${INTERNAL_TOKEN}"\nBENCH_ROUTES="enabled"\nLOCAL_SCHEDULED_ROUTE="enabled"\n`);
   const child = spawn(
     'wrangler',
-    ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', stateDir, '--env-file', envFile, '--log-level', 'error', '--show-interactive-dev-session=false', '--test-scheduled'],
+    ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', stateDir, '--env-file', envFile, '--log-level', 'error', '--show-interactive-dev-session=false'],
     { env, stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const baseUrl = `http://127.0.0.1:${port}`;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm start`: the local burnrate. Applies D1 migrations, serves the Worker through
-// `wrangler dev --test-scheduled` (D1, Durable Objects and cron all local, no account, no network),
+// `wrangler dev` (D1, Durable Objects, Queues and cron all local, no account, no network),
 // seeds a demo workspace once, and prints its admin API key.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
@@ -19,6 +19,9 @@ const settings = {
   STRIPE_WEBHOOK_SECRET: process.env.STRIPE_WEBHOOK_SECRET ?? 'whsec_dev_burnrate_local',
   PLATFORM_WEBHOOK_URL: process.env.PLATFORM_WEBHOOK_URL,
   PLATFORM_WEBHOOK_SECRET: process.env.PLATFORM_WEBHOOK_SECRET ?? 'dev-platform-webhook-secret',
+  // GET /__scheduled?cron=…&time=<epoch ms> fires the hourly cron at that time (see
+  // workers/settlement/local_scheduled_route.ts for why this is not wrangler's --test-scheduled).
+  LOCAL_SCHEDULED_ROUTE: 'enabled',
 };
 
 const childEnv = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
@@ -98,6 +101,16 @@ async function seedDemoWorkspace() {
     ['/internal/v1/deductions', { id: 'demo-charge-storage', amountMicros: 120_000, description: 'Volume vol-demo, 40 GB' }],
   ];
   for (const [path, body] of entries) await call('POST', path, { ...body, workspaceId });
+  // Something metered, so the burn rate and the accumulating hour show a live picture.
+  await call('POST', '/internal/v1/resources', { id: 'res_demo_sandbox', workspaceId, memberId: created.member.id, kind: 'instance', instanceType: 'cpu-small' });
+  await call('POST', '/internal/v1/resources', { id: 'res_demo_volume', workspaceId, memberId: created.member.id, kind: 'volume', sizeBytes: 40_000_000_000 });
+  await call('POST', '/internal/v1/usage', {
+    events: [
+      { id: 'demo-model-1', workspaceId, memberId: created.member.id, type: 'model', model: 'claude-sonnet-4', inputTokens: 12_000, outputTokens: 3_500 },
+      { id: 'demo-model-2', workspaceId, memberId: created.member.id, type: 'model', model: 'gpt-4o-mini', inputTokens: 40_000, outputTokens: 9_000 },
+      { id: 'demo-tool-1', workspaceId, memberId: created.member.id, type: 'tool_execution' },
+    ],
+  });
   const demo = { workspaceId, memberId: created.member.id, apiKey: created.apiKey };
   writeFileSync(DEMO_FILE, JSON.stringify(demo, null, 2), { mode: 0o600 });
   return demo;
@@ -114,6 +127,8 @@ function printBanner(demo) {
     '',
     `  curl -H "X-API-Key: ${demo.apiKey}" ${BASE_URL}/v1/billing/credits`,
     `  curl -H "X-API-Key: ${demo.apiKey}" ${BASE_URL}/v1/billing/credits/history`,
+    `  curl -H "X-API-Key: ${demo.apiKey}" ${BASE_URL}/v1/billing/my-usage`,
+    `  settle now: curl "${BASE_URL}/__scheduled?cron=0+*+*+*+*&time=$(( $(date +%s) * 1000 + 3600000 ))"`,
     `  API description: ${BASE_URL}/openapi.json`,
     '',
   ];
@@ -125,7 +140,7 @@ async function main() {
   const envFile = writeDevEnvFile();
   const dev = spawn(
     'wrangler',
-    ['dev', '--test-scheduled', '--ip', HOST, '--port', PORT, '--persist-to', STATE_DIR, '--env-file', envFile, '--show-interactive-dev-session=false'],
+    ['dev', '--ip', HOST, '--port', PORT, '--persist-to', STATE_DIR, '--env-file', envFile, '--show-interactive-dev-session=false'],
     { stdio: 'inherit', env: childEnv },
   );
   const stop = (signal) => dev.kill(signal);

@@ -4,6 +4,7 @@ import type { AppEnv } from './env';
 import { ApiError } from './errors/api_error';
 import { handleError } from './errors/error_handler';
 import { benchFloor } from './routes/bench_floor';
+import { localScheduledRoute } from './settlement/local_scheduled_route';
 import { newId } from './lib/ids';
 import { registerApiKeyRoutes } from './routes/internal/api_keys';
 import { registerCreateMember } from './routes/internal/create_member';
@@ -37,6 +38,7 @@ export function buildApp() {
 
   app.get('/healthz', (c) => c.json({ ok: true }));
   app.route('/__bench', benchFloor);
+  app.route('/__scheduled', localScheduledRoute);
 
   // Internal API: one token check for the whole prefix, before any validation.
   app.use('/internal/v1/*', requireInternalToken);

@@ -13,6 +13,8 @@ export interface Env {
   PLATFORM_WEBHOOK_SECRET?: string;
   /** Set to `enabled` only by the benchmark's own server: mounts the floor routes under /__bench. */
   BENCH_ROUTES?: string;
+  /** Set to `enabled` only by `npm start`: serves GET /__scheduled with its `time` honoured. */
+  LOCAL_SCHEDULED_ROUTE?: string;
 }
 
 /** One workspace to settle: every closed hour before cutoffMs. */

@@ -13,3 +13,12 @@ describe('/__bench routes', () => {
     expect(res.body.error.code).toBe('not_found');
   });
 });
+
+// The local cron route lets the caller choose when settlement runs; only `npm start` turns it on.
+describe('/__scheduled', () => {
+  it('is a 404 unless LOCAL_SCHEDULED_ROUTE=enabled', async () => {
+    const res = await internal('GET', `/__scheduled?cron=0+*+*+*+*&time=${Date.now() + 3_600_000}`);
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe('not_found');
+  });
+});
