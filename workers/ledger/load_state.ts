@@ -13,6 +13,8 @@ export interface LedgerState {
   updatedAtMs: number;
   open: OpenUsage;
   book: PriceBook;
+  /** When the price list was last compared with D1's. */
+  pricesCheckedAtMs: number;
 }
 
 export class LedgerInvariantError extends Error {}
@@ -78,6 +80,6 @@ export async function readLedgerState(db: D1Database, workspaceId: string): Prom
   const open = new OpenUsage(row.settledThroughMs);
   for (const r of rollups) open.addRollup(r as RollupRow, book);
   open.intervals = intervals as IntervalRow[];
-  open.previousHourEventMicros = previous[0]?.micros ?? 0;
-  return { workspaceId, balanceMicros: row.balanceMicros, updatedAtMs: row.updatedAtMs, open, book };
+  open.lastSettledHour = { hourMs: row.settledThroughMs - MS_PER_HOUR, eventMicros: previous[0]?.micros ?? 0 };
+  return { workspaceId, balanceMicros: row.balanceMicros, updatedAtMs: row.updatedAtMs, open, book, pricesCheckedAtMs: Date.now() };
 }

@@ -58,6 +58,7 @@ interface IngestWaiter {
 
 const notFound = { ok: false, code: 'not_found', message: 'No such workspace.' } as const;
 const RECENT_EVENT_IDS = 50_000;
+const PRICE_CHECK_INTERVAL_MS = 10_000;
 
 // The balance an entry leaves, read back inside its batch, and only if the guarded balance update
 // just before it changed exactly one row (SQLite's changes() sees the previous statement of the
@@ -91,6 +92,7 @@ export class WorkspaceLedger extends DurableObject<Env> {
   async creditCheck(workspaceId: string, amountMicros: number): Promise<LedgerResult<{ allowed: boolean; balanceMicros: number }>> {
     const state = await this.load(workspaceId);
     if (!state) return notFound;
+    this.refreshPricesSoon(state);
     const spendable = this.spendable(state, Date.now());
     return { ok: true, replayed: false, value: { allowed: spendable > 0 && spendable >= amountMicros, balanceMicros: spendable } };
   }
@@ -98,6 +100,7 @@ export class WorkspaceLedger extends DurableObject<Env> {
   async creditSummary(workspaceId: string): Promise<LedgerResult<CreditSummary>> {
     const state = await this.load(workspaceId);
     if (!state) return notFound;
+    this.refreshPricesSoon(state);
     const nowMs = Date.now();
     const accumulatingMicros = state.open.accumulatingMicros(nowMs, state.book);
     const balanceMicros = Math.max(0, state.balanceMicros - accumulatingMicros);
@@ -124,6 +127,7 @@ export class WorkspaceLedger extends DurableObject<Env> {
   ): Promise<LedgerResult<{ costMicros: number; affordable: boolean; affordableSeconds: number | null; microsPerHour: number } | null>> {
     const state = await this.load(workspaceId);
     if (!state) return notFound;
+    await this.refreshPrices(state);
     const nowMs = Date.now();
     const rate = state.book.at(nowMs).instanceTypes.get(instanceType);
     if (rate === undefined) return { ok: true, replayed: false, value: null };
@@ -132,7 +136,9 @@ export class WorkspaceLedger extends DurableObject<Env> {
     // How long the balance lasts with this instance added to what already burns.
     const burn = state.open.burnRateMicrosPerHour(nowMs, state.book) + rate;
     const affordableSeconds = burn > 0 ? Math.floor((spendable * 3600) / burn) : null;
-    return { ok: true, replayed: false, value: { costMicros, affordable: spendable > 0 && spendable >= costMicros, affordableSeconds, microsPerHour: rate } };
+    // Affordable: the balance covers the cost and lasts that long with what already runs.
+    const affordable = spendable > 0 && spendable >= costMicros && (affordableSeconds === null || affordableSeconds >= seconds);
+    return { ok: true, replayed: false, value: { costMicros, affordable, affordableSeconds, microsPerHour: rate } };
   }
 
   // --- ledger entries ---------------------------------------------------------------------------
@@ -145,6 +151,9 @@ export class WorkspaceLedger extends DurableObject<Env> {
     const state = await this.load(input.workspaceId);
     if (!state) return notFound;
 
+    // Mutations decide on current prices (the spendable balance depends on them). Deductions come
+    // fast, so here a check within the last second is current enough.
+    if (Date.now() - state.pricesCheckedAtMs > 1_000) await this.refreshPrices(state);
     const requestHash = await sha256Hex(
       canonicalJson({ kind: input.kind, amountMicros: input.amountMicros, description: input.description, memberId: input.memberId ?? null }),
     );
@@ -314,6 +323,7 @@ export class WorkspaceLedger extends DurableObject<Env> {
     return this.queue.run(async () => {
       const state = await this.load(input.workspaceId);
       if (!state) return notFound;
+      await this.refreshPrices(state);
       const requestHash = await sha256Hex(canonicalJson({ ...input, startedAtMs: input.startedAtMs ?? null }));
       const nowMs = Date.now();
       const startedAtMs = Math.max(input.startedAtMs ?? nowMs, state.open.settledThroughMs);
@@ -366,6 +376,7 @@ export class WorkspaceLedger extends DurableObject<Env> {
     return this.queue.run(async () => {
       const state = await this.load(workspaceId);
       if (!state) return notFound;
+      await this.refreshPrices(state);
       const resource = await this.findResource(resourceId);
       if (!resource || resource.workspaceId !== workspaceId) return { ok: false, code: 'not_found', message: 'No such resource.' };
       if (resource.stoppedAtMs !== null) return { ok: true, replayed: true, value: toResourceView(resource) };
@@ -388,6 +399,7 @@ export class WorkspaceLedger extends DurableObject<Env> {
     return this.queue.run(async () => {
       const state = await this.load(workspaceId);
       if (!state) return notFound;
+      await this.refreshPrices(state);
       const resource = await this.findResource(resourceId);
       if (!resource || resource.workspaceId !== workspaceId) return { ok: false, code: 'not_found', message: 'No such resource.' };
       if (resource.kind !== 'volume') return { ok: false, code: 'invalid_request', message: 'sizeBytes: only a volume can be resized.' };
@@ -425,10 +437,17 @@ export class WorkspaceLedger extends DurableObject<Env> {
     return this.queue.run(async () => {
       let state = await this.load(workspaceId);
       if (!state) return notFound;
+      // Settlement never trusts a cached price list.
+      state.book = await loadPriceBook(this.env.DB);
+      state.pricesCheckedAtMs = Date.now();
       let settledHours = 0;
       let chargedMicros = 0;
       let forgivenMicros = 0;
-      for (const hourMs of state.open.closedHours(cutoffMs)) {
+      let rebuilds = 0;
+      // The next closed hour is recomputed from the state each time round: after a rebuild from D1
+      // the settled point may have moved, and an hour before it is never billed again.
+      for (let hourMs = state.open.closedHours(cutoffMs)[0]; hourMs !== undefined; hourMs = state.open.closedHours(cutoffMs)[0]) {
+        if (hourMs < state.open.settledThroughMs) throw new LedgerInvariantError(`hour ${iso(hourMs)} is before the settled point`);
         const { rollups, intervals } = await readHour(this.db, workspaceId, hourMs);
         const bill = billHour(hourMs, rollups, intervals, state.book, state.balanceMicros);
         const nowMs = Date.now();
@@ -462,7 +481,8 @@ export class WorkspaceLedger extends DurableObject<Env> {
           // Settled already (by an earlier life of this object), or the cache was stale: rebuild
           // from D1, which knows exactly which hours are settled, and carry on from there.
           this.state = null;
-          if (!String(error).includes('UNIQUE') && !String(error).includes('transactions_completed_has_balance_after')) throw error;
+          const expected = String(error).includes('UNIQUE') || String(error).includes('transactions_completed_has_balance_after');
+          if (!expected || ++rebuilds > 3) throw error;
           state = await this.load(workspaceId);
           if (!state) return notFound;
         }
@@ -500,6 +520,22 @@ export class WorkspaceLedger extends DurableObject<Env> {
   private async refreshPrices(state: LedgerState) {
     const latest = await latestPriceVersion(this.env.DB);
     if (latest !== state.book.latestVersion) state.book = await loadPriceBook(this.env.DB);
+    state.pricesCheckedAtMs = Date.now();
+  }
+
+  // Reads never wait on D1; they start a price check in the background at most every few seconds,
+  // so that runtime accrues at a new price soon after a change even with no writes.
+  private refreshingPrices = false;
+  private refreshPricesSoon(state: LedgerState) {
+    if (this.refreshingPrices || Date.now() - state.pricesCheckedAtMs < PRICE_CHECK_INTERVAL_MS) return;
+    this.refreshingPrices = true;
+    this.ctx.waitUntil(
+      this.refreshPrices(state)
+        .catch((error) => console.error(JSON.stringify({ level: 'error', msg: 'price refresh failed', error: String(error) })))
+        .finally(() => {
+          this.refreshingPrices = false;
+        }),
+    );
   }
 
   private async findByKey(workspaceId: string, key: string) {

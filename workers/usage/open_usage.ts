@@ -19,8 +19,8 @@ export class OpenUsage {
   private readonly eventLines = new Map<number, Map<string, EventLine>>();
   private readonly eventTotals = new Map<number, number>();
   intervals: IntervalRow[] = [];
-  /** Event usage of the hour before the oldest unsettled one, for the trailing-hour burn rate. */
-  previousHourEventMicros = 0;
+  /** Event usage of the last settled hour (and which hour that was), for the trailing-hour burn rate. */
+  lastSettledHour = { hourMs: -1, eventMicros: 0 };
 
   constructor(settledThroughMs: number) {
     this.settledThroughMs = settledThroughMs;
@@ -88,7 +88,8 @@ export class OpenUsage {
     // Trailing hour: this hour's events so far, plus the part of last hour still inside the window.
     const hour = hourOf(nowMs);
     const elapsed = (nowMs - hour) / MS_PER_HOUR;
-    const previous = this.eventTotals.get(hour - MS_PER_HOUR) ?? this.previousHourEventMicros;
+    const lastSettled = this.lastSettledHour.hourMs === hour - MS_PER_HOUR ? this.lastSettledHour.eventMicros : 0;
+    const previous = this.eventTotals.get(hour - MS_PER_HOUR) ?? lastSettled;
     rate += (this.eventTotals.get(hour) ?? 0) + Math.round(previous * (1 - elapsed));
     return rate;
   }
@@ -96,9 +97,9 @@ export class OpenUsage {
   /** Forgets everything before the new settlement boundary (the settled hours are in D1 now). */
   settleThrough(newSettledThroughMs: number): void {
     const lastHour = newSettledThroughMs - MS_PER_HOUR;
+    this.lastSettledHour = { hourMs: lastHour, eventMicros: this.eventTotals.get(lastHour) ?? 0 };
     for (const h of [...this.eventLines.keys()]) {
       if (h < newSettledThroughMs) {
-        if (h === lastHour) this.previousHourEventMicros = this.eventTotals.get(h) ?? 0;
         this.eventLines.delete(h);
         this.eventTotals.delete(h);
       }

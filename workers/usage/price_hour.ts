@@ -117,7 +117,7 @@ export function priceHour(
         l.exact += exactInstance(ms, rate);
       } else {
         l.exact += exactStorage(iv.sizeBytes ?? 0, ms, seg.prices.pricing.storage.microsPerGbMonth);
-        l.byteSeconds += Math.floor(((iv.sizeBytes ?? 0) * ms) / 1000);
+        l.byteSeconds += Number((BigInt(iv.sizeBytes ?? 0) * BigInt(ms)) / 1000n);
       }
     }
     l.runtimeMs += to - from;

@@ -14,7 +14,9 @@ const Answer = z
   .object({
     accepted: z.int().openapi({ description: 'Events recorded now.' }),
     duplicates: z.int().openapi({ description: 'Events whose id was already recorded with the same body.' }),
-    costMicros: z.int().openapi({ description: 'Cost of the accepted events, rounded once per workspace.' }),
+    costMicros: z.int().openapi({
+      description: "Cost of the accepted events, exact then rounded once per workspace. Settlement rounds once per line of each hour, so a sum of these answers can differ from the hour's charge by a few micros.",
+    }),
   })
   .openapi('UsageAccepted');
 
