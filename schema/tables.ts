@@ -12,6 +12,14 @@ export const workspaces = sqliteTable('workspaces', {
   autoTopupThresholdCents: integer('auto_topup_threshold_cents').notNull().default(1000),
   autoTopupAmountCents: integer('auto_topup_amount_cents').notNull().default(2500),
   createdAtMs: integer('created_at_ms').notNull(),
+  // Zero-balance state, written by the workspace's ledger object in the same batch as the outbox
+  // events that announce it.
+  /** Set while volumes are inaccessible because the balance reached zero. */
+  storageSuspendedAtMs: integer('storage_suspended_at_ms'),
+  /** When running instances were last terminated for a zero balance. */
+  terminatedAtMs: integer('terminated_at_ms'),
+  /** Set while the balance is low (one balance.low per crossing). */
+  lowBalanceSinceMs: integer('low_balance_since_ms'),
 });
 
 export const members = sqliteTable(
@@ -230,4 +238,27 @@ export const settlementLines = sqliteTable(
     description: text('description'),
   },
   (t) => [primaryKey({ columns: [t.workspaceId, t.hourMs, t.memberId, t.kind, t.lineKey] })],
+);
+
+// --- platform notifications (zero balance, low balance, storage, auto-recharge) -------------------
+
+// The outbox: each event is written in the same D1 batch as the change that caused it, then
+// delivered to PLATFORM_WEBHOOK_URL through a Queue until acknowledged. Its id is stable across
+// retries so the platform can dedupe.
+export const platformEvents = sqliteTable(
+  'platform_events',
+  {
+    id: text('id').primaryKey(),
+    workspaceId: text('workspace_id').notNull(),
+    type: text('type').notNull(),
+    dataJson: text('data_json').notNull(),
+    createdAtMs: integer('created_at_ms').notNull(),
+    // pending | delivered | not_configured
+    deliveryState: text('delivery_state').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    lastAttemptAtMs: integer('last_attempt_at_ms'),
+    lastError: text('last_error'),
+    deliveredAtMs: integer('delivered_at_ms'),
+  },
+  (t) => [index('platform_events_workspace').on(t.workspaceId, t.createdAtMs), index('platform_events_pending').on(t.deliveryState, t.createdAtMs)],
 );

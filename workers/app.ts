@@ -11,6 +11,7 @@ import { registerCreateMember } from './routes/internal/create_member';
 import { registerCreateWorkspace } from './routes/internal/create_workspace';
 import { registerCreditCheck } from './routes/internal/credit_check';
 import { registerLedgerEntryRoutes } from './routes/internal/ledger_entries';
+import { registerPlatformEventRoutes } from './routes/internal/platform_events';
 import { registerPricingRoutes } from './routes/internal/pricing';
 import { registerQuoteRoutes } from './routes/internal/quotes';
 import { registerResourceRoutes } from './routes/internal/resources';
@@ -51,6 +52,7 @@ export function buildApp() {
   registerPricingRoutes(app);
   registerResourceRoutes(app);
   registerQuoteRoutes(app);
+  registerPlatformEventRoutes(app);
 
   // Public API: each route carries requireApiKey so the OpenAPI document shows its security.
   registerCreditRoutes(app);

@@ -6,6 +6,7 @@ export interface Env {
   DB: D1Database;
   WORKSPACE_LEDGER: DurableObjectNamespace<WorkspaceLedger>;
   SETTLEMENT_QUEUE: Queue<SettlementMessage>;
+  NOTIFICATION_QUEUE: Queue<NotificationMessage>;
   INTERNAL_API_TOKEN?: string;
   STRIPE_SECRET_KEY?: string;
   STRIPE_WEBHOOK_SECRET?: string;
@@ -13,6 +14,8 @@ export interface Env {
   PLATFORM_WEBHOOK_SECRET?: string;
   /** Set to `enabled` only by the benchmark's own server: mounts the floor routes under /__bench. */
   BENCH_ROUTES?: string;
+  /** balance.low fires when hours remaining drop below this (default 24). */
+  LOW_BALANCE_HORIZON_HOURS?: string;
   /** Set to `enabled` only by `npm start`: serves GET /__scheduled with its `time` honoured. */
   LOCAL_SCHEDULED_ROUTE?: string;
 }
@@ -21,6 +24,11 @@ export interface Env {
 export interface SettlementMessage {
   workspaceId: string;
   cutoffMs: number;
+}
+
+/** One outbox event to deliver to the platform. */
+export interface NotificationMessage {
+  eventId: string;
 }
 
 // Per-request values set by middleware.

@@ -1,5 +1,6 @@
 import { buildApp } from './app';
-import type { Env, SettlementMessage } from './env';
+import type { Env, NotificationMessage, SettlementMessage } from './env';
+import { deliverEvents } from './notifications/deliver_events';
 import { runScheduled } from './settlement/run_scheduled';
 import { settleBatch } from './settlement/settle_queue';
 
@@ -14,6 +15,7 @@ export default {
     await runScheduled(env, controller.scheduledTime, controller.cron);
   },
   async queue(batch, env, _ctx) {
-    await settleBatch(batch, env);
+    if (batch.queue.startsWith('burnrate-notifications')) await deliverEvents(batch as MessageBatch<NotificationMessage>, env);
+    else await settleBatch(batch as MessageBatch<SettlementMessage>, env);
   },
-} satisfies ExportedHandler<Env, SettlementMessage>;
+} satisfies ExportedHandler<Env, SettlementMessage | NotificationMessage>;

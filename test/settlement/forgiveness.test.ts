@@ -157,15 +157,16 @@ describe('an instance running for hours on a small balance', () => {
     for (const l of (await settlementLines(ws.workspaceId)).filter((x) => x.hour_ms === hours[2])) expect(l.forgiven_micros).toBe(l.cost_micros);
     for (const l of (await settlementLines(ws.workspaceId)).filter((x) => x.hour_ms === hours[0])) expect(l.forgiven_micros).toBe(0);
 
-    // Nothing left to spend: balance 0, the instance still burns 36,000 an hour, 0 hours remain.
+    // Nothing left to spend: balance 0. The instance was terminated when the balance reached zero
+    // (no debt accrues), so only last hour's event usage, pro rata, is left in the burn rate.
     const summary = await credits(ws.adminKey);
     expect(summary.balanceMicros).toBe(0);
-    expect(summary.hoursRemaining).toBe(0);
-    expect(summary.burnRateMicrosPerHour).toBeGreaterThanOrEqual(36_000);
-    expect(summary.burnRateMicrosPerHour).toBeLessThanOrEqual(36_000 + 4_750);
+    expect([0, null]).toContain(summary.hoursRemaining);
+    expect(summary.burnRateMicrosPerHour).toBeLessThanOrEqual(4_750);
 
     const stopped = await stopResource(resourceId);
     expect(stopped.status).toBe(200);
+    expect(stopped.body).toMatchObject({ status: 'stopped', stopReason: 'zero_balance' });
     await expectInvariant(ws.workspaceId);
   });
 
@@ -239,19 +240,20 @@ describe('the credit summary while instances run', () => {
     expect(await credits(ws.adminKey)).toMatchObject({ accumulatingMicros: expectedUsed, burnRateMicrosPerHour: 0 });
   });
 
-  it('with the accumulating runtime above the balance, the summary shows 0 left and 0 hours, never negative', async () => {
+  it('with the accumulating runtime above the balance, the summary shows 0 left, never negative, and the instance is terminated', async () => {
     const ws = await fundedWorkspace('Burning past zero', 0);
     await grant(ws.workspaceId, 100_000);
-    // gpu-h100 (4,500,000 per hour) started 30 minutes ago: ≈ 2,250,000 used against 100,000.
+    // gpu-h100 (4,500,000 per hour) reported late, started 30 minutes ago: ≈ 2,250,000 used
+    // against 100,000. The balance is gone the moment it is recorded, so it is terminated at once.
     const id = unique('res_h100');
     expect((await startInstance(ws.workspaceId, id, 'gpu-h100', Date.now() - 30 * MINUTE_MS)).status).toBe(201);
     const summary = await credits(ws.adminKey);
     expect(summary.accumulatingMicros).toBeGreaterThan(2_000_000);
     expect(summary.balanceMicros).toBe(0);
-    expect(summary.burnRateMicrosPerHour).toBe(4_500_000);
-    expect(summary.hoursRemaining).toBe(0);
+    expect(summary.burnRateMicrosPerHour).toBe(0);
+    expect(summary.hoursRemaining).toBeNull();
     expect((await creditCheck(ws.workspaceId, 1)).body).toEqual({ allowed: false, balanceMicros: 0 });
-    expect((await stopResource(id)).status).toBe(200);
+    expect((await stopResource(id)).body).toMatchObject({ status: 'stopped', stopReason: 'zero_balance' });
   });
 
   it('counts the trailing hour of event usage: events of the hour just settled still burn, pro rata', async () => {

@@ -1,10 +1,11 @@
 import { and, desc, eq, gte, inArray, isNull, or, gt, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
-import { balances, priceLists, resourceIntervals, resources, settlementLines, usageRollups } from '../../schema/tables';
+import { balances, priceLists, resourceIntervals, resources, settlementLines, usageRollups, workspaces } from '../../schema/tables';
 import { MS_PER_HOUR } from '../usage/exact_cost';
 import { OpenUsage } from '../usage/open_usage';
 import type { IntervalRow, RollupRow } from '../usage/price_hour';
 import { PriceBook } from '../usage/pricing';
+import type { WorkspaceFlags } from './zero_balance';
 
 export interface LedgerState {
   workspaceId: string;
@@ -15,6 +16,7 @@ export interface LedgerState {
   book: PriceBook;
   /** When the price list was last compared with D1's. */
   pricesCheckedAtMs: number;
+  flags: WorkspaceFlags;
 }
 
 export class LedgerInvariantError extends Error {}
@@ -67,9 +69,27 @@ export async function readLedgerState(db: D1Database, workspaceId: string): Prom
     .from(priceLists)
     .orderBy(desc(priceLists.version));
 
-  const [balanceRows, rollups, intervals, previous, prices] = await d.batch([balanceQuery, rollupQuery, intervalQuery, previousHourQuery, priceQuery]);
+  const flagsQuery = d
+    .select({
+      storageSuspendedAtMs: workspaces.storageSuspendedAtMs,
+      lowBalanceSinceMs: workspaces.lowBalanceSinceMs,
+      autoTopupEnabled: workspaces.autoTopupEnabled,
+      autoTopupThresholdCents: workspaces.autoTopupThresholdCents,
+    })
+    .from(workspaces)
+    .where(eq(workspaces.id, workspaceId));
+
+  const [balanceRows, rollups, intervals, previous, prices, flagRows] = await d.batch([
+    balanceQuery,
+    rollupQuery,
+    intervalQuery,
+    previousHourQuery,
+    priceQuery,
+    flagsQuery,
+  ]);
   const row = balanceRows[0];
-  if (!row) return null;
+  const flags = flagRows[0];
+  if (!row || !flags) return null;
   // The ledger invariant, checked whenever the cache is rebuilt: if the balance row disagrees with
   // the sum of completed entries, this workspace's money is frozen (every call fails loudly)
   // rather than moved on a wrong basis.
@@ -81,5 +101,5 @@ export async function readLedgerState(db: D1Database, workspaceId: string): Prom
   for (const r of rollups) open.addRollup(r as RollupRow, book);
   open.intervals = intervals as IntervalRow[];
   open.lastSettledHour = { hourMs: row.settledThroughMs - MS_PER_HOUR, eventMicros: previous[0]?.micros ?? 0 };
-  return { workspaceId, balanceMicros: row.balanceMicros, updatedAtMs: row.updatedAtMs, open, book, pricesCheckedAtMs: Date.now() };
+  return { workspaceId, balanceMicros: row.balanceMicros, updatedAtMs: row.updatedAtMs, open, book, pricesCheckedAtMs: Date.now(), flags };
 }

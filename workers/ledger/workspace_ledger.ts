@@ -1,7 +1,7 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { DurableObject } from 'cloudflare:workers';
-import { balances, resourceIntervals, resources, transactions } from '../../schema/tables';
+import { balances, resourceIntervals, resources, transactions, workspaces } from '../../schema/tables';
 import type { Env } from '../env';
 import { canonicalJson, sha256Hex } from '../lib/crypto';
 import { newId } from '../lib/ids';
@@ -15,6 +15,8 @@ import type { NormalizedEvent } from '../usage/usage_event';
 import type { LedgerResult } from './ledger_result';
 import { LedgerInvariantError, readLedgerState, type LedgerState } from './load_state';
 import { toResourceView, type ResourceView, type StartResourceInput } from './resource_view';
+import { nextAlarmMs, planEnforcement, restoreStatements, terminationStatements, type BalanceView, type Enforcement } from './zero_balance';
+import { insertOutbox, outboxEvent, type OutboxEvent } from '../notifications/outbox';
 import { SerialQueue } from './serial_queue';
 import { toTransactionView, type TransactionView } from './transaction_view';
 
@@ -94,6 +96,10 @@ export class WorkspaceLedger extends DurableObject<Env> {
     if (!state) return notFound;
     this.refreshPricesSoon(state);
     const spendable = this.spendable(state, Date.now());
+    // The alarm should have acted already; if a check sees the balance gone first, act now.
+    if (spendable <= 0 && state.open.intervals.some((iv) => iv.stoppedAtMs === null)) {
+      this.ctx.waitUntil(this.checkBalance(workspaceId).catch(() => undefined));
+    }
     return { ok: true, replayed: false, value: { allowed: spendable > 0 && spendable >= amountMicros, balanceMicros: spendable } };
   }
 
@@ -144,7 +150,7 @@ export class WorkspaceLedger extends DurableObject<Env> {
   // --- ledger entries ---------------------------------------------------------------------------
 
   postEntry(input: PostEntryInput): Promise<LedgerResult<TransactionView>> {
-    return this.queue.run(() => this.postEntryNow(input));
+    return this.queue.run(() => this.thenEnforce(input.workspaceId, this.postEntryNow(input)));
   }
 
   private async postEntryNow(input: PostEntryInput, retried = false): Promise<LedgerResult<TransactionView>> {
@@ -247,6 +253,7 @@ export class WorkspaceLedger extends DurableObject<Env> {
         this.ingestScheduled = false;
         try {
           await this.commitIngestGroup(group);
+          await this.thenEnforce(group[0]!.workspaceId, Promise.resolve({ ok: true, replayed: false, value: null }));
         } catch (error) {
           this.state = null;
           for (const w of group) w.reject(error);
@@ -320,22 +327,25 @@ export class WorkspaceLedger extends DurableObject<Env> {
   // --- metered resources ------------------------------------------------------------------------
 
   startResource(input: StartResourceInput): Promise<LedgerResult<ResourceView>> {
-    return this.queue.run(async () => {
+    return this.queue.run(() => this.thenEnforce(input.workspaceId, this.startResourceNow(input)));
+  }
+
+  private async startResourceNow(input: StartResourceInput): Promise<LedgerResult<ResourceView>> {
+    {
       const state = await this.load(input.workspaceId);
       if (!state) return notFound;
       await this.refreshPrices(state);
       const requestHash = await sha256Hex(canonicalJson({ ...input, startedAtMs: input.startedAtMs ?? null }));
       const nowMs = Date.now();
       const startedAtMs = Math.max(input.startedAtMs ?? nowMs, state.open.settledThroughMs);
-      if (input.kind === 'instance') {
-        const earlier = await this.findResource(input.id);
-        if (earlier) return this.replayResource(earlier, requestHash);
-        if (!state.book.at(startedAtMs).instanceTypes.has(input.instanceType ?? '')) {
-          return { ok: false, code: 'invalid_request', message: `instanceType: unknown instance type "${input.instanceType}".` };
-        }
-        if (this.spendable(state, nowMs) <= 0) {
-          return { ok: false, code: 'insufficient_credits', message: 'The workspace has no credits left to start an instance.' };
-        }
+      const earlier = await this.findResource(input.id);
+      if (earlier) return this.replayResource(earlier, requestHash);
+      if (input.kind === 'instance' && !state.book.at(startedAtMs).instanceTypes.has(input.instanceType ?? '')) {
+        return { ok: false, code: 'invalid_request', message: `instanceType: unknown instance type "${input.instanceType}".` };
+      }
+      // Nothing new starts metering on an empty balance: it would be terminated at once.
+      if (this.spendable(state, nowMs) <= 0) {
+        return { ok: false, code: 'insufficient_credits', message: `The workspace has no credits left to start ${input.kind === 'instance' ? 'an instance' : 'a volume'}.` };
       }
       const row = {
         id: input.id,
@@ -369,11 +379,15 @@ export class WorkspaceLedger extends DurableObject<Env> {
       }
       state.open.intervals.push({ resourceId: row.id, memberId: row.memberId, kind: row.kind, instanceType: row.instanceType, sizeBytes: row.sizeBytes, startedAtMs, stoppedAtMs: null });
       return { ok: true, replayed: false, value: toResourceView(row) };
-    });
+    }
   }
 
   stopResource(workspaceId: string, resourceId: string, stoppedAtMs: number | null, reason = 'stopped'): Promise<LedgerResult<ResourceView>> {
-    return this.queue.run(async () => {
+    return this.queue.run(() => this.thenEnforce(workspaceId, this.stopResourceNow(workspaceId, resourceId, stoppedAtMs, reason)));
+  }
+
+  private async stopResourceNow(workspaceId: string, resourceId: string, stoppedAtMs: number | null, reason: string): Promise<LedgerResult<ResourceView>> {
+    {
       const state = await this.load(workspaceId);
       if (!state) return notFound;
       await this.refreshPrices(state);
@@ -391,12 +405,16 @@ export class WorkspaceLedger extends DurableObject<Env> {
       ]);
       for (const iv of state.open.intervals) if (iv.resourceId === resourceId && iv.stoppedAtMs === null) iv.stoppedAtMs = at;
       return { ok: true, replayed: false, value: toResourceView({ ...resource, stoppedAtMs: at, stopReason: reason }) };
-    });
+    }
   }
 
   /** Changes a volume's size from `atMs` on: a new interval, so time already metered keeps its size. */
   resizeVolume(workspaceId: string, resourceId: string, sizeBytes: number, atMs: number | null): Promise<LedgerResult<ResourceView>> {
-    return this.queue.run(async () => {
+    return this.queue.run(() => this.thenEnforce(workspaceId, this.resizeVolumeNow(workspaceId, resourceId, sizeBytes, atMs)));
+  }
+
+  private async resizeVolumeNow(workspaceId: string, resourceId: string, sizeBytes: number, atMs: number | null): Promise<LedgerResult<ResourceView>> {
+    {
       const state = await this.load(workspaceId);
       if (!state) return notFound;
       await this.refreshPrices(state);
@@ -405,6 +423,11 @@ export class WorkspaceLedger extends DurableObject<Env> {
       if (resource.kind !== 'volume') return { ok: false, code: 'invalid_request', message: 'sizeBytes: only a volume can be resized.' };
       if (resource.stoppedAtMs !== null) return { ok: false, code: 'invalid_request', message: 'The volume is no longer metered.' };
       if (resource.sizeBytes === sizeBytes) return { ok: true, replayed: true, value: toResourceView(resource) };
+      if (state.flags.storageSuspendedAtMs !== null) {
+        // Suspended storage is not metered; the new size applies from the restore on.
+        await this.db.update(resources).set({ sizeBytes }).where(eq(resources.id, resourceId));
+        return { ok: true, replayed: false, value: toResourceView({ ...resource, sizeBytes }) };
+      }
       const current = state.open.intervals.find((iv) => iv.resourceId === resourceId && iv.stoppedAtMs === null);
       const at = Math.min(Math.max(atMs ?? Date.now(), current?.startedAtMs ?? resource.startedAtMs, state.open.settledThroughMs), Date.now());
       await this.db.batch([
@@ -423,7 +446,7 @@ export class WorkspaceLedger extends DurableObject<Env> {
       for (const iv of state.open.intervals) if (iv.resourceId === resourceId && iv.stoppedAtMs === null) iv.stoppedAtMs = at;
       state.open.intervals.push({ resourceId, memberId: resource.memberId, kind: 'volume', instanceType: null, sizeBytes, startedAtMs: at, stoppedAtMs: null });
       return { ok: true, replayed: false, value: toResourceView({ ...resource, sizeBytes }) };
-    });
+    }
   }
 
   // --- hourly settlement ------------------------------------------------------------------------
@@ -434,7 +457,11 @@ export class WorkspaceLedger extends DurableObject<Env> {
    * batch, so a second run, a duplicated message or a rerun after a crash finds nothing to do.
    */
   settle(workspaceId: string, cutoffMs: number): Promise<LedgerResult<{ settledHours: number; chargedMicros: number; forgivenMicros: number }>> {
-    return this.queue.run(async () => {
+    return this.queue.run(() => this.thenEnforce(workspaceId, this.settleNow(workspaceId, cutoffMs)));
+  }
+
+  private async settleNow(workspaceId: string, cutoffMs: number): Promise<LedgerResult<{ settledHours: number; chargedMicros: number; forgivenMicros: number }>> {
+    {
       let state = await this.load(workspaceId);
       if (!state) return notFound;
       // Settlement never trusts a cached price list.
@@ -488,7 +515,133 @@ export class WorkspaceLedger extends DurableObject<Env> {
         }
       }
       return { ok: true, replayed: false, value: { settledHours, chargedMicros, forgivenMicros } };
+    }
+  }
+
+  // --- zero balance: enforcement and the alarm that predicts it -------------------------------
+
+  /**
+   * What the balance demands, acted on now (used by the alarm, and by tests to simulate it at a
+   * given instant). Terminates and suspends at zero, restores storage above it, keeps the
+   * low-balance flag in step, and re-arms the alarm.
+   */
+  checkBalance(workspaceId: string, atMs?: number): Promise<LedgerResult<{ alarmAtMs: number | null }>> {
+    return this.queue.run(async () => {
+      const state = await this.load(workspaceId);
+      if (!state) return notFound;
+      await this.refreshPrices(state);
+      await this.enforce(state, atMs ?? Date.now());
+      return { ok: true, replayed: false, value: { alarmAtMs: this.alarmAtMs } };
     });
+  }
+
+  override async alarm(): Promise<void> {
+    this.alarmAtMs = null;
+    const workspaceId = await this.ctx.storage.get<string>('workspaceId');
+    if (workspaceId) await this.checkBalance(workspaceId);
+  }
+
+  private alarmAtMs: number | null = null;
+  private workspaceIdStored = false;
+
+  /** Runs after a mutation, in its queue turn: the mutation's answer stands whatever happens here. */
+  private async thenEnforce<T>(workspaceId: string, mutation: Promise<LedgerResult<T>>): Promise<LedgerResult<T>> {
+    const result = await mutation;
+    if (!result.ok) return result;
+    try {
+      const state = await this.load(workspaceId);
+      if (state) await this.enforce(state, Date.now());
+    } catch (error) {
+      // The change itself is committed; enforcement runs again on the next change, the alarm or
+      // the hourly cron.
+      this.state = null;
+      console.error(JSON.stringify({ level: 'error', msg: 'zero-balance enforcement failed', workspaceId, error: String(error) }));
+    }
+    return result;
+  }
+
+  private balanceView(state: LedgerState, nowMs: number): BalanceView {
+    return {
+      spendableMicros: this.spendable(state, nowMs),
+      burnRateMicrosPerHour: state.open.burnRateMicrosPerHour(nowMs, state.book),
+      runningRateMicrosPerHour: state.open.runningRateMicrosPerHour(nowMs, state.book),
+    };
+  }
+
+  private horizonHours(): number {
+    const hours = Number(this.env.LOW_BALANCE_HORIZON_HOURS ?? 24);
+    return Number.isFinite(hours) && hours >= 0 ? hours : 24;
+  }
+
+  private async enforce(state: LedgerState, nowMs: number): Promise<void> {
+    if (!this.workspaceIdStored) {
+      await this.ctx.storage.put('workspaceId', state.workspaceId);
+      this.workspaceIdStored = true;
+    }
+    // Each step changes what the next one sees (a termination stops the burn, which can make the
+    // balance low); three steps reach a fixed point.
+    for (let step = 0; step < 3; step++) {
+      const view = this.balanceView(state, nowMs);
+      const plan = planEnforcement(view, state.flags, state.open.intervals, nowMs, this.horizonHours());
+      if (plan.kind === 'none') break;
+      await this.applyEnforcement(state, plan, view, nowMs);
+    }
+    const next = nextAlarmMs(this.balanceView(state, nowMs), state.flags, nowMs, this.horizonHours());
+    if (next !== this.alarmAtMs) {
+      if (next === null) await this.ctx.storage.deleteAlarm();
+      else await this.ctx.storage.setAlarm(next);
+      this.alarmAtMs = next;
+    }
+  }
+
+  private async applyEnforcement(state: LedgerState, plan: Exclude<Enforcement, { kind: 'none' }>, view: BalanceView, nowMs: number) {
+    const db = this.db;
+    const ws = state.workspaceId;
+    let events: OutboxEvent[];
+    if (plan.kind === 'terminate') {
+      const built = terminationStatements(db, ws, plan);
+      events = built.events;
+      const [first, ...rest] = [...built.statements, ...(events.length ? [insertOutbox(db, ws, events, nowMs)] : [])];
+      await db.batch([first!, ...rest]);
+      for (const iv of [...plan.instances, ...plan.volumes]) iv.stoppedAtMs = plan.atMs;
+      if (built.suspendStorage) state.flags.storageSuspendedAtMs ??= plan.atMs;
+      state.flags.lowBalanceSinceMs ??= plan.atMs;
+    } else if (plan.kind === 'restore') {
+      const built = restoreStatements(db, ws, plan.atMs);
+      events = built.events;
+      const [reopen, clear] = built.statements;
+      const results = await db.batch([reopen, clear, insertOutbox(db, ws, events, nowMs), built.volumes]);
+      for (const v of results[3]) {
+        state.open.intervals.push({ resourceId: v.id, memberId: v.memberId, kind: 'volume', instanceType: null, sizeBytes: v.sizeBytes, startedAtMs: plan.atMs, stoppedAtMs: null });
+      }
+      state.flags.storageSuspendedAtMs = null;
+    } else {
+      events = plan.low
+        ? [
+            outboxEvent('balance.low', {
+              balanceMicros: view.spendableMicros,
+              burnRateMicrosPerHour: view.burnRateMicrosPerHour,
+              hoursRemaining: view.burnRateMicrosPerHour > 0 ? Math.floor((view.spendableMicros / view.burnRateMicrosPerHour) * 100) / 100 : null,
+              horizonHours: this.horizonHours(),
+            }),
+          ]
+        : [];
+      const flag = db.update(workspaces).set({ lowBalanceSinceMs: plan.low ? plan.atMs : null }).where(eq(workspaces.id, ws));
+      await (events.length ? db.batch([flag, insertOutbox(db, ws, events, nowMs)]) : flag);
+      state.flags.lowBalanceSinceMs = plan.low ? plan.atMs : null;
+    }
+    await this.sendNotifications(events);
+  }
+
+  // The outbox rows are committed; handing them to the queue is best effort here, and the hourly
+  // sweep re-enqueues anything still pending.
+  private async sendNotifications(events: readonly OutboxEvent[]) {
+    if (events.length === 0) return;
+    try {
+      await this.env.NOTIFICATION_QUEUE.sendBatch(events.map((e) => ({ body: { eventId: e.id } })));
+    } catch (error) {
+      console.error(JSON.stringify({ level: 'error', msg: 'notification enqueue failed; the sweep will retry', error: String(error) }));
+    }
   }
 
   // --- internals --------------------------------------------------------------------------------

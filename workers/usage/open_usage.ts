@@ -76,8 +76,8 @@ export class OpenUsage {
     return total;
   }
 
-  /** Credits per hour now: running instances and volumes, plus the trailing hour of event usage. */
-  burnRateMicrosPerHour(nowMs: number, book: PriceBook): number {
+  /** Micros per hour that metered resources accrue right now (what drains the balance by itself). */
+  runningRateMicrosPerHour(nowMs: number, book: PriceBook): number {
     let rate = 0;
     const prices = book.at(nowMs);
     for (const iv of this.intervals) {
@@ -85,6 +85,12 @@ export class OpenUsage {
       if (iv.kind === 'instance') rate += prices.instanceTypes.get(iv.instanceType ?? '') ?? 0;
       else rate += roundMicros(exactStorage(iv.sizeBytes ?? 0, MS_PER_HOUR, prices.pricing.storage.microsPerGbMonth));
     }
+    return rate;
+  }
+
+  /** Credits per hour now: running instances and volumes, plus the trailing hour of event usage. */
+  burnRateMicrosPerHour(nowMs: number, book: PriceBook): number {
+    let rate = this.runningRateMicrosPerHour(nowMs, book);
     // Trailing hour: this hour's events so far, plus the part of last hour still inside the window.
     const hour = hourOf(nowMs);
     const elapsed = (nowMs - hour) / MS_PER_HOUR;

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
-import { resources } from '../../../schema/tables';
+import { resources, workspaces } from '../../../schema/tables';
 import { ApiError } from '../../errors/api_error';
 import { unwrap } from '../../ledger/ledger_result';
 import { ledgerFor } from '../../ledger/ledger_stub';
@@ -53,13 +53,15 @@ export const registerQuoteRoutes = (app: Router) =>
     })
     .openapi(storageQuotaRoute, async (c) => {
       const { ws } = c.req.valid('param');
-      const credit = unwrap(await ledgerFor(c.env, ws).creditCheck(ws, 0)).value;
-      const row = await drizzle(c.env.DB)
-        .select({ used: sql<number>`COALESCE(SUM(${resources.sizeBytes}), 0)` })
-        .from(resources)
-        .where(and(eq(resources.workspaceId, ws), eq(resources.kind, 'volume'), isNull(resources.stoppedAtMs)))
-        .get();
-      // Volumes are accessible while the workspace can pay; suspension at zero arrives with
-      // zero-balance enforcement.
-      return c.json({ usedBytes: row?.used ?? 0, accessible: credit.balanceMicros > 0 || (row?.used ?? 0) === 0 }, 200);
+      const db = drizzle(c.env.DB);
+      const [usage, workspace] = await db.batch([
+        db
+          .select({ used: sql<number>`COALESCE(SUM(${resources.sizeBytes}), 0)` })
+          .from(resources)
+          .where(and(eq(resources.workspaceId, ws), eq(resources.kind, 'volume'), isNull(resources.stoppedAtMs))),
+        db.select({ suspendedAtMs: workspaces.storageSuspendedAtMs }).from(workspaces).where(eq(workspaces.id, ws)),
+      ]);
+      if (!workspace[0]) throw new ApiError('not_found', 'No such workspace.');
+      // Volumes are kept while suspended (never deleted); they are only inaccessible.
+      return c.json({ usedBytes: usage[0]?.used ?? 0, accessible: workspace[0].suspendedAtMs === null }, 200);
     });

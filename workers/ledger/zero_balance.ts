@@ -1,0 +1,113 @@
+import { and, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
+import type { DrizzleD1Database } from 'drizzle-orm/d1';
+import { resourceIntervals, resources, workspaces } from '../../schema/tables';
+import { iso } from '../lib/time';
+import { outboxEvent, type OutboxEvent } from '../notifications/outbox';
+import type { IntervalRow } from '../usage/price_hour';
+
+export interface WorkspaceFlags {
+  storageSuspendedAtMs: number | null;
+  lowBalanceSinceMs: number | null;
+  autoTopupEnabled: boolean;
+  autoTopupThresholdCents: number;
+}
+
+export interface BalanceView {
+  spendableMicros: number;
+  burnRateMicrosPerHour: number;
+  /** What running resources accrue per hour (the part that keeps draining with no new usage). */
+  runningRateMicrosPerHour: number;
+}
+
+export type Enforcement =
+  | { kind: 'terminate'; atMs: number; instances: IntervalRow[]; volumes: IntervalRow[] }
+  | { kind: 'restore'; atMs: number }
+  | { kind: 'low_balance'; atMs: number; low: boolean }
+  | { kind: 'none' };
+
+/**
+ * Decides what the balance now demands, in order of precedence: at zero, terminate running
+ * instances and suspend storage; above zero after a suspension, restore storage; otherwise keep the
+ * low-balance flag in step (one balance.low per crossing).
+ */
+export function planEnforcement(view: BalanceView, flags: WorkspaceFlags, intervals: readonly IntervalRow[], nowMs: number, horizonHours: number): Enforcement {
+  const running = intervals.filter((iv) => iv.stoppedAtMs === null && iv.startedAtMs <= nowMs);
+  const instances = running.filter((iv) => iv.kind === 'instance');
+  const volumes = running.filter((iv) => iv.kind === 'volume');
+  if (view.spendableMicros <= 0 && running.length > 0) return { kind: 'terminate', atMs: nowMs, instances, volumes };
+  if (view.spendableMicros > 0 && flags.storageSuspendedAtMs !== null) return { kind: 'restore', atMs: nowMs };
+  const hoursLeft = view.burnRateMicrosPerHour > 0 ? view.spendableMicros / view.burnRateMicrosPerHour : Infinity;
+  const belowThreshold = flags.autoTopupEnabled && view.spendableMicros < flags.autoTopupThresholdCents * 10_000;
+  return lowBalanceStep(hoursLeft < horizonHours || belowThreshold, flags, nowMs);
+}
+
+function lowBalanceStep(low: boolean, flags: WorkspaceFlags, nowMs: number): Enforcement {
+  if (low === (flags.lowBalanceSinceMs !== null)) return { kind: 'none' };
+  return { kind: 'low_balance', atMs: nowMs, low };
+}
+
+/** When to wake up next: the predicted zero crossing, or the low-balance horizon before it. */
+export function nextAlarmMs(view: BalanceView, flags: WorkspaceFlags, nowMs: number, horizonHours: number): number | null {
+  if (view.runningRateMicrosPerHour <= 0 || view.spendableMicros <= 0) return null;
+  const zeroAtMs = nowMs + Math.ceil((view.spendableMicros * 3_600_000) / view.runningRateMicrosPerHour);
+  const lowAtMs = zeroAtMs - horizonHours * 3_600_000;
+  const next = flags.lowBalanceSinceMs === null && lowAtMs > nowMs ? lowAtMs : zeroAtMs;
+  // Never sooner than a second from now: a prediction a hair early re-arms instead of spinning.
+  return Math.max(next, nowMs + 1_000);
+}
+
+export function terminationStatements(db: DrizzleD1Database, workspaceId: string, plan: Extract<Enforcement, { kind: 'terminate' }>) {
+  const events: OutboxEvent[] = plan.instances.map((iv) =>
+    outboxEvent('instance.terminated', { instanceId: iv.resourceId, instanceType: iv.instanceType, memberId: iv.memberId || null, reason: 'zero_balance', terminatedAt: iso(plan.atMs) }),
+  );
+  const statements = [];
+  const instanceIds = plan.instances.map((iv) => iv.resourceId);
+  const volumeIds = plan.volumes.map((iv) => iv.resourceId);
+  if (instanceIds.length > 0) {
+    statements.push(
+      db.update(resources).set({ stoppedAtMs: plan.atMs, stopReason: 'zero_balance' }).where(and(inArray(resources.id, instanceIds), isNull(resources.stoppedAtMs))),
+    );
+  }
+  const meteredIds = [...instanceIds, ...volumeIds];
+  if (meteredIds.length > 0) {
+    statements.push(
+      db.update(resourceIntervals).set({ stoppedAtMs: plan.atMs }).where(and(inArray(resourceIntervals.resourceId, meteredIds), isNull(resourceIntervals.stoppedAtMs))),
+    );
+  }
+  const suspendStorage = volumeIds.length > 0;
+  if (suspendStorage) {
+    events.push(outboxEvent('storage.suspended', { volumeIds, reason: 'zero_balance', suspendedAt: iso(plan.atMs) }));
+  }
+  statements.push(
+    db
+      .update(workspaces)
+      .set({
+        terminatedAtMs: instanceIds.length > 0 ? plan.atMs : sql`${workspaces.terminatedAtMs}`,
+        storageSuspendedAtMs: sql`COALESCE(${workspaces.storageSuspendedAtMs}, ${suspendStorage ? plan.atMs : null})`,
+        lowBalanceSinceMs: sql`COALESCE(${workspaces.lowBalanceSinceMs}, ${plan.atMs})`,
+      })
+      .where(eq(workspaces.id, workspaceId)),
+  );
+  return { statements, events, suspendStorage };
+}
+
+/** Reopens metering of every volume still kept, from now, and clears the suspension. The last
+ * statement reads the volumes back so the caller can meter them in memory too. */
+export function restoreStatements(db: DrizzleD1Database, workspaceId: string, atMs: number) {
+  const events = [outboxEvent('storage.restored', { restoredAt: iso(atMs) })];
+  const statements = [
+    db
+      .insert(resourceIntervals)
+      .select(
+        sql`SELECT id, workspace_id, ${atMs}, NULL, NULL, size_bytes FROM resources
+             WHERE workspace_id = ${workspaceId} AND kind = 'volume' AND stopped_at_ms IS NULL`,
+      )
+      .onConflictDoNothing(),
+    db.update(workspaces).set({ storageSuspendedAtMs: null }).where(and(eq(workspaces.id, workspaceId), isNotNull(workspaces.storageSuspendedAtMs))),
+  ] as const;
+  const volumes = db
+    .select({ id: resources.id, memberId: resources.memberId, sizeBytes: resources.sizeBytes })
+    .from(resources)
+    .where(and(eq(resources.workspaceId, workspaceId), eq(resources.kind, 'volume'), isNull(resources.stoppedAtMs)));
+  return { statements, events, volumes };
+}

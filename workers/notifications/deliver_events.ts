@@ -1,0 +1,60 @@
+import { eq } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/d1';
+import { platformEvents } from '../../schema/tables';
+import type { Env, NotificationMessage } from '../env';
+import { iso } from '../lib/time';
+import { signatureHeader } from './sign';
+
+const TIMEOUT_MS = 10_000;
+
+/**
+ * The queue consumer that delivers outbox events to the platform. A 2xx marks the event delivered;
+ * anything else (or no answer) retries the message with backoff. Redelivery of an already
+ * delivered event is skipped, and every attempt carries the same event id, so the platform sees
+ * each event once per id even when a retry races an acknowledgement.
+ */
+export async function deliverEvents(batch: MessageBatch<NotificationMessage>, env: Env): Promise<void> {
+  const db = drizzle(env.DB);
+  for (const message of batch.messages) {
+    const event = await db.select().from(platformEvents).where(eq(platformEvents.id, message.body.eventId)).get();
+    if (!event || event.deliveryState !== 'pending') {
+      message.ack();
+      continue;
+    }
+    const nowMs = Date.now();
+    if (!env.PLATFORM_WEBHOOK_URL || !env.PLATFORM_WEBHOOK_SECRET) {
+      await db.update(platformEvents).set({ deliveryState: 'not_configured', lastAttemptAtMs: nowMs }).where(eq(platformEvents.id, event.id));
+      message.ack();
+      continue;
+    }
+    const body = JSON.stringify({ id: event.id, type: event.type, createdAt: iso(event.createdAtMs), workspaceId: event.workspaceId, data: JSON.parse(event.dataJson) });
+    let error: string | null = null;
+    try {
+      const res = await fetch(env.PLATFORM_WEBHOOK_URL, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-burnrate-signature': await signatureHeader(env.PLATFORM_WEBHOOK_SECRET, body, Math.floor(nowMs / 1000)),
+          'x-burnrate-event-id': event.id,
+        },
+        body,
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      });
+      await res.body?.cancel();
+      if (!res.ok) error = `platform answered ${res.status}`;
+    } catch (e) {
+      error = `delivery failed: ${String(e)}`;
+    }
+    await db
+      .update(platformEvents)
+      .set({
+        attempts: event.attempts + 1,
+        lastAttemptAtMs: nowMs,
+        lastError: error,
+        ...(error ? {} : { deliveryState: 'delivered', deliveredAtMs: Date.now() }),
+      })
+      .where(eq(platformEvents.id, event.id));
+    if (error) message.retry({ delaySeconds: Math.min(600, 2 ** Math.min(message.attempts, 9)) });
+    else message.ack();
+  }
+}
