@@ -146,19 +146,20 @@ export function buildUsageRow(inputs: UsageInputs, book: PriceBook, fromMs: numb
           break;
         case 'instance': {
           const r = row.sandboxRuntime;
-          if (open) {
-            ms.active += line.runtimeMs;
-            r.activeEstimateMicros += line.costMicros;
-          } else if (!settled) {
-            ms.pending += line.runtimeMs;
-            r.pendingMicros += line.costMicros;
-          } else {
+          // Settled first: a cron fired with a later time may have settled the hour still open.
+          if (settled) {
             // Split the hour's runtime in proportion to what was forgiven of its cost.
             const forgivenMs = line.costMicros > 0 ? Math.round((line.runtimeMs * forgiven) / line.costMicros) : 0;
             ms.forgiven += forgivenMs;
             ms.settled += line.runtimeMs - forgivenMs;
             r.forgivenMicros += forgiven;
             r.settledMicros += paid;
+          } else if (open) {
+            ms.active += line.runtimeMs;
+            r.activeEstimateMicros += line.costMicros;
+          } else {
+            ms.pending += line.runtimeMs;
+            r.pendingMicros += line.costMicros;
           }
           break;
         }
