@@ -1,0 +1,154 @@
+// PaymentIntents: create (optionally confirm=true, off_session=true), retrieve, confirm, cancel.
+// A declined confirmation answers Stripe's 402 card_error and leaves the PaymentIntent in
+// requires_payment_method, retrievable, with last_payment_error.
+import { nowSeconds } from '../lib/clock.mjs';
+import { invalidRequest, noSuch, StripeApiError } from '../lib/errors.mjs';
+import { formatAmount, isKnownCurrency, minimumAmount } from '../lib/money.mjs';
+import * as p from '../lib/params.mjs';
+import { getCustomer } from './customers.mjs';
+import { cardOf, resolvePaymentMethod } from './payment_methods.mjs';
+import { createPaymentIntent, outcomeOf, settlePayment } from './payments.mjs';
+
+/** @typedef {import('../lib/store.mjs').StripeObject} StripeObject */
+
+/** @type {import('../lib/context.mjs').ApiHandler} */
+export function createPaymentIntentHandler(request, ctx) {
+  const params = request.params;
+  const amount = /** @type {number} */ (p.integer(params, 'amount', { required: true, min: 1 }));
+  const currency = /** @type {string} */ (p.string(params, 'currency', { required: true })).toLowerCase();
+  if (!isKnownCurrency(currency)) throw invalidRequest(`Invalid currency: ${currency}.`, { param: 'currency' });
+  const minimum = minimumAmount(currency);
+  if (amount < minimum) {
+    throw invalidRequest(`Amount must be at least ${formatAmount(minimum, currency)} ${currency}`, { param: 'amount', code: 'amount_too_small' });
+  }
+  const customerId = p.string(params, 'customer');
+  const customer = customerId ? getCustomer(ctx, customerId, 'customer') : undefined;
+  const confirm = p.boolean(params, 'confirm') ?? false;
+  const offSession = readOffSession(params);
+  if (offSession && !confirm) {
+    throw invalidRequest('You can only pass `off_session` when `confirm=true`.', { param: 'off_session' });
+  }
+  const setupFutureUsage = p.oneOf(params, 'setup_future_usage', ['on_session', 'off_session']);
+  const description = p.string(params, 'description', { max: 1000 });
+  const metadata = p.metadata(params);
+  const pmId = p.string(params, 'payment_method');
+  if (confirm && !pmId) throw missingPaymentMethod(customerId);
+  const pm = pmId ? resolvePaymentMethod(ctx, pmId, 'payment_method') : undefined;
+  if (pm) checkOwnership(pm, customer);
+
+  const pi = createPaymentIntent(ctx, {
+    amount,
+    currency,
+    customer: customer?.id ?? null,
+    description: description ?? null,
+    metadata,
+    setup_future_usage: setupFutureUsage ?? null,
+    payment_method: pm?.id ?? null,
+  });
+  if (confirm && pm) confirmWith(ctx, pi, pm, offSession, request.info);
+  return pi;
+}
+
+/** @type {import('../lib/context.mjs').ApiHandler} */
+export function retrievePaymentIntent(request, ctx) {
+  return getPaymentIntent(ctx, /** @type {string} */ (request.pathParams.id));
+}
+
+/** @type {import('../lib/context.mjs').ApiHandler} */
+export function confirmPaymentIntentHandler(request, ctx) {
+  const pi = getPaymentIntent(ctx, /** @type {string} */ (request.pathParams.id));
+  if (!['requires_payment_method', 'requires_confirmation'].includes(pi.status)) {
+    throw unexpectedState(
+      pi.status === 'succeeded'
+        ? 'You cannot confirm this PaymentIntent because it has already succeeded after being previously confirmed.'
+        : `You cannot confirm this PaymentIntent because it has a status of ${pi.status}.`,
+    );
+  }
+  const pmId = p.string(request.params, 'payment_method') ?? pi.payment_method;
+  if (!pmId) throw missingPaymentMethod(pi.customer);
+  const pm = resolvePaymentMethod(ctx, pmId, 'payment_method');
+  const customer = pi.customer ? ctx.store.objects.customers.get(pi.customer) : undefined;
+  checkOwnership(pm, customer);
+  pi.payment_method = pm.id;
+  confirmWith(ctx, pi, pm, readOffSession(request.params), request.info);
+  return pi;
+}
+
+/** @type {import('../lib/context.mjs').ApiHandler} */
+export function cancelPaymentIntentHandler(request, ctx) {
+  const pi = getPaymentIntent(ctx, /** @type {string} */ (request.pathParams.id));
+  if (pi.status === 'succeeded' || pi.status === 'canceled') {
+    throw unexpectedState(
+      `You cannot cancel this PaymentIntent because it has a status of ${pi.status}. Only a PaymentIntent with one of the following statuses may be canceled: requires_payment_method, requires_capture, requires_confirmation, requires_action, processing.`,
+    );
+  }
+  pi.status = 'canceled';
+  pi.canceled_at = nowSeconds();
+  pi.cancellation_reason =
+    p.oneOf(request.params, 'cancellation_reason', ['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned']) ?? null;
+  ctx.emit('payment_intent.canceled', pi, request.info);
+  return pi;
+}
+
+/**
+ * @param {import('../lib/context.mjs').Context} ctx
+ * @param {string} id
+ */
+export function getPaymentIntent(ctx, id) {
+  const pi = ctx.store.objects.payment_intents.get(id);
+  if (!pi) throw noSuch('payment_intent', id);
+  return pi;
+}
+
+/**
+ * Charges now; a decline becomes the 402 the request answers (stored for idempotent replay).
+ * @param {import('../lib/context.mjs').Context} ctx
+ * @param {StripeObject} pi
+ * @param {StripeObject} pm
+ * @param {boolean} offSession
+ * @param {import('../lib/context.mjs').RequestInfo} info
+ */
+function confirmWith(ctx, pi, pm, offSession, info) {
+  const result = settlePayment(ctx, pi, pm, outcomeOf(cardOf(ctx, pm.id), { offSession }), info);
+  if (!result.ok) throw new StripeApiError(402, result.error, { saveIdempotent: true });
+}
+
+/**
+ * `off_session` is a boolean, or `one_off` / `recurring`.
+ * @param {import('../lib/form.mjs').FormObject} params
+ */
+function readOffSession(params) {
+  const raw = p.string(params, 'off_session');
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  if (raw === 'true' || raw === 'one_off' || raw === 'recurring') return true;
+  throw invalidRequest(`Invalid off_session: must be a boolean, one_off or recurring`, { param: 'off_session' });
+}
+
+/**
+ * A PaymentMethod saved on one customer can only be charged for that customer.
+ * @param {StripeObject} pm
+ * @param {StripeObject | undefined} customer
+ */
+function checkOwnership(pm, customer) {
+  if (pm.customer && !customer) {
+    throw invalidRequest(
+      `The provided PaymentMethod is attached to a Customer (${pm.customer}). Pass that Customer's ID as \`customer\` to use it.`,
+      { param: 'payment_method' },
+    );
+  }
+  if (pm.customer && customer && pm.customer !== customer.id) {
+    throw invalidRequest(`The provided PaymentMethod belongs to another Customer than ${customer.id}.`, { param: 'payment_method' });
+  }
+}
+
+/** @param {string | null | undefined} customerId */
+function missingPaymentMethod(customerId) {
+  return unexpectedState(
+    `You cannot confirm this PaymentIntent because it's missing a payment method. To confirm the PaymentIntent${customerId ? ` with ${customerId}` : ''}, specify a payment method attached to this customer along with the customer ID.`,
+  );
+}
+
+/** @param {string} message */
+function unexpectedState(message) {
+  return invalidRequest(message, { code: 'payment_intent_unexpected_state' });
+}

@@ -1,0 +1,77 @@
+// The Stripe REST endpoints the emulator answers, and what `expand[]` can include beyond ids.
+import { retrieveCharge } from '../resources/charges.mjs';
+import {
+  createCheckoutSession,
+  expireCheckoutSessionHandler,
+  lineItemsList,
+  listLineItems,
+  retrieveCheckoutSession,
+} from '../resources/checkout_sessions.mjs';
+import { createCustomerHandler, retrieveCustomer, updateCustomer } from '../resources/customers.mjs';
+import { listEvents, retrieveEvent } from '../resources/events.mjs';
+import { retrieveInvoice } from '../resources/invoices.mjs';
+import {
+  cancelPaymentIntentHandler,
+  confirmPaymentIntentHandler,
+  createPaymentIntentHandler,
+  retrievePaymentIntent,
+} from '../resources/payment_intents.mjs';
+import {
+  attachPaymentMethodHandler,
+  createPaymentMethodHandler,
+  detachPaymentMethodHandler,
+  listCustomerPaymentMethods,
+  listPaymentMethods,
+  retrievePaymentMethod,
+} from '../resources/payment_methods.mjs';
+import { createRefund, retrieveRefund } from '../resources/refunds.mjs';
+import { listObject } from '../lib/list.mjs';
+
+/** @type {Array<[string, import('../lib/context.mjs').ApiHandler]>} */
+export const API_ROUTES = [
+  ['POST /v1/customers', createCustomerHandler],
+  ['GET /v1/customers/:id', retrieveCustomer],
+  ['POST /v1/customers/:id', updateCustomer],
+  ['GET /v1/customers/:id/payment_methods', listCustomerPaymentMethods],
+
+  ['POST /v1/checkout/sessions', createCheckoutSession],
+  ['GET /v1/checkout/sessions/:id', retrieveCheckoutSession],
+  ['GET /v1/checkout/sessions/:id/line_items', listLineItems],
+  ['POST /v1/checkout/sessions/:id/expire', expireCheckoutSessionHandler],
+
+  ['POST /v1/payment_intents', createPaymentIntentHandler],
+  ['GET /v1/payment_intents/:id', retrievePaymentIntent],
+  ['POST /v1/payment_intents/:id/confirm', confirmPaymentIntentHandler],
+  ['POST /v1/payment_intents/:id/cancel', cancelPaymentIntentHandler],
+
+  ['POST /v1/payment_methods', createPaymentMethodHandler],
+  ['GET /v1/payment_methods', listPaymentMethods],
+  ['GET /v1/payment_methods/:id', retrievePaymentMethod],
+  ['POST /v1/payment_methods/:id/attach', attachPaymentMethodHandler],
+  ['POST /v1/payment_methods/:id/detach', detachPaymentMethodHandler],
+
+  ['GET /v1/invoices/:id', retrieveInvoice],
+  ['GET /v1/charges/:id', retrieveCharge],
+  ['POST /v1/refunds', createRefund],
+  ['GET /v1/refunds/:id', retrieveRefund],
+  ['GET /v1/events', listEvents],
+  ['GET /v1/events/:id', retrieveEvent],
+];
+
+/**
+ * @param {import('../lib/context.mjs').Context} ctx
+ * @returns {import('../lib/expand.mjs').VirtualExpanders}
+ */
+export function virtualExpanders(ctx) {
+  return {
+    'checkout.session': { line_items: (session) => lineItemsList(ctx, session) },
+    charge: {
+      refunds: (charge) =>
+        listObject(
+          [...ctx.store.objects.refunds.values()].filter((refund) => refund.charge === charge.id),
+          `/v1/charges/${charge.id}/refunds`,
+          { limit: '100' },
+        ),
+    },
+  };
+}

@@ -1,0 +1,133 @@
+// /__emulator/*: what tests and developers need beyond Stripe's API. Not part of Stripe.
+//   GET  /__emulator                          settings (webhook URL, API version)
+//   GET  /__emulator/events[?type=]           events, oldest first, with their delivery attempts
+//   GET  /__emulator/events/:id               one event with its delivery attempts
+//   POST /__emulator/events/:id/resend        delivers an event again; answers when that run ends
+//   POST /__emulator/checkout/:id/pay         pays a Checkout Session as the hosted page does: {card, email?, name?}
+//   POST /__emulator/payment_methods/:id/outcome  {outcome: 'decline' | 'succeed', decline_code?}: a saved card starts declining
+//   GET  /__emulator/requests                 every /v1 call (method, path, status, idempotency key, replay)
+//   POST /__emulator/reset                    forgets every object, event and idempotency key
+import { decliningCopy } from '../lib/cards.mjs';
+import { parseForm } from '../lib/form.mjs';
+import { readBody, sendJson } from '../lib/http.mjs';
+import { createRouter } from '../lib/router.mjs';
+import { resetStore } from '../lib/store.mjs';
+import { payCheckoutSession } from '../resources/checkout_payment.mjs';
+
+/**
+ * @typedef {object} ControlDeps
+ * @property {import('../lib/context.mjs').Context} ctx
+ * @property {import('../webhooks/dispatcher.mjs').Dispatcher} dispatcher
+ * @property {{ webhookUrl: string | null, apiVersion: string, baseUrl: string }} settings
+ *
+ * @typedef {(params: Record<string, string>, body: Record<string, any>, deps: ControlDeps, query: URLSearchParams) => Promise<[number, unknown]> | [number, unknown]} ControlHandler
+ */
+
+/** @param {string} message */
+const notFound = (message) => /** @type {[number, unknown]} */ ([404, { error: { type: 'invalid_request_error', message } }]);
+
+/**
+ * @param {Record<string, any>} event
+ * @param {import('../webhooks/dispatcher.mjs').Dispatcher} dispatcher
+ */
+function withDelivery(event, dispatcher) {
+  const record = dispatcher.recordOf(event.id);
+  return { ...event, delivery: { status: record.status, attempts: record.attempts } };
+}
+
+/** @type {Array<[string, ControlHandler]>} */
+const ROUTES = [
+  ['GET /__emulator', (_p, _b, { settings }) => [200, { emulator: 'stripe', ...settings }]],
+  [
+    'GET /__emulator/events',
+    (_p, _b, { ctx, dispatcher }, query) => {
+      const type = query.get('type');
+      const events = [...ctx.store.objects.events.values()].filter((event) => !type || event.type === type);
+      return [200, { object: 'list', data: events.map((event) => withDelivery(event, dispatcher)), has_more: false, url: '/__emulator/events' }];
+    },
+  ],
+  [
+    'GET /__emulator/events/:id',
+    (params, _b, { ctx, dispatcher }) => {
+      const event = ctx.store.objects.events.get(params.id ?? '');
+      return event ? [200, withDelivery(event, dispatcher)] : notFound(`No such event: '${params.id}'`);
+    },
+  ],
+  [
+    'POST /__emulator/events/:id/resend',
+    async (params, _b, { ctx, dispatcher }) => {
+      const event = ctx.store.objects.events.get(params.id ?? '');
+      if (!event) return notFound(`No such event: '${params.id}'`);
+      await dispatcher.redeliver(event);
+      return [200, withDelivery(event, dispatcher)];
+    },
+  ],
+  [
+    'POST /__emulator/checkout/:id/pay',
+    (params, body, { ctx }) => {
+      const session = ctx.store.objects.checkout_sessions.get(params.id ?? '');
+      if (!session) return notFound(`No such checkout.session: '${params.id}'`);
+      const result = payCheckoutSession(ctx, session, {
+        card: String(body.card ?? ''),
+        email: body.email === undefined ? undefined : String(body.email),
+        name: body.name === undefined ? undefined : String(body.name),
+        exp: body.exp === undefined ? undefined : String(body.exp),
+      });
+      if (result.ok) {
+        return [200, { status: 'paid', checkout_session: result.session, payment_intent: result.paymentIntent, redirect_url: result.redirectUrl }];
+      }
+      return [result.httpStatus, { error: result.error, checkout_session: result.session }];
+    },
+  ],
+  [
+    'POST /__emulator/payment_methods/:id/outcome',
+    (params, body, { ctx }) => {
+      const card = ctx.store.cards.get(params.id ?? '');
+      if (!card) return notFound(`No such PaymentMethod: '${params.id}'`);
+      if (body.outcome === 'decline') {
+        ctx.store.cards.set(/** @type {string} */ (params.id), decliningCopy(card, String(body.decline_code ?? 'generic_decline')));
+      } else if (body.outcome === 'succeed') {
+        ctx.store.cards.set(/** @type {string} */ (params.id), { ...card, onSession: null, offSession: null });
+      } else {
+        return [400, { error: { type: 'invalid_request_error', message: "outcome must be 'decline' or 'succeed'", param: 'outcome' } }];
+      }
+      const now = /** @type {import('../lib/cards.mjs').TestCard} */ (ctx.store.cards.get(/** @type {string} */ (params.id)));
+      return [200, { payment_method: params.id, on_session: now.onSession, off_session: now.offSession }];
+    },
+  ],
+  ['GET /__emulator/requests', (_p, _b, { ctx }) => [200, { object: 'list', data: ctx.store.requests, has_more: false, url: '/__emulator/requests' }]],
+  [
+    'POST /__emulator/reset',
+    (_p, _b, { ctx, dispatcher }) => {
+      resetStore(ctx.store);
+      dispatcher.clear();
+      return [200, { reset: true }];
+    },
+  ],
+];
+
+const match = createRouter(ROUTES);
+
+/**
+ * @param {import('node:http').IncomingMessage} req
+ * @param {import('node:http').ServerResponse} res
+ * @param {URL} url
+ * @param {ControlDeps} deps
+ */
+export async function handleControl(req, res, url, deps) {
+  const route = match(req.method ?? 'GET', url.pathname);
+  if (!route) return sendJson(res, 404, { error: { type: 'invalid_request_error', message: `Unknown emulator route ${req.method} ${url.pathname}` } });
+  const text = req.method === 'POST' ? await readBody(req) : '';
+  /** @type {Record<string, any>} */
+  let body = {};
+  if (text.trim()) {
+    const type = (req.headers['content-type'] ?? '').toLowerCase();
+    try {
+      body = type.includes('json') || text.trim().startsWith('{') ? JSON.parse(text) : parseForm(text);
+    } catch {
+      return sendJson(res, 400, { error: { type: 'invalid_request_error', message: 'The body is not valid JSON.' } });
+    }
+  }
+  const [status, value] = await route.handler(route.params, body, deps, url.searchParams);
+  sendJson(res, status, value);
+}

@@ -1,0 +1,74 @@
+// Refunds: by PaymentIntent or charge, full or partial, each sending charge.refunded.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { startHarness, WEBHOOK_SECRET } from './helpers.mjs';
+
+/** @type {Awaited<ReturnType<typeof startHarness>>} */
+let h;
+before(async () => {
+  h = await startHarness();
+});
+after(() => h.close());
+
+test('a full refund by payment_intent refunds the charge and sends a signed charge.refunded', async () => {
+  const { pay } = await h.paidTopUp({ amount: 2500 });
+  const pi = pay.json.payment_intent;
+  const refund = await h.stripe.refunds.create({ payment_intent: pi.id, metadata: { reason_code: 'dispute' } });
+  assert.match(refund.id, /^re_/);
+  assert.deepEqual(
+    { amount: refund.amount, status: refund.status, charge: refund.charge, payment_intent: refund.payment_intent },
+    { amount: 2500, status: 'succeeded', charge: pi.latest_charge, payment_intent: pi.id },
+  );
+  const charge = await h.stripe.charges.retrieve(pi.latest_charge, { expand: ['refunds'] });
+  assert.equal(charge.amount_refunded, 2500);
+  assert.equal(charge.refunded, true);
+  assert.deepEqual(charge.refunds?.data.map((r) => r.id), [refund.id]);
+
+  const [delivery] = await h.receiver.waitFor((e) => e.type === 'charge.refunded' && e.data.object.id === pi.latest_charge);
+  const event = h.stripe.webhooks.constructEvent(delivery.body, /** @type {string} */ (delivery.headers['stripe-signature']), WEBHOOK_SECRET);
+  const object = /** @type {import('stripe').Stripe.Charge} */ (event.data.object);
+  assert.deepEqual({ amount_refunded: object.amount_refunded, refunded: object.refunded, payment_intent: object.payment_intent }, {
+    amount_refunded: 2500,
+    refunded: true,
+    payment_intent: pi.id,
+  });
+});
+
+test('partial refunds by charge add up, one charge.refunded each, and never exceed the charge', async () => {
+  const { pay } = await h.paidTopUp({ amount: 3000 });
+  const chargeId = pay.json.payment_intent.latest_charge;
+  await h.stripe.refunds.create({ charge: chargeId, amount: 1000 });
+  await assert.rejects(h.stripe.refunds.create({ charge: chargeId, amount: 2500 }), (/** @type {any} */ err) => {
+    assert.equal(err.statusCode, 400);
+    assert.equal(err.param, 'amount');
+    assert.match(err.message, /greater than unrefunded amount/);
+    return true;
+  });
+  const rest = await h.stripe.refunds.create({ charge: chargeId });
+  assert.equal(rest.amount, 2000);
+  await assert.rejects(h.stripe.refunds.create({ charge: chargeId }), (/** @type {any} */ err) => err.code === 'charge_already_refunded');
+
+  const deliveries = await h.receiver.waitFor((e) => e.type === 'charge.refunded' && e.data.object.id === chargeId, 2);
+  assert.deepEqual(
+    deliveries.map((d) => d.event.data.object.amount_refunded).sort((a, b) => a - b),
+    [1000, 3000],
+  );
+  const charge = await h.stripe.charges.retrieve(chargeId);
+  assert.deepEqual({ amount_refunded: charge.amount_refunded, refunded: charge.refunded }, { amount_refunded: 3000, refunded: true });
+  assert.equal((await h.stripe.refunds.retrieve(rest.id)).amount, 2000);
+});
+
+test('a PaymentIntent without a successful charge cannot be refunded', async () => {
+  const customer = await h.stripe.customers.create({ email: 'norefund@example.com' });
+  const pm = await h.stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: customer.id });
+  const failed = await h.call('/v1/payment_intents', {
+    form: `amount=1000&currency=usd&customer=${customer.id}&payment_method=${pm.id}&confirm=true&off_session=true`,
+  });
+  assert.equal(failed.status, 402);
+  await assert.rejects(h.stripe.refunds.create({ payment_intent: failed.json.error.payment_intent.id }), (/** @type {any} */ err) => {
+    assert.equal(err.statusCode, 400);
+    assert.equal(err.param, 'payment_intent');
+    return true;
+  });
+  await assert.rejects(h.stripe.refunds.create({}), (/** @type {any} */ err) => err.statusCode === 400);
+});
