@@ -1,7 +1,8 @@
 import { and, desc, eq, gte, inArray, isNull, or, gt, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
-import { balances, priceLists, resourceIntervals, resources, settlementLines, usageRollups, workspaces } from '../../schema/tables';
+import { balances, priceLists, resourceIntervals, settlementLines, usageRollups, workspaces } from '../../schema/tables';
 import { MS_PER_HOUR } from '../usage/exact_cost';
+import { selectIntervals } from '../usage/interval_query';
 import { OpenUsage } from '../usage/open_usage';
 import type { IntervalRow, RollupRow } from '../usage/price_hour';
 import { PriceBook } from '../usage/pricing';
@@ -41,19 +42,7 @@ export async function readLedgerState(db: D1Database, workspaceId: string): Prom
     .select()
     .from(usageRollups)
     .where(and(eq(usageRollups.workspaceId, workspaceId), gte(usageRollups.hourMs, through)));
-  const intervalQuery = d
-    .select({
-      resourceId: resourceIntervals.resourceId,
-      memberId: resources.memberId,
-      kind: resources.kind,
-      instanceType: resourceIntervals.instanceType,
-      sizeBytes: resourceIntervals.sizeBytes,
-      startedAtMs: resourceIntervals.startedAtMs,
-      stoppedAtMs: resourceIntervals.stoppedAtMs,
-    })
-    .from(resourceIntervals)
-    .innerJoin(resources, eq(resources.id, resourceIntervals.resourceId))
-    .where(and(eq(resourceIntervals.workspaceId, workspaceId), or(isNull(resourceIntervals.stoppedAtMs), gt(resourceIntervals.stoppedAtMs, through))));
+  const intervalQuery = selectIntervals(d, workspaceId, or(isNull(resourceIntervals.stoppedAtMs), gt(resourceIntervals.stoppedAtMs, through)));
   const previousHourQuery = d
     .select({ micros: sql<number>`COALESCE(SUM(${settlementLines.costMicros}), 0)` })
     .from(settlementLines)

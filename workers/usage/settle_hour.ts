@@ -1,7 +1,8 @@
 import { and, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
-import { resourceIntervals, resources, settlementLines, usageRollups } from '../../schema/tables';
+import { resourceIntervals, settlementLines, usageRollups } from '../../schema/tables';
 import { MS_PER_HOUR } from './exact_cost';
+import { selectIntervals } from './interval_query';
 import { allocate, describeHour, priceHour, type IntervalRow, type PricedLine, type RollupRow } from './price_hour';
 import type { PriceBook } from './pricing';
 
@@ -10,25 +11,7 @@ export async function readHour(db: DrizzleD1Database, workspaceId: string, hourM
   const end = hourMs + MS_PER_HOUR;
   const [rollups, intervals] = await db.batch([
     db.select().from(usageRollups).where(and(eq(usageRollups.workspaceId, workspaceId), eq(usageRollups.hourMs, hourMs))),
-    db
-      .select({
-        resourceId: resourceIntervals.resourceId,
-        memberId: resources.memberId,
-        kind: resources.kind,
-        instanceType: resourceIntervals.instanceType,
-        sizeBytes: resourceIntervals.sizeBytes,
-        startedAtMs: resourceIntervals.startedAtMs,
-        stoppedAtMs: resourceIntervals.stoppedAtMs,
-      })
-      .from(resourceIntervals)
-      .innerJoin(resources, eq(resources.id, resourceIntervals.resourceId))
-      .where(
-        and(
-          eq(resourceIntervals.workspaceId, workspaceId),
-          lt(resourceIntervals.startedAtMs, end),
-          or(isNull(resourceIntervals.stoppedAtMs), gt(resourceIntervals.stoppedAtMs, hourMs)),
-        ),
-      ),
+    selectIntervals(db, workspaceId, and(lt(resourceIntervals.startedAtMs, end), or(isNull(resourceIntervals.stoppedAtMs), gt(resourceIntervals.stoppedAtMs, hourMs)))),
   ]);
   return { rollups: rollups as RollupRow[], intervals: intervals as IntervalRow[] };
 }

@@ -1,8 +1,9 @@
 import { and, eq, gt, gte, isNull, lt, not, like, or } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
-import { balances, resourceIntervals, resources, settlementLines, transactions, usageRollups } from '../../schema/tables';
+import { balances, resourceIntervals, settlementLines, transactions, usageRollups } from '../../schema/tables';
 import { iso } from '../lib/time';
 import { hourOf, MS_PER_HOUR } from './exact_cost';
+import { selectIntervals } from './interval_query';
 import { priceHour, type IntervalRow, type RollupRow } from './price_hour';
 import type { PriceBook } from './pricing';
 
@@ -40,25 +41,7 @@ export async function readUsageInputs(db: D1Database, workspaceId: string, fromM
   const fromHour = hourOf(fromMs);
   const [rollups, intervals, lines, balance, deductions] = await d.batch([
     d.select().from(usageRollups).where(and(eq(usageRollups.workspaceId, workspaceId), gte(usageRollups.hourMs, fromHour), lt(usageRollups.hourMs, toMs))),
-    d
-      .select({
-        resourceId: resourceIntervals.resourceId,
-        memberId: resources.memberId,
-        kind: resources.kind,
-        instanceType: resourceIntervals.instanceType,
-        sizeBytes: resourceIntervals.sizeBytes,
-        startedAtMs: resourceIntervals.startedAtMs,
-        stoppedAtMs: resourceIntervals.stoppedAtMs,
-      })
-      .from(resourceIntervals)
-      .innerJoin(resources, eq(resources.id, resourceIntervals.resourceId))
-      .where(
-        and(
-          eq(resourceIntervals.workspaceId, workspaceId),
-          lt(resourceIntervals.startedAtMs, toMs),
-          or(isNull(resourceIntervals.stoppedAtMs), gt(resourceIntervals.stoppedAtMs, fromHour)),
-        ),
-      ),
+    selectIntervals(d, workspaceId, and(lt(resourceIntervals.startedAtMs, toMs), or(isNull(resourceIntervals.stoppedAtMs), gt(resourceIntervals.stoppedAtMs, fromHour)))),
     d
       .select({ hourMs: settlementLines.hourMs, kind: settlementLines.kind, lineKey: settlementLines.lineKey, forgivenMicros: settlementLines.forgivenMicros })
       .from(settlementLines)
