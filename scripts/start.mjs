@@ -5,8 +5,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { startEmulator } from '../stripe-emulator/server.mjs';
 
 const PORT = process.env.PORT ?? '8787';
+const STRIPE_EMULATOR_PORT = Number(process.env.STRIPE_EMULATOR_PORT ?? 12111);
 const HOST = '127.0.0.1';
 const BASE_URL = `http://${HOST}:${PORT}`;
 const STATE_DIR = '.wrangler/state';
@@ -22,6 +24,8 @@ const settings = {
   // GET /__scheduled?cron=…&time=<epoch ms> fires the hourly cron at that time (see
   // workers/settlement/local_scheduled_route.ts for why this is not wrangler's --test-scheduled).
   LOCAL_SCHEDULED_ROUTE: 'enabled',
+  // Without a real Stripe key, the Worker talks to the local Stripe emulator instead.
+  STRIPE_EMULATOR_URL: process.env.STRIPE_SECRET_KEY ? undefined : `http://127.0.0.1:${STRIPE_EMULATOR_PORT}`,
 };
 
 const childEnv = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
@@ -124,6 +128,7 @@ function printBanner(demo) {
     `  demo workspace   ${demo.workspaceId}`,
     `  admin API key    ${demo.apiKey}`,
     `  internal token   ${settings.INTERNAL_API_TOKEN === 'dev-internal-token' ? 'dev-internal-token (dev default)' : '(from INTERNAL_API_TOKEN)'}`,
+    `  Stripe           ${settings.STRIPE_SECRET_KEY ? 'api.stripe.com (STRIPE_SECRET_KEY)' : settings.STRIPE_EMULATOR_URL + ' (local emulator)'}`,
     '',
     `  curl -H "X-API-Key: ${demo.apiKey}" ${BASE_URL}/v1/billing/credits`,
     `  curl -H "X-API-Key: ${demo.apiKey}" ${BASE_URL}/v1/billing/credits/history`,
@@ -137,6 +142,11 @@ function printBanner(demo) {
 
 async function main() {
   applyMigrations();
+  let emulator = null;
+  if (!settings.STRIPE_SECRET_KEY) {
+    emulator = await startEmulator({ port: STRIPE_EMULATOR_PORT, webhookUrl: `${BASE_URL}/v1/stripe/webhook`, webhookSecret: settings.STRIPE_WEBHOOK_SECRET });
+    log(`local Stripe emulator on ${emulator.url} (set STRIPE_SECRET_KEY to use Stripe itself)`);
+  }
   const envFile = writeDevEnvFile();
   const dev = spawn(
     'wrangler',
@@ -146,7 +156,10 @@ async function main() {
   const stop = (signal) => dev.kill(signal);
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  dev.on('exit', (code) => process.exit(code ?? 0));
+  dev.on('exit', async (code) => {
+    await emulator?.close();
+    process.exit(code ?? 0);
+  });
 
   try {
     await waitForServer(90_000);

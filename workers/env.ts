@@ -10,6 +10,8 @@ export interface Env {
   INTERNAL_API_TOKEN?: string;
   STRIPE_SECRET_KEY?: string;
   STRIPE_WEBHOOK_SECRET?: string;
+  /** Base URL of the local Stripe emulator, used when STRIPE_SECRET_KEY is unset (set by `npm start`). */
+  STRIPE_EMULATOR_URL?: string;
   PLATFORM_WEBHOOK_URL?: string;
   PLATFORM_WEBHOOK_SECRET?: string;
   /** Set to `enabled` only by the benchmark's own server: mounts the floor routes under /__bench. */
