@@ -5,6 +5,8 @@ import { iso } from '../lib/time';
 import { outboxEvent, type OutboxEvent } from '../notifications/outbox';
 import type { IntervalRow } from '../usage/price_hour';
 
+const MAX_ALARM_AHEAD_MS = 7 * 24 * 3_600_000;
+
 export interface WorkspaceFlags {
   storageSuspendedAtMs: number | null;
   lowBalanceSinceMs: number | null;
@@ -38,7 +40,8 @@ export function planEnforcement(view: BalanceView, flags: WorkspaceFlags, interv
   if (view.spendableMicros > 0 && flags.storageSuspendedAtMs !== null) return { kind: 'restore', atMs: nowMs };
   const hoursLeft = view.burnRateMicrosPerHour > 0 ? view.spendableMicros / view.burnRateMicrosPerHour : Infinity;
   const belowThreshold = flags.autoTopupEnabled && view.spendableMicros < flags.autoTopupThresholdCents * 10_000;
-  return lowBalanceStep(hoursLeft < horizonHours || belowThreshold, flags, nowMs);
+  // At the horizon counts as below it: the alarm is set for exactly that instant.
+  return lowBalanceStep(hoursLeft <= horizonHours || belowThreshold, flags, nowMs);
 }
 
 function lowBalanceStep(low: boolean, flags: WorkspaceFlags, nowMs: number): Enforcement {
@@ -52,8 +55,10 @@ export function nextAlarmMs(view: BalanceView, flags: WorkspaceFlags, nowMs: num
   const zeroAtMs = nowMs + Math.ceil((view.spendableMicros * 3_600_000) / view.runningRateMicrosPerHour);
   const lowAtMs = zeroAtMs - horizonHours * 3_600_000;
   const next = flags.lowBalanceSinceMs === null && lowAtMs > nowMs ? lowAtMs : zeroAtMs;
-  // Never sooner than a second from now: a prediction a hair early re-arms instead of spinning.
-  return Math.max(next, nowMs + 1_000);
+  // Never sooner than a second from now (a prediction a hair early re-arms instead of spinning),
+  // and never further than a week: setAlarm refuses dates centuries away, and a far prediction is
+  // better re-evaluated than trusted.
+  return Math.min(Math.max(next, nowMs + 1_000), nowMs + MAX_ALARM_AHEAD_MS);
 }
 
 export function terminationStatements(db: DrizzleD1Database, workspaceId: string, plan: Extract<Enforcement, { kind: 'terminate' }>) {
