@@ -5,6 +5,11 @@ import { defineConfig } from 'vitest/config';
 process.env.WRANGLER_SEND_METRICS = 'false';
 process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';
 
+// The Stripe emulator for this run (started by test/setup/stripe_emulator.global.ts): a port of its
+// own per run, so that concurrent runs on one machine don't collide.
+process.env.BURNRATE_TEST_STRIPE_PORT ??= String(20_000 + (process.pid % 20_000));
+const stripeEmulatorUrl = `http://127.0.0.1:${process.env.BURNRATE_TEST_STRIPE_PORT}`;
+
 export default defineConfig(async () => ({
   plugins: [
     cloudflareTest({
@@ -13,6 +18,8 @@ export default defineConfig(async () => ({
         bindings: {
           TEST_MIGRATIONS: await readD1Migrations('schema/migrations'),
           INTERNAL_API_TOKEN: 'test-internal-token',
+          STRIPE_EMULATOR_URL: stripeEmulatorUrl,
+          STRIPE_WEBHOOK_SECRET: 'whsec_test_burnrate',
         },
       },
     }),
@@ -20,6 +27,7 @@ export default defineConfig(async () => ({
   test: {
     include: ['test/**/*.test.ts', 'workers/**/*.test.ts'],
     setupFiles: ['./test/setup/apply_migrations.ts', './test/setup/ledger_invariant.ts'],
+    globalSetup: ['./test/setup/stripe_emulator.global.ts'],
     testTimeout: 30_000,
   },
 }));

@@ -262,3 +262,39 @@ export const platformEvents = sqliteTable(
   },
   (t) => [index('platform_events_workspace').on(t.workspaceId, t.createdAtMs), index('platform_events_pending').on(t.deliveryState, t.createdAtMs)],
 );
+
+// --- Stripe (money in) ---------------------------------------------------------------------------
+
+// The workspace's Stripe customer and the card saved for off-session auto-recharge.
+export const stripeCustomers = sqliteTable('stripe_customers', {
+  workspaceId: text('workspace_id').primaryKey(),
+  customerId: text('customer_id').notNull(),
+  paymentMethodId: text('payment_method_id'),
+  cardBrand: text('card_brand'),
+  cardLast4: text('card_last4'),
+  updatedAtMs: integer('updated_at_ms').notNull(),
+});
+
+// Checkout Sessions burnrate created, so that a session id maps to exactly one workspace and one
+// pending deposit (a session of another workspace is a 404).
+export const checkoutSessions = sqliteTable(
+  'checkout_sessions',
+  {
+    sessionId: text('session_id').primaryKey(),
+    workspaceId: text('workspace_id').notNull(),
+    transactionKey: text('transaction_key').notNull(),
+    amountCents: integer('amount_cents').notNull(),
+    paymentIntentId: text('payment_intent_id'),
+    createdAtMs: integer('created_at_ms').notNull(),
+  },
+  (t) => [index('checkout_sessions_payment_intent').on(t.paymentIntentId)],
+);
+
+// Stripe events already processed: written in the same D1 batch as their effect, so a redelivery
+// is recognised whatever order events arrive in.
+export const stripeEvents = sqliteTable('stripe_events', {
+  eventId: text('event_id').primaryKey(),
+  type: text('type').notNull(),
+  workspaceId: text('workspace_id'),
+  processedAtMs: integer('processed_at_ms').notNull(),
+});

@@ -20,6 +20,8 @@ import { registerAutoTopupRoutes } from './routes/public/auto_topup';
 import { registerCreditRoutes } from './routes/public/credits';
 import { registerHistoryRoutes } from './routes/public/history';
 import { registerMyUsageRoute } from './routes/public/my_usage';
+import { registerTopupRoutes } from './routes/public/topup';
+import { stripeWebhook } from './routes/stripe_webhook';
 import { newRouter } from './routes/router';
 
 const requestId = createMiddleware<AppEnv>(async (c, next) => {
@@ -59,6 +61,8 @@ export function buildApp() {
   registerHistoryRoutes(app);
   registerAutoTopupRoutes(app);
   registerMyUsageRoute(app);
+  registerTopupRoutes(app);
+  app.route('/v1/stripe/webhook', stripeWebhook);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'apiKey', in: 'header', name: 'X-API-Key' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'internalToken', { type: 'http', scheme: 'bearer' });

@@ -1,11 +1,12 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { DurableObject } from 'cloudflare:workers';
-import { balances, resourceIntervals, resources, transactions, workspaces } from '../../schema/tables';
+import { balances, checkoutSessions, resourceIntervals, resources, stripeEvents, transactions, workspaces } from '../../schema/tables';
 import type { Env } from '../env';
 import { canonicalJson, sha256Hex } from '../lib/crypto';
 import { newId } from '../lib/ids';
 import { iso } from '../lib/time';
+import { MICROS_PER_CENT } from '../lib/money';
 import { classifyEvents } from '../usage/classify_events';
 import { exactInstance, MS_PER_HOUR, roundMicros } from '../usage/exact_cost';
 import { insertEvents, rollUp, upsertRollups } from '../usage/ingest_statements';
@@ -29,7 +30,7 @@ export interface PostEntryInput {
    * adjustment: a grant when positive; a correction when negative, applied only down to a zero
    * spendable balance, the rest recorded as forgiven.
    */
-  kind: 'deduction' | 'adjustment';
+  kind: 'deduction' | 'adjustment' | 'refund';
   amountMicros: number;
   description: string;
   memberId?: string | null;
@@ -49,6 +50,24 @@ export interface IngestResult {
   accepted: number;
   duplicates: number;
   costMicros: number;
+}
+
+export interface OpenDepositInput {
+  workspaceId: string;
+  /** Idempotency key of the entry: `checkout:<session id>` or `auto:<n>`. */
+  key: string;
+  type: 'deposit' | 'auto_recharge';
+  amountMicros: number;
+  description: string;
+  sessionId?: string;
+}
+
+export interface CloseDepositInput {
+  workspaceId: string;
+  key: string;
+  outcome: 'completed' | 'failed';
+  invoiceUrl?: string | null;
+  event?: { id: string; type: string };
 }
 
 interface IngestWaiter {
@@ -180,7 +199,8 @@ export class WorkspaceLedger extends DurableObject<Env> {
       }
       deltaMicros = -input.amountMicros;
     } else {
-      // A correction never takes what the open hour's usage still needs; the rest is forgiven.
+      // A correction (or a refund, which is negative) never takes what the open hour's usage still
+      // needs; the rest is forgiven.
       deltaMicros = Math.max(input.amountMicros, -spendable) || 0;
       forgivenMicros = deltaMicros - input.amountMicros;
     }
@@ -199,7 +219,7 @@ export class WorkspaceLedger extends DurableObject<Env> {
             workspaceId: input.workspaceId,
             idempotencyKey: input.id,
             requestHash,
-            type: input.kind === 'deduction' ? 'usage' : 'adjustment',
+            type: input.kind === 'deduction' ? 'usage' : input.kind,
             status: 'completed',
             description: input.description,
             amountMicros: deltaMicros,
@@ -233,6 +253,93 @@ export class WorkspaceLedger extends DurableObject<Env> {
       if (message.includes('balances_non_negative')) {
         return { ok: false, code: 'insufficient_credits', message: 'The balance cannot cover this amount.' };
       }
+      throw error;
+    }
+  }
+
+  // --- deposits: pending until Stripe says paid or failed --------------------------------------
+
+  /** Records a pending deposit (and the checkout session that pays it), once per key. */
+  openDeposit(input: OpenDepositInput): Promise<LedgerResult<TransactionView>> {
+    return this.queue.run(async () => {
+      const state = await this.load(input.workspaceId);
+      if (!state) return notFound;
+      const requestHash = await sha256Hex(canonicalJson({ type: input.type, amountMicros: input.amountMicros, sessionId: input.sessionId ?? null }));
+      const earlier = await this.findByKey(input.workspaceId, input.key);
+      if (earlier) return this.replay(earlier, requestHash);
+      const nowMs = Date.now();
+      const insert = this.db
+        .insert(transactions)
+        .values({
+          id: newId('txn', nowMs),
+          workspaceId: input.workspaceId,
+          idempotencyKey: input.key,
+          requestHash,
+          type: input.type,
+          status: 'pending',
+          description: input.description,
+          amountMicros: input.amountMicros,
+          createdAtMs: nowMs,
+        })
+        .returning();
+      const [inserted] = input.sessionId
+        ? await this.db.batch([
+            insert,
+            this.db.insert(checkoutSessions).values({
+              sessionId: input.sessionId,
+              workspaceId: input.workspaceId,
+              transactionKey: input.key,
+              amountCents: input.amountMicros / MICROS_PER_CENT,
+              createdAtMs: nowMs,
+            }),
+          ])
+        : [await insert];
+      return { ok: true, replayed: false, value: toTransactionView(inserted[0]!) };
+    });
+  }
+
+  /**
+   * Settles a pending deposit exactly once: completed (the balance moves in the same batch) or
+   * failed. Later calls for the same key answer with the entry as it is. When a Stripe event caused
+   * it, the event id is recorded in the same batch.
+   */
+  closeDeposit(input: CloseDepositInput): Promise<LedgerResult<TransactionView>> {
+    return this.queue.run(() => this.thenEnforce(input.workspaceId, this.closeDepositNow(input)));
+  }
+
+  private async closeDepositNow(input: CloseDepositInput): Promise<LedgerResult<TransactionView>> {
+    const state = await this.load(input.workspaceId);
+    if (!state) return notFound;
+    const entry = await this.findByKey(input.workspaceId, input.key);
+    if (!entry) return { ok: false, code: 'not_found', message: 'No such pending deposit.' };
+    const nowMs = Date.now();
+    const eventRecord = input.event
+      ? [this.db.insert(stripeEvents).values({ eventId: input.event.id, type: input.event.type, workspaceId: input.workspaceId, processedAtMs: nowMs }).onConflictDoNothing()]
+      : [];
+    if (entry.status !== 'pending') {
+      if (eventRecord[0]) await eventRecord[0];
+      return { ok: true, replayed: true, value: toTransactionView(entry) };
+    }
+    const settle = this.db
+      .update(transactions)
+      .set(
+        input.outcome === 'completed'
+          ? { status: 'completed', balanceAfterMicros: balanceAfterGuard(input.workspaceId), invoiceUrl: input.invoiceUrl ?? null, settledAtMs: nowMs }
+          : { status: 'failed', settledAtMs: nowMs },
+      )
+      .where(and(eq(transactions.workspaceId, input.workspaceId), eq(transactions.idempotencyKey, input.key), eq(transactions.status, 'pending')))
+      .returning();
+    try {
+      if (input.outcome === 'completed') {
+        const [moved, settled] = await this.db.batch([this.moveBalance(state, entry.amountMicros, nowMs), settle, ...eventRecord]);
+        state.balanceMicros = moved[0]?.balanceMicros ?? state.balanceMicros + entry.amountMicros;
+        state.updatedAtMs = nowMs;
+        return { ok: true, replayed: false, value: toTransactionView(settled[0] ?? entry) };
+      }
+      const [settled] = await this.db.batch([settle, ...eventRecord]);
+      return { ok: true, replayed: false, value: toTransactionView(settled[0] ?? entry) };
+    } catch (error) {
+      this.state = null;
       throw error;
     }
   }
@@ -337,7 +444,9 @@ export class WorkspaceLedger extends DurableObject<Env> {
       await this.refreshPrices(state);
       const requestHash = await sha256Hex(canonicalJson({ ...input, startedAtMs: input.startedAtMs ?? null }));
       const nowMs = Date.now();
-      const startedAtMs = Math.max(input.startedAtMs ?? nowMs, state.open.settledThroughMs);
+      // Metering starts no later than now: a start reported a little ahead (the platform's clock)
+      // must still be watched by the zero-balance alarm, which looks at what runs now.
+      const startedAtMs = Math.min(Math.max(input.startedAtMs ?? nowMs, state.open.settledThroughMs), nowMs);
       const earlier = await this.findResource(input.id);
       if (earlier) return this.replayResource(earlier, requestHash);
       if (input.kind === 'instance' && !state.book.at(startedAtMs).instanceTypes.has(input.instanceType ?? '')) {
@@ -555,7 +664,9 @@ export class WorkspaceLedger extends DurableObject<Env> {
       // The change itself is committed; enforcement runs again on the next change, the alarm or
       // the hourly cron.
       this.state = null;
-      console.error(JSON.stringify({ level: 'error', msg: 'zero-balance enforcement failed', workspaceId, error: String(error) }));
+      console.error(JSON.stringify({ level: 'error', msg: 'zero-balance enforcement failed; retrying in 30 s', workspaceId, error: String(error) }));
+      await this.ctx.storage.setAlarm(Date.now() + 30_000).catch(() => undefined);
+      this.alarmAtMs = null;
     }
     return result;
   }

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
-import { workspaces } from '../../../schema/tables';
+import { stripeCustomers, workspaces } from '../../../schema/tables';
 import { requireAdmin, requireApiKey } from '../../auth/require_api_key';
 import { ApiError, notFound } from '../../errors/api_error';
 import { AutoTopupSchema, errorResponses, jsonBody, jsonResponse } from '../../openapi/schemas';
@@ -36,26 +36,38 @@ export const putAutoTopupRoute = createRoute({
   responses: { 200: jsonResponse('The settings now in force.', AutoTopupSchema), ...errorResponses(400, 401, 403, 409, 429) },
 });
 
-async function readSettings(db: ReturnType<typeof drizzle>, workspaceId: string) {
-  const row = await db.select().from(workspaces).where(eq(workspaces.id, workspaceId)).get();
+/** The auto-top-up settings with the saved card, as AutoTopup; shared with GET /plan. */
+export async function readAutoTopup(db: ReturnType<typeof drizzle>, workspaceId: string) {
+  const row = await db
+    .select({
+      enabled: workspaces.autoTopupEnabled,
+      thresholdCents: workspaces.autoTopupThresholdCents,
+      topupAmountCents: workspaces.autoTopupAmountCents,
+      brand: stripeCustomers.cardBrand,
+      last4: stripeCustomers.cardLast4,
+      paymentMethodId: stripeCustomers.paymentMethodId,
+    })
+    .from(workspaces)
+    .leftJoin(stripeCustomers, eq(stripeCustomers.workspaceId, workspaces.id))
+    .where(eq(workspaces.id, workspaceId))
+    .get();
   if (!row) throw notFound('workspace');
   return {
-    enabled: row.autoTopupEnabled,
-    thresholdCents: row.autoTopupThresholdCents,
-    topupAmountCents: row.autoTopupAmountCents,
-    // Saved payment methods arrive with Stripe; until then there is none.
-    paymentMethod: null as { brand: string; last4: string } | null,
+    enabled: row.enabled,
+    thresholdCents: row.thresholdCents,
+    topupAmountCents: row.topupAmountCents,
+    paymentMethod: row.paymentMethodId ? { brand: row.brand ?? 'card', last4: row.last4 ?? '' } : null,
   };
 }
 
 export const registerAutoTopupRoutes = (app: Router) =>
   app
-    .openapi(getAutoTopupRoute, async (c) => c.json(await readSettings(drizzle(c.env.DB), c.get('auth').workspaceId), 200))
+    .openapi(getAutoTopupRoute, async (c) => c.json(await readAutoTopup(drizzle(c.env.DB), c.get('auth').workspaceId), 200))
     .openapi(putAutoTopupRoute, async (c) => {
       const { workspaceId } = c.get('auth');
       const body = c.req.valid('json');
       const db = drizzle(c.env.DB);
-      const current = await readSettings(db, workspaceId);
+      const current = await readAutoTopup(db, workspaceId);
       if (body.enabled && !current.paymentMethod) {
         throw new ApiError('payment_method_required', 'Save a payment method (complete a top-up) before enabling auto-top-up.');
       }

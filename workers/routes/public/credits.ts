@@ -8,6 +8,7 @@ import { unwrap } from '../../ledger/ledger_result';
 import { ledgerFor } from '../../ledger/ledger_stub';
 import type { CreditSummary } from '../../ledger/workspace_ledger';
 import { AutoTopupSchema, CreditSummarySchema, errorResponses, jsonResponse } from '../../openapi/schemas';
+import { readAutoTopup } from './auto_topup';
 import type { Router } from '../router';
 
 const publicSummary = ({ openSinceMs: _internal, ...summary }: CreditSummary) => summary;
@@ -42,21 +43,18 @@ export const registerCreditRoutes = (app: Router) =>
   app
     .openapi(getPlanRoute, async (c) => {
       const { workspaceId } = c.get('auth');
-      const [summary, workspace] = await Promise.all([
+      const db = drizzle(c.env.DB);
+      const [summary, workspace, autoTopup] = await Promise.all([
         ledgerFor(c.env, workspaceId).creditSummary(workspaceId),
-        drizzle(c.env.DB).select().from(workspaces).where(eq(workspaces.id, workspaceId)).get(),
+        db.select({ planId: workspaces.planId }).from(workspaces).where(eq(workspaces.id, workspaceId)).get(),
+        readAutoTopup(db, workspaceId),
       ]);
       if (!workspace) throw notFound('workspace');
       return c.json(
         {
           plan: { id: workspace.planId, name: PLAN_NAMES[workspace.planId] ?? workspace.planId },
           credits: publicSummary(unwrap(summary).value),
-          autoTopup: {
-            enabled: workspace.autoTopupEnabled,
-            thresholdCents: workspace.autoTopupThresholdCents,
-            topupAmountCents: workspace.autoTopupAmountCents,
-            paymentMethod: null,
-          },
+          autoTopup,
         },
         200,
       );

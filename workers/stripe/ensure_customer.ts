@@ -1,0 +1,18 @@
+import { eq } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/d1';
+import { stripeCustomers, workspaces } from '../../schema/tables';
+import type { Env } from '../env';
+import { callStripe, stripeFor } from './stripe_client';
+
+/** The workspace's Stripe customer, created once (Stripe's idempotency key makes a race harmless). */
+export async function ensureCustomer(env: Env, workspaceId: string): Promise<string> {
+  const db = drizzle(env.DB);
+  const existing = await db.select({ customerId: stripeCustomers.customerId }).from(stripeCustomers).where(eq(stripeCustomers.workspaceId, workspaceId)).get();
+  if (existing) return existing.customerId;
+  const workspace = await db.select({ name: workspaces.name }).from(workspaces).where(eq(workspaces.id, workspaceId)).get();
+  const customer = await callStripe('customer', () =>
+    stripeFor(env).customers.create({ name: workspace?.name, metadata: { workspaceId } }, { idempotencyKey: `burnrate-customer-${workspaceId}` }),
+  );
+  await db.insert(stripeCustomers).values({ workspaceId, customerId: customer.id, updatedAtMs: Date.now() }).onConflictDoNothing();
+  return customer.id;
+}

@@ -1,0 +1,43 @@
+import Stripe from 'stripe';
+import type { Env } from '../env';
+import { ApiError } from '../errors/api_error';
+
+/**
+ * stripe-node on the Workers runtime: the fetch HTTP client, and SubtleCrypto for signatures.
+ * With STRIPE_SECRET_KEY it talks to Stripe; without it, to the local emulator that `npm start`
+ * runs (STRIPE_EMULATOR_URL). Neither: Stripe features answer 503 stripe_unavailable.
+ */
+export function stripeFor(env: Env): Stripe {
+  const httpClient = Stripe.createFetchHttpClient();
+  if (env.STRIPE_SECRET_KEY) return new Stripe(env.STRIPE_SECRET_KEY, { httpClient, maxNetworkRetries: 2, timeout: 15_000 });
+  if (env.STRIPE_EMULATOR_URL) {
+    const url = new URL(env.STRIPE_EMULATOR_URL);
+    return new Stripe('sk_test_burnrate_emulator', {
+      httpClient,
+      host: url.hostname,
+      port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+      protocol: url.protocol === 'https:' ? 'https' : 'http',
+      maxNetworkRetries: 1,
+      timeout: 10_000,
+    });
+  }
+  throw new ApiError('stripe_unavailable', 'Stripe is not configured (set STRIPE_SECRET_KEY).');
+}
+
+export const cryptoProvider = Stripe.createSubtleCryptoProvider();
+
+/** Calls Stripe, turning its failures into the contract's errors. */
+export async function callStripe<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    const e = error as { type?: string; code?: string; message?: string; statusCode?: number };
+    if (e.type === 'StripeIdempotencyError' || e.code === 'idempotency_key_in_use') {
+      throw new ApiError('idempotency_conflict', 'This Idempotency-Key was already used with a different request.');
+    }
+    if (e.type === 'StripeInvalidRequestError' && e.statusCode === 404) throw new ApiError('not_found', `No such ${what}.`);
+    console.error(JSON.stringify({ level: 'error', msg: `stripe ${what} failed`, type: e.type, code: e.code, status: e.statusCode, error: e.message }));
+    throw new ApiError('stripe_unavailable', `Stripe did not answer (${what}); nothing was charged. Try again.`);
+  }
+}
