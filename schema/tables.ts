@@ -20,6 +20,10 @@ export const workspaces = sqliteTable('workspaces', {
   terminatedAtMs: integer('terminated_at_ms'),
   /** Set while the balance is low (one balance.low per crossing). */
   lowBalanceSinceMs: integer('low_balance_since_ms'),
+  /** Set when an auto-recharge was made for the current crossing below the threshold. */
+  autoRechargeCrossingAtMs: integer('auto_recharge_crossing_at_ms'),
+  /** Consecutive declined auto-recharges; three turn auto-top-up off. */
+  autoTopupFailures: integer('auto_topup_failures').notNull().default(0),
 });
 
 export const members = sqliteTable(

@@ -295,3 +295,13 @@ function readInvoiceCreation(params) {
     },
   };
 }
+
+/** GET /v1/checkout/sessions with optional `payment_intent` or `customer` filters. @type {import('../lib/context.mjs').ApiHandler} */
+export function listCheckoutSessions(request, ctx) {
+  const paymentIntent = p.string(request.params, 'payment_intent');
+  const customer = p.string(request.params, 'customer');
+  const sessions = [...ctx.store.objects.checkout_sessions.values()].filter(
+    (s) => (!paymentIntent || s.payment_intent === paymentIntent) && (!customer || s.customer === customer),
+  );
+  return listObject(sessions, '/v1/checkout/sessions', request.params);
+}

@@ -3,6 +3,7 @@
 import { nowSeconds } from '../lib/clock.mjs';
 import { invalidRequest, noSuch } from '../lib/errors.mjs';
 import { newId } from '../lib/ids.mjs';
+import { listObject } from '../lib/list.mjs';
 import { formatAmount } from '../lib/money.mjs';
 import * as p from '../lib/params.mjs';
 import { insert } from '../lib/store.mjs';
@@ -71,4 +72,13 @@ export function retrieveRefund(request, ctx) {
   const refund = ctx.store.objects.refunds.get(id);
   if (!refund) throw noSuch('refund', id);
   return refund;
+}
+
+/** GET /v1/refunds with optional `charge` or `payment_intent` filters (listObject orders newest first, as Stripe does). @type {import('../lib/context.mjs').ApiHandler} */
+export function listRefunds(request, ctx) {
+  const charge = p.string(request.params, 'charge');
+  const paymentIntent = p.string(request.params, 'payment_intent');
+  const refunds = [...ctx.store.objects.refunds.values()]
+    .filter((r) => (!charge || r.charge === charge) && (!paymentIntent || r.payment_intent === paymentIntent));
+  return listObject(refunds, '/v1/refunds', request.params);
 }

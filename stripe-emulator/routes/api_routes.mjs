@@ -5,6 +5,7 @@ import {
   expireCheckoutSessionHandler,
   lineItemsList,
   listLineItems,
+  listCheckoutSessions,
   retrieveCheckoutSession,
 } from '../resources/checkout_sessions.mjs';
 import { createCustomerHandler, retrieveCustomer, updateCustomer } from '../resources/customers.mjs';
@@ -24,7 +25,7 @@ import {
   listPaymentMethods,
   retrievePaymentMethod,
 } from '../resources/payment_methods.mjs';
-import { createRefund, retrieveRefund } from '../resources/refunds.mjs';
+import { createRefund, listRefunds, retrieveRefund } from '../resources/refunds.mjs';
 import { listObject } from '../lib/list.mjs';
 
 /** @type {Array<[string, import('../lib/context.mjs').ApiHandler]>} */
@@ -35,6 +36,7 @@ export const API_ROUTES = [
   ['GET /v1/customers/:id/payment_methods', listCustomerPaymentMethods],
 
   ['POST /v1/checkout/sessions', createCheckoutSession],
+  ['GET /v1/checkout/sessions', listCheckoutSessions],
   ['GET /v1/checkout/sessions/:id', retrieveCheckoutSession],
   ['GET /v1/checkout/sessions/:id/line_items', listLineItems],
   ['POST /v1/checkout/sessions/:id/expire', expireCheckoutSessionHandler],
@@ -53,6 +55,7 @@ export const API_ROUTES = [
   ['GET /v1/invoices/:id', retrieveInvoice],
   ['GET /v1/charges/:id', retrieveCharge],
   ['POST /v1/refunds', createRefund],
+  ['GET /v1/refunds', listRefunds],
   ['GET /v1/refunds/:id', retrieveRefund],
   ['GET /v1/events', listEvents],
   ['GET /v1/events/:id', retrieveEvent],

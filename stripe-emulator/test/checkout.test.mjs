@@ -262,3 +262,20 @@ test('expand[]=line_items and a raw curl-style request with expand[] work on ret
   assert.equal(bad.status, 400);
   assert.match(bad.json.error.message, /cannot be expanded \(nonsense\)/);
 });
+
+test('GET /v1/checkout/sessions?payment_intent= finds the session that made a payment', async () => {
+  const { startEmulator } = await import('../server.mjs');
+  const emulator = await startEmulator({ port: 0, webhookUrl: 'http://127.0.0.1:9/unused', webhookSecret: 'whsec_list' });
+  try {
+    const H = { authorization: 'Bearer sk_test_list', 'content-type': 'application/x-www-form-urlencoded' };
+    const session = await (await fetch(`${emulator.url}/v1/checkout/sessions`, { method: 'POST', headers: H, body: 'mode=payment&line_items[0][quantity]=1&line_items[0][price_data][currency]=usd&line_items[0][price_data][unit_amount]=900&line_items[0][price_data][product_data][name]=x&success_url=http://x/s' })).json();
+    await fetch(`${emulator.url}/__emulator/checkout/${session.id}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ card: '4242424242424242' }) });
+    const paid = await (await fetch(`${emulator.url}/v1/checkout/sessions/${session.id}`, { headers: H })).json();
+    const found = await (await fetch(`${emulator.url}/v1/checkout/sessions?payment_intent=${paid.payment_intent}`, { headers: H })).json();
+    assert.deepEqual(found.data.map((s) => s.id), [session.id]);
+    const none = await (await fetch(`${emulator.url}/v1/checkout/sessions?payment_intent=pi_other`, { headers: H })).json();
+    assert.equal(none.data.length, 0);
+  } finally {
+    await emulator.close();
+  }
+});

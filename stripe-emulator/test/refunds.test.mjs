@@ -72,3 +72,25 @@ test('a PaymentIntent without a successful charge cannot be refunded', async () 
   });
   await assert.rejects(h.stripe.refunds.create({}), (/** @type {any} */ err) => err.statusCode === 400);
 });
+
+test('GET /v1/refunds lists a charge\'s refunds, newest first', async () => {
+  const { startEmulator } = await import('../server.mjs');
+  const emulator = await startEmulator({ port: 0, webhookUrl: 'http://127.0.0.1:9/unused', webhookSecret: 'whsec_list' });
+  try {
+    const H = { authorization: 'Bearer sk_test_list', 'content-type': 'application/x-www-form-urlencoded' };
+    const post = async (path, body) => (await fetch(`${emulator.url}${path}`, { method: 'POST', headers: H, body })).json();
+    const customer = await post('/v1/customers', 'name=refund-list');
+    const session = await post('/v1/checkout/sessions', `mode=payment&customer=${customer.id}&line_items[0][quantity]=1&line_items[0][price_data][currency]=usd&line_items[0][price_data][unit_amount]=3000&line_items[0][price_data][product_data][name]=x&success_url=http://x/s`);
+    await fetch(`${emulator.url}/__emulator/checkout/${session.id}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ card: '4242424242424242' }) });
+    const paid = await (await fetch(`${emulator.url}/v1/checkout/sessions/${session.id}`, { headers: H })).json();
+    const first = await post('/v1/refunds', `payment_intent=${paid.payment_intent}&amount=500`);
+    const second = await post('/v1/refunds', `payment_intent=${paid.payment_intent}&amount=700`);
+    const list = await (await fetch(`${emulator.url}/v1/refunds?charge=${first.charge}`, { headers: H })).json();
+    assert.equal(list.object, 'list');
+    assert.deepEqual(list.data.map((r) => r.id), [second.id, first.id]);
+    const none = await (await fetch(`${emulator.url}/v1/refunds?charge=ch_other`, { headers: H })).json();
+    assert.equal(none.data.length, 0);
+  } finally {
+    await emulator.close();
+  }
+});

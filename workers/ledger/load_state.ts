@@ -1,6 +1,6 @@
 import { and, desc, eq, gte, inArray, isNull, or, gt, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
-import { balances, priceLists, resourceIntervals, settlementLines, usageRollups, workspaces } from '../../schema/tables';
+import { balances, priceLists, resourceIntervals, settlementLines, stripeCustomers, usageRollups, workspaces } from '../../schema/tables';
 import { MS_PER_HOUR } from '../usage/exact_cost';
 import { selectIntervals } from '../usage/interval_query';
 import { OpenUsage } from '../usage/open_usage';
@@ -64,8 +64,14 @@ export async function readLedgerState(db: D1Database, workspaceId: string): Prom
       lowBalanceSinceMs: workspaces.lowBalanceSinceMs,
       autoTopupEnabled: workspaces.autoTopupEnabled,
       autoTopupThresholdCents: workspaces.autoTopupThresholdCents,
+      autoTopupAmountCents: workspaces.autoTopupAmountCents,
+      autoTopupFailures: workspaces.autoTopupFailures,
+      autoRechargeCrossingAtMs: workspaces.autoRechargeCrossingAtMs,
+      stripeCustomerId: stripeCustomers.customerId,
+      paymentMethodId: stripeCustomers.paymentMethodId,
     })
     .from(workspaces)
+    .leftJoin(stripeCustomers, eq(stripeCustomers.workspaceId, workspaces.id))
     .where(eq(workspaces.id, workspaceId));
 
   const [balanceRows, rollups, intervals, previous, prices, flagRows] = await d.batch([

@@ -1,4 +1,5 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
 import { drizzle } from 'drizzle-orm/d1';
 import { DurableObject } from 'cloudflare:workers';
 import { balances, checkoutSessions, resourceIntervals, resources, stripeEvents, transactions, workspaces } from '../../schema/tables';
@@ -7,6 +8,7 @@ import { canonicalJson, sha256Hex } from '../lib/crypto';
 import { newId } from '../lib/ids';
 import { iso } from '../lib/time';
 import { MICROS_PER_CENT } from '../lib/money';
+import { stripeFor } from '../stripe/stripe_client';
 import { classifyEvents } from '../usage/classify_events';
 import { exactInstance, MS_PER_HOUR, roundMicros } from '../usage/exact_cost';
 import { insertEvents, rollUp, upsertRollups } from '../usage/ingest_statements';
@@ -66,6 +68,7 @@ export interface CloseDepositInput {
   workspaceId: string;
   key: string;
   outcome: 'completed' | 'failed';
+  failureReason?: string;
   invoiceUrl?: string | null;
   event?: { id: string; type: string };
 }
@@ -80,6 +83,7 @@ interface IngestWaiter {
 const notFound = { ok: false, code: 'not_found', message: 'No such workspace.' } as const;
 const RECENT_EVENT_IDS = 50_000;
 const PRICE_CHECK_INTERVAL_MS = 10_000;
+const MAX_AUTO_RECHARGE_FAILURES = 3;
 
 // The balance an entry leaves, read back inside its batch, and only if the guarded balance update
 // just before it changed exactly one row (SQLite's changes() sees the previous statement of the
@@ -329,18 +333,43 @@ export class WorkspaceLedger extends DurableObject<Env> {
       )
       .where(and(eq(transactions.workspaceId, input.workspaceId), eq(transactions.idempotencyKey, input.key), eq(transactions.status, 'pending')))
       .returning();
+    // An auto-recharge's outcome also keeps the count of consecutive declines, in the same batch;
+    // the third turns auto-top-up off and tells the platform.
+    const recharge: BatchItem<'sqlite'>[] = [];
+    if (entry.type === 'auto_recharge') {
+      const failures = input.outcome === 'completed' ? 0 : state.flags.autoTopupFailures + 1;
+      const giveUp = failures >= MAX_AUTO_RECHARGE_FAILURES;
+      recharge.push(
+        this.db
+          .update(workspaces)
+          .set({ autoTopupFailures: failures, ...(giveUp ? { autoTopupEnabled: false } : {}) })
+          .where(eq(workspaces.id, input.workspaceId)),
+      );
+      const event = giveUp ? outboxEvent('auto_recharge.failed', { failures, transactionId: entry.id, reason: input.failureReason ?? 'card_declined', autoTopupDisabled: true }) : null;
+      if (event) {
+        recharge.push(insertOutbox(this.db, input.workspaceId, [event], nowMs));
+        this.afterCommit = () => this.sendNotifications([event]);
+      }
+      state.flags.autoTopupFailures = failures;
+      if (giveUp) state.flags.autoTopupEnabled = false;
+    }
     try {
       if (input.outcome === 'completed') {
-        const [moved, settled] = await this.db.batch([this.moveBalance(state, entry.amountMicros, nowMs), settle, ...eventRecord]);
+        const [moved, settled] = await this.db.batch([this.moveBalance(state, entry.amountMicros, nowMs), settle, ...eventRecord, ...recharge]);
         state.balanceMicros = moved[0]?.balanceMicros ?? state.balanceMicros + entry.amountMicros;
         state.updatedAtMs = nowMs;
         return { ok: true, replayed: false, value: toTransactionView(settled[0] ?? entry) };
       }
-      const [settled] = await this.db.batch([settle, ...eventRecord]);
+      const [settled] = await this.db.batch([settle, ...eventRecord, ...recharge]);
       return { ok: true, replayed: false, value: toTransactionView(settled[0] ?? entry) };
     } catch (error) {
       this.state = null;
+      this.afterCommit = null;
       throw error;
+    } finally {
+      const after = this.afterCommit;
+      this.afterCommit = null;
+      if (after) await after();
     }
   }
 
@@ -651,6 +680,7 @@ export class WorkspaceLedger extends DurableObject<Env> {
   }
 
   private alarmAtMs: number | null = null;
+  private afterCommit: (() => Promise<void>) | null = null;
   private workspaceIdStored = false;
 
   /** Runs after a mutation, in its queue turn: the mutation's answer stands whatever happens here. */
@@ -671,6 +701,82 @@ export class WorkspaceLedger extends DurableObject<Env> {
     return result;
   }
 
+  /** Settings changed outside the object (auto-top-up, a saved card): reload and act on them. */
+  reloadSettings(workspaceId: string): Promise<LedgerResult<null>> {
+    return this.queue.run(async () => {
+      this.state = null;
+      const state = await this.load(workspaceId);
+      if (!state) return notFound;
+      await this.enforce(state, Date.now());
+      return { ok: true, replayed: false, value: null };
+    });
+  }
+
+  /**
+   * One off-session payment per crossing below the threshold: a pending `auto_recharge` entry and
+   * the crossing mark in one batch, then the PaymentIntent (its idempotency key is the entry's),
+   * then the outcome. A payment Stripe has not decided yet stays pending for the webhook.
+   */
+  private async maybeAutoRecharge(state: LedgerState, nowMs: number): Promise<void> {
+    const f = state.flags;
+    const spendable = this.spendable(state, nowMs);
+    const ws = state.workspaceId;
+    if (spendable >= f.autoTopupThresholdCents * MICROS_PER_CENT) {
+      if (f.autoRechargeCrossingAtMs !== null) {
+        await this.db.update(workspaces).set({ autoRechargeCrossingAtMs: null }).where(eq(workspaces.id, ws));
+        f.autoRechargeCrossingAtMs = null;
+      }
+      return;
+    }
+    if (!f.autoTopupEnabled || !f.paymentMethodId || !f.stripeCustomerId || f.autoRechargeCrossingAtMs !== null) return;
+    const key = `auto:${nowMs}`;
+    const amountCents = f.autoTopupAmountCents;
+    await this.db.batch([
+      this.db.insert(transactions).values({
+        id: newId('txn', nowMs),
+        workspaceId: ws,
+        idempotencyKey: key,
+        requestHash: 'auto_recharge',
+        type: 'auto_recharge',
+        status: 'pending',
+        description: `Auto-recharge ($${(amountCents / 100).toFixed(2)}) below $${(f.autoTopupThresholdCents / 100).toFixed(2)}`,
+        amountMicros: amountCents * MICROS_PER_CENT,
+        createdAtMs: nowMs,
+      }),
+      this.db.update(workspaces).set({ autoRechargeCrossingAtMs: nowMs }).where(and(eq(workspaces.id, ws), isNull(workspaces.autoRechargeCrossingAtMs))),
+    ]);
+    f.autoRechargeCrossingAtMs = nowMs;
+    let outcome: 'completed' | 'failed' | null = null;
+    let failureReason: string | undefined;
+    try {
+      const intent = await stripeFor(this.env).paymentIntents.create(
+        {
+          amount: amountCents,
+          currency: 'usd',
+          customer: f.stripeCustomerId,
+          payment_method: f.paymentMethodId,
+          off_session: true,
+          confirm: true,
+          description: 'burnrate auto-recharge',
+          metadata: { workspaceId: ws, transactionKey: key },
+        },
+        { idempotencyKey: `burnrate-${ws}-${key}` },
+      );
+      outcome = intent.status === 'succeeded' ? 'completed' : intent.status === 'requires_payment_method' || intent.status === 'canceled' ? 'failed' : null;
+    } catch (error) {
+      const e = error as { type?: string; code?: string; decline_code?: string; message?: string };
+      if (e.type === 'StripeCardError') {
+        outcome = 'failed';
+        failureReason = e.decline_code ?? e.code ?? 'card_declined';
+      } else {
+        // Stripe did not decide (or did not answer): the entry stays pending and the
+        // payment_intent webhook settles it.
+        console.error(JSON.stringify({ level: 'error', msg: 'auto-recharge payment undecided', workspaceId: ws, error: String(e.message ?? error) }));
+      }
+    }
+    if (outcome) await this.closeDepositNow({ workspaceId: ws, key, outcome, failureReason });
+  }
+
   private balanceView(state: LedgerState, nowMs: number): BalanceView {
     return {
       spendableMicros: this.spendable(state, nowMs),
@@ -689,6 +795,8 @@ export class WorkspaceLedger extends DurableObject<Env> {
       await this.ctx.storage.put('workspaceId', state.workspaceId);
       this.workspaceIdStored = true;
     }
+    // Auto-recharge comes first: a payment that lands may make termination unnecessary.
+    await this.maybeAutoRecharge(state, nowMs);
     // Each step changes what the next one sees (a termination stops the burn, which can make the
     // balance low); three steps reach a fixed point.
     for (let step = 0; step < 3; step++) {

@@ -12,6 +12,11 @@ export interface WorkspaceFlags {
   lowBalanceSinceMs: number | null;
   autoTopupEnabled: boolean;
   autoTopupThresholdCents: number;
+  autoTopupAmountCents: number;
+  autoTopupFailures: number;
+  autoRechargeCrossingAtMs: number | null;
+  stripeCustomerId: string | null;
+  paymentMethodId: string | null;
 }
 
 export interface BalanceView {

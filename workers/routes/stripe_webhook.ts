@@ -5,7 +5,7 @@ import Stripe from 'stripe';
 import { stripeEvents } from '../../schema/tables';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors/api_error';
-import { applyChargeRefunded, applyCheckoutSession } from '../stripe/apply_checkout';
+import { applyChargeRefunded, applyCheckoutSession, applyRechargeIntent } from '../stripe/apply_checkout';
 import { cryptoProvider } from '../stripe/stripe_client';
 
 const TOLERANCE_SECONDS = 300;
@@ -47,6 +47,12 @@ stripeWebhook.post('/', async (c) => {
       break;
     case 'charge.refunded':
       await applyChargeRefunded(c.env, event.data.object, ref);
+      break;
+    case 'payment_intent.succeeded':
+      await applyRechargeIntent(c.env, event.data.object, ref, 'completed');
+      break;
+    case 'payment_intent.payment_failed':
+      await applyRechargeIntent(c.env, event.data.object, ref, 'failed');
       break;
     default:
       return c.json({ received: true, ignored: true });

@@ -51,6 +51,7 @@ export async function applyCheckoutSession(
   if (paymentIntentId) {
     await saveCard(env, row.workspaceId, paymentIntentId);
     await db.update(checkoutSessions).set({ paymentIntentId }).where(eq(checkoutSessions.sessionId, session.id));
+    unwrap(await ledger.reloadSettings(row.workspaceId));
   }
   const tx = unwrap(
     await ledger.closeDeposit({ workspaceId: row.workspaceId, key: row.transactionKey, outcome: 'completed', invoiceUrl: invoice?.hosted_invoice_url ?? null, event }),
@@ -103,5 +104,16 @@ export async function applyChargeRefunded(env: Env, charge: Stripe.Charge, event
     );
   }
   await db.insert(stripeEvents).values({ eventId: event.id, type: event.type, workspaceId: row.workspaceId, processedAtMs: Date.now() }).onConflictDoNothing();
+  return true;
+}
+
+/** An auto-recharge PaymentIntent decided after the fact (the ledger object left it pending). */
+export async function applyRechargeIntent(env: Env, intent: Stripe.PaymentIntent, event: { id: string; type: string }, outcome: 'completed' | 'failed') {
+  const workspaceId = intent.metadata?.workspaceId;
+  const key = intent.metadata?.transactionKey;
+  if (!workspaceId || !key?.startsWith('auto:')) return false; // a checkout's intent: its session events settle it
+  const failureReason = intent.last_payment_error?.decline_code ?? intent.last_payment_error?.code ?? undefined;
+  const result = await ledgerFor(env, workspaceId).closeDeposit({ workspaceId, key, outcome, failureReason, event });
+  if (!result.ok && result.code !== 'not_found') unwrap(result);
   return true;
 }

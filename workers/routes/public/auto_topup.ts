@@ -5,6 +5,8 @@ import { stripeCustomers, workspaces } from '../../../schema/tables';
 import { requireAdmin, requireApiKey } from '../../auth/require_api_key';
 import { ApiError, notFound } from '../../errors/api_error';
 import { AutoTopupSchema, errorResponses, jsonBody, jsonResponse } from '../../openapi/schemas';
+import { unwrap } from '../../ledger/ledger_result';
+import { ledgerFor } from '../../ledger/ledger_stub';
 import type { Router } from '../router';
 
 // Stripe-facing amounts are cents. A top-up is at least $5 (Stripe Checkout minimum of the product)
@@ -73,7 +75,11 @@ export const registerAutoTopupRoutes = (app: Router) =>
       }
       await db
         .update(workspaces)
-        .set({ autoTopupEnabled: body.enabled, autoTopupThresholdCents: body.thresholdCents, autoTopupAmountCents: body.topupAmountCents })
+        // Re-enabling starts a fresh count of declines.
+        .set({ autoTopupEnabled: body.enabled, autoTopupThresholdCents: body.thresholdCents, autoTopupAmountCents: body.topupAmountCents, ...(body.enabled ? { autoTopupFailures: 0 } : {}) })
         .where(eq(workspaces.id, workspaceId));
+      // The ledger object acts on the new settings now (a balance already below the new threshold
+      // recharges at once).
+      unwrap(await ledgerFor(c.env, workspaceId).reloadSettings(workspaceId));
       return c.json({ ...body, paymentMethod: current.paymentMethod }, 200);
     });

@@ -1,0 +1,84 @@
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import { internal, publicApi } from '../helpers/api';
+import { createWorkspace, deduct, grant } from '../helpers/fixtures';
+import { credits, deliver, EMULATOR, eventFor, payCheckout, topup } from './stripe_helpers';
+
+const CREDIT = 1_000_000;
+
+async function workspaceWithSavedCard(name: string) {
+  const ws = await createWorkspace(name);
+  const created = await topup(ws.adminKey, 2000); // $20
+  await payCheckout(created.body.sessionId);
+  expect((await deliver(await eventFor('checkout.session.completed', created.body.sessionId))).status).toBe(200);
+  expect((await credits(ws.adminKey)).balanceMicros).toBe(20 * CREDIT);
+  const pm = await env.DB.prepare('SELECT payment_method_id AS pm FROM stripe_customers WHERE workspace_id = ?').bind(ws.workspaceId).first<{ pm: string }>();
+  expect(pm?.pm).toMatch(/^pm_/);
+  return { ...ws, paymentMethodId: pm!.pm };
+}
+
+async function paymentIntentCalls(customerOrMeta: string) {
+  const res = await fetch(`${EMULATOR}/__emulator/requests`);
+  const body = (await res.json()) as any;
+  const list = (body.data ?? body) as any[];
+  return list.filter((r) => r.method === 'POST' && r.path === '/v1/payment_intents' && JSON.stringify(r).includes(customerOrMeta));
+}
+
+const setCard = (pm: string, outcome: 'decline' | 'succeed') =>
+  fetch(`${EMULATOR}/__emulator/payment_methods/${pm}/outcome`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ outcome }) });
+
+const rechargeEntries = async (apiKey: string) => (await publicApi('GET', '/v1/billing/credits/history?type=auto_recharge', apiKey)).body.data as any[];
+
+describe('auto-recharge', () => {
+  it('20 concurrent deductions crossing the threshold make exactly one off-session payment', async () => {
+    const ws = await workspaceWithSavedCard('One payment per crossing');
+    const put = await publicApi('PUT', '/v1/billing/auto-topup', ws.adminKey, { enabled: true, thresholdCents: 1000, topupAmountCents: 2500 });
+    expect(put.status).toBe(200);
+    // $20 balance, threshold $10: twenty deductions of $0.75 cross it once ($15 taken).
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => deduct(ws.workspaceId, 750_000, `cross-${i}`)));
+    expect(results.every((r) => r.status === 201)).toBe(true);
+    const entries = await rechargeEntries(ws.adminKey);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ type: 'auto_recharge', status: 'completed', amountMicros: 25 * CREDIT });
+    expect(await paymentIntentCalls(ws.workspaceId)).toHaveLength(1);
+    expect((await credits(ws.adminKey)).balanceMicros).toBe(20 * CREDIT - 15 * CREDIT + 25 * CREDIT);
+  });
+
+  it('a decline records a failed entry and no credit; three in a row turn auto-top-up off and tell the platform', async () => {
+    const ws = await workspaceWithSavedCard('Declines');
+    await setCard(ws.paymentMethodId, 'decline');
+    expect((await publicApi('PUT', '/v1/billing/auto-topup', ws.adminKey, { enabled: true, thresholdCents: 1500, topupAmountCents: 2500 })).status).toBe(200);
+    // $20 → below $15 (decline 1); back above with a grant, below again (decline 2), again (decline 3).
+    expect((await deduct(ws.workspaceId, 6 * CREDIT, 'below-1')).status).toBe(201);
+    let entries = await rechargeEntries(ws.adminKey);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ status: 'failed', balanceAfterMicros: null });
+    expect((await credits(ws.adminKey)).balanceMicros).toBe(14 * CREDIT);
+    for (const round of [2, 3]) {
+      await grant(ws.workspaceId, 6 * CREDIT, `above-${round}`);
+      expect((await deduct(ws.workspaceId, 6 * CREDIT, `below-${round}`)).status).toBe(201);
+    }
+    entries = await rechargeEntries(ws.adminKey);
+    expect(entries.map((e) => e.status)).toEqual(['failed', 'failed', 'failed']);
+    const settings = await publicApi('GET', '/v1/billing/auto-topup', ws.adminKey);
+    expect(settings.body.enabled).toBe(false);
+    const events = await internal('GET', `/internal/v1/workspaces/${ws.workspaceId}/events?type=auto_recharge.failed`);
+    expect(events.body.data).toHaveLength(1);
+    expect(events.body.data[0].data).toMatchObject({ failures: 3, autoTopupDisabled: true });
+    // Off now: another crossing makes no payment.
+    await grant(ws.workspaceId, 6 * CREDIT, 'above-4');
+    await deduct(ws.workspaceId, 6 * CREDIT, 'below-4');
+    expect(await rechargeEntries(ws.adminKey)).toHaveLength(3);
+    expect(await paymentIntentCalls(ws.workspaceId)).toHaveLength(3);
+  });
+
+  it('enabling needs a saved card, and amounts are bounded', async () => {
+    const ws = await createWorkspace('No card');
+    const res = await publicApi('PUT', '/v1/billing/auto-topup', ws.adminKey, { enabled: true, thresholdCents: 1000, topupAmountCents: 2500 });
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('payment_method_required');
+    const low = await publicApi('PUT', '/v1/billing/auto-topup', ws.adminKey, { enabled: false, thresholdCents: 1000, topupAmountCents: 499 });
+    expect(low.status).toBe(400);
+    expect(low.body.error.message).toContain('topupAmountCents');
+  });
+});
