@@ -1,3 +1,4 @@
+import { z } from '@hono/zod-openapi';
 import { createMiddleware } from 'hono/factory';
 import { requireInternalToken } from './auth/require_internal_token';
 import type { AppEnv } from './env';
@@ -6,6 +7,7 @@ import { handleError } from './errors/error_handler';
 import { benchFloor } from './routes/bench_floor';
 import { localScheduledRoute } from './settlement/local_scheduled_route';
 import { newId } from './lib/ids';
+import { errorResponses, jsonResponse } from './openapi/schemas';
 import { registerApiKeyRoutes } from './routes/internal/api_keys';
 import { registerCreateMember } from './routes/internal/create_member';
 import { registerCreateWorkspace } from './routes/internal/create_workspace';
@@ -64,6 +66,20 @@ export function buildApp() {
   registerTopupRoutes(app);
   app.route('/v1/stripe/webhook', stripeWebhook);
 
+  // The webhook reads its raw body itself (signature first), so it is a plain route; described here.
+  app.openAPIRegistry.registerPath({
+    method: 'post',
+    path: '/v1/stripe/webhook',
+    tags: ['stripe'],
+    summary: 'Stripe webhook receiver (authenticated only by Stripe-Signature, 300 s tolerance)',
+    description:
+      'Handles checkout.session.completed, checkout.session.async_payment_succeeded/failed, checkout.session.expired, payment_intent.succeeded/payment_failed (auto-recharge) and charge.refunded. Each event is applied once, in any order; unknown types are acknowledged. A processing failure answers 500 so that Stripe retries.',
+    request: { headers: z.object({ 'stripe-signature': z.string() }) },
+    responses: {
+      200: jsonResponse('Processed, a duplicate, or ignored.', z.object({ received: z.boolean(), duplicate: z.boolean().optional(), ignored: z.boolean().optional() })),
+      ...errorResponses(400, 503),
+    },
+  });
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'apiKey', in: 'header', name: 'X-API-Key' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'internalToken', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {

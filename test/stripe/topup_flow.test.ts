@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { publicApi } from '../helpers/api';
+import { publicApi, rawFetch } from '../helpers/api';
 import { addMember, createWorkspace } from '../helpers/fixtures';
 import { credits, deliver, EMULATOR, eventFor, payCheckout, topup } from './stripe_helpers';
 
@@ -102,5 +102,20 @@ describe('top-up through Stripe Checkout (the local emulator as Stripe)', () => 
       expect(res.body.error.code).toBe('invalid_request');
     }
     expect((await credits(ws.adminKey)).balanceMicros).toBe(0);
+  });
+});
+
+describe('Stripe routes: authentication', () => {
+  it('top-up and success need an API key; the webhook needs a Stripe-Signature', async () => {
+    expect((await publicApi('POST', '/v1/billing/topup', null, { amountCents: 2500 })).status).toBe(401);
+    expect((await publicApi('GET', '/v1/billing/success?session_id=cs_test_x', null)).status).toBe(401);
+    const unsigned = await rawFetch('/v1/stripe/webhook', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"id":"evt_x"}' });
+    expect(unsigned.status).toBe(400);
+    expect(((await unsigned.json()) as any).error.message).toContain('Stripe-Signature');
+  });
+
+  it('/openapi.json describes the Stripe routes', async () => {
+    const doc = (await publicApi('GET', '/openapi.json', null)).body;
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/billing/topup', '/v1/billing/success', '/v1/stripe/webhook', '/v1/billing/my-usage', '/internal/v1/usage']));
   });
 });
