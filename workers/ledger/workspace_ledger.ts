@@ -8,7 +8,7 @@ import { canonicalJson, sha256Hex } from '../lib/crypto';
 import { newId } from '../lib/ids';
 import { iso } from '../lib/time';
 import { MICROS_PER_CENT } from '../lib/money';
-import { stripeFor } from '../stripe/stripe_client';
+import { chargeSavedCard } from '../stripe/charge_saved_card';
 import { classifyEvents } from '../usage/classify_events';
 import { exactInstance, MS_PER_HOUR, roundMicros } from '../usage/exact_cost';
 import { insertEvents, rollUp, upsertRollups } from '../usage/ingest_statements';
@@ -16,62 +16,13 @@ import { latestPriceVersion, loadPriceBook } from '../usage/pricing';
 import { billHour, insertSettlementLines, readHour } from '../usage/settle_hour';
 import type { NormalizedEvent } from '../usage/usage_event';
 import type { LedgerResult } from './ledger_result';
+import type { CloseDepositInput, CreditSummary, IngestResult, OpenDepositInput, PostEntryInput } from './ledger_types';
 import { LedgerInvariantError, readLedgerState, type LedgerState } from './load_state';
 import { toResourceView, type ResourceView, type StartResourceInput } from './resource_view';
 import { nextAlarmMs, planEnforcement, restoreStatements, terminationStatements, type BalanceView, type Enforcement } from './zero_balance';
 import { insertOutbox, outboxEvent, type OutboxEvent } from '../notifications/outbox';
 import { SerialQueue } from './serial_queue';
 import { toTransactionView, type TransactionView } from './transaction_view';
-
-export interface PostEntryInput {
-  workspaceId: string;
-  /** The caller's id for this mutation, which is also its idempotency key. */
-  id: string;
-  /**
-   * deduction: take `amountMicros` (> 0) or nothing (402).
-   * adjustment: a grant when positive; a correction when negative, applied only down to a zero
-   * spendable balance, the rest recorded as forgiven.
-   */
-  kind: 'deduction' | 'adjustment' | 'refund';
-  amountMicros: number;
-  description: string;
-  memberId?: string | null;
-}
-
-export interface CreditSummary {
-  balanceMicros: number;
-  accumulatingMicros: number;
-  burnRateMicrosPerHour: number;
-  hoursRemaining: number | null;
-  updatedAt: string;
-  /** Start of the oldest unsettled hour with usage (for the accumulating history row). */
-  openSinceMs: number;
-}
-
-export interface IngestResult {
-  accepted: number;
-  duplicates: number;
-  costMicros: number;
-}
-
-export interface OpenDepositInput {
-  workspaceId: string;
-  /** Idempotency key of the entry: `checkout:<session id>` or `auto:<n>`. */
-  key: string;
-  type: 'deposit' | 'auto_recharge';
-  amountMicros: number;
-  description: string;
-  sessionId?: string;
-}
-
-export interface CloseDepositInput {
-  workspaceId: string;
-  key: string;
-  outcome: 'completed' | 'failed';
-  failureReason?: string;
-  invoiceUrl?: string | null;
-  event?: { id: string; type: string };
-}
 
 interface IngestWaiter {
   workspaceId: string;
@@ -746,34 +697,13 @@ export class WorkspaceLedger extends DurableObject<Env> {
       this.db.update(workspaces).set({ autoRechargeCrossingAtMs: nowMs }).where(and(eq(workspaces.id, ws), isNull(workspaces.autoRechargeCrossingAtMs))),
     ]);
     f.autoRechargeCrossingAtMs = nowMs;
-    let outcome: 'completed' | 'failed' | null = null;
-    let failureReason: string | undefined;
-    try {
-      const intent = await stripeFor(this.env).paymentIntents.create(
-        {
-          amount: amountCents,
-          currency: 'usd',
-          customer: f.stripeCustomerId,
-          payment_method: f.paymentMethodId,
-          off_session: true,
-          confirm: true,
-          description: 'burnrate auto-recharge',
-          metadata: { workspaceId: ws, transactionKey: key },
-        },
-        { idempotencyKey: `burnrate-${ws}-${key}` },
-      );
-      outcome = intent.status === 'succeeded' ? 'completed' : intent.status === 'requires_payment_method' || intent.status === 'canceled' ? 'failed' : null;
-    } catch (error) {
-      const e = error as { type?: string; code?: string; decline_code?: string; message?: string };
-      if (e.type === 'StripeCardError') {
-        outcome = 'failed';
-        failureReason = e.decline_code ?? e.code ?? 'card_declined';
-      } else {
-        // Stripe did not decide (or did not answer): the entry stays pending and the
-        // payment_intent webhook settles it.
-        console.error(JSON.stringify({ level: 'error', msg: 'auto-recharge payment undecided', workspaceId: ws, error: String(e.message ?? error) }));
-      }
-    }
+    const { outcome, failureReason } = await chargeSavedCard(this.env, {
+      workspaceId: ws,
+      transactionKey: key,
+      amountCents,
+      customerId: f.stripeCustomerId,
+      paymentMethodId: f.paymentMethodId,
+    });
     if (outcome) await this.closeDepositNow({ workspaceId: ws, key, outcome, failureReason });
   }
 

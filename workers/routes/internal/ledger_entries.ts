@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { unwrap } from '../../ledger/ledger_result';
 import { ledgerFor } from '../../ledger/ledger_stub';
-import type { PostEntryInput } from '../../ledger/workspace_ledger';
+import type { PostEntryInput } from '../../ledger/ledger_types';
 import { MAX_ENTRY_MICROS } from '../../lib/money';
 import {
   DescriptionSchema,

@@ -6,7 +6,7 @@ import { requireApiKey } from '../../auth/require_api_key';
 import { notFound } from '../../errors/api_error';
 import { unwrap } from '../../ledger/ledger_result';
 import { ledgerFor } from '../../ledger/ledger_stub';
-import type { CreditSummary } from '../../ledger/workspace_ledger';
+import type { CreditSummary } from '../../ledger/ledger_types';
 import { AutoTopupSchema, CreditSummarySchema, errorResponses, jsonResponse } from '../../openapi/schemas';
 import { readAutoTopup } from './auto_topup';
 import type { Router } from '../router';

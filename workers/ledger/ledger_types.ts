@@ -1,0 +1,51 @@
+// What the WorkspaceLedger object takes and answers over RPC.
+
+export interface PostEntryInput {
+  workspaceId: string;
+  /** The caller's id for this mutation, which is also its idempotency key. */
+  id: string;
+  /**
+   * deduction: take `amountMicros` (> 0) or nothing (402).
+   * adjustment: a grant when positive; a correction when negative, applied only down to a zero
+   * spendable balance, the rest recorded as forgiven.
+   */
+  kind: 'deduction' | 'adjustment' | 'refund';
+  amountMicros: number;
+  description: string;
+  memberId?: string | null;
+}
+
+export interface CreditSummary {
+  balanceMicros: number;
+  accumulatingMicros: number;
+  burnRateMicrosPerHour: number;
+  hoursRemaining: number | null;
+  updatedAt: string;
+  /** Start of the oldest unsettled hour with usage (for the accumulating history row). */
+  openSinceMs: number;
+}
+
+export interface IngestResult {
+  accepted: number;
+  duplicates: number;
+  costMicros: number;
+}
+
+export interface OpenDepositInput {
+  workspaceId: string;
+  /** Idempotency key of the entry: `checkout:<session id>` or `auto:<n>`. */
+  key: string;
+  type: 'deposit' | 'auto_recharge';
+  amountMicros: number;
+  description: string;
+  sessionId?: string;
+}
+
+export interface CloseDepositInput {
+  workspaceId: string;
+  key: string;
+  outcome: 'completed' | 'failed';
+  failureReason?: string;
+  invoiceUrl?: string | null;
+  event?: { id: string; type: string };
+}
