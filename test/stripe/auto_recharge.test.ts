@@ -1,3 +1,4 @@
+import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { internal, publicApi } from '../helpers/api';
@@ -80,5 +81,26 @@ describe('auto-recharge', () => {
     const low = await publicApi('PUT', '/v1/billing/auto-topup', ws.adminKey, { enabled: false, thresholdCents: 1000, topupAmountCents: 499 });
     expect(low.status).toBe(400);
     expect(low.body.error.message).toContain('topupAmountCents');
+  });
+
+  it('running resources alone crossing the threshold wake the object at that moment, and it recharges', async () => {
+    const ws = await workspaceWithSavedCard('Threshold alarm');
+    expect((await publicApi('PUT', '/v1/billing/auto-topup', ws.adminKey, { enabled: true, thresholdCents: 1000, topupAmountCents: 2500 })).status).toBe(200);
+    // $20, threshold $10, a gpu-a100 at $3.60/h: the threshold is 10 / 3.6 h = 10,000 s away.
+    const start = await internal('POST', '/internal/v1/resources', { id: 'res_threshold', workspaceId: ws.workspaceId, kind: 'instance', instanceType: 'gpu-a100' });
+    expect(start.status).toBe(201);
+    const startedAtMs = Date.parse(start.body.startedAt);
+    const stub = env.WORKSPACE_LEDGER.get(env.WORKSPACE_LEDGER.idFromName(ws.workspaceId));
+    const alarmAt = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
+    expect(Math.abs(alarmAt! - (startedAtMs + 10_000_000))).toBeLessThanOrEqual(5_000);
+    expect(await rechargeEntries(ws.adminKey)).toHaveLength(0);
+
+    // The runtime fires the alarm then: the balance is at the threshold, so the recharge is made.
+    const fired = await stub.checkBalance(ws.workspaceId, alarmAt! + 1);
+    expect(fired.ok).toBe(true);
+    const entries = await rechargeEntries(ws.adminKey);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ status: 'completed', amountMicros: 25 * CREDIT });
+    await internal('POST', '/internal/v1/resources/res_threshold/stop');
   });
 });

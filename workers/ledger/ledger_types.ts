@@ -13,6 +13,8 @@ export interface PostEntryInput {
   amountMicros: number;
   description: string;
   memberId?: string | null;
+  /** The Stripe event that caused this entry (a refund): recorded in the same batch. */
+  stripeEvent?: { id: string; type: string };
 }
 
 export interface CreditSummary {

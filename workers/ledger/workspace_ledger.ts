@@ -185,6 +185,14 @@ export class WorkspaceLedger extends DurableObject<Env> {
             settledAtMs: nowMs,
           })
           .returning(),
+        ...(input.stripeEvent
+          ? [
+              this.db
+                .insert(stripeEvents)
+                .values({ eventId: input.stripeEvent.id, type: input.stripeEvent.type, workspaceId: input.workspaceId, processedAtMs: nowMs })
+                .onConflictDoNothing(),
+            ]
+          : []),
       ]);
       const row = inserted[0];
       const balanceAfter = updated[0]?.balanceMicros;

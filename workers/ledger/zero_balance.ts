@@ -57,9 +57,17 @@ function lowBalanceStep(low: boolean, flags: WorkspaceFlags, nowMs: number): Enf
 /** When to wake up next: the predicted zero crossing, or the low-balance horizon before it. */
 export function nextAlarmMs(view: BalanceView, flags: WorkspaceFlags, nowMs: number, horizonHours: number): number | null {
   if (view.runningRateMicrosPerHour <= 0 || view.spendableMicros <= 0) return null;
-  const zeroAtMs = nowMs + Math.ceil((view.spendableMicros * 3_600_000) / view.runningRateMicrosPerHour);
+  const msUntil = (micros: number) => Math.ceil((micros * 3_600_000) / view.runningRateMicrosPerHour);
+  const zeroAtMs = nowMs + msUntil(view.spendableMicros);
+  const candidates = [zeroAtMs];
   const lowAtMs = zeroAtMs - horizonHours * 3_600_000;
-  const next = flags.lowBalanceSinceMs === null && lowAtMs > nowMs ? lowAtMs : zeroAtMs;
+  if (flags.lowBalanceSinceMs === null && lowAtMs > nowMs) candidates.push(lowAtMs);
+  // Running resources alone can take the balance below the auto-top-up threshold: wake up then.
+  const thresholdMicros = flags.autoTopupThresholdCents * 10_000;
+  if (flags.autoTopupEnabled && flags.paymentMethodId && flags.autoRechargeCrossingAtMs === null && view.spendableMicros > thresholdMicros) {
+    candidates.push(nowMs + msUntil(view.spendableMicros - thresholdMicros));
+  }
+  const next = Math.min(...candidates);
   // Never sooner than a second from now (a prediction a hair early re-arms instead of spinning),
   // and never further than a week: setAlarm refuses dates centuries away, and a far prediction is
   // better re-evaluated than trusted.

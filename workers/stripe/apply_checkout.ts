@@ -91,8 +91,9 @@ export async function applyChargeRefunded(env: Env, charge: Stripe.Charge, event
   }
   const refunds = charge.refunds?.data?.length ? charge.refunds.data : (await callStripe('refunds', () => stripe.refunds.list({ charge: charge.id, limit: 100 }))).data;
   const ledger = ledgerFor(env, row.workspaceId);
-  for (const refund of refunds) {
-    if (refund.status !== 'succeeded' && refund.status !== 'pending') continue;
+  const effective = refunds.filter((r) => r.status === 'succeeded' || r.status === 'pending');
+  // The event id is recorded in the batch of the last refund entry it causes.
+  for (const [i, refund] of effective.entries()) {
     unwrap(
       await ledger.postEntry({
         workspaceId: row.workspaceId,
@@ -100,10 +101,13 @@ export async function applyChargeRefunded(env: Env, charge: Stripe.Charge, event
         kind: 'refund',
         amountMicros: -refund.amount * 10_000,
         description: `Refund of a top-up ($${(refund.amount / 100).toFixed(2)})`,
+        stripeEvent: i === effective.length - 1 ? event : undefined,
       }),
     );
   }
-  await db.insert(stripeEvents).values({ eventId: event.id, type: event.type, workspaceId: row.workspaceId, processedAtMs: Date.now() }).onConflictDoNothing();
+  if (effective.length === 0) {
+    await db.insert(stripeEvents).values({ eventId: event.id, type: event.type, workspaceId: row.workspaceId, processedAtMs: Date.now() }).onConflictDoNothing();
+  }
   return true;
 }
 
