@@ -22,7 +22,11 @@ export interface LedgerState {
 
 export class LedgerInvariantError extends Error {}
 
-/** Reads balance rows only: used to tell a missing workspace from one that exists. */
+/**
+ * Everything the ledger object holds in memory, read from D1 in one round trip: the balance (checked
+ * against its ledger), unsettled usage and intervals, the price book and the workspace's flags. Null
+ * when the workspace does not exist.
+ */
 export async function readLedgerState(db: D1Database, workspaceId: string): Promise<LedgerState | null> {
   const d = drizzle(db);
   const balanceQuery = d

@@ -1,9 +1,14 @@
 import { and, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import { resourceIntervals, resources, workspaces } from '../../schema/tables';
+import { centsToMicros } from '../lib/money';
 import { iso } from '../lib/time';
 import { outboxEvent, type OutboxEvent } from '../notifications/outbox';
 import type { IntervalRow } from '../usage/price_hour';
+
+/** Hours the balance lasts at this burn, for people (not money: a float, two decimals); null at zero burn. */
+export const hoursRemaining = (balanceMicros: number, burnRateMicrosPerHour: number): number | null =>
+  burnRateMicrosPerHour > 0 ? Math.floor((balanceMicros / burnRateMicrosPerHour) * 100) / 100 : null;
 
 const MAX_ALARM_AHEAD_MS = 7 * 24 * 3_600_000;
 
@@ -44,7 +49,7 @@ export function planEnforcement(view: BalanceView, flags: WorkspaceFlags, interv
   if (view.spendableMicros <= 0 && running.length > 0) return { kind: 'terminate', atMs: nowMs, instances, volumes };
   if (view.spendableMicros > 0 && flags.storageSuspendedAtMs !== null) return { kind: 'restore', atMs: nowMs };
   const hoursLeft = view.burnRateMicrosPerHour > 0 ? view.spendableMicros / view.burnRateMicrosPerHour : Infinity;
-  const belowThreshold = flags.autoTopupEnabled && view.spendableMicros < flags.autoTopupThresholdCents * 10_000;
+  const belowThreshold = flags.autoTopupEnabled && view.spendableMicros < centsToMicros(flags.autoTopupThresholdCents);
   // At the horizon counts as below it: the alarm is set for exactly that instant.
   return lowBalanceStep(hoursLeft <= horizonHours || belowThreshold, flags, nowMs);
 }
@@ -63,7 +68,7 @@ export function nextAlarmMs(view: BalanceView, flags: WorkspaceFlags, nowMs: num
   const lowAtMs = zeroAtMs - horizonHours * 3_600_000;
   if (flags.lowBalanceSinceMs === null && lowAtMs > nowMs) candidates.push(lowAtMs);
   // Running resources alone can take the balance below the auto-top-up threshold: wake up then.
-  const thresholdMicros = flags.autoTopupThresholdCents * 10_000;
+  const thresholdMicros = centsToMicros(flags.autoTopupThresholdCents);
   if (flags.autoTopupEnabled && flags.paymentMethodId && flags.autoRechargeCrossingAtMs === null && view.spendableMicros > thresholdMicros) {
     candidates.push(nowMs + msUntil(view.spendableMicros - thresholdMicros));
   }

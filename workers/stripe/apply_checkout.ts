@@ -5,6 +5,7 @@ import { checkoutSessions, stripeCustomers, stripeEvents, transactions } from '.
 import type { Env } from '../env';
 import { unwrap } from '../ledger/ledger_result';
 import { ledgerFor } from '../ledger/ledger_stub';
+import { centsToMicros } from '../lib/money';
 import { toTransactionView, type TransactionView } from '../ledger/transaction_view';
 import { callStripe, stripeFor } from './stripe_client';
 
@@ -99,7 +100,7 @@ export async function applyChargeRefunded(env: Env, charge: Stripe.Charge, event
         workspaceId: row.workspaceId,
         id: `refund:${refund.id}`,
         kind: 'refund',
-        amountMicros: -refund.amount * 10_000,
+        amountMicros: -centsToMicros(refund.amount),
         description: `Refund of a top-up ($${(refund.amount / 100).toFixed(2)})`,
         stripeEvent: i === effective.length - 1 ? event : undefined,
       }),

@@ -6,10 +6,10 @@ import { ApiError } from '../../errors/api_error';
 import { unwrap } from '../../ledger/ledger_result';
 import { ledgerFor } from '../../ledger/ledger_stub';
 import { errorResponses, IdempotencyIdSchema, jsonBody, jsonResponse, MemberIdSchema, WorkspaceIdSchema } from '../../openapi/schemas';
+import { isInFuture } from '../../lib/time';
 import { assertTenants } from '../../usage/known_tenants';
 import type { Router } from '../router';
 
-const MAX_FUTURE_SKEW_MS = 5 * 60_000;
 const Timestamp = z.iso.datetime({ offset: true });
 
 const StartBody = z
@@ -43,7 +43,7 @@ const ResourceSchema = z
   .openapi('Resource');
 
 const notInFuture = (ms: number, field: string) => {
-  if (ms > Date.now() + MAX_FUTURE_SKEW_MS) throw new ApiError('invalid_request', `${field}: must not be in the future.`);
+  if (isInFuture(ms)) throw new ApiError('invalid_request', `${field}: must not be in the future.`);
   return ms;
 };
 

@@ -1,13 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { ApiError } from '../../errors/api_error';
+import { isInFuture } from '../../lib/time';
 import { ledgerFor } from '../../ledger/ledger_stub';
 import { errorResponses, jsonBody, jsonResponse } from '../../openapi/schemas';
 import { assertTenants } from '../../usage/known_tenants';
 import { workerPriceBook } from '../../usage/price_cache';
 import { normalizeEvent, UsageEventSchema, type NormalizedEvent } from '../../usage/usage_event';
 import type { Router } from '../router';
-
-const MAX_FUTURE_SKEW_MS = 5 * 60_000;
 
 const Body = z.object({ events: z.array(UsageEventSchema).min(1).max(1000) });
 const Answer = z
@@ -42,7 +41,7 @@ export const registerUsageRoutes = (app: Router) =>
     const byWorkspace = new Map<string, NormalizedEvent[]>();
     for (const [i, e] of events.entries()) {
       const n = await normalizeEvent(e, nowMs);
-      if (n.occurredAtMs > nowMs + MAX_FUTURE_SKEW_MS) throw new ApiError('invalid_request', `events.${i}.occurredAt: must not be in the future.`);
+      if (isInFuture(n.occurredAtMs, nowMs)) throw new ApiError('invalid_request', `events.${i}.occurredAt: must not be in the future.`);
       if (n.type === 'model' && !n.byok && !book.at(n.occurredAtMs).models.has(n.model)) {
         book = await workerPriceBook(c.env, true);
         if (!book.at(n.occurredAtMs).models.has(n.model)) {
