@@ -302,3 +302,20 @@ export const stripeEvents = sqliteTable('stripe_events', {
   workspaceId: text('workspace_id'),
   processedAtMs: integer('processed_at_ms').notNull(),
 });
+
+// --- dashboard ----------------------------------------------------------------------------------
+
+// One-time sign-in links to the dashboard, minted by the internal API for a member. Only a hash of
+// the token is kept; a link works once (used_at_ms) and until it expires.
+export const dashboardLinks = sqliteTable(
+  'dashboard_links',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    workspaceId: text('workspace_id').notNull().references(() => workspaces.id),
+    memberId: text('member_id').notNull().references(() => members.id),
+    createdAtMs: integer('created_at_ms').notNull(),
+    expiresAtMs: integer('expires_at_ms').notNull(),
+    usedAtMs: integer('used_at_ms'),
+  },
+  (t) => [index('dashboard_links_workspace').on(t.workspaceId)],
+);

@@ -2,17 +2,22 @@
 // `npm start`: the local burnrate. Applies D1 migrations, serves the Worker through
 // `wrangler dev` (D1, Durable Objects, Queues and cron all local, no account, no network),
 // seeds a demo workspace once, and prints its admin API key.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { startEmulator } from '../stripe-emulator/server.mjs';
 
 const PORT = process.env.PORT ?? '8787';
 const STRIPE_EMULATOR_PORT = Number(process.env.STRIPE_EMULATOR_PORT ?? 12111);
 const HOST = '127.0.0.1';
 const BASE_URL = `http://${HOST}:${PORT}`;
-const STATE_DIR = '.wrangler/state';
+// D1, Durable Objects and Queues persist here. Configurable so that a test can run its own
+// server with fresh state next to a developer's `npm start`.
+const STATE_DIR = process.env.BURNRATE_STATE_DIR || '.wrangler/state';
 const DEMO_FILE = join(STATE_DIR, 'demo-workspace.json');
+// The secrets handed to wrangler, next to the state they belong to (`.wrangler/dev.env` by
+// default), named per port so two servers sharing a parent directory never read each other's.
+const DEV_ENV_FILE = join(dirname(STATE_DIR), PORT === '8787' ? 'dev.env' : `dev.${PORT}.env`);
 
 // Secrets and settings: from the environment when set, else the documented dev defaults.
 const settings = {
@@ -36,7 +41,7 @@ function log(message) {
 
 function writeDevEnvFile() {
   mkdirSync(STATE_DIR, { recursive: true });
-  const path = join('.wrangler', 'dev.env');
+  const path = DEV_ENV_FILE;
   const lines = Object.entries(settings)
     .filter(([, value]) => value !== undefined && value !== '')
     .map(([key, value]) => `${key}=${JSON.stringify(value)}`);
@@ -44,15 +49,34 @@ function writeDevEnvFile() {
   return path;
 }
 
-function applyMigrations() {
-  log('applying D1 migrations (local)…');
-  const result = spawnSync('wrangler', ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', STATE_DIR], {
-    stdio: 'inherit',
-    env: childEnv,
+// Every child (the migrations run, then `wrangler dev`) is tracked, so that a signal at any
+// moment of the start stops it: wrangler passes SIGTERM/SIGINT on to workerd, and a child left
+// behind would keep the ports and write into the state directory after we are gone.
+const children = new Set();
+let stopping = false;
+
+function spawnChild(args) {
+  const child = spawn('wrangler', args, { stdio: 'inherit', env: childEnv });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  child.on('error', (error) => {
+    log(`could not run wrangler (${error.message}); run this through \`npm start\`, which puts it on the PATH.`);
+    process.exit(1);
   });
-  if (result.status !== 0) {
+  return child;
+}
+
+function exitCodeOf(child) {
+  return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+}
+
+async function applyMigrations() {
+  log('applying D1 migrations (local)…');
+  const code = await exitCodeOf(spawnChild(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', STATE_DIR]));
+  if (stopping) process.exit(0);
+  if (code !== 0) {
     log('migrations failed; see the output above.');
-    process.exit(result.status ?? 1);
+    process.exit(code);
   }
 }
 
@@ -134,37 +158,57 @@ function printBanner(demo) {
     `  curl -H "X-API-Key: ${demo.apiKey}" ${BASE_URL}/v1/billing/credits/history`,
     `  curl -H "X-API-Key: ${demo.apiKey}" ${BASE_URL}/v1/billing/my-usage`,
     `  settle now: curl "${BASE_URL}/__scheduled?cron=0+*+*+*+*&time=$(( $(date +%s) * 1000 + 3600000 ))"`,
-    `  API description: ${BASE_URL}/openapi.json`,
+    `  dashboard        ${BASE_URL}/dashboard  (sign in with the admin API key)`,
+    `  API reference    ${BASE_URL}/docs  (${BASE_URL}/openapi.json)`,
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+function stopOn(signal) {
+  stopping = true;
+  // Before any child has started (or after the last has gone) there is nothing to wait for.
+  if (children.size === 0) process.exit(0);
+  for (const child of children) child.kill(signal);
+}
+
+// Orphaned, we stop as on SIGTERM. That is how `npm start` ends when npm itself is sent SIGTERM
+// (npm passes it to the `sh -c` it runs us in, which dies without passing it on), and how an e2e
+// server ends when the test process is killed outright.
+function stopWhenOrphaned() {
+  const parentPid = process.ppid;
+  setInterval(() => {
+    if (!stopping && process.ppid !== parentPid) stopOn('SIGTERM');
+  }, 1000).unref();
+}
+
 async function main() {
-  applyMigrations();
+  process.on('SIGINT', stopOn);
+  process.on('SIGTERM', stopOn);
+  stopWhenOrphaned();
+  await applyMigrations();
   let emulator = null;
   if (!settings.STRIPE_SECRET_KEY) {
     emulator = await startEmulator({ port: STRIPE_EMULATOR_PORT, webhookUrl: `${BASE_URL}/v1/stripe/webhook`, webhookSecret: settings.STRIPE_WEBHOOK_SECRET });
     log(`local Stripe emulator on ${emulator.url} (set STRIPE_SECRET_KEY to use Stripe itself)`);
   }
+  if (stopping) {
+    await emulator?.close();
+    process.exit(0);
+  }
   const envFile = writeDevEnvFile();
-  const dev = spawn(
-    'wrangler',
-    ['dev', '--ip', HOST, '--port', PORT, '--persist-to', STATE_DIR, '--env-file', envFile, '--show-interactive-dev-session=false'],
-    { stdio: 'inherit', env: childEnv },
-  );
-  const stop = (signal) => dev.kill(signal);
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  const dev = spawnChild(['dev', '--ip', HOST, '--port', PORT, '--persist-to', STATE_DIR, '--env-file', envFile, '--show-interactive-dev-session=false']);
   dev.on('exit', async (code) => {
     await emulator?.close();
-    process.exit(code ?? 0);
+    process.exit(process.exitCode ?? code ?? 0); // a failed start (exitCode 1) stays a failure
   });
 
   try {
     await waitForServer(90_000);
+    if (stopping) return;
     printBanner(await seedDemoWorkspace());
   } catch (error) {
+    if (stopping) return;
     log(`start failed: ${error.message}`);
     dev.kill('SIGTERM');
     process.exitCode = 1;

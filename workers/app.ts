@@ -1,4 +1,3 @@
-import { z } from '@hono/zod-openapi';
 import { createMiddleware } from 'hono/factory';
 import { requireInternalToken } from './auth/require_internal_token';
 import type { AppEnv } from './env';
@@ -7,10 +6,13 @@ import { handleError } from './errors/error_handler';
 import { benchFloor } from './routes/bench_floor';
 import { localScheduledRoute } from './settlement/local_scheduled_route';
 import { newId } from './lib/ids';
-import { errorResponses, jsonResponse } from './openapi/schemas';
+import { registerApiReference } from './docs/docs_page';
+import { registerOpenApiDocument } from './openapi/document';
 import { registerApiKeyRoutes } from './routes/internal/api_keys';
 import { registerCreateMember } from './routes/internal/create_member';
 import { registerCreateWorkspace } from './routes/internal/create_workspace';
+import { registerDashboardLinkRoutes } from './routes/internal/dashboard_links';
+import { dashboard } from './dashboard/dashboard_routes';
 import { registerCreditCheck } from './routes/internal/credit_check';
 import { registerLedgerEntryRoutes } from './routes/internal/ledger_entries';
 import { registerPlatformEventRoutes } from './routes/internal/platform_events';
@@ -42,6 +44,7 @@ export function buildApp() {
   });
 
   app.get('/healthz', (c) => c.json({ ok: true }));
+  registerApiReference(app); // GET /docs: the Scalar reference of /openapi.json
   app.route('/__bench', benchFloor);
   app.route('/__scheduled', localScheduledRoute);
 
@@ -57,6 +60,7 @@ export function buildApp() {
   registerResourceRoutes(app);
   registerQuoteRoutes(app);
   registerPlatformEventRoutes(app);
+  registerDashboardLinkRoutes(app);
 
   // Public API: each route carries requireApiKey so the OpenAPI document shows its security.
   registerCreditRoutes(app);
@@ -66,25 +70,10 @@ export function buildApp() {
   registerTopupRoutes(app);
   app.route('/v1/stripe/webhook', stripeWebhook);
 
-  // The webhook reads its raw body itself (signature first), so it is a plain route; described here.
-  app.openAPIRegistry.registerPath({
-    method: 'post',
-    path: '/v1/stripe/webhook',
-    tags: ['stripe'],
-    summary: 'Stripe webhook receiver (authenticated only by Stripe-Signature, 300 s tolerance)',
-    description:
-      'Handles checkout.session.completed, checkout.session.async_payment_succeeded/failed, checkout.session.expired, payment_intent.succeeded/payment_failed (auto-recharge) and charge.refunded. Each event is applied once, in any order; unknown types are acknowledged. A processing failure answers 500 so that Stripe retries.',
-    request: { headers: z.object({ 'stripe-signature': z.string() }) },
-    responses: {
-      200: jsonResponse('Processed, a duplicate, or ignored.', z.object({ received: z.boolean(), duplicate: z.boolean().optional(), ignored: z.boolean().optional() })),
-      ...errorResponses(400, 503),
-    },
-  });
-  app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'apiKey', in: 'header', name: 'X-API-Key' });
-  app.openAPIRegistry.registerComponent('securitySchemes', 'internalToken', { type: 'http', scheme: 'bearer' });
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: { title: 'burnrate', version: '0.1.0', description: 'Prepaid-credits billing for developer platforms.' },
-  });
+  // The billing dashboard: server-rendered pages with a signed session cookie (see workers/dashboard).
+  app.route('/dashboard', dashboard);
+
+  // /openapi.json: the routes above plus the plain ones (health, webhook), info, tags, servers.
+  registerOpenApiDocument(app);
   return app;
 }

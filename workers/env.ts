@@ -18,6 +18,8 @@ export interface Env {
   BENCH_ROUTES?: string;
   /** balance.low fires when hours remaining drop below this (default 24). */
   LOW_BALANCE_HORIZON_HOURS?: string;
+  /** Signs dashboard session cookies; when unset, a key is derived from INTERNAL_API_TOKEN. */
+  DASHBOARD_SESSION_SECRET?: string;
   /** Set to `enabled` only by `npm start`: serves GET /__scheduled with its `time` honoured. */
   LOCAL_SCHEDULED_ROUTE?: string;
 }
@@ -37,6 +39,19 @@ export interface NotificationMessage {
 export interface Variables {
   requestId: string;
   auth: ApiKeyPrincipal;
+  /** Set by the dashboard's session middleware. */
+  session: DashboardSession;
+}
+
+/** A signed-in dashboard user: who, in which workspace, and the CSRF token their forms carry. */
+export interface DashboardSession {
+  workspaceId: string;
+  memberId: string;
+  memberName: string;
+  role: 'admin' | 'member';
+  workspaceName: string;
+  csrfToken: string;
+  sid: string;
 }
 
 export interface ApiKeyPrincipal {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { publicApi } from '../helpers/api';
+import { internal, publicApi } from '../helpers/api';
 import { addMember, createWorkspace, deduct, grant, unique } from '../helpers/fixtures';
 import { adjust, balanceRow, CREDIT, creditCheck, insertEntry, ledgerRows } from './ledger_helpers';
 
@@ -136,6 +136,26 @@ describe('GET /v1/billing/credits/history', () => {
       cursor = page.body.nextCursor;
     }
     expect(seen.map((t) => t.id)).toEqual(made.map((t) => t.id).reverse());
+  });
+
+  it('with limit=1 and usage accumulating, the first page is the open hour and the next pages still reach every entry', async () => {
+    const ws = await createWorkspace();
+    await grant(ws.workspaceId, 5 * CREDIT);
+    await deduct(ws.workspaceId, CREDIT / 2);
+    const usage = await internal('POST', '/internal/v1/usage', { events: [{ id: unique('tool'), workspaceId: ws.workspaceId, type: 'tool_execution' }] });
+    expect(usage.status).toBe(200);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res: { status: number; body: any } = await publicApi('GET', `/v1/billing/credits/history?limit=1${cursor ? `&cursor=${cursor}` : ''}`, ws.adminKey);
+      expect(res.status).toBe(200);
+      expect(res.body.data).toHaveLength(1);
+      seen.push(res.body.data[0].status);
+      cursor = res.body.nextCursor;
+      pages++;
+    } while (cursor && pages < 10);
+    expect(seen).toEqual(['accumulating', 'completed', 'completed']);
   });
 
   it('returns 50 entries by default, and up to 200 when asked', async () => {

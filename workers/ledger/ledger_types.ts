@@ -41,6 +41,16 @@ export interface OpenDepositInput {
   amountMicros: number;
   description: string;
   sessionId?: string;
+  /** The entry's id, when the caller needed it before the entry existed (a Checkout cancel URL). */
+  transactionId?: string;
+}
+
+export interface SavedCardDepositInput {
+  workspaceId: string;
+  /** Idempotency key of the deposit (`card:<form key>`); also the PaymentIntent's. */
+  key: string;
+  amountCents: number;
+  description: string;
 }
 
 export interface CloseDepositInput {

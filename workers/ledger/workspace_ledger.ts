@@ -16,7 +16,7 @@ import { latestPriceVersion, loadPriceBook } from '../usage/pricing';
 import { billHour, insertSettlementLines, readHour } from '../usage/settle_hour';
 import type { NormalizedEvent } from '../usage/usage_event';
 import type { LedgerResult } from './ledger_result';
-import type { CloseDepositInput, CreditSummary, IngestResult, OpenDepositInput, PostEntryInput } from './ledger_types';
+import type { CloseDepositInput, CreditSummary, IngestResult, OpenDepositInput, PostEntryInput, SavedCardDepositInput } from './ledger_types';
 import { LedgerInvariantError, readLedgerState, type LedgerState } from './load_state';
 import { toResourceView, type ResourceView, type StartResourceInput } from './resource_view';
 import { hoursRemaining, nextAlarmMs, planEnforcement, restoreStatements, terminationStatements, type BalanceView, type Enforcement } from './zero_balance';
@@ -223,41 +223,78 @@ export class WorkspaceLedger extends DurableObject<Env> {
 
   /** Records a pending deposit (and the checkout session that pays it), once per key. */
   openDeposit(input: OpenDepositInput): Promise<LedgerResult<TransactionView>> {
+    return this.queue.run(() => this.openDepositNow(input));
+  }
+
+  /**
+   * A deposit paid at once with the saved card (the dashboard's "pay with Visa •••• 4242"): the
+   * pending entry, then one off-session PaymentIntent keyed by the entry, then its outcome. A
+   * payment Stripe has not decided yet stays pending for the webhook, as for auto-recharge.
+   */
+  depositWithSavedCard(input: SavedCardDepositInput): Promise<LedgerResult<TransactionView>> {
     return this.queue.run(async () => {
       const state = await this.load(input.workspaceId);
       if (!state) return notFound;
-      const requestHash = await sha256Hex(canonicalJson({ type: input.type, amountMicros: input.amountMicros, sessionId: input.sessionId ?? null }));
-      const earlier = await this.findByKey(input.workspaceId, input.key);
-      if (earlier) return this.replay(earlier, requestHash);
-      const nowMs = Date.now();
-      const insert = this.db
-        .insert(transactions)
-        .values({
-          id: newId('txn', nowMs),
-          workspaceId: input.workspaceId,
-          idempotencyKey: input.key,
-          requestHash,
-          type: input.type,
-          status: 'pending',
-          description: input.description,
-          amountMicros: input.amountMicros,
-          createdAtMs: nowMs,
-        })
-        .returning();
-      const [inserted] = input.sessionId
-        ? await this.db.batch([
-            insert,
-            this.db.insert(checkoutSessions).values({
-              sessionId: input.sessionId,
-              workspaceId: input.workspaceId,
-              transactionKey: input.key,
-              amountCents: input.amountMicros / MICROS_PER_CENT,
-              createdAtMs: nowMs,
-            }),
-          ])
-        : [await insert];
-      return { ok: true, replayed: false, value: toTransactionView(inserted[0]!) };
+      const { stripeCustomerId, paymentMethodId } = state.flags;
+      if (!stripeCustomerId || !paymentMethodId) {
+        return { ok: false, code: 'payment_method_required', message: 'No saved payment method: pay with a new card through Checkout.' };
+      }
+      const opened = await this.openDepositNow({
+        workspaceId: input.workspaceId,
+        key: input.key,
+        type: 'deposit',
+        amountMicros: input.amountCents * MICROS_PER_CENT,
+        description: input.description,
+      });
+      // A replay (or a conflicting reuse of the key) answers with what was recorded; it never pays twice.
+      if (!opened.ok || opened.replayed) return opened;
+      const { outcome, failureReason } = await chargeSavedCard(this.env, {
+        workspaceId: input.workspaceId,
+        transactionKey: input.key,
+        amountCents: input.amountCents,
+        customerId: stripeCustomerId,
+        paymentMethodId,
+        description: 'burnrate credit top-up',
+      });
+      if (!outcome) return opened;
+      return this.thenEnforce(input.workspaceId, this.closeDepositNow({ workspaceId: input.workspaceId, key: input.key, outcome, failureReason }));
     });
+  }
+
+  private async openDepositNow(input: OpenDepositInput): Promise<LedgerResult<TransactionView>> {
+    const state = await this.load(input.workspaceId);
+    if (!state) return notFound;
+    const requestHash = await sha256Hex(canonicalJson({ type: input.type, amountMicros: input.amountMicros, sessionId: input.sessionId ?? null }));
+    const earlier = await this.findByKey(input.workspaceId, input.key);
+    if (earlier) return this.replay(earlier, requestHash);
+    const nowMs = Date.now();
+    const insert = this.db
+      .insert(transactions)
+      .values({
+        id: input.transactionId ?? newId('txn', nowMs),
+        workspaceId: input.workspaceId,
+        idempotencyKey: input.key,
+        requestHash,
+        type: input.type,
+        status: 'pending',
+        description: input.description,
+        amountMicros: input.amountMicros,
+        createdAtMs: nowMs,
+      })
+      .returning();
+    const [inserted] = input.sessionId
+      ? await this.db.batch([
+          insert,
+          this.db.insert(checkoutSessions).values({
+            sessionId: input.sessionId,
+            workspaceId: input.workspaceId,
+            transactionKey: input.key,
+            amountCents: input.amountMicros / MICROS_PER_CENT,
+            createdAtMs: nowMs,
+          }),
+        ])
+      : [await insert];
+    return { ok: true, replayed: false, value: toTransactionView(inserted[0]!) };
   }
 
   /**
@@ -702,6 +739,7 @@ export class WorkspaceLedger extends DurableObject<Env> {
       amountCents,
       customerId: f.stripeCustomerId,
       paymentMethodId: f.paymentMethodId,
+      description: 'burnrate auto-recharge',
     });
     if (outcome) await this.closeDepositNow({ workspaceId: ws, key, outcome, failureReason });
   }

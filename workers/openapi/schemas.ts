@@ -2,16 +2,11 @@
 import { z } from '@hono/zod-openapi';
 import { transactionStatuses, transactionTypes } from '../../schema/tables';
 import { MAX_ENTRY_MICROS } from '../lib/money';
+import { autoTopupExample, creditSummaryExample, EX, memberExample, transactionExample, workspaceExample } from './examples';
 
-export const ErrorSchema = z
-  .object({
-    error: z.object({
-      code: z.string().openapi({ example: 'invalid_request' }),
-      message: z.string().openapi({ example: 'amountMicros: Invalid input: expected int, received number' }),
-      requestId: z.string().openapi({ example: 'req_0mi8x2k3a1b2c3d4e5f6g7h8i9' }),
-    }),
-  })
-  .openapi('Error');
+// Only descriptions and examples are added with .openapi(): they never change what is accepted.
+export { ErrorSchema } from './error_schema';
+export { errorResponses } from './error_responses';
 
 // --- building blocks -------------------------------------------------------------------------
 
@@ -20,29 +15,49 @@ export const IdempotencyIdSchema = z
   .min(1)
   .max(255)
   .regex(/^[A-Za-z0-9][A-Za-z0-9_\-:.]*$/, 'must be letters, digits, and _ - : . (starting with a letter or digit)')
-  .openapi({ description: 'Your id for this mutation; also its idempotency key.', example: 'deduct-7f3a' });
+  .openapi({
+    description:
+      'Your id for this mutation; also its idempotency key. The same id with the same body answers the original result; with another body, 409 idempotency_conflict.',
+    example: 'deduct-7f3a',
+  });
 
 /** The optional Idempotency-Key header of the create routes, validated like a body id. */
 export const IdempotencyHeadersSchema = z.object({
-  'idempotency-key': IdempotencyIdSchema.optional().openapi({ description: 'Alternative to the body id.' }),
+  'idempotency-key': IdempotencyIdSchema.optional().openapi({
+    description: 'Alternative to the body `id` (the body wins when both are sent). Replays within 24 hours answer the original result.',
+    example: 'create-acme-2026-11',
+  }),
 });
 
 export const WorkspaceIdSchema = z
   .string()
   .regex(/^ws_[A-Za-z0-9_]{1,64}$/, 'must be a workspace id (ws_…)')
-  .openapi({ example: 'ws_0mi8x2k3a1b2c3d4e5f6g7h8i9' });
+  .openapi({ description: 'A workspace id (ws_…).', example: EX.workspaceId });
 
-export const MemberIdSchema = z.string().regex(/^mem_[A-Za-z0-9_]{1,64}$/, 'must be a member id (mem_…)');
-export const ApiKeyIdSchema = z.string().regex(/^key_[A-Za-z0-9_]{1,64}$/, 'must be an API key id (key_…)');
-export const TransactionIdSchema = z.string().regex(/^txn_[A-Za-z0-9_]{1,64}$/, 'must be a transaction id (txn_…)');
+export const MemberIdSchema = z
+  .string()
+  .regex(/^mem_[A-Za-z0-9_]{1,64}$/, 'must be a member id (mem_…)')
+  .openapi({ description: 'A member id (mem_…).', example: EX.memberId });
+export const ApiKeyIdSchema = z
+  .string()
+  .regex(/^key_[A-Za-z0-9_]{1,64}$/, 'must be an API key id (key_…)')
+  .openapi({ description: 'An API key id (key_…), not the key itself.', example: EX.apiKeyId });
+export const TransactionIdSchema = z
+  .string()
+  .regex(/^txn_[A-Za-z0-9_]{1,64}$/, 'must be a transaction id (txn_…)')
+  .openapi({ description: 'A transaction id (txn_…).', example: EX.transactionId });
 
-export const DescriptionSchema = z.string().trim().min(1).max(500);
-export const NameSchema = z.string().trim().min(1).max(200);
-export const EmailSchema = z.email().max(320);
+export const DescriptionSchema = z.string().trim().min(1).max(500).openapi({ example: 'GPU snapshot export' });
+export const NameSchema = z.string().trim().min(1).max(200).openapi({ example: 'Acme Robotics' });
+export const EmailSchema = z.email().max(320).openapi({ example: 'ada@acme.example' });
 export const RoleSchema = z.enum(['admin', 'member']);
 
 /** A positive whole number of micro-credits no larger than one movement may be. */
-export const PositiveMicrosSchema = z.int().min(1).max(MAX_ENTRY_MICROS);
+export const PositiveMicrosSchema = z
+  .int()
+  .min(1)
+  .max(MAX_ENTRY_MICROS)
+  .openapi({ description: 'Micro-credits (1 credit = 1 USD = 1,000,000 micros), a positive integer.', example: 500_000 });
 
 /** Query strings carry text: accept only plain decimal digits, then check the range as a number. */
 export const queryInt = (min: number, max: number) =>
@@ -56,68 +71,63 @@ export const queryInt = (min: number, max: number) =>
 
 export const TransactionSchema = z
   .object({
-    id: z.string().openapi({ example: 'txn_0mi8x2k3a1b2c3d4e5f6g7h8i9' }),
-    createdAt: z.string().openapi({ example: '2026-11-21T10:00:00.000Z' }),
-    type: z.enum(transactionTypes),
+    id: z.string().openapi({ description: 'txn_…; the open hour\'s row is txn_accumulating_….', example: EX.transactionId }),
+    createdAt: z.string().openapi({ description: 'ISO-8601 UTC.', example: EX.createdAt }),
+    type: z.enum(transactionTypes).openapi({
+      description: 'deposit (Checkout top-up), usage (hourly settlement or a deduction), auto_recharge (off-session card payment), refund, adjustment (grant or correction).',
+    }),
     description: z.string(),
-    amountMicros: z.int().openapi({ description: 'Signed: positive in, negative out.', example: -1_000_000 }),
-    status: z.enum(transactionStatuses),
-    invoiceUrl: z.string().nullable(),
-    balanceAfterMicros: z.int().nullable(),
-    forgivenMicros: z.int().openapi({ description: 'What could not be covered by the balance and was not charged.' }),
+    amountMicros: z.int().openapi({ description: 'Micro-credits, signed: positive in, negative out.', example: -412_300 }),
+    status: z.enum(transactionStatuses).openapi({
+      description: 'pending until Stripe confirms a payment; accumulating for the open hour\'s usage (not stored, moves every second).',
+    }),
+    invoiceUrl: z.string().nullable().openapi({ description: 'Stripe-hosted invoice of a paid deposit or recharge; null otherwise.' }),
+    balanceAfterMicros: z.int().nullable().openapi({ description: 'Settled balance right after this entry, in micros; null while pending or accumulating.' }),
+    forgivenMicros: z.int().openapi({ description: 'Micros that the balance could not cover and were not charged (no debt).' }),
   })
-  .openapi('Transaction');
+  .openapi('Transaction', { description: 'One ledger entry.', example: transactionExample });
 
 export const CreditSummarySchema = z
   .object({
-    balanceMicros: z.int(),
-    accumulatingMicros: z.int(),
-    burnRateMicrosPerHour: z.int(),
-    hoursRemaining: z.number().nullable().openapi({ description: 'null when the burn rate is 0' }),
-    updatedAt: z.string(),
+    balanceMicros: z.int().openapi({ description: 'What the workspace can spend now, in micros: settled balance minus the open hour\'s usage. Never below 0.' }),
+    accumulatingMicros: z.int().openapi({ description: 'Usage of the open (not yet settled) hour so far, in micros.' }),
+    burnRateMicrosPerHour: z.int().openapi({ description: 'Current spend rate (running instances and volumes), micros per hour.' }),
+    hoursRemaining: z.number().nullable().openapi({ description: 'balanceMicros / burnRateMicrosPerHour; null when the burn rate is 0.' }),
+    updatedAt: z.string().openapi({ description: 'ISO-8601 UTC time of this figure.' }),
   })
-  .openapi('CreditSummary');
+  .openapi('CreditSummary', { description: 'Balance and burn rate. 1 credit = 1 USD = 1,000,000 micros.', example: creditSummaryExample });
 
 export const AutoTopupSchema = z
   .object({
     enabled: z.boolean(),
-    thresholdCents: z.int(),
-    topupAmountCents: z.int(),
-    paymentMethod: z.object({ brand: z.string(), last4: z.string() }).nullable(),
+    thresholdCents: z.int().openapi({ description: 'Recharge when the balance falls below this many US cents (1 cent = 10,000 micros).' }),
+    topupAmountCents: z.int().openapi({ description: 'US cents charged to the saved card per recharge.' }),
+    paymentMethod: z
+      .object({ brand: z.string(), last4: z.string() })
+      .nullable()
+      .openapi({ description: 'The card saved by a completed Checkout top-up; null until then.' }),
   })
-  .openapi('AutoTopup');
+  .openapi('AutoTopup', { description: 'Automatic recharge settings: one off-session payment per threshold crossing.', example: autoTopupExample });
 
 export const WorkspaceSchema = z
   .object({ id: z.string(), name: z.string(), createdAt: z.string() })
-  .openapi('Workspace');
+  .openapi('Workspace', { example: workspaceExample });
 
 export const MemberSchema = z
   .object({ id: z.string(), workspaceId: z.string(), name: z.string(), email: z.string(), role: RoleSchema, createdAt: z.string() })
-  .openapi('Member');
+  .openapi('Member', { description: 'A person in a workspace; admins may top up and change auto-top-up.', example: memberExample });
 
-// --- shared response sets --------------------------------------------------------------------
+// --- request and response wrappers -----------------------------------------------------------
 
-const errorContent = { 'application/json': { schema: ErrorSchema } };
-export const errorResponses = (...statuses: Array<400 | 401 | 402 | 403 | 404 | 409 | 429 | 503>) =>
-  Object.fromEntries(statuses.map((s) => [s, { description: errorDescriptions[s], content: errorContent }]));
-
-const errorDescriptions: Record<number, string> = {
-  400: 'invalid_request: a body, query or path value failed validation',
-  401: 'unauthenticated',
-  402: 'insufficient_credits',
-  403: 'forbidden: the role may not do this',
-  404: 'not_found',
-  409: 'idempotency_conflict: the id was used with a different body',
-  429: 'rate_limited',
-  503: 'stripe_unavailable',
-};
-
-export const jsonBody = <T extends z.ZodType>(schema: T) => ({
+/** A required JSON body; the example is what the reference shows as the request. */
+export const jsonBody = <T extends z.ZodType>(schema: T, example?: z.input<T>, description?: string) => ({
   required: true,
-  content: { 'application/json': { schema } },
+  description,
+  content: { 'application/json': { schema, ...(example === undefined ? {} : { example }) } },
 });
 
-export const jsonResponse = <T extends z.ZodType>(description: string, schema: T) => ({
+/** A JSON answer; the example is what the reference shows as the response. */
+export const jsonResponse = <T extends z.ZodType>(description: string, schema: T, example?: z.output<T>) => ({
   description,
-  content: { 'application/json': { schema } },
+  content: { 'application/json': { schema, ...(example === undefined ? {} : { example }) } },
 });

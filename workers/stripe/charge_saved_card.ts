@@ -3,11 +3,13 @@ import { stripeFor } from './stripe_client';
 
 export interface SavedCardCharge {
   workspaceId: string;
-  /** The pending auto_recharge entry's key: also the PaymentIntent's idempotency key. */
+  /** The pending entry's key (auto_recharge or deposit): also the PaymentIntent's idempotency key. */
   transactionKey: string;
   amountCents: number;
   customerId: string;
   paymentMethodId: string;
+  /** Shown on the PaymentIntent (and the card statement's details in the Dashboard). */
+  description: string;
 }
 
 /**
@@ -24,7 +26,7 @@ export async function chargeSavedCard(env: Env, charge: SavedCardCharge): Promis
         payment_method: charge.paymentMethodId,
         off_session: true,
         confirm: true,
-        description: 'burnrate auto-recharge',
+        description: charge.description,
         metadata: { workspaceId: charge.workspaceId, transactionKey: charge.transactionKey },
       },
       { idempotencyKey: `burnrate-${charge.workspaceId}-${charge.transactionKey}` },

@@ -5,6 +5,7 @@ import { mintApiKey } from '../../auth/api_keys';
 import { idempotentCreate } from '../../lib/idempotent_create';
 import { newId } from '../../lib/ids';
 import { iso } from '../../lib/time';
+import { adminMemberExample, EX, workspaceExample } from '../../openapi/examples';
 import { EmailSchema, errorResponses, IdempotencyHeadersSchema, IdempotencyIdSchema, jsonBody, jsonResponse, MemberSchema, NameSchema, WorkspaceSchema } from '../../openapi/schemas';
 import type { Router } from '../router';
 
@@ -18,18 +19,27 @@ const Created = z
   .object({
     workspace: WorkspaceSchema,
     member: MemberSchema,
-    apiKey: z.string().openapi({ description: 'The admin key, shown only in this answer (and its replays).' }),
+    apiKey: z.string().openapi({ description: 'The admin key, shown only in this answer (and its replays); stored only as a hash.', example: EX.apiKey }),
   })
   .openapi('CreatedWorkspace');
 
 export const createWorkspaceRoute = createRoute({
   method: 'post',
   path: '/internal/v1/workspaces',
-  tags: ['internal'],
+  operationId: 'createWorkspace',
+  tags: ['Workspaces'],
   summary: 'Create a workspace with its first admin',
+  description:
+    'Creates the workspace (balance 0, plan `payg`), its first admin member and that member\'s API key. **Idempotency:** optional, by the body `id` or the `Idempotency-Key` header; a replay within 24 hours answers the original 201 (with the same key), another body under the same id is 409.',
   security: [{ internalToken: [] }],
-  request: { headers: IdempotencyHeadersSchema, body: jsonBody(Body) },
-  responses: { 201: jsonResponse('Created; the admin API key is returned once.', Created), ...errorResponses(400, 401, 409) },
+  request: {
+    headers: IdempotencyHeadersSchema,
+    body: jsonBody(Body, { id: 'create-acme-2026-11', name: 'Acme Robotics', admin: { name: 'Ada Lovelace', email: 'ada@acme.example' } }),
+  },
+  responses: {
+    201: jsonResponse('Created; the admin API key is returned once.', Created, { workspace: workspaceExample, member: adminMemberExample, apiKey: EX.apiKey }),
+    ...errorResponses(['invalid_request', 'admin.email: Invalid email address'], 'unauthenticated', ['idempotency_conflict', 'The id "create-acme-2026-11" was already used with a different request.']),
+  },
 });
 
 export const registerCreateWorkspace = (app: Router) =>

@@ -2,22 +2,35 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { unwrap } from '../../ledger/ledger_result';
 import { ledgerFor } from '../../ledger/ledger_stub';
 import { MAX_ENTRY_MICROS } from '../../lib/money';
+import { EX } from '../../openapi/examples';
 import { errorResponses, jsonResponse, queryInt, WorkspaceIdSchema } from '../../openapi/schemas';
 import type { Router } from '../router';
 
-const Answer = z.object({ allowed: z.boolean(), balanceMicros: z.int() }).openapi('CreditCheck');
+const Answer = z
+  .object({
+    allowed: z.boolean().openapi({ description: 'true when the spendable balance is positive and covers amountMicros.' }),
+    balanceMicros: z.int().openapi({ description: 'The spendable balance now, in micros (settled balance minus the open hour\'s usage).' }),
+  })
+  .openapi('CreditCheck', { example: { allowed: true, balanceMicros: 18_734_500 } });
 
 export const creditCheckRoute = createRoute({
   method: 'get',
   path: '/internal/v1/workspaces/{ws}/credit-check',
-  tags: ['internal'],
-  summary: 'Can the workspace spend this much now? Answered from memory, on the hot path.',
+  operationId: 'checkCredit',
+  tags: ['Credits'],
+  summary: 'Can the workspace spend this much now?',
+  description: 'Answered from the workspace ledger\'s memory, for the hot path before starting work. Records nothing; a later deduction may still be refused.',
   security: [{ internalToken: [] }],
   request: {
     params: z.object({ ws: WorkspaceIdSchema }),
-    query: z.object({ amountMicros: queryInt(0, MAX_ENTRY_MICROS).openapi({ type: 'integer', example: 250000 }) }),
+    query: z.object({
+      amountMicros: queryInt(0, MAX_ENTRY_MICROS).openapi({ type: 'integer', minimum: 0, maximum: MAX_ENTRY_MICROS, description: 'The amount about to be spent, in micros (0 asks only whether the balance is positive).', example: 250000 }),
+    }),
   },
-  responses: { 200: jsonResponse('allowed is true when the balance is positive and covers the amount.', Answer), ...errorResponses(400, 401, 404) },
+  responses: {
+    200: jsonResponse('allowed is true when the balance is positive and covers the amount.', Answer, { allowed: true, balanceMicros: 18_734_500 }),
+    ...errorResponses(['invalid_request', 'amountMicros: must be a whole number'], 'unauthenticated', 'not_found'),
+  },
 });
 
 export const registerCreditCheck = (app: Router) =>

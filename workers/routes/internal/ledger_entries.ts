@@ -13,6 +13,7 @@ import {
   TransactionSchema,
   WorkspaceIdSchema,
 } from '../../openapi/schemas';
+import { EX, transactionExample } from '../../openapi/examples';
 import type { Router } from '../router';
 
 const AdjustmentBody = z.object({
@@ -37,21 +38,55 @@ const DeductionBody = z.object({
 export const createAdjustmentRoute = createRoute({
   method: 'post',
   path: '/internal/v1/adjustments',
-  tags: ['internal'],
-  summary: 'Grant or correct credits (idempotent by id)',
+  operationId: 'createAdjustment',
+  tags: ['Credits'],
+  summary: 'Grant or correct credits',
+  description:
+    'Records an `adjustment` transaction (`completed`). A positive amount is a grant; a negative one a correction, which takes at most what the balance can give (the rest is `forgivenMicros`, never a debt). **Idempotency:** by `id`: the same id and body answers the original transaction (header `Idempotent-Replayed: true`); the same id with another body is 409.',
   security: [{ internalToken: [] }],
-  request: { body: jsonBody(AdjustmentBody) },
-  responses: { 201: jsonResponse('Recorded (or the original record, on a replay).', TransactionSchema), ...errorResponses(400, 401, 404, 409) },
+  request: { body: jsonBody(AdjustmentBody, { id: 'welcome-grant-acme', workspaceId: EX.workspaceId, amountMicros: 5_000_000, description: 'Welcome credits' }) },
+  responses: {
+    201: jsonResponse('Recorded (or the original record, on a replay).', TransactionSchema, {
+      ...transactionExample,
+      type: 'adjustment',
+      description: 'Welcome credits',
+      amountMicros: 5_000_000,
+      balanceAfterMicros: 23_734_500,
+    }),
+    ...errorResponses(
+      ['invalid_request', 'amountMicros: must not be zero'],
+      'unauthenticated',
+      'not_found',
+      ['idempotency_conflict', 'The id "welcome-grant-acme" was already used with a different request.'],
+    ),
+  },
 });
 
 export const createDeductionRoute = createRoute({
   method: 'post',
   path: '/internal/v1/deductions',
-  tags: ['internal'],
-  summary: 'Charge a resource, all or nothing (idempotent by id)',
+  operationId: 'createDeduction',
+  tags: ['Credits'],
+  summary: 'Charge a resource, all or nothing',
+  description:
+    'Records a `usage` transaction (`completed`) right away, shown in my-usage as a resource charge. When the spendable balance cannot cover the whole amount the answer is 402 and nothing is recorded. **Idempotency:** by `id`: the same id and body answers the original transaction (header `Idempotent-Replayed: true`), even if the balance has since dropped; the same id with another body is 409.',
   security: [{ internalToken: [] }],
-  request: { body: jsonBody(DeductionBody) },
-  responses: { 201: jsonResponse('Recorded (or the original record, on a replay).', TransactionSchema), ...errorResponses(400, 401, 402, 404, 409) },
+  request: { body: jsonBody(DeductionBody, { id: 'snapshot-export-8812', workspaceId: EX.workspaceId, amountMicros: 500_000, description: 'GPU snapshot export' }) },
+  responses: {
+    201: jsonResponse('Recorded (or the original record, on a replay).', TransactionSchema, {
+      ...transactionExample,
+      description: 'GPU snapshot export',
+      amountMicros: -500_000,
+      balanceAfterMicros: 18_234_500,
+    }),
+    ...errorResponses(
+      ['invalid_request', 'amountMicros: Too small: expected number to be >=1'],
+      'unauthenticated',
+      ['insufficient_credits', 'The balance (312000 micros) cannot cover 500000 micros.'],
+      'not_found',
+      ['idempotency_conflict', 'The id "snapshot-export-8812" was already used with a different request.'],
+    ),
+  },
 });
 
 async function post(env: Parameters<typeof ledgerFor>[0], input: PostEntryInput) {

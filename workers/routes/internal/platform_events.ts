@@ -3,6 +3,7 @@ import { and, desc, eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { platformEvents } from '../../../schema/tables';
 import { iso } from '../../lib/time';
+import { EX } from '../../openapi/examples';
 import { errorResponses, jsonResponse, queryInt, WorkspaceIdSchema } from '../../openapi/schemas';
 import type { Router } from '../router';
 import { assertWorkspaceExists } from './workspace_exists';
@@ -13,7 +14,8 @@ const PlatformEventSchema = z
     type: z.string(),
     createdAt: z.string(),
     workspaceId: z.string(),
-    data: z.record(z.string(), z.unknown()),
+    // additionalProperties: true rather than zod's `{}`, which Scalar's document validator rejects.
+    data: z.record(z.string(), z.unknown()).openapi({ description: 'Event-specific fields (see the README).', additionalProperties: true }),
     delivery: z.object({
       state: z.enum(['pending', 'delivered', 'not_configured']),
       attempts: z.int(),
@@ -22,22 +24,40 @@ const PlatformEventSchema = z
       deliveredAt: z.string().nullable(),
     }),
   })
-  .openapi('PlatformEvent');
+  .openapi('PlatformEvent', {
+    description: 'A notification POSTed to PLATFORM_WEBHOOK_URL, signed with X-Burnrate-Signature; retried until acknowledged.',
+  });
+
+const platformEventExample = {
+  id: EX.eventId,
+  type: 'instance.terminated',
+  createdAt: EX.createdAt,
+  workspaceId: EX.workspaceId,
+  data: { instanceId: EX.resourceId, instanceType: 'cpu-small', memberId: EX.memberId, reason: 'zero_balance', terminatedAt: EX.createdAt },
+  delivery: { state: 'delivered' as const, attempts: 1, lastAttemptAt: '2026-11-21T10:00:01.204Z', lastError: null, deliveredAt: '2026-11-21T10:00:01.204Z' },
+};
 
 export const listPlatformEventsRoute = createRoute({
   method: 'get',
   path: '/internal/v1/workspaces/{ws}/events',
-  tags: ['internal'],
+  operationId: 'listPlatformEvents',
+  tags: ['Platform events'],
   summary: "A workspace's recent platform notifications and their delivery state",
   security: [{ internalToken: [] }],
   request: {
     params: z.object({ ws: WorkspaceIdSchema }),
     query: z.object({
-      limit: queryInt(1, 200).optional().openapi({ type: 'integer', default: 50 }),
-      type: z.enum(['instance.terminated', 'storage.suspended', 'storage.restored', 'balance.low', 'auto_recharge.failed']).optional(),
+      limit: queryInt(1, 200).optional().openapi({ type: 'integer', minimum: 1, maximum: 200, default: 50, example: 20 }),
+      type: z
+        .enum(['instance.terminated', 'storage.suspended', 'storage.restored', 'balance.low', 'auto_recharge.failed'])
+        .optional()
+        .openapi({ description: 'Only events of this type.', example: 'instance.terminated' }),
     }),
   },
-  responses: { 200: jsonResponse('Newest first.', z.object({ data: z.array(PlatformEventSchema) })), ...errorResponses(400, 401, 404) },
+  responses: {
+    200: jsonResponse('Newest first.', z.object({ data: z.array(PlatformEventSchema) }).openapi('PlatformEventList'), { data: [platformEventExample] }),
+    ...errorResponses(['invalid_request', 'limit: Too big: expected number to be <=200'], 'unauthenticated', 'not_found'),
+  },
 });
 
 export const registerPlatformEventRoutes = (app: Router) =>

@@ -3,6 +3,7 @@ import { drizzle } from 'drizzle-orm/d1';
 import { priceLists } from '../../../schema/tables';
 import { canonicalJson } from '../../lib/crypto';
 import { iso } from '../../lib/time';
+import { EX, pricingExample } from '../../openapi/examples';
 import { errorResponses, jsonBody, jsonResponse } from '../../openapi/schemas';
 import { forgetPriceBook } from '../../usage/price_cache';
 import { loadPriceBook, PricingSchema, type PriceVersion } from '../../usage/pricing';
@@ -10,28 +11,40 @@ import type { Router } from '../router';
 
 const PriceListSchema = PricingSchema.and(
   z.object({ version: z.int(), effectiveAt: z.string().openapi({ description: 'Usage from this instant on is priced with this list.' }) }),
-).openapi('PriceList');
+).openapi('PriceList', {
+  description: 'Prices are integer micros: per million tokens (input and output), per instance-hour, per GB-month of storage (GB = 10^9 bytes, month = 730 hours), per tool execution.',
+  example: { version: 3, effectiveAt: EX.workspaceCreatedAt, ...pricingExample },
+});
 
 const view = (v: PriceVersion) => ({ version: v.version, effectiveAt: iso(v.effectiveFromMs), ...v.pricing });
 
 export const getPricingRoute = createRoute({
   method: 'get',
   path: '/internal/v1/pricing',
-  tags: ['internal'],
+  operationId: 'getPricing',
+  tags: ['Pricing'],
   summary: 'The price list in force',
   security: [{ internalToken: [] }],
-  responses: { 200: jsonResponse('The price list in force now.', PriceListSchema), ...errorResponses(401) },
+  responses: {
+    200: jsonResponse('The price list in force now.', PriceListSchema, { version: 3, effectiveAt: EX.workspaceCreatedAt, ...pricingExample }),
+    ...errorResponses(['unauthenticated', 'Missing or invalid internal token.']),
+  },
 });
 
 export const putPricingRoute = createRoute({
   method: 'put',
   path: '/internal/v1/pricing',
-  tags: ['internal'],
+  operationId: 'replacePricing',
+  tags: ['Pricing'],
   summary: 'Replace the price list for usage from now on',
-  description: 'Creates a new version in force from now; usage that occurred earlier keeps its prices. Sending the list in force again changes nothing.',
+  description:
+    'Creates a new version in force from now; usage that occurred earlier keeps its prices. Amounts are integer micros (see PriceList). **Idempotent:** sending the list in force again changes nothing and answers the current version.',
   security: [{ internalToken: [] }],
-  request: { body: jsonBody(PricingSchema) },
-  responses: { 200: jsonResponse('The price list now in force.', PriceListSchema), ...errorResponses(400, 401) },
+  request: { body: jsonBody(PricingSchema, pricingExample) },
+  responses: {
+    200: jsonResponse('The price list now in force.', PriceListSchema, { version: 4, effectiveAt: EX.now, ...pricingExample }),
+    ...errorResponses(['invalid_request', 'models: model "claude-sonnet-4" is listed twice'], ['unauthenticated', 'Missing or invalid internal token.']),
+  },
 });
 
 export const registerPricingRoutes = (app: Router) =>

@@ -5,6 +5,7 @@ import { resources } from '../../../schema/tables';
 import { ApiError } from '../../errors/api_error';
 import { unwrap } from '../../ledger/ledger_result';
 import { ledgerFor } from '../../ledger/ledger_stub';
+import { EX, resourceExample } from '../../openapi/examples';
 import { errorResponses, IdempotencyIdSchema, jsonBody, jsonResponse, MemberIdSchema, WorkspaceIdSchema } from '../../openapi/schemas';
 import { isInFuture } from '../../lib/time';
 import { assertTenants } from '../../usage/known_tenants';
@@ -14,13 +15,13 @@ const Timestamp = z.iso.datetime({ offset: true });
 
 const StartBody = z
   .object({
-    id: IdempotencyIdSchema.openapi({ description: 'Your id for the resource (res_… by convention); also the idempotency key.', example: 'res_sbx_42' }),
+    id: IdempotencyIdSchema.openapi({ description: 'Your id for the resource (res_… by convention); also the idempotency key.', example: EX.resourceId }),
     workspaceId: WorkspaceIdSchema,
     memberId: MemberIdSchema.optional(),
-    kind: z.enum(['instance', 'volume']),
-    instanceType: z.string().min(1).max(100).optional(),
-    sizeBytes: z.int().min(1).max(1_000_000_000_000_000).optional(),
-    startedAt: Timestamp.optional().openapi({ description: 'Defaults to now; may be in the past to report late.' }),
+    kind: z.enum(['instance', 'volume']).openapi({ description: 'instance: billed per second at its type\'s hourly rate. volume: billed per byte-second of storage.' }),
+    instanceType: z.string().min(1).max(100).optional().openapi({ description: 'Required for an instance: a type of the price list.', example: 'cpu-small' }),
+    sizeBytes: z.int().min(1).max(1_000_000_000_000_000).optional().openapi({ description: 'Required for a volume: its size in bytes.' }),
+    startedAt: Timestamp.optional().openapi({ description: 'ISO-8601. Defaults to now; may be in the past to report late, never in the future.' }),
   })
   .superRefine((b, ctx) => {
     if (b.kind === 'instance' && !b.instanceType) ctx.addIssue({ code: 'custom', path: ['instanceType'], message: 'required for an instance' });
@@ -40,7 +41,7 @@ const ResourceSchema = z
     stoppedAt: z.string().nullable(),
     stopReason: z.string().nullable(),
   })
-  .openapi('Resource');
+  .openapi('Resource', { description: 'A metered instance or volume.', example: resourceExample });
 
 const notInFuture = (ms: number, field: string) => {
   if (isInFuture(ms)) throw new ApiError('invalid_request', `${field}: must not be in the future.`);
@@ -50,40 +51,81 @@ const notInFuture = (ms: number, field: string) => {
 export const startResourceRoute = createRoute({
   method: 'post',
   path: '/internal/v1/resources',
-  tags: ['internal'],
-  summary: 'Start metering an instance or a volume (idempotent by id)',
+  operationId: 'startResource',
+  tags: ['Usage'],
+  summary: 'Start metering an instance or a volume',
+  description:
+    'Metering runs until stopped, or until the balance reaches zero (instances are then terminated and the platform told; volumes become inaccessible). Refused with 402 when the workspace has no credits left. **Idempotency:** by `id`: the same id and body answers the resource as it stands; the same id with another body is 409.',
   security: [{ internalToken: [] }],
-  request: { body: jsonBody(StartBody) },
+  request: {
+    body: jsonBody(StartBody, { id: EX.resourceId, workspaceId: EX.workspaceId, memberId: EX.memberId, kind: 'instance', instanceType: 'cpu-small', startedAt: EX.createdAt }),
+  },
   responses: {
-    201: jsonResponse('Metering.', ResourceSchema),
-    ...errorResponses(400, 401, 402, 404, 409),
+    201: jsonResponse('Metering.', ResourceSchema, resourceExample),
+    ...errorResponses(
+      ['invalid_request', 'instanceType: required for an instance'],
+      'unauthenticated',
+      ['insufficient_credits', 'The workspace has no credits left to start an instance.'],
+      ['not_found', 'body.workspaceId: no such workspace.'],
+      ['idempotency_conflict', `The resource id "${EX.resourceId}" was already used with a different request.`],
+    ),
   },
 });
 
 export const stopResourceRoute = createRoute({
   method: 'post',
   path: '/internal/v1/resources/{id}/stop',
-  tags: ['internal'],
-  summary: 'Stop metering (idempotent)',
+  operationId: 'stopResource',
+  tags: ['Usage'],
+  summary: 'Stop metering',
+  description: '**Idempotent:** stopping a stopped resource answers it as it is, with its first stop time.',
   security: [{ internalToken: [] }],
   request: {
-    params: z.object({ id: IdempotencyIdSchema }),
-    body: { required: false, content: { 'application/json': { schema: z.object({ stoppedAt: Timestamp.optional() }) } } },
+    params: z.object({ id: IdempotencyIdSchema.openapi({ description: 'The id the resource was started with.', example: EX.resourceId }) }),
+    body: {
+      required: false,
+      content: {
+        'application/json': {
+          schema: z.object({ stoppedAt: Timestamp.optional().openapi({ description: 'ISO-8601. Defaults to now; never in the future.' }) }),
+          example: { stoppedAt: '2026-11-21T10:30:00.000Z' },
+        },
+      },
+    },
   },
-  responses: { 200: jsonResponse('Stopped (or already stopped).', ResourceSchema), ...errorResponses(400, 401, 404) },
+  responses: {
+    200: jsonResponse('Stopped (or already stopped).', ResourceSchema, { ...resourceExample, status: 'stopped', stoppedAt: '2026-11-21T10:30:00.000Z', stopReason: 'stopped' }),
+    ...errorResponses(['invalid_request', 'stoppedAt: must not be in the future.'], 'unauthenticated', ['not_found', 'No such resource.']),
+  },
 });
 
 export const resizeResourceRoute = createRoute({
   method: 'post',
   path: '/internal/v1/resources/{id}/resize',
-  tags: ['internal'],
-  summary: 'Change a volume\'s size from a moment on (idempotent for the same size)',
+  operationId: 'resizeVolume',
+  tags: ['Usage'],
+  summary: 'Change a volume\'s size from a moment on',
+  description: 'Storage is billed at the old size until `at`, at the new size after. **Idempotent** for the same size. Only a running volume can be resized.',
   security: [{ internalToken: [] }],
   request: {
-    params: z.object({ id: IdempotencyIdSchema }),
-    body: jsonBody(z.object({ sizeBytes: z.int().min(1).max(1_000_000_000_000_000), at: Timestamp.optional() })),
+    params: z.object({ id: IdempotencyIdSchema.openapi({ description: 'The id the volume was started with.', example: EX.volumeId }) }),
+    body: jsonBody(
+      z.object({
+        sizeBytes: z.int().min(1).max(1_000_000_000_000_000).openapi({ description: 'The new size in bytes.' }),
+        at: Timestamp.optional().openapi({ description: 'ISO-8601. Defaults to now; never in the future.' }),
+      }),
+      { sizeBytes: 100_000_000_000, at: '2026-11-21T10:15:00.000Z' },
+    ),
   },
-  responses: { 200: jsonResponse('Resized.', ResourceSchema), ...errorResponses(400, 401, 404) },
+  responses: {
+    200: jsonResponse('Resized.', ResourceSchema, {
+      ...resourceExample,
+      id: EX.volumeId,
+      kind: 'volume',
+      instanceType: null,
+      sizeBytes: 100_000_000_000,
+    }),
+    ...errorResponses(['invalid_request', 'sizeBytes: only a volume can be resized.'], 'unauthenticated', ['not_found', 'No such resource.']),
+  },
 });
 
 export const registerResourceRoutes = (app: Router) =>

@@ -2,6 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { ApiError } from '../../errors/api_error';
 import { isInFuture } from '../../lib/time';
 import { ledgerFor } from '../../ledger/ledger_stub';
+import type { LedgerFailure } from '../../ledger/ledger_result';
+import { EX } from '../../openapi/examples';
 import { errorResponses, jsonBody, jsonResponse } from '../../openapi/schemas';
 import { assertTenants } from '../../usage/known_tenants';
 import { workerPriceBook } from '../../usage/price_cache';
@@ -17,18 +19,38 @@ const Answer = z
       description: "Cost of the accepted events, exact then rounded once per workspace. Settlement rounds once per line of each hour, so a sum of these answers can differ from the hour's charge by a few micros.",
     }),
   })
-  .openapi('UsageAccepted');
+  .openapi('UsageAccepted', { example: { accepted: 3, duplicates: 0, costMicros: 9_850 } });
 
 export const recordUsageRoute = createRoute({
   method: 'post',
   path: '/internal/v1/usage',
-  tags: ['internal'],
-  summary: 'Record usage events (1–1000, any workspaces), idempotent per event id',
-  description:
-    'The whole request is validated before anything is written: an unknown workspace, member, model or a time in the future is a 4xx with nothing recorded. Acknowledged only once durable.',
+  operationId: 'recordUsage',
+  tags: ['Usage'],
+  summary: 'Record usage events (1–1000, any workspaces)',
+  description: [
+    'Event types: `model` (tokens of a model; `byok: true` counts tokens at cost 0), `tool_execution`, and `charge` (`amountMicros`, a one-off amount). Usage is charged at hourly settlement with the prices in force when it occurred.',
+    'The whole request is validated before anything is written: an unknown workspace, member or model, or a time in the future, is a 4xx with nothing recorded. Answered only once durable.',
+    '**Idempotency:** per event `id` within its workspace: an event already recorded with the same body counts as a duplicate; with another body the request is 409. Resending a whole request is always safe.',
+  ].join(' '),
   security: [{ internalToken: [] }],
-  request: { body: jsonBody(Body) },
-  responses: { 200: jsonResponse('Recorded.', Answer), ...errorResponses(400, 401, 404, 409) },
+  request: {
+    body: jsonBody(Body, {
+      events: [
+        { id: 'llm-call-5f1e9a', workspaceId: EX.workspaceId, memberId: EX.memberId, occurredAt: '2026-11-21T10:41:58.000Z', type: 'model', model: 'claude-sonnet-4', inputTokens: 1200, outputTokens: 350 },
+        { id: 'tool-run-5f1e9b', workspaceId: EX.workspaceId, memberId: EX.memberId, type: 'tool_execution' },
+        { id: 'byok-call-5f1e9c', workspaceId: EX.workspaceId, type: 'model', model: 'gpt-4o', inputTokens: 800, outputTokens: 120, byok: true },
+      ],
+    }),
+  },
+  responses: {
+    200: jsonResponse('Recorded.', Answer, { accepted: 3, duplicates: 0, costMicros: 9_850 }),
+    ...errorResponses(
+      ['invalid_request', 'events.0.model: unknown model "claude-sonnet-9" (see GET /internal/v1/pricing).'],
+      'unauthenticated',
+      ['not_found', 'events.0.workspaceId: no such workspace.'],
+      ['idempotency_conflict', 'events: the id "llm-call-5f1e9a" was already used with a different event.'],
+    ),
+  },
 });
 
 export const registerUsageRoutes = (app: Router) =>
@@ -55,7 +77,7 @@ export const registerUsageRoutes = (app: Router) =>
 
     const results = await Promise.all([...byWorkspace].map(([ws, list]) => ledgerFor(c.env, ws).ingest(ws, list)));
     const total = { accepted: 0, duplicates: 0, costMicros: 0 };
-    let refusal: { code: 'not_found' | 'insufficient_credits' | 'idempotency_conflict' | 'invalid_request'; message: string } | null = null;
+    let refusal: Pick<LedgerFailure, 'code' | 'message'> | null = null;
     for (const r of results) {
       if (!r.ok) {
         refusal ??= r;

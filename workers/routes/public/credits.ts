@@ -7,8 +7,9 @@ import { notFound } from '../../errors/api_error';
 import { unwrap } from '../../ledger/ledger_result';
 import { ledgerFor } from '../../ledger/ledger_stub';
 import type { CreditSummary } from '../../ledger/ledger_types';
+import { autoTopupExample, creditSummaryExample } from '../../openapi/examples';
 import { AutoTopupSchema, CreditSummarySchema, errorResponses, jsonResponse } from '../../openapi/schemas';
-import { readAutoTopup } from './auto_topup';
+import { readAutoTopup } from '../../billing/read_auto_topup';
 import type { Router } from '../router';
 
 const publicSummary = ({ openSinceMs: _internal, ...summary }: CreditSummary) => summary;
@@ -17,26 +18,33 @@ const PLAN_NAMES: Record<string, string> = { payg: 'Pay as you go' };
 
 const Plan = z
   .object({ plan: z.object({ id: z.string(), name: z.string() }), credits: CreditSummarySchema, autoTopup: AutoTopupSchema })
-  .openapi('Plan');
+  .openapi('Plan', { example: { plan: { id: 'payg', name: 'Pay as you go' }, credits: creditSummaryExample, autoTopup: autoTopupExample } });
 
 export const getPlanRoute = createRoute({
   method: 'get',
   path: '/v1/billing/plan',
-  tags: ['billing'],
+  operationId: 'getPlan',
+  tags: ['Billing'],
   summary: 'Current plan, credit summary and auto-top-up settings',
+  description: 'Everything the billing page opens with, in one call. Any member may read it.',
   security: [{ apiKey: [] }],
   middleware: [requireApiKey] as const,
-  responses: { 200: jsonResponse('The plan.', Plan), ...errorResponses(401, 429) },
+  responses: {
+    200: jsonResponse('The plan.', Plan, { plan: { id: 'payg', name: 'Pay as you go' }, credits: creditSummaryExample, autoTopup: autoTopupExample }),
+    ...errorResponses(['unauthenticated', 'Missing API key: send it as X-API-Key or Authorization: Bearer.']),
+  },
 });
 
 export const getCreditsRoute = createRoute({
   method: 'get',
   path: '/v1/billing/credits',
-  tags: ['billing'],
+  operationId: 'getCredits',
+  tags: ['Billing'],
   summary: 'Credit balance, burn rate and hours remaining',
+  description: 'Amounts in micros (1 credit = 1 USD = 1,000,000 micros). `balanceMicros` already has the open hour\'s usage taken off.',
   security: [{ apiKey: [] }],
   middleware: [requireApiKey] as const,
-  responses: { 200: jsonResponse('The credit summary.', CreditSummarySchema), ...errorResponses(401, 429) },
+  responses: { 200: jsonResponse('The credit summary.', CreditSummarySchema, creditSummaryExample), ...errorResponses('unauthenticated') },
 });
 
 export const registerCreditRoutes = (app: Router) =>

@@ -1,17 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { eq } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
-import { members, workspaces } from '../../../schema/tables';
+import { usageForPeriod } from '../../billing/usage_for_period';
 import { requireApiKey } from '../../auth/require_api_key';
-import { ApiError, notFound } from '../../errors/api_error';
-import { iso } from '../../lib/time';
+import { ApiError } from '../../errors/api_error';
+import { adminMemberExample, EX, memberExample, usageRowExample } from '../../openapi/examples';
 import { errorResponses, jsonResponse } from '../../openapi/schemas';
-import { loadPriceBook } from '../../usage/pricing';
-import { buildUsageRow, readUsageInputs } from '../../usage/usage_report';
 import type { Router } from '../router';
 
-const DAY_MS = 86_400_000;
-const Micros = z.int();
+const Micros = z.int().openapi({ description: 'Micro-credits (1 credit = 1,000,000 micros).' });
 
 const UsageRowSchema = z
   .object({
@@ -32,7 +27,11 @@ const UsageRowSchema = z
     resourceCharges: z.array(z.object({ description: z.string(), amountMicros: Micros, createdAt: z.string() })),
     totalMicros: Micros,
   })
-  .openapi('UsageRow');
+  .openapi('UsageRow', {
+    description:
+      'One person\'s (or the workspace\'s) usage over the period. Runtime seconds are split into settled, pending (closed hours not yet settled), forgiven (not charged for lack of credits) and active (the open hour so far, an estimate).',
+    example: usageRowExample,
+  });
 
 const MyUsageSchema = z
   .object({
@@ -43,12 +42,13 @@ const MyUsageSchema = z
     members: z.array(z.object({ memberId: z.string(), name: z.string(), usage: UsageRowSchema })).optional(),
     totals: UsageRowSchema.optional(),
   })
-  .openapi('MyUsage');
+  .openapi('MyUsage', { example: { period: 'current', from: '2026-11-01T00:00:00.000Z', to: EX.now, usage: usageRowExample } });
 
 export const myUsageRoute = createRoute({
   method: 'get',
   path: '/v1/billing/my-usage',
-  tags: ['billing'],
+  operationId: 'getMyUsage',
+  tags: ['Billing'],
   summary: "The caller's usage; admins may add every member and the workspace totals",
   description:
     'Periods are whole UTC hours: `current` is the calendar month (UTC) to date, `7d` and `30d` the trailing days, `all_time` since the workspace was created. Runtime is split into settled, pending (closed hours not yet settled), forgiven (not charged for lack of credits) and active (the open hour so far).',
@@ -56,46 +56,41 @@ export const myUsageRoute = createRoute({
   middleware: [requireApiKey] as const,
   request: {
     query: z.object({
-      period: z.enum(['current', '7d', '30d', 'all_time']).optional().openapi({ default: 'current' }),
-      all: z.enum(['true', 'false']).optional().openapi({ description: 'Admins only: add members[] and totals.' }),
+      period: z.enum(['current', '7d', '30d', 'all_time']).optional().openapi({ default: 'current', example: '30d' }),
+      all: z.enum(['true', 'false']).optional().openapi({ description: 'Admins only (403 for members): add members[] and totals.', example: 'true' }),
     }),
   },
-  responses: { 200: jsonResponse('Usage.', MyUsageSchema), ...errorResponses(400, 401, 403, 429) },
+  responses: {
+    200: jsonResponse('Usage.', MyUsageSchema, {
+      period: '30d',
+      from: '2026-10-22T10:42:17.512Z',
+      to: EX.now,
+      usage: usageRowExample,
+      members: [
+        { memberId: adminMemberExample.id, name: adminMemberExample.name, usage: usageRowExample },
+        { memberId: memberExample.id, name: memberExample.name, usage: { ...usageRowExample, tokens: { input: 0, output: 0, total: 0 }, modelUsage: [], totalMicros: 993_507 } },
+      ],
+      totals: { ...usageRowExample, totalMicros: 10_387_014 },
+    }),
+    ...errorResponses(
+      ['invalid_request', "period: Invalid option: expected one of \"current\"|\"7d\"|\"30d\"|\"all_time\""],
+      'unauthenticated',
+      ['forbidden', 'all=true needs a workspace admin.'],
+    ),
+  },
 });
-
-function periodStart(period: 'current' | '7d' | '30d' | 'all_time', nowMs: number, createdAtMs: number): number {
-  if (period === '7d') return nowMs - 7 * DAY_MS;
-  if (period === '30d') return nowMs - 30 * DAY_MS;
-  if (period === 'all_time') return createdAtMs;
-  const now = new Date(nowMs);
-  return Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
-}
 
 export const registerMyUsageRoute = (app: Router) =>
   app.openapi(myUsageRoute, async (c) => {
     const auth = c.get('auth');
     const query = c.req.valid('query');
-    const period = query.period ?? 'current';
-    const all = query.all === 'true';
-    if (all && auth.role !== 'admin') throw new ApiError('forbidden', 'all=true needs a workspace admin.');
-
-    const db = drizzle(c.env.DB);
-    const workspace = await db.select({ createdAtMs: workspaces.createdAtMs }).from(workspaces).where(eq(workspaces.id, auth.workspaceId)).get();
-    if (!workspace) throw notFound('workspace');
-    const nowMs = Date.now();
-    const fromMs = Math.min(periodStart(period, nowMs, workspace.createdAtMs), nowMs);
-    const [inputs, book] = await Promise.all([readUsageInputs(c.env.DB, auth.workspaceId, fromMs, nowMs), loadPriceBook(c.env.DB)]);
-
-    const body: z.infer<typeof MyUsageSchema> = {
-      period,
-      from: iso(fromMs),
-      to: iso(nowMs),
-      usage: buildUsageRow(inputs, book, fromMs, nowMs, auth.memberId),
-    };
-    if (all) {
-      const people = await db.select({ id: members.id, name: members.name }).from(members).where(eq(members.workspaceId, auth.workspaceId)).all();
-      body.members = people.map((m) => ({ memberId: m.id, name: m.name, usage: buildUsageRow(inputs, book, fromMs, nowMs, m.id) }));
-      body.totals = buildUsageRow(inputs, book, fromMs, nowMs);
-    }
-    return c.json(body, 200);
+    const allMembers = query.all === 'true';
+    if (allMembers && auth.role !== 'admin') throw new ApiError('forbidden', 'all=true needs a workspace admin.');
+    const report: z.infer<typeof MyUsageSchema> = await usageForPeriod(c.env, {
+      workspaceId: auth.workspaceId,
+      memberId: auth.memberId,
+      period: query.period ?? 'current',
+      allMembers,
+    });
+    return c.json(report, 200);
   });

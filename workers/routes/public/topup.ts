@@ -4,52 +4,83 @@ import { drizzle } from 'drizzle-orm/d1';
 import { checkoutSessions } from '../../../schema/tables';
 import { requireAdmin, requireApiKey } from '../../auth/require_api_key';
 import { ApiError } from '../../errors/api_error';
-import { unwrap } from '../../ledger/ledger_result';
-import { ledgerFor } from '../../ledger/ledger_stub';
-import { MICROS_PER_CENT } from '../../lib/money';
+import { startCheckoutTopup } from '../../billing/start_checkout_topup';
+import { depositExample, EX } from '../../openapi/examples';
 import { errorResponses, IdempotencyIdSchema, jsonBody, jsonResponse, TransactionSchema } from '../../openapi/schemas';
 import { applyCheckoutSession } from '../../stripe/apply_checkout';
-import { ensureCustomer } from '../../stripe/ensure_customer';
 import { callStripe, stripeFor } from '../../stripe/stripe_client';
 import type { Router } from '../router';
 
 const TopupBody = z.object({ amountCents: z.int().min(500).max(1_000_000).openapi({ description: 'Whole US cents, $5 to $10,000.', example: 2500 }) });
 const TopupCreated = z
-  .object({ checkoutUrl: z.string(), sessionId: z.string(), transactionId: z.string() })
-  .openapi('TopupCreated');
+  .object({
+    checkoutUrl: z.string().openapi({ description: 'Send the payer here (Stripe-hosted Checkout).' }),
+    sessionId: z.string().openapi({ description: 'The Checkout Session id (cs_…), for GET /v1/billing/success.' }),
+    transactionId: z.string().openapi({ description: 'The pending deposit (txn_…).' }),
+  })
+  .openapi('TopupCreated', {
+    example: { checkoutUrl: `https://checkout.stripe.com/c/pay/${EX.checkoutSessionId}`, sessionId: EX.checkoutSessionId, transactionId: EX.depositTransactionId },
+  });
 
 export const topupRoute = createRoute({
   method: 'post',
   path: '/v1/billing/topup',
-  tags: ['billing'],
-  summary: 'Start a Stripe Checkout top-up (admin); records a pending deposit',
+  operationId: 'createTopup',
+  tags: ['Billing'],
+  summary: 'Start a Stripe Checkout top-up (admin)',
+  description:
+    'Creates a Checkout Session for `amountCents` (US cents; 1 cent = 10,000 micros) and records a `pending` deposit. It is credited once, when Stripe reports it paid (webhook or GET /v1/billing/success); the card is saved for auto-top-up. **Idempotency:** optional `Idempotency-Key` header: a retry with the same key and amount answers the same session and deposit; the same key with another amount is 409. Without it, every call is a new session.',
   security: [{ apiKey: [] }],
   middleware: [requireApiKey, requireAdmin] as const,
   request: {
-    headers: z.object({ 'idempotency-key': IdempotencyIdSchema.optional().openapi({ description: 'Retries with the same key return the same session.' }) }),
-    body: jsonBody(TopupBody),
+    headers: z.object({
+      'idempotency-key': IdempotencyIdSchema.optional().openapi({ description: 'Retries with the same key return the same session.', example: 'topup-2026-11-21-a' }),
+    }),
+    body: jsonBody(TopupBody, { amountCents: 2500 }),
   },
-  responses: { 201: jsonResponse('Pay at checkoutUrl.', TopupCreated), ...errorResponses(400, 401, 403, 409, 429, 503) },
+  responses: {
+    201: jsonResponse('Pay at checkoutUrl.', TopupCreated, {
+      checkoutUrl: `https://checkout.stripe.com/c/pay/${EX.checkoutSessionId}`,
+      sessionId: EX.checkoutSessionId,
+      transactionId: EX.depositTransactionId,
+    }),
+    ...errorResponses(
+      ['invalid_request', 'amountCents: Too small: expected number to be >=500'],
+      'unauthenticated',
+      'forbidden',
+      ['idempotency_conflict', 'This Idempotency-Key was already used with a different request.'],
+      'stripe_unavailable',
+    ),
+  },
 });
 
 export const successRoute = createRoute({
   method: 'get',
   path: '/v1/billing/success',
-  tags: ['billing'],
-  summary: 'Verify a Checkout Session with Stripe and credit it if paid (once, shared with the webhook)',
+  operationId: 'confirmTopup',
+  tags: ['Billing'],
+  summary: 'Verify a Checkout Session with Stripe and credit it if paid',
+  description:
+    'Where Checkout sends the payer back. Asks Stripe for the session and, if paid, completes the deposit. **Idempotent:** the deposit is credited once, shared with the webhook, however often this is called.',
   security: [{ apiKey: [] }],
   middleware: [requireApiKey] as const,
-  request: { query: z.object({ session_id: z.string().min(1).max(255) }) },
+  request: {
+    query: z.object({ session_id: z.string().min(1).max(255).openapi({ description: 'The Checkout Session id from POST /v1/billing/topup.', example: EX.checkoutSessionId }) }),
+  },
   responses: {
-    200: jsonResponse('The deposit as it stands.', z.object({ status: z.enum(['completed', 'pending', 'failed']), transaction: TransactionSchema }).openapi('TopupStatus')),
-    ...errorResponses(400, 401, 404, 429, 503),
+    200: jsonResponse(
+      'The deposit as it stands.',
+      z.object({ status: z.enum(['completed', 'pending', 'failed']), transaction: TransactionSchema }).openapi('TopupStatus'),
+      { status: 'completed', transaction: depositExample },
+    ),
+    ...errorResponses(
+      ['invalid_request', 'session_id: Invalid input: expected string, received undefined'],
+      'unauthenticated',
+      ['not_found', 'No such checkout session in this workspace.'],
+      ['stripe_unavailable', 'Stripe did not answer (checkout session); nothing was charged. Try again.'],
+    ),
   },
 });
-
-function returnUrl(requestUrl: string, path: string) {
-  const url = new URL(requestUrl);
-  return `${url.origin}${path}`;
-}
 
 export const registerTopupRoutes = (app: Router) =>
   app
@@ -57,37 +88,8 @@ export const registerTopupRoutes = (app: Router) =>
       const { workspaceId } = c.get('auth');
       const { amountCents } = c.req.valid('json');
       const idempotencyKey = c.req.valid('header')['idempotency-key'];
-      const customer = await ensureCustomer(c.env, workspaceId);
-      const dollars = (amountCents / 100).toFixed(2);
-      const session = await callStripe('checkout session', () =>
-        stripeFor(c.env).checkout.sessions.create(
-          {
-            mode: 'payment',
-            customer,
-            client_reference_id: workspaceId,
-            line_items: [{ quantity: 1, price_data: { currency: 'usd', unit_amount: amountCents, product_data: { name: `burnrate credits ($${dollars})` } } }],
-            // Save the card for off-session auto-recharge, and issue an invoice for the payment.
-            payment_intent_data: { setup_future_usage: 'off_session', metadata: { workspaceId } },
-            invoice_creation: { enabled: true },
-            metadata: { workspaceId },
-            success_url: returnUrl(c.req.url, '/dashboard?checkout=success&session_id={CHECKOUT_SESSION_ID}'),
-            cancel_url: returnUrl(c.req.url, '/dashboard?checkout=cancelled'),
-          },
-          idempotencyKey ? { idempotencyKey: `burnrate-topup-${workspaceId}-${idempotencyKey}` } : undefined,
-        ),
-      );
-      if (!session.url) throw new ApiError('stripe_unavailable', 'Stripe returned a session without a checkout URL.');
-      const tx = unwrap(
-        await ledgerFor(c.env, workspaceId).openDeposit({
-          workspaceId,
-          key: `checkout:${session.id}`,
-          type: 'deposit',
-          amountMicros: amountCents * MICROS_PER_CENT,
-          description: `Credit top-up ($${dollars})`,
-          sessionId: session.id,
-        }),
-      );
-      return c.json({ checkoutUrl: session.url, sessionId: session.id, transactionId: tx.value.id }, 201);
+      const origin = new URL(c.req.url).origin;
+      return c.json(await startCheckoutTopup(c.env, { workspaceId, amountCents, origin, idempotencyKey }), 201);
     })
     .openapi(successRoute, async (c) => {
       const { workspaceId } = c.get('auth');

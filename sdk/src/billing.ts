@@ -1,0 +1,111 @@
+// The public billing API (/v1/billing/*), as one workspace member sees it through their API key.
+import { newIdempotencyKey } from './ids.js';
+import { segment, type Transport } from './transport.js';
+import type {
+  AutoTopup,
+  AutoTopupSettings,
+  CreditSummary,
+  HistoryQuery,
+  MyUsage,
+  Plan,
+  TopupBody,
+  TopupCreated,
+  TopupStatus,
+  Transaction,
+  TransactionPage,
+  UsagePeriod,
+} from './types.js';
+
+export interface MyUsageOptions {
+  /** `current` (the calendar month to date, the default), `7d`, `30d` or `all_time`. */
+  period?: UsagePeriod;
+  /** Admins only (a member gets `forbidden`): adds every member's usage and the workspace totals. */
+  all?: boolean;
+}
+
+export type TopupOptions = TopupBody & {
+  /** Retries with the same key return the same Checkout Session. Generated per call when omitted. */
+  idempotencyKey?: string;
+};
+
+/** The history filters, without the cursor: the iterator moves it. `limit` is the page size. */
+export type HistoryAllQuery = Omit<HistoryQuery, 'cursor'>;
+
+export class AutoTopupApi {
+  constructor(private readonly http: Transport) {}
+
+  /** The auto-top-up settings and the saved card, if any. */
+  get(): Promise<AutoTopup> {
+    return this.http.request({ method: 'GET', path: '/v1/billing/auto-topup' });
+  }
+
+  /** Admin only. Enabling needs a saved card (`payment_method_required` otherwise). */
+  set(settings: AutoTopupSettings): Promise<AutoTopup> {
+    return this.http.request({ method: 'PUT', path: '/v1/billing/auto-topup', body: settings });
+  }
+}
+
+export class BillingApi {
+  readonly autoTopup: AutoTopupApi;
+
+  constructor(private readonly http: Transport) {
+    this.autoTopup = new AutoTopupApi(http);
+  }
+
+  /** Plan, credit summary and auto-top-up settings in one call. */
+  plan(): Promise<Plan> {
+    return this.http.request({ method: 'GET', path: '/v1/billing/plan' });
+  }
+
+  credits(): Promise<CreditSummary> {
+    return this.http.request({ method: 'GET', path: '/v1/billing/credits' });
+  }
+
+  /** One page of the ledger, newest first. Pass the page's `nextCursor` back for the next page. */
+  history(query: HistoryQuery = {}): Promise<TransactionPage> {
+    return this.http.request({ method: 'GET', path: '/v1/billing/credits/history', query: { ...query } });
+  }
+
+  /**
+   * Every transaction matching the filters, newest first, fetching pages of `limit` as it goes:
+   * `for await (const tx of rt.billing.historyAll({ type: 'deposit' })) …`. Stop early with `break`.
+   */
+  async *historyAll(query: HistoryAllQuery = {}): AsyncGenerator<Transaction, void, undefined> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.history({ ...query, cursor });
+      yield* page.data;
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+  }
+
+  /** The caller's usage over a period (plus every member's and the totals with `all`, for admins). */
+  myUsage(options: MyUsageOptions = {}): Promise<MyUsage> {
+    return this.http.request({
+      method: 'GET',
+      path: '/v1/billing/my-usage',
+      query: { period: options.period, all: options.all === undefined ? undefined : String(options.all) },
+    });
+  }
+
+  /**
+   * Admin only: starts a Stripe Checkout top-up and records a pending deposit. Send the user to
+   * `checkoutUrl`; the deposit completes when Stripe confirms payment (see `success`).
+   */
+  topup({ idempotencyKey, ...body }: TopupOptions): Promise<TopupCreated> {
+    // Fixed before the first attempt, so a retry after a dropped connection returns the session
+    // the first attempt created instead of opening a second one.
+    const key = idempotencyKey ?? newIdempotencyKey('topup');
+    return this.http.request({ method: 'POST', path: '/v1/billing/topup', body, headers: { 'idempotency-key': key } });
+  }
+
+  /** After Checkout: verifies the session with Stripe and credits it if paid (once). */
+  success(sessionId: string): Promise<TopupStatus> {
+    return this.http.request({ method: 'GET', path: '/v1/billing/success', query: { session_id: sessionId } });
+  }
+
+  /** One transaction of this workspace (`not_found` for another workspace's). */
+  transaction(id: string): Promise<Transaction> {
+    return this.http.request({ method: 'GET', path: `/v1/billing/transactions/${segment(id)}` });
+  }
+}

@@ -1,0 +1,65 @@
+import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/d1';
+import { transactions, type transactionStatuses, type transactionTypes } from '../../schema/tables';
+import type { Env } from '../env';
+import { unwrap } from '../ledger/ledger_result';
+import { ledgerFor } from '../ledger/ledger_stub';
+import { toTransactionView, type TransactionView } from '../ledger/transaction_view';
+import { decodeCursor, encodeCursor } from '../lib/history_cursor';
+import { iso } from '../lib/time';
+
+export interface HistoryQuery {
+  limit: number;
+  cursor?: string;
+  type?: (typeof transactionTypes)[number];
+  status?: (typeof transactionStatuses)[number];
+}
+
+export interface HistoryPage {
+  data: TransactionView[];
+  nextCursor: string | null;
+}
+
+/** The open hour's usage as the one `accumulating` transaction, or null when there is none (or the filter excludes it). */
+async function accumulatingRow(env: Env, workspaceId: string, type?: string, status?: string): Promise<TransactionView | null> {
+  if ((type && type !== 'usage') || (status && status !== 'accumulating')) return null;
+  const summary = unwrap(await ledgerFor(env, workspaceId).creditSummary(workspaceId)).value;
+  if (summary.accumulatingMicros <= 0) return null;
+  const since = Math.max(summary.openSinceMs, 0);
+  return {
+    id: `txn_accumulating_${since.toString(36)}`,
+    createdAt: iso(since),
+    type: 'usage',
+    description: `Usage since ${iso(since).slice(0, 16).replace('T', ' ')} UTC (accumulating; settled hourly)`,
+    amountMicros: -summary.accumulatingMicros,
+    status: 'accumulating',
+    invoiceUrl: null,
+    balanceAfterMicros: null,
+    forgivenMicros: 0,
+  };
+}
+
+/** One page of the ledger, newest first (keyset pagination on seq); shared by the API and the dashboard. */
+export async function historyPage(env: Env, workspaceId: string, query: HistoryQuery): Promise<HistoryPage> {
+  const filters: SQL[] = [eq(transactions.workspaceId, workspaceId)];
+  if (query.type) filters.push(eq(transactions.type, query.type));
+  if (query.status) filters.push(eq(transactions.status, query.status));
+  if (query.cursor) filters.push(lt(transactions.seq, decodeCursor(query.cursor)));
+  // The open hour's usage is not a stored row (its amount moves every second): the first page
+  // shows it on top, as the one `accumulating` transaction.
+  const open = query.cursor ? null : await accumulatingRow(env, workspaceId, query.type, query.status);
+  const dbLimit = open ? query.limit - 1 : query.limit;
+  const rows = await drizzle(env.DB)
+    .select()
+    .from(transactions)
+    .where(and(...filters))
+    .orderBy(desc(transactions.seq))
+    .limit(dbLimit + 1)
+    .all();
+  const page = rows.slice(0, dbLimit);
+  const data = [...(open ? [open] : []), ...page.map(toTransactionView)];
+  if (rows.length <= dbLimit) return { data, nextCursor: null };
+  // With limit=1 the open hour's row fills the first page: the next one starts at the newest stored row.
+  const last = page[page.length - 1];
+  return { data, nextCursor: encodeCursor(last ? last.seq : rows[0]!.seq + 1) };
+}

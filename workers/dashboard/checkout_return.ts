@@ -1,0 +1,32 @@
+import { and, eq } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/d1';
+import { checkoutSessions, transactions } from '../../schema/tables';
+import type { DashboardSession, Env } from '../env';
+import { applyCheckoutSession } from '../stripe/apply_checkout';
+import { stripeFor } from '../stripe/stripe_client';
+
+/**
+ * The payer came back from Checkout without paying (after a declined card, say). Their session is
+ * expired at Stripe so that it can no longer be paid, and its deposit is marked failed at once
+ * (the checkout.session.expired webhook would do the same, later, and is then a no-op). A session
+ * that was paid meanwhile cannot be expired, and stays as the webhook leaves it.
+ */
+export async function cancelReturnedCheckout(env: Env, session: DashboardSession, transactionId: string | null): Promise<'failed' | 'unchanged'> {
+  if (!transactionId || !/^txn_[a-z0-9]{1,64}$/.test(transactionId)) return 'unchanged';
+  const row = await drizzle(env.DB)
+    .select({ sessionId: checkoutSessions.sessionId, status: transactions.status })
+    .from(checkoutSessions)
+    .innerJoin(transactions, and(eq(transactions.workspaceId, checkoutSessions.workspaceId), eq(transactions.idempotencyKey, checkoutSessions.transactionKey)))
+    .where(and(eq(transactions.id, transactionId), eq(checkoutSessions.workspaceId, session.workspaceId)))
+    .get();
+  if (!row || row.status !== 'pending') return 'unchanged';
+  try {
+    const expired = await stripeFor(env).checkout.sessions.expire(row.sessionId);
+    const outcome = await applyCheckoutSession(env, expired);
+    return outcome?.status === 'failed' ? 'failed' : 'unchanged';
+  } catch (error) {
+    // Already complete or expired at Stripe, or Stripe did not answer: the webhook settles it.
+    console.warn(JSON.stringify({ level: 'warn', msg: 'checkout cancel: session not expired', sessionId: row.sessionId, error: String(error) }));
+    return 'unchanged';
+  }
+}

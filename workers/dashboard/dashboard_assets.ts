@@ -1,0 +1,128 @@
+// The dashboard's only stylesheet and script, served by the Worker (no CDN, no framework: the
+// script is under 2 KB). Their version in the URL is a hash of the content, so they can be cached
+// for a year and still change on deploy.
+
+export const DASHBOARD_CSS = `
+:root{--bg:#f6f7f9;--card:#fff;--text:#1a1f2b;--muted:#4b5563;--line:#d9dde3;--accent:#2746c7;--accent-text:#fff;
+--green:#0a7a3d;--red:#b3261e;--warn-bg:#fff4e0;--warn:#7a4a00;--danger-bg:#fdecea;
+--cat-instances:#2746c7;--cat-storage:#0f8a8a;--cat-model_tokens:#b35c00;--cat-tools:#7b3fb5;--cat-charges:#6b7280}
+*{box-sizing:border-box}
+body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:var(--bg);color:var(--text)}
+a{color:var(--accent)}
+:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
+.skip-link{position:absolute;left:-999px;top:0;background:var(--card);padding:.5rem 1rem;z-index:10}
+.skip-link:focus{left:.5rem}
+.visually-hidden{position:absolute!important;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.topbar{display:flex;flex-wrap:wrap;gap:.75rem;align-items:center;justify-content:space-between;padding:.75rem 1.25rem;background:var(--card);border-bottom:1px solid var(--line)}
+.brand{font-weight:700}.brand-sub{font-weight:400;color:var(--muted)}
+.who{color:var(--muted)}
+.role{display:inline-block;border:1px solid var(--line);border-radius:999px;padding:0 .5rem;font-size:.8rem;margin-left:.25rem}
+main{max-width:72rem;margin:0 auto;padding:1rem}
+.page-title{font-size:1.6rem;margin:.5rem 0 1rem}
+.card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:1rem 1.25rem;margin-bottom:1rem}
+.card h2{font-size:1.2rem;margin:0 0 .75rem}
+.narrow{max-width:28rem;margin:3rem auto}
+.columns{display:grid;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr));gap:1rem}
+.columns>.card{margin-bottom:1rem}
+.metrics{display:grid;grid-template-columns:repeat(auto-fit,minmax(12rem,1fr));gap:.75rem;margin:0}
+.metric{border:1px solid var(--line);border-radius:8px;padding:.75rem}
+.metric dt{color:var(--muted);font-size:.9rem}
+.metric dd{margin:0;font-size:1.5rem;font-weight:650;font-variant-numeric:tabular-nums}
+.metric .unit{font-size:.9rem;font-weight:400;color:var(--muted)}
+.metric-warning{background:var(--warn-bg);border-color:#e0b15c}
+.metric-warning dd,.warning-text{color:var(--warn)}
+.warning-text{font-size:.9rem;font-weight:500}
+.hint{color:var(--muted);font-size:.9rem;margin:.25rem 0 .75rem}
+label{display:block;font-weight:600;margin-top:.5rem}
+label.choice{font-weight:400;display:flex;gap:.5rem;align-items:center;margin:.35rem 0}
+input,select,button{font:inherit}
+input[type=text],input[type=password],input:not([type]),input[inputmode],select{border:1px solid #8a919c;border-radius:6px;padding:.45rem .6rem;background:#fff;color:var(--text);min-height:2.5rem}
+input[aria-invalid=true]{border-color:var(--red);box-shadow:0 0 0 1px var(--red)}
+.money-input{display:flex;align-items:center;gap:.35rem}
+.money-input input{width:10rem}
+fieldset{border:1px solid var(--line);border-radius:8px;margin:.75rem 0;padding:.5rem .75rem}
+legend{font-weight:600;padding:0 .25rem}
+button,.button{display:inline-block;background:var(--accent);color:var(--accent-text);border:0;border-radius:6px;padding:.55rem 1rem;min-height:2.5rem;cursor:pointer;text-decoration:none;font-weight:600}
+.button-link{background:none;color:var(--accent);padding:.25rem .5rem;text-decoration:underline;font-weight:400;min-height:auto}
+.inline-form{display:inline}
+.field-error{color:var(--red);font-weight:600;margin:.25rem 0 .5rem}
+.notice{border-radius:8px;padding:.6rem .9rem;background:#e8eefc;border:1px solid #b8c6f3}
+.notice-success{background:#e6f4ea;border-color:#9bd0ab}
+.notice-error{background:var(--danger-bg);border-color:#f0a9a3}
+.banner{border-radius:10px;padding:1rem 1.25rem;margin-bottom:1rem}
+.banner h2{margin:0 0 .25rem;font-size:1.15rem}
+.banner-danger{background:var(--danger-bg);border:1px solid #f0a9a3}
+.settings{margin:0}.settings div{display:flex;justify-content:space-between;gap:1rem;border-bottom:1px solid var(--line);padding:.35rem 0}
+.settings dt{color:var(--muted)}.settings dd{margin:0;font-weight:600}
+.filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end;margin-bottom:.75rem}
+.filters label{margin:0}
+.table-scroll{overflow-x:auto}
+table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
+th,td{text-align:left;padding:.5rem .6rem;border-bottom:1px solid var(--line);vertical-align:top}
+thead th{font-size:.85rem;color:var(--muted);font-weight:600}
+.amount,.num{text-align:right;white-space:nowrap}
+.amount-in{color:var(--green);font-weight:600}.amount-void{color:var(--muted)}.amount-out{color:var(--red);font-weight:600}
+.tx-type{display:block;color:var(--muted);font-size:.8rem}
+.empty{color:var(--muted);text-align:center}
+.badge{display:inline-block;border-radius:999px;padding:.05rem .6rem;font-size:.85rem;font-weight:600;border:1px solid}
+.badge-completed{background:#e6f4ea;color:#0b5c2e;border-color:#9bd0ab}
+.badge-pending{background:var(--warn-bg);color:var(--warn);border-color:#e0b15c}
+.badge-failed{background:var(--danger-bg);color:#8c1d18;border-color:#f0a9a3}
+.badge-accumulating{background:#e8eefc;color:#1d3594;border-color:#b8c6f3}
+.pager{display:flex;gap:1rem;justify-content:flex-end;margin-top:.5rem}
+.section-head{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:.5rem}
+.tabs{display:flex;gap:.25rem}
+.tab{padding:.3rem .75rem;border:1px solid var(--line);border-radius:999px;text-decoration:none}
+.tab-current{background:var(--accent);color:var(--accent-text);border-color:var(--accent)}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr));gap:1rem}
+.chart{margin:0}.chart figcaption{font-weight:600;margin-bottom:.25rem}
+.chart svg{width:100%;height:auto;border:1px solid var(--line);border-radius:8px;background:#fff}
+.chart .axis{font-size:11px;fill:var(--muted)}
+.chart .baseline{stroke:var(--line)}
+.balance-line{fill:none;stroke:var(--accent);stroke-width:2}
+.cat-instances{fill:var(--cat-instances);background:var(--cat-instances)}
+.cat-storage{fill:var(--cat-storage);background:var(--cat-storage)}
+.cat-model_tokens{fill:var(--cat-model_tokens);background:var(--cat-model_tokens)}
+.cat-tools{fill:var(--cat-tools);background:var(--cat-tools)}
+.cat-charges{fill:var(--cat-charges);background:var(--cat-charges)}
+.legend{list-style:none;padding:0;margin:.5rem 0 0;display:flex;flex-wrap:wrap;gap:.25rem 1rem;font-size:.9rem}
+.swatch{display:inline-block;width:.8rem;height:.8rem;border-radius:2px;margin-right:.35rem;vertical-align:-1px}
+@media (max-width:40rem){main{padding:.5rem}.card{padding:.75rem}.metric dd{font-size:1.25rem}th,td{padding:.4rem}}
+`;
+
+// Live updates: while a payment is pending the page asks every 1.5 s for its balance and history
+// regions (rendered by the server, the same markup as the page), otherwise every 15 s. Without
+// script the page still works; it just does not update itself.
+export const DASHBOARD_JS = `(() => {
+  const root = document.querySelector('[data-live-url]');
+  if (!root) return;
+  const delay = () => (root.dataset.pending === 'true' ? 1500 : 15000);
+  const tick = async () => {
+    try {
+      const res = await fetch(root.dataset.liveUrl, { credentials: 'same-origin', headers: { accept: 'application/json' } });
+      if (res.status === 401) return location.reload();
+      if (res.ok) {
+        const data = await res.json();
+        for (const [id, markup] of Object.entries(data.regions)) {
+          const el = document.getElementById(id);
+          if (el && el.innerHTML !== markup) el.innerHTML = markup;
+        }
+        root.dataset.pending = String(data.pending);
+      }
+    } catch (_) { /* offline for a moment: try again later */ }
+    setTimeout(tick, delay());
+  };
+  setTimeout(tick, delay());
+})();
+`;
+
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(36);
+}
+
+export const ASSET_VERSION = fnv1a(DASHBOARD_CSS + DASHBOARD_JS);

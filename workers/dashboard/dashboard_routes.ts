@@ -1,0 +1,234 @@
+import { and, eq, gt, isNull } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/d1';
+import { Hono, type Context } from 'hono';
+import { apiKeys, dashboardLinks } from '../../schema/tables';
+import { hashApiKey } from '../auth/api_keys';
+import { formatDollars, startCheckoutTopup } from '../billing/start_checkout_topup';
+import { saveAutoTopup } from '../billing/save_auto_topup';
+import type { AppEnv, DashboardSession } from '../env';
+import { ApiError } from '../errors/api_error';
+import { ledgerFor } from '../ledger/ledger_stub';
+import { sha256Hex } from '../lib/crypto';
+import { randomToken } from '../lib/crypto';
+import { cancelReturnedCheckout } from './checkout_return';
+import { ASSET_VERSION, DASHBOARD_CSS, DASHBOARD_JS } from './dashboard_assets';
+import { formatMicros, parseDollarsToCents } from './format';
+import { readGuardedForm } from './form_guard';
+import { loadDashboard, loadLiveData, parseDashboardQuery } from './load_dashboard';
+import { endSession, loadSession, startSession } from './load_session';
+import { dashboardSecurityHeaders } from './security_headers';
+import { newSessionClaims } from './session_cookie';
+import { balancePanel } from './views/balance_panel';
+import { dashboardPage, type PageState } from './views/dashboard_page';
+import { historyTable } from './views/history_table';
+import { bouncePage, linkConfirmPage, messagePage, signInPage } from './views/sign_in_view';
+
+const MIN_TOPUP_CENTS = 500;
+const MAX_TOPUP_CENTS = 1_000_000;
+const FORM_KEY = /^[A-Za-z0-9_-]{16,64}$/;
+
+export const dashboard = new Hono<AppEnv>();
+dashboard.use('*', dashboardSecurityHeaders);
+
+dashboard.onError((error, c) => {
+  const status = error instanceof ApiError ? error.status : 500;
+  if (!(error instanceof ApiError)) console.error(JSON.stringify({ level: 'error', msg: 'dashboard error', error: String(error), stack: (error as Error).stack }));
+  const message = error instanceof ApiError ? error.message : 'Something went wrong on our side. Nothing was charged twice; reload the page to try again.';
+  return c.html(messagePage({ title: 'Something went wrong', message, linkHref: '/dashboard', linkText: 'Back to billing' }), status as 400);
+});
+
+// --- assets -------------------------------------------------------------------------------------
+
+const asset = (body: string, type: string) => (c: Context<AppEnv>) => {
+  const versioned = c.req.query('v') === ASSET_VERSION;
+  return c.body(body, 200, { 'content-type': type, 'cache-control': versioned ? 'public, max-age=31536000, immutable' : 'no-cache' });
+};
+dashboard.get('/assets/app.css', asset(DASHBOARD_CSS, 'text/css; charset=utf-8'));
+dashboard.get('/assets/app.js', asset(DASHBOARD_JS, 'text/javascript; charset=utf-8'));
+
+// --- the page -----------------------------------------------------------------------------------
+
+function liveUrlFor(url: URL) {
+  const params = new URLSearchParams();
+  for (const key of ['type', 'status', 'cursor']) {
+    const value = url.searchParams.get(key);
+    if (value) params.set(key, value);
+  }
+  const qs = params.toString();
+  return `/dashboard/live${qs ? `?${qs}` : ''}`;
+}
+
+async function renderDashboard(c: Context<AppEnv>, session: DashboardSession, state: PageState = {}, status: 200 | 400 | 409 | 503 = 200) {
+  const url = new URL(c.req.url);
+  const data = await loadDashboard(c.env, session, parseDashboardQuery(url));
+  return c.html(dashboardPage(data, liveUrlFor(url), state), status);
+}
+
+dashboard.get('/', async (c) => {
+  const url = new URL(c.req.url);
+  const session = await loadSession(c);
+  if (!session) {
+    if (url.searchParams.has('checkout') && !url.searchParams.has('bounced')) {
+      url.searchParams.set('bounced', '1');
+      return c.html(bouncePage(`${url.pathname}${url.search}`));
+    }
+    const notice = url.searchParams.has('signed_out') ? 'You are signed out.' : url.searchParams.has('checkout') ? 'Sign in again to see your payment.' : undefined;
+    return c.html(signInPage({ notice }));
+  }
+  const state: PageState = {};
+  const checkout = url.searchParams.get('checkout');
+  if (checkout === 'success') {
+    state.notice = { kind: 'success', text: 'Payment submitted. The deposit shows as Pending until Stripe confirms it; this page updates by itself.' };
+  } else if (checkout === 'cancelled') {
+    const outcome = await cancelReturnedCheckout(c.env, session, url.searchParams.get('txn'));
+    state.notice = { kind: 'info', text: outcome === 'failed' ? 'Checkout was cancelled and nothing was charged. The top-up is marked Failed.' : 'Checkout was cancelled.' };
+  }
+  if (url.searchParams.get('saved') === 'auto-recharge') state.autoRecharge = { saved: true };
+  const paidWith = url.searchParams.get('topup');
+  const data = await loadDashboard(c.env, session, parseDashboardQuery(url));
+  if (paidWith) {
+    const tx = data.history.data.find((t) => t.id === paidWith);
+    if (tx?.status === 'completed') state.notice = { kind: 'success', text: `Added ${formatMicros(tx.amountMicros)} with the saved card.` };
+    else if (tx?.status === 'failed') state.notice = { kind: 'error', text: 'The saved card was declined. Nothing was added; pay with a new card instead.' };
+    else if (tx?.status === 'pending') state.notice = { kind: 'info', text: 'The payment is processing; this page updates by itself.' };
+  }
+  return c.html(dashboardPage(data, liveUrlFor(url), state));
+});
+
+dashboard.get('/live', async (c) => {
+  const session = await loadSession(c);
+  if (!session) return c.json({ error: { code: 'unauthenticated', message: 'Sign in again.', requestId: c.get('requestId') } }, 401);
+  const query = parseDashboardQuery(new URL(c.req.url));
+  const live = await loadLiveData(c.env, session, query);
+  const view = { session, query, ...live };
+  return c.json({
+    regions: { 'balance-region': (await balancePanel(view)).toString(), 'history-region': (await historyTable(view)).toString() },
+    pending: live.pending,
+  });
+});
+
+// --- sign-in and sign-out -----------------------------------------------------------------------
+
+/** Login CSRF: a sign-in form posted from another origin is refused. */
+const fromOurOrigin = (c: Context<AppEnv>) => {
+  const origin = c.req.header('origin');
+  return !origin || origin === new URL(c.req.url).origin;
+};
+
+dashboard.post('/sign-in', async (c) => {
+  if (!fromOurOrigin(c)) return c.html(signInPage({ error: 'Sign in from this page.' }), 403);
+  const body = await c.req.parseBody();
+  const key = typeof body.apiKey === 'string' ? body.apiKey.trim() : '';
+  if (!key) return c.html(signInPage({ error: 'Enter your API key.' }), 400);
+  const row =
+    key.length <= 200
+      ? await drizzle(c.env.DB)
+          .select({ keyId: apiKeys.id, workspaceId: apiKeys.workspaceId, memberId: apiKeys.memberId })
+          .from(apiKeys)
+          .where(and(eq(apiKeys.keyHash, await hashApiKey(key)), isNull(apiKeys.revokedAtMs)))
+          .get()
+      : undefined;
+  if (!row) return c.html(signInPage({ error: 'That API key is not valid (unknown or revoked).' }), 401);
+  await startSession(c, newSessionClaims(row));
+  return c.redirect('/dashboard', 303);
+});
+
+dashboard.post('/sign-out', async (c) => {
+  endSession(c);
+  return c.redirect('/dashboard?signed_out=1', 303);
+});
+
+dashboard.get('/link/:token', (c) => c.html(linkConfirmPage(c.req.param('token'))));
+
+// A link is consumed by a POST (the Continue button), not by opening it: mail scanners that
+// prefetch links must not use it up.
+dashboard.post('/link/:token', async (c) => {
+  if (!fromOurOrigin(c)) return c.html(messagePage({ title: 'Sign-in link', message: 'Open the link itself to continue.' }), 403);
+  const token = c.req.param('token');
+  const nowMs = Date.now();
+  const [used] =
+    token.length <= 100
+      ? await drizzle(c.env.DB)
+          .update(dashboardLinks)
+          .set({ usedAtMs: nowMs })
+          .where(and(eq(dashboardLinks.tokenHash, await sha256Hex(token)), isNull(dashboardLinks.usedAtMs), gt(dashboardLinks.expiresAtMs, nowMs)))
+          .returning({ workspaceId: dashboardLinks.workspaceId, memberId: dashboardLinks.memberId })
+      : [];
+  if (!used) {
+    return c.html(messagePage({ title: 'This link no longer works', message: 'Sign-in links work once and expire after a few minutes. Ask for a new one, or sign in with an API key.', linkHref: '/dashboard', linkText: 'Sign in' }), 400);
+  }
+  await startSession(c, newSessionClaims({ ...used, keyId: null }));
+  return c.redirect('/dashboard', 303);
+});
+
+// --- forms: every post needs a session, the CSRF token, and (these two) an admin ---------------
+
+async function adminForm(c: Context<AppEnv>) {
+  const session = await loadSession(c);
+  if (!session) return { response: c.redirect('/dashboard', 303) } as const;
+  const form = await readGuardedForm(c, session);
+  if (!form) return { response: c.html(messagePage({ title: 'Form expired', message: 'This form was not sent from your current session. Reload the page and try again.', linkHref: '/dashboard', linkText: 'Reload billing' }), 403) } as const;
+  if (session.role !== 'admin') return { response: c.html(messagePage({ title: 'Admins only', message: 'Only workspace admins can change billing.', linkHref: '/dashboard', linkText: 'Back to billing' }), 403) } as const;
+  return { session, form } as const;
+}
+
+function topupAmountError(cents: number | null): string | null {
+  if (cents === null) return 'Enter an amount in dollars, such as 25 or 25.50.';
+  if (cents < MIN_TOPUP_CENTS) return 'The minimum is $5.00.';
+  if (cents > MAX_TOPUP_CENTS) return 'The maximum is $10,000.00 per top-up.';
+  return null;
+}
+
+dashboard.post('/topup', async (c) => {
+  const guarded = await adminForm(c);
+  if ('response' in guarded) return guarded.response;
+  const { session, form } = guarded;
+  const method = form.method === 'saved' ? 'saved' : 'new';
+  const amountCents = parseDollarsToCents(form.amount ?? '');
+  const error = topupAmountError(amountCents);
+  if (error || amountCents === null) return renderDashboard(c, session, { topup: { amount: form.amount, method, error: error ?? undefined } }, 400);
+  // The form's key makes a double submit (or a retried post) one deposit, not two.
+  const formKey = form.idempotencyKey && FORM_KEY.test(form.idempotencyKey) ? form.idempotencyKey : randomToken(16);
+  try {
+    if (method === 'saved') {
+      const result = await ledgerFor(c.env, session.workspaceId).depositWithSavedCard({
+        workspaceId: session.workspaceId,
+        key: `card:${formKey}`,
+        amountCents,
+        description: `Credit top-up (${formatDollars(amountCents)}), saved card`,
+      });
+      if (!result.ok) return renderDashboard(c, session, { topup: { amount: form.amount, method, error: result.message } }, result.code === 'idempotency_conflict' ? 409 : 400);
+      return c.redirect(`/dashboard?topup=${result.value.id}`, 303);
+    }
+    const checkout = await startCheckoutTopup(c.env, { workspaceId: session.workspaceId, amountCents, origin: new URL(c.req.url).origin, idempotencyKey: formKey });
+    return c.redirect(checkout.checkoutUrl, 303);
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'stripe_unavailable') {
+      return renderDashboard(c, session, { topup: { amount: form.amount, method, error: 'Payments are unavailable right now (Stripe did not answer). Nothing was charged; try again in a moment.' } }, 503);
+    }
+    throw e;
+  }
+});
+
+dashboard.post('/auto-recharge', async (c) => {
+  const guarded = await adminForm(c);
+  if ('response' in guarded) return guarded.response;
+  const { session, form } = guarded;
+  const enabled = form.enabled === 'on';
+  const thresholdCents = parseDollarsToCents(form.threshold ?? '');
+  const topupAmountCents = parseDollarsToCents(form.amount ?? '');
+  const state = { enabled, threshold: form.threshold, amount: form.amount };
+  let error: string | null = null;
+  if (thresholdCents === null || thresholdCents > MAX_TOPUP_CENTS) error = 'Enter a threshold between $0.00 and $10,000.00.';
+  else if (topupAmountCents === null || topupAmountCents < MIN_TOPUP_CENTS || topupAmountCents > MAX_TOPUP_CENTS) error = 'The recharge amount must be between $5.00 and $10,000.00.';
+  if (error || thresholdCents === null || topupAmountCents === null) return renderDashboard(c, session, { autoRecharge: { ...state, error: error ?? undefined } }, 400);
+  try {
+    await saveAutoTopup(c.env, session.workspaceId, { enabled, thresholdCents, topupAmountCents });
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'payment_method_required') {
+      return renderDashboard(c, session, { autoRecharge: { ...state, error: 'Add credits with a card first: auto-recharge charges the card saved by a top-up.' } }, 409);
+    }
+    throw e;
+  }
+  return c.redirect('/dashboard?saved=auto-recharge#auto-recharge', 303);
+});

@@ -1,0 +1,102 @@
+import { eq } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/d1';
+import { transactionStatuses, transactionTypes, workspaces } from '../../schema/tables';
+import { historyPage, type HistoryPage } from '../billing/history_page';
+import { readAutoTopup, type AutoTopup } from '../billing/read_auto_topup';
+import { usageForPeriod, type UsageReport } from '../billing/usage_for_period';
+import type { DashboardSession, Env } from '../env';
+import { notFound } from '../errors/api_error';
+import { unwrap } from '../ledger/ledger_result';
+import { ledgerFor } from '../ledger/ledger_stub';
+import type { CreditSummary } from '../ledger/ledger_types';
+import { randomToken } from '../lib/crypto';
+import { decodeCursor } from '../lib/history_cursor';
+import { iso } from '../lib/time';
+import { readBalanceSeries, readSpendByHour, type BalancePoint, type SpendHour } from './spend_series';
+
+export const HISTORY_PAGE_SIZE = 20;
+
+export interface DashboardQuery {
+  type?: (typeof transactionTypes)[number];
+  status?: (typeof transactionStatuses)[number];
+  cursor?: string;
+  period: '7d' | '30d';
+}
+
+export interface DashboardData {
+  session: DashboardSession;
+  query: DashboardQuery;
+  summary: CreditSummary;
+  autoTopup: AutoTopup;
+  history: HistoryPage;
+  usage: UsageReport;
+  spendByHour: SpendHour[];
+  balanceSeries: BalancePoint[];
+  zeroBalance: { terminatedAt: string | null; storageSuspendedAt: string | null };
+  /** A fresh idempotency key for the Add Credits form: submitting it twice makes one deposit. */
+  formKey: string;
+  /** A deposit or auto-recharge on this page is still pending: the page polls faster. */
+  pending: boolean;
+}
+
+/** What the live regions (balance panel, history table) need. */
+export type LiveView = Pick<DashboardData, 'session' | 'query' | 'summary' | 'history' | 'zeroBalance' | 'pending'>;
+
+const isOneOf = <T extends string>(list: readonly T[], value: string | undefined): value is T => value !== undefined && (list as readonly string[]).includes(value);
+
+/** The page's query string, leniently: an unknown filter is ignored rather than an error page. */
+export function parseDashboardQuery(url: URL): DashboardQuery {
+  const type = url.searchParams.get('type') ?? undefined;
+  const status = url.searchParams.get('status') ?? undefined;
+  let cursor = url.searchParams.get('cursor') ?? undefined;
+  try {
+    if (cursor) decodeCursor(cursor);
+  } catch {
+    cursor = undefined;
+  }
+  return {
+    type: isOneOf(transactionTypes, type) ? type : undefined,
+    status: isOneOf(transactionStatuses, status) ? status : undefined,
+    cursor,
+    period: url.searchParams.get('period') === '30d' ? '30d' : '7d',
+  };
+}
+
+/** The live parts of the page: balance, zero-balance state and the visible page of history. */
+export async function loadLiveData(env: Env, session: DashboardSession, query: DashboardQuery) {
+  const ws = session.workspaceId;
+  const [summary, history, flags] = await Promise.all([
+    ledgerFor(env, ws).creditSummary(ws),
+    historyPage(env, ws, { limit: HISTORY_PAGE_SIZE, cursor: query.cursor, type: query.type, status: query.status }),
+    drizzle(env.DB)
+      .select({ terminatedAtMs: workspaces.terminatedAtMs, storageSuspendedAtMs: workspaces.storageSuspendedAtMs })
+      .from(workspaces)
+      .where(eq(workspaces.id, ws))
+      .get(),
+  ]);
+  if (!flags) throw notFound('workspace');
+  return {
+    summary: unwrap(summary).value,
+    history,
+    zeroBalance: {
+      terminatedAt: flags.terminatedAtMs === null ? null : iso(flags.terminatedAtMs),
+      storageSuspendedAt: flags.storageSuspendedAtMs === null ? null : iso(flags.storageSuspendedAtMs),
+    },
+    pending: history.data.some((tx) => tx.status === 'pending'),
+  };
+}
+
+export async function loadDashboard(env: Env, session: DashboardSession, query: DashboardQuery): Promise<DashboardData> {
+  const ws = session.workspaceId;
+  const nowMs = Date.now();
+  const [live, autoTopup, usage] = await Promise.all([
+    loadLiveData(env, session, query),
+    readAutoTopup(drizzle(env.DB), ws),
+    usageForPeriod(env, { workspaceId: ws, memberId: session.memberId, period: query.period, allMembers: session.role === 'admin', nowMs }),
+  ]);
+  const fromMs = Date.parse(usage.from);
+  const [spendByHour, balanceSeries] = await Promise.all([readSpendByHour(env, ws, fromMs), readBalanceSeries(env, ws, fromMs)]);
+  // The line ends at the balance of now (which already excludes the open hour's usage).
+  balanceSeries.push({ atMs: nowMs, balanceMicros: live.summary.balanceMicros });
+  return { session, query, autoTopup, usage, spendByHour, balanceSeries, formKey: randomToken(16), ...live };
+}

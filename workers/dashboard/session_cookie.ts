@@ -1,0 +1,88 @@
+import type { Env } from '../env';
+import { randomToken } from '../lib/crypto';
+
+// The dashboard session is a signed cookie, not a server-side row: it names the workspace, the
+// member and (when signed in with an API key) the key, and every request re-checks that the member
+// still exists and the key is not revoked, so revoking a key ends its sessions.
+export const SESSION_COOKIE = 'burnrate_session';
+export const SESSION_TTL_MS = 12 * 3_600_000;
+
+export interface SessionClaims {
+  /** Session id: the CSRF token is derived from it. */
+  sid: string;
+  workspaceId: string;
+  memberId: string;
+  /** The API key used to sign in, or null for a one-time link. */
+  keyId: string | null;
+  expiresAtMs: number;
+}
+
+const encoder = new TextEncoder();
+
+const base64url = (bytes: Uint8Array) => {
+  let binary = '';
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+};
+
+const fromBase64url = (text: string) => Uint8Array.from(atob(text.replaceAll('-', '+').replaceAll('_', '/')), (c) => c.charCodeAt(0));
+
+/** HMAC key for session cookies and CSRF tokens: DASHBOARD_SESSION_SECRET, else derived from INTERNAL_API_TOKEN. */
+async function signingKey(env: Env): Promise<CryptoKey> {
+  const secret = env.DASHBOARD_SESSION_SECRET || env.INTERNAL_API_TOKEN;
+  // Fail closed: without a secret nobody can be signed in (forged cookies must never verify).
+  if (!secret) throw new Error('dashboard sessions need DASHBOARD_SESSION_SECRET or INTERNAL_API_TOKEN');
+  const material = await crypto.subtle.importKey('raw', encoder.encode(secret), 'HKDF', false, ['deriveKey']);
+  return crypto.subtle.deriveKey(
+    { name: 'HKDF', hash: 'SHA-256', salt: encoder.encode('burnrate'), info: encoder.encode('dashboard-session-v1') },
+    material,
+    { name: 'HMAC', hash: 'SHA-256', length: 256 },
+    false,
+    ['sign', 'verify'],
+  );
+}
+
+async function mac(env: Env, message: string): Promise<string> {
+  return base64url(new Uint8Array(await crypto.subtle.sign('HMAC', await signingKey(env), encoder.encode(message))));
+}
+
+async function macVerifies(env: Env, message: string, signature: string): Promise<boolean> {
+  let bytes: Uint8Array;
+  try {
+    bytes = fromBase64url(signature);
+  } catch {
+    return false;
+  }
+  // crypto.subtle.verify compares in constant time.
+  return crypto.subtle.verify('HMAC', await signingKey(env), bytes, encoder.encode(message));
+}
+
+export function newSessionClaims(input: { workspaceId: string; memberId: string; keyId: string | null }, nowMs = Date.now()): SessionClaims {
+  return { sid: randomToken(16), ...input, expiresAtMs: nowMs + SESSION_TTL_MS };
+}
+
+export async function sealSession(env: Env, claims: SessionClaims): Promise<string> {
+  const payload = base64url(encoder.encode(JSON.stringify(claims)));
+  return `${payload}.${await mac(env, `session.${payload}`)}`;
+}
+
+/** The claims of a cookie value whose signature verifies and that has not expired; null otherwise. */
+export async function openSession(env: Env, value: string | undefined, nowMs = Date.now()): Promise<SessionClaims | null> {
+  if (!value || value.length > 2_000) return null;
+  const [payload, signature, extra] = value.split('.');
+  if (!payload || !signature || extra !== undefined) return null;
+  if (!(await macVerifies(env, `session.${payload}`, signature))) return null;
+  try {
+    const claims = JSON.parse(new TextDecoder().decode(fromBase64url(payload))) as SessionClaims;
+    if (typeof claims.expiresAtMs !== 'number' || claims.expiresAtMs <= nowMs) return null;
+    if (typeof claims.sid !== 'string' || typeof claims.workspaceId !== 'string' || typeof claims.memberId !== 'string') return null;
+    return claims;
+  } catch {
+    return null;
+  }
+}
+
+/** The CSRF token of a session: a MAC of its id, so it needs no storage and dies with the session. */
+export const csrfTokenFor = (env: Env, claims: SessionClaims) => mac(env, `csrf.${claims.sid}`);
+
+export const csrfTokenValid = (env: Env, claims: SessionClaims, token: string) => macVerifies(env, `csrf.${claims.sid}`, token);

@@ -1,0 +1,49 @@
+import { html } from 'hono/html';
+import { centsToField, formatCard, formatCents } from '../format';
+import type { DashboardData } from '../load_dashboard';
+
+export interface AutoRechargeFormState {
+  enabled?: boolean;
+  threshold?: string;
+  amount?: string;
+  error?: string;
+  saved?: boolean;
+}
+
+/** Auto-recharge: editable for admins, read-only for members. */
+export function autoRechargeForm(data: DashboardData, state: AutoRechargeFormState = {}) {
+  const current = data.autoTopup;
+  const card = current.paymentMethod ? formatCard(current.paymentMethod) : 'none saved yet';
+  if (data.session.role !== 'admin') {
+    return html`<section class="card" id="auto-recharge" aria-labelledby="auto-recharge-title">
+  <h2 id="auto-recharge-title">Auto-recharge</h2>
+  <dl class="settings" data-testid="auto-recharge-readonly">
+    <div><dt>Status</dt><dd>${current.enabled ? 'On' : 'Off'}</dd></div>
+    <div><dt>When the balance falls below</dt><dd>${formatCents(current.thresholdCents)}</dd></div>
+    <div><dt>Recharge amount</dt><dd>${formatCents(current.topupAmountCents)}</dd></div>
+    <div><dt>Payment method</dt><dd>${card}</dd></div>
+  </dl>
+  <p class="hint">Only workspace admins can change these settings.</p>
+</section>`;
+  }
+  const enabled = state.enabled ?? current.enabled;
+  const describedBy = (id: string) => `${id}-hint${state.error ? ' auto-recharge-error' : ''}`;
+  return html`<section class="card" id="auto-recharge" aria-labelledby="auto-recharge-title">
+  <h2 id="auto-recharge-title">Auto-recharge</h2>
+  ${state.saved ? html`<p class="notice" role="status">Auto-recharge settings saved.</p>` : ''}
+  <form method="post" action="/dashboard/auto-recharge" novalidate data-testid="auto-recharge-form">
+    <input type="hidden" name="csrf" value="${data.session.csrfToken}">
+    <label class="choice"><input type="checkbox" id="auto-enabled" name="enabled" value="on" ${enabled ? 'checked' : ''}> Recharge automatically</label>
+    <label for="auto-threshold">When the balance falls below (USD)</label>
+    <div class="money-input"><span aria-hidden="true">$</span><input id="auto-threshold" name="threshold" inputmode="decimal" autocomplete="off"
+      value="${state.threshold ?? centsToField(current.thresholdCents)}" aria-describedby="${describedBy('auto-threshold')}"></div>
+    <p id="auto-threshold-hint" class="hint">$0.00 to $10,000.00.</p>
+    <label for="auto-amount">Recharge amount (USD)</label>
+    <div class="money-input"><span aria-hidden="true">$</span><input id="auto-amount" name="amount" inputmode="decimal" autocomplete="off"
+      value="${state.amount ?? centsToField(current.topupAmountCents)}" aria-describedby="${describedBy('auto-amount')}"></div>
+    <p id="auto-amount-hint" class="hint">Minimum $5.00. Charged off-session to the saved card: ${card}.</p>
+    ${state.error ? html`<p id="auto-recharge-error" class="field-error" role="alert">${state.error}</p>` : ''}
+    <button type="submit">Save auto-recharge</button>
+  </form>
+</section>`;
+}

@@ -1,0 +1,37 @@
+import { html } from 'hono/html';
+import type { DashboardData } from '../load_dashboard';
+import { autoRechargeForm, type AutoRechargeFormState } from './auto_recharge_form';
+import { balancePanel } from './balance_panel';
+import { historyFilters, historyTable } from './history_table';
+import { layout } from './layout';
+import { topupForm, type TopupFormState } from './topup_form';
+import { usageSection } from './usage_section';
+
+export interface PageState {
+  notice?: { kind: 'info' | 'success' | 'error'; text: string };
+  topup?: TopupFormState;
+  autoRecharge?: AutoRechargeFormState;
+}
+
+/** The whole dashboard. The balance and history regions are also served alone for live updates. */
+export function dashboardPage(data: DashboardData, liveUrl: string, state: PageState = {}) {
+  return layout({
+    title: 'Billing · burnrate',
+    session: data.session,
+    body: html`<h1 class="page-title">Billing</h1>
+${state.notice ? html`<p class="notice notice-${state.notice.kind}" role="status" data-testid="notice">${state.notice.text}</p>` : ''}
+<div data-live-url="${liveUrl}" data-pending="${data.pending ? 'true' : 'false'}">
+  <div id="balance-region">${balancePanel(data)}</div>
+  <div class="columns">
+    ${topupForm(data, state.topup)}
+    ${autoRechargeForm(data, state.autoRecharge)}
+  </div>
+  <section class="card" id="history" aria-labelledby="history-title">
+    <h2 id="history-title">Transaction history</h2>
+    ${historyFilters(data)}
+    <div id="history-region" class="table-scroll">${historyTable(data)}</div>
+  </section>
+  ${usageSection(data)}
+</div>`,
+  });
+}

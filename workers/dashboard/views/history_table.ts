@@ -1,0 +1,66 @@
+import { html } from 'hono/html';
+import { transactionStatuses, transactionTypes } from '../../../schema/tables';
+import { formatDateTime, formatMicros } from '../format';
+import type { LiveView } from '../load_dashboard';
+
+const TYPE_LABELS: Record<string, string> = {
+  deposit: 'Deposit',
+  usage: 'Usage',
+  auto_recharge: 'Auto-Recharge',
+  refund: 'Refund',
+  adjustment: 'Adjustment',
+};
+
+const STATUS_LABELS: Record<string, string> = {
+  completed: 'Completed',
+  pending: 'Pending',
+  failed: 'Failed',
+  accumulating: 'Accumulating',
+};
+
+/** The query string of the dashboard with some parameters changed (for filter and paging links). */
+export function dashboardHref(data: LiveView, changes: Record<string, string | undefined>) {
+  const params = new URLSearchParams();
+  const merged: Record<string, string | undefined> = { type: data.query.type, status: data.query.status, cursor: data.query.cursor, period: data.query.period === '7d' ? undefined : data.query.period, ...changes };
+  for (const [k, v] of Object.entries(merged)) if (v) params.set(k, v);
+  const qs = params.toString();
+  return `/dashboard${qs ? `?${qs}` : ''}`;
+}
+
+/** The filter form: plain GET, so filters live in the URL and work without script. */
+export function historyFilters(data: LiveView) {
+  const option = (value: string, label: string, selected: string | undefined) => html`<option value="${value}" ${selected === value ? 'selected' : ''}>${label}</option>`;
+  return html`<form method="get" action="/dashboard" class="filters" aria-label="Filter transactions">
+    ${data.query.period !== '7d' ? html`<input type="hidden" name="period" value="${data.query.period}">` : ''}
+    <label for="filter-type">Type</label>
+    <select id="filter-type" name="type">${option('', 'All types', data.query.type ?? '')}${transactionTypes.map((t) => option(t, TYPE_LABELS[t] ?? t, data.query.type))}</select>
+    <label for="filter-status">Status</label>
+    <select id="filter-status" name="status">${option('', 'All statuses', data.query.status ?? '')}${transactionStatuses.map((s) => option(s, STATUS_LABELS[s] ?? s, data.query.status))}</select>
+    <button type="submit">Apply</button>
+  </form>`;
+}
+
+/** The transaction table and its pager (the part the live updates replace). */
+export function historyTable(data: LiveView) {
+  const { history } = data;
+  const rows = history.data.map((tx) => {
+    // A failed payment moved no money: its amount is shown struck through, not as a credit.
+    const amountClass = tx.status === 'failed' ? 'amount-void' : tx.amountMicros > 0 ? 'amount-in' : tx.amountMicros < 0 ? 'amount-out' : '';
+    return html`<tr data-transaction-id="${tx.id}" data-status="${tx.status}" data-type="${tx.type}">
+      <td><time datetime="${tx.createdAt}">${formatDateTime(tx.createdAt)}</time></td>
+      <td>${tx.description}<span class="tx-type">${TYPE_LABELS[tx.type] ?? tx.type}</span></td>
+      <td>${tx.invoiceUrl ? html`<a href="${tx.invoiceUrl}" target="_blank" rel="noopener noreferrer" data-testid="invoice-link">Invoice<span class="visually-hidden"> for ${tx.description}</span></a>` : html`<span aria-label="none">—</span>`}</td>
+      <td class="amount ${amountClass}" data-testid="amount">${tx.status === 'failed' ? html`<s>${formatMicros(tx.amountMicros, { signed: true })}</s><span class="visually-hidden"> (not charged)</span>` : formatMicros(tx.amountMicros, { signed: true })}</td>
+      <td><span class="badge badge-${tx.status}" data-testid="status">${STATUS_LABELS[tx.status] ?? tx.status}</span></td>
+    </tr>`;
+  });
+  return html`<table class="transactions" data-testid="transactions">
+    <caption class="visually-hidden">Transactions, newest first</caption>
+    <thead><tr><th scope="col">Date</th><th scope="col">Description</th><th scope="col">Invoice</th><th scope="col" class="amount">Amount</th><th scope="col">Status</th></tr></thead>
+    <tbody>${rows.length ? rows : html`<tr><td colspan="5" class="empty">No transactions${data.query.type || data.query.status ? ' match these filters' : ' yet'}.</td></tr>`}</tbody>
+  </table>
+  <nav class="pager" aria-label="Transaction pages">
+    ${data.query.cursor ? html`<a href="${dashboardHref(data, { cursor: undefined })}#history">Newest</a>` : ''}
+    ${history.nextCursor ? html`<a href="${dashboardHref(data, { cursor: history.nextCursor })}#history" rel="next" data-testid="older-page">Older</a>` : ''}
+  </nav>`;
+}

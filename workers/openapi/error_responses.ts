@@ -1,0 +1,85 @@
+// The documented error answers of a route: one response per status, each pointing at the Error
+// component and carrying an example body whose `code` is the one the service really sends.
+import type { ErrorCode } from '../errors/api_error';
+import { EX } from './examples';
+import { ErrorSchema } from './error_schema';
+
+/** The contract's table (plus 500 for the Stripe webhook's retry signal), as status → codes. */
+export const ERROR_CODE_STATUS = {
+  invalid_request: 400,
+  unauthenticated: 401,
+  insufficient_credits: 402,
+  forbidden: 403,
+  not_found: 404,
+  idempotency_conflict: 409,
+  payment_method_required: 409,
+  rate_limited: 429,
+  internal_error: 500,
+  stripe_unavailable: 503,
+} as const satisfies Record<ErrorCode, number>;
+
+export type DocumentedStatus = (typeof ERROR_CODE_STATUS)[ErrorCode];
+
+/** A status alone stands for its usual code (409 → idempotency_conflict). */
+const DEFAULT_CODE: Record<DocumentedStatus, ErrorCode> = {
+  400: 'invalid_request',
+  401: 'unauthenticated',
+  402: 'insufficient_credits',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'idempotency_conflict',
+  429: 'rate_limited',
+  500: 'internal_error',
+  503: 'stripe_unavailable',
+};
+
+const DEFAULT_MESSAGE: Record<ErrorCode, string> = {
+  invalid_request: 'amountMicros: Invalid input: expected int, received number',
+  unauthenticated: 'Unknown or revoked API key.',
+  insufficient_credits: 'The balance (18734500 micros) cannot cover 25000000 micros.',
+  forbidden: 'This action needs a workspace admin.',
+  not_found: 'No such workspace.',
+  idempotency_conflict: 'The id "deduct-7f3a" was already used with a different request.',
+  payment_method_required: 'Save a payment method (complete a top-up) before enabling auto-top-up.',
+  rate_limited: 'Too many requests; retry after a moment.',
+  internal_error: 'Something went wrong on our side; nothing was acknowledged.',
+  stripe_unavailable: 'Stripe did not answer (checkout session); nothing was charged. Try again.',
+};
+
+const WHEN: Record<ErrorCode, string> = {
+  invalid_request: 'a body, query, header or path value failed validation; the message names the field',
+  unauthenticated: 'missing or unknown credentials',
+  insufficient_credits: 'the balance cannot cover the amount; nothing was recorded',
+  forbidden: 'authenticated, but the role may not do this',
+  not_found: 'no such object in this workspace',
+  idempotency_conflict: 'the idempotency key was already used with a different request',
+  payment_method_required: 'auto-top-up cannot be enabled before a payment method is saved',
+  rate_limited: 'too many requests',
+  internal_error: 'processing failed; nothing was acknowledged, so the sender retries',
+  stripe_unavailable: 'Stripe is not configured or did not answer',
+};
+
+/** A code, a status (its usual code), or a code with a message specific to the route. */
+export type ErrorSpec = ErrorCode | DocumentedStatus | readonly [ErrorCode, string];
+
+const errorBody = (code: ErrorCode, message: string) => ({ error: { code, message, requestId: EX.requestId } });
+
+export function errorResponses(...specs: ErrorSpec[]) {
+  const byStatus = new Map<number, Array<{ code: ErrorCode; message: string }>>();
+  for (const spec of specs) {
+    const [code, message] = typeof spec === 'number' ? [DEFAULT_CODE[spec], undefined] : typeof spec === 'string' ? [spec, undefined] : spec;
+    const status = ERROR_CODE_STATUS[code];
+    byStatus.set(status, [...(byStatus.get(status) ?? []), { code, message: message ?? DEFAULT_MESSAGE[code] }]);
+  }
+  return Object.fromEntries(
+    [...byStatus].map(([status, entries]) => {
+      const description = entries.map((e) => `\`${e.code}\`: ${WHEN[e.code]}.`).join(' ');
+      // One code: a plain example. Several (409 can be either conflict): one named example each.
+      const media =
+        entries.length === 1
+          ? { schema: ErrorSchema, example: errorBody(entries[0]!.code, entries[0]!.message) }
+          : { schema: ErrorSchema, examples: Object.fromEntries(entries.map((e) => [e.code, { summary: e.code, value: errorBody(e.code, e.message) }])) };
+      return [status, { description, content: { 'application/json': media } }];
+    }),
+  );
+}
