@@ -1,21 +1,13 @@
 // The one error type of the SDK: every failed call rejects with a BurnrateError, whether the
 // service answered with its error body or no answer arrived at all.
+import type { components } from './generated/api';
 
 /**
- * The error codes of the API contract, the service's own 500, and the SDK's network failure. Listed
- * here rather than generated: the OpenAPI document types `error.code` as a plain string.
+ * The error codes of the API contract and the service's own 500 (from the OpenAPI document's Error
+ * schema), and the SDK's network failure.
  */
 export type BurnrateErrorCode =
-  | 'invalid_request'
-  | 'unauthenticated'
-  | 'forbidden'
-  | 'not_found'
-  | 'idempotency_conflict'
-  | 'insufficient_credits'
-  | 'payment_method_required'
-  | 'rate_limited'
-  | 'stripe_unavailable'
-  | 'internal_error'
+  | components['schemas']['Error']['error']['code']
   /** No answer: the connection failed or the call timed out (status 0). */
   | 'network_error';
 

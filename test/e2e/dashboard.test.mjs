@@ -99,6 +99,8 @@ test('add $25 with the paying card: the deposit goes pending → completed with 
 
     await watched.getByText('Completed').waitFor({ timeout: 20_000 });
     assert.equal(await watcher.evaluate(() => window.__notReloaded), true);
+    // The change is announced to screen readers through the polite status region.
+    assert.match(await watcher.locator('#live-status').textContent(), /Credit top-up \(\$25\.00\): completed/);
     const invoice = watched.getByTestId('invoice-link');
     assert.match(await invoice.getAttribute('href'), /\/invoices\/in_/);
     const invoicePage = await context.newPage();

@@ -1,5 +1,5 @@
 // The dashboard's only stylesheet and script, served by the Worker (no CDN, no framework: the
-// script is under 2 KB). Their version in the URL is a hash of the content, so they can be cached
+// script is about 2 KB). Their version in the URL is a hash of the content, so they can be cached
 // for a year and still change on deploy.
 
 export const DASHBOARD_CSS = `
@@ -96,6 +96,8 @@ thead th{font-size:.85rem;color:var(--muted);font-weight:600}
 export const DASHBOARD_JS = `(() => {
   const root = document.querySelector('[data-live-url]');
   if (!root) return;
+  const announcer = document.getElementById('live-status');
+  const statuses = () => new Map([...document.querySelectorAll('tr[data-transaction-id]')].map((r) => [r.dataset.transactionId, r.dataset.status]));
   const delay = () => (root.dataset.pending === 'true' ? 1500 : 15000);
   const tick = async () => {
     try {
@@ -103,10 +105,14 @@ export const DASHBOARD_JS = `(() => {
       if (res.status === 401) return location.reload();
       if (res.ok) {
         const data = await res.json();
+        const before = statuses();
         for (const [id, markup] of Object.entries(data.regions)) {
           const el = document.getElementById(id);
           if (el && el.innerHTML !== markup) el.innerHTML = markup;
         }
+        // Screen readers hear when a payment settles, not every refresh.
+        const changed = [...statuses()].filter(([id, status]) => before.has(id) && before.get(id) !== status);
+        if (announcer && changed.length) announcer.textContent = changed.map(([id, status]) => document.querySelector('tr[data-transaction-id="' + id + '"] td:nth-child(2)').firstChild.textContent + ': ' + status).join('. ');
         root.dataset.pending = String(data.pending);
       }
     } catch (_) { /* offline for a moment: try again later */ }

@@ -1,16 +1,18 @@
 // The one error type of the service. Everything a client may see as an error is an ApiError; the
 // error handler turns anything else into a 500 without leaking its message.
-export type ErrorCode =
-  | 'invalid_request'
-  | 'unauthenticated'
-  | 'forbidden'
-  | 'not_found'
-  | 'idempotency_conflict'
-  | 'insufficient_credits'
-  | 'payment_method_required'
-  | 'rate_limited'
-  | 'stripe_unavailable'
-  | 'internal_error';
+export const errorCodes = [
+  'invalid_request',
+  'unauthenticated',
+  'forbidden',
+  'not_found',
+  'idempotency_conflict',
+  'insufficient_credits',
+  'payment_method_required',
+  'rate_limited',
+  'stripe_unavailable',
+  'internal_error',
+] as const;
+export type ErrorCode = (typeof errorCodes)[number];
 
 const statusByCode: Record<ErrorCode, 400 | 401 | 402 | 403 | 404 | 409 | 429 | 500 | 503> = {
   invalid_request: 400,

@@ -574,8 +574,9 @@ export interface components {
                 /**
                  * @description snake_case, stable: branch on this, not on the message.
                  * @example invalid_request
+                 * @enum {string}
                  */
-                code: string;
+                code: "invalid_request" | "unauthenticated" | "forbidden" | "not_found" | "idempotency_conflict" | "insufficient_credits" | "payment_method_required" | "rate_limited" | "stripe_unavailable" | "internal_error";
                 /**
                  * @description A human sentence; for invalid_request it starts with the field.
                  * @example amountMicros: Invalid input: expected int, received number

@@ -20,6 +20,7 @@ export function dashboardPage(data: DashboardData, liveUrl: string, state: PageS
     session: data.session,
     body: html`<h1 class="page-title">Billing</h1>
 ${state.notice ? html`<p class="notice notice-${state.notice.kind}" role="status" data-testid="notice">${state.notice.text}</p>` : ''}
+<p id="live-status" class="visually-hidden" role="status" aria-live="polite"></p>
 <div data-live-url="${liveUrl}" data-pending="${data.pending ? 'true' : 'false'}">
   <div id="balance-region">${balancePanel(data)}</div>
   <div class="columns">
