@@ -1,0 +1,99 @@
+// Zero balance: enforcement and the alarm that predicts it.
+import { eq } from 'drizzle-orm';
+import { workspaces } from '../../schema/tables';
+import { insertOutbox, outboxEvent, type OutboxEvent } from '../notifications/outbox';
+import { maybeAutoRecharge } from './auto_recharge';
+import { spendableMicros, type LedgerContext } from './ledger_context';
+import type { LedgerState } from './load_state';
+import { sendNotifications } from './send_notifications';
+import { hoursRemaining, nextAlarmMs, planEnforcement, restoreStatements, terminationStatements, type BalanceView, type Enforcement } from './zero_balance';
+
+/**
+ * Acts on what the balance demands: auto-recharge first, then terminate and suspend at zero,
+ * restore storage above it, keep the low-balance flag in step; then re-arms the object's alarm.
+ */
+export class ZeroBalanceEnforcement {
+  /** The alarm as last set (null: none, or not known). */
+  alarmAtMs: number | null = null;
+  private workspaceIdStored = false;
+
+  constructor(
+    private readonly ledger: LedgerContext,
+    private readonly storage: DurableObjectStorage,
+  ) {}
+
+  async enforce(state: LedgerState, nowMs: number): Promise<void> {
+    if (!this.workspaceIdStored) {
+      await this.storage.put('workspaceId', state.workspaceId);
+      this.workspaceIdStored = true;
+    }
+    // Auto-recharge comes first: a payment that lands may make termination unnecessary.
+    await maybeAutoRecharge(this.ledger, state, nowMs);
+    // Each step changes what the next one sees (a termination stops the burn, which can make the
+    // balance low); three steps reach a fixed point.
+    for (let step = 0; step < 3; step++) {
+      const view = this.balanceView(state, nowMs);
+      const plan = planEnforcement(view, state.flags, state.open.intervals, nowMs, this.horizonHours());
+      if (plan.kind === 'none') break;
+      await this.applyEnforcement(state, plan, view, nowMs);
+    }
+    const next = nextAlarmMs(this.balanceView(state, nowMs), state.flags, nowMs, this.horizonHours());
+    if (next !== this.alarmAtMs) {
+      if (next === null) await this.storage.deleteAlarm();
+      else await this.storage.setAlarm(next);
+      this.alarmAtMs = next;
+    }
+  }
+
+  private balanceView(state: LedgerState, nowMs: number): BalanceView {
+    return {
+      spendableMicros: spendableMicros(state, nowMs),
+      burnRateMicrosPerHour: state.open.burnRateMicrosPerHour(nowMs, state.book),
+      runningRateMicrosPerHour: state.open.runningRateMicrosPerHour(nowMs, state.book),
+    };
+  }
+
+  private horizonHours(): number {
+    const hours = Number(this.ledger.env.LOW_BALANCE_HORIZON_HOURS ?? 24);
+    return Number.isFinite(hours) && hours >= 0 ? hours : 24;
+  }
+
+  private async applyEnforcement(state: LedgerState, plan: Exclude<Enforcement, { kind: 'none' }>, view: BalanceView, nowMs: number) {
+    const db = this.ledger.db;
+    const ws = state.workspaceId;
+    let events: OutboxEvent[];
+    if (plan.kind === 'terminate') {
+      const built = terminationStatements(db, ws, plan);
+      events = built.events;
+      const [first, ...rest] = [...built.statements, ...(events.length ? [insertOutbox(db, ws, events, nowMs)] : [])];
+      await db.batch([first!, ...rest]);
+      for (const iv of [...plan.instances, ...plan.volumes]) iv.stoppedAtMs = plan.atMs;
+      if (built.suspendStorage) state.flags.storageSuspendedAtMs ??= plan.atMs;
+      state.flags.lowBalanceSinceMs ??= plan.atMs;
+    } else if (plan.kind === 'restore') {
+      const built = restoreStatements(db, ws, plan.atMs);
+      events = built.events;
+      const [reopen, clear] = built.statements;
+      const results = await db.batch([reopen, clear, insertOutbox(db, ws, events, nowMs), built.volumes]);
+      for (const v of results[3]) {
+        state.open.intervals.push({ resourceId: v.id, memberId: v.memberId, kind: 'volume', instanceType: null, sizeBytes: v.sizeBytes, startedAtMs: plan.atMs, stoppedAtMs: null });
+      }
+      state.flags.storageSuspendedAtMs = null;
+    } else {
+      events = plan.low
+        ? [
+            outboxEvent('balance.low', {
+              balanceMicros: view.spendableMicros,
+              burnRateMicrosPerHour: view.burnRateMicrosPerHour,
+              hoursRemaining: hoursRemaining(view.spendableMicros, view.burnRateMicrosPerHour),
+              horizonHours: this.horizonHours(),
+            }),
+          ]
+        : [];
+      const flag = db.update(workspaces).set({ lowBalanceSinceMs: plan.low ? plan.atMs : null }).where(eq(workspaces.id, ws));
+      await (events.length ? db.batch([flag, insertOutbox(db, ws, events, nowMs)]) : flag);
+      state.flags.lowBalanceSinceMs = plan.low ? plan.atMs : null;
+    }
+    await sendNotifications(this.ledger.env, events);
+  }
+}

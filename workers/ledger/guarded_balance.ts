@@ -1,0 +1,29 @@
+import { and, eq, sql } from 'drizzle-orm';
+import type { DrizzleD1Database } from 'drizzle-orm/d1';
+import { balances } from '../../schema/tables';
+import type { LedgerState } from './load_state';
+
+// The balance an entry leaves, read back inside its batch, and only if the guarded balance update
+// just before it changed exactly one row (SQLite's changes() sees the previous statement of the
+// same batch). Otherwise NULL, which the completed-entry CHECK turns into an aborted batch.
+export const balanceAfterGuard = (workspaceId: string) =>
+  sql`(SELECT ${balances.balanceMicros} FROM ${balances} WHERE ${balances.workspaceId} = ${workspaceId} AND changes() = 1)`;
+
+/** The guarded balance update every money batch starts with. */
+export function moveBalance(db: DrizzleD1Database, state: LedgerState, deltaMicros: number, nowMs: number, settledThroughMs?: number) {
+  return db
+    .update(balances)
+    .set({
+      balanceMicros: sql`${balances.balanceMicros} + ${deltaMicros}`,
+      updatedAtMs: nowMs,
+      ...(settledThroughMs === undefined ? {} : { settledThroughMs }),
+    })
+    .where(
+      and(
+        eq(balances.workspaceId, state.workspaceId),
+        eq(balances.balanceMicros, state.balanceMicros),
+        eq(balances.settledThroughMs, state.open.settledThroughMs),
+      ),
+    )
+    .returning({ balanceMicros: balances.balanceMicros });
+}

@@ -1,0 +1,35 @@
+import type { DrizzleD1Database } from 'drizzle-orm/d1';
+import type { Env } from '../env';
+import { latestPriceVersion, loadPriceBook } from '../usage/pricing';
+import type { LedgerResult } from './ledger_result';
+import type { LedgerState } from './load_state';
+
+/**
+ * What the WorkspaceLedger object gives each of its concerns (entries, deposits, ingestion,
+ * resources, settlement, enforcement): the bindings, D1, and its cached state, which only the
+ * object owns. Every concern runs inside the object's serial queue turn.
+ */
+export interface LedgerContext {
+  readonly env: Env;
+  readonly db: DrizzleD1Database;
+  /** The cached state, read from D1 when there is none; null when the workspace does not exist. */
+  load(workspaceId: string): Promise<LedgerState | null>;
+  /** Forgets the cached state: the next load rebuilds it from D1. */
+  dropState(): void;
+}
+
+/** Runs zero-balance enforcement after a successful mutation, in its queue turn; answers the mutation's result. */
+export type ThenEnforce = <T>(workspaceId: string, mutation: Promise<LedgerResult<T>>) => Promise<LedgerResult<T>>;
+
+export const notFound = { ok: false, code: 'not_found', message: 'No such workspace.' } as const;
+
+/** What the workspace can spend now: the settled balance less the usage accrued since. */
+export function spendableMicros(state: LedgerState, nowMs: number): number {
+  return Math.max(0, state.balanceMicros - state.open.accumulatingMicros(nowMs, state.book));
+}
+
+export async function refreshPrices(env: Env, state: LedgerState) {
+  const latest = await latestPriceVersion(env.DB);
+  if (latest !== state.book.latestVersion) state.book = await loadPriceBook(env.DB);
+  state.pricesCheckedAtMs = Date.now();
+}

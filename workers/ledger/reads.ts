@@ -1,0 +1,88 @@
+// Reads: answered from memory once loaded, never queued behind mutations.
+import { iso } from '../lib/time';
+import { exactInstance, roundMicros } from '../usage/exact_cost';
+import { notFound, refreshPrices, spendableMicros, type LedgerContext } from './ledger_context';
+import type { LedgerResult } from './ledger_result';
+import type { CreditSummary } from './ledger_types';
+import type { LedgerState } from './load_state';
+import { hoursRemaining } from './zero_balance';
+
+const PRICE_CHECK_INTERVAL_MS = 10_000;
+
+export type SandboxQuote = { costMicros: number; affordable: boolean; affordableSeconds: number | null; microsPerHour: number };
+
+export class LedgerReads {
+  // Reads never wait on D1; they start a price check in the background at most every few seconds,
+  // so that runtime accrues at a new price soon after a change even with no writes.
+  private refreshingPrices = false;
+
+  /** `checkBalance` runs zero-balance enforcement through the object's queue. */
+  constructor(
+    private readonly ledger: LedgerContext,
+    private readonly ctx: DurableObjectState,
+    private readonly checkBalance: (workspaceId: string) => Promise<unknown>,
+  ) {}
+
+  async creditCheck(workspaceId: string, amountMicros: number): Promise<LedgerResult<{ allowed: boolean; balanceMicros: number }>> {
+    const state = await this.ledger.load(workspaceId);
+    if (!state) return notFound;
+    this.refreshPricesSoon(state);
+    const spendable = spendableMicros(state, Date.now());
+    // The alarm should have acted already; if a check sees the balance gone first, act now.
+    if (spendable <= 0 && state.open.intervals.some((iv) => iv.stoppedAtMs === null)) {
+      this.ctx.waitUntil(this.checkBalance(workspaceId).catch(() => undefined));
+    }
+    return { ok: true, replayed: false, value: { allowed: spendable > 0 && spendable >= amountMicros, balanceMicros: spendable } };
+  }
+
+  async creditSummary(workspaceId: string): Promise<LedgerResult<CreditSummary>> {
+    const state = await this.ledger.load(workspaceId);
+    if (!state) return notFound;
+    this.refreshPricesSoon(state);
+    const nowMs = Date.now();
+    const accumulatingMicros = state.open.accumulatingMicros(nowMs, state.book);
+    const balanceMicros = Math.max(0, state.balanceMicros - accumulatingMicros);
+    const burnRateMicrosPerHour = state.open.burnRateMicrosPerHour(nowMs, state.book);
+    return {
+      ok: true,
+      replayed: false,
+      value: {
+        balanceMicros,
+        accumulatingMicros,
+        burnRateMicrosPerHour,
+        hoursRemaining: hoursRemaining(balanceMicros, burnRateMicrosPerHour),
+        updatedAt: iso(Math.max(state.updatedAtMs, accumulatingMicros > 0 ? nowMs : 0)),
+        openSinceMs: state.open.oldestUnsettledHourMs(nowMs),
+      },
+    };
+  }
+
+  async quoteSandboxRuntime(workspaceId: string, instanceType: string, seconds: number): Promise<LedgerResult<SandboxQuote | null>> {
+    const state = await this.ledger.load(workspaceId);
+    if (!state) return notFound;
+    await refreshPrices(this.ledger.env, state);
+    const nowMs = Date.now();
+    const rate = state.book.at(nowMs).instanceTypes.get(instanceType);
+    if (rate === undefined) return { ok: true, replayed: false, value: null };
+    const costMicros = roundMicros(exactInstance(seconds * 1000, rate));
+    const spendable = spendableMicros(state, nowMs);
+    // How long the balance lasts with this instance added to what already burns.
+    const burn = state.open.burnRateMicrosPerHour(nowMs, state.book) + rate;
+    const affordableSeconds = burn > 0 ? Math.floor((spendable * 3600) / burn) : null;
+    // Affordable: the balance covers the cost and lasts that long with what already runs.
+    const affordable = spendable > 0 && spendable >= costMicros && (affordableSeconds === null || affordableSeconds >= seconds);
+    return { ok: true, replayed: false, value: { costMicros, affordable, affordableSeconds, microsPerHour: rate } };
+  }
+
+  private refreshPricesSoon(state: LedgerState) {
+    if (this.refreshingPrices || Date.now() - state.pricesCheckedAtMs < PRICE_CHECK_INTERVAL_MS) return;
+    this.refreshingPrices = true;
+    this.ctx.waitUntil(
+      refreshPrices(this.ledger.env, state)
+        .catch((error) => console.error(JSON.stringify({ level: 'error', msg: 'price refresh failed', error: String(error) })))
+        .finally(() => {
+          this.refreshingPrices = false;
+        }),
+    );
+  }
+}
