@@ -7,6 +7,8 @@ export interface Env {
   WORKSPACE_LEDGER: DurableObjectNamespace<WorkspaceLedger>;
   SETTLEMENT_QUEUE: Queue<SettlementMessage>;
   NOTIFICATION_QUEUE: Queue<NotificationMessage>;
+  /** Per API key request budget of the public API (wrangler.toml); absent → not limited. */
+  PUBLIC_API_RATE_LIMITER?: RateLimit;
   INTERNAL_API_TOKEN?: string;
   STRIPE_SECRET_KEY?: string;
   STRIPE_WEBHOOK_SECRET?: string;

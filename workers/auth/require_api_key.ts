@@ -5,6 +5,7 @@ import { apiKeys, members } from '../../schema/tables';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors/api_error';
 import { hashApiKey } from './api_keys';
+import { chargeRateLimit } from './public_rate_limit';
 
 const MAX_KEY_LENGTH = 200;
 
@@ -30,6 +31,7 @@ export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
     .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAtMs)))
     .get();
   if (!row) throw new ApiError('unauthenticated', 'Unknown or revoked API key.');
+  await chargeRateLimit(c, row.keyId);
   c.set('auth', row);
   await next();
 });

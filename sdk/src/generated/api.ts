@@ -3239,6 +3239,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description `rate_limited`: too many requests. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; retry after a moment.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getCredits: {
@@ -3279,6 +3297,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "unauthenticated",
                      *         "message": "Unknown or revoked API key.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`: too many requests. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; retry after a moment.",
                      *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
                      *       }
                      *     }
@@ -3380,6 +3416,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description `rate_limited`: too many requests. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; retry after a moment.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getTransaction: {
@@ -3470,6 +3524,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description `rate_limited`: too many requests. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; retry after a moment.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getAutoTopup: {
@@ -3512,6 +3584,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "unauthenticated",
                      *         "message": "Unknown or revoked API key.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`: too many requests. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; retry after a moment.",
                      *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
                      *       }
                      *     }
@@ -3632,6 +3722,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "payment_method_required",
                      *         "message": "Save a payment method (complete a top-up) before enabling auto-top-up.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`: too many requests. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; retry after a moment.",
                      *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
                      *       }
                      *     }
@@ -3894,6 +4002,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description `rate_limited`: too many requests. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; retry after a moment.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     createTopup: {
@@ -4011,6 +4137,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description `rate_limited`: too many requests. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; retry after a moment.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description `stripe_unavailable`: Stripe is not configured or did not answer. */
             503: {
                 headers: {
@@ -4115,6 +4259,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "not_found",
                      *         "message": "No such checkout session in this workspace.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`: too many requests. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; retry after a moment.",
                      *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
                      *       }
                      *     }

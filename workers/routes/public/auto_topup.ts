@@ -23,7 +23,7 @@ export const getAutoTopupRoute = createRoute({
   summary: 'Auto-top-up settings',
   security: [{ apiKey: [] }],
   middleware: [requireApiKey] as const,
-  responses: { 200: jsonResponse('The settings.', AutoTopupSchema, autoTopupExample), ...errorResponses('unauthenticated') },
+  responses: { 200: jsonResponse('The settings.', AutoTopupSchema, autoTopupExample), ...errorResponses('unauthenticated', 'rate_limited') },
 });
 
 export const putAutoTopupRoute = createRoute({
@@ -44,6 +44,7 @@ export const putAutoTopupRoute = createRoute({
       'unauthenticated',
       'forbidden',
       'payment_method_required',
+      'rate_limited',
     ),
   },
 });

@@ -31,7 +31,7 @@ export const getPlanRoute = createRoute({
   middleware: [requireApiKey] as const,
   responses: {
     200: jsonResponse('The plan.', Plan, { plan: { id: 'payg', name: 'Pay as you go' }, credits: creditSummaryExample, autoTopup: autoTopupExample }),
-    ...errorResponses(['unauthenticated', 'Missing API key: send it as X-API-Key or Authorization: Bearer.']),
+    ...errorResponses(['unauthenticated', 'Missing API key: send it as X-API-Key or Authorization: Bearer.'], 'rate_limited'),
   },
 });
 
@@ -44,7 +44,7 @@ export const getCreditsRoute = createRoute({
   description: 'Amounts in micros (1 credit = 1 USD = 1,000,000 micros). `balanceMicros` already has the open hour\'s usage taken off.',
   security: [{ apiKey: [] }],
   middleware: [requireApiKey] as const,
-  responses: { 200: jsonResponse('The credit summary.', CreditSummarySchema, creditSummaryExample), ...errorResponses('unauthenticated') },
+  responses: { 200: jsonResponse('The credit summary.', CreditSummarySchema, creditSummaryExample), ...errorResponses('unauthenticated', 'rate_limited') },
 });
 
 export const registerCreditRoutes = (app: Router) =>

@@ -34,7 +34,7 @@ export const getHistoryRoute = createRoute({
   request: { query: HistoryQuery },
   responses: {
     200: jsonResponse('A page of transactions.', HistoryPage, { data: [transactionExample, depositExample], nextCursor: 'djE6MTI4' }),
-    ...errorResponses(['invalid_request', 'limit: Too big: expected number to be <=200'], 'unauthenticated'),
+    ...errorResponses(['invalid_request', 'limit: Too big: expected number to be <=200'], 'unauthenticated', 'rate_limited'),
   },
 });
 
@@ -50,7 +50,7 @@ export const getTransactionRoute = createRoute({
   request: { params: z.object({ id: TransactionIdSchema }) },
   responses: {
     200: jsonResponse('The transaction.', TransactionSchema, depositExample),
-    ...errorResponses(['invalid_request', 'id: must be a transaction id (txn_…)'], 'unauthenticated', ['not_found', 'No such transaction in this workspace.']),
+    ...errorResponses(['invalid_request', 'id: must be a transaction id (txn_…)'], 'unauthenticated', ['not_found', 'No such transaction in this workspace.'], 'rate_limited'),
   },
 });
 

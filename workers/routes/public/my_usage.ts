@@ -76,6 +76,7 @@ export const myUsageRoute = createRoute({
       ['invalid_request', "period: Invalid option: expected one of \"current\"|\"7d\"|\"30d\"|\"all_time\""],
       'unauthenticated',
       ['forbidden', 'all=true needs a workspace admin.'],
+      'rate_limited',
     ),
   },
 });

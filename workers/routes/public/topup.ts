@@ -50,6 +50,7 @@ export const topupRoute = createRoute({
       'forbidden',
       ['idempotency_conflict', 'This Idempotency-Key was already used with a different request.'],
       'stripe_unavailable',
+      'rate_limited',
     ),
   },
 });
@@ -78,6 +79,7 @@ export const successRoute = createRoute({
       'unauthenticated',
       ['not_found', 'No such checkout session in this workspace.'],
       ['stripe_unavailable', 'Stripe did not answer (checkout session); nothing was charged. Try again.'],
+      'rate_limited',
     ),
   },
 });
