@@ -54,12 +54,6 @@ async function balanceOf(workspaceId: string): Promise<number> {
   return res.body.balanceMicros;
 }
 
-async function historyOf(apiKey: string) {
-  const res = await publicApi('GET', '/v1/billing/credits/history?limit=200', apiKey);
-  expect(res.status).toBe(200);
-  return res.body.data as Array<{ id: string; description: string; amountMicros: number }>;
-}
-
 async function mintKey(workspaceId: string, memberId: string) {
   const res = await internal('POST', `/internal/v1/workspaces/${workspaceId}/api-keys`, { memberId });
   expect(res.status).toBe(201);

@@ -2,6 +2,7 @@ import { and, eq, gte, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { settlementLines, transactions } from '../../schema/tables';
 import type { Env } from '../env';
+import { directChargesOf } from '../usage/direct_charges';
 
 export const spendCategories = ['instances', 'storage', 'model_tokens', 'tools', 'charges'] as const;
 export type SpendCategory = (typeof spendCategories)[number];
@@ -36,16 +37,8 @@ export async function readSpendByHour(env: Env, workspaceId: string, fromMs: num
     db
       .select({ hourMs: sql<number>`(${transactions.createdAtMs} / ${HOUR_MS}) * ${HOUR_MS}`, kind: sql<string>`'charge'`, costMicros: sql<number>`-sum(${transactions.amountMicros})` })
       .from(transactions)
-      .where(
-        and(
-          eq(transactions.workspaceId, workspaceId),
-          eq(transactions.type, 'usage'),
-          eq(transactions.status, 'completed'),
-          gte(transactions.createdAtMs, fromMs),
-          // Hourly settlements are described by their lines above.
-          sql`${transactions.idempotencyKey} NOT LIKE 'settle:%'`,
-        ),
-      )
+      // Hourly settlements are described by their lines above.
+      .where(directChargesOf(workspaceId, fromMs))
       .groupBy(sql`1`),
   ]);
   const hours = new Map<number, SpendHour>();

@@ -1,7 +1,8 @@
-import { and, eq, gt, gte, isNull, lt, not, like, or } from 'drizzle-orm';
+import { and, eq, gt, gte, isNull, lt, or } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { balances, resourceIntervals, settlementLines, transactions, usageRollups } from '../../schema/tables';
 import { iso } from '../lib/time';
+import { directChargesOf } from './direct_charges';
 import { hourOf, MS_PER_HOUR } from './exact_cost';
 import { selectIntervals } from './interval_query';
 import { priceHour, type IntervalRow, type RollupRow } from './price_hour';
@@ -52,16 +53,7 @@ export async function readUsageInputs(db: D1Database, workspaceId: string, fromM
     d
       .select({ memberId: transactions.memberId, description: transactions.description, amountMicros: transactions.amountMicros, createdAtMs: transactions.createdAtMs })
       .from(transactions)
-      .where(
-        and(
-          eq(transactions.workspaceId, workspaceId),
-          eq(transactions.type, 'usage'),
-          eq(transactions.status, 'completed'),
-          not(like(transactions.idempotencyKey, 'settle:%')),
-          gte(transactions.createdAtMs, fromMs),
-          lt(transactions.createdAtMs, toMs),
-        ),
-      ),
+      .where(directChargesOf(workspaceId, fromMs, toMs)),
   ]);
   return {
     rollups: rollups as RollupRow[],

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, eq, isNull } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
-import { apiKeys, members } from '../../../schema/tables';
+import { apiKeys } from '../../../schema/tables';
 import { mintApiKey } from '../../auth/api_keys';
 import { ApiError } from '../../errors/api_error';
 import { idempotentCreate } from '../../lib/idempotent_create';
@@ -10,7 +10,7 @@ import { iso } from '../../lib/time';
 import { EX } from '../../openapi/examples';
 import { ApiKeyIdSchema, errorResponses, IdempotencyHeadersSchema, IdempotencyIdSchema, jsonBody, jsonResponse, MemberIdSchema, WorkspaceIdSchema } from '../../openapi/schemas';
 import type { Router } from '../router';
-import { assertWorkspaceExists } from './workspace_exists';
+import { assertMemberInWorkspace, assertWorkspaceExists } from './workspace_exists';
 
 const CreatedKey = z
   .object({ id: z.string(), apiKey: z.string(), prefix: z.string(), memberId: z.string(), createdAt: z.string() })
@@ -70,12 +70,7 @@ export const registerApiKeyRoutes = (app: Router) =>
       await assertWorkspaceExists(c.env, ws);
       const db = drizzle(c.env.DB);
       const result = await idempotentCreate(c.env, `${ws}:api-keys`, body.id ?? c.req.valid('header')['idempotency-key'], { memberId: body.memberId }, async () => {
-        const member = await db
-          .select({ id: members.id })
-          .from(members)
-          .where(and(eq(members.id, body.memberId), eq(members.workspaceId, ws)))
-          .get();
-        if (!member) throw new ApiError('not_found', 'No such member in this workspace.');
+        await assertMemberInWorkspace(c.env, ws, body.memberId);
         const nowMs = Date.now();
         const keyId = newId('key', nowMs);
         const minted = await mintApiKey();

@@ -2,7 +2,6 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { unwrap } from '../../ledger/ledger_result';
 import { ledgerFor } from '../../ledger/ledger_stub';
 import { MAX_ENTRY_MICROS } from '../../lib/money';
-import { EX } from '../../openapi/examples';
 import { errorResponses, jsonResponse, queryInt, WorkspaceIdSchema } from '../../openapi/schemas';
 import type { Router } from '../router';
 

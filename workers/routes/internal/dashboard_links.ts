@@ -1,15 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
-import { dashboardLinks, members } from '../../../schema/tables';
-import { ApiError } from '../../errors/api_error';
+import { dashboardLinks } from '../../../schema/tables';
 import { randomToken, sha256Hex } from '../../lib/crypto';
 import { idempotentCreate } from '../../lib/idempotent_create';
 import { iso } from '../../lib/time';
 import { EX } from '../../openapi/examples';
 import { errorResponses, IdempotencyHeadersSchema, IdempotencyIdSchema, jsonBody, jsonResponse, MemberIdSchema, WorkspaceIdSchema } from '../../openapi/schemas';
 import type { Router } from '../router';
-import { assertWorkspaceExists } from './workspace_exists';
+import { assertMemberInWorkspace, assertWorkspaceExists } from './workspace_exists';
 
 const DEFAULT_TTL_SECONDS = 15 * 60;
 
@@ -65,12 +63,7 @@ export const registerDashboardLinkRoutes = (app: Router) =>
     const origin = new URL(c.req.url).origin;
     const request = { memberId: body.memberId, ttlSeconds: body.ttlSeconds ?? DEFAULT_TTL_SECONDS };
     const result = await idempotentCreate(c.env, `${ws}:dashboard-links`, body.id ?? c.req.valid('header')['idempotency-key'], request, async () => {
-      const member = await db
-        .select({ id: members.id })
-        .from(members)
-        .where(and(eq(members.id, body.memberId), eq(members.workspaceId, ws)))
-        .get();
-      if (!member) throw new ApiError('not_found', 'No such member in this workspace.');
+      await assertMemberInWorkspace(c.env, ws, body.memberId);
       const nowMs = Date.now();
       const token = randomToken(32);
       const expiresAtMs = nowMs + request.ttlSeconds * 1000;

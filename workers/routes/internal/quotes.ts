@@ -5,7 +5,6 @@ import { resources, workspaces } from '../../../schema/tables';
 import { ApiError } from '../../errors/api_error';
 import { unwrap } from '../../ledger/ledger_result';
 import { ledgerFor } from '../../ledger/ledger_stub';
-import { EX } from '../../openapi/examples';
 import { errorResponses, jsonResponse, queryInt, WorkspaceIdSchema } from '../../openapi/schemas';
 import type { Router } from '../router';
 
