@@ -71,6 +71,16 @@ export async function startResourceNow(ledger: LedgerContext, input: StartResour
   return { ok: true, replayed: false, value: toResourceView(row) };
 }
 
+/** The workspace's state (prices fresh) and one of its resources; another workspace's is not found. */
+async function loadOwnResource(ledger: LedgerContext, workspaceId: string, resourceId: string) {
+  const state = await ledger.load(workspaceId);
+  if (!state) return notFound;
+  await refreshPrices(ledger.env, state);
+  const resource = await findResource(ledger.db, resourceId);
+  if (!resource || resource.workspaceId !== workspaceId) return { ok: false, code: 'not_found', message: 'No such resource.' } as const;
+  return { ok: true, state, resource } as const;
+}
+
 /** WorkspaceLedger.stopResource, in its queue turn. */
 export async function stopResourceNow(
   ledger: LedgerContext,
@@ -79,11 +89,9 @@ export async function stopResourceNow(
   stoppedAtMs: number | null,
   reason: string,
 ): Promise<LedgerResult<ResourceView>> {
-  const state = await ledger.load(workspaceId);
-  if (!state) return notFound;
-  await refreshPrices(ledger.env, state);
-  const resource = await findResource(ledger.db, resourceId);
-  if (!resource || resource.workspaceId !== workspaceId) return { ok: false, code: 'not_found', message: 'No such resource.' };
+  const found = await loadOwnResource(ledger, workspaceId, resourceId);
+  if (!found.ok) return found;
+  const { state, resource } = found;
   if (resource.stoppedAtMs !== null) return { ok: true, replayed: true, value: toResourceView(resource) };
   // A stop can't precede the start, can't reopen a settled hour, and can't be in the future.
   const at = Math.min(Math.max(stoppedAtMs ?? Date.now(), resource.startedAtMs, state.open.settledThroughMs), Date.now());
@@ -106,11 +114,9 @@ export async function resizeVolumeNow(
   sizeBytes: number,
   atMs: number | null,
 ): Promise<LedgerResult<ResourceView>> {
-  const state = await ledger.load(workspaceId);
-  if (!state) return notFound;
-  await refreshPrices(ledger.env, state);
-  const resource = await findResource(ledger.db, resourceId);
-  if (!resource || resource.workspaceId !== workspaceId) return { ok: false, code: 'not_found', message: 'No such resource.' };
+  const found = await loadOwnResource(ledger, workspaceId, resourceId);
+  if (!found.ok) return found;
+  const { state, resource } = found;
   if (resource.kind !== 'volume') return { ok: false, code: 'invalid_request', message: 'sizeBytes: only a volume can be resized.' };
   if (resource.stoppedAtMs !== null) return { ok: false, code: 'invalid_request', message: 'The volume is no longer metered.' };
   if (resource.sizeBytes === sizeBytes) return { ok: true, replayed: true, value: toResourceView(resource) };
