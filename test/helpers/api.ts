@@ -30,6 +30,10 @@ async function send<T>(method: string, path: string, headers: Record<string, str
 export const internal = <T = any>(method: string, path: string, body?: unknown, authorization = `Bearer ${INTERNAL_TOKEN}`) =>
   send<T>(method, path, authorization ? { authorization } : {}, body);
 
+/** Calls the internal API with the test token and extra headers (for example Idempotency-Key). */
+export const internalWithHeaders = <T = any>(method: string, path: string, headers: Record<string, string>, body?: unknown) =>
+  send<T>(method, path, { authorization: `Bearer ${INTERNAL_TOKEN}`, 'content-type': 'application/json', ...headers }, body);
+
 /** Calls the public API with an API key. */
 export const publicApi = <T = any>(method: string, path: string, apiKey: string | null, body?: unknown) =>
   send<T>(method, path, apiKey ? { 'x-api-key': apiKey } : {}, body);

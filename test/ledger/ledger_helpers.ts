@@ -1,8 +1,9 @@
 // Helpers shared by the ledger test files: direct looks at D1 (bypassing the Worker) and small
 // wrappers for calls the generic helpers do not cover. Not a test file (no .test.ts suffix).
 import { env } from 'cloudflare:workers';
-import { exports } from 'cloudflare:workers';
-import { BASE, INTERNAL_TOKEN, internal, type JsonResponse } from '../helpers/api';
+import { internal } from '../helpers/api';
+export { internalWithHeaders } from '../helpers/api';
+export { ledgerStub } from '../helpers/ledger_checks';
 import { unique } from '../helpers/fixtures';
 
 export const CREDIT = 1_000_000;
@@ -46,28 +47,6 @@ export const creditCheck = (workspaceId: string, amountMicros: number) =>
 
 export const adjust = (workspaceId: string, amountMicros: number, id: string, description = 'Test adjustment') =>
   internal('POST', '/internal/v1/adjustments', { id, workspaceId, amountMicros, description });
-
-/** An internal call with extra headers (for example Idempotency-Key). */
-export async function internalWithHeaders<T = any>(method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<JsonResponse<T>> {
-  const res = await exports.default.fetch(
-    new Request(`${BASE}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${INTERNAL_TOKEN}`, 'content-type': 'application/json', ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    }),
-  );
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // leave as text
-  }
-  return { status: res.status, body: parsed as T, headers: res.headers };
-}
-
-/** The Durable Object stub of a workspace's ledger, addressed the way the Worker addresses it. */
-export const ledgerStub = (workspaceId: string) => env.WORKSPACE_LEDGER.get(env.WORKSPACE_LEDGER.idFromName(workspaceId));
 
 /** A ledger INSERT written straight to D1 (bypassing the ledger object), with sensible defaults; the caller picks what matters. */
 export function insertEntry(

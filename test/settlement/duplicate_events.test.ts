@@ -6,6 +6,7 @@ import { evictDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { publicApi } from '../helpers/api';
 import { unique } from '../helpers/fixtures';
+import { ledgerStub } from '../helpers/ledger_checks';
 import { deliverSettlement, HOUR_MS } from '../helpers/settlement';
 import {
   balanceOf,
@@ -21,7 +22,6 @@ import {
   usageRows,
 } from './settlement_helpers';
 
-const ledgerStub = (workspaceId: string) => env.WORKSPACE_LEDGER.get(env.WORKSPACE_LEDGER.idFromName(workspaceId));
 
 // Exact costs in centi-micros (1/100 micro): every default price is a whole number of them.
 //   tool 1,000 micros; gpt-4o 2.5 / 10 micros per token in / out; gpt-4o-mini 0.15 / 0.6.

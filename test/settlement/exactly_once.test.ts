@@ -9,6 +9,7 @@ import { readLedgerState } from '../../workers/ledger/load_state';
 import type { SettlementMessage } from '../../workers/env';
 import { publicApi } from '../helpers/api';
 import { unique, type TestWorkspace } from '../helpers/fixtures';
+import { ledgerStub } from '../helpers/ledger_checks';
 import { deliverSettlement, fireCron, HOUR_MS, usageEntries, waitForHistory } from '../helpers/settlement';
 import {
   balanceOf,
@@ -33,7 +34,6 @@ import {
 } from './settlement_helpers';
 
 const postUsageOnce = (event: unknown) => postUsage([event]);
-const ledgerStub = (workspaceId: string) => env.WORKSPACE_LEDGER.get(env.WORKSPACE_LEDGER.idFromName(workspaceId));
 
 /**
  * Records a distinct amount of usage in each hour: `variant + 1 + i` tool executions (1,000 each, a

@@ -7,6 +7,7 @@ import { evictDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { internal, publicApi } from '../helpers/api';
 import { grant, unique } from '../helpers/fixtures';
+import { expectInvariant } from '../helpers/ledger_checks';
 import { deliverSettlement, HOUR_MS, hourOf } from '../helpers/settlement';
 import {
   balanceOf,
@@ -35,18 +36,6 @@ const credits = async (apiKey: string) => {
 const creditCheck = (workspaceId: string, amountMicros: number) =>
   internal('GET', `/internal/v1/workspaces/${workspaceId}/credit-check?amountMicros=${amountMicros}`);
 
-/** The ledger invariant, checked on the spot: balance row == sum of completed entries, never negative. */
-async function expectInvariant(workspaceId: string) {
-  const row = await env.DB.prepare(
-    `SELECT b.balance_micros AS balance,
-            (SELECT COALESCE(SUM(amount_micros), 0) FROM transactions t WHERE t.workspace_id = b.workspace_id AND t.status = 'completed') AS ledger
-       FROM balances b WHERE b.workspace_id = ?`,
-  )
-    .bind(workspaceId)
-    .first<{ balance: number; ledger: number }>();
-  expect(row!.balance).toBe(row!.ledger);
-  expect(row!.balance).toBeGreaterThanOrEqual(0);
-}
 
 /** Instance cost of [fromMs, toMs), one line per hour, each rounded once (halves up). */
 function runtimeMicros(microsPerHour: number, fromMs: number, toMs: number) {

@@ -5,6 +5,7 @@ import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
 import { internal, publicApi } from '../helpers/api';
+import { ledgerStub } from '../helpers/ledger_checks';
 
 export const CREDIT = 1_000_000;
 export const HOUR_MS = 3_600_000;
@@ -12,7 +13,7 @@ export const MINUTE_MS = 60_000;
 export const hourOf = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS;
 export const iso = (ms: number) => new Date(ms).toISOString();
 
-export const ledgerStub = (workspaceId: string) => env.WORKSPACE_LEDGER.get(env.WORKSPACE_LEDGER.idFromName(workspaceId));
+export { expectInvariant, ledgerStub } from '../helpers/ledger_checks';
 
 /** The alarm the workspace's ledger object has set (epoch ms), or null. */
 export const alarmOf = (workspaceId: string) => runInDurableObject(ledgerStub(workspaceId), (_, state) => state.storage.getAlarm());
@@ -105,20 +106,6 @@ export async function usageEntries(workspaceId: string) {
 
 export async function balanceRow(workspaceId: string) {
   return (await env.DB.prepare('SELECT balance_micros AS b, settled_through_ms AS s FROM balances WHERE workspace_id = ?').bind(workspaceId).first<{ b: number; s: number }>())!;
-}
-
-/** The ledger invariant, checked on the spot: balance row == sum of completed entries, never negative. */
-export async function expectInvariant(workspaceId: string) {
-  const row = await env.DB.prepare(
-    `SELECT b.balance_micros AS balance,
-            (SELECT COALESCE(SUM(amount_micros), 0) FROM transactions t WHERE t.workspace_id = b.workspace_id AND t.status = 'completed') AS ledger
-       FROM balances b WHERE b.workspace_id = ?`,
-  )
-    .bind(workspaceId)
-    .first<{ balance: number; ledger: number }>();
-  expect(row, `balances row of ${workspaceId}`).not.toBeNull();
-  expect(row!.balance, `balance of ${workspaceId} equals its ledger`).toBe(row!.ledger);
-  expect(row!.balance).toBeGreaterThanOrEqual(0);
 }
 
 /** Polls `read` until `done` holds or the deadline passes (for work the runtime does on its own). */

@@ -1,0 +1,21 @@
+// Direct looks at a workspace's ledger that several suites share: its Durable Object stub, and the
+// ledger invariant checked on the spot. Not a test file.
+import { env } from 'cloudflare:workers';
+import { expect } from 'vitest';
+
+/** The Durable Object stub of a workspace's ledger, addressed the way the Worker addresses it. */
+export const ledgerStub = (workspaceId: string) => env.WORKSPACE_LEDGER.get(env.WORKSPACE_LEDGER.idFromName(workspaceId));
+
+/** The ledger invariant, checked on the spot: balance row == sum of completed entries, never negative. */
+export async function expectInvariant(workspaceId: string) {
+  const row = await env.DB.prepare(
+    `SELECT b.balance_micros AS balance,
+            (SELECT COALESCE(SUM(amount_micros), 0) FROM transactions t WHERE t.workspace_id = b.workspace_id AND t.status = 'completed') AS ledger
+       FROM balances b WHERE b.workspace_id = ?`,
+  )
+    .bind(workspaceId)
+    .first<{ balance: number; ledger: number }>();
+  expect(row, `balances row of ${workspaceId}`).not.toBeNull();
+  expect(row!.balance, `balance of ${workspaceId} equals its ledger`).toBe(row!.ledger);
+  expect(row!.balance).toBeGreaterThanOrEqual(0);
+}
