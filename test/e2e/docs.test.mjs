@@ -33,6 +33,7 @@ test('/docs renders every operation of /openapi.json from local files only', asy
     assert.ok(summaries.length > 25, `only ${summaries.length} operations documented`);
     await page.waitForFunction((first) => document.body.textContent.includes(first), summaries[0], { timeout: 30_000 });
     await page.getByRole('heading', { name: /burnrate/i }).first().waitFor();
+    await saveScreenshot(page, 'docs');
     // Scalar shows the first tag's operations and lists the other tags as closed groups: open each
     // group (as a reader would), then every operation must be on the page.
     for (let opened = 0; opened < 20; opened++) {
@@ -43,7 +44,6 @@ test('/docs renders every operation of /openapi.json from local files only', asy
     const text = await page.evaluate(() => document.body.textContent);
     const missing = summaries.filter((s) => !text.includes(s));
     assert.deepEqual(missing, [], 'operations missing from the rendered reference');
-    await saveScreenshot(page, 'docs');
     assert.deepEqual(externalRequests, []);
     assert.deepEqual(consoleErrors, []);
   } finally {
