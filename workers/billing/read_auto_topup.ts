@@ -2,13 +2,10 @@ import { eq } from 'drizzle-orm';
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import { stripeCustomers, workspaces } from '../../schema/tables';
 import { notFound } from '../errors/api_error';
+import type { AutoTopupSchema } from '../openapi/schemas';
+import type { z } from '@hono/zod-openapi';
 
-export interface AutoTopup {
-  enabled: boolean;
-  thresholdCents: number;
-  topupAmountCents: number;
-  paymentMethod: { brand: string; last4: string } | null;
-}
+export type AutoTopup = z.infer<typeof AutoTopupSchema>;
 
 /** The auto-top-up settings with the saved card, as AutoTopup; shared by /plan, /auto-topup and the dashboard. */
 export async function readAutoTopup(db: DrizzleD1Database, workspaceId: string): Promise<AutoTopup> {

@@ -5,21 +5,10 @@ import type { Env } from '../env';
 import { notFound } from '../errors/api_error';
 import { iso } from '../lib/time';
 import { loadPriceBook } from '../usage/pricing';
-import { buildUsageRow, readUsageInputs, type UsageRow } from '../usage/usage_report';
+import type { UsagePeriod, UsageReport } from '../openapi/usage_schemas';
+import { buildUsageRow, readUsageInputs } from '../usage/usage_report';
 
 const DAY_MS = 86_400_000;
-
-export const usagePeriods = ['current', '7d', '30d', 'all_time'] as const;
-export type UsagePeriod = (typeof usagePeriods)[number];
-
-export interface UsageReport {
-  period: UsagePeriod;
-  from: string;
-  to: string;
-  usage: UsageRow;
-  members?: Array<{ memberId: string; name: string; usage: UsageRow }>;
-  totals?: UsageRow;
-}
 
 function periodStart(period: UsagePeriod, nowMs: number, createdAtMs: number): number {
   if (period === '7d') return nowMs - 7 * DAY_MS;

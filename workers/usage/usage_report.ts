@@ -7,25 +7,9 @@ import { hourOf, MS_PER_HOUR } from './exact_cost';
 import { selectIntervals } from './interval_query';
 import { priceHour, type IntervalRow, type RollupRow } from './price_hour';
 import type { PriceBook } from './pricing';
+import type { UsageRow } from '../openapi/usage_schemas';
 
-export interface UsageRow {
-  tokens: { input: number; output: number; total: number };
-  modelUsage: Array<{ model: string; inputTokens: number; outputTokens: number; totalTokens: number; costMicros: number }>;
-  sandboxRuntime: {
-    settledSeconds: number;
-    pendingSeconds: number;
-    forgivenSeconds: number;
-    activeSeconds: number;
-    settledMicros: number;
-    pendingMicros: number;
-    forgivenMicros: number;
-    activeEstimateMicros: number;
-  };
-  storageUsage: { byteSeconds: number; costMicros: number };
-  toolExecutions: { count: number; costMicros: number };
-  resourceCharges: Array<{ description: string; amountMicros: number; createdAt: string }>;
-  totalMicros: number;
-}
+export type { UsageRow };
 
 export interface UsageInputs {
   rollups: RollupRow[];

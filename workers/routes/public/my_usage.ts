@@ -3,46 +3,9 @@ import { usageForPeriod } from '../../billing/usage_for_period';
 import { requireApiKey } from '../../auth/require_api_key';
 import { ApiError } from '../../errors/api_error';
 import { adminMemberExample, EX, memberExample, usageRowExample } from '../../openapi/examples';
+import { MyUsageSchema, usagePeriods } from '../../openapi/usage_schemas';
 import { errorResponses, jsonResponse } from '../../openapi/schemas';
 import type { Router } from '../router';
-
-const Micros = z.int().openapi({ description: 'Micro-credits (1 credit = 1,000,000 micros).' });
-
-const UsageRowSchema = z
-  .object({
-    tokens: z.object({ input: z.int(), output: z.int(), total: z.int() }),
-    modelUsage: z.array(z.object({ model: z.string(), inputTokens: z.int(), outputTokens: z.int(), totalTokens: z.int(), costMicros: Micros })),
-    sandboxRuntime: z.object({
-      settledSeconds: z.int(),
-      pendingSeconds: z.int(),
-      forgivenSeconds: z.int(),
-      activeSeconds: z.int(),
-      settledMicros: Micros,
-      pendingMicros: Micros,
-      forgivenMicros: Micros,
-      activeEstimateMicros: Micros,
-    }),
-    storageUsage: z.object({ byteSeconds: z.int(), costMicros: Micros }),
-    toolExecutions: z.object({ count: z.int(), costMicros: Micros }),
-    resourceCharges: z.array(z.object({ description: z.string(), amountMicros: Micros, createdAt: z.string() })),
-    totalMicros: Micros,
-  })
-  .openapi('UsageRow', {
-    description:
-      'One person\'s (or the workspace\'s) usage over the period. Runtime seconds are split into settled, pending (closed hours not yet settled), forgiven (not charged for lack of credits) and active (the open hour so far, an estimate).',
-    example: usageRowExample,
-  });
-
-const MyUsageSchema = z
-  .object({
-    period: z.enum(['current', '7d', '30d', 'all_time']),
-    from: z.string(),
-    to: z.string(),
-    usage: UsageRowSchema,
-    members: z.array(z.object({ memberId: z.string(), name: z.string(), usage: UsageRowSchema })).optional(),
-    totals: UsageRowSchema.optional(),
-  })
-  .openapi('MyUsage', { example: { period: 'current', from: '2026-11-01T00:00:00.000Z', to: EX.now, usage: usageRowExample } });
 
 export const myUsageRoute = createRoute({
   method: 'get',
@@ -56,7 +19,7 @@ export const myUsageRoute = createRoute({
   middleware: [requireApiKey] as const,
   request: {
     query: z.object({
-      period: z.enum(['current', '7d', '30d', 'all_time']).optional().openapi({ default: 'current', example: '30d' }),
+      period: z.enum(usagePeriods).optional().openapi({ default: 'current', example: '30d' }),
       all: z.enum(['true', 'false']).optional().openapi({ description: 'Admins only (403 for members): add members[] and totals.', example: 'true' }),
     }),
   },
@@ -87,7 +50,7 @@ export const registerMyUsageRoute = (app: Router) =>
     const query = c.req.valid('query');
     const allMembers = query.all === 'true';
     if (allMembers && auth.role !== 'admin') throw new ApiError('forbidden', 'all=true needs a workspace admin.');
-    const report: z.infer<typeof MyUsageSchema> = await usageForPeriod(c.env, {
+    const report = await usageForPeriod(c.env, {
       workspaceId: auth.workspaceId,
       memberId: auth.memberId,
       period: query.period ?? 'current',
