@@ -27,29 +27,24 @@ export function endSession(c: Context<AppEnv>) {
 export async function loadSession(c: Context<AppEnv>): Promise<DashboardSession | null> {
   const claims = await openSession(c.env, getCookie(c, SESSION_COOKIE));
   if (!claims) return null;
-  const db = drizzle(c.env.DB);
-  const row = await db
+  // One query: the member, its workspace, and (for an API-key sign-in) the key, still unrevoked.
+  const memberOfSession = and(eq(members.id, claims.memberId), eq(members.workspaceId, claims.workspaceId));
+  const select = drizzle(c.env.DB)
     .select({ memberName: members.name, role: members.role, workspaceName: workspaces.name })
     .from(members)
-    .innerJoin(workspaces, eq(workspaces.id, members.workspaceId))
-    .where(and(eq(members.id, claims.memberId), eq(members.workspaceId, claims.workspaceId)))
-    .get();
+    .innerJoin(workspaces, eq(workspaces.id, members.workspaceId));
+  const row = await (claims.keyId
+    ? select.innerJoin(apiKeys, and(eq(apiKeys.id, claims.keyId), eq(apiKeys.memberId, members.id), isNull(apiKeys.revokedAtMs))).where(memberOfSession)
+    : select.where(memberOfSession)
+  ).get();
   if (!row) return null;
-  if (claims.keyId) {
-    const key = await db
-      .select({ id: apiKeys.id })
-      .from(apiKeys)
-      .where(and(eq(apiKeys.id, claims.keyId), eq(apiKeys.memberId, claims.memberId), isNull(apiKeys.revokedAtMs)))
-      .get();
-    if (!key) return null;
-  }
   return {
     workspaceId: claims.workspaceId,
     memberId: claims.memberId,
     memberName: row.memberName,
     role: row.role,
     workspaceName: row.workspaceName,
-    csrfToken: await csrfTokenFor(c.env, claims),
+    csrfToken: await csrfTokenFor(c.env, claims.sid),
     sid: claims.sid,
   };
 }

@@ -27,11 +27,21 @@ const base64url = (bytes: Uint8Array) => {
 
 const fromBase64url = (text: string) => Uint8Array.from(atob(text.replaceAll('-', '+').replaceAll('_', '/')), (c) => c.charCodeAt(0));
 
+// The derived key, kept for the isolate's life: every dashboard request signs or verifies at least
+// once, and deriving (HKDF) each time is work for nothing. Keyed by the secret, so a rotated secret
+// derives afresh.
+let derived: { secret: string; key: Promise<CryptoKey> } | null = null;
+
 /** HMAC key for session cookies and CSRF tokens: DASHBOARD_SESSION_SECRET, else derived from INTERNAL_API_TOKEN. */
-async function signingKey(env: Env): Promise<CryptoKey> {
+function signingKey(env: Env): Promise<CryptoKey> {
   const secret = env.DASHBOARD_SESSION_SECRET || env.INTERNAL_API_TOKEN;
   // Fail closed: without a secret nobody can be signed in (forged cookies must never verify).
-  if (!secret) throw new Error('dashboard sessions need DASHBOARD_SESSION_SECRET or INTERNAL_API_TOKEN');
+  if (!secret) return Promise.reject(new Error('dashboard sessions need DASHBOARD_SESSION_SECRET or INTERNAL_API_TOKEN'));
+  if (derived?.secret !== secret) derived = { secret, key: deriveSigningKey(secret) };
+  return derived.key;
+}
+
+async function deriveSigningKey(secret: string): Promise<CryptoKey> {
   const material = await crypto.subtle.importKey('raw', encoder.encode(secret), 'HKDF', false, ['deriveKey']);
   return crypto.subtle.deriveKey(
     { name: 'HKDF', hash: 'SHA-256', salt: encoder.encode('burnrate'), info: encoder.encode('dashboard-session-v1') },
@@ -83,6 +93,6 @@ export async function openSession(env: Env, value: string | undefined, nowMs = D
 }
 
 /** The CSRF token of a session: a MAC of its id, so it needs no storage and dies with the session. */
-export const csrfTokenFor = (env: Env, claims: SessionClaims) => mac(env, `csrf.${claims.sid}`);
+export const csrfTokenFor = (env: Env, sid: string) => mac(env, `csrf.${sid}`);
 
-export const csrfTokenValid = (env: Env, claims: SessionClaims, token: string) => macVerifies(env, `csrf.${claims.sid}`, token);
+export const csrfTokenValid = (env: Env, sid: string, token: string) => macVerifies(env, `csrf.${sid}`, token);
