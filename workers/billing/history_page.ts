@@ -4,6 +4,7 @@ import { transactions, type transactionStatuses, type transactionTypes } from '.
 import type { Env } from '../env';
 import { unwrap } from '../ledger/ledger_result';
 import { ledgerFor } from '../ledger/ledger_stub';
+import type { CreditSummary } from '../ledger/ledger_types';
 import { toTransactionView, type TransactionView } from '../ledger/transaction_view';
 import { decodeCursor, encodeCursor } from '../lib/history_cursor';
 import { iso } from '../lib/time';
@@ -21,9 +22,9 @@ export interface HistoryPage {
 }
 
 /** The open hour's usage as the one `accumulating` transaction, or null when there is none (or the filter excludes it). */
-async function accumulatingRow(env: Env, workspaceId: string, type?: string, status?: string): Promise<TransactionView | null> {
+async function accumulatingRow(env: Env, workspaceId: string, type?: string, status?: string, known?: CreditSummary): Promise<TransactionView | null> {
   if ((type && type !== 'usage') || (status && status !== 'accumulating')) return null;
-  const summary = unwrap(await ledgerFor(env, workspaceId).creditSummary(workspaceId)).value;
+  const summary = known ?? unwrap(await ledgerFor(env, workspaceId).creditSummary(workspaceId)).value;
   if (summary.accumulatingMicros <= 0) return null;
   const since = Math.max(summary.openSinceMs, 0);
   return {
@@ -39,15 +40,18 @@ async function accumulatingRow(env: Env, workspaceId: string, type?: string, sta
   };
 }
 
-/** One page of the ledger, newest first (keyset pagination on seq); shared by the API and the dashboard. */
-export async function historyPage(env: Env, workspaceId: string, query: HistoryQuery): Promise<HistoryPage> {
+/**
+ * One page of the ledger, newest first (keyset pagination on seq); shared by the API and the
+ * dashboard. A caller that already holds the credit summary passes it, saving a ledger call.
+ */
+export async function historyPage(env: Env, workspaceId: string, query: HistoryQuery, summary?: CreditSummary): Promise<HistoryPage> {
   const filters: SQL[] = [eq(transactions.workspaceId, workspaceId)];
   if (query.type) filters.push(eq(transactions.type, query.type));
   if (query.status) filters.push(eq(transactions.status, query.status));
   if (query.cursor) filters.push(lt(transactions.seq, decodeCursor(query.cursor)));
   // The open hour's usage is not a stored row (its amount moves every second): the first page
   // shows it on top, as the one `accumulating` transaction.
-  const open = query.cursor ? null : await accumulatingRow(env, workspaceId, query.type, query.status);
+  const open = query.cursor ? null : await accumulatingRow(env, workspaceId, query.type, query.status, summary);
   const dbLimit = open ? query.limit - 1 : query.limit;
   const rows = await drizzle(env.DB)
     .select()
