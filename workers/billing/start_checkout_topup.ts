@@ -4,7 +4,7 @@ import { unwrap } from '../ledger/ledger_result';
 import { ledgerFor } from '../ledger/ledger_stub';
 import { sha256Hex } from '../lib/crypto';
 import { newId } from '../lib/ids';
-import { centsToMicros } from '../lib/money';
+import { centsToMicros, dollarsFromCents } from '../lib/money';
 import { ensureCustomer } from '../stripe/ensure_customer';
 import { callStripe, stripeFor } from '../stripe/stripe_client';
 
@@ -13,8 +13,6 @@ export interface CheckoutTopup {
   sessionId: string;
   transactionId: string;
 }
-
-export const formatDollars = (cents: number) => `$${(cents / 100).toFixed(2)}`;
 
 /**
  * A top-up through Stripe Checkout, shared by POST /v1/billing/topup and the dashboard: the
@@ -28,7 +26,7 @@ export async function startCheckoutTopup(
 ): Promise<CheckoutTopup> {
   const { workspaceId, amountCents, origin } = input;
   const customer = await ensureCustomer(env, workspaceId);
-  const dollars = formatDollars(amountCents);
+  const dollars = dollarsFromCents(amountCents);
   // The deposit's id is chosen first so that the cancel URL can name it: the dashboard expires
   // that session when the payer comes back without paying, and the deposit shows as failed. With an
   // idempotency key the id is derived from it, so that a retry sends Stripe the same parameters.

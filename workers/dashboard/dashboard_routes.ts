@@ -3,7 +3,8 @@ import { drizzle } from 'drizzle-orm/d1';
 import { Hono, type Context } from 'hono';
 import { apiKeys, dashboardLinks } from '../../schema/tables';
 import { hashApiKey } from '../auth/api_keys';
-import { formatDollars, startCheckoutTopup } from '../billing/start_checkout_topup';
+import { startCheckoutTopup } from '../billing/start_checkout_topup';
+import { dollarsFromCents } from '../lib/money';
 import { saveAutoTopup } from '../billing/save_auto_topup';
 import type { AppEnv, DashboardSession } from '../env';
 import { ApiError } from '../errors/api_error';
@@ -195,7 +196,7 @@ dashboard.post('/topup', async (c) => {
         workspaceId: session.workspaceId,
         key: `card:${formKey}`,
         amountCents,
-        description: `Credit top-up (${formatDollars(amountCents)}), saved card`,
+        description: `Credit top-up (${dollarsFromCents(amountCents)}), saved card`,
       });
       if (!result.ok) return renderDashboard(c, session, { topup: { amount: form.amount, method, error: result.message } }, result.code === 'idempotency_conflict' ? 409 : 400);
       return c.redirect(`/dashboard?topup=${result.value.id}`, 303);

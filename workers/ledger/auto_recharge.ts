@@ -1,7 +1,7 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import { transactions, workspaces } from '../../schema/tables';
 import { newId } from '../lib/ids';
-import { MICROS_PER_CENT } from '../lib/money';
+import { dollarsFromCents, MICROS_PER_CENT } from '../lib/money';
 import { chargeSavedCard } from '../stripe/charge_saved_card';
 import { closeDepositNow } from './deposits';
 import { spendableMicros, type LedgerContext } from './ledger_context';
@@ -34,7 +34,7 @@ export async function maybeAutoRecharge(ledger: LedgerContext, state: LedgerStat
       requestHash: 'auto_recharge',
       type: 'auto_recharge',
       status: 'pending',
-      description: `Auto-recharge ($${(amountCents / 100).toFixed(2)}) below $${(f.autoTopupThresholdCents / 100).toFixed(2)}`,
+      description: `Auto-recharge (${dollarsFromCents(amountCents)}) below ${dollarsFromCents(f.autoTopupThresholdCents)}`,
       amountMicros: amountCents * MICROS_PER_CENT,
       createdAtMs: nowMs,
     }),

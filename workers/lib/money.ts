@@ -7,3 +7,6 @@ export const MICROS_PER_CENT = 10_000;
 export const MAX_ENTRY_MICROS = 1_000_000 * MICROS_PER_CREDIT;
 
 export const centsToMicros = (cents: number): number => cents * MICROS_PER_CENT;
+
+/** `$25.00` for 2500 cents, in ledger descriptions; integer arithmetic, no float in between. */
+export const dollarsFromCents = (cents: number): string => `$${Math.floor(cents / 100)}.${(cents % 100).toString().padStart(2, '0')}`;

@@ -5,7 +5,7 @@ import { checkoutSessions, stripeCustomers, stripeEvents, transactions } from '.
 import type { Env } from '../env';
 import { unwrap } from '../ledger/ledger_result';
 import { ledgerFor } from '../ledger/ledger_stub';
-import { centsToMicros } from '../lib/money';
+import { centsToMicros, dollarsFromCents } from '../lib/money';
 import { toTransactionView, type TransactionView } from '../ledger/transaction_view';
 import { callStripe, stripeFor } from './stripe_client';
 
@@ -101,7 +101,7 @@ export async function applyChargeRefunded(env: Env, charge: Stripe.Charge, event
         id: `refund:${refund.id}`,
         kind: 'refund',
         amountMicros: -centsToMicros(refund.amount),
-        description: `Refund of a top-up ($${(refund.amount / 100).toFixed(2)})`,
+        description: `Refund of a top-up (${dollarsFromCents(refund.amount)})`,
         stripeEvent: i === effective.length - 1 ? event : undefined,
       }),
     );
