@@ -36,12 +36,11 @@ describe('public API rate limit (per API key)', () => {
     expect((await publicApi('GET', '/v1/billing/credits', ws.adminKey)).status).toBe(429);
     expect((await publicApi('GET', '/v1/billing/credits', other.apiKey)).status).toBe(200);
     expect((await internal('GET', `/internal/v1/workspaces/${ws.workspaceId}/credit-check?amountMicros=1`)).status).toBe(200);
-  });
 
-  it('does not count requests that fail authentication against anyone', async () => {
-    const ws = await createWorkspace();
-    const unknown = await Promise.all(Array.from({ length: 50 }, () => publicApi('GET', '/v1/billing/credits', 'br_unknown_key')));
-    expect(unknown.every((r) => r.status === 401)).toBe(true);
-    expect((await publicApi('GET', '/v1/billing/credits', ws.adminKey)).status).toBe(200);
+    // A refused mutation did nothing: no Checkout session, no pending deposit.
+    const topup = await publicApi('POST', '/v1/billing/topup', ws.adminKey, { amountCents: 2500 });
+    expect(topup.status).toBe(429);
+    const deposits = await publicApi('GET', '/v1/billing/credits/history?type=deposit', other.apiKey);
+    expect(deposits.body.data).toEqual([]);
   });
 });
