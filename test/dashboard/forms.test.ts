@@ -135,7 +135,7 @@ describe('dashboard forms: CSRF, roles, validation', () => {
   it('round-trips the auto-recharge form; enabling without a card is an inline error', async () => {
     const ws = await createWorkspace();
     const browser = await signedIn(ws.adminKey);
-    let { csrf } = await browser.page();
+    const { csrf } = await browser.page();
     const refused = await browser.post('/dashboard/auto-recharge', { csrf, enabled: 'on', threshold: '15', amount: '50' });
     expect(refused.status).toBe(409);
     expect(refused.text).toContain('Add credits with a card first');
@@ -147,11 +147,9 @@ describe('dashboard forms: CSRF, roles, validation', () => {
     expect(saved.status).toBe(303);
     const page = await browser.get(saved.headers.get('location')!);
     expect(page.text).toContain('Auto-recharge settings saved.');
-    expect(page.text).toContain('id="auto-threshold" name="threshold" inputmode="decimal" autocomplete="off"\n      value="12.50"');
+    expect(page.text).toMatch(/id="auto-threshold"[^>]*value="12\.50"/);
     const api = await publicApi('GET', '/v1/billing/auto-topup', ws.adminKey);
     expect(api.body).toMatchObject({ enabled: false, thresholdCents: 1250, topupAmountCents: 4000 });
-    ({ csrf } = await browser.page());
-    expect(csrf).toBeTruthy();
   });
 
   it('gives members a read-only view: no Add Credits form, settings as text, posts refused', async () => {
