@@ -14,7 +14,8 @@ export const errorCodes = [
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
 
-const statusByCode: Record<ErrorCode, 400 | 401 | 402 | 403 | 404 | 409 | 429 | 500 | 503> = {
+/** The HTTP status of each code (the contract's table, plus 500 for our own failures). */
+export const statusByCode = {
   invalid_request: 400,
   unauthenticated: 401,
   forbidden: 403,
@@ -25,7 +26,7 @@ const statusByCode: Record<ErrorCode, 400 | 401 | 402 | 403 | 404 | 409 | 429 | 
   rate_limited: 429,
   stripe_unavailable: 503,
   internal_error: 500,
-};
+} as const satisfies Record<ErrorCode, number>;
 
 export class ApiError extends Error {
   readonly code: ErrorCode;

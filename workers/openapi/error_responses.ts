@@ -1,24 +1,10 @@
 // The documented error answers of a route: one response per status, each pointing at the Error
 // component and carrying an example body whose `code` is the one the service really sends.
-import type { ErrorCode } from '../errors/api_error';
+import { statusByCode, type ErrorCode } from '../errors/api_error';
 import { EX } from './examples';
 import { ErrorSchema } from './error_schema';
 
-/** The contract's table (plus 500 for the Stripe webhook's retry signal), as status → codes. */
-export const ERROR_CODE_STATUS = {
-  invalid_request: 400,
-  unauthenticated: 401,
-  insufficient_credits: 402,
-  forbidden: 403,
-  not_found: 404,
-  idempotency_conflict: 409,
-  payment_method_required: 409,
-  rate_limited: 429,
-  internal_error: 500,
-  stripe_unavailable: 503,
-} as const satisfies Record<ErrorCode, number>;
-
-export type DocumentedStatus = (typeof ERROR_CODE_STATUS)[ErrorCode];
+export type DocumentedStatus = (typeof statusByCode)[ErrorCode];
 
 /** A status alone stands for its usual code (409 → idempotency_conflict). */
 const DEFAULT_CODE: Record<DocumentedStatus, ErrorCode> = {
@@ -68,7 +54,7 @@ export function errorResponses(...specs: ErrorSpec[]) {
   const byStatus = new Map<number, Array<{ code: ErrorCode; message: string }>>();
   for (const spec of specs) {
     const [code, message] = typeof spec === 'number' ? [DEFAULT_CODE[spec], undefined] : typeof spec === 'string' ? [spec, undefined] : spec;
-    const status = ERROR_CODE_STATUS[code];
+    const status = statusByCode[code];
     byStatus.set(status, [...(byStatus.get(status) ?? []), { code, message: message ?? DEFAULT_MESSAGE[code] }]);
   }
   return Object.fromEntries(
