@@ -110,6 +110,11 @@ export const balances = sqliteTable(
     // Every hour before this instant is settled; usage reported for earlier times is billed in the
     // first unsettled hour. Moves only forward, in the same batch as the hour's usage entry.
     settledThroughMs: integer('settled_through_ms').notNull().default(0),
+    // The oldest hour in which the workspace's ledger object holds unsettled usage events (they live
+    // in the object's own storage, not here); null when it holds none. Lets the hourly cron find
+    // who has events to settle. Written when an event lands in an hour before it (or while it is
+    // null), and by settlement in the batch of the hour's usage entry.
+    oldestOpenEventHourMs: integer('oldest_open_event_hour_ms'),
   },
   (t) => [check('balances_non_negative', sql`${t.balanceMicros} >= 0`)],
 );
@@ -141,8 +146,10 @@ export const priceLists = sqliteTable('price_lists', {
   createdAtMs: integer('created_at_ms').notNull(),
 });
 
-// One row per accepted usage event: the dedupe record (event ids are idempotency keys per
-// workspace) and the audit trail. Reads never scan it; they use usage_rollups.
+// Legacy: usage events as they were stored before they moved into each workspace's ledger object
+// (its own SQLite storage, see workers/ledger/event_store.ts). Nothing writes here any more; each
+// object moves its workspace's rows from inside the retention window into its own storage on its
+// first load, and a later migration drops the table.
 export const usageEvents = sqliteTable(
   'usage_events',
   {
@@ -163,8 +170,10 @@ export const usageEvents = sqliteTable(
   (t) => [primaryKey({ columns: [t.workspaceId, t.eventId] })],
 );
 
-// Hourly aggregates per (workspace, hour, member, line, price version): what usage reads and
-// settlement use. Quantities only; costs are computed from them exactly (BigInt) and rounded once.
+// Hourly aggregates per (workspace, hour, member, line, price version) of settled hours, written by
+// settlement in the batch of the hour's usage entry: what usage reports read for settled hours.
+// The open hours' rollups live in the workspace's ledger object. Quantities only; costs are
+// computed from them exactly (BigInt) and rounded once.
 export const usageRollups = sqliteTable(
   'usage_rollups',
   {
@@ -241,7 +250,10 @@ export const settlementLines = sqliteTable(
     forgivenMicros: integer('forgiven_micros').notNull().default(0),
     description: text('description'),
   },
-  (t) => [primaryKey({ columns: [t.workspaceId, t.hourMs, t.memberId, t.kind, t.lineKey] })],
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.hourMs, t.memberId, t.kind, t.lineKey] }),
+    index('settlement_lines_transaction').on(t.transactionId),
+  ],
 );
 
 // --- platform notifications (zero balance, low balance, storage, auto-recharge) -------------------

@@ -26,6 +26,8 @@ const settings = {
   STRIPE_WEBHOOK_SECRET: process.env.STRIPE_WEBHOOK_SECRET ?? 'whsec_dev_burnrate_local',
   PLATFORM_WEBHOOK_URL: process.env.PLATFORM_WEBHOOK_URL,
   PLATFORM_WEBHOOK_SECRET: process.env.PLATFORM_WEBHOOK_SECRET ?? 'dev-platform-webhook-secret',
+  // Days usage event ids are remembered (wrangler.toml's default is 35).
+  USAGE_EVENT_RETENTION_DAYS: process.env.USAGE_EVENT_RETENTION_DAYS,
   // GET /__scheduled?cron=…&time=<epoch ms> fires the hourly cron at that time (see
   // workers/settlement/local_scheduled_route.ts for why this is not wrangler's --test-scheduled).
   LOCAL_SCHEDULED_ROUTE: 'enabled',

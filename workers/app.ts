@@ -20,6 +20,7 @@ import { registerPricingRoutes } from './routes/internal/pricing';
 import { registerQuoteRoutes } from './routes/internal/quotes';
 import { registerResourceRoutes } from './routes/internal/resources';
 import { registerUsageRoutes } from './routes/internal/usage';
+import { registerUsageEventRoutes } from './routes/internal/usage_events';
 import { registerAutoTopupRoutes } from './routes/public/auto_topup';
 import { registerCreditRoutes } from './routes/public/credits';
 import { registerHistoryRoutes } from './routes/public/history';
@@ -56,6 +57,7 @@ export function buildApp() {
   registerCreditCheck(app);
   registerLedgerEntryRoutes(app);
   registerUsageRoutes(app);
+  registerUsageEventRoutes(app);
   registerPricingRoutes(app);
   registerResourceRoutes(app);
   registerQuoteRoutes(app);

@@ -24,6 +24,10 @@ export interface Env {
   DASHBOARD_SESSION_SECRET?: string;
   /** Set to `enabled` only by `npm start`: serves GET /__scheduled with its `time` honoured. */
   LOCAL_SCHEDULED_ROUTE?: string;
+  /** Days usage event ids are remembered and deduplicated (default 35); older events are refused. */
+  USAGE_EVENT_RETENTION_DAYS?: string;
+  /** Raw usage events of every settled workspace-hour, gzipped NDJSON (see usage/archive_hour.ts). */
+  USAGE_ARCHIVE: R2Bucket;
 }
 
 /** One workspace to settle: every closed hour before cutoffMs. */

@@ -12,6 +12,7 @@ import type {
   TopupCreated,
   TopupStatus,
   Transaction,
+  TransactionDetail,
   TransactionPage,
   UsagePeriod,
 } from './types.js';
@@ -104,8 +105,11 @@ export class BillingApi {
     return this.http.request({ method: 'GET', path: '/v1/billing/success', query: { session_id: sessionId } });
   }
 
-  /** One transaction of this workspace (`not_found` for another workspace's). */
-  transaction(id: string): Promise<Transaction> {
+  /**
+   * One transaction of this workspace (`not_found` for another workspace's); a settled hourly
+   * `usage` transaction comes with its priced `lines`.
+   */
+  transaction(id: string): Promise<TransactionDetail> {
     return this.http.request({ method: 'GET', path: `/v1/billing/transactions/${segment(id)}` });
   }
 }

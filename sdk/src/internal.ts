@@ -30,6 +30,8 @@ import type {
   Transaction,
   UsageAccepted,
   UsageEvent,
+  UsageEventPage,
+  UsageEventsQuery,
   WithOptionalId,
 } from './types.js';
 
@@ -90,6 +92,14 @@ class UsageApi {
    */
   record(events: Array<WithOptionalId<UsageEvent>>): Promise<UsageAccepted> {
     return this.http.request({ method: 'POST', path: '/internal/v1/usage', body: { events: events.map((e) => withId(e, 'usage')) } });
+  }
+
+  /**
+   * A page of the raw events billed in one hour (`hour`: a whole ISO hour) while they are inside
+   * the retention window; pass `nextCursor` as `cursor` for the next page.
+   */
+  events(workspaceId: string, query: UsageEventsQuery): Promise<UsageEventPage> {
+    return this.http.request({ method: 'GET', path: `/internal/v1/workspaces/${segment(workspaceId)}/usage-events`, query: { ...query } });
   }
 }
 

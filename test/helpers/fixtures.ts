@@ -1,5 +1,12 @@
+import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
 import { internal } from './api';
+
+/**
+ * Test workspaces are dated this far back, so that suites can report usage and start resources in
+ * past hours: the service refuses anything before a workspace existed.
+ */
+export const WORKSPACE_AGE_MS = 30 * 86_400_000;
 
 let counter = 0;
 const unique = (label: string) => `${label}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
@@ -13,6 +20,7 @@ export interface TestWorkspace {
 export async function createWorkspace(name = 'Test workspace'): Promise<TestWorkspace> {
   const res = await internal('POST', '/internal/v1/workspaces', { name, admin: { name: 'Ada Admin', email: `${unique('admin')}@example.com` } });
   expect(res.status).toBe(201);
+  await env.DB.prepare('UPDATE workspaces SET created_at_ms = created_at_ms - ? WHERE id = ?').bind(WORKSPACE_AGE_MS, res.body.workspace.id).run();
   return { workspaceId: res.body.workspace.id, adminMemberId: res.body.member.id, adminKey: res.body.apiKey };
 }
 

@@ -1,6 +1,7 @@
 // Direct looks at a workspace's ledger that several suites share: its Durable Object stub, and the
 // ledger invariant checked on the spot. Not a test file.
 import { env } from 'cloudflare:workers';
+import { runInDurableObject } from 'cloudflare:test';
 import { expect } from 'vitest';
 
 /** The Durable Object stub of a workspace's ledger, addressed the way the Worker addresses it. */
@@ -19,3 +20,7 @@ export async function expectInvariant(workspaceId: string) {
   expect(row!.balance, `balance of ${workspaceId} equals its ledger`).toBe(row!.ledger);
   expect(row!.balance).toBeGreaterThanOrEqual(0);
 }
+
+/** How many raw usage events the workspace's ledger object holds in its own storage. */
+export const storedEventsOf = (workspaceId: string) =>
+  runInDurableObject(ledgerStub(workspaceId), (_instance, state) => state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM usage_events').one().n);

@@ -105,4 +105,17 @@ describe('BurnrateInternal', () => {
     // No notification for a workspace that never ran out.
     expect(await internal.events.list(ws)).toEqual({ data: [] });
   });
+
+  it('usage.events pages the raw events of an hour', async () => {
+    const internal = internalClient();
+    const { workspace } = await internal.workspaces.create({ name: 'SDK usage events', admin: { name: 'Ava', email: `${unique('ava')}@example.com` } });
+    const ids = [unique('a'), unique('b'), unique('c')].sort();
+    await internal.usage.record(ids.map((id) => ({ id, workspaceId: workspace.id, type: 'tool_execution' as const })));
+    const hour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000).toISOString();
+    const first = await internal.usage.events(workspace.id, { hour, limit: 2 });
+    expect(first.data.map((e) => e.id)).toEqual(ids.slice(0, 2));
+    expect(first.data[0]).toMatchObject({ workspaceId: workspace.id, type: 'tool_execution', billedHour: hour });
+    const rest = await internal.usage.events(workspace.id, { hour, limit: 2, cursor: first.nextCursor! });
+    expect(rest).toMatchObject({ data: [{ id: ids[2] }], nextCursor: null });
+  });
 });

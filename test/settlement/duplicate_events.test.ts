@@ -1,12 +1,11 @@
 // Usage events are idempotent by id, per workspace: however often and however concurrently an
 // event is sent, it is counted, priced, accumulated and settled once. A reused id with another body
 // is refused (409) with nothing of its request recorded, also after the ledger object was evicted.
-import { env } from 'cloudflare:workers';
 import { evictDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { publicApi } from '../helpers/api';
 import { unique } from '../helpers/fixtures';
-import { ledgerStub } from '../helpers/ledger_checks';
+import { ledgerStub, storedEventsOf } from '../helpers/ledger_checks';
 import { deliverSettlement, HOUR_MS } from '../helpers/settlement';
 import {
   balanceOf,
@@ -82,8 +81,8 @@ function shuffled<T>(items: readonly T[], seed: number): T[] {
 
 const chunks = <T>(items: readonly T[], size: number) => Array.from({ length: Math.ceil(items.length / size) }, (_, k) => items.slice(k * size, (k + 1) * size));
 
-const storedEventCount = async (workspaceId: string) =>
-  (await env.DB.prepare('SELECT COUNT(*) AS n FROM usage_events WHERE workspace_id = ?').bind(workspaceId).first<{ n: number }>())!.n;
+// Events live in the workspace's ledger object's own storage, not in D1.
+const storedEventCount = (workspaceId: string) => storedEventsOf(workspaceId);
 
 const credits = async (apiKey: string) => (await publicApi('GET', '/v1/billing/credits', apiKey)).body;
 
@@ -259,7 +258,7 @@ describe('an id reused with another body', () => {
 });
 
 describe('duplicates after the ledger object was evicted', () => {
-  it('are still detected from D1, alone, mixed with new events, and in concurrent requests', async () => {
+  it('are still detected from the object\'s storage, alone, mixed with new events, and in concurrent requests', async () => {
     const hourMs = currentHour() - HOUR_MS;
     const ws = await fundedWorkspace('Duplicates after eviction', 10);
     const stub = ledgerStub(ws.workspaceId);

@@ -6,6 +6,7 @@ import { env } from 'cloudflare:workers';
 import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { readLedgerState } from '../../workers/ledger/load_state';
+import { EventStore } from '../../workers/ledger/event_store';
 import type { SettlementMessage } from '../../workers/env';
 import { publicApi } from '../helpers/api';
 import { unique, type TestWorkspace } from '../helpers/fixtures';
@@ -349,7 +350,7 @@ describe('settlement interrupted, then run again', () => {
     const stub = ledgerStub(ws.workspaceId);
 
     // The state as it was before anything was settled.
-    const stale = await readLedgerState(env.DB, ws.workspaceId);
+    const stale = await runInDurableObject(stub, (_instance, state) => readLedgerState(env.DB, ws.workspaceId, new EventStore(state.storage), 0));
     expect(stale!.open.closedHours(now)).toEqual(hours);
 
     expect(await stub.settle(ws.workspaceId, hours[2]!)).toMatchObject({ ok: true, value: { settledHours: 2 } });

@@ -31,7 +31,7 @@ export async function usageForPeriod(
   if (!workspace) throw notFound('workspace');
   const nowMs = input.nowMs ?? Date.now();
   const fromMs = Math.min(periodStart(input.period, nowMs, workspace.createdAtMs), nowMs);
-  const [inputs, book] = await Promise.all([readUsageInputs(env.DB, input.workspaceId, fromMs, nowMs), loadPriceBook(env.DB)]);
+  const [inputs, book] = await Promise.all([readUsageInputs(env, input.workspaceId, fromMs, nowMs), loadPriceBook(env.DB)]);
 
   const report: UsageReport = {
     period: input.period,

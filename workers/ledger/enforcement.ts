@@ -6,6 +6,9 @@ import { maybeAutoRecharge } from './auto_recharge';
 import { spendableMicros, type LedgerContext } from './ledger_context';
 import type { LedgerState } from './load_state';
 import { sendNotifications } from './send_notifications';
+import type { EventStore } from './event_store';
+import { MS_PER_HOUR } from '../usage/exact_cost';
+import { retentionDays } from '../usage/retention';
 import { hoursRemaining, nextAlarmMs, planEnforcement, restoreStatements, terminationStatements, type BalanceView, type Enforcement } from './zero_balance';
 
 /**
@@ -20,6 +23,7 @@ export class ZeroBalanceEnforcement {
   constructor(
     private readonly ledger: LedgerContext,
     private readonly storage: DurableObjectStorage,
+    private readonly store: EventStore,
   ) {}
 
   async enforce(state: LedgerState, nowMs: number): Promise<void> {
@@ -37,12 +41,25 @@ export class ZeroBalanceEnforcement {
       if (plan.kind === 'none') break;
       await this.applyEnforcement(state, plan, view, nowMs);
     }
-    const next = nextAlarmMs(this.balanceView(state, nowMs), state.flags, nowMs, this.horizonHours());
+    // One alarm per object serves both the predicted zero crossing and the pruning of events.
+    const next = earliest(nextAlarmMs(this.balanceView(state, nowMs), state.flags, nowMs, this.horizonHours()), this.pruneDueMs(state, nowMs));
     if (next !== this.alarmAtMs) {
       if (next === null) await this.storage.deleteAlarm();
       else await this.storage.setAlarm(next);
       this.alarmAtMs = next;
     }
+  }
+
+  /**
+   * When the oldest stored hour of events leaves the retention window. Null while there is nothing
+   * to prune, or while that hour is unsettled and already due (settlement re-arms the alarm).
+   */
+  private pruneDueMs(state: LedgerState, nowMs: number): number | null {
+    const oldestHourMs = this.store.oldestEventHourMs();
+    if (oldestHourMs === null) return null;
+    const dueMs = oldestHourMs + MS_PER_HOUR + retentionDays(this.ledger.env) * 24 * MS_PER_HOUR;
+    if (oldestHourMs >= state.open.settledThroughMs && dueMs <= nowMs) return null;
+    return dueMs;
   }
 
   private balanceView(state: LedgerState, nowMs: number): BalanceView {
@@ -96,4 +113,10 @@ export class ZeroBalanceEnforcement {
     }
     await sendNotifications(this.ledger.env, events);
   }
+}
+
+function earliest(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.min(a, b);
 }

@@ -9,14 +9,23 @@ import type { LedgerState } from './load_state';
 export const balanceAfterGuard = (workspaceId: string) =>
   sql`(SELECT ${balances.balanceMicros} FROM ${balances} WHERE ${balances.workspaceId} = ${workspaceId} AND changes() = 1)`;
 
-/** The guarded balance update every money batch starts with. */
-export function moveBalance(db: DrizzleD1Database, state: LedgerState, deltaMicros: number, nowMs: number, settledThroughMs?: number) {
+/**
+ * The guarded balance update every money batch starts with. Settlement also moves the settled
+ * point, and with it the oldest hour in which the object still holds events (null: none).
+ */
+export function moveBalance(
+  db: DrizzleD1Database,
+  state: LedgerState,
+  deltaMicros: number,
+  nowMs: number,
+  settled?: { settledThroughMs: number; oldestOpenEventHourMs: number | null },
+) {
   return db
     .update(balances)
     .set({
       balanceMicros: sql`${balances.balanceMicros} + ${deltaMicros}`,
       updatedAtMs: nowMs,
-      ...(settledThroughMs === undefined ? {} : { settledThroughMs }),
+      ...(settled ?? {}),
     })
     .where(
       and(

@@ -1,8 +1,12 @@
-// Usage ingestion: group commit of events into one D1 batch.
+// Usage ingestion: group commit of events into the object's own storage.
 import { classifyEvents } from '../usage/classify_events';
 import { roundMicros } from '../usage/exact_cost';
-import { insertEvents, rollUp, upsertRollups } from '../usage/ingest_statements';
+import { retentionCutoffMs } from '../usage/retention';
+import { rollUp } from '../usage/roll_up';
 import type { NormalizedEvent } from '../usage/usage_event';
+import { balances } from '../../schema/tables';
+import { eq, sql } from 'drizzle-orm';
+import type { EventStore } from './event_store';
 import { notFound, refreshPrices, type LedgerContext } from './ledger_context';
 import type { LedgerResult } from './ledger_result';
 import type { IngestResult } from './ledger_types';
@@ -15,27 +19,30 @@ interface IngestWaiter {
   reject: (error: unknown) => void;
 }
 
-const RECENT_EVENT_IDS = 50_000;
+/** How stale the object's price book may be when it prices events (unless the caller knows newer). */
+const PRICE_CHECK_MS = 1_000;
 
-/** Usage events in, grouped: the waiting requests, and the ids recently accepted. */
+/** Usage events in, grouped: the waiting requests of one queue turn commit together. */
 export class UsageIngestion {
   private waiters: IngestWaiter[] = [];
   private scheduled = false;
-  // Recently accepted event ids → request hash: lets most duplicates be answered without D1 and
-  // keeps the optimistic write path clean. D1's primary key remains the authority.
-  private readonly recentEvents = new Map<string, string>();
 
   /** `afterCommit` runs in the group's queue turn once it is committed (zero-balance enforcement). */
   constructor(
     private readonly ledger: LedgerContext,
     private readonly queue: SerialQueue,
+    private readonly store: EventStore,
     private readonly afterCommit: (workspaceId: string) => Promise<unknown>,
   ) {}
 
-  /** WorkspaceLedger.ingest: queues the request's events for the next group commit. */
-  ingest(workspaceId: string, events: NormalizedEvent[]): Promise<LedgerResult<IngestResult>> {
+  /**
+   * WorkspaceLedger.ingest: queues the request's events for the next group commit. `priceVersion`
+   * is the newest price list the caller has seen: a newer one than the object's makes it reload.
+   */
+  ingest(workspaceId: string, events: NormalizedEvent[], priceVersion = 0): Promise<LedgerResult<IngestResult>> {
     return new Promise((resolve, reject) => {
       this.waiters.push({ workspaceId, events, resolve, reject });
+      this.newestPriceVersion = Math.max(this.newestPriceVersion, priceVersion);
       if (this.scheduled) return;
       this.scheduled = true;
       void this.queue.run(async () => {
@@ -52,6 +59,8 @@ export class UsageIngestion {
     });
   }
 
+  private newestPriceVersion = 0;
+
   private async commitGroup(group: IngestWaiter[]): Promise<void> {
     const workspaceId = group[0]!.workspaceId;
     const state = await this.ledger.load(workspaceId);
@@ -59,58 +68,39 @@ export class UsageIngestion {
       for (const w of group) w.resolve(notFound);
       return;
     }
-    await refreshPrices(this.ledger.env, state);
+    const nowMs = Date.now();
+    if (state.book.latestVersion < this.newestPriceVersion || nowMs - state.pricesCheckedAtMs > PRICE_CHECK_MS) await refreshPrices(this.ledger.env, state);
 
-    let known: ReadonlyMap<string, string> = this.recentEvents;
-    for (let attempt = 0; ; attempt++) {
-      const { outcomes, byok, descriptions } = classifyEvents(
-        group.map((w) => w.events),
-        known,
-        state.book,
-        state.open.settledThroughMs,
-      );
-      const rows = outcomes.flatMap((o) => o.rows);
+    const ids = [...new Set(group.flatMap((w) => w.events.map((e) => e.id)))];
+    const earliestAcceptedMs = Math.max(retentionCutoffMs(this.ledger.env, nowMs), state.createdAtMs);
+    const { outcomes, byok, descriptions } = classifyEvents(
+      group.map((w) => w.events),
+      this.store.knownHashes(ids),
+      state.book,
+      state.open.settledThroughMs,
+      earliestAcceptedMs,
+    );
+    const rows = outcomes.flatMap((o) => o.rows);
+    if (rows.length > 0) {
       const rollups = rollUp(rows, byok, descriptions);
-      if (rows.length > 0) {
-        const occurredAt = new Map(rows.filter((r) => r.type === 'charge').map((r) => [r.lineKey, r.occurredAtMs]));
-        try {
-          await this.ledger.db.batch([insertEvents(this.ledger.db, workspaceId, rows), upsertRollups(this.ledger.db, workspaceId, rollups, occurredAt)]);
-        } catch (error) {
-          // Some id is already stored but was not in memory (an earlier life of this object):
-          // learn the stored ids of this group and classify again.
-          if (attempt === 0 && String(error).includes('UNIQUE')) {
-            known = new Map([...this.recentEvents, ...(await this.storedEventHashes(workspaceId, group))]);
-            continue;
-          }
-          throw error;
-        }
+      // The hourly cron finds workspaces with events to settle through D1: before the events are
+      // stored, make sure it will (once per settlement cycle in steady state, not per group).
+      const oldestHourMs = Math.min(...rollups.map((r) => r.hourMs));
+      if (state.oldestOpenEventHourMs === null || oldestHourMs < state.oldestOpenEventHourMs) {
+        await this.ledger.db
+          .update(balances)
+          .set({ oldestOpenEventHourMs: sql`MIN(COALESCE(${balances.oldestOpenEventHourMs}, ${oldestHourMs}), ${oldestHourMs})` })
+          .where(eq(balances.workspaceId, workspaceId));
+        state.oldestOpenEventHourMs = Math.min(state.oldestOpenEventHourMs ?? oldestHourMs, oldestHourMs);
       }
+      // Synchronous and transactional; the output gate holds every answer until it is durable.
+      this.store.append(rows, byok, descriptions, rollups);
       for (const r of rollups) state.open.addRollup(r, state.book);
-      for (const r of rows) this.rememberEvent(r.eventId, r.requestHash);
-      outcomes.forEach((o, i) => {
-        const waiter = group[i]!;
-        if (o.refusal) waiter.resolve({ ok: false, ...o.refusal });
-        else waiter.resolve({ ok: true, replayed: false, value: { accepted: o.rows.length, duplicates: o.duplicates, costMicros: roundMicros(o.exact) } });
-      });
-      return;
     }
-  }
-
-  private async storedEventHashes(workspaceId: string, group: IngestWaiter[]): Promise<Map<string, string>> {
-    const ids = JSON.stringify([...new Set(group.flatMap((w) => w.events.map((e) => e.id)))]);
-    const { results } = await this.ledger.env.DB.prepare(
-      'SELECT event_id, request_hash FROM usage_events WHERE workspace_id = ? AND event_id IN (SELECT value FROM json_each(?))',
-    )
-      .bind(workspaceId, ids)
-      .all<{ event_id: string; request_hash: string }>();
-    return new Map(results.map((r) => [r.event_id, r.request_hash]));
-  }
-
-  private rememberEvent(id: string, hash: string) {
-    this.recentEvents.set(id, hash);
-    if (this.recentEvents.size > RECENT_EVENT_IDS) {
-      const oldest = this.recentEvents.keys().next().value;
-      if (oldest !== undefined) this.recentEvents.delete(oldest);
-    }
+    outcomes.forEach((o, i) => {
+      const waiter = group[i]!;
+      if (o.refusal) waiter.resolve({ ok: false, ...o.refusal });
+      else waiter.resolve({ ok: true, replayed: false, value: { accepted: o.rows.length, duplicates: o.duplicates, costMicros: roundMicros(o.exact) } });
+    });
   }
 }

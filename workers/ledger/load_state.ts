@@ -1,11 +1,13 @@
-import { and, desc, eq, gte, inArray, isNull, or, gt, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, or, gt, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
-import { balances, priceLists, resourceIntervals, settlementLines, stripeCustomers, usageRollups, workspaces } from '../../schema/tables';
+import { balances, priceLists, resourceIntervals, settlementLines, stripeCustomers, workspaces } from '../../schema/tables';
 import { MS_PER_HOUR } from '../usage/exact_cost';
 import { selectIntervals } from '../usage/interval_query';
 import { OpenUsage } from '../usage/open_usage';
-import type { IntervalRow, RollupRow } from '../usage/price_hour';
+import type { IntervalRow } from '../usage/price_hour';
 import { PriceBook } from '../usage/pricing';
+import type { EventStore } from './event_store';
+import { importLegacyEvents } from './legacy_events';
 import type { WorkspaceFlags } from './zero_balance';
 
 export interface LedgerState {
@@ -13,6 +15,10 @@ export interface LedgerState {
   /** Settled balance: the sum of completed ledger entries (what D1's balances row holds). */
   balanceMicros: number;
   updatedAtMs: number;
+  /** When the workspace was created: usage and resources before it are refused. */
+  createdAtMs: number;
+  /** D1's record of the oldest hour with events held here (balances.oldest_open_event_hour_ms). */
+  oldestOpenEventHourMs: number | null;
   open: OpenUsage;
   book: PriceBook;
   /** When the price list was last compared with D1's. */
@@ -23,17 +29,18 @@ export interface LedgerState {
 export class LedgerInvariantError extends Error {}
 
 /**
- * Everything the ledger object holds in memory, read from D1 in one round trip: the balance (checked
- * against its ledger), unsettled usage and intervals, the price book and the workspace's flags. Null
- * when the workspace does not exist.
+ * Everything the ledger object holds in memory: from D1 in one round trip, the balance (checked
+ * against its ledger), unsettled intervals, the price book and the workspace's flags; from the
+ * object's own storage, the open hours' usage rollups. Null when the workspace does not exist.
  */
-export async function readLedgerState(db: D1Database, workspaceId: string): Promise<LedgerState | null> {
+export async function readLedgerState(db: D1Database, workspaceId: string, store: EventStore, retentionCutoffMs: number): Promise<LedgerState | null> {
   const d = drizzle(db);
   const balanceQuery = d
     .select({
       balanceMicros: balances.balanceMicros,
       updatedAtMs: balances.updatedAtMs,
       settledThroughMs: balances.settledThroughMs,
+      oldestOpenEventHourMs: balances.oldestOpenEventHourMs,
       // Bound parameter, not a column reference: drizzle writes unqualified column names, so a
       // correlated `workspace_id = workspace_id` would sum every tenant's entries.
       ledgerSumMicros: sql<number>`(SELECT COALESCE(SUM(t.amount_micros), 0) FROM transactions t WHERE t.workspace_id = ${workspaceId} AND t.status = 'completed')`,
@@ -42,10 +49,6 @@ export async function readLedgerState(db: D1Database, workspaceId: string): Prom
     .where(eq(balances.workspaceId, workspaceId));
   // Everything unsettled is at or after settled_through_ms; read it in the same round trip.
   const through = sql`(SELECT settled_through_ms FROM balances WHERE workspace_id = ${workspaceId})`;
-  const rollupQuery = d
-    .select()
-    .from(usageRollups)
-    .where(and(eq(usageRollups.workspaceId, workspaceId), gte(usageRollups.hourMs, through)));
   const intervalQuery = selectIntervals(d, workspaceId, or(isNull(resourceIntervals.stoppedAtMs), gt(resourceIntervals.stoppedAtMs, through)));
   const previousHourQuery = d
     .select({ micros: sql<number>`COALESCE(SUM(${settlementLines.costMicros}), 0)` })
@@ -64,6 +67,7 @@ export async function readLedgerState(db: D1Database, workspaceId: string): Prom
 
   const flagsQuery = d
     .select({
+      createdAtMs: workspaces.createdAtMs,
       storageSuspendedAtMs: workspaces.storageSuspendedAtMs,
       lowBalanceSinceMs: workspaces.lowBalanceSinceMs,
       autoTopupEnabled: workspaces.autoTopupEnabled,
@@ -78,17 +82,17 @@ export async function readLedgerState(db: D1Database, workspaceId: string): Prom
     .leftJoin(stripeCustomers, eq(stripeCustomers.workspaceId, workspaces.id))
     .where(eq(workspaces.id, workspaceId));
 
-  const [balanceRows, rollups, intervals, previous, prices, flagRows] = await d.batch([
+  const [balanceRows, intervals, previous, prices, flagRows] = await d.batch([
     balanceQuery,
-    rollupQuery,
     intervalQuery,
     previousHourQuery,
     priceQuery,
     flagsQuery,
   ]);
   const row = balanceRows[0];
-  const flags = flagRows[0];
-  if (!row || !flags) return null;
+  const flagRow = flagRows[0];
+  if (!row || !flagRow) return null;
+  const { createdAtMs, ...flags } = flagRow;
   // The ledger invariant, checked whenever the cache is rebuilt: if the balance row disagrees with
   // the sum of completed entries, this workspace's money is frozen (every call fails loudly)
   // rather than moved on a wrong basis.
@@ -96,9 +100,23 @@ export async function readLedgerState(db: D1Database, workspaceId: string): Prom
     throw new LedgerInvariantError(`ledger invariant violated for ${workspaceId}: balance ${row.balanceMicros} != entries ${row.ledgerSumMicros}`);
   }
   const book = new PriceBook(prices);
+  // Events stored in D1 before they moved into the objects: moved here once, on the first load.
+  await importLegacyEvents(db, workspaceId, store, row.settledThroughMs, retentionCutoffMs);
   const open = new OpenUsage(row.settledThroughMs);
-  for (const r of rollups) open.addRollup(r as RollupRow, book);
+  // Rollups of hours before the settled point are in D1 already (a crash can leave them behind).
+  store.dropRollupsBefore(row.settledThroughMs);
+  for (const r of store.rollupsFrom(row.settledThroughMs)) open.addRollup(r, book);
   open.intervals = intervals as IntervalRow[];
   open.lastSettledHour = { hourMs: row.settledThroughMs - MS_PER_HOUR, eventMicros: previous[0]?.micros ?? 0 };
-  return { workspaceId, balanceMicros: row.balanceMicros, updatedAtMs: row.updatedAtMs, open, book, pricesCheckedAtMs: Date.now(), flags };
+  return {
+    workspaceId,
+    balanceMicros: row.balanceMicros,
+    updatedAtMs: row.updatedAtMs,
+    createdAtMs,
+    oldestOpenEventHourMs: row.oldestOpenEventHourMs,
+    open,
+    book,
+    pricesCheckedAtMs: Date.now(),
+    flags,
+  };
 }

@@ -4,6 +4,7 @@ import type { Env } from '../env';
 import type { NormalizedEvent } from '../usage/usage_event';
 import { closeDepositNow, depositWithSavedCardNow, openDepositNow } from './deposits';
 import { ZeroBalanceEnforcement } from './enforcement';
+import { EventStore, type StoredEvent, type StoredRollup } from './event_store';
 import { UsageIngestion } from './ingestion';
 import { notFound, refreshPrices, type LedgerContext } from './ledger_context';
 import { postEntryNow } from './ledger_entries';
@@ -14,7 +15,8 @@ import { LedgerReads } from './reads';
 import { resizeVolumeNow, startResourceNow, stopResourceNow } from './resources';
 import type { ResourceView, StartResourceInput } from './resource_view';
 import { SerialQueue } from './serial_queue';
-import { settleNow } from './settlement';
+import { pruneEventsNow, settleNow } from './settlement';
+import { retentionCutoffMs } from '../usage/retention';
 import type { TransactionView } from './transaction_view';
 
 /**
@@ -46,9 +48,11 @@ export class WorkspaceLedger extends DurableObject<Env> {
       },
     };
   })();
-  private readonly enforcement = new ZeroBalanceEnforcement(this.ledger, this.ctx.storage);
+  /** Raw usage events and open-hour rollups, in this object's own SQLite storage. */
+  private readonly store = new EventStore(this.ctx.storage);
+  private readonly enforcement = new ZeroBalanceEnforcement(this.ledger, this.ctx.storage, this.store);
   private readonly reads = new LedgerReads(this.ledger, this.ctx, (workspaceId) => this.checkBalance(workspaceId));
-  private readonly ingestion = new UsageIngestion(this.ledger, this.queue, (workspaceId) =>
+  private readonly ingestion = new UsageIngestion(this.ledger, this.queue, this.store, (workspaceId) =>
     this.thenEnforce(workspaceId, Promise.resolve({ ok: true, replayed: false, value: null })),
   );
 
@@ -107,8 +111,30 @@ export class WorkspaceLedger extends DurableObject<Env> {
    * Takes a request's events for this workspace. Requests that arrive while a commit is in flight
    * wait and are committed together in the next one (group commit): one D1 batch for all of them.
    */
-  ingest(workspaceId: string, events: NormalizedEvent[]): Promise<LedgerResult<IngestResult>> {
-    return this.ingestion.ingest(workspaceId, events);
+  ingest(workspaceId: string, events: NormalizedEvent[], priceVersion?: number): Promise<LedgerResult<IngestResult>> {
+    return this.ingestion.ingest(workspaceId, events, priceVersion);
+  }
+
+  /**
+   * The open hours' usage as this object holds it, with the settled point it is relative to: usage
+   * reports read settled hours from D1 and everything from `settledThroughMs` on from here.
+   */
+  async openUsage(workspaceId: string): Promise<LedgerResult<{ settledThroughMs: number; rollups: StoredRollup[] }>> {
+    const state = await this.load(workspaceId);
+    if (!state) return notFound;
+    return { ok: true, replayed: false, value: { settledThroughMs: state.open.settledThroughMs, rollups: this.store.rollupsFrom(state.open.settledThroughMs) } };
+  }
+
+  /** A page of the raw events billed in `hourMs` (while they are inside the retention window). */
+  async usageEvents(workspaceId: string, hourMs: number, afterId: string, limit: number): Promise<LedgerResult<StoredEvent[]>> {
+    const state = await this.load(workspaceId);
+    if (!state) return notFound;
+    return { ok: true, replayed: false, value: this.store.eventsOfHour(hourMs, afterId, limit) };
+  }
+
+  /** Stored events and the bytes of this object's SQLite storage (the figures of `npm run bench`). */
+  storageStats(): { events: number; bytes: number } {
+    return { events: this.store.eventCount(), bytes: this.store.sizeBytes };
   }
 
   // --- metered resources ------------------------------------------------------------------------
@@ -134,7 +160,7 @@ export class WorkspaceLedger extends DurableObject<Env> {
    * batch, so a second run, a duplicated message or a rerun after a crash finds nothing to do.
    */
   settle(workspaceId: string, cutoffMs: number): Promise<LedgerResult<{ settledHours: number; chargedMicros: number; forgivenMicros: number }>> {
-    return this.queue.run(() => this.thenEnforce(workspaceId, settleNow(this.ledger, workspaceId, cutoffMs)));
+    return this.queue.run(() => this.thenEnforce(workspaceId, settleNow(this.ledger, this.store, workspaceId, cutoffMs)));
   }
 
   // --- zero balance: enforcement and the alarm that predicts it -------------------------------
@@ -154,10 +180,24 @@ export class WorkspaceLedger extends DurableObject<Env> {
     });
   }
 
+  /**
+   * Deletes the stored events that have left the retention window (their hours are settled and
+   * archived). Run by the alarm; answers how many went.
+   */
+  pruneEvents(workspaceId: string, nowMs?: number): Promise<LedgerResult<{ pruned: number }>> {
+    return this.queue.run(async () => {
+      const state = await this.load(workspaceId);
+      if (!state) return notFound;
+      return { ok: true, replayed: false, value: { pruned: pruneEventsNow(this.env, this.store, state, nowMs ?? Date.now()) } };
+    });
+  }
+
   override async alarm(): Promise<void> {
     this.enforcement.alarmAtMs = null;
     const workspaceId = await this.ctx.storage.get<string>('workspaceId');
-    if (workspaceId) await this.checkBalance(workspaceId);
+    if (!workspaceId) return;
+    await this.pruneEvents(workspaceId);
+    await this.checkBalance(workspaceId);
   }
 
   /** Settings changed outside the object (auto-top-up, a saved card): reload and act on them. */
@@ -197,7 +237,7 @@ export class WorkspaceLedger extends DurableObject<Env> {
       return Promise.resolve(this.state);
     }
     if (!this.loading) {
-      this.loading = readLedgerState(this.env.DB, workspaceId)
+      this.loading = readLedgerState(this.env.DB, workspaceId, this.store, retentionCutoffMs(this.env, Date.now()))
         .then((state) => (this.state = state))
         .finally(() => {
           this.loading = null;

@@ -2,10 +2,12 @@ import { Hono } from 'hono';
 import { requireInternalToken } from '../auth/require_internal_token';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors/api_error';
+import { ledgerFor } from '../ledger/ledger_stub';
 
 /**
  * Floors for `npm run bench`, measured on the same server in the same run: raw D1 inserts of the
- * same rows the ingestion path writes, and a count of settled hours. Mounted only when the bench's
+ * rows the ingestion path used to write to D1 (before events moved into the ledger objects), and
+ * counts (stored events, D1 and object bytes, settled hours). Mounted only when the bench's
  * own server sets BENCH_ROUTES=enabled; behind the internal token even then.
  */
 export const benchFloor = new Hono<AppEnv>();
@@ -34,12 +36,13 @@ benchFloor.post('/raw-usage-insert', async (c) => {
 
 benchFloor.get('/counts', async (c) => {
   const workspaceId = c.req.query('workspaceId') ?? '';
-  const [events, settled] = await c.env.DB.batch([
-    c.env.DB.prepare('SELECT COUNT(*) AS n FROM usage_events WHERE workspace_id = ?').bind(workspaceId),
-    c.env.DB.prepare("SELECT COUNT(*) AS n FROM transactions WHERE idempotency_key LIKE 'settle:%'"),
-  ]);
+  const settled = await c.env.DB.prepare("SELECT COUNT(*) AS n FROM transactions WHERE idempotency_key LIKE 'settle:%'").run<{ n: number }>();
+  const stored = workspaceId ? await ledgerFor(c.env, workspaceId).storageStats() : { events: 0, bytes: 0 };
   return c.json({
-    events: (events?.results[0] as { n: number } | undefined)?.n ?? 0,
-    settledHours: (settled?.results[0] as { n: number } | undefined)?.n ?? 0,
+    // Events live in the workspace's ledger object; D1's size is what D1 reports after a statement.
+    events: stored.events,
+    objectBytes: stored.bytes,
+    d1Bytes: (settled.meta as { size_after?: number }).size_after ?? null,
+    settledHours: settled.results[0]?.n ?? 0,
   });
 });

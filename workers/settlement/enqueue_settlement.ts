@@ -5,8 +5,9 @@ const PAGE = 1000;
 const SEND_BATCH = 100; // Queue sendBatch limit
 
 /**
- * The cron's half of hourly settlement: finds every workspace with usage or metered resources in
- * an unsettled hour before the cutoff and enqueues one message for each. Pages through workspaces
+ * The cron's half of hourly settlement: finds every workspace with usage events (held by its ledger
+ * object, recorded in balances.oldest_open_event_hour_ms) or metered resources in an unsettled hour
+ * before the cutoff and enqueues one message for each. Pages through workspaces
  * so that no single query grows with the number of tenants. Returns how many were enqueued.
  */
 export async function enqueueSettlement(env: Env, scheduledTimeMs: number): Promise<number> {
@@ -17,8 +18,7 @@ export async function enqueueSettlement(env: Env, scheduledTimeMs: number): Prom
     const { results } = await env.DB.prepare(
       `SELECT b.workspace_id AS id FROM balances b
         WHERE b.workspace_id > ?1 AND b.settled_through_ms < ?2 AND (
-          EXISTS (SELECT 1 FROM usage_rollups u
-                   WHERE u.workspace_id = b.workspace_id AND u.hour_ms >= b.settled_through_ms AND u.hour_ms < ?2)
+          b.oldest_open_event_hour_ms < ?2
           OR EXISTS (SELECT 1 FROM resource_intervals r
                    WHERE r.workspace_id = b.workspace_id AND r.started_at_ms < ?2
                      AND (r.stopped_at_ms IS NULL OR r.stopped_at_ms > b.settled_through_ms)))

@@ -1,5 +1,5 @@
 import { exactFromMicros, exactModel, hourOf, type Exact } from './exact_cost';
-import type { EventRow } from './ingest_statements';
+import type { EventRow } from './roll_up';
 import type { PriceBook } from './pricing';
 import type { NormalizedEvent } from './usage_event';
 
@@ -22,6 +22,8 @@ export function classifyEvents(
   known: ReadonlyMap<string, string>,
   book: PriceBook,
   settledThroughMs: number,
+  /** Events that occurred before this (the retention window, or the workspace's creation) are refused. */
+  earliestAcceptedMs: number,
 ): { outcomes: WaiterOutcome[]; byok: Set<string>; descriptions: Map<string, string> } {
   const seen = new Map<string, string>();
   const byok = new Set<string>();
@@ -30,6 +32,9 @@ export function classifyEvents(
     const outcome: WaiterOutcome = { rows: [], duplicates: 0, exact: 0n };
     const mine = new Map<string, string>();
     for (const e of events) {
+      if (e.occurredAtMs < earliestAcceptedMs) {
+        return refuse('invalid_request', `events: the event "${e.id}" occurred at ${new Date(e.occurredAtMs).toISOString()}, before ${new Date(earliestAcceptedMs).toISOString()}: outside the retention window or before the workspace existed.`);
+      }
       const earlier = mine.get(e.id) ?? seen.get(e.id) ?? known.get(e.id);
       if (earlier !== undefined) {
         if (earlier !== e.requestHash) {

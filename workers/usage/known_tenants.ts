@@ -3,19 +3,23 @@ import { ApiError } from '../errors/api_error';
 
 // Workspaces and members are never deleted, so once seen they can be remembered by the isolate:
 // the hot ingestion path then checks tenancy without a D1 round trip.
-const knownWorkspaces = new Set<string>();
+/** workspace id → when it was created */
+const knownWorkspaces = new Map<string, number>();
 const memberWorkspace = new Map<string, string>();
 
-/** Checks that every workspace exists and every member belongs to the workspace named with it. */
-export async function assertTenants(env: Env, pairs: ReadonlyArray<{ workspaceId: string; memberId?: string; path: string }>) {
+/**
+ * Checks that every workspace exists and every member belongs to the workspace named with it;
+ * answers when each workspace was created.
+ */
+export async function assertTenants(env: Env, pairs: ReadonlyArray<{ workspaceId: string; memberId?: string; path: string }>): Promise<ReadonlyMap<string, number>> {
   const wsMissing = [...new Set(pairs.map((p) => p.workspaceId))].filter((w) => !knownWorkspaces.has(w));
   const memMissing = [...new Set(pairs.flatMap((p) => (p.memberId ? [p.memberId] : [])))].filter((m) => !memberWorkspace.has(m));
   if (wsMissing.length || memMissing.length) {
     const [ws, mem] = await env.DB.batch([
-      env.DB.prepare('SELECT id FROM workspaces WHERE id IN (SELECT value FROM json_each(?))').bind(JSON.stringify(wsMissing)),
+      env.DB.prepare('SELECT id, created_at_ms FROM workspaces WHERE id IN (SELECT value FROM json_each(?))').bind(JSON.stringify(wsMissing)),
       env.DB.prepare('SELECT id, workspace_id FROM members WHERE id IN (SELECT value FROM json_each(?))').bind(JSON.stringify(memMissing)),
     ]);
-    for (const r of (ws?.results ?? []) as Array<{ id: string }>) knownWorkspaces.add(r.id);
+    for (const r of (ws?.results ?? []) as Array<{ id: string; created_at_ms: number }>) knownWorkspaces.set(r.id, r.created_at_ms);
     for (const r of (mem?.results ?? []) as Array<{ id: string; workspace_id: string }>) memberWorkspace.set(r.id, r.workspace_id);
   }
   for (const p of pairs) {
@@ -24,4 +28,5 @@ export async function assertTenants(env: Env, pairs: ReadonlyArray<{ workspaceId
       throw new ApiError('not_found', `${p.path}.memberId: no such member in this workspace.`);
     }
   }
+  return knownWorkspaces;
 }

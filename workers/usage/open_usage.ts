@@ -60,6 +60,13 @@ export class OpenUsage {
     return [...hours].sort((a, b) => a - b);
   }
 
+  /** The oldest hour at or after `fromMs` with event usage held here (null: none). */
+  oldestEventHourFrom(fromMs: number): number | null {
+    let oldest: number | null = null;
+    for (const h of this.eventLines.keys()) if (h >= fromMs && (oldest === null || h < oldest)) oldest = h;
+    return oldest;
+  }
+
   /** Start of the oldest hour holding unsettled usage (the current hour when there is none). */
   oldestUnsettledHourMs(nowMs: number): number {
     let oldest = hourOf(nowMs);

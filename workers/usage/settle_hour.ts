@@ -1,19 +1,53 @@
-import { and, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import { resourceIntervals, settlementLines, usageRollups } from '../../schema/tables';
 import { MS_PER_HOUR } from './exact_cost';
 import { selectIntervals } from './interval_query';
 import { allocate, describeHour, priceHour, type IntervalRow, type PricedLine, type RollupRow } from './price_hour';
+import type { TimedRollup } from './roll_up';
 import type { PriceBook } from './pricing';
 
-/** Reads what one hour of a workspace used, straight from D1 (settlement never trusts a cache). */
-export async function readHour(db: DrizzleD1Database, workspaceId: string, hourMs: number) {
+/** The metered intervals that ran in one hour, straight from D1 (settlement never trusts a cache). */
+export async function readHourIntervals(db: DrizzleD1Database, workspaceId: string, hourMs: number): Promise<IntervalRow[]> {
   const end = hourMs + MS_PER_HOUR;
-  const [rollups, intervals] = await db.batch([
-    db.select().from(usageRollups).where(and(eq(usageRollups.workspaceId, workspaceId), eq(usageRollups.hourMs, hourMs))),
-    selectIntervals(db, workspaceId, and(lt(resourceIntervals.startedAtMs, end), or(isNull(resourceIntervals.stoppedAtMs), gt(resourceIntervals.stoppedAtMs, hourMs)))),
-  ]);
-  return { rollups: rollups as RollupRow[], intervals: intervals as IntervalRow[] };
+  const intervals = await selectIntervals(db, workspaceId, and(lt(resourceIntervals.startedAtMs, end), or(isNull(resourceIntervals.stoppedAtMs), gt(resourceIntervals.stoppedAtMs, hourMs))));
+  return intervals as IntervalRow[];
+}
+
+const ROLLUPS_PER_STATEMENT = 400; // D1 takes at most 100 KB per statement
+
+/**
+ * The settled hour's rollups, copied into D1 in the batch of its usage entry: what usage reports
+ * read for settled hours (per member and model). Replaces rows a crash or an earlier release may
+ * have left for that hour: the object's rollups already include them.
+ */
+export function insertSettledRollups(db: DrizzleD1Database, workspaceId: string, rollups: readonly TimedRollup[]) {
+  const statements = [];
+  for (let i = 0; i < rollups.length; i += ROLLUPS_PER_STATEMENT) {
+    const packed = JSON.stringify(
+      rollups
+        .slice(i, i + ROLLUPS_PER_STATEMENT)
+        .map((r) => [r.hourMs, r.memberId, r.kind, r.lineKey, r.priceVersion, r.inputTokens, r.outputTokens, r.count, r.amountMicros, r.description, r.occurredAtMs]),
+    );
+    statements.push(
+      db
+        .insert(usageRollups)
+        .select(sql`
+          SELECT ${workspaceId}, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6,
+                 value ->> 7, value ->> 8, value ->> 9, value ->> 10
+          FROM json_each(${packed}) WHERE true`)
+        .onConflictDoUpdate({
+          target: [usageRollups.workspaceId, usageRollups.hourMs, usageRollups.memberId, usageRollups.kind, usageRollups.lineKey, usageRollups.priceVersion],
+          set: {
+            inputTokens: sql`excluded.input_tokens`,
+            outputTokens: sql`excluded.output_tokens`,
+            count: sql`excluded.count`,
+            amountMicros: sql`excluded.amount_micros`,
+          },
+        }),
+    );
+  }
+  return statements;
 }
 
 export interface HourBill {

@@ -1,6 +1,8 @@
 import { and, eq, gt, gte, isNull, lt, or } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
-import { balances, resourceIntervals, settlementLines, transactions, usageRollups } from '../../schema/tables';
+import { resourceIntervals, settlementLines, transactions, usageRollups } from '../../schema/tables';
+import type { Env } from '../env';
+import { ledgerFor } from '../ledger/ledger_stub';
 import { iso } from '../lib/time';
 import { directChargesOf } from './direct_charges';
 import { hourOf, MS_PER_HOUR } from './exact_cost';
@@ -20,18 +22,28 @@ export interface UsageInputs {
   settledThroughMs: number;
 }
 
-/** Reads what a usage report needs for [fromMs, toMs): hourly rollups, intervals, settled lines. */
-export async function readUsageInputs(db: D1Database, workspaceId: string, fromMs: number, toMs: number): Promise<UsageInputs> {
-  const d = drizzle(db);
+/**
+ * Reads what a usage report needs for [fromMs, toMs): hourly rollups (settled hours from D1, the
+ * open ones from the workspace's ledger object), intervals, settled lines.
+ */
+export async function readUsageInputs(env: Env, workspaceId: string, fromMs: number, toMs: number): Promise<UsageInputs> {
+  // The object first: its settled point splits the hours between it and D1. An hour it settles
+  // after answering is read from its answer, not again from D1.
+  const open = await ledgerFor(env, workspaceId).openUsage(workspaceId);
+  if (!open.ok) throw new Error(`usage report: ledger object answered ${open.code}`);
+  const { settledThroughMs, rollups: openRollups } = open.value;
+  const d = drizzle(env.DB);
   const fromHour = hourOf(fromMs);
-  const [rollups, intervals, lines, balance, deductions] = await d.batch([
-    d.select().from(usageRollups).where(and(eq(usageRollups.workspaceId, workspaceId), gte(usageRollups.hourMs, fromHour), lt(usageRollups.hourMs, toMs))),
+  const [settledRollups, intervals, lines, deductions] = await d.batch([
+    d
+      .select()
+      .from(usageRollups)
+      .where(and(eq(usageRollups.workspaceId, workspaceId), gte(usageRollups.hourMs, fromHour), lt(usageRollups.hourMs, Math.min(toMs, settledThroughMs)))),
     selectIntervals(d, workspaceId, and(lt(resourceIntervals.startedAtMs, toMs), or(isNull(resourceIntervals.stoppedAtMs), gt(resourceIntervals.stoppedAtMs, fromHour)))),
     d
       .select({ hourMs: settlementLines.hourMs, kind: settlementLines.kind, lineKey: settlementLines.lineKey, forgivenMicros: settlementLines.forgivenMicros })
       .from(settlementLines)
       .where(and(eq(settlementLines.workspaceId, workspaceId), gte(settlementLines.hourMs, fromHour), lt(settlementLines.hourMs, toMs), gt(settlementLines.forgivenMicros, 0))),
-    d.select({ settledThroughMs: balances.settledThroughMs }).from(balances).where(eq(balances.workspaceId, workspaceId)),
     // Resource charges taken directly (POST /internal/v1/deductions): usage entries that are not
     // hourly settlements.
     d
@@ -39,12 +51,13 @@ export async function readUsageInputs(db: D1Database, workspaceId: string, fromM
       .from(transactions)
       .where(directChargesOf(workspaceId, fromMs, toMs)),
   ]);
+  const rollups = [...(settledRollups as RollupRow[]), ...openRollups.filter((r) => r.hourMs >= fromHour && r.hourMs < toMs)];
   return {
-    rollups: rollups as RollupRow[],
+    rollups,
     intervals: intervals as IntervalRow[],
     forgiven: new Map(lines.map((l) => [`${l.hourMs}|${l.kind}|${l.lineKey}`, l.forgivenMicros])),
     deductions: deductions.map((t) => ({ memberId: t.memberId ?? '', description: t.description, amountMicros: -t.amountMicros, createdAtMs: t.createdAtMs })),
-    settledThroughMs: balance[0]?.settledThroughMs ?? 0,
+    settledThroughMs,
   };
 }
 

@@ -155,9 +155,29 @@ export interface paths {
         put?: never;
         /**
          * Record usage events (1–1000, any workspaces)
-         * @description Event types: `model` (tokens of a model; `byok: true` counts tokens at cost 0), `tool_execution`, and `charge` (`amountMicros`, a one-off amount). Usage is charged at hourly settlement with the prices in force when it occurred. The whole request is validated before anything is written: an unknown workspace, member or model, or a time in the future, is a 4xx with nothing recorded. Answered only once durable. **Idempotency:** per event `id` within its workspace: an event already recorded with the same body counts as a duplicate; with another body the request is 409. Resending a whole request is always safe.
+         * @description Event types: `model` (tokens of a model; `byok: true` counts tokens at cost 0), `tool_execution`, and `charge` (`amountMicros`, a one-off amount). Usage is charged at hourly settlement with the prices in force when it occurred. The whole request is validated before anything is written: an unknown workspace, member or model, a time in the future, before the workspace existed or older than the retention window (`USAGE_EVENT_RETENTION_DAYS`, default 35 days), is a 4xx with nothing recorded. Answered only once durable (in the workspace's ledger object's own storage). **Idempotency:** per event `id` within its workspace, for as long as the event is inside the retention window: an event already recorded with the same body counts as a duplicate; with another body the request is 409. Resending a whole request is always safe.
          */
         post: operations["recordUsage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/internal/v1/workspaces/{ws}/usage-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The raw usage events billed in one hour (audit)
+         * @description Pages the events of one billed hour, ordered by id, while they are inside the retention window (`USAGE_EVENT_RETENTION_DAYS`, default 35 days). Every settled hour's events are also archived to R2 (`usage-events/<workspace>/<hour>.ndjson.gz`), which keeps them after the window.
+         */
+        get: operations["listUsageEvents"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -391,7 +411,7 @@ export interface paths {
         };
         /**
          * One transaction of this workspace
-         * @description A transaction of another workspace is 404, as if it did not exist.
+         * @description A settled hourly `usage` transaction adds its `lines`: one per model (tokens), tool executions, charge, instance (seconds) and volume (byte-seconds), each with what it took from the balance; they add up to the transaction's amountMicros. A transaction of another workspace is 404, as if it did not exist.
          */
         get: operations["getTransaction"];
         put?: never;
@@ -736,6 +756,28 @@ export interface components {
             /** @example GPU snapshot export */
             description?: string;
         };
+        UsageEventPage: {
+            data: components["schemas"]["StoredUsageEvent"][];
+            nextCursor: string | null;
+        };
+        /** @description A usage event as it was recorded (the shape it was reported in, with its times resolved). */
+        StoredUsageEvent: {
+            id: string;
+            workspaceId: string;
+            memberId?: string;
+            /** @description When it happened (ISO-8601 UTC). */
+            occurredAt: string;
+            /** @description The hour it is billed in: its own, or the first open hour when it was reported after its hour was settled. */
+            billedHour: string;
+            /** @enum {string} */
+            type: "model" | "tool_execution" | "charge";
+            model?: string;
+            inputTokens?: number;
+            outputTokens?: number;
+            byok?: boolean;
+            amountMicros?: number;
+            description?: string;
+        };
         /**
          * @description Prices are integer micros: per million tokens (input and output), per instance-hour, per GB-month of storage (GB = 10^9 bytes, month = 730 hours), per tool execution.
          * @example {
@@ -991,6 +1033,56 @@ export interface components {
         TransactionPage: {
             data: components["schemas"]["Transaction"][];
             nextCursor: string | null;
+        };
+        /**
+         * @description One ledger entry.
+         * @example {
+         *       "id": "txn_00mwq8lds0p5r7t9v1x3z5b7",
+         *       "createdAt": "2026-11-21T10:00:00.000Z",
+         *       "type": "usage",
+         *       "description": "Usage 2026-11-21 09:00–10:00 UTC: 1 instance, 1 volume, 1 model, 12 tool executions",
+         *       "amountMicros": -412300,
+         *       "status": "completed",
+         *       "invoiceUrl": null,
+         *       "balanceAfterMicros": 18734500,
+         *       "forgivenMicros": 0,
+         *       "lines": [
+         *         {
+         *           "kind": "model",
+         *           "description": "claude-sonnet-4: 50,000 input + 10,000 output tokens",
+         *           "quantity": 60000,
+         *           "unit": "tokens",
+         *           "amountMicros": -300000,
+         *           "forgivenMicros": 0
+         *         },
+         *         {
+         *           "kind": "instance",
+         *           "description": "Instance res_00mwq8lds0sbx42instance0: 6 min 44 s",
+         *           "quantity": 404,
+         *           "unit": "seconds",
+         *           "amountMicros": -112300,
+         *           "forgivenMicros": 0
+         *         }
+         *       ]
+         *     }
+         */
+        TransactionDetail: components["schemas"]["Transaction"] & {
+            /** @description Settled `usage` transactions only: the priced lines of the hour. */
+            lines?: components["schemas"]["TransactionLine"][];
+        };
+        /** @description One priced line of a settled hour (rounded once, halves up). */
+        TransactionLine: {
+            /** @enum {string} */
+            kind: "model" | "tool" | "charge" | "instance" | "volume";
+            description: string;
+            /** @description How much was used, in `unit`. */
+            quantity: number;
+            /** @enum {string} */
+            unit: "tokens" | "executions" | "charges" | "seconds" | "byte_seconds";
+            /** @description What this line took from the balance, signed like the transaction (negative): the lines add up to its amountMicros. */
+            amountMicros: number;
+            /** @description What the balance could not cover of this line (not charged). */
+            forgivenMicros: number;
         };
         /**
          * @example {
@@ -2175,6 +2267,107 @@ export interface operations {
                      *       "error": {
                      *         "code": "idempotency_conflict",
                      *         "message": "events: the id \"llm-call-5f1e9a\" was already used with a different event.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listUsageEvents: {
+        parameters: {
+            query: {
+                /** @description The billed hour, ISO-8601 (a whole hour). */
+                hour: string;
+                /** @description The nextCursor of the previous page (opaque). */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description A workspace id (ws_…). */
+                ws: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events; nextCursor is null on the last. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "llm-call-5f1e9a",
+                     *           "workspaceId": "ws_00mwq8lds0k3v9x2b7q4p1mz",
+                     *           "memberId": "mem_00mwq8lds0n4p6r8t0v2x4z6",
+                     *           "occurredAt": "2026-11-21T10:41:58.000Z",
+                     *           "billedHour": "2026-11-21T10:00:00.000Z",
+                     *           "type": "model",
+                     *           "model": "claude-sonnet-4",
+                     *           "inputTokens": 1200,
+                     *           "outputTokens": 350
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UsageEventPage"];
+                };
+            };
+            /** @description `invalid_request`: a body, query, header or path value failed validation; the message names the field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "hour: before the retention window (35 days); its events are in the usage archive.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: missing or unknown credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "Unknown or revoked API key.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `not_found`: no such object in this workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "No such workspace.",
                      *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
                      *       }
                      *     }
@@ -3456,18 +3649,36 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "txn_00mvxm2m80c6e8g0i2k4m6o8",
-                     *       "createdAt": "2026-11-01T09:20:04.118Z",
-                     *       "type": "deposit",
-                     *       "description": "Credit top-up ($25.00)",
-                     *       "amountMicros": 25000000,
+                     *       "id": "txn_00mwq8lds0p5r7t9v1x3z5b7",
+                     *       "createdAt": "2026-11-21T10:00:00.000Z",
+                     *       "type": "usage",
+                     *       "description": "Usage 2026-11-21 09:00–10:00 UTC: 1 instance, 1 volume, 1 model, 12 tool executions",
+                     *       "amountMicros": -412300,
                      *       "status": "completed",
-                     *       "invoiceUrl": "https://invoice.stripe.com/i/acct_1Nb2c3/test_YWNjdF8xTmIy",
-                     *       "balanceAfterMicros": 25000000,
-                     *       "forgivenMicros": 0
+                     *       "invoiceUrl": null,
+                     *       "balanceAfterMicros": 18734500,
+                     *       "forgivenMicros": 0,
+                     *       "lines": [
+                     *         {
+                     *           "kind": "model",
+                     *           "description": "claude-sonnet-4: 50,000 input + 10,000 output tokens",
+                     *           "quantity": 60000,
+                     *           "unit": "tokens",
+                     *           "amountMicros": -300000,
+                     *           "forgivenMicros": 0
+                     *         },
+                     *         {
+                     *           "kind": "instance",
+                     *           "description": "Instance res_00mwq8lds0sbx42instance0: 6 min 44 s",
+                     *           "quantity": 404,
+                     *           "unit": "seconds",
+                     *           "amountMicros": -112300,
+                     *           "forgivenMicros": 0
+                     *         }
+                     *       ]
                      *     }
                      */
-                    "application/json": components["schemas"]["Transaction"];
+                    "application/json": components["schemas"]["TransactionDetail"];
                 };
             };
             /** @description `invalid_request`: a body, query, header or path value failed validation; the message names the field. */

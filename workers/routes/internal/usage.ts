@@ -7,6 +7,7 @@ import { EX } from '../../openapi/examples';
 import { errorResponses, jsonBody, jsonResponse } from '../../openapi/schemas';
 import { assertTenants } from '../../usage/known_tenants';
 import { workerPriceBook } from '../../usage/price_cache';
+import { retentionCutoffMs, retentionDays } from '../../usage/retention';
 import { normalizeEvent, UsageEventSchema, type NormalizedEvent } from '../../usage/usage_event';
 import type { Router } from '../router';
 
@@ -29,8 +30,8 @@ export const recordUsageRoute = createRoute({
   summary: 'Record usage events (1–1000, any workspaces)',
   description: [
     'Event types: `model` (tokens of a model; `byok: true` counts tokens at cost 0), `tool_execution`, and `charge` (`amountMicros`, a one-off amount). Usage is charged at hourly settlement with the prices in force when it occurred.',
-    'The whole request is validated before anything is written: an unknown workspace, member or model, or a time in the future, is a 4xx with nothing recorded. Answered only once durable.',
-    '**Idempotency:** per event `id` within its workspace: an event already recorded with the same body counts as a duplicate; with another body the request is 409. Resending a whole request is always safe.',
+    'The whole request is validated before anything is written: an unknown workspace, member or model, a time in the future, before the workspace existed or older than the retention window (`USAGE_EVENT_RETENTION_DAYS`, default 35 days), is a 4xx with nothing recorded. Answered only once durable (in the workspace\'s ledger object\'s own storage).',
+    '**Idempotency:** per event `id` within its workspace, for as long as the event is inside the retention window: an event already recorded with the same body counts as a duplicate; with another body the request is 409. Resending a whole request is always safe.',
   ].join(' '),
   security: [{ internalToken: [] }],
   request: {
@@ -57,13 +58,18 @@ export const registerUsageRoutes = (app: Router) =>
   app.openapi(recordUsageRoute, async (c) => {
     const { events } = c.req.valid('json');
     const nowMs = Date.now();
-    await assertTenants(c.env, events.map((e, i) => ({ workspaceId: e.workspaceId, memberId: e.memberId, path: `events.${i}` })));
+    const createdAtMs = await assertTenants(c.env, events.map((e, i) => ({ workspaceId: e.workspaceId, memberId: e.memberId, path: `events.${i}` })));
+    const windowStartMs = retentionCutoffMs(c.env, nowMs);
 
     let book = await workerPriceBook(c.env);
     const byWorkspace = new Map<string, NormalizedEvent[]>();
     for (const [i, e] of events.entries()) {
       const n = await normalizeEvent(e, nowMs);
       if (isInFuture(n.occurredAtMs, nowMs)) throw new ApiError('invalid_request', `events.${i}.occurredAt: must not be in the future.`);
+      if (n.occurredAtMs < windowStartMs) {
+        throw new ApiError('invalid_request', `events.${i}.occurredAt: older than the retention window (${retentionDays(c.env)} days); such events can no longer be deduplicated, so they are refused.`);
+      }
+      if (n.occurredAtMs < (createdAtMs.get(e.workspaceId) ?? 0)) throw new ApiError('invalid_request', `events.${i}.occurredAt: before the workspace was created.`);
       if (n.type === 'model' && !n.byok && !book.at(n.occurredAtMs).models.has(n.model)) {
         book = await workerPriceBook(c.env, true);
         if (!book.at(n.occurredAtMs).models.has(n.model)) {
@@ -75,7 +81,7 @@ export const registerUsageRoutes = (app: Router) =>
       byWorkspace.set(e.workspaceId, list);
     }
 
-    const results = await Promise.all([...byWorkspace].map(([ws, list]) => ledgerFor(c.env, ws).ingest(ws, list)));
+    const results = await Promise.all([...byWorkspace].map(([ws, list]) => ledgerFor(c.env, ws).ingest(ws, list, book.latestVersion)));
     const total = { accepted: 0, duplicates: 0, costMicros: 0 };
     let refusal: Pick<LedgerFailure, 'code' | 'message'> | null = null;
     for (const r of results) {

@@ -1,12 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, eq } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
-import { transactions, transactionStatuses, transactionTypes } from '../../../schema/tables';
+import { transactionStatuses, transactionTypes } from '../../../schema/tables';
 import { historyPage } from '../../billing/history_page';
+import { readTransaction } from '../../billing/read_transaction';
 import { requireApiKey } from '../../auth/require_api_key';
-import { notFound } from '../../errors/api_error';
-import { toTransactionView } from '../../ledger/transaction_view';
 import { depositExample, transactionExample } from '../../openapi/examples';
+import { transactionDetailExample, TransactionWithLinesSchema } from '../../openapi/transaction_lines_schema';
 import { errorResponses, jsonResponse, queryInt, TransactionIdSchema, TransactionSchema } from '../../openapi/schemas';
 import type { Router } from '../router';
 
@@ -44,12 +42,13 @@ export const getTransactionRoute = createRoute({
   operationId: 'getTransaction',
   tags: ['Billing'],
   summary: 'One transaction of this workspace',
-  description: 'A transaction of another workspace is 404, as if it did not exist.',
+  description:
+    "A settled hourly `usage` transaction adds its `lines`: one per model (tokens), tool executions, charge, instance (seconds) and volume (byte-seconds), each with what it took from the balance; they add up to the transaction's amountMicros. A transaction of another workspace is 404, as if it did not exist.",
   security: [{ apiKey: [] }],
   middleware: [requireApiKey] as const,
   request: { params: z.object({ id: TransactionIdSchema }) },
   responses: {
-    200: jsonResponse('The transaction.', TransactionSchema, depositExample),
+    200: jsonResponse('The transaction.', TransactionWithLinesSchema, transactionDetailExample),
     ...errorResponses(['invalid_request', 'id: must be a transaction id (txn_…)'], 'unauthenticated', ['not_found', 'No such transaction in this workspace.'], 'rate_limited'),
   },
 });
@@ -61,13 +60,6 @@ export const registerHistoryRoutes = (app: Router) =>
       return c.json(await historyPage(c.env, c.get('auth').workspaceId, { ...query, limit: query.limit ?? 50 }), 200);
     })
     .openapi(getTransactionRoute, async (c) => {
-      const { workspaceId } = c.get('auth');
       const { id } = c.req.valid('param');
-      const row = await drizzle(c.env.DB)
-        .select()
-        .from(transactions)
-        .where(and(eq(transactions.id, id), eq(transactions.workspaceId, workspaceId)))
-        .get();
-      if (!row) throw notFound('transaction');
-      return c.json(toTransactionView(row), 200);
+      return c.json(await readTransaction(c.env, c.get('auth').workspaceId, id), 200);
     });

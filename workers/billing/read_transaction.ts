@@ -1,0 +1,73 @@
+import { and, asc, eq } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/d1';
+import type { z } from '@hono/zod-openapi';
+import { settlementLines, transactions } from '../../schema/tables';
+import type { Env } from '../env';
+import { notFound } from '../errors/api_error';
+import { toTransactionView, type TransactionView } from '../ledger/transaction_view';
+import type { TransactionLineSchema } from '../openapi/transaction_lines_schema';
+
+export type TransactionLine = z.infer<typeof TransactionLineSchema>;
+type LineRow = typeof settlementLines.$inferSelect;
+
+// Lines in the order a short balance pays them, as settlement priced them.
+const KIND_ORDER: Record<string, number> = { charge: 0, tool: 1, model: 2, volume: 3, instance: 4 };
+
+/** One transaction of the workspace (404 for another workspace's); a settled hour adds its lines. */
+export async function readTransaction(env: Env, workspaceId: string, transactionId: string): Promise<TransactionView & { lines?: TransactionLine[] }> {
+  const db = drizzle(env.DB);
+  const [rows, lines] = await db.batch([
+    db
+      .select()
+      .from(transactions)
+      .where(and(eq(transactions.id, transactionId), eq(transactions.workspaceId, workspaceId))),
+    db
+      .select()
+      .from(settlementLines)
+      .where(and(eq(settlementLines.transactionId, transactionId), eq(settlementLines.workspaceId, workspaceId)))
+      .orderBy(asc(settlementLines.kind), asc(settlementLines.lineKey)),
+  ]);
+  const row = rows[0];
+  if (!row) throw notFound('transaction');
+  const view = toTransactionView(row);
+  if (row.type !== 'usage' || lines.length === 0) return view;
+  const sorted = [...lines].sort((a, b) => (KIND_ORDER[a.kind] ?? 9) - (KIND_ORDER[b.kind] ?? 9) || (a.lineKey < b.lineKey ? -1 : 1));
+  return { ...view, lines: sorted.map(toLine) };
+}
+
+function toLine(l: LineRow): TransactionLine {
+  const amountMicros = -(l.costMicros - l.forgivenMicros) || 0;
+  const base = { amountMicros, forgivenMicros: l.forgivenMicros };
+  switch (l.kind) {
+    case 'model':
+      return {
+        kind: 'model',
+        description: `${l.lineKey}: ${fmt(l.inputTokens)} input + ${fmt(l.outputTokens)} output tokens`,
+        quantity: l.inputTokens + l.outputTokens,
+        unit: 'tokens',
+        ...base,
+      };
+    case 'tool':
+      return { kind: 'tool', description: `Tool executions: ${fmt(l.count)}`, quantity: l.count, unit: 'executions', ...base };
+    case 'instance':
+      return { kind: 'instance', description: `Instance ${l.lineKey}: ${duration(l.runtimeMs)}`, quantity: l.runtimeMs / 1000, unit: 'seconds', ...base };
+    case 'volume': {
+      const gb = l.runtimeMs > 0 ? Math.round((l.byteSeconds * 1000) / l.runtimeMs / 1e6) / 1000 : 0;
+      return { kind: 'volume', description: `Volume ${l.lineKey}: ${gb} GB for ${duration(l.runtimeMs)}`, quantity: l.byteSeconds, unit: 'byte_seconds', ...base };
+    }
+    default:
+      return { kind: 'charge', description: l.description ?? 'Charge', quantity: l.count || 1, unit: 'charges', ...base };
+  }
+}
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+function duration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  if (h > 0) return `${h} h ${m} min`;
+  if (m > 0) return sec ? `${m} min ${sec} s` : `${m} min`;
+  return `${sec} s`;
+}

@@ -1,0 +1,246 @@
+// The workspace's raw usage events and open-hour rollups, in its ledger object's own SQLite storage.
+// Writes are synchronous inside the object's queue turn: the output gate holds every answer until
+// they are durable, and no D1 round trip sits on the ingestion path. D1 only ever receives what
+// settlement makes of an hour (its transaction, lines and rollups), so it grows with
+// workspace-hours, never with events.
+import type { EventRow, TimedRollup } from '../usage/roll_up';
+import type { RollupRow } from '../usage/price_hour';
+
+/** A rollup as the store keeps it: charge lines also remember when the charge happened. */
+export type StoredRollup = TimedRollup;
+
+/** One stored event, as the audit listing and the archive show it. */
+export interface StoredEvent {
+  eventId: string;
+  hourMs: number;
+  occurredAtMs: number;
+  memberId: string;
+  type: 'model' | 'tool_execution' | 'charge';
+  model: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  byok: boolean;
+  amountMicros: number;
+  description: string | null;
+}
+
+const SCHEMA = [
+  // WITHOUT ROWID: the id is the key, so each event is stored once, in the primary-key b-tree.
+  `CREATE TABLE IF NOT EXISTS usage_events (
+     event_id TEXT PRIMARY KEY,
+     request_hash TEXT NOT NULL,
+     hour_ms INTEGER NOT NULL,
+     occurred_at_ms INTEGER NOT NULL,
+     member_id TEXT NOT NULL,
+     type TEXT NOT NULL,
+     line_key TEXT NOT NULL,
+     input_tokens INTEGER NOT NULL,
+     output_tokens INTEGER NOT NULL,
+     amount_micros INTEGER NOT NULL,
+     price_version INTEGER NOT NULL,
+     byok INTEGER NOT NULL,
+     description TEXT
+   ) WITHOUT ROWID`,
+  // Listing, archiving and pruning go by billed hour.
+  'CREATE INDEX IF NOT EXISTS usage_events_hour ON usage_events (hour_ms, event_id)',
+  `CREATE TABLE IF NOT EXISTS usage_rollups (
+     hour_ms INTEGER NOT NULL,
+     member_id TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     line_key TEXT NOT NULL,
+     price_version INTEGER NOT NULL,
+     input_tokens INTEGER NOT NULL,
+     output_tokens INTEGER NOT NULL,
+     count INTEGER NOT NULL,
+     amount_micros INTEGER NOT NULL,
+     description TEXT,
+     occurred_at_ms INTEGER,
+     PRIMARY KEY (hour_ms, member_id, kind, line_key, price_version)
+   ) WITHOUT ROWID`,
+  'CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID',
+];
+
+type EventTuple = [string, string, number, number, string, string, string, number, number, number, number, number, string | null];
+
+export class EventStore {
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly sql: SqlStorage = storage.sql,
+  ) {
+    for (const statement of SCHEMA) this.sql.exec(statement);
+  }
+
+  /** Request hashes of the ids among `ids` already stored. */
+  knownHashes(ids: readonly string[]): Map<string, string> {
+    const found = new Map<string, string>();
+    if (ids.length === 0) return found;
+    const cursor = this.sql.exec<{ event_id: string; request_hash: string }>(
+      'SELECT event_id, request_hash FROM usage_events WHERE event_id IN (SELECT value FROM json_each(?))',
+      JSON.stringify(ids),
+    );
+    for (const r of cursor) found.set(r.event_id, r.request_hash);
+    return found;
+  }
+
+  /** Stores a group's events and adds its rollups, in one storage transaction. */
+  append(rows: readonly EventRow[], byok: ReadonlySet<string>, descriptions: ReadonlyMap<string, string>, rollups: readonly StoredRollup[]): void {
+    const events: EventTuple[] = rows.map((r) => [
+      r.eventId,
+      r.requestHash,
+      r.hourMs,
+      r.occurredAtMs,
+      r.memberId,
+      r.type,
+      r.lineKey,
+      r.inputTokens,
+      r.outputTokens,
+      r.amountMicros,
+      r.priceVersion,
+      byok.has(r.eventId) ? 1 : 0,
+      descriptions.get(r.eventId) ?? null,
+    ]);
+    this.storage.transactionSync(() => {
+      this.insertEvents(events);
+      this.addRollups(rollups);
+    });
+  }
+
+  /** Every rollup of hours at or after `fromHourMs` (the open hours). */
+  rollupsFrom(fromHourMs: number): StoredRollup[] {
+    return this.readRollups('WHERE hour_ms >= ?', fromHourMs);
+  }
+
+  rollupsOfHour(hourMs: number): StoredRollup[] {
+    return this.readRollups('WHERE hour_ms = ?', hourMs);
+  }
+
+  /** Settled hours' rollups are in D1 now; the store keeps only the open ones. */
+  dropRollupsBefore(hourMs: number): void {
+    this.sql.exec('DELETE FROM usage_rollups WHERE hour_ms < ?', hourMs);
+  }
+
+  /** Up to `limit` events billed in `hourMs`, by id, after `afterId`. */
+  eventsOfHour(hourMs: number, afterId: string, limit: number): StoredEvent[] {
+    const rows = this.sql
+      .exec<Record<string, SqlStorageValue>>(
+        `SELECT event_id, hour_ms, occurred_at_ms, member_id, type, line_key, input_tokens, output_tokens, byok, amount_micros, description
+           FROM usage_events WHERE hour_ms = ? AND event_id > ? ORDER BY event_id LIMIT ?`,
+        hourMs,
+        afterId,
+        limit,
+      )
+      .toArray();
+    return rows.map((r) => ({
+      eventId: r.event_id as string,
+      hourMs: r.hour_ms as number,
+      occurredAtMs: r.occurred_at_ms as number,
+      memberId: r.member_id as string,
+      type: r.type as StoredEvent['type'],
+      model: r.type === 'model' ? (r.line_key as string) : null,
+      inputTokens: r.input_tokens as number,
+      outputTokens: r.output_tokens as number,
+      byok: r.byok === 1,
+      amountMicros: r.amount_micros as number,
+      description: (r.description as string | null) ?? null,
+    }));
+  }
+
+  /** The oldest billed hour still stored (null when there are no events). */
+  oldestEventHourMs(): number | null {
+    const row = this.sql.exec<{ h: number | null }>('SELECT MIN(hour_ms) AS h FROM usage_events').one();
+    return row.h ?? null;
+  }
+
+  /** Deletes the events of every hour before `hourMs`; answers how many went. */
+  pruneBefore(hourMs: number): number {
+    return this.sql.exec('DELETE FROM usage_events WHERE hour_ms < ?', hourMs).rowsWritten;
+  }
+
+  /**
+   * Inserts events that may already be there (a move from D1; existing ids are kept) and adds
+   * rollups; `doneKey`, when given, is marked in the same transaction.
+   */
+  importEvents(events: readonly EventTuple[], rollups: readonly StoredRollup[], doneKey: string | null): void {
+    this.storage.transactionSync(() => {
+      this.insertEvents(events, 'OR IGNORE');
+      this.addRollups(rollups);
+      if (doneKey) this.setMeta(doneKey, Date.now());
+    });
+  }
+
+  meta(key: string): number | null {
+    const rows = this.sql.exec<{ value: number }>('SELECT value FROM store_meta WHERE key = ?', key).toArray();
+    return rows[0]?.value ?? null;
+  }
+
+  setMeta(key: string, value: number): void {
+    this.sql.exec('INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', key, value);
+  }
+
+  eventCount(): number {
+    return this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM usage_events').one().n;
+  }
+
+  /** Bytes of the object's SQLite database (events, rollups and the rest of its storage). */
+  get sizeBytes(): number {
+    return this.sql.databaseSize;
+  }
+
+  private insertEvents(events: readonly EventTuple[], conflict: '' | 'OR IGNORE' = ''): void {
+    if (events.length === 0) return;
+    // One statement per group whatever its size: the rows travel as one JSON parameter.
+    this.sql.exec(
+      `INSERT ${conflict} INTO usage_events
+         (event_id, request_hash, hour_ms, occurred_at_ms, member_id, type, line_key, input_tokens, output_tokens, amount_micros, price_version, byok, description)
+       SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8,
+              value ->> 9, value ->> 10, value ->> 11, value ->> 12
+         FROM json_each(?)`,
+      JSON.stringify(events),
+    );
+  }
+
+  private addRollups(rollups: readonly StoredRollup[]): void {
+    if (rollups.length === 0) return;
+    const packed = JSON.stringify(
+      rollups.map((r) => [r.hourMs, r.memberId, r.kind, r.lineKey, r.priceVersion, r.inputTokens, r.outputTokens, r.count, r.amountMicros, r.description, r.occurredAtMs]),
+    );
+    // `WHERE true` tells SQLite's parser that ON CONFLICT belongs to the INSERT, not to a join.
+    this.sql.exec(
+      `INSERT INTO usage_rollups (hour_ms, member_id, kind, line_key, price_version, input_tokens, output_tokens, count, amount_micros, description, occurred_at_ms)
+       SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8,
+              value ->> 9, value ->> 10
+         FROM json_each(?) WHERE true
+       ON CONFLICT (hour_ms, member_id, kind, line_key, price_version) DO UPDATE SET
+         input_tokens = input_tokens + excluded.input_tokens,
+         output_tokens = output_tokens + excluded.output_tokens,
+         count = count + excluded.count,
+         amount_micros = amount_micros + excluded.amount_micros`,
+      packed,
+    );
+  }
+
+  private readRollups(where: string, hourMs: number): StoredRollup[] {
+    return this.sql
+      .exec<Record<string, SqlStorageValue>>(
+        `SELECT hour_ms, member_id, kind, line_key, price_version, input_tokens, output_tokens, count, amount_micros, description, occurred_at_ms
+           FROM usage_rollups ${where}`,
+        hourMs,
+      )
+      .toArray()
+      .map((r) => ({
+        hourMs: r.hour_ms as number,
+        memberId: r.member_id as string,
+        kind: r.kind as RollupRow['kind'],
+        lineKey: r.line_key as string,
+        priceVersion: r.price_version as number,
+        inputTokens: r.input_tokens as number,
+        outputTokens: r.output_tokens as number,
+        count: r.count as number,
+        amountMicros: r.amount_micros as number,
+        description: (r.description as string | null) ?? null,
+        occurredAtMs: (r.occurred_at_ms as number | null) ?? null,
+      }));
+  }
+}
+
+export type { EventTuple };
