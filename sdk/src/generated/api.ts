@@ -733,7 +733,10 @@ export interface components {
              * @example 500000
              */
             amountMicros?: number;
-            /** @example GPU snapshot export */
+            /**
+             * @description One line of text: no control characters, bidi overrides or unpaired surrogates.
+             * @example GPU snapshot export
+             */
             description?: string;
         };
         /**
@@ -1223,10 +1226,16 @@ export interface operations {
                      * @example deduct-7f3a
                      */
                     id?: string;
-                    /** @example Acme Robotics */
+                    /**
+                     * @description One line of text: no control characters, bidi overrides or unpaired surrogates.
+                     * @example Acme Robotics
+                     */
                     name: string;
                     admin: {
-                        /** @example Acme Robotics */
+                        /**
+                         * @description One line of text: no control characters, bidi overrides or unpaired surrogates.
+                         * @example Acme Robotics
+                         */
                         name: string;
                         /**
                          * Format: email
@@ -1368,7 +1377,10 @@ export interface operations {
                      * @example deduct-7f3a
                      */
                     id?: string;
-                    /** @example Acme Robotics */
+                    /**
+                     * @description One line of text: no control characters, bidi overrides or unpaired surrogates.
+                     * @example Acme Robotics
+                     */
                     name: string;
                     /**
                      * Format: email
@@ -1847,7 +1859,10 @@ export interface operations {
                      * @example 5000000
                      */
                     amountMicros: number;
-                    /** @example GPU snapshot export */
+                    /**
+                     * @description One line of text: no control characters, bidi overrides or unpaired surrogates.
+                     * @example GPU snapshot export
+                     */
                     description: string;
                 };
             };
@@ -2000,7 +2015,10 @@ export interface operations {
                      * @example 1000000
                      */
                     amountMicros: number;
-                    /** @example GPU snapshot export */
+                    /**
+                     * @description One line of text: no control characters, bidi overrides or unpaired surrogates.
+                     * @example GPU snapshot export
+                     */
                     description: string;
                 };
             };
