@@ -201,7 +201,7 @@ dashboard.post('/topup', async (c) => {
       if (!result.ok) return renderDashboard(c, session, { topup: { amount: form.amount, method, error: result.message } }, result.code === 'idempotency_conflict' ? 409 : 400);
       return c.redirect(`/dashboard?topup=${result.value.id}`, 303);
     }
-    const checkout = await startCheckoutTopup(c.env, { workspaceId: session.workspaceId, amountCents, origin: new URL(c.req.url).origin, idempotencyKey: formKey });
+    const checkout = await startCheckoutTopup(c.env, { workspaceId: session.workspaceId, amountCents, idempotencyKey: formKey });
     return c.redirect(checkout.checkoutUrl, 303);
   } catch (e) {
     if (e instanceof ApiError && e.code === 'stripe_unavailable') {

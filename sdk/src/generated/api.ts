@@ -454,7 +454,7 @@ export interface paths {
         put?: never;
         /**
          * Start a Stripe Checkout top-up (admin)
-         * @description Creates a Checkout Session for `amountCents` (US cents; 1 cent = 10,000 micros) and records a `pending` deposit. It is credited once, when Stripe reports it paid (webhook or GET /v1/billing/success); the card is saved for auto-top-up. **Idempotency:** optional `Idempotency-Key` header: a retry with the same key and amount answers the same session and deposit; the same key with another amount is 409. Without it, every call is a new session.
+         * @description Creates a Checkout Session for `amountCents` (US cents; 1 cent = 10,000 micros) and records a `pending` deposit. Checkout sends the payer back to this deployment's `PUBLIC_BASE_URL` (never to the request's Host); without it, 503 `stripe_unavailable`. It is credited once, when Stripe reports it paid (webhook or GET /v1/billing/success); the card is saved for auto-top-up. **Idempotency:** optional `Idempotency-Key` header: a retry with the same key and amount answers the same session and deposit; the same key with another amount is 409. Without it, every call is a new session.
          */
         post: operations["createTopup"];
         delete?: never;
