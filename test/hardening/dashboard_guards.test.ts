@@ -35,7 +35,8 @@ describe('sign-out', () => {
     const browser = await signedIn(ws.adminKey);
     const other = await signedIn(ws.adminKey);
     const otherCsrf = (await other.page()).csrf;
-    for (const fields of [{}, { csrf: 'forged' }, { csrf: otherCsrf }]) {
+    const attempts: Array<Record<string, string>> = [{}, { csrf: 'forged' }, { csrf: otherCsrf }];
+    for (const fields of attempts) {
       const res = await browser.post('/dashboard/sign-out', fields);
       expect(res.status, JSON.stringify(fields)).toBe(403);
     }

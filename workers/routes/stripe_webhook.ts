@@ -6,7 +6,7 @@ import { stripeEvents } from '../../schema/tables';
 import { usableSecret } from '../auth/secret_policy';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors/api_error';
-import { applyChargeRefunded, applyCheckoutSession, applyRechargeIntent } from '../stripe/apply_checkout';
+import { applyChargeRefunded, applyCheckoutSessionEvent, applyRechargeIntent } from '../stripe/apply_checkout';
 import { cryptoProvider } from '../stripe/stripe_client';
 
 const TOLERANCE_SECONDS = 300;
@@ -54,13 +54,14 @@ stripeWebhook.post('/', async (c) => {
 
   const ref = { id: event.id, type: event.type };
   switch (event.type) {
+    // Checkout sessions are looked up at Stripe before the ledger moves (see applyCheckoutSessionEvent).
     case 'checkout.session.completed':
     case 'checkout.session.async_payment_succeeded':
-      await applyCheckoutSession(c.env, event.data.object, ref);
+      await applyCheckoutSessionEvent(c.env, event.data.object, ref);
       break;
     case 'checkout.session.async_payment_failed':
     case 'checkout.session.expired':
-      await applyCheckoutSession(c.env, event.data.object, ref, 'failed');
+      await applyCheckoutSessionEvent(c.env, event.data.object, ref, 'failed');
       break;
     case 'charge.refunded':
       await applyChargeRefunded(c.env, event.data.object, ref);
