@@ -24,7 +24,7 @@ hourly against the balance, and the platform is told when a workspace runs dry.
   answer 403 \`forbidden\` to members.
 - **Internal API** (\`/internal/v1/*\`): \`Authorization: Bearer <INTERNAL_API_TOKEN>\`, for the
   platform's own services.
-- **Stripe webhook**: only the \`Stripe-Signature\` header (300 s tolerance).
+- **Stripe webhook**: only the \`Stripe-Signature\` header (300 s tolerance, either way).
 
 ## Idempotency
 Every mutating internal call is idempotent by its \`id\` (or the \`Idempotency-Key\` header where

@@ -514,7 +514,7 @@ export interface paths {
         put?: never;
         /**
          * Stripe webhook receiver
-         * @description Authenticated only by `Stripe-Signature` over the raw body (secret `STRIPE_WEBHOOK_SECRET`, 300 s tolerance); a missing or bad signature is 400. Handles `checkout.session.completed`, `checkout.session.async_payment_succeeded` / `_failed`, `checkout.session.expired` (top-ups), `payment_intent.succeeded` / `payment_failed` (auto-recharge) and `charge.refunded`. Other types are acknowledged with `ignored: true`. **Idempotency:** each event id is applied once, in any order, and a deposit is credited once whether the webhook or `GET /v1/billing/success` sees it first; a redelivered event answers `duplicate: true`. A processing failure answers 500 so that Stripe retries.
+         * @description Authenticated only by `Stripe-Signature` over the raw body (secret `STRIPE_WEBHOOK_SECRET`, 300 s tolerance either way: older or dated in the future is refused); a missing or bad signature is 400. Checkout Session events are not trusted for payment state: the session is retrieved from Stripe before a deposit is credited or failed. Handles `checkout.session.completed`, `checkout.session.async_payment_succeeded` / `_failed`, `checkout.session.expired` (top-ups), `payment_intent.succeeded` / `payment_failed` (auto-recharge) and `charge.refunded`. Other types are acknowledged with `ignored: true`. **Idempotency:** each event id is applied once, in any order, and a deposit is credited once whether the webhook or `GET /v1/billing/success` sees it first; a redelivered event answers `duplicate: true`. A processing failure answers 500 so that Stripe retries.
          */
         post: operations["receiveStripeWebhook"];
         delete?: never;
@@ -4693,7 +4693,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "stripe_unavailable",
-                     *         "message": "STRIPE_WEBHOOK_SECRET is not configured.",
+                     *         "message": "STRIPE_WEBHOOK_SECRET is not configured (unset, or a published default while STRIPE_SECRET_KEY is set).",
                      *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
                      *       }
                      *     }
