@@ -4,11 +4,13 @@
 //
 // Contract: /work/shared/CONTRACT.md, "Running locally" (PUBLIC_BASE_URL; default secrets refused
 // with a real STRIPE_SECRET_KEY) and "Authentication and roles" (webhook tolerance).
+import { createMessageBatch } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
 import Stripe from 'stripe';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../workers/app';
-import type { Env } from '../../workers/env';
+import type { Env, NotificationMessage } from '../../workers/env';
+import { deliverEvents } from '../../workers/notifications/deliver_events';
 import { stripeFor } from '../../workers/stripe/stripe_client';
 import { publicApi } from '../helpers/api';
 import { createWorkspace, unique, type TestWorkspace } from '../helpers/fixtures';
@@ -103,6 +105,39 @@ describe('published secrets next to a real STRIPE_SECRET_KEY', () => {
     });
     expect(res.status).not.toBe(303);
     expect(res.headers.get('set-cookie') ?? '').not.toMatch(/burnrate_session=[^;]/);
+  });
+});
+
+describe('platform notifications next to a real STRIPE_SECRET_KEY', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  async function pendingEvent() {
+    const id = `evt_${unique('cfg')}`;
+    await env.DB.prepare(`INSERT INTO platform_events (id, workspace_id, type, data_json, created_at_ms) VALUES (?, ?, 'balance.low', '{}', ?)`)
+      .bind(id, ws.workspaceId, Date.now())
+      .run();
+    return id;
+  }
+  const stateOf = async (id: string) => (await env.DB.prepare('SELECT delivery_state AS s FROM platform_events WHERE id = ?').bind(id).first<{ s: string }>())?.s;
+  const run = (id: string, overrides: Partial<Env>) =>
+    deliverEvents(createMessageBatch<NotificationMessage>('burnrate-notifications', [{ id: `m-${id}`, timestamp: new Date(), attempts: 1, body: { eventId: id } }]), {
+      ...(env as unknown as Env),
+      PLATFORM_WEBHOOK_URL: 'https://platform.example/hooks',
+      ...overrides,
+    });
+
+  it('are never signed with a published secret: not sent, marked not_configured', async () => {
+    const posted = vi.spyOn(globalThis, 'fetch').mockResolvedValue(new Response('ok'));
+    const id = await pendingEvent();
+    await run(id, { STRIPE_SECRET_KEY: 'sk_test_never_called', PLATFORM_WEBHOOK_SECRET: 'dev-platform-webhook-secret' });
+    expect(posted).not.toHaveBeenCalled();
+    expect(await stateOf(id)).toBe('not_configured');
+
+    // Control: a secret of its own is used.
+    const other = await pendingEvent();
+    await run(other, { STRIPE_SECRET_KEY: 'sk_test_never_called', PLATFORM_WEBHOOK_SECRET: 'own-platform-secret-4f1' });
+    expect(posted).toHaveBeenCalledTimes(1);
+    expect(await stateOf(other)).toBe('delivered');
   });
 });
 
