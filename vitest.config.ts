@@ -20,6 +20,8 @@ export default defineConfig(async () => ({
           INTERNAL_API_TOKEN: 'test-internal-token',
           STRIPE_EMULATOR_URL: stripeEmulatorUrl,
           STRIPE_WEBHOOK_SECRET: 'whsec_test_burnrate',
+          // Where Checkout sends the payer back: the tests' own origin (test/helpers/api.ts BASE).
+          PUBLIC_BASE_URL: 'http://burnrate.test',
         },
       },
     }),

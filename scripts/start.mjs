@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { startEmulator } from '../stripe-emulator/server.mjs';
+import { DEV_SECRET_DEFAULTS, unsafeSecretsForRealStripe } from '../workers/lib/published_secrets.mjs';
 
 const PORT = process.env.PORT ?? '8787';
 const STRIPE_EMULATOR_PORT = Number(process.env.STRIPE_EMULATOR_PORT ?? 12111);
@@ -19,13 +20,20 @@ const DEMO_FILE = join(STATE_DIR, 'demo-workspace.json');
 // default), named per port so two servers sharing a parent directory never read each other's.
 const DEV_ENV_FILE = join(dirname(STATE_DIR), PORT === '8787' ? 'dev.env' : `dev.${PORT}.env`);
 
-// Secrets and settings: from the environment when set, else the documented dev defaults.
+// Secrets and settings: from the environment when set, else the documented dev defaults — but
+// only with the Stripe emulator. With a real STRIPE_SECRET_KEY nothing falls back to a published
+// value, and main() refuses to start until every secret is the operator's own.
+const REAL_STRIPE = Boolean(process.env.STRIPE_SECRET_KEY);
+const secretOrDevDefault = (name) => process.env[name] ?? (REAL_STRIPE ? undefined : DEV_SECRET_DEFAULTS[name]);
 const settings = {
-  INTERNAL_API_TOKEN: process.env.INTERNAL_API_TOKEN ?? 'dev-internal-token',
+  INTERNAL_API_TOKEN: secretOrDevDefault('INTERNAL_API_TOKEN'),
   STRIPE_SECRET_KEY: process.env.STRIPE_SECRET_KEY,
-  STRIPE_WEBHOOK_SECRET: process.env.STRIPE_WEBHOOK_SECRET ?? 'whsec_dev_burnrate_local',
+  STRIPE_WEBHOOK_SECRET: secretOrDevDefault('STRIPE_WEBHOOK_SECRET'),
   PLATFORM_WEBHOOK_URL: process.env.PLATFORM_WEBHOOK_URL,
-  PLATFORM_WEBHOOK_SECRET: process.env.PLATFORM_WEBHOOK_SECRET ?? 'dev-platform-webhook-secret',
+  PLATFORM_WEBHOOK_SECRET: secretOrDevDefault('PLATFORM_WEBHOOK_SECRET'),
+  DASHBOARD_SESSION_SECRET: process.env.DASHBOARD_SESSION_SECRET,
+  // Where Stripe Checkout sends the browser back (never the request's Host header).
+  PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL || BASE_URL,
   // Days usage event ids are remembered (wrangler.toml's default is 35).
   USAGE_EVENT_RETENTION_DAYS: process.env.USAGE_EVENT_RETENTION_DAYS,
   // GET /__scheduled?cron=…&time=<epoch ms> fires the hourly cron at that time (see
@@ -153,7 +161,7 @@ function printBanner(demo) {
     '',
     `  demo workspace   ${demo.workspaceId}`,
     `  admin API key    ${demo.apiKey}`,
-    `  internal token   ${settings.INTERNAL_API_TOKEN === 'dev-internal-token' ? 'dev-internal-token (dev default)' : '(from INTERNAL_API_TOKEN)'}`,
+    `  internal token   ${settings.INTERNAL_API_TOKEN === DEV_SECRET_DEFAULTS.INTERNAL_API_TOKEN ? `${DEV_SECRET_DEFAULTS.INTERNAL_API_TOKEN} (dev default)` : '(from INTERNAL_API_TOKEN)'}`,
     `  Stripe           ${settings.STRIPE_SECRET_KEY ? 'api.stripe.com (STRIPE_SECRET_KEY)' : settings.STRIPE_EMULATOR_URL + ' (local emulator)'}`,
     '',
     `  curl -H "X-API-Key: ${demo.apiKey}" ${BASE_URL}/v1/billing/credits`,
@@ -184,7 +192,18 @@ function stopWhenOrphaned() {
   }, 1000).unref();
 }
 
+/** With real Stripe, published or missing secrets stop the start before anything runs. */
+function refuseUnsafeSecrets() {
+  const unsafe = unsafeSecretsForRealStripe(process.env);
+  if (unsafe.length === 0) return;
+  log('STRIPE_SECRET_KEY is set (real Stripe), but these secrets are unset or a published dev default:');
+  for (const name of unsafe) log(`  set ${name} to a secret of your own (for example: export ${name}="$(openssl rand -base64 32)")`);
+  log('refusing to start: anyone could call the internal API, forge Stripe webhooks or sign notifications with a published value.');
+  process.exit(1);
+}
+
 async function main() {
+  refuseUnsafeSecrets();
   process.on('SIGINT', stopOn);
   process.on('SIGTERM', stopOn);
   stopWhenOrphaned();

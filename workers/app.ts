@@ -28,6 +28,7 @@ import { registerMyUsageRoute } from './routes/public/my_usage';
 import { registerTopupRoutes } from './routes/public/topup';
 import { stripeWebhook } from './routes/stripe_webhook';
 import { newRouter } from './routes/router';
+import { requestBodyLimit } from './http/request_body_limit';
 
 const requestId = createMiddleware<AppEnv>(async (c, next) => {
   const id = newId('req');
@@ -39,6 +40,8 @@ const requestId = createMiddleware<AppEnv>(async (c, next) => {
 export function buildApp() {
   const app = newRouter();
   app.use('*', requestId);
+  // Before any route reads a body: over 1 MB is 413, too deeply nested JSON is 400.
+  app.use('*', requestBodyLimit);
   app.onError(handleError);
   app.notFound(() => {
     throw new ApiError('not_found', 'No such route.');

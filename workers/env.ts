@@ -15,6 +15,12 @@ export interface Env {
   /** Base URL of the local Stripe emulator, used when STRIPE_SECRET_KEY is unset (set by `npm start`). */
   STRIPE_EMULATOR_URL?: string;
   PLATFORM_WEBHOOK_URL?: string;
+  /**
+   * This deployment's public address (`https://billing.example.com`): Stripe Checkout's return URLs
+   * and dashboard sign-in links are built on it, never on the request's Host header. Unset →
+   * Checkout top-ups answer 503 stripe_unavailable. `npm start` sets it to http://127.0.0.1:<PORT>.
+   */
+  PUBLIC_BASE_URL?: string;
   PLATFORM_WEBHOOK_SECRET?: string;
   /** Set to `enabled` only by the benchmark's own server: mounts the floor routes under /__bench. */
   BENCH_ROUTES?: string;

@@ -34,6 +34,7 @@ const codeByStatus: Record<number, BurnrateErrorCode> = {
   402: 'insufficient_credits',
   403: 'forbidden',
   404: 'not_found',
+  413: 'payload_too_large',
   429: 'rate_limited',
   503: 'stripe_unavailable',
 };

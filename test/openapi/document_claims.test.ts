@@ -75,6 +75,19 @@ describe('documented error answers happen', () => {
     expect(wrong).toEqual([]);
   });
 
+  it('every operation documented with 413 answers 413 payload_too_large to a body over 1 MB', async () => {
+    const documented = operations.filter((o) => o.op.responses['413']);
+    expect(documented.length).toBeGreaterThan(10);
+    const wrong: string[] = [];
+    for (const o of documented) {
+      const base = exampleRequest(doc, o, credentialsFor(o, ws.adminKey));
+      const res = await send(new Request(base, { body: JSON.stringify({ pad: 'x'.repeat(1_048_576) }), headers: { ...Object.fromEntries(base.headers), 'stripe-signature': 't=1,v1=00' } }));
+      const body = (await res.json()) as Json;
+      if (res.status !== 413 || body.error?.code !== 'payload_too_large') wrong.push(`${name(o)} → ${res.status} ${body.error?.code}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
   it('GET /v1/billing/transactions/{id}: 404 for an id this workspace does not have', async () => {
     const res = await publicApi('GET', '/v1/billing/transactions/txn_00mwq8lds0doesnotexist00', ws.adminKey);
     expect(res.status).toBe(404);

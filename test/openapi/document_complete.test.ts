@@ -81,6 +81,12 @@ describe('every operation', () => {
     expect(without400.map(name)).toEqual([]);
   });
 
+  it('documents 413 payload_too_large on every operation that takes a body', () => {
+    const withBody = operations.filter(({ op }) => op.requestBody !== undefined);
+    expect(withBody.length).toBeGreaterThan(10);
+    expect(withBody.filter(({ op }) => !op.responses['413']).map(name)).toEqual([]);
+  });
+
   it('has an example for every parameter and request body, fitting its schema', () => {
     const problems = operations.flatMap((o) => {
       const params = ((o.op.parameters ?? []) as Json[]).map((p) => resolve(doc, p));

@@ -118,6 +118,7 @@ export const CODES_BY_STATUS: Record<number, string[]> = {
   403: ['forbidden'],
   404: ['not_found'],
   409: ['idempotency_conflict', 'payment_method_required'],
+  413: ['payload_too_large'],
   429: ['rate_limited'],
   500: ['internal_error'],
   503: ['stripe_unavailable'],

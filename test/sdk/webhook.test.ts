@@ -108,6 +108,14 @@ describe('verifyWebhookSignature on a notification the Worker sent', () => {
     expect(await rejection({ payload: delivered.body, header: stale, secret: SECRET })).toBe('timestamp_outside_tolerance');
   });
 
+  it('rejects a signature dated in the future (more than 300 s ahead of the real now), correctly signed', async () => {
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    const ahead = await signatureHeader(SECRET, delivered.body, nowSeconds + 400);
+    expect(await rejection({ payload: delivered.body, header: ahead, secret: SECRET })).toBe('timestamp_outside_tolerance');
+    const slightlyAhead = await signatureHeader(SECRET, delivered.body, nowSeconds + 60);
+    expect((await verifyWebhookSignature({ payload: delivered.body, header: slightlyAhead, secret: SECRET })).id).toBe(listed.id);
+  });
+
   it('rejects a missing or malformed header; accepts a rotation header with two v1 values', async () => {
     expect(await rejection({ payload: delivered.body, header: null, secret: SECRET })).toBe('missing_header');
     expect(await rejection({ payload: delivered.body, header: 'garbage', secret: SECRET })).toBe('malformed_header');

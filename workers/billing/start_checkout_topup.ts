@@ -5,6 +5,7 @@ import { ledgerFor } from '../ledger/ledger_stub';
 import { sha256Hex } from '../lib/crypto';
 import { newId } from '../lib/ids';
 import { centsToMicros, dollarsFromCents } from '../lib/money';
+import { checkoutReturnOrigin } from './public_base_url';
 import { ensureCustomer } from '../stripe/ensure_customer';
 import { callStripe, stripeFor } from '../stripe/stripe_client';
 
@@ -22,9 +23,11 @@ export interface CheckoutTopup {
  */
 export async function startCheckoutTopup(
   env: Env,
-  input: { workspaceId: string; amountCents: number; origin: string; idempotencyKey?: string },
+  input: { workspaceId: string; amountCents: number; idempotencyKey?: string },
 ): Promise<CheckoutTopup> {
-  const { workspaceId, amountCents, origin } = input;
+  const { workspaceId, amountCents } = input;
+  // Before anything is created at Stripe: no public address configured, no Checkout.
+  const origin = checkoutReturnOrigin(env);
   const customer = await ensureCustomer(env, workspaceId);
   const dollars = dollarsFromCents(amountCents);
   // The deposit's id is chosen first so that the cancel URL can name it: the dashboard expires

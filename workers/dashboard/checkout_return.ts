@@ -9,9 +9,13 @@ import { stripeFor } from '../stripe/stripe_client';
  * The payer came back from Checkout without paying (after a declined card, say). Their session is
  * expired at Stripe so that it can no longer be paid, and its deposit is marked failed at once
  * (the checkout.session.expired webhook would do the same, later, and is then a no-op). A session
- * that was paid meanwhile cannot be expired, and stays as the webhook leaves it.
+ * that was paid meanwhile cannot be expired, and stays as the webhook leaves it. Only an admin's
+ * session expires anything.
  */
 export async function cancelReturnedCheckout(env: Env, session: DashboardSession, transactionId: string | null): Promise<'failed' | 'unchanged'> {
+  // Expiring a payment is an admin's act, like starting one: a member who follows (or is sent) a
+  // cancel link — directly or through the cookie-less bounce — changes nothing.
+  if (session.role !== 'admin') return 'unchanged';
   if (!transactionId || !/^txn_[a-z0-9]{1,64}$/.test(transactionId)) return 'unchanged';
   const row = await drizzle(env.DB)
     .select({ sessionId: checkoutSessions.sessionId, status: transactions.status })

@@ -134,7 +134,15 @@ dashboard.post('/sign-in', async (c) => {
   return c.redirect('/dashboard', 303);
 });
 
+// Signing out is a form like the others: our origin and the session's CSRF token, so that another
+// site cannot sign a user out (a nuisance, and a step in login-CSRF). Without a session there is
+// nothing to protect: the cookie is cleared either way.
 dashboard.post('/sign-out', async (c) => {
+  if (!fromOurOrigin(c)) return c.html(messagePage({ title: 'Sign out', message: 'Sign out from the billing page itself.', linkHref: '/dashboard', linkText: 'Back to billing' }), 403);
+  const session = await loadSession(c);
+  if (session && !(await readGuardedForm(c, session))) {
+    return c.html(messagePage({ title: 'Form expired', message: 'This form was not sent from your current session. Reload the page and try again.', linkHref: '/dashboard', linkText: 'Reload billing' }), 403);
+  }
   endSession(c);
   return c.redirect('/dashboard?signed_out=1', 303);
 });
@@ -201,7 +209,7 @@ dashboard.post('/topup', async (c) => {
       if (!result.ok) return renderDashboard(c, session, { topup: { amount: form.amount, method, error: result.message } }, result.code === 'idempotency_conflict' ? 409 : 400);
       return c.redirect(`/dashboard?topup=${result.value.id}`, 303);
     }
-    const checkout = await startCheckoutTopup(c.env, { workspaceId: session.workspaceId, amountCents, origin: new URL(c.req.url).origin, idempotencyKey: formKey });
+    const checkout = await startCheckoutTopup(c.env, { workspaceId: session.workspaceId, amountCents, idempotencyKey: formKey });
     return c.redirect(checkout.checkoutUrl, 303);
   } catch (e) {
     if (e instanceof ApiError && e.code === 'stripe_unavailable') {

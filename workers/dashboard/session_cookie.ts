@@ -1,5 +1,6 @@
 import type { Env } from '../env';
 import { randomToken } from '../lib/crypto';
+import { usableSecret } from '../auth/secret_policy';
 
 // The dashboard session is a signed cookie, not a server-side row: it names the workspace, the
 // member and (when signed in with an API key) the key, and every request re-checks that the member
@@ -34,9 +35,10 @@ let derived: { secret: string; key: Promise<CryptoKey> } | null = null;
 
 /** HMAC key for session cookies and CSRF tokens: DASHBOARD_SESSION_SECRET, else derived from INTERNAL_API_TOKEN. */
 function signingKey(env: Env): Promise<CryptoKey> {
-  const secret = env.DASHBOARD_SESSION_SECRET || env.INTERNAL_API_TOKEN;
-  // Fail closed: without a secret nobody can be signed in (forged cookies must never verify).
-  if (!secret) return Promise.reject(new Error('dashboard sessions need DASHBOARD_SESSION_SECRET or INTERNAL_API_TOKEN'));
+  const secret = usableSecret(env, env.DASHBOARD_SESSION_SECRET || env.INTERNAL_API_TOKEN);
+  // Fail closed: without a secret (or with a published one next to a real Stripe key) nobody can
+  // be signed in (forged cookies must never verify).
+  if (!secret) return Promise.reject(new Error('dashboard sessions need DASHBOARD_SESSION_SECRET or INTERNAL_API_TOKEN (set, and not a published default while STRIPE_SECRET_KEY is set)'));
   if (derived?.secret !== secret) derived = { secret, key: deriveSigningKey(secret) };
   return derived.key;
 }

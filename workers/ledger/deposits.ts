@@ -7,6 +7,7 @@ import { newId } from '../lib/ids';
 import { MICROS_PER_CENT } from '../lib/money';
 import { insertOutbox, outboxEvent } from '../notifications/outbox';
 import { chargeSavedCard } from '../stripe/charge_saved_card';
+import { balanceCapFailure } from './balance_cap';
 import { findByKey, replay } from './entry_replay';
 import { balanceAfterGuard, moveBalance } from './guarded_balance';
 import { notFound, type LedgerContext, type ThenEnforce } from './ledger_context';
@@ -24,6 +25,8 @@ export async function openDepositNow(ledger: LedgerContext, input: OpenDepositIn
   const requestHash = await sha256Hex(canonicalJson({ type: input.type, amountMicros: input.amountMicros, sessionId: input.sessionId ?? null }));
   const earlier = await findByKey(ledger.db, input.workspaceId, input.key);
   if (earlier) return replay(earlier, requestHash);
+  const overCap = balanceCapFailure(state.balanceMicros, input.amountMicros, 'amountCents');
+  if (overCap) return overCap;
   const nowMs = Date.now();
   const insert = ledger.db
     .insert(transactions)

@@ -1,6 +1,7 @@
 import { stripeEvents, transactions } from '../../schema/tables';
 import { canonicalJson, sha256Hex } from '../lib/crypto';
 import { newId } from '../lib/ids';
+import { balanceCapFailure } from './balance_cap';
 import { findByKey, replay } from './entry_replay';
 import { balanceAfterGuard, moveBalance } from './guarded_balance';
 import { notFound, refreshPrices, spendableMicros, type LedgerContext } from './ledger_context';
@@ -41,6 +42,12 @@ export async function postEntryNow(ledger: LedgerContext, input: PostEntryInput,
     // needs; the rest is forgiven.
     deltaMicros = Math.max(input.amountMicros, -spendable) || 0;
     forgivenMicros = deltaMicros - input.amountMicros;
+    const overCap = balanceCapFailure(state.balanceMicros, deltaMicros, 'amountMicros');
+    if (overCap) {
+      // A replay of a grant that fitted earlier answers as it did then.
+      const earlier = await findByKey(ledger.db, input.workspaceId, input.id);
+      return earlier ? replay(earlier, requestHash) : overCap;
+    }
   }
 
   const nowMs = Date.now();

@@ -6,6 +6,11 @@ export const MICROS_PER_CENT = 10_000;
 // inside the range where JavaScript numbers are exact integers (2^53 micros is about 9 billion credits).
 export const MAX_ENTRY_MICROS = 1_000_000 * MICROS_PER_CREDIT;
 
+// The largest balance a workspace may hold: one billion credits (10^15 micros). A grant, adjustment
+// or deposit that would take the balance above it is refused (400). It sits well below 2^53 micros
+// (about 9 billion credits), so a deposit already paid at Stripe — always credited — still has room.
+export const MAX_BALANCE_MICROS = 1_000_000_000 * MICROS_PER_CREDIT;
+
 export const centsToMicros = (cents: number): number => cents * MICROS_PER_CENT;
 
 /** `$25.00` for 2500 cents, in ledger descriptions; integer arithmetic, no float in between. */

@@ -4,6 +4,7 @@ import { platformEvents } from '../../schema/tables';
 import type { Env, NotificationMessage } from '../env';
 import { iso } from '../lib/time';
 import { signatureHeader } from './sign';
+import { usableSecret } from '../auth/secret_policy';
 
 const TIMEOUT_MS = 10_000;
 
@@ -22,7 +23,9 @@ export async function deliverEvents(batch: MessageBatch<NotificationMessage>, en
       continue;
     }
     const nowMs = Date.now();
-    if (!env.PLATFORM_WEBHOOK_URL || !env.PLATFORM_WEBHOOK_SECRET) {
+    // A published signing secret next to a real Stripe key counts as none: nothing is signed with it.
+    const secret = usableSecret(env, env.PLATFORM_WEBHOOK_SECRET);
+    if (!env.PLATFORM_WEBHOOK_URL || !secret) {
       await db.update(platformEvents).set({ deliveryState: 'not_configured', lastAttemptAtMs: nowMs }).where(eq(platformEvents.id, event.id));
       message.ack();
       continue;
@@ -34,7 +37,7 @@ export async function deliverEvents(batch: MessageBatch<NotificationMessage>, en
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          'x-burnrate-signature': await signatureHeader(env.PLATFORM_WEBHOOK_SECRET, body, Math.floor(nowMs / 1000)),
+          'x-burnrate-signature': await signatureHeader(secret, body, Math.floor(nowMs / 1000)),
           'x-burnrate-event-id': event.id,
         },
         body,

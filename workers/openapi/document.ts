@@ -2,6 +2,7 @@
 // schemes). The operations come from the createRoute() definitions next to their handlers, and
 // the two plain Hono routes (health, Stripe webhook) from plain_routes.ts.
 import type { Router } from '../routes/router';
+import { errorResponses } from './error_responses';
 import { registerPlainRouteDocs } from './plain_routes';
 
 const description = `
@@ -23,7 +24,7 @@ hourly against the balance, and the platform is told when a workspace runs dry.
   answer 403 \`forbidden\` to members.
 - **Internal API** (\`/internal/v1/*\`): \`Authorization: Bearer <INTERNAL_API_TOKEN>\`, for the
   platform's own services.
-- **Stripe webhook**: only the \`Stripe-Signature\` header (300 s tolerance).
+- **Stripe webhook**: only the \`Stripe-Signature\` header (300 s tolerance, either way).
 
 ## Idempotency
 Every mutating internal call is idempotent by its \`id\` (or the \`Idempotency-Key\` header where
@@ -43,9 +44,12 @@ Every error has the body \`{ "error": { "code", "message", "requestId" } }\`:
 | 404 | \`not_found\` | no such object in this workspace |
 | 409 | \`idempotency_conflict\` | an idempotency key reused with a different body |
 | 409 | \`payment_method_required\` | auto-top-up enabled while no card is saved |
+| 413 | \`payload_too_large\` | a request body over 1 MB (1,048,576 bytes), refused before it is parsed |
+| 429 | \`rate_limited\` | too many requests for this API key (public API only) |
 | 503 | \`stripe_unavailable\` | Stripe is not configured or did not answer |
 
-Unknown JSON fields are ignored.
+Unknown JSON fields are ignored; JSON nested deeper than 64 levels is a 400. Text fields refuse
+control characters, bidi overrides and unpaired surrogates (400, naming the field).
 `.trim();
 
 const tags = [
@@ -59,8 +63,18 @@ const tags = [
   { name: 'Service', description: 'Liveness.' },
 ];
 
+/** Every operation that takes a body documents 413: the body limit (workers/http/request_body_limit.ts) guards them all. */
+function documentBodyLimit(app: Router) {
+  const tooLarge = errorResponses('payload_too_large');
+  for (const definition of app.openAPIRegistry.definitions) {
+    if (definition.type !== 'route' || !definition.route.request?.body) continue;
+    definition.route.responses = { ...tooLarge, ...definition.route.responses };
+  }
+}
+
 export function registerOpenApiDocument(app: Router) {
   registerPlainRouteDocs(app);
+  documentBodyLimit(app);
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
     type: 'apiKey',
     in: 'header',

@@ -32,7 +32,8 @@ export function registerPlainRouteDocs(app: Router) {
     tags: ['Stripe'],
     summary: 'Stripe webhook receiver',
     description: [
-      'Authenticated only by `Stripe-Signature` over the raw body (secret `STRIPE_WEBHOOK_SECRET`, 300 s tolerance); a missing or bad signature is 400.',
+      'Authenticated only by `Stripe-Signature` over the raw body (secret `STRIPE_WEBHOOK_SECRET`, 300 s tolerance either way: older or dated in the future is refused); a missing or bad signature is 400.',
+      'Checkout Session events are not trusted for payment state: the session is retrieved from Stripe before a deposit is credited or failed.',
       'Handles `checkout.session.completed`, `checkout.session.async_payment_succeeded` / `_failed`, `checkout.session.expired` (top-ups),',
       '`payment_intent.succeeded` / `payment_failed` (auto-recharge) and `charge.refunded`. Other types are acknowledged with `ignored: true`.',
       '**Idempotency:** each event id is applied once, in any order, and a deposit is credited once whether the webhook or `GET /v1/billing/success` sees it first;',
@@ -62,7 +63,7 @@ export function registerPlainRouteDocs(app: Router) {
       ...errorResponses(
         ['invalid_request', 'Stripe-Signature: does not verify for this body (or is older than 300 s).'],
         ['internal_error', 'Something went wrong on our side; nothing was acknowledged.'],
-        ['stripe_unavailable', 'STRIPE_WEBHOOK_SECRET is not configured.'],
+        ['stripe_unavailable', 'STRIPE_WEBHOOK_SECRET is not configured (unset, or a published default while STRIPE_SECRET_KEY is set).'],
       ),
     },
   });

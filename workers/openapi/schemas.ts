@@ -2,6 +2,7 @@
 import { z } from '@hono/zod-openapi';
 import { transactionStatuses, transactionTypes } from '../../schema/tables';
 import { MAX_ENTRY_MICROS } from '../lib/money';
+import { isPlainText, PLAIN_TEXT_MESSAGE, plainText } from './plain_text';
 import { autoTopupExample, creditSummaryExample, EX, memberExample, transactionExample, workspaceExample } from './examples';
 
 // Only descriptions and examples are added with .openapi(): they never change what is accepted.
@@ -47,9 +48,10 @@ export const TransactionIdSchema = z
   .regex(/^txn_[A-Za-z0-9_]{1,64}$/, 'must be a transaction id (txn_…)')
   .openapi({ description: 'A transaction id (txn_…).', example: EX.transactionId });
 
-export const DescriptionSchema = z.string().trim().min(1).max(500).openapi({ example: 'GPU snapshot export' });
-export const NameSchema = z.string().trim().min(1).max(200).openapi({ example: 'Acme Robotics' });
-export const EmailSchema = z.email().max(320).openapi({ example: 'ada@acme.example' });
+// Free text: one line of printable Unicode (see plain_text.ts); the refusal names the field.
+export const DescriptionSchema = plainText().trim().min(1).max(500).openapi({ description: 'One line of text: no control characters, bidi overrides or unpaired surrogates.', example: 'GPU snapshot export' });
+export const NameSchema = plainText().trim().min(1).max(200).openapi({ description: 'One line of text: no control characters, bidi overrides or unpaired surrogates.', example: 'Acme Robotics' });
+export const EmailSchema = z.email().max(320).refine(isPlainText, { message: PLAIN_TEXT_MESSAGE }).openapi({ example: 'ada@acme.example' });
 export const RoleSchema = z.enum(['admin', 'member']);
 
 /** A positive whole number of micro-credits no larger than one movement may be. */

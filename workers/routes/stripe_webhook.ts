@@ -3,14 +3,24 @@ import { drizzle } from 'drizzle-orm/d1';
 import { Hono } from 'hono';
 import Stripe from 'stripe';
 import { stripeEvents } from '../../schema/tables';
+import { usableSecret } from '../auth/secret_policy';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors/api_error';
-import { applyChargeRefunded, applyCheckoutSession, applyRechargeIntent } from '../stripe/apply_checkout';
+import { applyChargeRefunded, applyCheckoutSessionEvent, applyRechargeIntent } from '../stripe/apply_checkout';
 import { cryptoProvider } from '../stripe/stripe_client';
 
 const TOLERANCE_SECONDS = 300;
 // Only signature checks use this client; they need no API key.
 const verifier = new Stripe('sk_signature_verification_only', { httpClient: Stripe.createFetchHttpClient() });
+
+/** Whether any `t=` of the header lies more than the tolerance ahead of nowMs (a missing or malformed `t` is left to stripe-node). */
+export function signedInTheFuture(header: string, nowMs: number): boolean {
+  const nowSeconds = Math.floor(nowMs / 1000);
+  return header.split(',').some((part) => {
+    const t = part.trim().match(/^t=(\d{1,12})$/)?.[1];
+    return t !== undefined && Number(t) - nowSeconds > TOLERANCE_SECONDS;
+  });
+}
 
 /**
  * POST /v1/stripe/webhook. Authenticated only by Stripe-Signature over the raw body. Each event is
@@ -20,10 +30,17 @@ const verifier = new Stripe('sk_signature_verification_only', { httpClient: Stri
 export const stripeWebhook = new Hono<AppEnv>();
 
 stripeWebhook.post('/', async (c) => {
-  const secret = c.env.STRIPE_WEBHOOK_SECRET;
-  if (!secret) throw new ApiError('stripe_unavailable', 'STRIPE_WEBHOOK_SECRET is not configured.');
+  // Unset, or a published default next to a real Stripe key: 503, so that Stripe keeps retrying
+  // until the endpoint has a secret of its own.
+  const secret = usableSecret(c.env, c.env.STRIPE_WEBHOOK_SECRET);
+  if (!secret) throw new ApiError('stripe_unavailable', 'STRIPE_WEBHOOK_SECRET is not configured (unset, or a published default while STRIPE_SECRET_KEY is set).');
   const signature = c.req.header('stripe-signature');
   if (!signature) throw new ApiError('invalid_request', 'Stripe-Signature: missing.');
+  // stripe-node refuses signatures older than the tolerance but not ones dated ahead of now; a
+  // signature from the future is as suspect as a stale one (a leaked secret, a skewed signer).
+  if (signedInTheFuture(signature, Date.now())) {
+    throw new ApiError('invalid_request', `Stripe-Signature: dated more than ${TOLERANCE_SECONDS} s in the future.`);
+  }
   const raw = await c.req.text();
   let event: Stripe.Event;
   try {
@@ -37,13 +54,14 @@ stripeWebhook.post('/', async (c) => {
 
   const ref = { id: event.id, type: event.type };
   switch (event.type) {
+    // Checkout sessions are looked up at Stripe before the ledger moves (see applyCheckoutSessionEvent).
     case 'checkout.session.completed':
     case 'checkout.session.async_payment_succeeded':
-      await applyCheckoutSession(c.env, event.data.object, ref);
+      await applyCheckoutSessionEvent(c.env, event.data.object, ref);
       break;
     case 'checkout.session.async_payment_failed':
     case 'checkout.session.expired':
-      await applyCheckoutSession(c.env, event.data.object, ref, 'failed');
+      await applyCheckoutSessionEvent(c.env, event.data.object, ref, 'failed');
       break;
     case 'charge.refunded':
       await applyChargeRefunded(c.env, event.data.object, ref);

@@ -60,6 +60,28 @@ export async function applyCheckoutSession(
   return { status: tx.status === 'completed' ? 'completed' : 'failed', transaction: tx };
 }
 
+/**
+ * A checkout.session.* webhook event. The event body is only a notification: before the ledger
+ * moves, the session is retrieved from Stripe (as GET /v1/billing/success does) and its state there
+ * decides — so a forged or replayed body signed with a leaked secret, or an event that is stale by
+ * the time it arrives, cannot credit a deposit that Stripe does not say is paid. Sessions burnrate
+ * did not create are ignored without asking Stripe.
+ */
+export async function applyCheckoutSessionEvent(
+  env: Env,
+  notified: Stripe.Checkout.Session,
+  event: { id: string; type: string },
+  outcomeHint?: 'failed',
+): Promise<CheckoutOutcome | null> {
+  const known = await drizzle(env.DB).select({ sessionId: checkoutSessions.sessionId }).from(checkoutSessions).where(eq(checkoutSessions.sessionId, notified.id)).get();
+  if (!known) return null;
+  const stripe = stripeFor(env);
+  const session = await callStripe('checkout session', () => stripe.checkout.sessions.retrieve(notified.id));
+  // A failure notice counts only while Stripe does not say the session was paid.
+  const paid = session.payment_status === 'paid' || session.payment_status === 'no_payment_required';
+  return applyCheckoutSession(env, session, event, paid ? undefined : outcomeHint);
+}
+
 /** Keeps the card of a paid checkout as the workspace's payment method for auto-recharge. */
 async function saveCard(env: Env, workspaceId: string, paymentIntentId: string) {
   const stripe = stripeFor(env);

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { canonicalJson, sha256Hex } from '../lib/crypto';
+import { plainText } from '../openapi/plain_text';
 import { DescriptionSchema, IdempotencyIdSchema, MemberIdSchema, PositiveMicrosSchema, WorkspaceIdSchema } from '../openapi/schemas';
 
 const TokenCount = z.int().min(0).max(10_000_000_000);
@@ -11,7 +12,7 @@ export const UsageEventSchema = z
     memberId: MemberIdSchema.optional(),
     occurredAt: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Defaults to the time of receipt.' }),
     type: z.enum(['model', 'tool_execution', 'charge']),
-    model: z.string().min(1).max(100).optional(),
+    model: plainText().min(1).max(100).optional(),
     inputTokens: TokenCount.optional(),
     outputTokens: TokenCount.optional(),
     byok: z.boolean().optional().openapi({ description: 'Customer-provided key: tokens count, cost is 0.' }),

@@ -474,7 +474,7 @@ export interface paths {
         put?: never;
         /**
          * Start a Stripe Checkout top-up (admin)
-         * @description Creates a Checkout Session for `amountCents` (US cents; 1 cent = 10,000 micros) and records a `pending` deposit. It is credited once, when Stripe reports it paid (webhook or GET /v1/billing/success); the card is saved for auto-top-up. **Idempotency:** optional `Idempotency-Key` header: a retry with the same key and amount answers the same session and deposit; the same key with another amount is 409. Without it, every call is a new session.
+         * @description Creates a Checkout Session for `amountCents` (US cents; 1 cent = 10,000 micros) and records a `pending` deposit. Checkout sends the payer back to this deployment's `PUBLIC_BASE_URL` (never to the request's Host); without it, 503 `stripe_unavailable`. It is credited once, when Stripe reports it paid (webhook or GET /v1/billing/success); the card is saved for auto-top-up. **Idempotency:** optional `Idempotency-Key` header: a retry with the same key and amount answers the same session and deposit; the same key with another amount is 409. Without it, every call is a new session.
          */
         post: operations["createTopup"];
         delete?: never;
@@ -534,7 +534,7 @@ export interface paths {
         put?: never;
         /**
          * Stripe webhook receiver
-         * @description Authenticated only by `Stripe-Signature` over the raw body (secret `STRIPE_WEBHOOK_SECRET`, 300 s tolerance); a missing or bad signature is 400. Handles `checkout.session.completed`, `checkout.session.async_payment_succeeded` / `_failed`, `checkout.session.expired` (top-ups), `payment_intent.succeeded` / `payment_failed` (auto-recharge) and `charge.refunded`. Other types are acknowledged with `ignored: true`. **Idempotency:** each event id is applied once, in any order, and a deposit is credited once whether the webhook or `GET /v1/billing/success` sees it first; a redelivered event answers `duplicate: true`. A processing failure answers 500 so that Stripe retries.
+         * @description Authenticated only by `Stripe-Signature` over the raw body (secret `STRIPE_WEBHOOK_SECRET`, 300 s tolerance either way: older or dated in the future is refused); a missing or bad signature is 400. Checkout Session events are not trusted for payment state: the session is retrieved from Stripe before a deposit is credited or failed. Handles `checkout.session.completed`, `checkout.session.async_payment_succeeded` / `_failed`, `checkout.session.expired` (top-ups), `payment_intent.succeeded` / `payment_failed` (auto-recharge) and `charge.refunded`. Other types are acknowledged with `ignored: true`. **Idempotency:** each event id is applied once, in any order, and a deposit is credited once whether the webhook or `GET /v1/billing/success` sees it first; a redelivered event answers `duplicate: true`. A processing failure answers 500 so that Stripe retries.
          */
         post: operations["receiveStripeWebhook"];
         delete?: never;
@@ -596,7 +596,7 @@ export interface components {
                  * @example invalid_request
                  * @enum {string}
                  */
-                code: "invalid_request" | "unauthenticated" | "forbidden" | "not_found" | "idempotency_conflict" | "insufficient_credits" | "payment_method_required" | "rate_limited" | "stripe_unavailable" | "internal_error";
+                code: "invalid_request" | "unauthenticated" | "forbidden" | "not_found" | "idempotency_conflict" | "insufficient_credits" | "payment_method_required" | "payload_too_large" | "rate_limited" | "stripe_unavailable" | "internal_error";
                 /**
                  * @description A human sentence; for invalid_request it starts with the field.
                  * @example amountMicros: Invalid input: expected int, received number
@@ -753,7 +753,10 @@ export interface components {
              * @example 500000
              */
             amountMicros?: number;
-            /** @example GPU snapshot export */
+            /**
+             * @description One line of text: no control characters, bidi overrides or unpaired surrogates.
+             * @example GPU snapshot export
+             */
             description?: string;
         };
         UsageEventPage: {
@@ -1315,10 +1318,16 @@ export interface operations {
                      * @example deduct-7f3a
                      */
                     id?: string;
-                    /** @example Acme Robotics */
+                    /**
+                     * @description One line of text: no control characters, bidi overrides or unpaired surrogates.
+                     * @example Acme Robotics
+                     */
                     name: string;
                     admin: {
-                        /** @example Acme Robotics */
+                        /**
+                         * @description One line of text: no control characters, bidi overrides or unpaired surrogates.
+                         * @example Acme Robotics
+                         */
                         name: string;
                         /**
                          * Format: email
@@ -1411,6 +1420,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description `payload_too_large`: the request body is over 1 MB (1,048,576 bytes); refused before it is parsed. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "body: larger than 1048576 bytes (1 MB); nothing was read or recorded.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     createMember: {
@@ -1442,7 +1469,10 @@ export interface operations {
                      * @example deduct-7f3a
                      */
                     id?: string;
-                    /** @example Acme Robotics */
+                    /**
+                     * @description One line of text: no control characters, bidi overrides or unpaired surrogates.
+                     * @example Acme Robotics
+                     */
                     name: string;
                     /**
                      * Format: email
@@ -1542,6 +1572,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "idempotency_conflict",
                      *         "message": "The id \"invite-max\" was already used with a different request.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`: the request body is over 1 MB (1,048,576 bytes); refused before it is parsed. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "body: larger than 1048576 bytes (1 MB); nothing was read or recorded.",
                      *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
                      *       }
                      *     }
@@ -1670,6 +1718,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "idempotency_conflict",
                      *         "message": "The id \"rotate-max-2026-11\" was already used with a different request.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`: the request body is over 1 MB (1,048,576 bytes); refused before it is parsed. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "body: larger than 1048576 bytes (1 MB); nothing was read or recorded.",
                      *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
                      *       }
                      *     }
@@ -1885,7 +1951,10 @@ export interface operations {
                      * @example 5000000
                      */
                     amountMicros: number;
-                    /** @example GPU snapshot export */
+                    /**
+                     * @description One line of text: no control characters, bidi overrides or unpaired surrogates.
+                     * @example GPU snapshot export
+                     */
                     description: string;
                 };
             };
@@ -1985,6 +2054,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description `payload_too_large`: the request body is over 1 MB (1,048,576 bytes); refused before it is parsed. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "body: larger than 1048576 bytes (1 MB); nothing was read or recorded.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     createDeduction: {
@@ -2020,7 +2107,10 @@ export interface operations {
                      * @example 1000000
                      */
                     amountMicros: number;
-                    /** @example GPU snapshot export */
+                    /**
+                     * @description One line of text: no control characters, bidi overrides or unpaired surrogates.
+                     * @example GPU snapshot export
+                     */
                     description: string;
                 };
             };
@@ -2131,6 +2221,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "idempotency_conflict",
                      *         "message": "The id \"snapshot-export-8812\" was already used with a different request.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`: the request body is over 1 MB (1,048,576 bytes); refused before it is parsed. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "body: larger than 1048576 bytes (1 MB); nothing was read or recorded.",
                      *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
                      *       }
                      *     }
@@ -2267,6 +2375,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "idempotency_conflict",
                      *         "message": "events: the id \"llm-call-5f1e9a\" was already used with a different event.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`: the request body is over 1 MB (1,048,576 bytes); refused before it is parsed. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "body: larger than 1048576 bytes (1 MB); nothing was read or recorded.",
                      *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
                      *       }
                      *     }
@@ -2573,6 +2699,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description `payload_too_large`: the request body is over 1 MB (1,048,576 bytes); refused before it is parsed. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "body: larger than 1048576 bytes (1 MB); nothing was read or recorded.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     startResource: {
@@ -2744,6 +2888,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description `payload_too_large`: the request body is over 1 MB (1,048,576 bytes); refused before it is parsed. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "body: larger than 1048576 bytes (1 MB); nothing was read or recorded.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     stopResource: {
@@ -2843,6 +3005,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "not_found",
                      *         "message": "No such resource.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`: the request body is over 1 MB (1,048,576 bytes); refused before it is parsed. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "body: larger than 1048576 bytes (1 MB); nothing was read or recorded.",
                      *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
                      *       }
                      *     }
@@ -2952,6 +3132,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "not_found",
                      *         "message": "No such resource.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`: the request body is over 1 MB (1,048,576 bytes); refused before it is parsed. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "body: larger than 1048576 bytes (1 MB); nothing was read or recorded.",
                      *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
                      *       }
                      *     }
@@ -3363,6 +3561,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "idempotency_conflict",
                      *         "message": "The id \"billing-button-7d2f\" was already used with a different request.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`: the request body is over 1 MB (1,048,576 bytes); refused before it is parsed. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "body: larger than 1048576 bytes (1 MB); nothing was read or recorded.",
                      *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
                      *       }
                      *     }
@@ -3940,6 +4156,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description `payload_too_large`: the request body is over 1 MB (1,048,576 bytes); refused before it is parsed. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "body: larger than 1048576 bytes (1 MB); nothing was read or recorded.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description `rate_limited`: too many requests. */
             429: {
                 headers: {
@@ -4348,6 +4582,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description `payload_too_large`: the request body is over 1 MB (1,048,576 bytes); refused before it is parsed. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "body: larger than 1048576 bytes (1 MB); nothing was read or recorded.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description `rate_limited`: too many requests. */
             429: {
                 headers: {
@@ -4606,6 +4858,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description `payload_too_large`: the request body is over 1 MB (1,048,576 bytes); refused before it is parsed. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "body: larger than 1048576 bytes (1 MB); nothing was read or recorded.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description `internal_error`: processing failed; nothing was acknowledged, so the sender retries. */
             500: {
                 headers: {
@@ -4634,7 +4904,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "stripe_unavailable",
-                     *         "message": "STRIPE_WEBHOOK_SECRET is not configured.",
+                     *         "message": "STRIPE_WEBHOOK_SECRET is not configured (unset, or a published default while STRIPE_SECRET_KEY is set).",
                      *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
                      *       }
                      *     }

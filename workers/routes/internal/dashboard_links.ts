@@ -8,6 +8,7 @@ import { EX } from '../../openapi/examples';
 import { errorResponses, IdempotencyHeadersSchema, IdempotencyIdSchema, jsonBody, jsonResponse, MemberIdSchema, WorkspaceIdSchema } from '../../openapi/schemas';
 import type { Router } from '../router';
 import { assertMemberInWorkspace, assertWorkspaceExists } from './workspace_exists';
+import { configuredPublicOrigin } from '../../billing/public_base_url';
 
 const DEFAULT_TTL_SECONDS = 15 * 60;
 
@@ -60,7 +61,8 @@ export const registerDashboardLinkRoutes = (app: Router) =>
     const body = c.req.valid('json');
     await assertWorkspaceExists(c.env, ws);
     const db = drizzle(c.env.DB);
-    const origin = new URL(c.req.url).origin;
+    // The link's host is this deployment's public address when configured, not whatever Host the caller sent.
+    const origin = configuredPublicOrigin(c.env) ?? new URL(c.req.url).origin;
     const request = { memberId: body.memberId, ttlSeconds: body.ttlSeconds ?? DEFAULT_TTL_SECONDS };
     const result = await idempotentCreate(c.env, `${ws}:dashboard-links`, body.id ?? c.req.valid('header')['idempotency-key'], request, async () => {
       await assertMemberInWorkspace(c.env, ws, body.memberId);

@@ -7,6 +7,7 @@ import { unwrap } from '../../ledger/ledger_result';
 import { ledgerFor } from '../../ledger/ledger_stub';
 import { EX, resourceExample } from '../../openapi/examples';
 import { errorResponses, IdempotencyIdSchema, jsonBody, jsonResponse, MemberIdSchema, WorkspaceIdSchema } from '../../openapi/schemas';
+import { plainText } from '../../openapi/plain_text';
 import { isInFuture } from '../../lib/time';
 import { assertTenants } from '../../usage/known_tenants';
 import type { Router } from '../router';
@@ -19,7 +20,7 @@ const StartBody = z
     workspaceId: WorkspaceIdSchema,
     memberId: MemberIdSchema.optional(),
     kind: z.enum(['instance', 'volume']).openapi({ description: 'instance: billed per second at its type\'s hourly rate. volume: billed per byte-second of storage.' }),
-    instanceType: z.string().min(1).max(100).optional().openapi({ description: 'Required for an instance: a type of the price list.', example: 'cpu-small' }),
+    instanceType: plainText().min(1).max(100).optional().openapi({ description: 'Required for an instance: a type of the price list.', example: 'cpu-small' }),
     sizeBytes: z.int().min(1).max(1_000_000_000_000_000).optional().openapi({ description: 'Required for a volume: its size in bytes.' }),
     startedAt: Timestamp.optional().openapi({ description: 'ISO-8601. Defaults to now; may be in the past to report late, never in the future.' }),
   })

@@ -29,7 +29,7 @@ export const topupRoute = createRoute({
   tags: ['Billing'],
   summary: 'Start a Stripe Checkout top-up (admin)',
   description:
-    'Creates a Checkout Session for `amountCents` (US cents; 1 cent = 10,000 micros) and records a `pending` deposit. It is credited once, when Stripe reports it paid (webhook or GET /v1/billing/success); the card is saved for auto-top-up. **Idempotency:** optional `Idempotency-Key` header: a retry with the same key and amount answers the same session and deposit; the same key with another amount is 409. Without it, every call is a new session.',
+    'Creates a Checkout Session for `amountCents` (US cents; 1 cent = 10,000 micros) and records a `pending` deposit. Checkout sends the payer back to this deployment\'s `PUBLIC_BASE_URL` (never to the request\'s Host); without it, 503 `stripe_unavailable`. It is credited once, when Stripe reports it paid (webhook or GET /v1/billing/success); the card is saved for auto-top-up. **Idempotency:** optional `Idempotency-Key` header: a retry with the same key and amount answers the same session and deposit; the same key with another amount is 409. Without it, every call is a new session.',
   security: [{ apiKey: [] }],
   middleware: [requireApiKey, requireAdmin] as const,
   request: {
@@ -90,8 +90,7 @@ export const registerTopupRoutes = (app: Router) =>
       const { workspaceId } = c.get('auth');
       const { amountCents } = c.req.valid('json');
       const idempotencyKey = c.req.valid('header')['idempotency-key'];
-      const origin = new URL(c.req.url).origin;
-      return c.json(await startCheckoutTopup(c.env, { workspaceId, amountCents, origin, idempotencyKey }), 201);
+      return c.json(await startCheckoutTopup(c.env, { workspaceId, amountCents, idempotencyKey }), 201);
     })
     .openapi(successRoute, async (c) => {
       const { workspaceId } = c.get('auth');
