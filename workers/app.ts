@@ -23,6 +23,7 @@ import { registerUsageRoutes } from './routes/internal/usage';
 import { registerAutoTopupRoutes } from './routes/public/auto_topup';
 import { registerCreditRoutes } from './routes/public/credits';
 import { registerHistoryRoutes } from './routes/public/history';
+import { registerHistoryCsvRoute } from './routes/public/history_csv';
 import { registerMyUsageRoute } from './routes/public/my_usage';
 import { registerTopupRoutes } from './routes/public/topup';
 import { stripeWebhook } from './routes/stripe_webhook';
@@ -65,6 +66,7 @@ export function buildApp() {
   // Public API: each route carries requireApiKey so the OpenAPI document shows its security.
   registerCreditRoutes(app);
   registerHistoryRoutes(app);
+  registerHistoryCsvRoute(app);
   registerAutoTopupRoutes(app);
   registerMyUsageRoute(app);
   registerTopupRoutes(app);
