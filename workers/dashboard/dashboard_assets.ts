@@ -57,6 +57,24 @@ button,.button{display:inline-block;background:var(--accent);color:var(--accent-
 .filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end;margin-bottom:.75rem}
 .filters label{margin:0}
 .table-scroll{overflow-x:auto}
+.button-secondary{background:var(--card);color:var(--accent);border:1px solid var(--accent)}
+.section-head .button{margin-bottom:.75rem}
+.cell-description{overflow-wrap:anywhere}
+@media (min-width:40rem){.history-scroll{overflow-x:auto}}
+@media (max-width:39.99rem){
+.transactions,.transactions tbody{display:block}
+.transactions thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+.transactions tr{display:grid;grid-template-columns:minmax(0,1fr) auto;grid-template-areas:"desc amount" "date status" "invoice invoice";gap:.2rem .75rem;align-items:baseline;border:1px solid var(--line);border-radius:8px;padding:.6rem .75rem;margin-bottom:.5rem}
+.transactions td{display:block;border:0;padding:0;min-width:0}
+.transactions td.empty{grid-column:1/-1;text-align:left}
+.transactions .cell-description{grid-area:desc;font-weight:600}
+.transactions .cell-description .tx-type{font-weight:400}
+.transactions .cell-amount{grid-area:amount}
+.transactions .cell-date{grid-area:date;color:var(--muted);font-size:.85rem}
+.transactions .cell-status{grid-area:status;text-align:right}
+.transactions .cell-invoice{grid-area:invoice}
+.transactions .cell-invoice-none{display:none}
+}
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
 th,td{text-align:left;padding:.5rem .6rem;border-bottom:1px solid var(--line);vertical-align:top}
 thead th{font-size:.85rem;color:var(--muted);font-weight:600}
@@ -90,13 +108,15 @@ thead th{font-size:.85rem;color:var(--muted);font-weight:600}
 @media (max-width:40rem){main{padding:.5rem}.card{padding:.75rem}.metric dd{font-size:1.25rem}th,td{padding:.4rem}}
 `;
 
-// Live updates: while a payment is pending the page asks every 1.5 s for its balance and history
-// regions (rendered by the server, the same markup as the page), otherwise every 15 s. Without
+// Live updates: while a payment is pending the page asks every 1.5 s for its live regions (the
+// payment notice, balance, history, the saved card) (rendered by the server, the same markup as the page), otherwise every 15 s. Without
 // script the page still works; it just does not update itself.
 export const DASHBOARD_JS = `(() => {
   const root = document.querySelector('[data-live-url]');
   if (!root) return;
   const announcer = document.getElementById('live-status');
+  // The FNV-1a of the server (dashboard_assets.ts): a region changes only when its markup does.
+  const hash = (text) => { let h = 0x811c9dc5; for (let i = 0; i < text.length; i++) { h ^= text.charCodeAt(i); h = Math.imul(h, 0x01000193) >>> 0; } return h.toString(36); };
   const statuses = () => new Map([...document.querySelectorAll('tr[data-transaction-id]')].map((r) => [r.dataset.transactionId, r.dataset.status]));
   const delay = () => (root.dataset.pending === 'true' ? 1500 : 15000);
   const tick = async () => {
@@ -108,7 +128,11 @@ export const DASHBOARD_JS = `(() => {
         const before = statuses();
         for (const [id, markup] of Object.entries(data.regions)) {
           const el = document.getElementById(id);
-          if (el && el.innerHTML !== markup) el.innerHTML = markup;
+          const next = hash(markup);
+          if (el && el.dataset.liveHash !== next) {
+            el.innerHTML = markup;
+            el.dataset.liveHash = next;
+          }
         }
         // Screen readers hear when a payment settles, not every refresh.
         const changed = [...statuses()].filter(([id, status]) => before.has(id) && before.get(id) !== status);
@@ -122,7 +146,8 @@ export const DASHBOARD_JS = `(() => {
 })();
 `;
 
-function fnv1a(text: string): string {
+/** FNV-1a of a string's UTF-16 units, base 36: the asset version, and the live regions' hashes (app.js computes the same). */
+export function fnv1a(text: string): string {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     hash ^= text.charCodeAt(i);
