@@ -95,9 +95,24 @@ thead th{font-size:.85rem;color:var(--muted);font-weight:600}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr));gap:1rem}
 .chart{margin:0}.chart figcaption{font-weight:600;margin-bottom:.25rem}
 .chart svg{width:100%;height:auto;border:1px solid var(--line);border-radius:8px;background:#fff}
+.chart svg{max-width:42rem}
 .chart .axis{font-size:11px;fill:var(--muted)}
-.chart .baseline{stroke:var(--line)}
+.chart .axis-name{font-style:italic}
+.chart .baseline{stroke:#8a919c}
+.chart .gridline{stroke:var(--line);stroke-dasharray:2 3}
+.chart .open-band{fill:#fff4e0}
+.chart .open-label{fill:var(--warn);font-weight:600}
+.chart .value-label{font-size:12px;font-weight:700;fill:var(--text)}
+.chart .value-open{fill:var(--warn)}
 .balance-line{fill:none;stroke:var(--accent);stroke-width:2}
+.balance-area{fill:var(--accent);fill-opacity:.08}
+.balance-open{fill:none;stroke:var(--warn);stroke-width:2;stroke-dasharray:4 3}
+.balance-dot{fill:var(--accent)}
+.balance-now{fill:var(--warn);stroke:#fff;stroke-width:1.5}
+.open-usage{fill:#f3b34c;fill-opacity:.45;stroke:#b35c00;stroke-width:1;stroke-dasharray:3 2}
+.swatch.open-usage{background:repeating-linear-gradient(45deg,#f3b34c 0 3px,#fff4e0 3px 6px);border:1px dashed #b35c00}
+.swatch-line{background:var(--accent);height:3px;vertical-align:3px}
+.swatch-dashed{background:repeating-linear-gradient(90deg,var(--warn) 0 4px,transparent 4px 7px);height:3px;vertical-align:3px}
 .cat-instances{fill:var(--cat-instances);background:var(--cat-instances)}
 .cat-storage{fill:var(--cat-storage);background:var(--cat-storage)}
 .cat-model_tokens{fill:var(--cat-model_tokens);background:var(--cat-model_tokens)}

@@ -111,7 +111,5 @@ export async function loadDashboard(env: Env, session: DashboardSession, query: 
   ]);
   const fromMs = Date.parse(usage.from);
   const [spendByHour, balanceSeries] = await Promise.all([readSpendByHour(env, ws, fromMs), readBalanceSeries(env, ws, fromMs)]);
-  // The line ends at the balance of now (which already excludes the open hour's usage).
-  balanceSeries.push({ atMs: nowMs, balanceMicros: live.summary.balanceMicros });
   return { session, query, usage, spendByHour, balanceSeries, formKey: randomToken(16), ...live };
 }
