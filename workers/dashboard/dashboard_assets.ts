@@ -22,9 +22,9 @@ main{max-width:72rem;margin:0 auto;padding:1rem}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:1rem 1.25rem;margin-bottom:1rem}
 .card h2{font-size:1.2rem;margin:0 0 .75rem}
 .narrow{max-width:28rem;margin:3rem auto}
-.columns{display:grid;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr));gap:1rem}
+.columns{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(18rem,100%),1fr));gap:1rem}
 .columns>.card{margin-bottom:1rem}
-.metrics{display:grid;grid-template-columns:repeat(auto-fit,minmax(12rem,1fr));gap:.75rem;margin:0}
+.metrics{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(12rem,100%),1fr));gap:.75rem;margin:0}
 .metric{border:1px solid var(--line);border-radius:8px;padding:.75rem}
 .metric dt{color:var(--muted);font-size:.9rem}
 .metric dd{margin:0;font-size:1.5rem;font-weight:650;font-variant-numeric:tabular-nums}
@@ -59,20 +59,23 @@ button,.button{display:inline-block;background:var(--accent);color:var(--accent-
 .table-scroll{overflow-x:auto}
 .button-secondary{background:var(--card);color:var(--accent);border:1px solid var(--accent)}
 .section-head .button{margin-bottom:.75rem}
-.cell-description{overflow-wrap:anywhere}
+.cell-description{overflow-wrap:break-word}
 @media (min-width:40rem){.history-scroll{overflow-x:auto}}
 @media (max-width:39.99rem){
+.filters{display:grid;grid-template-columns:auto minmax(0,1fr);align-items:center}
+.filters select{width:100%}
+.filters button{grid-column:1/-1;justify-self:start}
 .transactions,.transactions tbody{display:block}
 .transactions thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
-.transactions tr{display:grid;grid-template-columns:minmax(0,1fr) auto;grid-template-areas:"desc amount" "date status" "invoice invoice";gap:.2rem .75rem;align-items:baseline;border:1px solid var(--line);border-radius:8px;padding:.6rem .75rem;margin-bottom:.5rem}
+.transactions tr{display:grid;grid-template-columns:minmax(0,1fr) auto;grid-template-areas:"desc amount" "date date" "status invoice";gap:.2rem .75rem;align-items:baseline;border:1px solid var(--line);border-radius:8px;padding:.6rem .75rem;margin-bottom:.5rem}
 .transactions td{display:block;border:0;padding:0;min-width:0}
 .transactions td.empty{grid-column:1/-1;text-align:left}
 .transactions .cell-description{grid-area:desc;font-weight:600}
 .transactions .cell-description .tx-type{font-weight:400}
 .transactions .cell-amount{grid-area:amount}
 .transactions .cell-date{grid-area:date;color:var(--muted);font-size:.85rem}
-.transactions .cell-status{grid-area:status;text-align:right}
-.transactions .cell-invoice{grid-area:invoice}
+.transactions .cell-status{grid-area:status}
+.transactions .cell-invoice{grid-area:invoice;text-align:right}
 .transactions .cell-invoice-none{display:none}
 }
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
@@ -92,17 +95,17 @@ thead th{font-size:.85rem;color:var(--muted);font-weight:600}
 .tabs{display:flex;gap:.25rem}
 .tab{padding:.3rem .75rem;border:1px solid var(--line);border-radius:999px;text-decoration:none}
 .tab-current{background:var(--accent);color:var(--accent-text);border-color:var(--accent)}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr));gap:1rem}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(18rem,100%),1fr));gap:1rem}
 .chart{margin:0}.chart figcaption{font-weight:600;margin-bottom:.25rem}
 .chart svg{width:100%;height:auto;border:1px solid var(--line);border-radius:8px;background:#fff}
 .chart svg{max-width:42rem}
-.chart .axis{font-size:11px;fill:var(--muted)}
+.chart .axis{font-size:12px;fill:var(--muted)}
 .chart .axis-name{font-style:italic}
 .chart .baseline{stroke:#8a919c}
 .chart .gridline{stroke:var(--line);stroke-dasharray:2 3}
 .chart .open-band{fill:#fff4e0}
 .chart .open-label{fill:var(--warn);font-weight:600}
-.chart .value-label{font-size:12px;font-weight:700;fill:var(--text)}
+.chart .value-label{font-size:13px;font-weight:700;fill:var(--text)}
 .chart .value-open{fill:var(--warn)}
 .balance-line{fill:none;stroke:var(--accent);stroke-width:2}
 .balance-area{fill:var(--accent);fill-opacity:.08}

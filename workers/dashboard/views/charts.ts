@@ -87,14 +87,16 @@ export function balanceChart(points: BalancePoint[], d: ChartDomain, summary: Pi
   const scale = moneyTicks(Math.max(atStart, summary.balanceMicros, ...changes.map((p) => p.balanceMicros), 1));
   const y = (m: number) => yAt(m, scale.topMicros);
 
-  let line = `M${xAt(d, d.startMs)},${y(atStart)}`;
+  // An empty workspace has no balance to draw before its first entry: the line starts there.
+  const lineStartMs = atStart === 0 && changes.length > 0 ? changes[0]!.atMs : d.startMs;
+  let line = `M${xAt(d, lineStartMs)},${y(atStart)}`;
   for (const p of changes) line += ` H${xAt(d, p.atMs)} V${y(p.balanceMicros)}`;
-  line += ` H${xAt(d, nowMs)}`;
-  const area = `${line} V${BASELINE} H${xAt(d, d.startMs)} Z`;
-  // The spendable balance falls through the open hour as usage accumulates: a dashed slope.
-  const openFromMs = Math.max(d.openHourMs, d.startMs);
-  const settledAtOpen = sorted.filter((p) => p.atMs <= openFromMs).pop()?.balanceMicros ?? atStart;
-  const openLine = `M${xAt(d, openFromMs)},${y(settledAtOpen)} L${xAt(d, nowMs)},${y(summary.balanceMicros)}`;
+  // Settled steps until the open hour (or the last entry in it); from there to now the spendable
+  // balance falls as usage accumulates: a dashed slope down to the balance of now.
+  const openFromMs = Math.max(d.openHourMs, d.startMs, changes[changes.length - 1]?.atMs ?? 0);
+  line += ` H${xAt(d, openFromMs)}`;
+  const area = `${line} V${BASELINE} H${xAt(d, lineStartMs)} Z`;
+  const openLine = `M${xAt(d, openFromMs)},${y(settledNow)} L${xAt(d, nowMs)},${y(summary.balanceMicros)}`;
   const dots = changes.slice(-MAX_DOTS).map(
     (p) => html`<circle cx="${xAt(d, p.atMs)}" cy="${y(p.balanceMicros)}" r="2.5" class="balance-dot"><title>${formatDateTime(isoOf(p.atMs))}: balance ${formatMicros(p.balanceMicros)}</title></circle>`,
   );
@@ -126,11 +128,11 @@ export function balanceChart(points: BalancePoint[], d: ChartDomain, summary: Pi
       <text x="${nowX}" y="${labelY}" class="value-label" text-anchor="end" data-testid="balance-now-label">${formatMicros(summary.balanceMicros)} now</text>
     </svg>
     <ul class="legend"><li><span class="swatch swatch-line" aria-hidden="true"></span>Settled balance</li><li><span class="swatch swatch-dashed" aria-hidden="true"></span>Open hour (accumulating)</li></ul>
-    <table class="visually-hidden" data-testid="balance-table">
+    <div class="visually-hidden"><table data-testid="balance-table">
       <caption>Balance over time</caption>
       <thead><tr><th scope="col">When</th><th scope="col">Balance</th></tr></thead>
       <tbody>${rows.map((r) => html`<tr><th scope="row">${r.when}</th><td>${formatMicros(r.balanceMicros)}</td></tr>`)}</tbody>
-    </table>
+    </table></div>
   </figure>`;
 }
 
@@ -186,10 +188,13 @@ export function spendChart(hours: SpendHour[], d: ChartDomain, summary: Pick<Cre
   // Written on the chart: the last settled bucket with spend, and the open hour.
   const lastSettled = buckets.map((b, i) => ({ b, i })).filter(({ b }) => b.settledMicros > 0).pop();
   const labels = [];
+  const sharesOpen = openMicros > 0 && lastSettled?.i === openIndex;
   if (lastSettled) {
-    labels.push(html`<text x="${r1(barX(lastSettled.i) + barWidth / 2)}" y="${r1(y(lastSettled.b.settledMicros) - 4)}" class="value-label" text-anchor="${lastSettled.i > d.buckets / 2 ? 'end' : 'start'}" data-testid="spend-last-label">${formatMicros(lastSettled.b.settledMicros)}</text>`);
+    const top = lastSettled.b.settledMicros + (sharesOpen ? openMicros : 0);
+    const text = sharesOpen ? `${formatMicros(lastSettled.b.settledMicros)} + ${formatMicros(openMicros)} so far` : formatMicros(lastSettled.b.settledMicros);
+    labels.push(html`<text x="${r1(barX(lastSettled.i) + barWidth / 2)}" y="${r1(Math.max(PAD_TOP + 10, y(top) - 4))}" class="value-label" text-anchor="${lastSettled.i > d.buckets / 2 ? 'end' : 'start'}" data-testid="spend-last-label">${text}</text>`);
   }
-  if (openMicros > 0 && lastSettled?.i !== openIndex) {
+  if (openMicros > 0 && !sharesOpen) {
     const openTop = buckets[openIndex]!.settledMicros + openMicros;
     labels.push(html`<text x="${r1(barX(openIndex) + barWidth)}" y="${r1(Math.max(PAD_TOP + 10, y(openTop) - 4))}" class="value-label value-open" text-anchor="end" data-testid="spend-open-label">${formatMicros(openMicros)} so far</text>`);
   }
@@ -211,13 +216,13 @@ export function spendChart(hours: SpendHour[], d: ChartDomain, summary: Pick<Cre
       ${spendCategories.map((c) => html`<li><span class="swatch cat-${c}" aria-hidden="true"></span>${CATEGORY_LABELS[c]} <strong data-category-total="${c}">${formatMicros(totals[c])}</strong></li>`)}
       <li><span class="swatch open-usage" aria-hidden="true"></span>Open hour, accumulating <strong data-testid="open-hour-total">${formatMicros(openMicros)}</strong></li>
     </ul>
-    <table class="visually-hidden" data-testid="spend-table">
+    <div class="visually-hidden"><table data-testid="spend-table">
       <caption>${cadence} spend by category${tableRows.length ? '' : ': none in this period'}</caption>
       <thead><tr><th scope="col">${unit} (UTC)</th>${spendCategories.map((c) => html`<th scope="col">${CATEGORY_LABELS[c]}</th>`)}<th scope="col">Open hour, accumulating</th><th scope="col">Total</th></tr></thead>
       <tbody>${tableRows.map((b) => {
         const open = bucketOf(d, b.startMs) === openIndex ? openMicros : 0;
         return html`<tr><th scope="row">${bucketLabel(d, b.startMs)}</th>${spendCategories.map((c) => html`<td>${formatMicros(b.byCategory[c])}</td>`)}<td>${formatMicros(open)}</td><td>${formatMicros(b.settledMicros + open)}</td></tr>`;
       })}</tbody>
-    </table>
+    </table></div>
   </figure>`;
 }
