@@ -60,6 +60,13 @@ button,.button{display:inline-block;background:var(--accent);color:var(--accent-
 .button-secondary{background:var(--card);color:var(--accent);border:1px solid var(--accent)}
 .section-head .button{margin-bottom:.75rem}
 .cell-description{overflow-wrap:break-word}
+.tx-lines{margin-top:.25rem;font-size:.9rem;font-weight:400}
+.tx-lines summary{cursor:pointer;color:var(--accent)}
+.tx-lines ul{list-style:none;margin:.25rem 0 0;padding:0}
+.tx-lines li{display:flex;flex-wrap:wrap;gap:0 .75rem;justify-content:space-between;border-top:1px dashed var(--line);padding:.2rem 0}
+.tx-lines .line-description{flex:1 1 10rem}
+.tx-lines .line-quantity{color:var(--muted)}
+.tx-lines .line-amount{font-variant-numeric:tabular-nums;white-space:nowrap}
 @media (min-width:40rem){.history-scroll{overflow-x:auto}}
 @media (max-width:39.99rem){
 .filters{display:grid;grid-template-columns:auto minmax(0,1fr);align-items:center}
@@ -148,7 +155,10 @@ export const DASHBOARD_JS = `(() => {
           const el = document.getElementById(id);
           const next = hash(markup);
           if (el && el.dataset.liveHash !== next) {
+            // Lines a person opened stay open when the history is swapped.
+            const open = [...el.querySelectorAll('details[data-details-for][open]')].map((d) => d.dataset.detailsFor);
             el.innerHTML = markup;
+            for (const id of open) el.querySelector('details[data-details-for="' + id + '"]')?.setAttribute('open', '');
             el.dataset.liveHash = next;
           }
         }

@@ -14,6 +14,7 @@ import { randomToken } from '../lib/crypto';
 import { decodeCursor } from '../lib/history_cursor';
 import { iso } from '../lib/time';
 import { readReturnedPayment, returnedPaymentOf, type ReturnedPayment } from './payment_notice';
+import { readUsageLines, type UsageLine } from './usage_lines';
 import { readBalanceSeries, readSpendByHour, type BalancePoint, type SpendHour } from './spend_series';
 import type { TransactionView } from '../ledger/transaction_view';
 
@@ -44,10 +45,12 @@ export interface DashboardData {
   pending: boolean;
   /** The deposit of the returned payment as it is now (null when none, or not ours). */
   paymentTx: TransactionView | null;
+  /** The lines of the settled usage transactions on this page of history, by transaction id. */
+  usageLines: Map<string, UsageLine[]>;
 }
 
 /** What the live regions (notice, balance panel, history table, saved card) need. */
-export type LiveView = Pick<DashboardData, 'session' | 'query' | 'summary' | 'history' | 'zeroBalance' | 'pending' | 'autoTopup' | 'paymentTx'>;
+export type LiveView = Pick<DashboardData, 'session' | 'query' | 'summary' | 'history' | 'zeroBalance' | 'pending' | 'autoTopup' | 'paymentTx' | 'usageLines'>;
 
 const isOneOf = <T extends string>(list: readonly T[], value: string | undefined): value is T => value !== undefined && (list as readonly string[]).includes(value);
 
@@ -89,7 +92,10 @@ export async function loadLiveData(env: Env, session: DashboardSession, query: D
     query.payment ? readReturnedPayment(env, ws, query.payment) : Promise.resolve(null),
   ]);
   if (!flags) throw notFound('workspace');
+  const settledUsage = history.data.filter((tx) => tx.type === 'usage' && tx.status === 'completed').map((tx) => tx.id);
+  const usageLines = settledUsage.length ? await readUsageLines(env, ws, settledUsage) : new Map<string, UsageLine[]>();
   return {
+    usageLines,
     summary,
     history,
     zeroBalance: {

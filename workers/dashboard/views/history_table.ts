@@ -1,7 +1,8 @@
 import { html } from 'hono/html';
 import { transactionStatuses, transactionTypes } from '../../../schema/tables';
-import { formatDateTime, formatMicros } from '../format';
+import { formatDateTime, formatMicros, formatQuantity } from '../format';
 import type { LiveView } from '../load_dashboard';
+import type { UsageLine } from '../usage_lines';
 
 const TYPE_LABELS: Record<string, string> = {
   deposit: 'Deposit',
@@ -40,6 +41,17 @@ export function historyFilters(data: LiveView) {
   </form>`;
 }
 
+/** A settled usage row opens its lines (what was charged for what), without script: <details>. */
+function usageLinesDetails(transactionId: string, lines: UsageLine[] | undefined) {
+  if (!lines?.length) return '';
+  return html`<details class="tx-lines" data-details-for="${transactionId}">
+        <summary>${lines.length === 1 ? '1 line' : `${lines.length} lines`}</summary>
+        <ul>${lines.map(
+          (l) => html`<li><span class="line-description">${l.description}</span> <span class="line-quantity">${formatQuantity(l.quantity)} ${l.unit}</span> <span class="line-amount">${formatMicros(l.amountMicros, { signed: true })}</span></li>`,
+        )}</ul>
+      </details>`;
+}
+
 /** Download CSV: the same filters as the table, every page (streamed by the server). */
 export function historyActions(data: LiveView) {
   const params = new URLSearchParams();
@@ -61,7 +73,7 @@ export function historyTable(data: LiveView) {
     const amountClass = tx.status === 'failed' ? 'amount-void' : tx.amountMicros > 0 ? 'amount-in' : tx.amountMicros < 0 ? 'amount-out' : '';
     return html`<tr data-transaction-id="${tx.id}" data-status="${tx.status}" data-type="${tx.type}">
       <td class="cell-date"><time datetime="${tx.createdAt}">${formatDateTime(tx.createdAt)}</time></td>
-      <td class="cell-description">${tx.description}<span class="tx-type">${TYPE_LABELS[tx.type] ?? tx.type}</span></td>
+      <td class="cell-description">${tx.description}<span class="tx-type">${TYPE_LABELS[tx.type] ?? tx.type}</span>${usageLinesDetails(tx.id, data.usageLines.get(tx.id))}</td>
       ${tx.invoiceUrl
         ? html`<td class="cell-invoice"><a href="${tx.invoiceUrl}" target="_blank" rel="noopener noreferrer" data-testid="invoice-link">Invoice<span class="visually-hidden"> for ${tx.description}</span></a></td>`
         : html`<td class="cell-invoice cell-invoice-none"><span aria-label="none">—</span></td>`}
