@@ -121,8 +121,8 @@ thead th{font-size:.85rem;color:var(--muted);font-weight:600}
 .balance-now{fill:var(--warn);stroke:#fff;stroke-width:1.5}
 .open-usage{fill:#f3b34c;fill-opacity:.45;stroke:#b35c00;stroke-width:1;stroke-dasharray:3 2}
 .swatch.open-usage{background:repeating-linear-gradient(45deg,#f3b34c 0 3px,#fff4e0 3px 6px);border:1px dashed #b35c00}
-.swatch-line{background:var(--accent);height:3px;vertical-align:3px}
-.swatch-dashed{background:repeating-linear-gradient(90deg,var(--warn) 0 4px,transparent 4px 7px);height:3px;vertical-align:3px}
+.swatch.swatch-line{background:var(--accent);height:3px;vertical-align:3px}
+.swatch.swatch-dashed{background:repeating-linear-gradient(90deg,var(--warn) 0 4px,transparent 4px 7px);height:3px;vertical-align:3px}
 .cat-instances{fill:var(--cat-instances);background:var(--cat-instances)}
 .cat-storage{fill:var(--cat-storage);background:var(--cat-storage)}
 .cat-model_tokens{fill:var(--cat-model_tokens);background:var(--cat-model_tokens)}
