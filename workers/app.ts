@@ -24,6 +24,7 @@ import { registerUsageEventRoutes } from './routes/internal/usage_events';
 import { registerAutoTopupRoutes } from './routes/public/auto_topup';
 import { registerCreditRoutes } from './routes/public/credits';
 import { registerHistoryRoutes } from './routes/public/history';
+import { registerHistoryCsvRoute } from './routes/public/history_csv';
 import { registerMyUsageRoute } from './routes/public/my_usage';
 import { registerTopupRoutes } from './routes/public/topup';
 import { stripeWebhook } from './routes/stripe_webhook';
@@ -70,6 +71,7 @@ export function buildApp() {
   // Public API: each route carries requireApiKey so the OpenAPI document shows its security.
   registerCreditRoutes(app);
   registerHistoryRoutes(app);
+  registerHistoryCsvRoute(app);
   registerAutoTopupRoutes(app);
   registerMyUsageRoute(app);
   registerTopupRoutes(app);

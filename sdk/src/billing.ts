@@ -5,6 +5,7 @@ import type {
   AutoTopup,
   AutoTopupSettings,
   CreditSummary,
+  HistoryCsvQuery,
   HistoryQuery,
   MyUsage,
   Plan,
@@ -78,6 +79,16 @@ export class BillingApi {
       yield* page.data;
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
+  }
+
+  /**
+   * The whole ledger (or the filtered part) as CSV text: a header row, then one row per
+   * transaction, newest first, amounts in credits with 6 decimals. The open hour's accumulating
+   * usage is not included. Read in one piece; for a very large ledger call the endpoint directly
+   * and read its body as a stream.
+   */
+  historyCsv(query: HistoryCsvQuery = {}): Promise<string> {
+    return this.http.requestText({ method: 'GET', path: '/v1/billing/credits/history.csv', query: { ...query } }, 'text/csv');
   }
 
   /** The caller's usage over a period (plus every member's and the totals with `all`, for admins). */

@@ -52,15 +52,24 @@ export class Transport {
   }
 
   async request<T>(spec: RequestSpec): Promise<T> {
+    return this.send<T>(spec, 'application/json', parseJson);
+  }
+
+  /** A text answer (a CSV download, say) as it came; errors are still the service's JSON errors. */
+  requestText(spec: RequestSpec, accept: string): Promise<string> {
+    return this.send<string>(spec, accept, (text) => text);
+  }
+
+  private async send<T>(spec: RequestSpec, accept: string, parseSuccess: (text: string) => unknown): Promise<T> {
     const url = this.url(spec.path, spec.query);
     // Serialized once: every attempt sends the same bytes, so the service's idempotency check sees
     // the same body on a retry.
     const body = spec.body === undefined ? undefined : JSON.stringify(spec.body);
-    const headers: Record<string, string> = { accept: 'application/json', ...this.authHeaders, ...spec.headers };
+    const headers: Record<string, string> = { accept, ...this.authHeaders, ...spec.headers };
     if (body !== undefined) headers['content-type'] = 'application/json';
 
     for (let attempt = 0; ; attempt++) {
-      const outcome = await this.attempt(url, { method: spec.method, headers, body });
+      const outcome = await this.attempt(url, { method: spec.method, headers, body }, parseSuccess);
       if (outcome.ok) return outcome.value as T;
       const { error, retryAfter } = outcome;
       const retryable = error.code === 'network_error' || isRetryableStatus(error.status);
@@ -72,6 +81,7 @@ export class Transport {
   private async attempt(
     url: string,
     init: { method: string; headers: Record<string, string>; body: string | undefined },
+    parseSuccess: (text: string) => unknown,
   ): Promise<{ ok: true; value: unknown } | { ok: false; error: BurnrateError; retryAfter: number | null }> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), this.timeoutMs);
@@ -88,8 +98,8 @@ export class Transport {
           : `burnrate: request failed before an answer arrived (${init.method} ${url}): ${String(cause)}`;
         return { ok: false, error: networkError(message, cause), retryAfter: null };
       }
+      if (res.ok) return { ok: true, value: parseSuccess(text) };
       const parsed = parseJson(text);
-      if (res.ok) return { ok: true, value: parsed };
       return {
         ok: false,
         error: errorFromResponse(res.status, res.headers.get('x-request-id'), parsed),

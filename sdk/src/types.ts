@@ -40,6 +40,7 @@ export type TopupCreated = Schemas['TopupCreated'];
 export type TopupStatus = Schemas['TopupStatus'];
 
 export type HistoryQuery = Query<'/v1/billing/credits/history'>;
+export type HistoryCsvQuery = Query<'/v1/billing/credits/history.csv'>;
 export type UsagePeriod = NonNullable<Query<'/v1/billing/my-usage'>['period']>;
 export type TopupBody = JsonBody<'/v1/billing/topup', 'post'>;
 export type AutoTopupSettings = JsonBody<'/v1/billing/auto-topup', 'put'>;

@@ -60,7 +60,9 @@ describe('every operation', () => {
       const success = Object.entries(o.op.responses as Record<string, Json>).filter(([status]) => /^2\d\d$/.test(status));
       if (success.length === 0) return [`${name(o)}: no 2xx response`];
       return success.flatMap(([status, response]) => {
-        const media = resolve(doc, response).content?.['application/json'];
+        // JSON answers, and the one file download (text/csv) with a text example.
+        const content = resolve(doc, response).content ?? {};
+        const media = content['application/json'] ?? content['text/csv'];
         const examples = mediaExamples(media);
         if (examples.length === 0) return [`${name(o)} ${status}: no example`];
         return examples.flatMap((ex) => exampleProblems(doc, media.schema, ex).map((p) => `${name(o)} ${status}: ${p}`));

@@ -86,6 +86,21 @@ describe('rt.billing', () => {
     expect(seen.slice(1).map((t) => t.id)).toEqual([...grants].reverse());
   });
 
+  it('historyCsv: the ledger as CSV text, with filters; errors stay typed', async () => {
+    const ws = await newWorkspace('SDK history CSV');
+    const grants: Transaction[] = [];
+    for (let i = 1; i <= 2; i++) grants.push(await internal.adjustments.create({ workspaceId: ws.workspaceId, amountMicros: i * 1_500_000, description: `Grant, ${i}` }));
+
+    const text = await ws.admin.billing.historyCsv();
+    const lines = text.split('\r\n');
+    expect(lines[0]).toBe('id,created_at,type,status,description,amount_credits,balance_after_credits,forgiven_credits,invoice_url');
+    expect(lines.slice(1, 3).map((l) => l.split(',')[0])).toEqual([grants[1]!.id, grants[0]!.id]);
+    expect(lines[1]).toContain(',"Grant, 2",3.000000,4.500000,0.000000,');
+    expect(lines[3]).toBe('');
+    expect(await ws.admin.billing.historyCsv({ type: 'deposit' })).toBe(`${lines[0]}\r\n`);
+    await expect(publicClient('br_not_a_key').billing.historyCsv()).rejects.toMatchObject({ code: 'unauthenticated', status: 401 });
+  });
+
   it('myUsage: the caller over 30 days; all=true adds members and totals for an admin', async () => {
     const ws = await newWorkspace('SDK usage');
     await internal.adjustments.create({ workspaceId: ws.workspaceId, amountMicros: 10 * CREDIT_MICROS, description: 'Grant' });

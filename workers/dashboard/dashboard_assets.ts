@@ -22,9 +22,9 @@ main{max-width:72rem;margin:0 auto;padding:1rem}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:1rem 1.25rem;margin-bottom:1rem}
 .card h2{font-size:1.2rem;margin:0 0 .75rem}
 .narrow{max-width:28rem;margin:3rem auto}
-.columns{display:grid;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr));gap:1rem}
+.columns{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(18rem,100%),1fr));gap:1rem}
 .columns>.card{margin-bottom:1rem}
-.metrics{display:grid;grid-template-columns:repeat(auto-fit,minmax(12rem,1fr));gap:.75rem;margin:0}
+.metrics{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(12rem,100%),1fr));gap:.75rem;margin:0}
 .metric{border:1px solid var(--line);border-radius:8px;padding:.75rem}
 .metric dt{color:var(--muted);font-size:.9rem}
 .metric dd{margin:0;font-size:1.5rem;font-weight:650;font-variant-numeric:tabular-nums}
@@ -57,6 +57,34 @@ button,.button{display:inline-block;background:var(--accent);color:var(--accent-
 .filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end;margin-bottom:.75rem}
 .filters label{margin:0}
 .table-scroll{overflow-x:auto}
+.button-secondary{background:var(--card);color:var(--accent);border:1px solid var(--accent)}
+.section-head .button{margin-bottom:.75rem}
+.cell-description{overflow-wrap:break-word}
+.tx-lines{margin-top:.25rem;font-size:.9rem;font-weight:400}
+.tx-lines summary{cursor:pointer;color:var(--accent)}
+.tx-lines ul{list-style:none;margin:.25rem 0 0;padding:0}
+.tx-lines li{display:flex;flex-wrap:wrap;gap:0 .75rem;justify-content:space-between;border-top:1px dashed var(--line);padding:.2rem 0}
+.tx-lines .line-description{flex:1 1 10rem}
+.tx-lines .line-quantity{color:var(--muted)}
+.tx-lines .line-amount{font-variant-numeric:tabular-nums;white-space:nowrap}
+@media (min-width:40rem){.history-scroll{overflow-x:auto}}
+@media (max-width:39.99rem){
+.filters{display:grid;grid-template-columns:auto minmax(0,1fr);align-items:center}
+.filters select{width:100%}
+.filters button{grid-column:1/-1;justify-self:start}
+.transactions,.transactions tbody{display:block}
+.transactions thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+.transactions tr{display:grid;grid-template-columns:minmax(0,1fr) auto;grid-template-areas:"desc amount" "date date" "status invoice";gap:.2rem .75rem;align-items:baseline;border:1px solid var(--line);border-radius:8px;padding:.6rem .75rem;margin-bottom:.5rem}
+.transactions td{display:block;border:0;padding:0;min-width:0}
+.transactions td.empty{grid-column:1/-1;text-align:left}
+.transactions .cell-description{grid-area:desc;font-weight:600}
+.transactions .cell-description .tx-type{font-weight:400}
+.transactions .cell-amount{grid-area:amount}
+.transactions .cell-date{grid-area:date;color:var(--muted);font-size:.85rem}
+.transactions .cell-status{grid-area:status}
+.transactions .cell-invoice{grid-area:invoice;text-align:right}
+.transactions .cell-invoice-none{display:none}
+}
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
 th,td{text-align:left;padding:.5rem .6rem;border-bottom:1px solid var(--line);vertical-align:top}
 thead th{font-size:.85rem;color:var(--muted);font-weight:600}
@@ -74,12 +102,27 @@ thead th{font-size:.85rem;color:var(--muted);font-weight:600}
 .tabs{display:flex;gap:.25rem}
 .tab{padding:.3rem .75rem;border:1px solid var(--line);border-radius:999px;text-decoration:none}
 .tab-current{background:var(--accent);color:var(--accent-text);border-color:var(--accent)}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr));gap:1rem}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(18rem,100%),1fr));gap:1rem}
 .chart{margin:0}.chart figcaption{font-weight:600;margin-bottom:.25rem}
 .chart svg{width:100%;height:auto;border:1px solid var(--line);border-radius:8px;background:#fff}
-.chart .axis{font-size:11px;fill:var(--muted)}
-.chart .baseline{stroke:var(--line)}
+.chart svg{max-width:42rem}
+.chart .axis{font-size:12px;fill:var(--muted)}
+.chart .axis-name{font-style:italic}
+.chart .baseline{stroke:#8a919c}
+.chart .gridline{stroke:var(--line);stroke-dasharray:2 3}
+.chart .open-band{fill:#fff4e0}
+.chart .open-label{fill:var(--warn);font-weight:600}
+.chart .value-label{font-size:13px;font-weight:700;fill:var(--text)}
+.chart .value-open{fill:var(--warn)}
 .balance-line{fill:none;stroke:var(--accent);stroke-width:2}
+.balance-area{fill:var(--accent);fill-opacity:.08}
+.balance-open{fill:none;stroke:var(--warn);stroke-width:2;stroke-dasharray:4 3}
+.balance-dot{fill:var(--accent)}
+.balance-now{fill:var(--warn);stroke:#fff;stroke-width:1.5}
+.open-usage{fill:#f3b34c;fill-opacity:.45;stroke:#b35c00;stroke-width:1;stroke-dasharray:3 2}
+.swatch.open-usage{background:repeating-linear-gradient(45deg,#f3b34c 0 3px,#fff4e0 3px 6px);border:1px dashed #b35c00}
+.swatch.swatch-line{background:var(--accent);height:3px;vertical-align:3px}
+.swatch.swatch-dashed{background:repeating-linear-gradient(90deg,var(--warn) 0 4px,transparent 4px 7px);height:3px;vertical-align:3px}
 .cat-instances{fill:var(--cat-instances);background:var(--cat-instances)}
 .cat-storage{fill:var(--cat-storage);background:var(--cat-storage)}
 .cat-model_tokens{fill:var(--cat-model_tokens);background:var(--cat-model_tokens)}
@@ -90,13 +133,15 @@ thead th{font-size:.85rem;color:var(--muted);font-weight:600}
 @media (max-width:40rem){main{padding:.5rem}.card{padding:.75rem}.metric dd{font-size:1.25rem}th,td{padding:.4rem}}
 `;
 
-// Live updates: while a payment is pending the page asks every 1.5 s for its balance and history
-// regions (rendered by the server, the same markup as the page), otherwise every 15 s. Without
+// Live updates: while a payment is pending the page asks every 1.5 s for its live regions (the
+// payment notice, balance, history, the saved card) (rendered by the server, the same markup as the page), otherwise every 15 s. Without
 // script the page still works; it just does not update itself.
 export const DASHBOARD_JS = `(() => {
   const root = document.querySelector('[data-live-url]');
   if (!root) return;
   const announcer = document.getElementById('live-status');
+  // The FNV-1a of the server (dashboard_assets.ts): a region changes only when its markup does.
+  const hash = (text) => { let h = 0x811c9dc5; for (let i = 0; i < text.length; i++) { h ^= text.charCodeAt(i); h = Math.imul(h, 0x01000193) >>> 0; } return h.toString(36); };
   const statuses = () => new Map([...document.querySelectorAll('tr[data-transaction-id]')].map((r) => [r.dataset.transactionId, r.dataset.status]));
   const delay = () => (root.dataset.pending === 'true' ? 1500 : 15000);
   const tick = async () => {
@@ -108,7 +153,14 @@ export const DASHBOARD_JS = `(() => {
         const before = statuses();
         for (const [id, markup] of Object.entries(data.regions)) {
           const el = document.getElementById(id);
-          if (el && el.innerHTML !== markup) el.innerHTML = markup;
+          const next = hash(markup);
+          if (el && el.dataset.liveHash !== next) {
+            // Lines a person opened stay open when the history is swapped.
+            const open = [...el.querySelectorAll('details[data-details-for][open]')].map((d) => d.dataset.detailsFor);
+            el.innerHTML = markup;
+            for (const id of open) el.querySelector('details[data-details-for="' + id + '"]')?.setAttribute('open', '');
+            el.dataset.liveHash = next;
+          }
         }
         // Screen readers hear when a payment settles, not every refresh.
         const changed = [...statuses()].filter(([id, status]) => before.has(id) && before.get(id) !== status);
@@ -122,7 +174,8 @@ export const DASHBOARD_JS = `(() => {
 })();
 `;
 
-function fnv1a(text: string): string {
+/** FNV-1a of a string's UTF-16 units, base 36: the asset version, and the live regions' hashes (app.js computes the same). */
+export function fnv1a(text: string): string {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     hash ^= text.charCodeAt(i);

@@ -3,6 +3,7 @@ import { drizzle } from 'drizzle-orm/d1';
 import { Hono, type Context } from 'hono';
 import { apiKeys, dashboardLinks } from '../../schema/tables';
 import { hashApiKey } from '../auth/api_keys';
+import { historyCsvFilename, historyCsvHeaders, historyCsvStream } from '../billing/history_csv';
 import { startCheckoutTopup } from '../billing/start_checkout_topup';
 import { dollarsFromCents } from '../lib/money';
 import { saveAutoTopup } from '../billing/save_auto_topup';
@@ -13,15 +14,14 @@ import { sha256Hex } from '../lib/crypto';
 import { randomToken } from '../lib/crypto';
 import { cancelReturnedCheckout } from './checkout_return';
 import { ASSET_VERSION, DASHBOARD_CSS, DASHBOARD_JS } from './dashboard_assets';
-import { formatMicros, parseDollarsToCents } from './format';
+import { parseDollarsToCents } from './format';
 import { readGuardedForm } from './form_guard';
 import { loadDashboard, loadLiveData, parseDashboardQuery } from './load_dashboard';
 import { endSession, loadSession, startSession } from './load_session';
 import { dashboardSecurityHeaders } from './security_headers';
 import { newSessionClaims } from './session_cookie';
-import { balancePanel } from './views/balance_panel';
 import { dashboardPage, type PageState } from './views/dashboard_page';
-import { historyTable } from './views/history_table';
+import { liveRegionMarkup } from './views/live_regions';
 import { bouncePage, linkConfirmPage, messagePage, signInPage } from './views/sign_in_view';
 
 const MIN_TOPUP_CENTS = 500;
@@ -51,7 +51,8 @@ dashboard.get('/assets/app.js', asset(DASHBOARD_JS, 'text/javascript; charset=ut
 
 function liveUrlFor(url: URL) {
   const params = new URLSearchParams();
-  for (const key of ['type', 'status', 'cursor']) {
+  // The payment parameters too: the notice about it is a live region.
+  for (const key of ['type', 'status', 'cursor', 'checkout', 'session_id', 'topup']) {
     const value = url.searchParams.get(key);
     if (value) params.set(key, value);
   }
@@ -77,22 +78,15 @@ dashboard.get('/', async (c) => {
     return c.html(signInPage({ notice }));
   }
   const state: PageState = {};
+  // A returned payment (?checkout=success&session_id=… or ?topup=txn_…) gets its notice from the
+  // deposit as it is now, re-rendered by the live updates (see payment_notice.ts).
   const checkout = url.searchParams.get('checkout');
-  if (checkout === 'success') {
-    state.notice = { kind: 'success', text: 'Payment submitted. The deposit shows as Pending until Stripe confirms it; this page updates by itself.' };
-  } else if (checkout === 'cancelled') {
+  if (checkout === 'cancelled') {
     const outcome = await cancelReturnedCheckout(c.env, session, url.searchParams.get('txn'));
     state.notice = { kind: 'info', text: outcome === 'failed' ? 'Checkout was cancelled and nothing was charged. The top-up is marked Failed.' : 'Checkout was cancelled.' };
   }
   if (url.searchParams.get('saved') === 'auto-recharge') state.autoRecharge = { saved: true };
-  const paidWith = url.searchParams.get('topup');
   const data = await loadDashboard(c.env, session, parseDashboardQuery(url));
-  if (paidWith) {
-    const tx = data.history.data.find((t) => t.id === paidWith);
-    if (tx?.status === 'completed') state.notice = { kind: 'success', text: `Added ${formatMicros(tx.amountMicros)} with the saved card.` };
-    else if (tx?.status === 'failed') state.notice = { kind: 'error', text: 'The saved card was declined. Nothing was added; pay with a new card instead.' };
-    else if (tx?.status === 'pending') state.notice = { kind: 'info', text: 'The payment is processing; this page updates by itself.' };
-  }
   return c.html(dashboardPage(data, liveUrlFor(url), state));
 });
 
@@ -101,11 +95,18 @@ dashboard.get('/live', async (c) => {
   if (!session) return c.json({ error: { code: 'unauthenticated', message: 'Sign in again.', requestId: c.get('requestId') } }, 401);
   const query = parseDashboardQuery(new URL(c.req.url));
   const live = await loadLiveData(c.env, session, query);
-  const view = { session, query, ...live };
-  return c.json({
-    regions: { 'balance-region': (await balancePanel(view)).toString(), 'history-region': (await historyTable(view)).toString() },
-    pending: live.pending,
-  });
+  return c.json({ regions: liveRegionMarkup({ session, query, ...live }), pending: live.pending });
+});
+
+// The history as CSV, for the "Download CSV" button: the API's generator, with the session's
+// workspace and the page's filters.
+dashboard.get('/history.csv', async (c) => {
+  const session = await loadSession(c);
+  if (!session) return c.json({ error: { code: 'unauthenticated', message: 'Sign in again.', requestId: c.get('requestId') } }, 401);
+  const { type, status } = parseDashboardQuery(new URL(c.req.url));
+  const filters = { type, status };
+  const filename = historyCsvFilename(session.workspaceId, filters, Date.now());
+  return c.body(historyCsvStream(c.env, session.workspaceId, filters), 200, historyCsvHeaders(filename));
 });
 
 // --- sign-in and sign-out -----------------------------------------------------------------------

@@ -34,6 +34,13 @@ export const formatDateTime = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(
 
 export const formatInteger = (n: number) => withThousands(Math.round(n));
 
+/** A usage quantity (tokens, hours, GB-hours): thousands separated, up to 3 decimals, no trailing zeros. */
+export function formatQuantity(n: number): string {
+  const thousandths = Math.round(Math.abs(n) * 1000);
+  const fraction = (thousandths % 1000).toString().padStart(3, '0').replace(/0+$/, '');
+  return `${n < 0 ? '-' : ''}${withThousands(Math.floor(thousandths / 1000))}${fraction ? `.${fraction}` : ''}`;
+}
+
 export const formatSeconds = (seconds: number) => {
   if (seconds < 60) return `${seconds} s`;
   if (seconds < 3_600) return `${Math.floor(seconds / 60)} min`;

@@ -13,7 +13,10 @@ import type { CreditSummary } from '../ledger/ledger_types';
 import { randomToken } from '../lib/crypto';
 import { decodeCursor } from '../lib/history_cursor';
 import { iso } from '../lib/time';
+import { readReturnedPayment, returnedPaymentOf, type ReturnedPayment } from './payment_notice';
+import { readUsageLines, type UsageLine } from './usage_lines';
 import { readBalanceSeries, readSpendByHour, type BalancePoint, type SpendHour } from './spend_series';
+import type { TransactionView } from '../ledger/transaction_view';
 
 export const HISTORY_PAGE_SIZE = 20;
 
@@ -22,6 +25,8 @@ export interface DashboardQuery {
   status?: (typeof transactionStatuses)[number];
   cursor?: string;
   period: '7d' | '30d';
+  /** The payment the browser came back from (Checkout or the saved card), if any. */
+  payment: ReturnedPayment | null;
 }
 
 export interface DashboardData {
@@ -38,10 +43,14 @@ export interface DashboardData {
   formKey: string;
   /** A deposit or auto-recharge on this page is still pending: the page polls faster. */
   pending: boolean;
+  /** The deposit of the returned payment as it is now (null when none, or not ours). */
+  paymentTx: TransactionView | null;
+  /** The lines of the settled usage transactions on this page of history, by transaction id. */
+  usageLines: Map<string, UsageLine[]>;
 }
 
-/** What the live regions (balance panel, history table) need. */
-export type LiveView = Pick<DashboardData, 'session' | 'query' | 'summary' | 'history' | 'zeroBalance' | 'pending'>;
+/** What the live regions (notice, balance panel, history table, saved card) need. */
+export type LiveView = Pick<DashboardData, 'session' | 'query' | 'summary' | 'history' | 'zeroBalance' | 'pending' | 'autoTopup' | 'paymentTx' | 'usageLines'>;
 
 const isOneOf = <T extends string>(list: readonly T[], value: string | undefined): value is T => value !== undefined && (list as readonly string[]).includes(value);
 
@@ -60,45 +69,53 @@ export function parseDashboardQuery(url: URL): DashboardQuery {
     status: isOneOf(transactionStatuses, status) ? status : undefined,
     cursor,
     period: url.searchParams.get('period') === '30d' ? '30d' : '7d',
+    payment: returnedPaymentOf(url),
   };
 }
 
-/** The live parts of the page: balance, zero-balance state and the visible page of history. */
+/**
+ * The live parts of the page: balance, zero-balance state, the visible page of history, the saved
+ * card and the returned payment's deposit (what its notice describes).
+ */
 export async function loadLiveData(env: Env, session: DashboardSession, query: DashboardQuery) {
   const ws = session.workspaceId;
   // The summary first: the history's accumulating row is made from it (one ledger call, not two).
   const summary = unwrap(await ledgerFor(env, ws).creditSummary(ws)).value;
-  const [history, flags] = await Promise.all([
+  const [history, flags, autoTopup, paymentTx] = await Promise.all([
     historyPage(env, ws, { limit: HISTORY_PAGE_SIZE, cursor: query.cursor, type: query.type, status: query.status }, summary),
     drizzle(env.DB)
       .select({ terminatedAtMs: workspaces.terminatedAtMs, storageSuspendedAtMs: workspaces.storageSuspendedAtMs })
       .from(workspaces)
       .where(eq(workspaces.id, ws))
       .get(),
+    readAutoTopup(drizzle(env.DB), ws),
+    query.payment ? readReturnedPayment(env, ws, query.payment) : Promise.resolve(null),
   ]);
   if (!flags) throw notFound('workspace');
+  const settledUsage = history.data.filter((tx) => tx.type === 'usage' && tx.status === 'completed').map((tx) => tx.id);
+  const usageLines = settledUsage.length ? await readUsageLines(env, ws, settledUsage) : new Map<string, UsageLine[]>();
   return {
+    usageLines,
     summary,
     history,
     zeroBalance: {
       terminatedAt: flags.terminatedAtMs === null ? null : iso(flags.terminatedAtMs),
       storageSuspendedAt: flags.storageSuspendedAtMs === null ? null : iso(flags.storageSuspendedAtMs),
     },
-    pending: history.data.some((tx) => tx.status === 'pending'),
+    autoTopup,
+    paymentTx,
+    pending: paymentTx?.status === 'pending' || history.data.some((tx) => tx.status === 'pending'),
   };
 }
 
 export async function loadDashboard(env: Env, session: DashboardSession, query: DashboardQuery): Promise<DashboardData> {
   const ws = session.workspaceId;
   const nowMs = Date.now();
-  const [live, autoTopup, usage] = await Promise.all([
+  const [live, usage] = await Promise.all([
     loadLiveData(env, session, query),
-    readAutoTopup(drizzle(env.DB), ws),
     usageForPeriod(env, { workspaceId: ws, memberId: session.memberId, period: query.period, allMembers: session.role === 'admin', nowMs }),
   ]);
   const fromMs = Date.parse(usage.from);
   const [spendByHour, balanceSeries] = await Promise.all([readSpendByHour(env, ws, fromMs), readBalanceSeries(env, ws, fromMs)]);
-  // The line ends at the balance of now (which already excludes the open hour's usage).
-  balanceSeries.push({ atMs: nowMs, balanceMicros: live.summary.balanceMicros });
-  return { session, query, autoTopup, usage, spendByHour, balanceSeries, formKey: randomToken(16), ...live };
+  return { session, query, usage, spendByHour, balanceSeries, formKey: randomToken(16), ...live };
 }

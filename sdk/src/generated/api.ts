@@ -422,6 +422,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/billing/credits/history.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The whole ledger as a CSV download
+         * @description One row per stored transaction, newest first, after a header row; the same `type` and `status` filters as the JSON history, no paging (the answer is streamed). Amounts are credits with 6 decimals (`-0.412300` is −412,300 micros), times are ISO 8601 UTC. The open hour's `accumulating` usage is **not** included: it is not a ledger entry yet and becomes one `usage` row when the hour settles, so the `completed` amounts of an export sum to the balance change it covers. Text cells that start with `=`, `+`, `-` or `@` are prefixed with `'` so that a spreadsheet shows them instead of running them as formulas.
+         */
+        get: operations["downloadTransactionsCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/billing/auto-topup": {
         parameters: {
             query?: never;
@@ -3944,6 +3964,90 @@ export interface operations {
                      *       "error": {
                      *         "code": "not_found",
                      *         "message": "No such transaction in this workspace.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`: too many requests. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; retry after a moment.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    downloadTransactionsCsv: {
+        parameters: {
+            query?: {
+                /** @description Only transactions of this type. */
+                type?: "deposit" | "usage" | "auto_recharge" | "refund" | "adjustment";
+                /** @description Only transactions in this status. */
+                status?: "completed" | "pending" | "failed" | "accumulating";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The CSV file (`Content-Disposition: attachment`). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example id,created_at,type,status,description,amount_credits,balance_after_credits,forgiven_credits,invoice_url
+                     *     txn_00mwq8lds0p5r7t9v1x3z5b7,2026-11-21T10:00:00.000Z,usage,completed,Usage 2026-11-21 09:00–10:00 UTC,-0.412300,18.734500,0.000000,
+                     *     txn_00mvxm2m80c6e8g0i2k4m6o8,2026-11-20T16:05:00.000Z,deposit,completed,"Credit top-up ($25.00)",25.000000,19.146800,0.000000,https://invoice.stripe.com/i/acct_1/test_inv
+                     */
+                    "text/csv": string;
+                };
+            };
+            /** @description `invalid_request`: a body, query, header or path value failed validation; the message names the field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "type: Invalid option: expected one of \"deposit\"|\"usage\"|\"auto_recharge\"|\"refund\"|\"adjustment\"",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: missing or unknown credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "Unknown or revoked API key.",
                      *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
                      *       }
                      *     }

@@ -1,6 +1,7 @@
 import { html } from 'hono/html';
-import { centsToField, formatCard, formatCents } from '../format';
+import { centsToField, formatCents } from '../format';
 import type { DashboardData } from '../load_dashboard';
+import { liveRegion, savedCardText } from './live_regions';
 
 export interface AutoRechargeFormState {
   enabled?: boolean;
@@ -13,7 +14,8 @@ export interface AutoRechargeFormState {
 /** Auto-recharge: editable for admins, read-only for members. */
 export function autoRechargeForm(data: DashboardData, state: AutoRechargeFormState = {}) {
   const current = data.autoTopup;
-  const card = current.paymentMethod ? formatCard(current.paymentMethod) : 'none saved yet';
+  // Live: a card saved by a Checkout payment shows here as soon as the webhook records it.
+  const card = liveRegion('span', 'auto-recharge-card', savedCardText(data));
   if (data.session.role !== 'admin') {
     return html`<section class="card" id="auto-recharge" aria-labelledby="auto-recharge-title">
   <h2 id="auto-recharge-title">Auto-recharge</h2>

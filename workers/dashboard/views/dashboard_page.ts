@@ -2,7 +2,8 @@ import { html } from 'hono/html';
 import type { DashboardData } from '../load_dashboard';
 import { autoRechargeForm, type AutoRechargeFormState } from './auto_recharge_form';
 import { balancePanel } from './balance_panel';
-import { historyFilters, historyTable } from './history_table';
+import { historyActions, historyFilters, historyTable } from './history_table';
+import { liveRegion, paymentNoticeContent } from './live_regions';
 import { layout } from './layout';
 import { topupForm, type TopupFormState } from './topup_form';
 import { usageSection } from './usage_section';
@@ -19,18 +20,23 @@ export function dashboardPage(data: DashboardData, liveUrl: string, state: PageS
     title: 'Billing · burnrate',
     session: data.session,
     body: html`<h1 class="page-title">Billing</h1>
-${state.notice ? html`<p class="notice notice-${state.notice.kind}" role="status" data-testid="notice">${state.notice.text}</p>` : ''}
+${data.query.payment
+  ? liveRegion('div', 'notice-region', paymentNoticeContent(data), { role: 'status' })
+  : state.notice ? html`<p class="notice notice-${state.notice.kind}" role="status" data-testid="notice">${state.notice.text}</p>` : ''}
 <p id="live-status" class="visually-hidden" role="status" aria-live="polite"></p>
 <div data-live-url="${liveUrl}" data-pending="${data.pending ? 'true' : 'false'}">
-  <div id="balance-region">${balancePanel(data)}</div>
+  ${liveRegion('div', 'balance-region', balancePanel(data))}
   <div class="columns">
     ${topupForm(data, state.topup)}
     ${autoRechargeForm(data, state.autoRecharge)}
   </div>
   <section class="card" id="history" aria-labelledby="history-title">
-    <h2 id="history-title">Transaction history</h2>
+    <div class="section-head">
+      <h2 id="history-title">Transaction history</h2>
+      ${historyActions(data)}
+    </div>
     ${historyFilters(data)}
-    <div id="history-region" class="table-scroll">${historyTable(data)}</div>
+    ${liveRegion('div', 'history-region', historyTable(data), { class: 'history-scroll' })}
   </section>
   ${usageSection(data)}
 </div>`,

@@ -1,7 +1,8 @@
 import { html } from 'hono/html';
 import { transactionStatuses, transactionTypes } from '../../../schema/tables';
-import { formatDateTime, formatMicros } from '../format';
+import { formatDateTime, formatMicros, formatQuantity } from '../format';
 import type { LiveView } from '../load_dashboard';
+import type { UsageLine } from '../usage_lines';
 
 const TYPE_LABELS: Record<string, string> = {
   deposit: 'Deposit',
@@ -40,18 +41,44 @@ export function historyFilters(data: LiveView) {
   </form>`;
 }
 
-/** The transaction table and its pager (the part the live updates replace). */
+/** A settled usage row opens its lines (what was charged for what), without script: <details>. */
+function usageLinesDetails(transactionId: string, lines: UsageLine[] | undefined) {
+  if (!lines?.length) return '';
+  return html`<details class="tx-lines" data-details-for="${transactionId}">
+        <summary>${lines.length === 1 ? '1 line' : `${lines.length} lines`}</summary>
+        <ul>${lines.map(
+          (l) => html`<li><span class="line-description">${l.description}</span> <span class="line-quantity">${formatQuantity(l.quantity)} ${l.unit}</span> <span class="line-amount">${formatMicros(l.amountMicros, { signed: true })}</span></li>`,
+        )}</ul>
+      </details>`;
+}
+
+/** Download CSV: the same filters as the table, every page (streamed by the server). */
+export function historyActions(data: LiveView) {
+  const params = new URLSearchParams();
+  if (data.query.type) params.set('type', data.query.type);
+  if (data.query.status) params.set('status', data.query.status);
+  const qs = params.toString();
+  return html`<a class="button button-secondary" href="/dashboard/history.csv${qs ? `?${qs}` : ''}" download data-testid="download-csv">Download CSV<span class="visually-hidden"> of ${data.query.type || data.query.status ? 'the filtered' : 'the whole'} history</span></a>`;
+}
+
+/**
+ * The transaction table and its pager (the part the live updates replace). Below 640 px the
+ * stylesheet lays each row out as a card (description and amount, date and status, invoice link),
+ * so nothing of a row is ever off screen sideways.
+ */
 export function historyTable(data: LiveView) {
   const { history } = data;
   const rows = history.data.map((tx) => {
     // A failed payment moved no money: its amount is shown struck through, not as a credit.
     const amountClass = tx.status === 'failed' ? 'amount-void' : tx.amountMicros > 0 ? 'amount-in' : tx.amountMicros < 0 ? 'amount-out' : '';
     return html`<tr data-transaction-id="${tx.id}" data-status="${tx.status}" data-type="${tx.type}">
-      <td><time datetime="${tx.createdAt}">${formatDateTime(tx.createdAt)}</time></td>
-      <td>${tx.description}<span class="tx-type">${TYPE_LABELS[tx.type] ?? tx.type}</span></td>
-      <td>${tx.invoiceUrl ? html`<a href="${tx.invoiceUrl}" target="_blank" rel="noopener noreferrer" data-testid="invoice-link">Invoice<span class="visually-hidden"> for ${tx.description}</span></a>` : html`<span aria-label="none">—</span>`}</td>
-      <td class="amount ${amountClass}" data-testid="amount">${tx.status === 'failed' ? html`<s>${formatMicros(tx.amountMicros, { signed: true })}</s><span class="visually-hidden"> (not charged)</span>` : formatMicros(tx.amountMicros, { signed: true })}</td>
-      <td><span class="badge badge-${tx.status}" data-testid="status">${STATUS_LABELS[tx.status] ?? tx.status}</span></td>
+      <td class="cell-date"><time datetime="${tx.createdAt}">${formatDateTime(tx.createdAt)}</time></td>
+      <td class="cell-description">${tx.description}<span class="tx-type">${TYPE_LABELS[tx.type] ?? tx.type}</span>${usageLinesDetails(tx.id, data.usageLines.get(tx.id))}</td>
+      ${tx.invoiceUrl
+        ? html`<td class="cell-invoice"><a href="${tx.invoiceUrl}" target="_blank" rel="noopener noreferrer" data-testid="invoice-link">Invoice<span class="visually-hidden"> for ${tx.description}</span></a></td>`
+        : html`<td class="cell-invoice cell-invoice-none"><span aria-label="none">—</span></td>`}
+      <td class="amount cell-amount ${amountClass}" data-testid="amount">${tx.status === 'failed' ? html`<s>${formatMicros(tx.amountMicros, { signed: true })}</s><span class="visually-hidden"> (not charged)</span>` : formatMicros(tx.amountMicros, { signed: true })}</td>
+      <td class="cell-status"><span class="badge badge-${tx.status}" data-testid="status">${STATUS_LABELS[tx.status] ?? tx.status}</span></td>
     </tr>`;
   });
   return html`<table class="transactions" data-testid="transactions">

@@ -1,6 +1,7 @@
 import { html } from 'hono/html';
 import { centsToField, formatCard } from '../format';
 import type { DashboardData } from '../load_dashboard';
+import { liveRegion, savedCardOption } from './live_regions';
 
 export interface TopupFormState {
   amount?: string;
@@ -33,7 +34,7 @@ export function topupForm(data: DashboardData, state: TopupFormState = {}) {
       <legend>Payment method</legend>
       ${saved
         ? html`<label class="choice"><input type="radio" name="method" value="saved" ${method === 'saved' ? 'checked' : ''}> Saved card: ${formatCard(saved)}</label>`
-        : ''}
+        : liveRegion('div', 'topup-saved-card', savedCardOption(data))}
       <label class="choice"><input type="radio" name="method" value="new" ${method === 'new' ? 'checked' : ''}> A new card (Stripe Checkout)</label>
     </fieldset>
     <button type="submit">Confirm</button>

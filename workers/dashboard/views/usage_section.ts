@@ -1,8 +1,18 @@
 import { html } from 'hono/html';
 import { formatInteger, formatMicros, formatSeconds } from '../format';
 import type { DashboardData } from '../load_dashboard';
+import { chartDomain } from '../chart_scale';
 import { balanceChart, spendChart } from './charts';
 import { dashboardHref } from './history_table';
+
+/** When the period's charts have something to show from (a balance carried in counts from the start). */
+function firstActivityMs(data: DashboardData, fromMs: number): number | null {
+  const [carried, ...changes] = data.balanceSeries;
+  if (carried && carried.balanceMicros !== 0) return fromMs;
+  const candidates = [changes[0]?.atMs, data.spendByHour[0]?.hourMs, data.summary.accumulatingMicros > 0 ? data.summary.openSinceMs : undefined];
+  const known = candidates.filter((ms): ms is number => typeof ms === 'number' && ms > 0);
+  return known.length ? Math.min(...known) : null;
+}
 
 /** Usage: the charts for 7 or 30 days, per-model and (admins) per-member tables. */
 export function usageSection(data: DashboardData) {
@@ -10,6 +20,7 @@ export function usageSection(data: DashboardData) {
   const row = usage.totals ?? usage.usage;
   const fromMs = Date.parse(usage.from);
   const toMs = Date.parse(usage.to);
+  const domain = chartDomain(fromMs, toMs, firstActivityMs(data, fromMs));
   const periodLink = (period: '7d' | '30d', label: string) =>
     html`<a href="${dashboardHref(data, { period: period === '7d' ? undefined : period, cursor: undefined })}#usage" ${query.period === period ? html`aria-current="page" class="tab tab-current"` : html`class="tab"`}>${label}</a>`;
   const models = row.modelUsage.map(
@@ -26,8 +37,8 @@ export function usageSection(data: DashboardData) {
   </div>
   <p class="hint">${usage.totals ? 'Whole workspace' : 'Your usage'}, ${usage.from.slice(0, 10)} to now: <strong data-testid="usage-total">${formatMicros(row.totalMicros)}</strong>.</p>
   <div class="charts">
-    ${balanceChart(data.balanceSeries, fromMs, toMs)}
-    ${spendChart(data.spendByHour, fromMs, toMs)}
+    ${balanceChart(data.balanceSeries, domain, data.summary)}
+    ${spendChart(data.spendByHour, domain, data.summary)}
   </div>
   <h3>By model</h3>
   <div class="table-scroll"><table data-testid="model-usage">
