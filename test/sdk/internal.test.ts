@@ -81,7 +81,8 @@ describe('BurnrateInternal', () => {
     expect(quote).toMatchObject({ costMicros: cpuSmall!.microsPerHour, microsPerHour: cpuSmall!.microsPerHour, affordable: true });
     expect(quote.affordableSeconds).toBeGreaterThan(3600);
 
-    const startedAt = new Date(Date.now() - 60_000).toISOString();
+    // A minute ago, or when the workspace was created if that is later (nothing starts before it).
+    const startedAt = new Date(Math.max(Date.now() - 60_000, Date.parse(workspace.createdAt))).toISOString();
     const instance = await internal.resources.start({ workspaceId: ws, kind: 'instance', instanceType: 'cpu-small', startedAt });
     expect(instance).toMatchObject({ workspaceId: ws, kind: 'instance', instanceType: 'cpu-small', status: 'running', startedAt, stoppedAt: null });
     expect(instance.id).toMatch(/^res_[0-9a-f-]{36}$/); // made up by the SDK
@@ -94,7 +95,7 @@ describe('BurnrateInternal', () => {
     expect(resized).toMatchObject({ id: volumeId, sizeBytes: 3_000_000_000 });
     expect((await internal.storageQuota(ws)).usedBytes).toBe(3_000_000_000);
 
-    const stoppedAt = new Date(Date.now() - 30_000).toISOString();
+    const stoppedAt = new Date(Math.max(Date.now() - 30_000, Date.parse(startedAt) + 1)).toISOString();
     const stopped = await internal.resources.stop(instance.id, { stoppedAt });
     expect(stopped).toMatchObject({ id: instance.id, status: 'stopped', stoppedAt });
     expect(await internal.resources.stop(instance.id)).toEqual(stopped); // idempotent

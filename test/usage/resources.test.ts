@@ -2,6 +2,7 @@
 // storage quota. Default prices: cpu-small 36,000 µ/h (10 µ/s), cpu-large 288,000 µ/h (80 µ/s),
 // gpu-a10g 1,100,000 µ/h (305.55… µ/s), gpu-a100 3,600,000 µ/h (1,000 µ/s), gpu-h100 4,500,000 µ/h
 // (1,250 µ/s); storage 100,000 µ per GB-month.
+import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { internal, publicApi } from '../helpers/api';
 import { createWorkspace, grant, unique, type TestWorkspace } from '../helpers/fixtures';
@@ -277,5 +278,27 @@ describe('GET /internal/v1/workspaces/:ws/storage-quota', () => {
     const res = await quota(id);
     expect(res.status).toBe(status);
     expect(res.body.error.code).toBe(code);
+  });
+});
+
+describe('resource starts in the past', () => {
+  it('a start before the workspace existed, or older than the retention window, is a 400 and starts nothing', async () => {
+    const young = await createWorkspace('Old starts');
+    // Old enough that only the retention window refuses a start 36 days ago (set before first use).
+    const old = await createWorkspace('Older starts');
+    await env.DB.prepare('UPDATE workspaces SET created_at_ms = ? WHERE id = ?').bind(Date.now() - 400 * 86_400_000, old.workspaceId).run();
+    const created = (await env.DB.prepare('SELECT created_at_ms AS c FROM workspaces WHERE id = ?').bind(young.workspaceId).first<{ c: number }>())!.c;
+    const start = (workspaceId: string, startedAtMs: number) =>
+      internal('POST', '/internal/v1/resources', { id: `res_${unique('old').replaceAll('-', '_')}`, workspaceId, kind: 'instance', instanceType: 'cpu-small', startedAt: new Date(startedAtMs).toISOString() });
+    const before = await start(young.workspaceId, created - 1_000);
+    expect(before.status).toBe(400);
+    expect(before.body.error.message).toContain('before the workspace was created');
+    const ancient = await start(old.workspaceId, Date.now() - 36 * 86_400_000);
+    expect(ancient.status).toBe(400);
+    expect(ancient.body.error.message).toContain('retention window');
+    const running = await env.DB.prepare('SELECT COUNT(*) AS n FROM resources WHERE workspace_id IN (?, ?)').bind(young.workspaceId, old.workspaceId).first<{ n: number }>();
+    expect(running!.n).toBe(0);
+    await grant(old.workspaceId, 10_000_000);
+    expect((await start(old.workspaceId, Date.now() - 2 * 86_400_000)).status).toBe(201);
   });
 });

@@ -1,4 +1,4 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import type { z } from '@hono/zod-openapi';
 import { settlementLines, transactions } from '../../schema/tables';
@@ -13,6 +13,21 @@ type LineRow = typeof settlementLines.$inferSelect;
 // Lines in the order a short balance pays them, as settlement priced them.
 const KIND_ORDER: Record<string, number> = { charge: 0, tool: 1, model: 2, volume: 3, instance: 4 };
 
+const selectLines = (db: ReturnType<typeof drizzle>, workspaceId: string, transactionIds: string[]) =>
+  db
+    .select()
+    .from(settlementLines)
+    .where(and(inArray(settlementLines.transactionId, transactionIds), eq(settlementLines.workspaceId, workspaceId)))
+    .orderBy(asc(settlementLines.kind), asc(settlementLines.lineKey));
+
+/** Settled lines by transaction, each list in the order a short balance pays them. */
+function linesByTransaction(rows: readonly LineRow[]): Map<string, TransactionLine[]> {
+  const sorted = [...rows].sort((a, b) => (KIND_ORDER[a.kind] ?? 9) - (KIND_ORDER[b.kind] ?? 9) || (a.lineKey < b.lineKey ? -1 : 1));
+  const out = new Map<string, TransactionLine[]>();
+  for (const r of sorted) out.set(r.transactionId, [...(out.get(r.transactionId) ?? []), toLine(r)]);
+  return out;
+}
+
 /** One transaction of the workspace (404 for another workspace's); a settled hour adds its lines. */
 export async function readTransaction(env: Env, workspaceId: string, transactionId: string): Promise<TransactionView & { lines?: TransactionLine[] }> {
   const db = drizzle(env.DB);
@@ -21,18 +36,19 @@ export async function readTransaction(env: Env, workspaceId: string, transaction
       .select()
       .from(transactions)
       .where(and(eq(transactions.id, transactionId), eq(transactions.workspaceId, workspaceId))),
-    db
-      .select()
-      .from(settlementLines)
-      .where(and(eq(settlementLines.transactionId, transactionId), eq(settlementLines.workspaceId, workspaceId)))
-      .orderBy(asc(settlementLines.kind), asc(settlementLines.lineKey)),
+    selectLines(db, workspaceId, [transactionId]),
   ]);
   const row = rows[0];
   if (!row) throw notFound('transaction');
   const view = toTransactionView(row);
-  if (row.type !== 'usage' || lines.length === 0) return view;
-  const sorted = [...lines].sort((a, b) => (KIND_ORDER[a.kind] ?? 9) - (KIND_ORDER[b.kind] ?? 9) || (a.lineKey < b.lineKey ? -1 : 1));
-  return { ...view, lines: sorted.map(toLine) };
+  const own = linesByTransaction(lines).get(transactionId);
+  return row.type === 'usage' && own ? { ...view, lines: own } : view;
+}
+
+/** The lines of several settled hours of one workspace (the dashboard's history page), in one query. */
+export async function readTransactionLines(env: Env, workspaceId: string, transactionIds: string[]): Promise<Map<string, TransactionLine[]>> {
+  if (transactionIds.length === 0) return new Map();
+  return linesByTransaction(await selectLines(drizzle(env.DB), workspaceId, transactionIds));
 }
 
 function toLine(l: LineRow): TransactionLine {

@@ -28,21 +28,21 @@ const viewWith = (usageLines: Map<string, UsageLine[]>) =>
 describe('usage lines in the history', () => {
   it('shows the lines of a settled usage row in a <details>, amounts signed', () => {
     const lines: UsageLine[] = [
-      { kind: 'instance', description: 'GPU instance gpu-a10g', quantity: 0.75, unit: 'hours', amountMicros: -1_840_000 },
+      { kind: 'instance', description: 'GPU instance gpu-a10g', quantity: 2700, unit: 'seconds', amountMicros: -1_840_000 },
       { kind: 'model', description: 'gpt-4o <output>', quantity: 41_250, unit: 'tokens', amountMicros: -412_300 },
     ];
     expect(lines.reduce((s, l) => s + l.amountMicros, 0)).toBe(usageTx.amountMicros);
     const markup = String(historyTable(viewWith(new Map([[usageTx.id, lines]]))));
     expect(markup).toContain('<details class="tx-lines" data-details-for="txn_usage_1">');
     expect(markup).toContain('<summary>2 lines</summary>');
-    expect(markup).toContain('<span class="line-quantity">0.75 hours</span> <span class="line-amount">-$1.84</span>');
+    expect(markup).toContain('<span class="line-quantity">2,700 seconds</span> <span class="line-amount">-$1.84</span>');
     expect(markup).toContain('<span class="line-quantity">41,250 tokens</span> <span class="line-amount">-$0.41</span>');
     // Descriptions are escaped like every other text.
     expect(markup).toContain('gpt-4o &lt;output&gt;');
   });
 
-  it('shows nothing extra when no lines are known (the placeholder reader)', async () => {
-    const known = await readUsageLines({} as never, 'ws_x', [usageTx.id]);
+  it('shows nothing extra when no lines are known', async () => {
+    const known = await readUsageLines({} as never, 'ws_x', []);
     expect(known.size).toBe(0);
     expect(String(historyTable(viewWith(known)))).not.toContain('<details');
   });

@@ -1,21 +1,12 @@
+import { readTransactionLines, type TransactionLine } from '../billing/read_transaction';
 import type { Env } from '../env';
 
-// The lines of a settled `usage` transaction, as GET /v1/billing/transactions/:id will carry them
-// (`lines: [{ kind, description, quantity, unit, amountMicros }]`, amounts signed like the
-// transaction so that they sum to its amountMicros). The history shows them under the row.
-//
-// INTEGRATION POINT: that endpoint's lines are being built on another branch (workers/usage,
-// workers/ledger). Until it is merged this reader knows no lines, and the history shows none;
-// the integrator replaces `readUsageLines` with the real reader (one D1 query for the page's ids).
+// The lines of settled `usage` transactions, as GET /v1/billing/transactions/:id carries them
+// (amounts signed like the transaction, so that they sum to its amountMicros). The history shows
+// them under each row.
 
-export interface UsageLine {
-  kind: string;
-  description: string;
-  quantity: number;
-  unit: string;
-  amountMicros: number;
-}
+export type UsageLine = Pick<TransactionLine, 'kind' | 'description' | 'quantity' | 'unit' | 'amountMicros'>;
 
 export type UsageLinesReader = (env: Env, workspaceId: string, transactionIds: string[]) => Promise<Map<string, UsageLine[]>>;
 
-export const readUsageLines: UsageLinesReader = async () => new Map();
+export const readUsageLines: UsageLinesReader = readTransactionLines;

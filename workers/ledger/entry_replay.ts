@@ -1,3 +1,4 @@
+import { callerIdOf } from './caller_keys';
 import { and, eq } from 'drizzle-orm';
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import { transactions } from '../../schema/tables';
@@ -16,7 +17,7 @@ export async function findByKey(db: DrizzleD1Database, workspaceId: string, key:
 /** The answer to a key used before: the stored entry, or a conflict when the request differs. */
 export function replay(row: typeof transactions.$inferSelect, requestHash: string): LedgerResult<TransactionView> {
   if (row.requestHash !== requestHash) {
-    return { ok: false, code: 'idempotency_conflict', message: `The id "${row.idempotencyKey}" was already used with a different request.` };
+    return { ok: false, code: 'idempotency_conflict', message: `The id "${callerIdOf(row.idempotencyKey)}" was already used with a different request.` };
   }
   return { ok: true, replayed: true, value: toTransactionView(row) };
 }

@@ -2788,7 +2788,7 @@ export interface operations {
                     sizeBytes?: number;
                     /**
                      * Format: date-time
-                     * @description ISO-8601. Defaults to now; may be in the past to report late, never in the future.
+                     * @description ISO-8601. Defaults to now; may be in the past to report late (not before the workspace existed, nor older than the usage retention window), never in the future.
                      */
                     startedAt?: string;
                 };

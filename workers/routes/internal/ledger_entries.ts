@@ -15,6 +15,7 @@ import {
 } from '../../openapi/schemas';
 import { EX, transactionExample } from '../../openapi/examples';
 import type { Router } from '../router';
+import { callerKey } from '../../ledger/caller_keys';
 
 const AdjustmentBody = z.object({
   id: IdempotencyIdSchema,
@@ -90,7 +91,8 @@ export const createDeductionRoute = createRoute({
 });
 
 async function post(env: Parameters<typeof ledgerFor>[0], input: PostEntryInput) {
-  const { value, replayed } = unwrap(await ledgerFor(env, input.workspaceId).postEntry(input));
+  // The caller's id is its idempotency key, kept apart from the ledger's own keys.
+  const { value, replayed } = unwrap(await ledgerFor(env, input.workspaceId).postEntry({ ...input, id: callerKey(input.id) }));
   return { value, headers: replayed ? { 'Idempotent-Replayed': 'true' } : undefined };
 }
 

@@ -11,6 +11,8 @@ import { plainText } from '../../openapi/plain_text';
 import { isInFuture } from '../../lib/time';
 import { assertTenants } from '../../usage/known_tenants';
 import type { Router } from '../router';
+import type { Env } from '../../env';
+import { retentionCutoffMs, retentionDays } from '../../usage/retention';
 
 const Timestamp = z.iso.datetime({ offset: true });
 
@@ -22,7 +24,7 @@ const StartBody = z
     kind: z.enum(['instance', 'volume']).openapi({ description: 'instance: billed per second at its type\'s hourly rate. volume: billed per byte-second of storage.' }),
     instanceType: plainText().min(1).max(100).optional().openapi({ description: 'Required for an instance: a type of the price list.', example: 'cpu-small' }),
     sizeBytes: z.int().min(1).max(1_000_000_000_000_000).optional().openapi({ description: 'Required for a volume: its size in bytes.' }),
-    startedAt: Timestamp.optional().openapi({ description: 'ISO-8601. Defaults to now; may be in the past to report late, never in the future.' }),
+    startedAt: Timestamp.optional().openapi({ description: 'ISO-8601. Defaults to now; may be in the past to report late (not before the workspace existed, nor older than the usage retention window), never in the future.' }),
   })
   .superRefine((b, ctx) => {
     if (b.kind === 'instance' && !b.instanceType) ctx.addIssue({ code: 'custom', path: ['instanceType'], message: 'required for an instance' });
@@ -129,12 +131,24 @@ export const resizeResourceRoute = createRoute({
   },
 });
 
+/**
+ * A start before the workspace existed is refused; so is one older than the usage retention window
+ * (runtime that old could not be reported as usage either, and accrual would walk every hour since).
+ */
+function assertStartInWindow(env: Env, startedAtMs: number, workspaceCreatedAtMs: number) {
+  if (startedAtMs < workspaceCreatedAtMs) throw new ApiError('invalid_request', 'startedAt: before the workspace was created.');
+  if (startedAtMs < retentionCutoffMs(env, Date.now())) {
+    throw new ApiError('invalid_request', `startedAt: older than the retention window (${retentionDays(env)} days).`);
+  }
+}
+
 export const registerResourceRoutes = (app: Router) =>
   app
     .openapi(startResourceRoute, async (c) => {
       const body = c.req.valid('json');
-      await assertTenants(c.env, [{ workspaceId: body.workspaceId, memberId: body.memberId, path: 'body' }]);
+      const createdAtMs = await assertTenants(c.env, [{ workspaceId: body.workspaceId, memberId: body.memberId, path: 'body' }]);
       const startedAtMs = body.startedAt ? notInFuture(Date.parse(body.startedAt), 'startedAt') : undefined;
+      if (startedAtMs !== undefined) assertStartInWindow(c.env, startedAtMs, createdAtMs.get(body.workspaceId) ?? 0);
       const { startedAt: _s, ...rest } = body;
       const result = unwrap(await ledgerFor(c.env, body.workspaceId).startResource({ ...rest, startedAtMs }));
       return c.json(result.value, 201);

@@ -1,0 +1,14 @@
+// Callers' ids and the ledger's own idempotency keys share one column. The ledger's keys start with
+// a reserved prefix (`settle:` for an hour, `checkout:`, `auto:`, `card:` for deposits, `refund:`,
+// `dispute:` for Stripe objects); a caller id that starts with one of them, or with `caller:`, is
+// stored behind `caller:`, so no caller id can ever take a key the ledger needs (an adjustment with
+// id `settle:<hour>` once blocked that hour's settlement) and every caller id still maps to exactly
+// one key. Ids without such a prefix, which is nearly all, are stored as sent.
+const RESERVED = ['settle:', 'checkout:', 'auto:', 'card:', 'refund:', 'dispute:', 'caller:'];
+
+export function callerKey(callerId: string): string {
+  return RESERVED.some((prefix) => callerId.startsWith(prefix)) ? `caller:${callerId}` : callerId;
+}
+
+/** The id the caller sent, from a stored key (for messages). */
+export const callerIdOf = (key: string): string => (key.startsWith('caller:') ? key.slice('caller:'.length) : key);
