@@ -4,6 +4,7 @@ import { Hono, type Context } from 'hono';
 import { apiKeys, dashboardLinks } from '../../schema/tables';
 import { hashApiKey } from '../auth/api_keys';
 import { startCheckoutTopup } from '../billing/start_checkout_topup';
+import { MAX_TOPUP_CENTS, MIN_TOPUP_CENTS } from '../billing/topup_bounds';
 import { dollarsFromCents } from '../lib/money';
 import { saveAutoTopup } from '../billing/save_auto_topup';
 import type { AppEnv, DashboardSession } from '../env';
@@ -11,7 +12,7 @@ import { ApiError } from '../errors/api_error';
 import { ledgerFor } from '../ledger/ledger_stub';
 import { sha256Hex } from '../lib/crypto';
 import { randomToken } from '../lib/crypto';
-import { cancelReturnedCheckout } from './checkout_return';
+import { cancelReturnedCheckout, confirmReturnedCardSetup, confirmReturnedCheckout } from './checkout_return';
 import { ASSET_VERSION, DASHBOARD_CSS, DASHBOARD_JS } from './dashboard_assets';
 import { formatMicros, parseDollarsToCents } from './format';
 import { readGuardedForm } from './form_guard';
@@ -24,8 +25,6 @@ import { dashboardPage, type PageState } from './views/dashboard_page';
 import { historyTable } from './views/history_table';
 import { bouncePage, linkConfirmPage, messagePage, signInPage } from './views/sign_in_view';
 
-const MIN_TOPUP_CENTS = 500;
-const MAX_TOPUP_CENTS = 1_000_000;
 const FORM_KEY = /^[A-Za-z0-9_-]{16,64}$/;
 
 export const dashboard = new Hono<AppEnv>();
@@ -79,7 +78,15 @@ dashboard.get('/', async (c) => {
   const state: PageState = {};
   const checkout = url.searchParams.get('checkout');
   if (checkout === 'success') {
-    state.notice = { kind: 'success', text: 'Payment submitted. The deposit shows as Pending until Stripe confirms it; this page updates by itself.' };
+    // Verified with Stripe now, through the webhook's own path: credited once, whoever is first.
+    const outcome = await confirmReturnedCheckout(c.env, session, url.searchParams.get('session_id'));
+    state.notice =
+      outcome === 'completed'
+        ? { kind: 'success', text: 'Payment received: the credits are in your balance.' }
+        : { kind: 'success', text: 'Payment submitted. The deposit shows as Pending until Stripe confirms it; this page updates by itself.' };
+  } else if (checkout === 'card_saved') {
+    const saved = await confirmReturnedCardSetup(c.env, session, url.searchParams.get('session_id'));
+    state.notice = saved ? { kind: 'success', text: 'Card saved: it is now the default for top-ups and auto-recharge.' } : { kind: 'info', text: 'The card is being saved; it appears here in a moment.' };
   } else if (checkout === 'cancelled') {
     const outcome = await cancelReturnedCheckout(c.env, session, url.searchParams.get('txn'));
     state.notice = { kind: 'info', text: outcome === 'failed' ? 'Checkout was cancelled and nothing was charged. The top-up is marked Failed.' : 'Checkout was cancelled.' };

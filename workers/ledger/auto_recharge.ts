@@ -41,7 +41,7 @@ export async function maybeAutoRecharge(ledger: LedgerContext, state: LedgerStat
     ledger.db.update(workspaces).set({ autoRechargeCrossingAtMs: nowMs }).where(and(eq(workspaces.id, ws), isNull(workspaces.autoRechargeCrossingAtMs))),
   ]);
   f.autoRechargeCrossingAtMs = nowMs;
-  const { outcome, failureReason } = await chargeSavedCard(ledger.env, {
+  const { outcome, failureReason, receiptUrl } = await chargeSavedCard(ledger.env, {
     workspaceId: ws,
     transactionKey: key,
     amountCents,
@@ -49,5 +49,5 @@ export async function maybeAutoRecharge(ledger: LedgerContext, state: LedgerStat
     paymentMethodId: f.paymentMethodId,
     description: 'burnrate auto-recharge',
   });
-  if (outcome) await closeDepositNow(ledger, { workspaceId: ws, key, outcome, failureReason });
+  if (outcome) await closeDepositNow(ledger, { workspaceId: ws, key, outcome, failureReason, invoiceUrl: receiptUrl });
 }

@@ -72,10 +72,11 @@ export async function depositWithSavedCardNow(
     type: 'deposit',
     amountMicros: input.amountCents * MICROS_PER_CENT,
     description: input.description,
+    transactionId: input.transactionId,
   });
   // A replay (or a conflicting reuse of the key) answers with what was recorded; it never pays twice.
   if (!opened.ok || opened.replayed) return opened;
-  const { outcome, failureReason } = await chargeSavedCard(ledger.env, {
+  const { outcome, failureReason, receiptUrl } = await chargeSavedCard(ledger.env, {
     workspaceId: input.workspaceId,
     transactionKey: input.key,
     amountCents: input.amountCents,
@@ -84,7 +85,7 @@ export async function depositWithSavedCardNow(
     description: 'burnrate credit top-up',
   });
   if (!outcome) return opened;
-  return thenEnforce(input.workspaceId, closeDepositNow(ledger, { workspaceId: input.workspaceId, key: input.key, outcome, failureReason }));
+  return thenEnforce(input.workspaceId, closeDepositNow(ledger, { workspaceId: input.workspaceId, key: input.key, outcome, failureReason, invoiceUrl: receiptUrl }));
 }
 
 /** WorkspaceLedger.closeDeposit, in its queue turn; also closes an auto-recharge's pending entry. */

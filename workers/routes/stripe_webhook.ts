@@ -5,7 +5,9 @@ import Stripe from 'stripe';
 import { stripeEvents } from '../../schema/tables';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors/api_error';
-import { applyChargeRefunded, applyCheckoutSession, applyRechargeIntent } from '../stripe/apply_checkout';
+import { fulfilCheckoutSession } from '../stripe/fulfil_checkout_session';
+import { fulfilPaymentIntent } from '../stripe/fulfil_payment_intent';
+import { fulfilChargeRefunds } from '../stripe/fulfil_refunds';
 import { cryptoProvider } from '../stripe/stripe_client';
 
 const TOLERANCE_SECONDS = 300;
@@ -39,20 +41,19 @@ stripeWebhook.post('/', async (c) => {
   switch (event.type) {
     case 'checkout.session.completed':
     case 'checkout.session.async_payment_succeeded':
-      await applyCheckoutSession(c.env, event.data.object, ref);
+      await fulfilCheckoutSession(c.env, event.data.object, ref);
       break;
     case 'checkout.session.async_payment_failed':
     case 'checkout.session.expired':
-      await applyCheckoutSession(c.env, event.data.object, ref, 'failed');
+      await fulfilCheckoutSession(c.env, event.data.object, ref, 'failed');
       break;
     case 'charge.refunded':
-      await applyChargeRefunded(c.env, event.data.object, ref);
+      await fulfilChargeRefunds(c.env, event.data.object, ref);
       break;
     case 'payment_intent.succeeded':
-      await applyRechargeIntent(c.env, event.data.object, ref, 'completed');
-      break;
     case 'payment_intent.payment_failed':
-      await applyRechargeIntent(c.env, event.data.object, ref, 'failed');
+      // Stripe's current state decides, not the event's copy (events may arrive out of order).
+      await fulfilPaymentIntent(c.env, event.data.object, ref);
       break;
     default:
       return c.json({ received: true, ignored: true });
