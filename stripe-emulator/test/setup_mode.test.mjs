@@ -16,7 +16,6 @@ const setupParams = (customer) => ({
   mode: /** @type {const} */ ('setup'),
   customer,
   currency: 'usd',
-  payment_method_types: ['card'],
   metadata: { workspaceId: 'ws_1' },
   setup_intent_data: { metadata: { workspaceId: 'ws_1' } },
   success_url: 'http://127.0.0.1:9/dashboard?session_id={CHECKOUT_SESSION_ID}',
