@@ -7,6 +7,7 @@ import { newId } from '../lib/ids';
 import { MICROS_PER_CENT } from '../lib/money';
 import { insertOutbox, outboxEvent } from '../notifications/outbox';
 import { chargeSavedCard } from '../stripe/charge_saved_card';
+import { MAX_AUTO_RECHARGE_ATTEMPTS } from './recharge_retry';
 import { findByKey, replay } from './entry_replay';
 import { balanceAfterGuard, moveBalance } from './guarded_balance';
 import { notFound, type LedgerContext, type ThenEnforce } from './ledger_context';
@@ -15,7 +16,6 @@ import type { CloseDepositInput, OpenDepositInput, SavedCardDepositInput } from 
 import { sendNotifications } from './send_notifications';
 import { toTransactionView, type TransactionView } from './transaction_view';
 
-const MAX_AUTO_RECHARGE_FAILURES = 3;
 
 /** WorkspaceLedger.openDeposit, in its queue turn. */
 export async function openDepositNow(ledger: LedgerContext, input: OpenDepositInput): Promise<LedgerResult<TransactionView>> {
@@ -111,20 +111,24 @@ export async function closeDepositNow(ledger: LedgerContext, input: CloseDeposit
     )
     .where(and(eq(transactions.workspaceId, input.workspaceId), eq(transactions.idempotencyKey, input.key), eq(transactions.status, 'pending')))
     .returning();
-  // An auto-recharge's outcome also keeps the count of consecutive declines, in the same batch;
-  // the third turns auto-top-up off and tells the platform.
+  // An auto-recharge's outcome also keeps the count of consecutive declines, in the same batch.
+  // Every decline tells the platform (auto_recharge.failed, with which try it was); the third in a
+  // row turns auto-top-up off.
   const recharge: BatchItem<'sqlite'>[] = [];
   let afterCommit: (() => Promise<void>) | null = null;
   if (entry.type === 'auto_recharge') {
     const failures = input.outcome === 'completed' ? 0 : state.flags.autoTopupFailures + 1;
-    const giveUp = failures >= MAX_AUTO_RECHARGE_FAILURES;
+    const giveUp = failures >= MAX_AUTO_RECHARGE_ATTEMPTS;
     recharge.push(
       ledger.db
         .update(workspaces)
         .set({ autoTopupFailures: failures, ...(giveUp ? { autoTopupEnabled: false } : {}) })
         .where(eq(workspaces.id, input.workspaceId)),
     );
-    const event = giveUp ? outboxEvent('auto_recharge.failed', { failures, transactionId: entry.id, reason: input.failureReason ?? 'card_declined', autoTopupDisabled: true }) : null;
+    const event =
+      input.outcome === 'failed'
+        ? outboxEvent('auto_recharge.failed', { transactionId: entry.id, attempt: failures, declineCode: input.failureReason ?? 'card_declined', disabled: giveUp })
+        : null;
     if (event) {
       recharge.push(insertOutbox(ledger.db, input.workspaceId, [event], nowMs));
       afterCommit = () => sendNotifications(ledger.env, [event]);
