@@ -77,6 +77,16 @@ describe('payment methods', () => {
     expect([saved.status, saved.body.error?.code]).toEqual([409, 'payment_method_required']);
   });
 
+  it('removing a card that is not the default leaves the default as it is', async () => {
+    const ws = await workspaceWithSavedCard('Remove other card');
+    const added = await addCard(ws.adminKey, '5555555555554444');
+    expect((await publicApi('DELETE', `/v1/billing/payment-methods/${ws.paymentMethodId}`, ws.adminKey)).status).toBe(204);
+    expect((await cards(ws.adminKey)).map((c) => [c.id, c.default])).toEqual([[added, true]]);
+    expect((await stripeCustomerRow(ws.workspaceId))?.paymentMethodId).toBe(added);
+    const again = await publicApi('DELETE', `/v1/billing/payment-methods/${ws.paymentMethodId}`, ws.adminKey);
+    expect([again.status, again.body.error?.code]).toEqual([404, 'not_found']);
+  });
+
   it("another workspace's card is a 404; members may only read; ids are validated", async () => {
     const a = await workspaceWithSavedCard('Tenant A');
     const b = await workspaceWithSavedCard('Tenant B');

@@ -74,9 +74,9 @@ describe('refunds of every kind of deposit', () => {
     const [recharge] = await entries(ws.workspaceId, ['auto_recharge']);
     expect(recharge).toMatchObject({ status: 'completed', amount: 25 * CREDIT });
     expect(recharge!.invoiceUrl).toMatch(/\/receipts\/ch_/);
-    expect((await deduct(ws.workspaceId, 28 * CREDIT, 'spend')).status).toBe(201); // $5 left
-    // Auto-top-up off, so the refund itself does not trigger another recharge.
+    // Auto-top-up off, so that spending (and the refund) make no other recharge.
     expect((await publicApi('PUT', '/v1/billing/auto-topup', ws.adminKey, { enabled: false, thresholdCents: 1000, topupAmountCents: 2500 })).status).toBe(200);
+    expect((await deduct(ws.workspaceId, 28 * CREDIT, 'spend')).status).toBe(201); // $5 left
 
     const piId = await intentIdFor(ws.workspaceId, '"auto:');
     expect((await stripeCall('/v1/refunds', { payment_intent: piId })).status).toBe(200);
@@ -85,6 +85,20 @@ describe('refunds of every kind of deposit', () => {
       expect.objectContaining({ status: 'completed', amount: -5 * CREDIT, forgiven: 20 * CREDIT, description: 'Refund of an auto-recharge ($25.00)' }),
     ]);
     expect((await credits(ws.adminKey)).balanceMicros).toBe(0);
+  });
+
+  it('a refund of a deposit the ledger holds as failed takes nothing back (it never credited anything)', async () => {
+    const ws = await workspaceWithSavedCard('Refund of failed');
+    const stub = ledger(ws.workspaceId);
+    await stub.openDeposit({ workspaceId: ws.workspaceId, key: 'card:failed-then-paid', type: 'deposit', amountMicros: 6 * CREDIT, description: 'Credit top-up ($6.00), saved card' });
+    await stub.closeDeposit({ workspaceId: ws.workspaceId, key: 'card:failed-then-paid', outcome: 'failed' });
+    const intent = await offSessionIntent(ws, 'card:failed-then-paid', 600);
+    await stripeCall('/v1/refunds', { payment_intent: intent.body.id });
+    const res = await deliver(await eventFor('charge.refunded', intent.body.id));
+    expect(res.status).toBe(200);
+    expect(await entries(ws.workspaceId, ['refund'])).toEqual([]);
+    expect((await deliver(await eventFor('charge.refunded', intent.body.id))).body).toMatchObject({ duplicate: true });
+    expect((await credits(ws.adminKey)).balanceMicros).toBe(20 * CREDIT);
   });
 
   it('a refund of a charge that is not burnrate\'s is acknowledged and moves nothing', async () => {

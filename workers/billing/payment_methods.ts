@@ -97,6 +97,7 @@ export async function setDefaultPaymentMethod(env: Env, workspaceId: string, pay
 /**
  * DELETE /v1/billing/payment-methods/:id: detached at Stripe. Removing the default makes the
  * newest remaining card the default; the last card cannot go while auto-top-up is on (409).
+ * Another card removed leaves the default as it is.
  */
 export async function removePaymentMethod(env: Env, workspaceId: string, paymentMethodId: string): Promise<void> {
   const { customerId, pm } = await ownedCard(env, workspaceId, paymentMethodId);
@@ -107,9 +108,8 @@ export async function removePaymentMethod(env: Env, workspaceId: string, payment
     if (ws?.enabled) throw new ApiError('payment_method_required', 'This is the last saved card and auto-top-up is on: turn auto-top-up off first, or add another card.');
   }
   await callStripe('payment method', () => stripeFor(env).paymentMethods.detach(pm.id));
-  if (defaultId === pm.id || defaultId === null) {
-    const next = remaining[0] ?? null;
-    if (next) await makeDefaultCard(env, workspaceId, customerId, next);
-    else await cacheDefaultCard(env, workspaceId, null); // Stripe clears a detached default itself
-  }
+  const kept = remaining.find((c) => c.id === defaultId);
+  if (kept) await cacheDefaultCard(env, workspaceId, kept); // the default stays; its copy is refreshed
+  else if (remaining[0]) await makeDefaultCard(env, workspaceId, customerId, remaining[0]);
+  else await cacheDefaultCard(env, workspaceId, null); // Stripe clears a detached default itself
 }

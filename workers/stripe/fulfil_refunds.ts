@@ -24,9 +24,16 @@ export async function fulfilChargeRefunds(env: Env, charge: Stripe.Charge, event
   if (!deposit) return false;
   const entry = await depositEntry(env, deposit);
   if (!entry) return false;
-  // Stripe only refunds what was paid; a deposit not yet completed here means its completion
-  // failed just now: answer 5xx so that Stripe delivers the refund again.
-  if (entry.status !== 'completed') throw new Error(`refund of ${entry.status} deposit ${entry.id}: not applied yet`);
+  // Stripe only refunds what was paid; a deposit still pending here means its completion failed
+  // just now: answer 5xx so that Stripe delivers the refund again. A deposit the ledger holds as
+  // failed never credited anything, so there is nothing to take back: acknowledged, and logged
+  // as the mismatch it is.
+  if (entry.status === 'pending') throw new Error(`refund of pending deposit ${entry.id}: not applied yet`);
+  if (entry.status !== 'completed') {
+    console.error(JSON.stringify({ level: 'error', msg: 'refund of a deposit recorded as failed; nothing taken', workspaceId: deposit.workspaceId, transactionId: entry.id, charge: charge.id }));
+    await drizzle(env.DB).insert(stripeEvents).values({ eventId: event.id, type: event.type, workspaceId: deposit.workspaceId, processedAtMs: Date.now() }).onConflictDoNothing();
+    return true;
+  }
 
   const stripe = stripeFor(env);
   const refunds = charge.refunds?.data?.length && !charge.refunds.has_more
