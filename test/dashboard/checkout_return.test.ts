@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { publicApi } from '../helpers/api';
-import { createWorkspace } from '../helpers/fixtures';
+import { addMember, createWorkspace } from '../helpers/fixtures';
 import { deliver, eventFor, payCheckout, stripeCustomerRow, workspaceWithSavedCard } from '../stripe/stripe_helpers';
 import { DashboardBrowser, historyRows } from './dashboard_browser';
 
@@ -42,14 +42,35 @@ describe('returning to the dashboard from Checkout', () => {
     expect((await publicApi('GET', '/v1/billing/credits/history?type=deposit', a.adminKey)).body.data[0].status).toBe('pending');
   });
 
-  it('a card saved through setup-mode Checkout becomes the default on return', async () => {
+  it('Replace card sends an admin to setup-mode Checkout; the new card becomes the default on return', async () => {
     const ws = await workspaceWithSavedCard('Return card');
-    const created = await publicApi('POST', '/v1/billing/payment-methods', ws.adminKey);
-    const paid = await payCheckout(created.body.sessionId, '5555555555554444');
     const browser = await signedIn(ws.adminKey);
-    const back = await browser.get(`/dashboard?checkout=card_saved&session_id=${created.body.sessionId}`);
+    const page = await browser.page();
+    expect(page.text).toContain('Replace card');
+    const started = await browser.post('/dashboard/cards', { csrf: page.csrf });
+    expect(started.status).toBe(303);
+    const sessionId = started.headers.get('location')!.split('/').pop()!;
+    expect(sessionId).toMatch(/^cs_test_/);
+    const paid = await payCheckout(sessionId, '5555555555554444');
+    expect(paid.body.status).toBe('set_up');
+    const back = await browser.get(`/dashboard?checkout=card_saved&session_id=${sessionId}`);
     expect(back.text).toContain('Card saved');
     expect((await stripeCustomerRow(ws.workspaceId))?.paymentMethodId).toBe(paid.body.setup_intent.payment_method);
     expect(back.text).toContain('4444');
+    // A session of another workspace on the same return URL changes nothing here.
+    const other = await workspaceWithSavedCard('Return card, other');
+    const otherBrowser = await signedIn(other.adminKey);
+    const foreign = await otherBrowser.get(`/dashboard?checkout=card_saved&session_id=${sessionId}`);
+    expect(foreign.text).not.toContain('Card saved');
+    expect((await stripeCustomerRow(other.workspaceId))?.paymentMethodId).toBe(other.paymentMethodId);
+  });
+
+  it('members cannot start a card setup', async () => {
+    const ws = await createWorkspace('Member cards');
+    const member = await addMember(ws.workspaceId, 'member');
+    const browser = await signedIn(member.apiKey);
+    const page = await browser.page();
+    expect(page.text).not.toContain('Replace card');
+    expect((await browser.post('/dashboard/cards', { csrf: page.csrf })).status).toBe(403);
   });
 });

@@ -3,6 +3,7 @@ import { drizzle } from 'drizzle-orm/d1';
 import { Hono, type Context } from 'hono';
 import { apiKeys, dashboardLinks } from '../../schema/tables';
 import { hashApiKey } from '../auth/api_keys';
+import { startCardSetup } from '../billing/payment_methods';
 import { startCheckoutTopup } from '../billing/start_checkout_topup';
 import { MAX_TOPUP_CENTS, MIN_TOPUP_CENTS } from '../billing/topup_bounds';
 import { dollarsFromCents } from '../lib/money';
@@ -213,6 +214,20 @@ dashboard.post('/topup', async (c) => {
   } catch (e) {
     if (e instanceof ApiError && e.code === 'stripe_unavailable') {
       return renderDashboard(c, session, { topup: { amount: form.amount, method, error: 'Payments are unavailable right now (Stripe did not answer). Nothing was charged; try again in a moment.' } }, 503);
+    }
+    throw e;
+  }
+});
+
+dashboard.post('/cards', async (c) => {
+  const guarded = await adminForm(c);
+  if ('response' in guarded) return guarded.response;
+  try {
+    const setup = await startCardSetup(c.env, guarded.session.workspaceId, new URL(c.req.url).origin);
+    return c.redirect(setup.checkoutUrl, 303);
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'stripe_unavailable') {
+      return renderDashboard(c, guarded.session, { notice: { kind: 'error', text: 'Stripe did not answer; no card was added. Try again in a moment.' } }, 503);
     }
     throw e;
   }
