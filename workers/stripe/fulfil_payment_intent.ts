@@ -6,6 +6,7 @@ import type { Env } from '../env';
 import { findByKey } from '../ledger/entry_replay';
 import { unwrap } from '../ledger/ledger_result';
 import { ledgerFor } from '../ledger/ledger_stub';
+import { customerOf } from './default_card';
 import { fulfilPaymentSession, idOf, type StripeEventRef } from './fulfil_checkout_session';
 import { declineCodeOf, receiptUrlOf } from './intent_details';
 import { callStripe, stripeFor } from './stripe_client';
@@ -41,6 +42,8 @@ export async function fulfilPaymentIntent(env: Env, intentOrId: Stripe.PaymentIn
   const offSession = offSessionDeposit(intent);
   if (offSession) {
     const { workspaceId, key } = offSession;
+    // The metadata must agree with who paid: the workspace's own Stripe customer.
+    if (idOf(intent.customer as string | { id: string } | null) !== (await customerOf(env, workspaceId))) return null;
     const outcome = intent.status === 'succeeded' ? 'completed' : intent.status === 'requires_payment_method' || intent.status === 'canceled' ? 'failed' : null;
     if (!outcome) {
       // Still processing: the deposit stays pending for the next event.
