@@ -578,7 +578,7 @@ export interface paths {
         put?: never;
         /**
          * Stripe webhook receiver
-         * @description Authenticated only by `Stripe-Signature` over the raw body (secret `STRIPE_WEBHOOK_SECRET`, 300 s tolerance); a missing or bad signature is 400. Handles `checkout.session.completed`, `checkout.session.async_payment_succeeded` / `_failed`, `checkout.session.expired` (top-ups), `payment_intent.succeeded` / `payment_failed` (auto-recharge) and `charge.refunded`. Other types are acknowledged with `ignored: true`. **Idempotency:** each event id is applied once, in any order, and a deposit is credited once whether the webhook or `GET /v1/billing/success` sees it first; a redelivered event answers `duplicate: true`. A processing failure answers 500 so that Stripe retries.
+         * @description Authenticated only by `Stripe-Signature` over the raw body (secret `STRIPE_WEBHOOK_SECRET`, 300 s tolerance); a missing or bad signature is 400. Handles `checkout.session.completed`, `checkout.session.async_payment_succeeded` / `_failed`, `checkout.session.expired` (top-ups, and cards saved in setup mode), `payment_intent.succeeded` / `payment_failed` (saved-card top-ups and auto-recharges Stripe left undecided) and `charge.refunded` (refunds of any deposit). Other types are acknowledged with `ignored: true`. **Idempotency:** each event id is applied once, in any order, and a deposit is credited once whether the webhook or `GET /v1/billing/success` sees it first; a redelivered event answers `duplicate: true`. A processing failure answers 500 so that Stripe retries.
          */
         post: operations["receiveStripeWebhook"];
         delete?: never;
