@@ -27,7 +27,7 @@ const DEFAULT_MESSAGE: Record<ErrorCode, string> = {
   not_found: 'No such workspace.',
   idempotency_conflict: 'The id "deduct-7f3a" was already used with a different request.',
   payment_failed: 'The saved card was declined (insufficient_funds); the deposit is recorded as failed.',
-  payment_method_required: 'Save a payment method (complete a top-up) before enabling auto-top-up.',
+  payment_method_required: 'Save a payment method (complete a top-up, or add a card with POST /v1/billing/payment-methods) before enabling auto-top-up.',
   rate_limited: 'Too many requests; retry after a moment.',
   internal_error: 'Something went wrong on our side; nothing was acknowledged.',
   stripe_unavailable: 'Stripe did not answer (checkout session); nothing was charged. Try again.',

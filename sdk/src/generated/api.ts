@@ -413,7 +413,7 @@ export interface paths {
         get: operations["getAutoTopup"];
         /**
          * Change auto-top-up settings (admin)
-         * @description Replaces all three settings. Enabling needs a saved card (complete a Checkout top-up first), else 409 `payment_method_required`. A balance already below the new threshold recharges at once. Sending the same settings again changes nothing.
+         * @description Replaces all three settings. Enabling needs a saved card (from a Checkout top-up, or added with POST /v1/billing/payment-methods), else 409 `payment_method_required`. A balance already below the new threshold recharges at once. Sending the same settings again changes nothing.
          */
         put: operations["updateAutoTopup"];
         post?: never;
@@ -1017,7 +1017,7 @@ export interface components {
             thresholdCents: number;
             /** @description US cents charged to the saved card per recharge. */
             topupAmountCents: number;
-            /** @description The card saved by a completed Checkout top-up; null until then. */
+            /** @description The default saved card (see /v1/billing/payment-methods), charged by auto-recharge; null while none is saved. */
             paymentMethod: {
                 brand: string;
                 last4: string;
@@ -3820,7 +3820,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "payment_method_required",
-                     *         "message": "Save a payment method (complete a top-up) before enabling auto-top-up.",
+                     *         "message": "Save a payment method (complete a top-up, or add a card with POST /v1/billing/payment-methods) before enabling auto-top-up.",
                      *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
                      *       }
                      *     }

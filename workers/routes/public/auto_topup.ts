@@ -33,7 +33,7 @@ export const putAutoTopupRoute = createRoute({
   tags: ['Billing'],
   summary: 'Change auto-top-up settings (admin)',
   description:
-    'Replaces all three settings. Enabling needs a saved card (complete a Checkout top-up first), else 409 `payment_method_required`. A balance already below the new threshold recharges at once. Sending the same settings again changes nothing.',
+    'Replaces all three settings. Enabling needs a saved card (from a Checkout top-up, or added with POST /v1/billing/payment-methods), else 409 `payment_method_required`. A balance already below the new threshold recharges at once. Sending the same settings again changes nothing.',
   security: [{ apiKey: [] }],
   middleware: [requireApiKey, requireAdmin] as const,
   request: { body: jsonBody(Body, { enabled: true, thresholdCents: 1000, topupAmountCents: 2500 }) },
