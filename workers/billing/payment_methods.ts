@@ -6,8 +6,7 @@ import type { Env } from '../env';
 import { ApiError, notFound } from '../errors/api_error';
 import { cacheDefaultCard, customerOf, makeDefaultCard } from '../stripe/default_card';
 import { ensureCustomer } from '../stripe/ensure_customer';
-import { idOf } from '../stripe/fulfil_checkout_session';
-import { callStripe, stripeFor } from '../stripe/stripe_client';
+import { callStripe, idOf, stripeFor } from '../stripe/stripe_client';
 
 // The workspace's cards live at Stripe: the customer's card PaymentMethods, the default being the
 // customer's invoice_settings.default_payment_method. stripe_customers keeps a copy of the default

@@ -16,7 +16,6 @@ import type { CloseDepositInput, OpenDepositInput, SavedCardDepositInput } from 
 import { sendNotifications } from './send_notifications';
 import { toTransactionView, type TransactionView } from './transaction_view';
 
-
 /** WorkspaceLedger.openDeposit, in its queue turn. */
 export async function openDepositNow(ledger: LedgerContext, input: OpenDepositInput): Promise<LedgerResult<TransactionView>> {
   const state = await ledger.load(input.workspaceId);

@@ -1,23 +1,18 @@
 import { eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import type Stripe from 'stripe';
-import { checkoutSessions, stripeEvents } from '../../schema/tables';
+import { checkoutSessions } from '../../schema/tables';
 import type { Env } from '../env';
 import { findByKey } from '../ledger/entry_replay';
 import { unwrap } from '../ledger/ledger_result';
 import { ledgerFor } from '../ledger/ledger_stub';
 import { toTransactionView, type TransactionView } from '../ledger/transaction_view';
 import { customerOf, makeDefaultCard } from './default_card';
-import { callStripe, stripeFor } from './stripe_client';
+import { recordEvent, type StripeEventRef } from './record_event';
+import { callStripe, idOf, stripeFor } from './stripe_client';
 
 export type CheckoutOutcome = { status: 'completed' | 'failed' | 'pending'; transaction: TransactionView };
 export type SetupOutcome = { status: 'saved' | 'pending'; workspaceId: string; paymentMethodId: string | null };
-export type StripeEventRef = { id: string; type: string };
-
-export const idOf = (value: string | { id: string } | null | undefined) => (typeof value === 'string' ? value : (value?.id ?? null));
-
-const recordEvent = (env: Env, event: StripeEventRef, workspaceId: string | null) =>
-  drizzle(env.DB).insert(stripeEvents).values({ eventId: event.id, type: event.type, workspaceId, processedAtMs: Date.now() }).onConflictDoNothing();
 
 /**
  * The one way a Checkout Session moves burnrate, whoever brings it (the webhook, GET

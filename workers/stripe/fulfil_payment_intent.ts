@@ -1,15 +1,16 @@
 import { eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import type Stripe from 'stripe';
-import { checkoutSessions, stripeEvents } from '../../schema/tables';
+import { checkoutSessions } from '../../schema/tables';
 import type { Env } from '../env';
 import { findByKey } from '../ledger/entry_replay';
 import { unwrap } from '../ledger/ledger_result';
 import { ledgerFor } from '../ledger/ledger_stub';
 import { customerOf } from './default_card';
-import { fulfilPaymentSession, idOf, type StripeEventRef } from './fulfil_checkout_session';
+import { fulfilPaymentSession } from './fulfil_checkout_session';
 import { declineCodeOf, receiptUrlOf } from './intent_details';
-import { callStripe, stripeFor } from './stripe_client';
+import { recordEvent, type StripeEventRef } from './record_event';
+import { callStripe, idOf, stripeFor } from './stripe_client';
 
 /** The ledger entry a PaymentIntent pays for. */
 export interface DepositRef {
@@ -47,7 +48,7 @@ export async function fulfilPaymentIntent(env: Env, intentOrId: Stripe.PaymentIn
     const outcome = intent.status === 'succeeded' ? 'completed' : intent.status === 'requires_payment_method' || intent.status === 'canceled' ? 'failed' : null;
     if (!outcome) {
       // Still processing: the deposit stays pending for the next event.
-      if (event) await drizzle(env.DB).insert(stripeEvents).values({ eventId: event.id, type: event.type, workspaceId, processedAtMs: Date.now() }).onConflictDoNothing();
+      if (event) await recordEvent(env, event, workspaceId);
       return offSession;
     }
     const result = await ledgerFor(env, workspaceId).closeDeposit({ workspaceId, key, outcome, failureReason: declineCodeOf(intent), invoiceUrl: receiptUrlOf(intent), event });
@@ -76,4 +77,3 @@ async function fulfilCheckoutIntent(env: Env, intentId: string, event?: StripeEv
 /** The deposit entry behind a DepositRef (read after its PaymentIntent was fulfilled). */
 export const depositEntry = (env: Env, ref: DepositRef) => findByKey(drizzle(env.DB), ref.workspaceId, ref.key);
 
-export { idOf };

@@ -1,13 +1,11 @@
-import { drizzle } from 'drizzle-orm/d1';
 import type Stripe from 'stripe';
-import { stripeEvents } from '../../schema/tables';
 import type { Env } from '../env';
 import { unwrap } from '../ledger/ledger_result';
 import { ledgerFor } from '../ledger/ledger_stub';
 import { centsToMicros, dollarsFromCents } from '../lib/money';
-import type { StripeEventRef } from './fulfil_checkout_session';
-import { depositEntry, fulfilPaymentIntent, idOf } from './fulfil_payment_intent';
-import { callStripe, stripeFor } from './stripe_client';
+import { depositEntry, fulfilPaymentIntent } from './fulfil_payment_intent';
+import { recordEvent, type StripeEventRef } from './record_event';
+import { callStripe, idOf, stripeFor } from './stripe_client';
 
 /**
  * The refunds on a charge (charge.refunded), for any kind of deposit: a Checkout top-up, a
@@ -31,7 +29,7 @@ export async function fulfilChargeRefunds(env: Env, charge: Stripe.Charge, event
   if (entry.status === 'pending') throw new Error(`refund of pending deposit ${entry.id}: not applied yet`);
   if (entry.status !== 'completed') {
     console.error(JSON.stringify({ level: 'error', msg: 'refund of a deposit recorded as failed; nothing taken', workspaceId: deposit.workspaceId, transactionId: entry.id, charge: charge.id }));
-    await drizzle(env.DB).insert(stripeEvents).values({ eventId: event.id, type: event.type, workspaceId: deposit.workspaceId, processedAtMs: Date.now() }).onConflictDoNothing();
+    await recordEvent(env, event, deposit.workspaceId);
     return true;
   }
 
@@ -55,8 +53,6 @@ export async function fulfilChargeRefunds(env: Env, charge: Stripe.Charge, event
       }),
     );
   }
-  if (effective.length === 0) {
-    await drizzle(env.DB).insert(stripeEvents).values({ eventId: event.id, type: event.type, workspaceId: deposit.workspaceId, processedAtMs: Date.now() }).onConflictDoNothing();
-  }
+  if (effective.length === 0) await recordEvent(env, event, deposit.workspaceId);
   return true;
 }
