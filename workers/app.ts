@@ -26,6 +26,7 @@ import { registerCreditRoutes } from './routes/public/credits';
 import { registerHistoryRoutes } from './routes/public/history';
 import { registerHistoryCsvRoute } from './routes/public/history_csv';
 import { registerMyUsageRoute } from './routes/public/my_usage';
+import { registerPaymentMethodRoutes } from './routes/public/payment_methods';
 import { registerTopupRoutes } from './routes/public/topup';
 import { stripeWebhook } from './routes/stripe_webhook';
 import { newRouter } from './routes/router';
@@ -75,6 +76,7 @@ export function buildApp() {
   registerAutoTopupRoutes(app);
   registerMyUsageRoute(app);
   registerTopupRoutes(app);
+  registerPaymentMethodRoutes(app);
   app.route('/v1/stripe/webhook', stripeWebhook);
 
   // The billing dashboard: server-rendered pages with a signed session cookie (see workers/dashboard).

@@ -4,12 +4,16 @@ import { segment, type Transport } from './transport.js';
 import type {
   AutoTopup,
   AutoTopupSettings,
+  CardSetupCreated,
   CreditSummary,
   HistoryCsvQuery,
   HistoryQuery,
   MyUsage,
+  PaymentMethodList,
   Plan,
   TopupBody,
+  CheckoutTopupCreated,
+  SavedCardTopupCreated,
   TopupCreated,
   TopupStatus,
   Transaction,
@@ -26,7 +30,10 @@ export interface MyUsageOptions {
 }
 
 export type TopupOptions = TopupBody & {
-  /** Retries with the same key return the same Checkout Session. Generated per call when omitted. */
+  /**
+   * Retries with the same key return the same deposit (the same Checkout Session, or the same
+   * saved-card charge, never a second one). Generated per call when omitted.
+   */
   idempotencyKey?: string;
 };
 
@@ -47,11 +54,40 @@ export class AutoTopupApi {
   }
 }
 
+export class PaymentMethodsApi {
+  constructor(private readonly http: Transport) {}
+
+  /** The saved cards, newest first; `default` marks the one saved-card top-ups and auto-recharge charge. */
+  list(): Promise<PaymentMethodList> {
+    return this.http.request({ method: 'GET', path: '/v1/billing/payment-methods' });
+  }
+
+  /**
+   * Admin only: a Stripe Checkout Session in setup mode. Send the user to `checkoutUrl`; nothing is
+   * charged, and the card becomes the default once Stripe reports the session complete.
+   */
+  add(): Promise<CardSetupCreated> {
+    return this.http.request({ method: 'POST', path: '/v1/billing/payment-methods' });
+  }
+
+  /** Admin only: makes a card the default; answers the list. */
+  setDefault(paymentMethodId: string): Promise<PaymentMethodList> {
+    return this.http.request({ method: 'POST', path: `/v1/billing/payment-methods/${segment(paymentMethodId)}/default` });
+  }
+
+  /** Admin only: removes a card (`payment_method_required` for the last one while auto-top-up is on). */
+  async remove(paymentMethodId: string): Promise<void> {
+    await this.http.request({ method: 'DELETE', path: `/v1/billing/payment-methods/${segment(paymentMethodId)}` });
+  }
+}
+
 export class BillingApi {
   readonly autoTopup: AutoTopupApi;
+  readonly paymentMethods: PaymentMethodsApi;
 
   constructor(private readonly http: Transport) {
     this.autoTopup = new AutoTopupApi(http);
+    this.paymentMethods = new PaymentMethodsApi(http);
   }
 
   /** Plan, credit summary and auto-top-up settings in one call. */
@@ -101,9 +137,14 @@ export class BillingApi {
   }
 
   /**
-   * Admin only: starts a Stripe Checkout top-up and records a pending deposit. Send the user to
-   * `checkoutUrl`; the deposit completes when Stripe confirms payment (see `success`).
+   * Admin only. `paymentMethod: 'checkout'` (default) starts a Stripe Checkout top-up and records a
+   * pending deposit: send the user to `checkoutUrl`; the deposit completes when Stripe confirms
+   * payment (see `success`). `paymentMethod: 'saved'` charges the default saved card at once
+   * (`payment_failed` on a decline, `payment_method_required` without a card).
    */
+  topup(options: TopupOptions & { paymentMethod?: 'checkout' }): Promise<CheckoutTopupCreated>;
+  topup(options: TopupOptions & { paymentMethod: 'saved' }): Promise<SavedCardTopupCreated>;
+  topup(options: TopupOptions): Promise<TopupCreated>;
   topup({ idempotencyKey, ...body }: TopupOptions): Promise<TopupCreated> {
     // Fixed before the first attempt, so a retry after a dropped connection returns the session
     // the first attempt created instead of opening a second one.

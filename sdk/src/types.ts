@@ -37,7 +37,14 @@ export type Plan = Schemas['Plan'];
 export type UsageRow = Schemas['UsageRow'];
 export type MyUsage = Schemas['MyUsage'];
 export type TopupCreated = Schemas['TopupCreated'];
+/** A top-up through Checkout: pay at `checkoutUrl`. */
+export type CheckoutTopupCreated = TopupCreated & { checkoutUrl: string; sessionId: string };
+/** A top-up charged to the saved card at once: no Checkout. */
+export type SavedCardTopupCreated = TopupCreated & { checkoutUrl: null; sessionId: null };
 export type TopupStatus = Schemas['TopupStatus'];
+export type PaymentMethod = Schemas['PaymentMethod'];
+export type PaymentMethodList = Schemas['PaymentMethodList'];
+export type CardSetupCreated = Schemas['CardSetupCreated'];
 
 export type HistoryQuery = Query<'/v1/billing/credits/history'>;
 export type HistoryCsvQuery = Query<'/v1/billing/credits/history.csv'>;

@@ -14,6 +14,7 @@ export const COLLECTIONS = /** @type {const} */ ([
   'charges',
   'refunds',
   'invoices',
+  'setup_intents',
   'events',
 ]);
 
@@ -28,6 +29,7 @@ const PREFIXES = /** @type {Array<[string, CollectionName]>} */ ([
   ['ch_', 'charges'],
   ['re_', 'refunds'],
   ['in_', 'invoices'],
+  ['seti_', 'setup_intents'],
   ['evt_', 'events'],
 ]);
 

@@ -11,7 +11,8 @@ import { formatAmount } from '../lib/money.mjs';
  * @param {{ card?: string, email?: string, name?: string, exp?: string }} [view.values] what was typed
  */
 export function checkoutPage({ session, lineItems, error = null, values = {} }) {
-  const total = formatAmount(session.amount_total, session.currency);
+  const setup = session.mode === 'setup';
+  const total = setup ? '' : formatAmount(session.amount_total, session.currency);
   const items = lineItems
     .map(
       (item) =>
@@ -22,8 +23,10 @@ export function checkoutPage({ session, lineItems, error = null, values = {} }) 
   const errorBlock = error
     ? `<div id="payment-error" class="error" role="alert"><strong>Payment failed:</strong> ${escapeHtml(error.message)}</div>`
     : '';
-  const body = `
-<h1>Pay burnrate</h1>
+  const summary = setup
+    ? `<h1>Save a card with burnrate</h1>
+<p id="amount-due">Nothing is charged now: the card is saved for later payments.</p>`
+    : `<h1>Pay burnrate</h1>
 <p>Amount due</p>
 <p class="amount" id="amount-due">${escapeHtml(total)}</p>
 <table aria-label="Order summary">
@@ -31,7 +34,9 @@ export function checkoutPage({ session, lineItems, error = null, values = {} }) 
 <tbody>
 ${items}
 </tbody>
-</table>
+</table>`;
+  const body = `
+${summary}
 <form method="post" action="/c/pay/${escapeHtml(session.id)}" aria-describedby="${error ? 'payment-error' : 'amount-due'}">
 ${errorBlock}
 <label for="email">Email</label>
@@ -46,11 +51,11 @@ ${errorBlock}
 <input id="cvc" name="cvc" type="text" inputmode="numeric" autocomplete="cc-csc" value="123">
 <label for="name">Name on card</label>
 <input id="name" name="name" type="text" autocomplete="cc-name" value="${escapeHtml(values.name ?? '')}">
-<button type="submit">Pay ${escapeHtml(total)}</button>
+<button type="submit">${setup ? 'Save card' : `Pay ${escapeHtml(total)}`}</button>
 </form>
 ${session.cancel_url ? `<p><a href="${escapeHtml(session.cancel_url)}">Cancel and return</a></p>` : ''}
 `;
-  return layout({ title: `Pay ${total} · burnrate`, body });
+  return layout({ title: setup ? 'Save a card · burnrate' : `Pay ${total} · burnrate`, body });
 }
 
 /**
@@ -59,10 +64,11 @@ ${session.cancel_url ? `<p><a href="${escapeHtml(session.cancel_url)}">Cancel an
  * @param {Record<string, any>} session
  */
 export function closedSessionPage(session) {
-  const total = formatAmount(session.amount_total, session.currency);
+  const total = session.mode === 'setup' ? '' : formatAmount(session.amount_total, session.currency);
+  const done = session.mode === 'setup' ? 'Your card has been saved.' : `Thank you: ${escapeHtml(total)} has been paid.`;
   const body =
     session.status === 'complete'
-      ? `<h1>Payment complete</h1><p role="status">Thank you: ${escapeHtml(total)} has been paid.</p>${
+      ? `<h1>${session.mode === 'setup' ? 'Card saved' : 'Payment complete'}</h1><p role="status">${done}</p>${
           session.success_url
             ? `<p><a href="${escapeHtml(session.success_url.replaceAll('{CHECKOUT_SESSION_ID}', session.id))}">Continue</a></p>`
             : ''

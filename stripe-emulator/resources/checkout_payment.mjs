@@ -3,11 +3,11 @@
 // when payment_intent_data[setup_future_usage] asks for it, and a paid invoice is created when
 // invoice_creation is enabled. A decline leaves the session open and nothing paid.
 import { isCard, lookupCard } from '../lib/cards.mjs';
-import { docUrl } from '../lib/errors.mjs';
+import { docUrl, StripeApiError } from '../lib/errors.mjs';
 import { sessionExtras } from './checkout_sessions.mjs';
 import { createCustomer } from './customers.mjs';
 import { createInvoiceForCheckout } from './invoices.mjs';
-import { createPaymentMethod } from './payment_methods.mjs';
+import { attachPaymentMethod, createPaymentMethod } from './payment_methods.mjs';
 import { createPaymentIntent, outcomeOf, settlePayment } from './payments.mjs';
 
 /** @typedef {import('../lib/store.mjs').StripeObject} StripeObject */
@@ -19,7 +19,7 @@ import { createPaymentIntent, outcomeOf, settlePayment } from './payments.mjs';
  * @property {string} [name] name on the card
  * @property {string} [exp] expiry as typed, "MM / YY"
  *
- * @typedef {{ ok: true, session: StripeObject, paymentIntent: StripeObject, redirectUrl: string | null }
+ * @typedef {{ ok: true, session: StripeObject, paymentIntent: StripeObject | null, setupIntent?: StripeObject, redirectUrl: string | null }
  *   | { ok: false, httpStatus: number, error: import('../lib/errors.mjs').StripeErrorBody, session: StripeObject }} PayResult
  */
 
@@ -44,6 +44,7 @@ export function payCheckoutSession(ctx, session, input) {
   const email = input.email?.trim() || session.customer_details?.email || session.customer_email || null;
   const name = input.name?.trim() || null;
   const pm = createPaymentMethod(ctx, found, { email, name, ...parseExpiry(input.exp) });
+  if (session.mode === 'setup') return completeSetup(ctx, session, pm, found, { email, name });
 
   let pi = session.payment_intent ? ctx.store.objects.payment_intents.get(session.payment_intent) : undefined;
   if (!pi) {
@@ -86,6 +87,45 @@ export function payCheckoutSession(ctx, session, input) {
   ctx.emit('checkout.session.completed', session, null);
   const redirectUrl = session.success_url ? session.success_url.replaceAll('{CHECKOUT_SESSION_ID}', session.id) : null;
   return { ok: true, session, paymentIntent: pi, redirectUrl };
+}
+
+/**
+ * Setup mode: nothing is charged; the card is checked (a card that declines every charge fails
+ * here, as when attaching), attached to the customer, and the session's SetupIntent succeeds.
+ * @param {import('../lib/context.mjs').Context} ctx
+ * @param {StripeObject} session
+ * @param {StripeObject} pm
+ * @param {import('../lib/cards.mjs').TestCard} card
+ * @param {{ email: string | null, name: string | null }} who
+ * @returns {PayResult}
+ */
+function completeSetup(ctx, session, pm, card, who) {
+  const seti = ctx.store.objects.setup_intents.get(session.setup_intent);
+  if (!seti) throw new Error(`no setup intent behind ${session.id}`);
+  let customer = session.customer ? ctx.store.objects.customers.get(session.customer) : undefined;
+  if (!customer) {
+    customer = createCustomer(ctx, { email: who.email, name: who.name });
+    session.customer = customer.id;
+  }
+  try {
+    attachPaymentMethod(ctx, pm, customer);
+  } catch (error) {
+    if (!(error instanceof StripeApiError)) throw error;
+    seti.last_setup_error = { ...error.body, payment_method: structuredClone(pm) };
+    ctx.emit('setup_intent.setup_failed', seti, null);
+    return { ok: false, httpStatus: error.status, error: error.body, session };
+  }
+  seti.customer = customer.id;
+  seti.payment_method = pm.id;
+  seti.status = 'succeeded';
+  seti.last_setup_error = null;
+  ctx.emit('setup_intent.succeeded', seti, null);
+  session.status = 'complete';
+  session.url = null;
+  session.customer_details = { address: null, email: who.email ?? customer.email ?? null, name: who.name ?? customer.name ?? null, phone: null, tax_exempt: 'none', tax_ids: [] };
+  ctx.emit('checkout.session.completed', session, null);
+  const redirectUrl = session.success_url ? session.success_url.replaceAll('{CHECKOUT_SESSION_ID}', session.id) : null;
+  return { ok: true, session, paymentIntent: null, setupIntent: seti, redirectUrl };
 }
 
 /**

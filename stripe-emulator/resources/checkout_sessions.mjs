@@ -1,5 +1,6 @@
-// Checkout Sessions in payment mode: create, retrieve (expand payment_intent / invoice /
-// line_items), list line items, expire. Paying happens on the hosted page (checkout_payment.mjs).
+// Checkout Sessions in payment mode and setup mode (saving a card for later, through a
+// SetupIntent): create, retrieve (expand payment_intent / setup_intent / invoice / line_items),
+// list line items, expire. Paying happens on the hosted page (checkout_payment.mjs).
 import { nowSeconds } from '../lib/clock.mjs';
 import { invalidRequest, noSuch } from '../lib/errors.mjs';
 import { newCheckoutSessionId, newId } from '../lib/ids.mjs';
@@ -8,6 +9,7 @@ import { formatAmount, isKnownCurrency, minimumAmount } from '../lib/money.mjs';
 import * as p from '../lib/params.mjs';
 import { insert } from '../lib/store.mjs';
 import { getCustomer } from './customers.mjs';
+import { createSetupIntent } from './setup_intents.mjs';
 
 /** @typedef {import('../lib/store.mjs').StripeObject} StripeObject */
 
@@ -36,7 +38,7 @@ export function sessionExtras(ctx, sessionId) {
 export function createCheckoutSession(request, ctx) {
   const params = request.params;
   const mode = p.oneOf(params, 'mode', ['payment', 'setup', 'subscription'], { required: true });
-  if (mode !== 'payment') throw invalidRequest('The Stripe emulator supports only mode=payment.', { param: 'mode' });
+  if (mode === 'subscription') throw invalidRequest('The Stripe emulator supports only mode=payment and mode=setup.', { param: 'mode' });
 
   const customerId = p.string(params, 'customer');
   const customerCreation = p.oneOf(params, 'customer_creation', ['always', 'if_required']);
@@ -49,9 +51,16 @@ export function createCheckoutSession(request, ctx) {
     throw invalidRequest('You may only specify one of these parameters: customer, customer_email.', { param: 'customer_email' });
   }
 
-  const { items, currency, subtotal } = readLineItems(params);
-  const minimum = minimumAmount(currency);
-  if (subtotal < minimum) {
+  if (mode === 'setup' && customerCreation) {
+    throw invalidRequest('customer_creation can only be used in payment mode.', { param: 'customer_creation' });
+  }
+  if (mode === 'setup' && p.list(params, 'line_items').length > 0) {
+    throw invalidRequest('You cannot pass `line_items` in `setup` mode.', { param: 'line_items' });
+  }
+  const { items, currency, subtotal } =
+    mode === 'setup' ? { items: [], currency: p.string(params, 'currency')?.toLowerCase() ?? null, subtotal: null } : readLineItems(params);
+  const minimum = currency ? minimumAmount(currency) : 0;
+  if (subtotal !== null && subtotal < minimum) {
     throw invalidRequest(
       `The Checkout Session's total amount due must add up to at least ${formatAmount(minimum, currency)} ${currency}`,
       { param: 'line_items' },
@@ -65,6 +74,9 @@ export function createCheckoutSession(request, ctx) {
     setup_future_usage:
       p.oneOf(pid, 'setup_future_usage', ['on_session', 'off_session'], { name: 'payment_intent_data[setup_future_usage]' }) ?? null,
   };
+  const sid = p.object(params, 'setup_intent_data');
+  const setupIntent =
+    mode === 'setup' ? createSetupIntent(ctx, { customer: customer?.id ?? null, metadata: p.metadata(sid), usage: 'off_session' }) : null;
   const invoiceCreation = readInvoiceCreation(params);
   const created = nowSeconds();
   const expiresAt = p.integer(params, 'expires_at') ?? created + MAX_LIFETIME_S;
@@ -111,8 +123,9 @@ export function createCheckoutSession(request, ctx) {
     payment_intent: null,
     payment_link: null,
     payment_method_types: ['card'],
-    payment_status: 'unpaid',
+    payment_status: mode === 'setup' ? 'no_payment_required' : 'unpaid',
     recovered_from: null,
+    setup_intent: setupIntent?.id ?? null,
     status: 'open',
     submit_type: null,
     success_url: successUrl ?? null,
@@ -157,6 +170,13 @@ export function expireCheckoutSessionHandler(request, ctx) {
 export function expireCheckoutSession(ctx, session, info) {
   session.status = 'expired';
   session.url = null;
+  if (session.setup_intent) {
+    const seti = ctx.store.objects.setup_intents.get(session.setup_intent);
+    if (seti && seti.status !== 'succeeded') {
+      seti.status = 'canceled';
+      seti.cancellation_reason = 'abandoned';
+    }
+  }
   if (session.payment_intent) {
     const pi = ctx.store.objects.payment_intents.get(session.payment_intent);
     if (pi && pi.status !== 'succeeded' && pi.status !== 'canceled') {

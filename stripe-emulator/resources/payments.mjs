@@ -115,8 +115,9 @@ export function settlePayment(ctx, pi, pm, decline, request) {
  */
 function createCharge(ctx, pi, pm, decline) {
   const paid = decline === null;
+  const id = newId('ch_');
   return insert(ctx.store, 'charges', {
-    id: newId('ch_'),
+    id,
     object: 'charge',
     amount: pi.amount,
     amount_captured: paid ? pi.amount : 0,
@@ -159,7 +160,8 @@ function createCharge(ctx, pi, pm, decline) {
       type: 'card',
     },
     receipt_email: null,
-    receipt_url: null,
+    // Stripe gives every charge a hosted receipt; the emulator serves it (pages/receipt_page.mjs).
+    receipt_url: `${ctx.baseUrl}/receipts/${id}`,
     refunded: false,
     status: paid ? 'succeeded' : 'failed',
   });

@@ -26,6 +26,7 @@ import {
   retrievePaymentMethod,
 } from '../resources/payment_methods.mjs';
 import { createRefund, listRefunds, retrieveRefund } from '../resources/refunds.mjs';
+import { retrieveSetupIntent } from '../resources/setup_intents.mjs';
 import { listObject } from '../lib/list.mjs';
 
 /** @type {Array<[string, import('../lib/context.mjs').ApiHandler]>} */
@@ -51,6 +52,8 @@ export const API_ROUTES = [
   ['GET /v1/payment_methods/:id', retrievePaymentMethod],
   ['POST /v1/payment_methods/:id/attach', attachPaymentMethodHandler],
   ['POST /v1/payment_methods/:id/detach', detachPaymentMethodHandler],
+
+  ['GET /v1/setup_intents/:id', retrieveSetupIntent],
 
   ['GET /v1/invoices/:id', retrieveInvoice],
   ['GET /v1/charges/:id', retrieveCharge],

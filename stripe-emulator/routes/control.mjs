@@ -74,7 +74,12 @@ const ROUTES = [
         exp: body.exp === undefined ? undefined : String(body.exp),
       });
       if (result.ok) {
-        return [200, { status: 'paid', checkout_session: result.session, payment_intent: result.paymentIntent, redirect_url: result.redirectUrl }];
+        return [
+          200,
+          result.setupIntent
+            ? { status: 'set_up', checkout_session: result.session, setup_intent: result.setupIntent, redirect_url: result.redirectUrl }
+            : { status: 'paid', checkout_session: result.session, payment_intent: result.paymentIntent, redirect_url: result.redirectUrl },
+        ];
       }
       return [result.httpStatus, { error: result.error, checkout_session: result.session }];
     },

@@ -4,6 +4,7 @@ import { readBody, redirect, sendHtml } from '../lib/http.mjs';
 import { createRouter } from '../lib/router.mjs';
 import { checkoutPage, closedSessionPage, notFoundPage } from '../pages/checkout_page.mjs';
 import { invoicePage } from '../pages/invoice_page.mjs';
+import { receiptPage } from '../pages/receipt_page.mjs';
 import { payCheckoutSession } from '../resources/checkout_payment.mjs';
 import { sessionExtras } from '../resources/checkout_sessions.mjs';
 
@@ -53,10 +54,18 @@ function showInvoice(_req, res, params, ctx) {
   sendHtml(res, 200, invoicePage(invoice));
 }
 
+/** @type {PageHandler} */
+function showReceipt(_req, res, params, ctx) {
+  const charge = ctx.store.objects.charges.get(params.id ?? '');
+  if (!charge || !charge.paid) return sendHtml(res, 404, notFoundPage('No such receipt.'));
+  sendHtml(res, 200, receiptPage(charge));
+}
+
 export const matchPage = createRouter(
   /** @type {Array<[string, PageHandler]>} */ ([
     ['GET /c/pay/:id', showCheckout],
     ['POST /c/pay/:id', submitCheckout],
     ['GET /invoices/:id', showInvoice],
+    ['GET /receipts/:id', showReceipt],
   ]),
 );

@@ -114,7 +114,7 @@ function hasType(value: Json, type: string): boolean {
 export const CODES_BY_STATUS: Record<number, string[]> = {
   400: ['invalid_request'],
   401: ['unauthenticated'],
-  402: ['insufficient_credits'],
+  402: ['insufficient_credits', 'payment_failed'],
   403: ['forbidden'],
   404: ['not_found'],
   409: ['idempotency_conflict', 'payment_method_required'],

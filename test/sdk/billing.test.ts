@@ -2,7 +2,7 @@
 // returns checked against what the service recorded.
 import { describe, expect, it } from 'vitest';
 import type { Transaction } from '../../sdk/src/index';
-import { payCheckout } from '../stripe/stripe_helpers';
+import { deliver, eventFor, payCheckout } from '../stripe/stripe_helpers';
 import { CREDIT_MICROS, internalClient, newMember, newWorkspace, publicClient, recordingFetch, unique } from './sdk_helpers';
 
 const internal = internalClient();
@@ -155,5 +155,36 @@ describe('rt.billing', () => {
     // A caller's own key is sent as given.
     await rt.billing.topup({ amountCents: 500, idempotencyKey: unique('my-key') });
     expect(recorder.sent.at(-1)!.headers['idempotency-key']).toMatch(/^my-key-/);
+
+    // The saved card: charged at once, no Checkout.
+    const saved = await rt.billing.topup({ amountCents: 1000, paymentMethod: 'saved' });
+    expect(saved).toMatchObject({ checkoutUrl: null, sessionId: null, transaction: { id: saved.transactionId, status: 'completed', amountMicros: 10_000_000 } });
+  });
+
+  it('payment methods: list, add through setup-mode Checkout, make default, remove', async () => {
+    const ws = await newWorkspace('SDK cards');
+    const rt = ws.admin;
+    expect(await rt.billing.paymentMethods.list()).toEqual({ data: [] });
+    await expect(rt.billing.topup({ amountCents: 1000, paymentMethod: 'saved' })).rejects.toMatchObject({ status: 409, code: 'payment_method_required' });
+
+    const first = await rt.billing.paymentMethods.add();
+    expect((await payCheckout(first.sessionId)).status).toBe(200);
+    const firstEvent = await eventFor('checkout.session.completed', first.sessionId);
+    expect((await deliver(firstEvent)).status).toBe(200);
+    const second = await rt.billing.paymentMethods.add();
+    expect((await payCheckout(second.sessionId, '5555555555554444')).status).toBe(200);
+    expect((await deliver(await eventFor('checkout.session.completed', second.sessionId))).status).toBe(200);
+
+    const listed = await rt.billing.paymentMethods.list();
+    expect(listed.data.map((c) => [c.last4, c.default])).toEqual([
+      ['4444', true],
+      ['4242', false],
+    ]);
+    const visa = listed.data[1]!;
+    const changed = await rt.billing.paymentMethods.setDefault(visa.id);
+    expect(changed.data.find((c) => c.default)?.id).toBe(visa.id);
+    await rt.billing.paymentMethods.remove(visa.id);
+    expect((await rt.billing.paymentMethods.list()).data.map((c) => [c.last4, c.default])).toEqual([['4444', true]]);
+    expect((await rt.billing.autoTopup.get()).paymentMethod).toEqual({ brand: 'mastercard', last4: '4444' });
   });
 });

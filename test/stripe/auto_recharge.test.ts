@@ -63,9 +63,11 @@ describe('auto-recharge', () => {
     expect(entries.map((e) => e.status)).toEqual(['failed', 'failed', 'failed']);
     const settings = await publicApi('GET', '/v1/billing/auto-topup', ws.adminKey);
     expect(settings.body.enabled).toBe(false);
+    // Every decline tells the platform which try it was; the third says auto-top-up is now off.
     const events = await internal('GET', `/internal/v1/workspaces/${ws.workspaceId}/events?type=auto_recharge.failed`);
-    expect(events.body.data).toHaveLength(1);
-    expect(events.body.data[0].data).toMatchObject({ failures: 3, autoTopupDisabled: true });
+    expect(events.body.data.map((e: any) => e.data).sort((a: any, b: any) => a.attempt - b.attempt)).toEqual(
+      [1, 2, 3].map((attempt) => ({ transactionId: expect.stringMatching(/^txn_/), attempt, declineCode: 'generic_decline', disabled: attempt === 3 })),
+    );
     // Off now: another crossing makes no payment.
     await grant(ws.workspaceId, 6 * CREDIT, 'above-4');
     await deduct(ws.workspaceId, 6 * CREDIT, 'below-4');
@@ -102,5 +104,61 @@ describe('auto-recharge', () => {
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({ status: 'completed', amountMicros: 25 * CREDIT });
     await internal('POST', '/internal/v1/resources/res_threshold/stop');
+  });
+
+  it('after a decline, tries again an hour later while still below the threshold, three tries in all, then turns auto-top-up off', async () => {
+    const ws = await workspaceWithSavedCard('Hourly retries');
+    await setCard(ws.paymentMethodId, 'decline');
+    expect((await publicApi('PUT', '/v1/billing/auto-topup', ws.adminKey, { enabled: true, thresholdCents: 1500, topupAmountCents: 2500 })).status).toBe(200);
+    expect((await deduct(ws.workspaceId, 6 * CREDIT, 'below')).status).toBe(201);
+    const [first] = await rechargeEntries(ws.adminKey);
+    expect(first).toMatchObject({ status: 'failed' });
+    const firstAtMs = Date.parse(first.createdAt);
+    const stub = env.WORKSPACE_LEDGER.get(env.WORKSPACE_LEDGER.idFromName(ws.workspaceId));
+    // The object wakes itself for the retry, though nothing burns.
+    const alarmAt = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
+    expect(alarmAt).toBe(firstAtMs + 3_600_000);
+
+    // Half an hour later: not yet.
+    await stub.checkBalance(ws.workspaceId, firstAtMs + 1_800_000);
+    expect(await rechargeEntries(ws.adminKey)).toHaveLength(1);
+    // An hour later: the second try (declined), then the third an hour after it (declined): off.
+    await stub.checkBalance(ws.workspaceId, firstAtMs + 3_600_000);
+    expect(await rechargeEntries(ws.adminKey)).toHaveLength(2);
+    await stub.checkBalance(ws.workspaceId, firstAtMs + 2 * 3_600_000 - 1);
+    expect(await rechargeEntries(ws.adminKey)).toHaveLength(2);
+    await stub.checkBalance(ws.workspaceId, firstAtMs + 2 * 3_600_000);
+    expect((await rechargeEntries(ws.adminKey)).map((e) => e.status)).toEqual(['failed', 'failed', 'failed']);
+    expect((await publicApi('GET', '/v1/billing/auto-topup', ws.adminKey)).body.enabled).toBe(false);
+    await stub.checkBalance(ws.workspaceId, firstAtMs + 5 * 3_600_000);
+    expect(await rechargeEntries(ws.adminKey)).toHaveLength(3);
+    expect(await paymentIntentCalls(ws.workspaceId)).toHaveLength(3);
+    const events = await internal('GET', `/internal/v1/workspaces/${ws.workspaceId}/events?type=auto_recharge.failed`);
+    expect(events.body.data.map((e: any) => [e.data.attempt, e.data.disabled]).sort()).toEqual([
+      [1, false],
+      [2, false],
+      [3, true],
+    ]);
+  });
+
+  it('a retry that pays ends the series; back above the threshold, no retry is made', async () => {
+    const ws = await workspaceWithSavedCard('Retry pays');
+    await setCard(ws.paymentMethodId, 'decline');
+    expect((await publicApi('PUT', '/v1/billing/auto-topup', ws.adminKey, { enabled: true, thresholdCents: 1500, topupAmountCents: 2500 })).status).toBe(200);
+    expect((await deduct(ws.workspaceId, 6 * CREDIT, 'below')).status).toBe(201);
+    const firstAtMs = Date.parse((await rechargeEntries(ws.adminKey))[0].createdAt);
+    const stub = env.WORKSPACE_LEDGER.get(env.WORKSPACE_LEDGER.idFromName(ws.workspaceId));
+    await setCard(ws.paymentMethodId, 'succeed');
+    await stub.checkBalance(ws.workspaceId, firstAtMs + 3_600_000);
+    expect((await rechargeEntries(ws.adminKey)).map((e) => e.status)).toEqual(['completed', 'failed']);
+    expect((await credits(ws.adminKey)).balanceMicros).toBe(14 * CREDIT + 25 * CREDIT);
+
+    // A new crossing declined, then a grant lifts the balance above the threshold: no retry.
+    await setCard(ws.paymentMethodId, 'decline');
+    expect((await deduct(ws.workspaceId, 30 * CREDIT, 'below-again')).status).toBe(201);
+    expect(await rechargeEntries(ws.adminKey)).toHaveLength(3);
+    await grant(ws.workspaceId, 20 * CREDIT, 'above-again');
+    await stub.checkBalance(ws.workspaceId, Date.now() + 2 * 3_600_000);
+    expect(await rechargeEntries(ws.adminKey)).toHaveLength(3);
   });
 });

@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers';
 import Stripe from 'stripe';
 import { publicApi, rawFetch } from '../helpers/api';
+import { createWorkspace } from '../helpers/fixtures';
 
 export const EMULATOR = env.STRIPE_EMULATOR_URL!;
 export const WEBHOOK_SECRET = 'whsec_test_burnrate';
@@ -24,11 +25,49 @@ export async function emulatorEvents(): Promise<any[]> {
 }
 
 export async function eventFor(type: string, objectId: string) {
-  const events = await emulatorEvents();
-  const found = events.find((e) => (e.type === type || e.event?.type === type) && JSON.stringify(e).includes(objectId));
+  const [found] = await eventsFor(type, objectId);
   if (!found) throw new Error(`no ${type} event for ${objectId}`);
-  return (found.event ?? found) as Stripe.Event;
+  return found;
 }
+
+/** Every event of a type that mentions the object, newest first. */
+export async function eventsFor(type: string, objectId: string) {
+  const events = await emulatorEvents();
+  return events.filter((e) => (e.type === type || e.event?.type === type) && JSON.stringify(e).includes(objectId)).map((e) => (e.event ?? e) as Stripe.Event);
+}
+
+/** A form-encoded call to the emulator's Stripe API, as Stripe's dashboard or a script would make it. */
+export async function stripeCall(path: string, form: Record<string, string> = {}, method = 'POST') {
+  const res = await fetch(`${EMULATOR}${path}`, {
+    method,
+    headers: { authorization: 'Bearer sk_test_x', 'content-type': 'application/x-www-form-urlencoded' },
+    body: method === 'GET' ? undefined : new URLSearchParams(form).toString(),
+  });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+/** The workspace's Stripe customer and cached default card, as stripe_customers holds them. */
+export async function stripeCustomerRow(workspaceId: string) {
+  return env.DB.prepare('SELECT customer_id AS customerId, payment_method_id AS paymentMethodId FROM stripe_customers WHERE workspace_id = ?')
+    .bind(workspaceId)
+    .first<{ customerId: string; paymentMethodId: string | null }>();
+}
+
+/** A workspace that paid a $20 Checkout top-up with 4242…, its card saved as the default. */
+export async function workspaceWithSavedCard(name: string) {
+  const ws = await createWorkspace(name);
+  const created = await topup(ws.adminKey, 2000);
+  await payCheckout(created.body.sessionId);
+  const delivered = await deliver(await eventFor('checkout.session.completed', created.body.sessionId));
+  if (delivered.status !== 200) throw new Error(`checkout webhook answered ${delivered.status}`);
+  const row = await stripeCustomerRow(ws.workspaceId);
+  if (!row?.paymentMethodId) throw new Error('no saved card');
+  return { ...ws, customerId: row.customerId, paymentMethodId: row.paymentMethodId };
+}
+
+/** Makes a saved card decline (or pay again) off-session from now on. */
+export const setCardOutcome = (pm: string, outcome: 'decline' | 'succeed') =>
+  fetch(`${EMULATOR}/__emulator/payment_methods/${pm}/outcome`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ outcome }) });
 
 /** Delivers an event to the Worker's webhook endpoint, signed as Stripe would sign it. */
 export async function deliver(event: unknown, options: { secret?: string; timestamp?: number; tamper?: (raw: string) => string } = {}) {
@@ -44,11 +83,11 @@ export async function deliver(event: unknown, options: { secret?: string; timest
   return { status: res.status, body: (await res.json().catch(() => null)) as any };
 }
 
-export const topup = (apiKey: string, amountCents: number, idempotencyKey?: string) =>
+export const topup = (apiKey: string, amountCents: number, idempotencyKey?: string, paymentMethod?: 'checkout' | 'saved') =>
   rawFetch('/v1/billing/topup', {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-api-key': apiKey, ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}) },
-    body: JSON.stringify({ amountCents }),
+    body: JSON.stringify({ amountCents, ...(paymentMethod ? { paymentMethod } : {}) }),
   }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
 
 export const credits = async (apiKey: string) => (await publicApi('GET', '/v1/billing/credits', apiKey)).body;

@@ -18,7 +18,7 @@ export async function saveAutoTopup(env: Env, workspaceId: string, settings: Aut
   const db = drizzle(env.DB);
   const current = await readAutoTopup(db, workspaceId);
   if (settings.enabled && !current.paymentMethod) {
-    throw new ApiError('payment_method_required', 'Save a payment method (complete a top-up) before enabling auto-top-up.');
+    throw new ApiError('payment_method_required', 'Save a payment method (complete a top-up, or add a card with POST /v1/billing/payment-methods) before enabling auto-top-up.');
   }
   await db
     .update(workspaces)

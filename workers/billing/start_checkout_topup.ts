@@ -2,17 +2,18 @@ import type { Env } from '../env';
 import { ApiError } from '../errors/api_error';
 import { unwrap } from '../ledger/ledger_result';
 import { ledgerFor } from '../ledger/ledger_stub';
-import { sha256Hex } from '../lib/crypto';
-import { newId } from '../lib/ids';
 import { centsToMicros, dollarsFromCents } from '../lib/money';
 import { checkoutReturnOrigin } from './public_base_url';
 import { ensureCustomer } from '../stripe/ensure_customer';
 import { callStripe, stripeFor } from '../stripe/stripe_client';
+import type { TransactionView } from '../ledger/transaction_view';
+import { topupTransactionId } from './topup_key';
 
 export interface CheckoutTopup {
   checkoutUrl: string;
   sessionId: string;
   transactionId: string;
+  transaction: TransactionView;
 }
 
 /**
@@ -33,9 +34,7 @@ export async function startCheckoutTopup(
   // The deposit's id is chosen first so that the cancel URL can name it: the dashboard expires
   // that session when the payer comes back without paying, and the deposit shows as failed. With an
   // idempotency key the id is derived from it, so that a retry sends Stripe the same parameters.
-  const transactionId = input.idempotencyKey
-    ? `txn_${(await sha256Hex(`topup:${workspaceId}:${input.idempotencyKey}`)).slice(0, 26)}`
-    : newId('txn');
+  const transactionId = await topupTransactionId(env, workspaceId, input.idempotencyKey, 'checkout:');
   const session = await callStripe('checkout session', () =>
     stripeFor(env).checkout.sessions.create(
       {
@@ -65,5 +64,5 @@ export async function startCheckoutTopup(
       transactionId,
     }),
   );
-  return { checkoutUrl: session.url, sessionId: session.id, transactionId: tx.value.id };
+  return { checkoutUrl: session.url, sessionId: session.id, transactionId: tx.value.id, transaction: tx.value };
 }

@@ -1,8 +1,10 @@
 import { and, eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { checkoutSessions, transactions } from '../../schema/tables';
+import { confirmCardSetup, confirmCheckoutTopup } from '../billing/confirm_checkout';
 import type { DashboardSession, Env } from '../env';
-import { applyCheckoutSession } from '../stripe/apply_checkout';
+import { ApiError } from '../errors/api_error';
+import { fulfilPaymentSession } from '../stripe/fulfil_checkout_session';
 import { stripeFor } from '../stripe/stripe_client';
 
 /**
@@ -26,11 +28,37 @@ export async function cancelReturnedCheckout(env: Env, session: DashboardSession
   if (!row || row.status !== 'pending') return 'unchanged';
   try {
     const expired = await stripeFor(env).checkout.sessions.expire(row.sessionId);
-    const outcome = await applyCheckoutSession(env, expired);
+    const outcome = await fulfilPaymentSession(env, expired);
     return outcome?.status === 'failed' ? 'failed' : 'unchanged';
   } catch (error) {
     // Already complete or expired at Stripe, or Stripe did not answer: the webhook settles it.
     console.warn(JSON.stringify({ level: 'warn', msg: 'checkout cancel: session not expired', sessionId: row.sessionId, error: String(error) }));
     return 'unchanged';
+  }
+}
+
+/**
+ * The payer came back from Checkout through success_url: the session is verified with Stripe and
+ * fulfilled through the same path as the webhook (credited once, whoever comes first). Stripe not
+ * answering is not the page's failure: the webhook settles the deposit and the page refreshes.
+ */
+export async function confirmReturnedCheckout(env: Env, session: DashboardSession, sessionId: string | null): Promise<'completed' | 'failed' | 'pending'> {
+  if (!sessionId || sessionId.length > 255) return 'pending';
+  try {
+    return (await confirmCheckoutTopup(env, session.workspaceId, sessionId)).status;
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    return 'pending';
+  }
+}
+
+/** Back from a card-saving Checkout (setup mode): the card becomes the default now. */
+export async function confirmReturnedCardSetup(env: Env, session: DashboardSession, sessionId: string | null): Promise<boolean> {
+  if (!sessionId || sessionId.length > 255) return false;
+  try {
+    return (await confirmCardSetup(env, session.workspaceId, sessionId)).status === 'saved';
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    return false;
   }
 }

@@ -44,6 +44,7 @@ fieldset{border:1px solid var(--line);border-radius:8px;margin:.75rem 0;padding:
 legend{font-weight:600;padding:0 .25rem}
 button,.button{display:inline-block;background:var(--accent);color:var(--accent-text);border:0;border-radius:6px;padding:.55rem 1rem;min-height:2.5rem;cursor:pointer;text-decoration:none;font-weight:600}
 .button-link{background:none;color:var(--accent);padding:.25rem .5rem;text-decoration:underline;font-weight:400;min-height:auto}
+button.secondary{background:none;color:var(--accent);border:1px solid var(--accent)}
 .inline-form{display:inline}
 .field-error{color:var(--red);font-weight:600;margin:.25rem 0 .5rem}
 .notice{border-radius:8px;padding:.6rem .9rem;background:#e8eefc;border:1px solid #b8c6f3}

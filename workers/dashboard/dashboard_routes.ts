@@ -4,7 +4,9 @@ import { Hono, type Context } from 'hono';
 import { apiKeys, dashboardLinks } from '../../schema/tables';
 import { hashApiKey } from '../auth/api_keys';
 import { historyCsvFilename, historyCsvHeaders, historyCsvStream } from '../billing/history_csv';
+import { startCardSetup } from '../billing/payment_methods';
 import { startCheckoutTopup } from '../billing/start_checkout_topup';
+import { MAX_TOPUP_CENTS, MIN_TOPUP_CENTS } from '../billing/topup_bounds';
 import { dollarsFromCents } from '../lib/money';
 import { saveAutoTopup } from '../billing/save_auto_topup';
 import type { AppEnv, DashboardSession } from '../env';
@@ -12,7 +14,7 @@ import { ApiError } from '../errors/api_error';
 import { ledgerFor } from '../ledger/ledger_stub';
 import { sha256Hex } from '../lib/crypto';
 import { randomToken } from '../lib/crypto';
-import { cancelReturnedCheckout } from './checkout_return';
+import { cancelReturnedCheckout, confirmReturnedCardSetup, confirmReturnedCheckout } from './checkout_return';
 import { ASSET_VERSION, DASHBOARD_CSS, DASHBOARD_JS } from './dashboard_assets';
 import { parseDollarsToCents } from './format';
 import { readGuardedForm } from './form_guard';
@@ -24,8 +26,6 @@ import { dashboardPage, type PageState } from './views/dashboard_page';
 import { liveRegionMarkup } from './views/live_regions';
 import { bouncePage, linkConfirmPage, messagePage, signInPage } from './views/sign_in_view';
 
-const MIN_TOPUP_CENTS = 500;
-const MAX_TOPUP_CENTS = 1_000_000;
 const FORM_KEY = /^[A-Za-z0-9_-]{16,64}$/;
 
 export const dashboard = new Hono<AppEnv>();
@@ -81,7 +81,14 @@ dashboard.get('/', async (c) => {
   // A returned payment (?checkout=success&session_id=… or ?topup=txn_…) gets its notice from the
   // deposit as it is now, re-rendered by the live updates (see payment_notice.ts).
   const checkout = url.searchParams.get('checkout');
-  if (checkout === 'cancelled') {
+  if (checkout === 'success') {
+    // Verified with Stripe now, through the webhook's own path: credited once, whoever is first.
+    // The notice itself comes from the deposit as it then is (payment_notice.ts).
+    await confirmReturnedCheckout(c.env, session, url.searchParams.get('session_id'));
+  } else if (checkout === 'card_saved') {
+    const saved = await confirmReturnedCardSetup(c.env, session, url.searchParams.get('session_id'));
+    state.notice = saved ? { kind: 'success', text: 'Card saved: it is now the default for top-ups and auto-recharge.' } : { kind: 'info', text: 'The card is being saved; it appears here in a moment.' };
+  } else if (checkout === 'cancelled') {
     const outcome = await cancelReturnedCheckout(c.env, session, url.searchParams.get('txn'));
     state.notice = { kind: 'info', text: outcome === 'failed' ? 'Checkout was cancelled and nothing was charged. The top-up is marked Failed.' : 'Checkout was cancelled.' };
   }
@@ -215,6 +222,20 @@ dashboard.post('/topup', async (c) => {
   } catch (e) {
     if (e instanceof ApiError && e.code === 'stripe_unavailable') {
       return renderDashboard(c, session, { topup: { amount: form.amount, method, error: 'Payments are unavailable right now (Stripe did not answer). Nothing was charged; try again in a moment.' } }, 503);
+    }
+    throw e;
+  }
+});
+
+dashboard.post('/cards', async (c) => {
+  const guarded = await adminForm(c);
+  if ('response' in guarded) return guarded.response;
+  try {
+    const setup = await startCardSetup(c.env, guarded.session.workspaceId);
+    return c.redirect(setup.checkoutUrl, 303);
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'stripe_unavailable') {
+      return renderDashboard(c, guarded.session, { notice: { kind: 'error', text: 'Stripe did not answer; no card was added. Try again in a moment.' } }, 503);
     }
     throw e;
   }

@@ -6,24 +6,32 @@ import { chargeSavedCard } from '../stripe/charge_saved_card';
 import { closeDepositNow } from './deposits';
 import { spendableMicros, type LedgerContext } from './ledger_context';
 import type { LedgerState } from './load_state';
+import { rechargeRetryAtMs } from './recharge_retry';
 
 /**
  * One off-session payment per crossing below the threshold: a pending `auto_recharge` entry and
- * the crossing mark in one batch, then the PaymentIntent (its idempotency key is the entry's),
- * then the outcome. A payment Stripe has not decided yet stays pending for the webhook.
+ * the crossing mark (the time of this try) in one batch, then the PaymentIntent (its idempotency
+ * key is the entry's), then the outcome. A payment Stripe has not decided yet stays pending for the
+ * webhook. After a decline, one more try an hour later while still below the threshold, three
+ * declined tries in a row in all (closeDepositNow then turns auto-top-up off).
  */
 export async function maybeAutoRecharge(ledger: LedgerContext, state: LedgerState, nowMs: number): Promise<void> {
   const f = state.flags;
-  const spendable = spendableMicros(state, nowMs);
   const ws = state.workspaceId;
-  if (spendable >= f.autoTopupThresholdCents * MICROS_PER_CENT) {
-    if (f.autoRechargeCrossingAtMs !== null) {
-      await ledger.db.update(workspaces).set({ autoRechargeCrossingAtMs: null }).where(eq(workspaces.id, ws));
-      f.autoRechargeCrossingAtMs = null;
-    }
-    return;
+  if (await clearCrossingIfAbove(ledger, state, nowMs)) return;
+  if (!f.autoTopupEnabled || !f.paymentMethodId || !f.stripeCustomerId) return;
+  const lastTryAtMs = f.autoRechargeCrossingAtMs;
+  if (lastTryAtMs !== null) {
+    const retryAtMs = rechargeRetryAtMs(f);
+    if (retryAtMs === null || nowMs < retryAtMs) return;
+    // A try Stripe has not decided yet is never tried over: it may still be paid.
+    const undecided = await ledger.db
+      .select({ id: transactions.id })
+      .from(transactions)
+      .where(and(eq(transactions.workspaceId, ws), eq(transactions.type, 'auto_recharge'), eq(transactions.status, 'pending')))
+      .get();
+    if (undecided) return;
   }
-  if (!f.autoTopupEnabled || !f.paymentMethodId || !f.stripeCustomerId || f.autoRechargeCrossingAtMs !== null) return;
   const key = `auto:${nowMs}`;
   const amountCents = f.autoTopupAmountCents;
   await ledger.db.batch([
@@ -38,10 +46,13 @@ export async function maybeAutoRecharge(ledger: LedgerContext, state: LedgerStat
       amountMicros: amountCents * MICROS_PER_CENT,
       createdAtMs: nowMs,
     }),
-    ledger.db.update(workspaces).set({ autoRechargeCrossingAtMs: nowMs }).where(and(eq(workspaces.id, ws), isNull(workspaces.autoRechargeCrossingAtMs))),
+    ledger.db
+      .update(workspaces)
+      .set({ autoRechargeCrossingAtMs: nowMs })
+      .where(and(eq(workspaces.id, ws), lastTryAtMs === null ? isNull(workspaces.autoRechargeCrossingAtMs) : eq(workspaces.autoRechargeCrossingAtMs, lastTryAtMs))),
   ]);
   f.autoRechargeCrossingAtMs = nowMs;
-  const { outcome, failureReason } = await chargeSavedCard(ledger.env, {
+  const { outcome, failureReason, receiptUrl } = await chargeSavedCard(ledger.env, {
     workspaceId: ws,
     transactionKey: key,
     amountCents,
@@ -49,5 +60,19 @@ export async function maybeAutoRecharge(ledger: LedgerContext, state: LedgerStat
     paymentMethodId: f.paymentMethodId,
     description: 'burnrate auto-recharge',
   });
-  if (outcome) await closeDepositNow(ledger, { workspaceId: ws, key, outcome, failureReason });
+  if (outcome) await closeDepositNow(ledger, { workspaceId: ws, key, outcome, failureReason, invoiceUrl: receiptUrl });
+  // Paid and back above the threshold: the crossing is over now, so that the next one (perhaps by
+  // the very next deduction) is seen as a new crossing.
+  if (outcome === 'completed') await clearCrossingIfAbove(ledger, state, nowMs);
+}
+
+/** Above the threshold: forgets the crossing mark (and any retry waiting on it). True when above. */
+async function clearCrossingIfAbove(ledger: LedgerContext, state: LedgerState, nowMs: number): Promise<boolean> {
+  const f = state.flags;
+  if (spendableMicros(state, nowMs) < f.autoTopupThresholdCents * MICROS_PER_CENT) return false;
+  if (f.autoRechargeCrossingAtMs !== null) {
+    await ledger.db.update(workspaces).set({ autoRechargeCrossingAtMs: null }).where(eq(workspaces.id, state.workspaceId));
+    f.autoRechargeCrossingAtMs = null;
+  }
+  return true;
 }

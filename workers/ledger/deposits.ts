@@ -8,6 +8,7 @@ import { MICROS_PER_CENT } from '../lib/money';
 import { insertOutbox, outboxEvent } from '../notifications/outbox';
 import { chargeSavedCard } from '../stripe/charge_saved_card';
 import { balanceCapFailure } from './balance_cap';
+import { MAX_AUTO_RECHARGE_ATTEMPTS } from './recharge_retry';
 import { findByKey, replay } from './entry_replay';
 import { balanceAfterGuard, moveBalance } from './guarded_balance';
 import { notFound, type LedgerContext, type ThenEnforce } from './ledger_context';
@@ -15,8 +16,6 @@ import type { LedgerResult } from './ledger_result';
 import type { CloseDepositInput, OpenDepositInput, SavedCardDepositInput } from './ledger_types';
 import { sendNotifications } from './send_notifications';
 import { toTransactionView, type TransactionView } from './transaction_view';
-
-const MAX_AUTO_RECHARGE_FAILURES = 3;
 
 /** WorkspaceLedger.openDeposit, in its queue turn. */
 export async function openDepositNow(ledger: LedgerContext, input: OpenDepositInput): Promise<LedgerResult<TransactionView>> {
@@ -75,10 +74,11 @@ export async function depositWithSavedCardNow(
     type: 'deposit',
     amountMicros: input.amountCents * MICROS_PER_CENT,
     description: input.description,
+    transactionId: input.transactionId,
   });
   // A replay (or a conflicting reuse of the key) answers with what was recorded; it never pays twice.
   if (!opened.ok || opened.replayed) return opened;
-  const { outcome, failureReason } = await chargeSavedCard(ledger.env, {
+  const { outcome, failureReason, receiptUrl } = await chargeSavedCard(ledger.env, {
     workspaceId: input.workspaceId,
     transactionKey: input.key,
     amountCents: input.amountCents,
@@ -87,7 +87,7 @@ export async function depositWithSavedCardNow(
     description: 'burnrate credit top-up',
   });
   if (!outcome) return opened;
-  return thenEnforce(input.workspaceId, closeDepositNow(ledger, { workspaceId: input.workspaceId, key: input.key, outcome, failureReason }));
+  return thenEnforce(input.workspaceId, closeDepositNow(ledger, { workspaceId: input.workspaceId, key: input.key, outcome, failureReason, invoiceUrl: receiptUrl }));
 }
 
 /** WorkspaceLedger.closeDeposit, in its queue turn; also closes an auto-recharge's pending entry. */
@@ -113,20 +113,24 @@ export async function closeDepositNow(ledger: LedgerContext, input: CloseDeposit
     )
     .where(and(eq(transactions.workspaceId, input.workspaceId), eq(transactions.idempotencyKey, input.key), eq(transactions.status, 'pending')))
     .returning();
-  // An auto-recharge's outcome also keeps the count of consecutive declines, in the same batch;
-  // the third turns auto-top-up off and tells the platform.
+  // An auto-recharge's outcome also keeps the count of consecutive declines, in the same batch.
+  // Every decline tells the platform (auto_recharge.failed, with which try it was); the third in a
+  // row turns auto-top-up off.
   const recharge: BatchItem<'sqlite'>[] = [];
   let afterCommit: (() => Promise<void>) | null = null;
   if (entry.type === 'auto_recharge') {
     const failures = input.outcome === 'completed' ? 0 : state.flags.autoTopupFailures + 1;
-    const giveUp = failures >= MAX_AUTO_RECHARGE_FAILURES;
+    const giveUp = failures >= MAX_AUTO_RECHARGE_ATTEMPTS;
     recharge.push(
       ledger.db
         .update(workspaces)
         .set({ autoTopupFailures: failures, ...(giveUp ? { autoTopupEnabled: false } : {}) })
         .where(eq(workspaces.id, input.workspaceId)),
     );
-    const event = giveUp ? outboxEvent('auto_recharge.failed', { failures, transactionId: entry.id, reason: input.failureReason ?? 'card_declined', autoTopupDisabled: true }) : null;
+    const event =
+      input.outcome === 'failed'
+        ? outboxEvent('auto_recharge.failed', { transactionId: entry.id, attempt: failures, declineCode: input.failureReason ?? 'card_declined', disabled: giveUp })
+        : null;
     if (event) {
       recharge.push(insertOutbox(ledger.db, input.workspaceId, [event], nowMs));
       afterCommit = () => sendNotifications(ledger.env, [event]);

@@ -49,6 +49,8 @@ export interface SavedCardDepositInput {
   workspaceId: string;
   /** Idempotency key of the deposit (`card:<form key>`); also the PaymentIntent's. */
   key: string;
+  /** The entry's id, when the caller derives it (an API Idempotency-Key, see billing/topup_key.ts). */
+  transactionId?: string;
   amountCents: number;
   description: string;
 }

@@ -5,6 +5,7 @@ import { centsToMicros } from '../lib/money';
 import { iso } from '../lib/time';
 import { outboxEvent, type OutboxEvent } from '../notifications/outbox';
 import type { IntervalRow } from '../usage/price_hour';
+import { rechargeRetryAtMs } from './recharge_retry';
 
 /** Hours the balance lasts at this burn, for people (not money: a float, two decimals); null at zero burn. */
 export const hoursRemaining = (balanceMicros: number, burnRateMicrosPerHour: number): number | null =>
@@ -61,7 +62,9 @@ function lowBalanceStep(low: boolean, flags: WorkspaceFlags, nowMs: number): Enf
 
 /** When to wake up next: the predicted zero crossing, or the low-balance horizon before it. */
 export function nextAlarmMs(view: BalanceView, flags: WorkspaceFlags, nowMs: number, horizonHours: number): number | null {
-  if (view.runningRateMicrosPerHour <= 0 || view.spendableMicros <= 0) return null;
+  // An auto-recharge declined within this crossing is tried again an hour later, burn or no burn.
+  const retryAtMs = rechargeRetryAtMs(flags);
+  if (view.runningRateMicrosPerHour <= 0 || view.spendableMicros <= 0) return retryAtMs === null ? null : Math.max(retryAtMs, nowMs + 1_000);
   const msUntil = (micros: number) => Math.ceil((micros * 3_600_000) / view.runningRateMicrosPerHour);
   const zeroAtMs = nowMs + msUntil(view.spendableMicros);
   const candidates = [zeroAtMs];
@@ -72,6 +75,7 @@ export function nextAlarmMs(view: BalanceView, flags: WorkspaceFlags, nowMs: num
   if (flags.autoTopupEnabled && flags.paymentMethodId && flags.autoRechargeCrossingAtMs === null && view.spendableMicros > thresholdMicros) {
     candidates.push(nowMs + msUntil(view.spendableMicros - thresholdMicros));
   }
+  if (retryAtMs !== null) candidates.push(retryAtMs);
   const next = Math.min(...candidates);
   // Never sooner than a second from now (a prediction a hair early re-arms instead of spinning),
   // and never further than a week: setAlarm refuses dates centuries away, and a far prediction is

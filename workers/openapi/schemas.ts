@@ -107,7 +107,7 @@ export const AutoTopupSchema = z
     paymentMethod: z
       .object({ brand: z.string(), last4: z.string() })
       .nullable()
-      .openapi({ description: 'The card saved by a completed Checkout top-up; null until then.' }),
+      .openapi({ description: 'The default saved card (see /v1/billing/payment-methods), charged by auto-recharge; null while none is saved.' }),
   })
   .openapi('AutoTopup', { description: 'Automatic recharge settings: one off-session payment per threshold crossing.', example: autoTopupExample });
 

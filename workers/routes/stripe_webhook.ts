@@ -6,7 +6,9 @@ import { stripeEvents } from '../../schema/tables';
 import { usableSecret } from '../auth/secret_policy';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors/api_error';
-import { applyChargeRefunded, applyCheckoutSessionEvent, applyRechargeIntent } from '../stripe/apply_checkout';
+import { fulfilCheckoutSessionEvent } from '../stripe/fulfil_checkout_session';
+import { fulfilPaymentIntent } from '../stripe/fulfil_payment_intent';
+import { fulfilChargeRefunds } from '../stripe/fulfil_refunds';
 import { cryptoProvider } from '../stripe/stripe_client';
 
 const TOLERANCE_SECONDS = 300;
@@ -54,23 +56,22 @@ stripeWebhook.post('/', async (c) => {
 
   const ref = { id: event.id, type: event.type };
   switch (event.type) {
-    // Checkout sessions are looked up at Stripe before the ledger moves (see applyCheckoutSessionEvent).
+    // Checkout sessions are looked up at Stripe before the ledger moves (see fulfilCheckoutSessionEvent).
     case 'checkout.session.completed':
     case 'checkout.session.async_payment_succeeded':
-      await applyCheckoutSessionEvent(c.env, event.data.object, ref);
+      await fulfilCheckoutSessionEvent(c.env, event.data.object, ref);
       break;
     case 'checkout.session.async_payment_failed':
     case 'checkout.session.expired':
-      await applyCheckoutSessionEvent(c.env, event.data.object, ref, 'failed');
+      await fulfilCheckoutSessionEvent(c.env, event.data.object, ref, 'failed');
       break;
     case 'charge.refunded':
-      await applyChargeRefunded(c.env, event.data.object, ref);
+      await fulfilChargeRefunds(c.env, event.data.object, ref);
       break;
     case 'payment_intent.succeeded':
-      await applyRechargeIntent(c.env, event.data.object, ref, 'completed');
-      break;
     case 'payment_intent.payment_failed':
-      await applyRechargeIntent(c.env, event.data.object, ref, 'failed');
+      // Stripe's current state decides, not the event's copy (events may arrive out of order).
+      await fulfilPaymentIntent(c.env, event.data.object, ref);
       break;
     default:
       return c.json({ received: true, ignored: true });

@@ -1,4 +1,5 @@
 import type { Env } from '../env';
+import { declineCodeOf, receiptUrlOf } from './intent_details';
 import { stripeFor } from './stripe_client';
 
 export interface SavedCardCharge {
@@ -12,11 +13,19 @@ export interface SavedCardCharge {
   description: string;
 }
 
+export interface SavedCardOutcome {
+  outcome: 'completed' | 'failed' | null;
+  failureReason?: string;
+  /** The charge's hosted receipt: the deposit's invoice link (see README, "Invoices"). */
+  receiptUrl?: string | null;
+}
+
 /**
  * One off-session payment on the saved card. Answers `completed` or `failed` when Stripe decided,
- * and `null` when it did not (or did not answer): the entry then stays pending for the webhook.
+ * and `null` when it did not (or did not answer): the entry then stays pending for the webhook
+ * (payment_intent.succeeded / payment_failed), which finds it by the metadata set here.
  */
-export async function chargeSavedCard(env: Env, charge: SavedCardCharge): Promise<{ outcome: 'completed' | 'failed' | null; failureReason?: string }> {
+export async function chargeSavedCard(env: Env, charge: SavedCardCharge): Promise<SavedCardOutcome> {
   try {
     const intent = await stripeFor(env).paymentIntents.create(
       {
@@ -28,11 +37,12 @@ export async function chargeSavedCard(env: Env, charge: SavedCardCharge): Promis
         confirm: true,
         description: charge.description,
         metadata: { workspaceId: charge.workspaceId, transactionKey: charge.transactionKey },
+        expand: ['latest_charge'],
       },
       { idempotencyKey: `burnrate-${charge.workspaceId}-${charge.transactionKey}` },
     );
-    if (intent.status === 'succeeded') return { outcome: 'completed' };
-    if (intent.status === 'requires_payment_method' || intent.status === 'canceled') return { outcome: 'failed', failureReason: intent.last_payment_error?.code ?? 'payment_failed' };
+    if (intent.status === 'succeeded') return { outcome: 'completed', receiptUrl: receiptUrlOf(intent) };
+    if (intent.status === 'requires_payment_method' || intent.status === 'canceled') return { outcome: 'failed', failureReason: declineCodeOf(intent) ?? 'payment_failed' };
     return { outcome: null };
   } catch (error) {
     const e = error as { type?: string; code?: string; decline_code?: string; message?: string };

@@ -26,6 +26,9 @@ export function stripeFor(env: Env): Stripe {
 
 export const cryptoProvider = Stripe.createSubtleCryptoProvider();
 
+/** The id of a Stripe reference, whether Stripe sent the id or (expanded) the object. */
+export const idOf = (value: string | { id: string } | null | undefined) => (typeof value === 'string' ? value : (value?.id ?? null));
+
 /** Calls Stripe, turning its failures into the contract's errors. */
 export async function callStripe<T>(what: string, call: () => Promise<T>): Promise<T> {
   try {

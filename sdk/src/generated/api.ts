@@ -453,7 +453,7 @@ export interface paths {
         get: operations["getAutoTopup"];
         /**
          * Change auto-top-up settings (admin)
-         * @description Replaces all three settings. Enabling needs a saved card (complete a Checkout top-up first), else 409 `payment_method_required`. A balance already below the new threshold recharges at once. Sending the same settings again changes nothing.
+         * @description Replaces all three settings. Enabling needs a saved card (from a Checkout top-up, or added with POST /v1/billing/payment-methods), else 409 `payment_method_required`. A balance already below the new threshold recharges at once. Sending the same settings again changes nothing.
          */
         put: operations["updateAutoTopup"];
         post?: never;
@@ -493,8 +493,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Start a Stripe Checkout top-up (admin)
-         * @description Creates a Checkout Session for `amountCents` (US cents; 1 cent = 10,000 micros) and records a `pending` deposit. Checkout sends the payer back to this deployment's `PUBLIC_BASE_URL` (never to the request's Host); without it, 503 `stripe_unavailable`. It is credited once, when Stripe reports it paid (webhook or GET /v1/billing/success); the card is saved for auto-top-up. **Idempotency:** optional `Idempotency-Key` header: a retry with the same key and amount answers the same session and deposit; the same key with another amount is 409. Without it, every call is a new session.
+         * Add credits: Stripe Checkout, or the saved card (admin)
+         * @description `paymentMethod: "checkout"` (default) creates a Checkout Session for `amountCents` (US cents; 1 cent = 10,000 micros) and records a `pending` deposit. Checkout sends the payer back to this deployment's `PUBLIC_BASE_URL` (never to the request's Host); without it, 503 `stripe_unavailable`. It is credited once, when Stripe reports it paid (webhook or GET /v1/billing/success); the card is saved and becomes the default. `paymentMethod: "saved"` charges the default saved card at once (`checkoutUrl` and `sessionId` are null): the deposit is `completed` (its `invoiceUrl` is the charge's receipt), or `pending` if Stripe has not decided yet (the webhook settles it); a decline is 402 `payment_failed` with the deposit recorded as `failed`; no saved card is 409 `payment_method_required`. **Idempotency:** optional `Idempotency-Key` header: a retry with the same key and body answers the same deposit (and never charges twice); the same key with another amount or payment method is 409. Without it, every call is a new top-up.
          */
         post: operations["createTopup"];
         delete?: never;
@@ -518,6 +518,70 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/billing/payment-methods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Saved cards
+         * @description The workspace's saved cards, newest first, read from Stripe; `default` marks the one charged by saved-card top-ups and auto-recharge. Empty before the first card is saved. Any member may read it.
+         */
+        get: operations["listPaymentMethods"];
+        put?: never;
+        /**
+         * Add a card through Stripe Checkout in setup mode (admin)
+         * @description Creates a Checkout Session in setup mode: the admin enters a card at `checkoutUrl`, nothing is charged, and the card becomes the default as soon as Stripe reports the session complete (webhook `checkout.session.completed`, or the return to the dashboard). Every call is a new session.
+         */
+        post: operations["addPaymentMethod"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/billing/payment-methods/{id}/default": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make a card the default (admin)
+         * @description Saved-card top-ups and auto-recharge charge this card from now on. Idempotent. A card of another workspace is a 404.
+         */
+        post: operations["setDefaultPaymentMethod"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/billing/payment-methods/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a card (admin)
+         * @description Detaches the card at Stripe. Removing the default makes the newest remaining card the default. The last card cannot be removed while auto-top-up is on (409 `payment_method_required`: turn auto-top-up off first). A card of another workspace is a 404.
+         */
+        delete: operations["removePaymentMethod"];
         options?: never;
         head?: never;
         patch?: never;
@@ -554,7 +618,7 @@ export interface paths {
         put?: never;
         /**
          * Stripe webhook receiver
-         * @description Authenticated only by `Stripe-Signature` over the raw body (secret `STRIPE_WEBHOOK_SECRET`, 300 s tolerance either way: older or dated in the future is refused); a missing or bad signature is 400. Checkout Session events are not trusted for payment state: the session is retrieved from Stripe before a deposit is credited or failed. Handles `checkout.session.completed`, `checkout.session.async_payment_succeeded` / `_failed`, `checkout.session.expired` (top-ups), `payment_intent.succeeded` / `payment_failed` (auto-recharge) and `charge.refunded`. Other types are acknowledged with `ignored: true`. **Idempotency:** each event id is applied once, in any order, and a deposit is credited once whether the webhook or `GET /v1/billing/success` sees it first; a redelivered event answers `duplicate: true`. A processing failure answers 500 so that Stripe retries.
+         * @description Authenticated only by `Stripe-Signature` over the raw body (secret `STRIPE_WEBHOOK_SECRET`, 300 s tolerance either way: older or dated in the future is refused); a missing or bad signature is 400. Checkout Session events are not trusted for payment state: the session is retrieved from Stripe before a deposit is credited or failed, or a card saved. Handles `checkout.session.completed`, `checkout.session.async_payment_succeeded` / `_failed`, `checkout.session.expired` (top-ups, and cards saved in setup mode), `payment_intent.succeeded` / `payment_failed` (saved-card top-ups and auto-recharges Stripe left undecided) and `charge.refunded` (refunds of any deposit). Other types are acknowledged with `ignored: true`. **Idempotency:** each event id is applied once, in any order, and a deposit is credited once whether the webhook or `GET /v1/billing/success` sees it first; a redelivered event answers `duplicate: true`. A processing failure answers 500 so that Stripe retries.
          */
         post: operations["receiveStripeWebhook"];
         delete?: never;
@@ -616,7 +680,7 @@ export interface components {
                  * @example invalid_request
                  * @enum {string}
                  */
-                code: "invalid_request" | "unauthenticated" | "forbidden" | "not_found" | "idempotency_conflict" | "insufficient_credits" | "payment_method_required" | "payload_too_large" | "rate_limited" | "stripe_unavailable" | "internal_error";
+                code: "invalid_request" | "unauthenticated" | "forbidden" | "not_found" | "idempotency_conflict" | "insufficient_credits" | "payment_failed" | "payment_method_required" | "payload_too_large" | "rate_limited" | "stripe_unavailable" | "internal_error";
                 /**
                  * @description A human sentence; for invalid_request it starts with the field.
                  * @example amountMicros: Invalid input: expected int, received number
@@ -1018,7 +1082,7 @@ export interface components {
             thresholdCents: number;
             /** @description US cents charged to the saved card per recharge. */
             topupAmountCents: number;
-            /** @description The card saved by a completed Checkout top-up; null until then. */
+            /** @description The default saved card (see /v1/billing/payment-methods), charged by auto-recharge; null while none is saved. */
             paymentMethod: {
                 brand: string;
                 last4: string;
@@ -1265,21 +1329,56 @@ export interface components {
          * @example {
          *       "checkoutUrl": "https://checkout.stripe.com/c/pay/cs_test_a1B2c3D4e5F6g7H8i9J0kLmN",
          *       "sessionId": "cs_test_a1B2c3D4e5F6g7H8i9J0kLmN",
-         *       "transactionId": "txn_00mvxm2m80c6e8g0i2k4m6o8"
+         *       "transactionId": "txn_00mvxm2m80c6e8g0i2k4m6o8",
+         *       "transaction": {
+         *         "id": "txn_00mvxm2m80c6e8g0i2k4m6o8",
+         *         "createdAt": "2026-11-01T09:20:04.118Z",
+         *         "type": "deposit",
+         *         "description": "Credit top-up ($25.00)",
+         *         "amountMicros": 25000000,
+         *         "status": "pending",
+         *         "invoiceUrl": null,
+         *         "balanceAfterMicros": null,
+         *         "forgivenMicros": 0
+         *       }
          *     }
          */
         TopupCreated: {
-            /** @description Send the payer here (Stripe-hosted Checkout). */
-            checkoutUrl: string;
-            /** @description The Checkout Session id (cs_…), for GET /v1/billing/success. */
-            sessionId: string;
-            /** @description The pending deposit (txn_…). */
+            /** @description Send the payer here (Stripe-hosted Checkout); null when the saved card was charged. */
+            checkoutUrl: string | null;
+            /** @description The Checkout Session id (cs_…), for GET /v1/billing/success; null when the saved card was charged. */
+            sessionId: string | null;
+            /** @description The deposit (txn_…). */
             transactionId: string;
+            transaction: components["schemas"]["Transaction"];
         };
         TopupStatus: {
             /** @enum {string} */
             status: "completed" | "pending" | "failed";
             transaction: components["schemas"]["Transaction"];
+        };
+        PaymentMethodList: {
+            data: components["schemas"]["PaymentMethod"][];
+        };
+        PaymentMethod: {
+            /** @description Stripe's PaymentMethod id (pm_…). */
+            id: string;
+            /** @example visa */
+            brand: string;
+            /** @example 4242 */
+            last4: string;
+            /** @example 12 */
+            expMonth: number;
+            /** @example 2029 */
+            expYear: number;
+            /** @description The card charged by saved-card top-ups and auto-recharge. */
+            default: boolean;
+        };
+        CardSetupCreated: {
+            /** @description Send the admin here (Stripe-hosted Checkout in setup mode; nothing is charged). */
+            checkoutUrl: string;
+            /** @description The Checkout Session id (cs_…). */
+            sessionId: string;
         };
         Health: {
             /** @enum {boolean} */
@@ -4242,7 +4341,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `payment_method_required`: auto-top-up cannot be enabled before a payment method is saved. */
+            /** @description `payment_method_required`: no reusable payment method is saved (or this would remove the last one while auto-top-up is on). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4252,7 +4351,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "payment_method_required",
-                     *         "message": "Save a payment method (complete a top-up) before enabling auto-top-up.",
+                     *         "message": "Save a payment method (complete a top-up, or add a card with POST /v1/billing/payment-methods) before enabling auto-top-up.",
                      *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
                      *       }
                      *     }
@@ -4585,7 +4684,8 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "amountCents": 2500
+                 *       "amountCents": 2500,
+                 *       "paymentMethod": "checkout"
                  *     }
                  */
                 "application/json": {
@@ -4594,23 +4694,23 @@ export interface operations {
                      * @example 2500
                      */
                     amountCents: number;
+                    /**
+                     * @description `checkout` (default): pay through Stripe Checkout. `saved`: charge the default saved card now.
+                     * @default checkout
+                     * @example checkout
+                     * @enum {string}
+                     */
+                    paymentMethod?: "checkout" | "saved";
                 };
             };
         };
         responses: {
-            /** @description Pay at checkoutUrl. */
+            /** @description Checkout: pay at `checkoutUrl`. Saved card: the deposit as charged. */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "checkoutUrl": "https://checkout.stripe.com/c/pay/cs_test_a1B2c3D4e5F6g7H8i9J0kLmN",
-                     *       "sessionId": "cs_test_a1B2c3D4e5F6g7H8i9J0kLmN",
-                     *       "transactionId": "txn_00mvxm2m80c6e8g0i2k4m6o8"
-                     *     }
-                     */
                     "application/json": components["schemas"]["TopupCreated"];
                 };
             };
@@ -4650,6 +4750,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description `payment_failed`: the saved card was declined; the deposit is recorded as failed. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payment_failed",
+                     *         "message": "The saved card was declined; nothing was added (deposit txn_00mvxm2m80c6e8g0i2k4m6o8 is recorded as failed).",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description `forbidden`: authenticated, but the role may not do this. */
             403: {
                 headers: {
@@ -4668,21 +4786,12 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `idempotency_conflict`: the idempotency key was already used with a different request. */
+            /** @description `idempotency_conflict`: the idempotency key was already used with a different request. `payment_method_required`: no reusable payment method is saved (or this would remove the last one while auto-top-up is on). */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "error": {
-                     *         "code": "idempotency_conflict",
-                     *         "message": "This Idempotency-Key was already used with a different request.",
-                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
-                     *       }
-                     *     }
-                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4826,6 +4935,500 @@ export interface operations {
                      *       "error": {
                      *         "code": "not_found",
                      *         "message": "No such checkout session in this workspace.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`: too many requests. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; retry after a moment.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `stripe_unavailable`: Stripe is not configured or did not answer. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "stripe_unavailable",
+                     *         "message": "Stripe did not answer (checkout session); nothing was charged. Try again.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listPaymentMethods: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cards. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "pm_1Q2w3E4r5T6y7U8i9O0pAsDf",
+                     *           "brand": "mastercard",
+                     *           "last4": "4444",
+                     *           "expMonth": 3,
+                     *           "expYear": 2030,
+                     *           "default": true
+                     *         },
+                     *         {
+                     *           "id": "pm_1P0o9I8u7Y6t5R4e3W2qZxCv",
+                     *           "brand": "visa",
+                     *           "last4": "4242",
+                     *           "expMonth": 12,
+                     *           "expYear": 2029,
+                     *           "default": false
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PaymentMethodList"];
+                };
+            };
+            /** @description `unauthenticated`: missing or unknown credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "Unknown or revoked API key.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`: too many requests. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; retry after a moment.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `stripe_unavailable`: Stripe is not configured or did not answer. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "stripe_unavailable",
+                     *         "message": "Stripe did not answer (checkout session); nothing was charged. Try again.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    addPaymentMethod: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Enter the card at checkoutUrl. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "checkoutUrl": "https://checkout.stripe.com/c/pay/cs_test_a1B2c3D4e5F6g7H8i9J0kLmN",
+                     *       "sessionId": "cs_test_a1B2c3D4e5F6g7H8i9J0kLmN"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CardSetupCreated"];
+                };
+            };
+            /** @description `unauthenticated`: missing or unknown credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "Unknown or revoked API key.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden`: authenticated, but the role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "This action needs a workspace admin.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`: too many requests. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; retry after a moment.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `stripe_unavailable`: Stripe is not configured or did not answer. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "stripe_unavailable",
+                     *         "message": "Stripe did not answer (checkout session); nothing was charged. Try again.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setDefaultPaymentMethod: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A payment method id from the list. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cards, with the new default. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "pm_1Q2w3E4r5T6y7U8i9O0pAsDf",
+                     *           "brand": "mastercard",
+                     *           "last4": "4444",
+                     *           "expMonth": 3,
+                     *           "expYear": 2030,
+                     *           "default": true
+                     *         },
+                     *         {
+                     *           "id": "pm_1P0o9I8u7Y6t5R4e3W2qZxCv",
+                     *           "brand": "visa",
+                     *           "last4": "4242",
+                     *           "expMonth": 12,
+                     *           "expYear": 2029,
+                     *           "default": false
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PaymentMethodList"];
+                };
+            };
+            /** @description `invalid_request`: a body, query, header or path value failed validation; the message names the field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "id: must be a payment method id (pm_…)",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: missing or unknown credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "Unknown or revoked API key.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden`: authenticated, but the role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "This action needs a workspace admin.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `not_found`: no such object in this workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "No such payment method in this workspace.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`: too many requests. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; retry after a moment.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `stripe_unavailable`: Stripe is not configured or did not answer. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "stripe_unavailable",
+                     *         "message": "Stripe did not answer (checkout session); nothing was charged. Try again.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    removePaymentMethod: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A payment method id from the list. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid_request`: a body, query, header or path value failed validation; the message names the field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "id: must be a payment method id (pm_…)",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: missing or unknown credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "Unknown or revoked API key.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden`: authenticated, but the role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "This action needs a workspace admin.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `not_found`: no such object in this workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "No such payment method in this workspace.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payment_method_required`: no reusable payment method is saved (or this would remove the last one while auto-top-up is on). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payment_method_required",
+                     *         "message": "This is the last saved card and auto-top-up is on: turn auto-top-up off first, or add another card.",
                      *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
                      *       }
                      *     }

@@ -47,5 +47,10 @@ export function autoRechargeForm(data: DashboardData, state: AutoRechargeFormSta
     ${state.error ? html`<p id="auto-recharge-error" class="field-error" role="alert">${state.error}</p>` : ''}
     <button type="submit">Save auto-recharge</button>
   </form>
+  <form method="post" action="/dashboard/cards" data-testid="card-setup-form">
+    <input type="hidden" name="csrf" value="${data.session.csrfToken}">
+    <p class="hint">Saved card: ${card}. A new card entered through Stripe (nothing is charged) becomes the one used here and for saved-card top-ups.</p>
+    <button type="submit" class="secondary">${current.paymentMethod ? 'Replace card' : 'Add a card'}</button>
+  </form>
 </section>`;
 }

@@ -2,17 +2,17 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { drizzle } from 'drizzle-orm/d1';
 import { readAutoTopup } from '../../billing/read_auto_topup';
 import { saveAutoTopup } from '../../billing/save_auto_topup';
+import { MAX_TOPUP_CENTS, MIN_TOPUP_CENTS } from '../../billing/topup_bounds';
 import { requireAdmin, requireApiKey } from '../../auth/require_api_key';
 import { autoTopupExample } from '../../openapi/examples';
 import { AutoTopupSchema, errorResponses, jsonBody, jsonResponse } from '../../openapi/schemas';
 import type { Router } from '../router';
 
-// Stripe-facing amounts are cents. A top-up is at least $5 (Stripe Checkout minimum of the product)
-// and at most $10,000, as for manual top-ups.
+// Stripe-facing amounts are cents; a recharge has the bounds of any top-up.
 const Body = z.object({
   enabled: z.boolean(),
-  thresholdCents: z.int().min(0).max(1_000_000).openapi({ description: 'Recharge when the balance falls below this, in US cents (0 to $10,000).' }),
-  topupAmountCents: z.int().min(500).max(1_000_000).openapi({ description: 'US cents charged per recharge ($5 to $10,000).' }),
+  thresholdCents: z.int().min(0).max(MAX_TOPUP_CENTS).openapi({ description: 'Recharge when the balance falls below this, in US cents (0 to $10,000).' }),
+  topupAmountCents: z.int().min(MIN_TOPUP_CENTS).max(MAX_TOPUP_CENTS).openapi({ description: 'US cents charged per recharge ($5 to $10,000).' }),
 });
 
 export const getAutoTopupRoute = createRoute({
@@ -33,7 +33,7 @@ export const putAutoTopupRoute = createRoute({
   tags: ['Billing'],
   summary: 'Change auto-top-up settings (admin)',
   description:
-    'Replaces all three settings. Enabling needs a saved card (complete a Checkout top-up first), else 409 `payment_method_required`. A balance already below the new threshold recharges at once. Sending the same settings again changes nothing.',
+    'Replaces all three settings. Enabling needs a saved card (from a Checkout top-up, or added with POST /v1/billing/payment-methods), else 409 `payment_method_required`. A balance already below the new threshold recharges at once. Sending the same settings again changes nothing.',
   security: [{ apiKey: [] }],
   middleware: [requireApiKey, requireAdmin] as const,
   request: { body: jsonBody(Body, { enabled: true, thresholdCents: 1000, topupAmountCents: 2500 }) },

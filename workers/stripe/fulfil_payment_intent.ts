@@ -1,0 +1,79 @@
+import { eq } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/d1';
+import type Stripe from 'stripe';
+import { checkoutSessions } from '../../schema/tables';
+import type { Env } from '../env';
+import { findByKey } from '../ledger/entry_replay';
+import { unwrap } from '../ledger/ledger_result';
+import { ledgerFor } from '../ledger/ledger_stub';
+import { customerOf } from './default_card';
+import { fulfilPaymentSession } from './fulfil_checkout_session';
+import { declineCodeOf, receiptUrlOf } from './intent_details';
+import { recordEvent, type StripeEventRef } from './record_event';
+import { callStripe, idOf, stripeFor } from './stripe_client';
+
+/** The ledger entry a PaymentIntent pays for. */
+export interface DepositRef {
+  workspaceId: string;
+  key: string;
+}
+
+/**
+ * An off-session PaymentIntent (a saved-card top-up or an auto-recharge) names its deposit in its
+ * metadata, set when burnrate created it (stripe/charge_saved_card.ts): the workspace and the
+ * entry's idempotency key. A Checkout payment's PaymentIntent is known through its session.
+ */
+export const offSessionDeposit = (intent: Stripe.PaymentIntent): DepositRef | null => {
+  const workspaceId = intent.metadata?.workspaceId;
+  const key = intent.metadata?.transactionKey;
+  return workspaceId && key ? { workspaceId, key } : null;
+};
+
+/**
+ * The one way a PaymentIntent moves the ledger (the payment_intent.* webhooks, and a refund that
+ * arrives before them): an off-session deposit is completed (with its receipt) or failed once
+ * Stripe decided, and left pending while it has not; a Checkout payment settles through its
+ * session. Answers the deposit, or null when the PaymentIntent is not burnrate's.
+ */
+export async function fulfilPaymentIntent(env: Env, intentOrId: Stripe.PaymentIntent | string, event?: StripeEventRef): Promise<DepositRef | null> {
+  const stripe = stripeFor(env);
+  const intentId = typeof intentOrId === 'string' ? intentOrId : intentOrId.id;
+  // Stripe's current state, with the charge's receipt: an event's copy may be older than another's.
+  const intent = await callStripe('payment intent', () => stripe.paymentIntents.retrieve(intentId, { expand: ['latest_charge'] }));
+  const offSession = offSessionDeposit(intent);
+  if (offSession) {
+    const { workspaceId, key } = offSession;
+    // The metadata must agree with who paid: the workspace's own Stripe customer.
+    if (idOf(intent.customer as string | { id: string } | null) !== (await customerOf(env, workspaceId))) return null;
+    const outcome = intent.status === 'succeeded' ? 'completed' : intent.status === 'requires_payment_method' || intent.status === 'canceled' ? 'failed' : null;
+    if (!outcome) {
+      // Still processing: the deposit stays pending for the next event.
+      if (event) await recordEvent(env, event, workspaceId);
+      return offSession;
+    }
+    const result = await ledgerFor(env, workspaceId).closeDeposit({ workspaceId, key, outcome, failureReason: declineCodeOf(intent), invoiceUrl: receiptUrlOf(intent), event });
+    if (!result.ok && result.code === 'not_found') return null; // metadata naming no entry of ours
+    unwrap(result);
+    return offSession;
+  }
+  return fulfilCheckoutIntent(env, intent.id, event);
+}
+
+/** A Checkout payment's PaymentIntent: its session (ours, or none) decides. */
+async function fulfilCheckoutIntent(env: Env, intentId: string, event?: StripeEventRef): Promise<DepositRef | null> {
+  const db = drizzle(env.DB);
+  const known = await db.select({ sessionId: checkoutSessions.sessionId }).from(checkoutSessions).where(eq(checkoutSessions.paymentIntentId, intentId)).get();
+  const stripe = stripeFor(env);
+  const session = known
+    ? await callStripe('checkout session', () => stripe.checkout.sessions.retrieve(known.sessionId))
+    : (await callStripe('checkout sessions', () => stripe.checkout.sessions.list({ payment_intent: intentId, limit: 1 }))).data[0];
+  if (!session) return null;
+  const outcome = await fulfilPaymentSession(env, session, event);
+  if (!outcome) return null;
+  const row = await db.select().from(checkoutSessions).where(eq(checkoutSessions.sessionId, session.id)).get();
+  return row ? { workspaceId: row.workspaceId, key: row.transactionKey } : null;
+}
+
+/** The deposit entry behind a DepositRef (read after its PaymentIntent was fulfilled). */
+export const depositEntry = (env: Env, ref: DepositRef) => findByKey(drizzle(env.DB), ref.workspaceId, ref.key);
+
