@@ -20,7 +20,7 @@ describe('returning to the dashboard from Checkout', () => {
     expect((await payCheckout(sessionId)).status).toBe(200);
 
     const back = await browser.get(`/dashboard?checkout=success&session_id=${sessionId}`);
-    expect(back.text).toContain('Payment received');
+    expect(back.text).toContain('Payment completed: $25.00 added to your balance.');
     expect(historyRows(back.text).filter((r) => r.type === 'deposit').map((r) => [r.status, r.amount])).toEqual([['completed', '+$25.00']]);
     expect((await publicApi('GET', '/v1/billing/credits', ws.adminKey)).body.balanceMicros).toBe(25_000_000);
 
