@@ -3,6 +3,7 @@
 // storage, frees D1, and from then on prices, deduplicates and settles them like its own.
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { canonicalJson, sha256Hex } from '../../workers/lib/crypto';
 import { internal } from '../helpers/api';
 import { createWorkspace, grant, unique } from '../helpers/fixtures';
 import { ledgerStub, storedEventsOf } from '../helpers/ledger_checks';
@@ -21,13 +22,15 @@ describe('usage events left in D1 by the previous release', () => {
     const hour = hourOf(Date.now()) - HOUR_MS;
     const p = unique('legacy');
     const version = (await env.DB.prepare('SELECT MAX(version) AS v FROM price_lists').first<{ v: number }>())!.v;
-    // 3 tool executions in D1, the way the previous release wrote them: events and their rollup.
+    // 3 tool executions in D1, the way the previous release wrote them: events (with the SHA-256 of
+    // their canonical body) and their rollup.
+    const sent = (i: number) => ({ id: `${p}-${i}`, workspaceId: ws.workspaceId, type: 'tool_execution', occurredAt: new Date(hour + i * 1000).toISOString() });
     for (let i = 0; i < 3; i++) {
       await env.DB.prepare(
         `INSERT INTO usage_events (workspace_id, event_id, request_hash, hour_ms, occurred_at_ms, member_id, type, line_key, input_tokens, output_tokens, amount_micros, price_version)
-         VALUES (?, ?, 'legacy-hash', ?, ?, '', 'tool_execution', 'tools', 0, 0, 0, ?)`,
+         VALUES (?, ?, ?, ?, ?, '', 'tool_execution', 'tools', 0, 0, 0, ?)`,
       )
-        .bind(ws.workspaceId, `${p}-${i}`, hour, hour + i * 1000, version)
+        .bind(ws.workspaceId, `${p}-${i}`, await sha256Hex(canonicalJson(sent(i))), hour, hour + i * 1000, version)
         .run();
     }
     await env.DB.prepare(
@@ -52,9 +55,12 @@ describe('usage events left in D1 by the previous release', () => {
     ]);
     expect(left.map((r) => (r.results[0] as { n: number }).n)).toEqual([0, 0]);
 
-    // A moved id is still a duplicate (the legacy hash differs from any real body: a conflict).
-    const resent = await internal('POST', '/internal/v1/usage', { events: [{ id: `${p}-0`, workspaceId: ws.workspaceId, type: 'tool_execution' }] });
-    expect(resent.status).toBe(409);
+    // A moved id sent again with the same body is a duplicate (compared by its old SHA-256); with
+    // another body, a conflict.
+    const resent = await internal('POST', '/internal/v1/usage', { events: [sent(0), sent(1)] });
+    expect(resent.body).toEqual({ accepted: 0, duplicates: 2, costMicros: 0 });
+    const changed = await internal('POST', '/internal/v1/usage', { events: [{ ...sent(2), memberId: undefined, type: 'tool_execution', occurredAt: new Date(hour + 5).toISOString() }] });
+    expect(changed.status).toBe(409);
 
     // A reload does not add the rollups twice; settlement bills the moved hour once.
     await import('cloudflare:test').then(({ evictDurableObject }) => evictDurableObject(stub));

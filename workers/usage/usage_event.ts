@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
-import { canonicalJson, sha256Hex } from '../lib/crypto';
+import { canonicalJson } from '../lib/crypto';
+import { fingerprint128 } from '../lib/fingerprint';
 import { plainText } from '../openapi/plain_text';
 import { DescriptionSchema, IdempotencyIdSchema, MemberIdSchema, PositiveMicrosSchema, WorkspaceIdSchema } from '../openapi/schemas';
 
@@ -42,14 +43,18 @@ export interface NormalizedEvent {
   outputTokens: number;
   amountMicros: number;
   description: string;
+  /** What the fingerprint was taken of (events stored before it existed kept a SHA-256 of it). */
+  canonical: string;
 }
 
-export async function normalizeEvent(e: UsageEvent, receivedAtMs: number): Promise<NormalizedEvent> {
+export function normalizeEvent(e: UsageEvent, receivedAtMs: number): NormalizedEvent {
+  const canonical = canonicalJson(e);
   return {
     id: e.id,
     // The fingerprint covers what the caller sent, so a retry with the same body is a duplicate and
     // the same id with another body is a conflict, whatever the defaults resolve to.
-    requestHash: await sha256Hex(canonicalJson(e)),
+    requestHash: fingerprint128(canonical),
+    canonical,
     memberId: e.memberId ?? '',
     occurredAtMs: e.occurredAt ? Date.parse(e.occurredAt) : receivedAtMs,
     type: e.type,
