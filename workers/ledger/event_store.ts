@@ -227,20 +227,25 @@ export class EventStore {
         hourMs,
       )
       .toArray()
-      .map((r) => ({
-        hourMs: r.hour_ms as number,
-        memberId: r.member_id as string,
-        kind: r.kind as RollupRow['kind'],
-        lineKey: r.line_key as string,
-        priceVersion: r.price_version as number,
-        inputTokens: r.input_tokens as number,
-        outputTokens: r.output_tokens as number,
-        count: r.count as number,
-        amountMicros: r.amount_micros as number,
-        description: (r.description as string | null) ?? null,
-        occurredAtMs: (r.occurred_at_ms as number | null) ?? null,
-      }));
+      .map(rollupFromRow);
   }
 }
 
 export type { EventTuple };
+
+/** A rollup row as SQLite returns it (snake_case columns), in either store or in D1. */
+export function rollupFromRow(r: Record<string, SqlStorageValue>): StoredRollup {
+  return {
+    hourMs: r.hour_ms as number,
+    memberId: r.member_id as string,
+    kind: r.kind as RollupRow['kind'],
+    lineKey: r.line_key as string,
+    priceVersion: r.price_version as number,
+    inputTokens: r.input_tokens as number,
+    outputTokens: r.output_tokens as number,
+    count: r.count as number,
+    amountMicros: r.amount_micros as number,
+    description: (r.description as string | null) ?? null,
+    occurredAtMs: (r.occurred_at_ms as number | null) ?? null,
+  };
+}

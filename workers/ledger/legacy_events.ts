@@ -2,7 +2,7 @@
 // Each object does it once, on its first load: the events still inside the retention window (the
 // ids it must keep deduplicating) and the open hours' rollups (the usage it must still settle).
 // Settled events older than the window stay in D1 as they are; nothing can resend them any more.
-import type { EventStore, EventTuple, StoredRollup } from './event_store';
+import { rollupFromRow, type EventStore, type EventTuple, type StoredRollup } from './event_store';
 
 const DONE_KEY = 'legacy_events_moved';
 const PAGE = 5_000;
@@ -15,20 +15,8 @@ export async function importLegacyEvents(db: D1Database, workspaceId: string, st
          FROM usage_rollups WHERE workspace_id = ? AND hour_ms >= ?`,
     )
     .bind(workspaceId, settledThroughMs)
-    .all<Record<string, number | string | null>>();
-  const rollups: StoredRollup[] = rollupRows.map((r) => ({
-    hourMs: r.hour_ms as number,
-    memberId: r.member_id as string,
-    kind: r.kind as StoredRollup['kind'],
-    lineKey: r.line_key as string,
-    priceVersion: r.price_version as number,
-    inputTokens: r.input_tokens as number,
-    outputTokens: r.output_tokens as number,
-    count: r.count as number,
-    amountMicros: r.amount_micros as number,
-    description: r.description as string | null,
-    occurredAtMs: r.occurred_at_ms as number | null,
-  }));
+    .all<Record<string, SqlStorageValue>>();
+  const rollups: StoredRollup[] = rollupRows.map(rollupFromRow);
   const chargeDescriptions = new Map(rollups.filter((r) => r.kind === 'charge').map((r) => [r.lineKey, r.description]));
 
   let moved = 0;
