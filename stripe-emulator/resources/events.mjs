@@ -3,7 +3,7 @@ import { nowSeconds } from '../lib/clock.mjs';
 import { noSuch } from '../lib/errors.mjs';
 import { newId } from '../lib/ids.mjs';
 import { listObject } from '../lib/list.mjs';
-import { string } from '../lib/params.mjs';
+import { integer, object, string } from '../lib/params.mjs';
 import { insert } from '../lib/store.mjs';
 
 /**
@@ -40,8 +40,26 @@ export function retrieveEvent(request, ctx) {
 /** @type {import('../lib/context.mjs').ApiHandler} */
 export function listEvents(request, ctx) {
   const type = string(request.params, 'type');
-  const events = [...ctx.store.objects.events.values()].filter((event) => !type || matchesType(event.type, type));
+  const inRange = createdRange(request.params);
+  const events = [...ctx.store.objects.events.values()].filter((event) => (!type || matchesType(event.type, type)) && inRange(event.created));
   return listObject(events, '/v1/events', request.params);
+}
+
+/**
+ * Stripe's `created` filter: an exact timestamp, or `created[gt|gte|lt|lte]`.
+ * @param {import('../lib/form.mjs').FormObject} params
+ * @returns {(created: number) => boolean}
+ */
+function createdRange(params) {
+  if (typeof params.created === 'string') {
+    const exact = integer(params, 'created');
+    return (created) => created === exact;
+  }
+  const range = object(params, 'created');
+  const bound = (/** @type {string} */ key) => integer(range, key, { name: `created[${key}]` });
+  const [gt, gte, lt, lte] = [bound('gt'), bound('gte'), bound('lt'), bound('lte')];
+  return (created) =>
+    (gt === undefined || created > gt) && (gte === undefined || created >= gte) && (lt === undefined || created < lt) && (lte === undefined || created <= lte);
 }
 
 /**

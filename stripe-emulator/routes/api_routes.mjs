@@ -9,6 +9,7 @@ import {
   retrieveCheckoutSession,
 } from '../resources/checkout_sessions.mjs';
 import { createCustomerHandler, retrieveCustomer, updateCustomer } from '../resources/customers.mjs';
+import { acceptDispute, listDisputes, retrieveDispute } from '../resources/disputes.mjs';
 import { listEvents, retrieveEvent } from '../resources/events.mjs';
 import { retrieveInvoice } from '../resources/invoices.mjs';
 import {
@@ -60,6 +61,9 @@ export const API_ROUTES = [
   ['POST /v1/refunds', createRefund],
   ['GET /v1/refunds', listRefunds],
   ['GET /v1/refunds/:id', retrieveRefund],
+  ['GET /v1/disputes', listDisputes],
+  ['GET /v1/disputes/:id', retrieveDispute],
+  ['POST /v1/disputes/:id/close', acceptDispute],
   ['GET /v1/events', listEvents],
   ['GET /v1/events/:id', retrieveEvent],
 ];
