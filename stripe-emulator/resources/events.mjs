@@ -3,7 +3,8 @@ import { nowSeconds } from '../lib/clock.mjs';
 import { noSuch } from '../lib/errors.mjs';
 import { newId } from '../lib/ids.mjs';
 import { listObject } from '../lib/list.mjs';
-import { integer, object, string } from '../lib/params.mjs';
+import { createdRange } from '../lib/created_range.mjs';
+import { string } from '../lib/params.mjs';
 import { insert } from '../lib/store.mjs';
 
 /**
@@ -43,23 +44,6 @@ export function listEvents(request, ctx) {
   const inRange = createdRange(request.params);
   const events = [...ctx.store.objects.events.values()].filter((event) => (!type || matchesType(event.type, type)) && inRange(event.created));
   return listObject(events, '/v1/events', request.params);
-}
-
-/**
- * Stripe's `created` filter: an exact timestamp, or `created[gt|gte|lt|lte]`.
- * @param {import('../lib/form.mjs').FormObject} params
- * @returns {(created: number) => boolean}
- */
-function createdRange(params) {
-  if (typeof params.created === 'string') {
-    const exact = integer(params, 'created');
-    return (created) => created === exact;
-  }
-  const range = object(params, 'created');
-  const bound = (/** @type {string} */ key) => integer(range, key, { name: `created[${key}]` });
-  const [gt, gte, lt, lte] = [bound('gt'), bound('gte'), bound('lt'), bound('lte')];
-  return (created) =>
-    (gt === undefined || created > gt) && (gte === undefined || created >= gte) && (lt === undefined || created < lt) && (lte === undefined || created <= lte);
 }
 
 /**

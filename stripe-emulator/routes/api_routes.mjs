@@ -16,6 +16,7 @@ import {
   cancelPaymentIntentHandler,
   confirmPaymentIntentHandler,
   createPaymentIntentHandler,
+  listPaymentIntents,
   retrievePaymentIntent,
 } from '../resources/payment_intents.mjs';
 import {
@@ -44,6 +45,7 @@ export const API_ROUTES = [
   ['POST /v1/checkout/sessions/:id/expire', expireCheckoutSessionHandler],
 
   ['POST /v1/payment_intents', createPaymentIntentHandler],
+  ['GET /v1/payment_intents', listPaymentIntents],
   ['GET /v1/payment_intents/:id', retrievePaymentIntent],
   ['POST /v1/payment_intents/:id/confirm', confirmPaymentIntentHandler],
   ['POST /v1/payment_intents/:id/cancel', cancelPaymentIntentHandler],

@@ -62,3 +62,12 @@ test('the events list filters by created and pages with starting_after', async (
   for await (const event of h.stripe.events.list({ created: { gte: 0 }, limit: 2 })) seen.push(event.id);
   assert.deepEqual(seen, all.map((e) => e.id));
 });
+
+test("a customer's PaymentIntents are listed newest first, with the charge's refunds expandable", async () => {
+  const { customer, pay } = await h.paidTopUp({ amount: 1200 });
+  await h.stripe.refunds.create({ payment_intent: pay.json.payment_intent.id, amount: 200 });
+  const listed = await h.stripe.paymentIntents.list({ customer: customer.id, created: { gte: 0 }, expand: ['data.latest_charge.refunds'] });
+  assert.deepEqual(listed.data.map((pi) => pi.id), [pay.json.payment_intent.id]);
+  const charge = /** @type {any} */ (listed.data[0]?.latest_charge);
+  assert.deepEqual([charge.amount_refunded, charge.refunds.data.map((/** @type {any} */ r) => r.amount)], [200, [200]]);
+});
