@@ -5,6 +5,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { internal } from '../helpers/api';
 import { createWorkspace } from '../helpers/fixtures';
+import { fireCron } from '../helpers/settlement';
 import { sweepPendingDeposits } from '../../workers/stripe/reconciliation/sweep_pending';
 import { credits, EMULATOR, payCheckout, stripeCall, topup, workspaceWithSavedCard } from './stripe_helpers';
 
@@ -140,5 +141,19 @@ describe('reconciliation with Stripe', () => {
     expect((await credits(ws.adminKey)).balanceMicros).toBe(29 * CREDIT);
     // A second sweep finds the paid one settled already.
     expect((await sweepPendingDeposits(env, Date.now() - 30 * 60_000)).pendingResolved).toBe(0);
+  });
+
+  it("the hourly cron runs it too: a refund nobody delivered is applied, and the cron's report is the last one", async () => {
+    const ws = await workspaceWithSavedCard('Reconcile from cron');
+    const row = await env.DB.prepare('SELECT payment_intent_id AS pi FROM checkout_sessions WHERE workspace_id = ?').bind(ws.workspaceId).first<{ pi: string }>();
+    expect((await stripeCall('/v1/refunds', { payment_intent: row!.pi, amount: '100' })).status).toBe(200);
+    const firedAtMs = Date.now();
+    await fireCron(firedAtMs);
+    expect((await credits(ws.adminKey)).balanceMicros).toBe(19 * CREDIT);
+    const last = await internal('GET', '/internal/v1/stripe/reconciliation');
+    expect(Date.parse(last.body.startedAt)).toBeGreaterThanOrEqual(firedAtMs);
+    expect(last.body.repaired.filter((r: { workspaceId: string }) => r.workspaceId === ws.workspaceId)).toEqual([
+      expect.objectContaining({ what: expect.stringMatching(/^refund completed \(-1000000 micros\) by charge\.refunded /) }),
+    ]);
   });
 });
