@@ -57,7 +57,7 @@ export const apiKeys = sqliteTable(
   (t) => [uniqueIndex('api_keys_key_hash').on(t.keyHash), index('api_keys_workspace').on(t.workspaceId)],
 );
 
-export const transactionTypes = ['deposit', 'usage', 'auto_recharge', 'refund', 'adjustment'] as const;
+export const transactionTypes = ['deposit', 'usage', 'auto_recharge', 'refund', 'dispute', 'adjustment'] as const;
 export const transactionStatuses = ['completed', 'pending', 'failed', 'accumulating'] as const;
 
 // The ledger. Append-only: a settled row (completed or failed) can never change, and no row can be
@@ -89,7 +89,7 @@ export const transactions = sqliteTable(
     uniqueIndex('transactions_id').on(t.id),
     uniqueIndex('transactions_workspace_idempotency').on(t.workspaceId, t.idempotencyKey),
     index('transactions_workspace_seq').on(t.workspaceId, t.seq),
-    check('transactions_type_valid', sql`${t.type} IN ('deposit', 'usage', 'auto_recharge', 'refund', 'adjustment')`),
+    check('transactions_type_valid', sql`${t.type} IN ('deposit', 'usage', 'auto_recharge', 'refund', 'dispute', 'adjustment')`),
     check('transactions_status_valid', sql`${t.status} IN ('completed', 'pending', 'failed', 'accumulating')`),
     check('transactions_forgiven_non_negative', sql`${t.forgivenMicros} >= 0`),
     // A completed entry always records the balance it left. The ledger object reads that value back
@@ -313,6 +313,35 @@ export const stripeEvents = sqliteTable('stripe_events', {
   type: text('type').notNull(),
   workspaceId: text('workspace_id'),
   processedAtMs: integer('processed_at_ms').notNull(),
+});
+
+// Disputes on burnrate's charges as Stripe last described them: the money moves through `dispute`
+// ledger entries (keyed by the dispute id); this row keeps the dispute's status so that
+// auto-recharge can hold off while one is open, and reconciliation can compare.
+export const stripeDisputes = sqliteTable(
+  'stripe_disputes',
+  {
+    disputeId: text('dispute_id').primaryKey(),
+    workspaceId: text('workspace_id').notNull(),
+    chargeId: text('charge_id').notNull(),
+    amountCents: integer('amount_cents').notNull(),
+    // Stripe's status: warning_needs_response | warning_under_review | warning_closed |
+    // needs_response | under_review | won | lost | prevented
+    status: text('status').notNull(),
+    updatedAtMs: integer('updated_at_ms').notNull(),
+  },
+  (t) => [index('stripe_disputes_workspace_status').on(t.workspaceId, t.status)],
+);
+
+// Each reconciliation run with Stripe and its report; the newest row holds the event cursor the
+// next run starts from (minus an overlap).
+export const reconciliationRuns = sqliteTable('reconciliation_runs', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  startedAtMs: integer('started_at_ms').notNull(),
+  finishedAtMs: integer('finished_at_ms').notNull(),
+  /** Stripe event `created` (epoch seconds) of the newest event seen: the next run lists from here. */
+  eventCursorSeconds: integer('event_cursor_seconds').notNull(),
+  reportJson: text('report_json').notNull(),
 });
 
 // --- dashboard ----------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import { registerPlatformEventRoutes } from './routes/internal/platform_events';
 import { registerPricingRoutes } from './routes/internal/pricing';
 import { registerQuoteRoutes } from './routes/internal/quotes';
 import { registerResourceRoutes } from './routes/internal/resources';
+import { registerStripeReconciliationRoutes } from './routes/internal/stripe_reconciliation';
 import { registerUsageRoutes } from './routes/internal/usage';
 import { registerUsageEventRoutes } from './routes/internal/usage_events';
 import { registerAutoTopupRoutes } from './routes/public/auto_topup';
@@ -68,6 +69,7 @@ export function buildApp() {
   registerQuoteRoutes(app);
   registerPlatformEventRoutes(app);
   registerDashboardLinkRoutes(app);
+  registerStripeReconciliationRoutes(app);
 
   // Public API: each route carries requireApiKey so the OpenAPI document shows its security.
   registerCreditRoutes(app);

@@ -19,6 +19,7 @@ import type {
   PlatformEventsQuery,
   PriceList,
   Pricing,
+  ReconciliationReport,
   ResizeResourceBody,
   Resource,
   RevokedApiKey,
@@ -171,6 +172,24 @@ class EventsApi {
   }
 }
 
+class StripeApi {
+  constructor(private readonly http: Transport) {}
+
+  /**
+   * Reconciles with Stripe now (the hourly cron does too): replays Stripe's events since the last
+   * run, settles deposits pending for over 30 minutes, compares paid, refunded and disputed amounts
+   * with the ledger. Safe to repeat: a second run repairs nothing.
+   */
+  reconcile(): Promise<ReconciliationReport> {
+    return this.http.request({ method: 'POST', path: '/internal/v1/stripe/reconcile' });
+  }
+
+  /** The last reconciliation's report (404 `not_found` before the first run). */
+  reconciliation(): Promise<ReconciliationReport> {
+    return this.http.request({ method: 'GET', path: '/internal/v1/stripe/reconciliation' });
+  }
+}
+
 export class BurnrateInternal {
   readonly workspaces: WorkspacesApi;
   readonly members: MembersApi;
@@ -183,6 +202,7 @@ export class BurnrateInternal {
   readonly quotes: QuotesApi;
   readonly resources: ResourcesApi;
   readonly events: EventsApi;
+  readonly stripe: StripeApi;
   private readonly http: Transport;
 
   constructor(options: BurnrateInternalOptions) {
@@ -199,6 +219,7 @@ export class BurnrateInternal {
     this.quotes = new QuotesApi(this.http);
     this.resources = new ResourcesApi(this.http);
     this.events = new EventsApi(this.http);
+    this.stripe = new StripeApi(this.http);
   }
 
   /** Can the workspace spend `amountMicros` now? Answered from memory, for the hot path. */

@@ -3,6 +3,7 @@ import { nowSeconds } from '../lib/clock.mjs';
 import { noSuch } from '../lib/errors.mjs';
 import { newId } from '../lib/ids.mjs';
 import { listObject } from '../lib/list.mjs';
+import { createdRange } from '../lib/created_range.mjs';
 import { string } from '../lib/params.mjs';
 import { insert } from '../lib/store.mjs';
 
@@ -40,7 +41,8 @@ export function retrieveEvent(request, ctx) {
 /** @type {import('../lib/context.mjs').ApiHandler} */
 export function listEvents(request, ctx) {
   const type = string(request.params, 'type');
-  const events = [...ctx.store.objects.events.values()].filter((event) => !type || matchesType(event.type, type));
+  const inRange = createdRange(request.params);
+  const events = [...ctx.store.objects.events.values()].filter((event) => (!type || matchesType(event.type, type)) && inRange(event.created));
   return listObject(events, '/v1/events', request.params);
 }
 

@@ -2,6 +2,8 @@
 // A declined confirmation answers Stripe's 402 card_error and leaves the PaymentIntent in
 // requires_payment_method, retrievable, with last_payment_error.
 import { nowSeconds } from '../lib/clock.mjs';
+import { createdRange } from '../lib/created_range.mjs';
+import { listObject } from '../lib/list.mjs';
 import { invalidRequest, noSuch, StripeApiError } from '../lib/errors.mjs';
 import { formatAmount, isKnownCurrency, minimumAmount } from '../lib/money.mjs';
 import * as p from '../lib/params.mjs';
@@ -52,6 +54,14 @@ export function createPaymentIntentHandler(request, ctx) {
 /** @type {import('../lib/context.mjs').ApiHandler} */
 export function retrievePaymentIntent(request, ctx) {
   return getPaymentIntent(ctx, /** @type {string} */ (request.pathParams.id));
+}
+
+/** GET /v1/payment_intents with optional `customer` and `created` filters, newest first. @type {import('../lib/context.mjs').ApiHandler} */
+export function listPaymentIntents(request, ctx) {
+  const customer = p.string(request.params, 'customer');
+  const inRange = createdRange(request.params);
+  const intents = [...ctx.store.objects.payment_intents.values()].filter((pi) => (!customer || pi.customer === customer) && inRange(pi.created));
+  return listObject(intents, '/v1/payment_intents', request.params);
 }
 
 /** @type {import('../lib/context.mjs').ApiHandler} */

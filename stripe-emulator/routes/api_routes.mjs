@@ -9,12 +9,14 @@ import {
   retrieveCheckoutSession,
 } from '../resources/checkout_sessions.mjs';
 import { createCustomerHandler, retrieveCustomer, updateCustomer } from '../resources/customers.mjs';
+import { acceptDispute, listDisputes, retrieveDispute } from '../resources/disputes.mjs';
 import { listEvents, retrieveEvent } from '../resources/events.mjs';
 import { retrieveInvoice } from '../resources/invoices.mjs';
 import {
   cancelPaymentIntentHandler,
   confirmPaymentIntentHandler,
   createPaymentIntentHandler,
+  listPaymentIntents,
   retrievePaymentIntent,
 } from '../resources/payment_intents.mjs';
 import {
@@ -43,6 +45,7 @@ export const API_ROUTES = [
   ['POST /v1/checkout/sessions/:id/expire', expireCheckoutSessionHandler],
 
   ['POST /v1/payment_intents', createPaymentIntentHandler],
+  ['GET /v1/payment_intents', listPaymentIntents],
   ['GET /v1/payment_intents/:id', retrievePaymentIntent],
   ['POST /v1/payment_intents/:id/confirm', confirmPaymentIntentHandler],
   ['POST /v1/payment_intents/:id/cancel', cancelPaymentIntentHandler],
@@ -60,6 +63,9 @@ export const API_ROUTES = [
   ['POST /v1/refunds', createRefund],
   ['GET /v1/refunds', listRefunds],
   ['GET /v1/refunds/:id', retrieveRefund],
+  ['GET /v1/disputes', listDisputes],
+  ['GET /v1/disputes/:id', retrieveDispute],
+  ['POST /v1/disputes/:id/close', acceptDispute],
   ['GET /v1/events', listEvents],
   ['GET /v1/events/:id', retrieveEvent],
 ];

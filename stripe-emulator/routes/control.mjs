@@ -5,6 +5,10 @@
 //   POST /__emulator/events/:id/resend        delivers an event again; answers when that run ends
 //   POST /__emulator/checkout/:id/pay         pays a Checkout Session as the hosted page does: {card, email?, name?}
 //   POST /__emulator/payment_methods/:id/outcome  {outcome: 'decline' | 'succeed', decline_code?}: a saved card starts declining
+//   POST /__emulator/charges/:id/dispute      opens a dispute {amount?, reason?, withdraw? (default true), inquiry?}
+//   POST /__emulator/disputes/:id/withdraw    withdraws a dispute's funds (charge.dispute.funds_withdrawn)
+//   POST /__emulator/disputes/:id/reinstate   gives them back (charge.dispute.funds_reinstated)
+//   POST /__emulator/disputes/:id/close       {status: 'won' | 'lost'} (charge.dispute.closed; won reinstates first)
 //   GET  /__emulator/requests                 every /v1 call (method, path, status, idempotency key, replay)
 //   POST /__emulator/reset                    forgets every object, event and idempotency key
 import { decliningCopy } from '../lib/cards.mjs';
@@ -12,7 +16,9 @@ import { parseForm } from '../lib/form.mjs';
 import { readBody, sendJson } from '../lib/http.mjs';
 import { createRouter } from '../lib/router.mjs';
 import { resetStore } from '../lib/store.mjs';
+import { StripeApiError } from '../lib/errors.mjs';
 import { payCheckoutSession } from '../resources/checkout_payment.mjs';
+import { closeDispute, getDispute, openDispute, reinstateDisputeFunds, withdrawDisputeFunds } from '../resources/disputes.mjs';
 
 /**
  * @typedef {object} ControlDeps
@@ -100,6 +106,27 @@ const ROUTES = [
       return [200, { payment_method: params.id, on_session: now.onSession, off_session: now.offSession }];
     },
   ],
+  [
+    'POST /__emulator/charges/:id/dispute',
+    (params, body, { ctx }) => [
+      200,
+      openDispute(ctx, params.id ?? '', {
+        amount: body.amount === undefined ? undefined : Number(body.amount),
+        reason: body.reason === undefined ? undefined : String(body.reason),
+        withdraw: body.withdraw === undefined ? undefined : body.withdraw !== false && body.withdraw !== 'false',
+        inquiry: body.inquiry === true || body.inquiry === 'true',
+      }),
+    ],
+  ],
+  ['POST /__emulator/disputes/:id/withdraw', (params, _b, { ctx }) => [200, withdrawDisputeFunds(ctx, getDispute(ctx, params.id ?? ''))]],
+  ['POST /__emulator/disputes/:id/reinstate', (params, _b, { ctx }) => [200, reinstateDisputeFunds(ctx, getDispute(ctx, params.id ?? ''))]],
+  [
+    'POST /__emulator/disputes/:id/close',
+    (params, body, { ctx }) => {
+      if (body.status !== 'won' && body.status !== 'lost') return [400, { error: { type: 'invalid_request_error', message: "status must be 'won' or 'lost'", param: 'status' } }];
+      return [200, closeDispute(ctx, getDispute(ctx, params.id ?? ''), body.status)];
+    },
+  ],
   ['GET /__emulator/requests', (_p, _b, { ctx }) => [200, { object: 'list', data: ctx.store.requests, has_more: false, url: '/__emulator/requests' }]],
   [
     'POST /__emulator/reset',
@@ -133,6 +160,12 @@ export async function handleControl(req, res, url, deps) {
       return sendJson(res, 400, { error: { type: 'invalid_request_error', message: 'The body is not valid JSON.' } });
     }
   }
-  const [status, value] = await route.handler(route.params, body, deps, url.searchParams);
-  sendJson(res, status, value);
+  try {
+    const [status, value] = await route.handler(route.params, body, deps, url.searchParams);
+    sendJson(res, status, value);
+  } catch (error) {
+    // The resources' own validation errors (an unknown id, a step out of order): Stripe-shaped.
+    if (error instanceof StripeApiError) return sendJson(res, error.status, error.toJSON());
+    throw error;
+  }
 }

@@ -3,6 +3,7 @@ import { transactions, workspaces } from '../../schema/tables';
 import { newId } from '../lib/ids';
 import { dollarsFromCents, MICROS_PER_CENT } from '../lib/money';
 import { chargeSavedCard } from '../stripe/charge_saved_card';
+import { hasOpenDispute } from '../stripe/open_disputes';
 import { closeDepositNow } from './deposits';
 import { spendableMicros, type LedgerContext } from './ledger_context';
 import type { LedgerState } from './load_state';
@@ -13,7 +14,8 @@ import { rechargeRetryAtMs } from './recharge_retry';
  * the crossing mark (the time of this try) in one batch, then the PaymentIntent (its idempotency
  * key is the entry's), then the outcome. A payment Stripe has not decided yet stays pending for the
  * webhook. After a decline, one more try an hour later while still below the threshold, three
- * declined tries in a row in all (closeDepositNow then turns auto-top-up off).
+ * declined tries in a row in all (closeDepositNow then turns auto-top-up off). Nothing is charged
+ * while a dispute of the workspace is open.
  */
 export async function maybeAutoRecharge(ledger: LedgerContext, state: LedgerState, nowMs: number): Promise<void> {
   const f = state.flags;
@@ -32,6 +34,9 @@ export async function maybeAutoRecharge(ledger: LedgerContext, state: LedgerStat
       .get();
     if (undecided) return;
   }
+  // Not while a dispute of the workspace is open; the crossing stays unmarked, so the first
+  // decision after the dispute closes charges.
+  if (await hasOpenDispute(ledger.db, ws)) return;
   const key = `auto:${nowMs}`;
   const amountCents = f.autoTopupAmountCents;
   await ledger.db.batch([

@@ -1,6 +1,7 @@
 import { stripeEvents, transactions } from '../../schema/tables';
 import { canonicalJson, sha256Hex } from '../lib/crypto';
 import { newId } from '../lib/ids';
+import { insertOutbox, outboxEvent } from '../notifications/outbox';
 import { balanceCapFailure } from './balance_cap';
 import { findByKey, replay } from './entry_replay';
 import { balanceAfterGuard, moveBalance } from './guarded_balance';
@@ -8,6 +9,7 @@ import { notFound, refreshPrices, spendableMicros, type LedgerContext } from './
 import type { LedgerResult } from './ledger_result';
 import type { PostEntryInput } from './ledger_types';
 import { LedgerInvariantError } from './load_state';
+import { sendNotifications } from './send_notifications';
 import { toTransactionView, type TransactionView } from './transaction_view';
 
 /** WorkspaceLedger.postEntry, in its queue turn: one guarded batch moves the balance and records the entry. */
@@ -52,6 +54,8 @@ export async function postEntryNow(ledger: LedgerContext, input: PostEntryInput,
 
   const nowMs = Date.now();
   const db = ledger.db;
+  const transactionId = newId('txn', nowMs);
+  const notice = input.notify ? outboxEvent(input.notify.type, { ...input.notify.data, transactionId, amountMicros: deltaMicros }) : null;
   try {
     // New entries take one round trip: no read before the write. A replay is detected by the
     // unique idempotency index failing the batch, and then answered from the stored entry.
@@ -60,7 +64,7 @@ export async function postEntryNow(ledger: LedgerContext, input: PostEntryInput,
       db
         .insert(transactions)
         .values({
-          id: newId('txn', nowMs),
+          id: transactionId,
           workspaceId: input.workspaceId,
           idempotencyKey: input.id,
           requestHash,
@@ -83,12 +87,14 @@ export async function postEntryNow(ledger: LedgerContext, input: PostEntryInput,
               .onConflictDoNothing(),
           ]
         : []),
+      ...(notice ? [insertOutbox(db, input.workspaceId, [notice], nowMs)] : []),
     ]);
     const row = inserted[0];
     const balanceAfter = updated[0]?.balanceMicros;
     if (!row || balanceAfter === undefined) throw new LedgerInvariantError('ledger batch wrote nothing');
     state.balanceMicros = balanceAfter;
     state.updatedAtMs = nowMs;
+    if (notice) await sendNotifications(ledger.env, [notice]);
     return { ok: true, replayed: false, value: toTransactionView(row) };
   } catch (error) {
     const message = String(error);

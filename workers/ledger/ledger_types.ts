@@ -7,14 +7,17 @@ export interface PostEntryInput {
   /**
    * deduction: take `amountMicros` (> 0) or nothing (402).
    * adjustment: a grant when positive; a correction when negative, applied only down to a zero
-   * spendable balance, the rest recorded as forgiven.
+   * spendable balance, the rest recorded as forgiven. refund and dispute (Stripe taking money back,
+   * or a dispute's funds given back) are applied as adjustments are.
    */
-  kind: 'deduction' | 'adjustment' | 'refund';
+  kind: 'deduction' | 'adjustment' | 'refund' | 'dispute';
   amountMicros: number;
   description: string;
   memberId?: string | null;
   /** The Stripe event that caused this entry (a refund): recorded in the same batch. */
   stripeEvent?: { id: string; type: string };
+  /** A platform notification the entry causes, put in the outbox in the same batch; its data gains the entry's `transactionId` and `amountMicros`. */
+  notify?: { type: 'payment.disputed'; data: Record<string, unknown> };
 }
 
 export interface CreditSummary {

@@ -59,7 +59,7 @@ const tags = [
   { name: 'Usage', description: 'Internal: usage events, metered instances and volumes, runtime quotes and storage quota.' },
   { name: 'Pricing', description: 'Internal: the versioned price list. A change applies to usage from the moment it is made.' },
   { name: 'Platform events', description: 'Internal: the notifications sent to the platform (instance.terminated, storage.suspended, …) and their delivery state.' },
-  { name: 'Stripe', description: 'The Stripe webhook receiver.' },
+  { name: 'Stripe', description: 'The Stripe webhook receiver, and (internal) reconciliation with Stripe.' },
   { name: 'Service', description: 'Liveness.' },
 ];
 

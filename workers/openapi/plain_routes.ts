@@ -35,7 +35,7 @@ export function registerPlainRouteDocs(app: Router) {
       'Authenticated only by `Stripe-Signature` over the raw body (secret `STRIPE_WEBHOOK_SECRET`, 300 s tolerance either way: older or dated in the future is refused); a missing or bad signature is 400.',
       'Checkout Session events are not trusted for payment state: the session is retrieved from Stripe before a deposit is credited or failed, or a card saved.',
       'Handles `checkout.session.completed`, `checkout.session.async_payment_succeeded` / `_failed`, `checkout.session.expired` (top-ups, and cards saved in setup mode),',
-      '`payment_intent.succeeded` / `payment_failed` (saved-card top-ups and auto-recharges Stripe left undecided) and `charge.refunded` (refunds of any deposit). Other types are acknowledged with `ignored: true`.',
+      '`payment_intent.succeeded` / `payment_failed` (saved-card top-ups and auto-recharges Stripe left undecided), `charge.refunded` (refunds of any deposit) and `charge.dispute.created` / `funds_withdrawn` / `funds_reinstated` / `closed` (disputes: the dispute is read back from Stripe; withdrawn funds become a `dispute` entry, reinstated funds one giving back what was taken). Other types are acknowledged with `ignored: true`.',
       '**Idempotency:** each event id is applied once, in any order, and a deposit is credited once whether the webhook or `GET /v1/billing/success` sees it first;',
       'a redelivered event answers `duplicate: true`. A processing failure answers 500 so that Stripe retries.',
     ].join(' '),

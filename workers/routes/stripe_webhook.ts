@@ -6,9 +6,7 @@ import { stripeEvents } from '../../schema/tables';
 import { usableSecret } from '../auth/secret_policy';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors/api_error';
-import { fulfilCheckoutSessionEvent } from '../stripe/fulfil_checkout_session';
-import { fulfilPaymentIntent } from '../stripe/fulfil_payment_intent';
-import { fulfilChargeRefunds } from '../stripe/fulfil_refunds';
+import { applyStripeEvent } from '../stripe/apply_event';
 import { cryptoProvider } from '../stripe/stripe_client';
 
 const TOLERANCE_SECONDS = 300;
@@ -54,27 +52,6 @@ stripeWebhook.post('/', async (c) => {
   const seen = await drizzle(c.env.DB).select({ id: stripeEvents.eventId }).from(stripeEvents).where(eq(stripeEvents.eventId, event.id)).get();
   if (seen) return c.json({ received: true, duplicate: true });
 
-  const ref = { id: event.id, type: event.type };
-  switch (event.type) {
-    // Checkout sessions are looked up at Stripe before the ledger moves (see fulfilCheckoutSessionEvent).
-    case 'checkout.session.completed':
-    case 'checkout.session.async_payment_succeeded':
-      await fulfilCheckoutSessionEvent(c.env, event.data.object, ref);
-      break;
-    case 'checkout.session.async_payment_failed':
-    case 'checkout.session.expired':
-      await fulfilCheckoutSessionEvent(c.env, event.data.object, ref, 'failed');
-      break;
-    case 'charge.refunded':
-      await fulfilChargeRefunds(c.env, event.data.object, ref);
-      break;
-    case 'payment_intent.succeeded':
-    case 'payment_intent.payment_failed':
-      // Stripe's current state decides, not the event's copy (events may arrive out of order).
-      await fulfilPaymentIntent(c.env, event.data.object, ref);
-      break;
-    default:
-      return c.json({ received: true, ignored: true });
-  }
+  if (!(await applyStripeEvent(c.env, event))) return c.json({ received: true, ignored: true });
   return c.json({ received: true });
 });

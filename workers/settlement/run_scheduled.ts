@@ -1,5 +1,6 @@
 import type { Env } from '../env';
 import { sweepOutbox } from '../notifications/sweep_outbox';
+import { reconcileWithStripe } from '../stripe/reconcile';
 import { enqueueSettlement } from './enqueue_settlement';
 
 /** What the hourly cron does, whoever fires it (Cloudflare's scheduler or the local route). */
@@ -7,5 +8,12 @@ export async function runScheduled(env: Env, scheduledTimeMs: number, cron: stri
   const enqueued = await enqueueSettlement(env, scheduledTimeMs);
   const resent = await sweepOutbox(env, Date.now());
   console.log(JSON.stringify({ level: 'info', msg: 'settlement enqueued', cron, scheduledTime: scheduledTimeMs, enqueued, notificationsResent: resent }));
+  // After settlement is safely enqueued: reconciliation with Stripe, hourly. Its failure (Stripe
+  // down or not configured) must not fail the cron; the next hour runs it again from its cursor.
+  if (env.STRIPE_SECRET_KEY || env.STRIPE_EMULATOR_URL) {
+    await reconcileWithStripe(env).catch((error: unknown) =>
+      console.error(JSON.stringify({ level: 'error', msg: 'stripe reconciliation failed; the next hourly run retries', error: String(error) })),
+    );
+  }
   return enqueued;
 }

@@ -342,6 +342,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/internal/v1/stripe/reconcile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reconcile with Stripe now (also run by the hourly cron)
+         * @description Replays Stripe's events since the last run (10-minute overlap) through the webhook's fulfilment path, settles deposits pending for over 30 minutes from Stripe's record, then compares what Stripe says was paid, refunded and disputed per workspace with the ledger. Idempotent: each Stripe object moves the ledger at most once, so a second run repairs nothing. The report is stored (GET /internal/v1/stripe/reconciliation).
+         */
+        post: operations["reconcileStripe"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/internal/v1/stripe/reconciliation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The last reconciliation report */
+        get: operations["getStripeReconciliation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/billing/plan": {
         parameters: {
             query?: never;
@@ -618,7 +655,7 @@ export interface paths {
         put?: never;
         /**
          * Stripe webhook receiver
-         * @description Authenticated only by `Stripe-Signature` over the raw body (secret `STRIPE_WEBHOOK_SECRET`, 300 s tolerance either way: older or dated in the future is refused); a missing or bad signature is 400. Checkout Session events are not trusted for payment state: the session is retrieved from Stripe before a deposit is credited or failed, or a card saved. Handles `checkout.session.completed`, `checkout.session.async_payment_succeeded` / `_failed`, `checkout.session.expired` (top-ups, and cards saved in setup mode), `payment_intent.succeeded` / `payment_failed` (saved-card top-ups and auto-recharges Stripe left undecided) and `charge.refunded` (refunds of any deposit). Other types are acknowledged with `ignored: true`. **Idempotency:** each event id is applied once, in any order, and a deposit is credited once whether the webhook or `GET /v1/billing/success` sees it first; a redelivered event answers `duplicate: true`. A processing failure answers 500 so that Stripe retries.
+         * @description Authenticated only by `Stripe-Signature` over the raw body (secret `STRIPE_WEBHOOK_SECRET`, 300 s tolerance either way: older or dated in the future is refused); a missing or bad signature is 400. Checkout Session events are not trusted for payment state: the session is retrieved from Stripe before a deposit is credited or failed, or a card saved. Handles `checkout.session.completed`, `checkout.session.async_payment_succeeded` / `_failed`, `checkout.session.expired` (top-ups, and cards saved in setup mode), `payment_intent.succeeded` / `payment_failed` (saved-card top-ups and auto-recharges Stripe left undecided), `charge.refunded` (refunds of any deposit) and `charge.dispute.created` / `funds_withdrawn` / `funds_reinstated` / `closed` (disputes: the dispute is read back from Stripe; withdrawn funds become a `dispute` entry, reinstated funds one giving back what was taken). Other types are acknowledged with `ignored: true`. **Idempotency:** each event id is applied once, in any order, and a deposit is credited once whether the webhook or `GET /v1/billing/success` sees it first; a redelivered event answers `duplicate: true`. A processing failure answers 500 so that Stripe retries.
          */
         post: operations["receiveStripeWebhook"];
         delete?: never;
@@ -770,7 +807,7 @@ export interface components {
              * @description deposit (Checkout top-up), usage (hourly settlement or a deduction), auto_recharge (off-session card payment), refund, adjustment (grant or correction).
              * @enum {string}
              */
-            type: "deposit" | "usage" | "auto_recharge" | "refund" | "adjustment";
+            type: "deposit" | "usage" | "auto_recharge" | "refund" | "dispute" | "adjustment";
             description: string;
             /**
              * @description Micro-credits, signed: positive in, negative out.
@@ -1009,6 +1046,30 @@ export interface components {
             memberId: string;
             /** @example 2026-11-21T10:15:00.000Z */
             expiresAt: string;
+        };
+        /** @description One reconciliation with Stripe: its events replayed through the webhook's path, long-pending deposits looked up, and paid, refunded and disputed amounts per workspace compared with the ledger. */
+        ReconciliationReport: {
+            startedAt: string;
+            finishedAt: string;
+            /** @description Stripe events listed since the last run's cursor (minus a 10-minute overlap). */
+            eventsScanned: number;
+            /** @description Events not processed before (their webhook never arrived, or failed) that concerned burnrate and were applied now. */
+            eventsApplied: number;
+            /** @description Deposits pending for over 30 minutes that Stripe's record settled (completed or failed). */
+            pendingResolved: number;
+            /** @description Ledger entries this run made or settled. */
+            repaired: {
+                workspaceId: string;
+                stripeObjectId: string;
+                transactionId: string;
+                what: string;
+            }[];
+            /** @description Disagreements between Stripe and the ledger left for a person (nothing is changed for them). */
+            mismatches: {
+                workspaceId: string;
+                stripeObjectId: string;
+                detail: string;
+            }[];
         };
         /**
          * @example {
@@ -3455,7 +3516,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 /** @description Only events of this type. */
-                type?: "instance.terminated" | "storage.suspended" | "storage.restored" | "balance.low" | "auto_recharge.failed";
+                type?: "instance.terminated" | "storage.suspended" | "storage.restored" | "balance.low" | "auto_recharge.failed" | "payment.disputed";
             };
             header?: never;
             path: {
@@ -3707,6 +3768,166 @@ export interface operations {
             };
         };
     };
+    reconcileStripe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report of this run. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "startedAt": "2026-11-21T11:00:00.120Z",
+                     *       "finishedAt": "2026-11-21T11:00:02.874Z",
+                     *       "eventsScanned": 42,
+                     *       "eventsApplied": 1,
+                     *       "pendingResolved": 0,
+                     *       "repaired": [
+                     *         {
+                     *           "workspaceId": "ws_00mwq8lds0k3v9x2b7q4p1mz",
+                     *           "stripeObjectId": "cs_test_a1B2c3D4e5F6g7H8i9J0kLmN",
+                     *           "transactionId": "txn_00mvxm2m80c6e8g0i2k4m6o8",
+                     *           "what": "deposit completed (25000000 micros) by checkout.session.completed evt_1QxYz2AbCdEfGhIj"
+                     *         }
+                     *       ],
+                     *       "mismatches": [
+                     *         {
+                     *           "workspaceId": "ws_00mwq8lds0k3v9x2b7q4p1mz",
+                     *           "stripeObjectId": "re_3QxYz2AbCdEfGhIj1a2b3c4d",
+                     *           "detail": "Stripe refunded 5000000 micros; the ledger has no refund entry"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ReconciliationReport"];
+                };
+            };
+            /** @description `unauthenticated`: missing or unknown credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "Unknown or revoked API key.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `stripe_unavailable`: Stripe is not configured or did not answer. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "stripe_unavailable",
+                     *         "message": "Stripe did not answer (checkout session); nothing was charged. Try again.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getStripeReconciliation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report of the last run (the cron's or POST /internal/v1/stripe/reconcile's). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "startedAt": "2026-11-21T11:00:00.120Z",
+                     *       "finishedAt": "2026-11-21T11:00:02.874Z",
+                     *       "eventsScanned": 42,
+                     *       "eventsApplied": 1,
+                     *       "pendingResolved": 0,
+                     *       "repaired": [
+                     *         {
+                     *           "workspaceId": "ws_00mwq8lds0k3v9x2b7q4p1mz",
+                     *           "stripeObjectId": "cs_test_a1B2c3D4e5F6g7H8i9J0kLmN",
+                     *           "transactionId": "txn_00mvxm2m80c6e8g0i2k4m6o8",
+                     *           "what": "deposit completed (25000000 micros) by checkout.session.completed evt_1QxYz2AbCdEfGhIj"
+                     *         }
+                     *       ],
+                     *       "mismatches": [
+                     *         {
+                     *           "workspaceId": "ws_00mwq8lds0k3v9x2b7q4p1mz",
+                     *           "stripeObjectId": "re_3QxYz2AbCdEfGhIj1a2b3c4d",
+                     *           "detail": "Stripe refunded 5000000 micros; the ledger has no refund entry"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ReconciliationReport"];
+                };
+            };
+            /** @description `unauthenticated`: missing or unknown credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "Unknown or revoked API key.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `not_found`: no such object in this workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "No reconciliation has run yet.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getPlan: {
         parameters: {
             query?: never;
@@ -3860,7 +4081,7 @@ export interface operations {
                 /** @description The nextCursor of the previous page (opaque). */
                 cursor?: string;
                 /** @description Only transactions of this type. */
-                type?: "deposit" | "usage" | "auto_recharge" | "refund" | "adjustment";
+                type?: "deposit" | "usage" | "auto_recharge" | "refund" | "dispute" | "adjustment";
                 /** @description Only transactions in this status. */
                 status?: "completed" | "pending" | "failed" | "accumulating";
             };
@@ -4094,7 +4315,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Only transactions of this type. */
-                type?: "deposit" | "usage" | "auto_recharge" | "refund" | "adjustment";
+                type?: "deposit" | "usage" | "auto_recharge" | "refund" | "dispute" | "adjustment";
                 /** @description Only transactions in this status. */
                 status?: "completed" | "pending" | "failed" | "accumulating";
             };

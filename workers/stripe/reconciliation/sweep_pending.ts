@@ -1,0 +1,93 @@
+import { and, eq, inArray, lt } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/d1';
+import { checkoutSessions, stripeCustomers, transactions } from '../../../schema/tables';
+import type { Env } from '../../env';
+import { findByKey } from '../../ledger/entry_replay';
+import { fulfilPaymentSession } from '../fulfil_checkout_session';
+import { fulfilPaymentIntent, offSessionDeposit } from '../fulfil_payment_intent';
+import { callStripe, stripeFor } from '../stripe_client';
+import type { Mismatch, Repair } from './report';
+
+/** A deposit still pending this long is looked up at Stripe (its webhook was lost, or failed for good). */
+export const PENDING_SWEEP_AFTER_MS = 30 * 60_000;
+/** Bounds one run's work; the next run takes the rest. */
+const MAX_SWEPT = 200;
+
+export interface SweepOutcome {
+  pendingResolved: number;
+  repaired: Repair[];
+  failed: Mismatch[];
+}
+
+/**
+ * Deposits pending since before `cutoffMs`, each settled the way Stripe says: a Checkout deposit
+ * through its session (paid → completed, expired → failed, still open → left pending), a
+ * saved-card top-up or an auto-recharge through its PaymentIntent, found among the customer's
+ * PaymentIntents by the metadata burnrate set on it. A deposit Stripe never heard of (the call
+ * that would have made its PaymentIntent never reached Stripe) stays pending and is reported.
+ */
+export async function sweepPendingDeposits(env: Env, cutoffMs: number): Promise<SweepOutcome> {
+  const db = drizzle(env.DB);
+  const outcome: SweepOutcome = { pendingResolved: 0, repaired: [], failed: [] };
+  const pending = await db
+    .select()
+    .from(transactions)
+    .where(and(eq(transactions.status, 'pending'), inArray(transactions.type, ['deposit', 'auto_recharge']), lt(transactions.createdAtMs, cutoffMs)))
+    .orderBy(transactions.seq)
+    .limit(MAX_SWEPT)
+    .all();
+  for (const entry of pending) {
+    let stripeObjectId: string | null = null;
+    try {
+      const session = await db
+        .select()
+        .from(checkoutSessions)
+        .where(and(eq(checkoutSessions.workspaceId, entry.workspaceId), eq(checkoutSessions.transactionKey, entry.idempotencyKey)))
+        .get();
+      if (session) {
+        stripeObjectId = session.sessionId;
+        const found = await callStripe('checkout session', () => stripeFor(env).checkout.sessions.retrieve(session.sessionId));
+        await fulfilPaymentSession(env, found);
+      } else {
+        stripeObjectId = await offSessionIntentOf(env, entry.workspaceId, entry.idempotencyKey, entry.createdAtMs);
+        if (stripeObjectId) await fulfilPaymentIntent(env, stripeObjectId);
+      }
+    } catch (error) {
+      outcome.failed.push({ workspaceId: entry.workspaceId, stripeObjectId: stripeObjectId ?? entry.idempotencyKey, detail: `pending deposit ${entry.id} could not be looked up: ${String(error)}` });
+      continue;
+    }
+    const now = await findByKey(db, entry.workspaceId, entry.idempotencyKey);
+    if (now && now.status !== 'pending') {
+      outcome.pendingResolved += 1;
+      outcome.repaired.push({
+        workspaceId: entry.workspaceId,
+        stripeObjectId: stripeObjectId ?? entry.idempotencyKey,
+        transactionId: now.id,
+        what: `${now.type} pending since ${new Date(entry.createdAtMs).toISOString()} ${now.status} from Stripe's record`,
+      });
+    } else if (!stripeObjectId) {
+      outcome.failed.push({ workspaceId: entry.workspaceId, stripeObjectId: entry.idempotencyKey, detail: `deposit ${entry.id} has been pending since ${new Date(entry.createdAtMs).toISOString()}; Stripe has no payment for it` });
+    }
+  }
+  return outcome;
+}
+
+/** The PaymentIntent burnrate made for an off-session deposit (metadata.transactionKey), if Stripe has one. */
+async function offSessionIntentOf(env: Env, workspaceId: string, key: string, createdAtMs: number): Promise<string | null> {
+  const customer = await drizzle(env.DB).select({ id: stripeCustomers.customerId }).from(stripeCustomers).where(eq(stripeCustomers.workspaceId, workspaceId)).get();
+  if (!customer) return null;
+  const stripe = stripeFor(env);
+  let found: string | null = null;
+  // The PaymentIntent is made just after its entry; a day of slack covers any clock skew.
+  await callStripe('payment intents', () =>
+    stripe.paymentIntents.list({ customer: customer.id, created: { gte: Math.floor(createdAtMs / 1000) - 86_400 }, limit: 100 }).autoPagingEach((intent) => {
+      const deposit = offSessionDeposit(intent);
+      if (deposit?.workspaceId === workspaceId && deposit.key === key) {
+        found = intent.id;
+        return false;
+      }
+      return undefined;
+    }),
+  );
+  return found;
+}
