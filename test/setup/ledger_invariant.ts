@@ -1,19 +1,37 @@
 import { env } from 'cloudflare:workers';
 import { afterAll, expect } from 'vitest';
+import { MAX_BALANCE_MICROS } from '../../workers/lib/money';
 
 // After every test file: for each workspace, the balance row equals the sum of its completed
-// ledger entries, and no balance is negative. A file that breaks the ledger fails here.
+// ledger entries, and no balance is negative. Every balance and every ledger sum is also a safe
+// integer no larger than the balance cap: past 2^53 a JavaScript number silently rounds, so a sum
+// that is not safe could "equal" a balance it differs from. A file that breaks the ledger fails here.
 afterAll(async () => {
   const { results } = await env.DB.prepare(
     `SELECT w.id AS workspaceId,
             b.balance_micros AS balanceMicros,
             (SELECT COALESCE(SUM(t.amount_micros), 0) FROM transactions t
-              WHERE t.workspace_id = w.id AND t.status = 'completed') AS ledgerSumMicros
+              WHERE t.workspace_id = w.id AND t.status = 'completed') AS ledgerSumMicros,
+            (SELECT COALESCE(SUM(t.amount_micros), 0) FROM transactions t
+              WHERE t.workspace_id = w.id AND t.status = 'completed' AND t.amount_micros > 0) AS creditedMicros,
+            (SELECT COALESCE(MAX(t.balance_after_micros), 0) FROM transactions t
+              WHERE t.workspace_id = w.id AND t.status = 'completed') AS maxBalanceAfterMicros
        FROM workspaces w LEFT JOIN balances b ON b.workspace_id = w.id`,
-  ).all<{ workspaceId: string; balanceMicros: number | null; ledgerSumMicros: number }>();
+  ).all<{ workspaceId: string; balanceMicros: number | null; ledgerSumMicros: number; creditedMicros: number; maxBalanceAfterMicros: number }>();
   for (const row of results) {
-    expect(row.balanceMicros, `balance row of ${row.workspaceId}`).not.toBeNull();
-    expect(row.balanceMicros, `balance of ${row.workspaceId} equals its ledger`).toBe(row.ledgerSumMicros);
-    expect(row.balanceMicros!, `balance of ${row.workspaceId}`).toBeGreaterThanOrEqual(0);
+    const ws = row.workspaceId;
+    expect(row.balanceMicros, `balance row of ${ws}`).not.toBeNull();
+    for (const [name, value] of [
+      ['balance', row.balanceMicros],
+      ['ledger sum', row.ledgerSumMicros],
+      ['sum of credits', row.creditedMicros],
+      ['largest balance after an entry', row.maxBalanceAfterMicros],
+    ] as const) {
+      expect(Number.isSafeInteger(value), `${name} of ${ws} is a safe integer (${value})`).toBe(true);
+    }
+    expect(row.balanceMicros, `balance of ${ws} equals its ledger`).toBe(row.ledgerSumMicros);
+    expect(row.balanceMicros!, `balance of ${ws}`).toBeGreaterThanOrEqual(0);
+    expect(row.balanceMicros!, `balance of ${ws} is within the cap`).toBeLessThanOrEqual(MAX_BALANCE_MICROS);
+    expect(row.maxBalanceAfterMicros, `every balance after an entry of ${ws} is within the cap`).toBeLessThanOrEqual(MAX_BALANCE_MICROS);
   }
 });
