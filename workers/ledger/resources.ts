@@ -3,6 +3,7 @@ import { and, eq, isNull } from 'drizzle-orm';
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import { resourceIntervals, resources } from '../../schema/tables';
 import { canonicalJson, sha256Hex } from '../lib/crypto';
+import { isDuplicateResourceId } from '../lib/d1_errors';
 import { notFound, refreshPrices, spendableMicros, type LedgerContext } from './ledger_context';
 import type { LedgerResult } from './ledger_result';
 import { toResourceView, type ResourceView, type StartResourceInput } from './resource_view';
@@ -63,7 +64,7 @@ export async function startResourceNow(ledger: LedgerContext, input: StartResour
       }),
     ]);
   } catch (error) {
-    const earlier = String(error).includes('UNIQUE') ? await findResource(ledger.db, input.id) : undefined;
+    const earlier = isDuplicateResourceId(error) ? await findResource(ledger.db, input.id) : undefined;
     if (earlier) return replayResource(earlier, requestHash);
     throw error;
   }

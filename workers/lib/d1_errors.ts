@@ -1,8 +1,25 @@
 // What a failed D1 batch means, told by the constraint it names. D1 reports SQLite's message as
-// text, so this is the one place that reads it.
+// text, so this is the one place that reads it. SQLite names a UNIQUE (or PRIMARY KEY) violation by
+// its columns ("UNIQUE constraint failed: members.workspace_id, members.email") and a CHECK by its
+// name ("CHECK constraint failed: balances_non_negative").
 
 /** A UNIQUE constraint or primary key refused a row (an idempotency key or id already used). */
 export const isUniqueViolation = (error: unknown): boolean => /UNIQUE constraint failed|PRIMARY KEY/.test(String(error));
+
+/** A UNIQUE constraint or primary key on exactly these columns (as SQLite lists them) refused a row. */
+const uniqueViolationOn =
+  (columns: string) =>
+  (error: unknown): boolean => {
+    // The column list ends where D1 appends its own suffix (": SQLITE_CONSTRAINT") or the line does.
+    const named = /UNIQUE constraint failed: ([^:\n(]*)/.exec(String(error))?.[1]?.trim();
+    return named === columns;
+  };
+
+/** Another member of the workspace already has this email (unique index members_workspace_email). */
+export const isDuplicateMemberEmail = uniqueViolationOn('members.workspace_id, members.email');
+
+/** A resource with this id already exists (the id is the platform's, and the primary key). */
+export const isDuplicateResourceId = uniqueViolationOn('resources.id');
 
 /** The guarded balance update changed no row: the object's cached balance or settled point was stale. */
 export const isBalanceGuardMiss = (error: unknown): boolean => String(error).includes('transactions_completed_has_balance_after');

@@ -5,6 +5,7 @@ import { apiKeys, members } from '../../../schema/tables';
 import { mintApiKey } from '../../auth/api_keys';
 import { ApiError } from '../../errors/api_error';
 import { idempotentCreate } from '../../lib/idempotent_create';
+import { isDuplicateMemberEmail } from '../../lib/d1_errors';
 import { newId } from '../../lib/ids';
 import { iso } from '../../lib/time';
 import { EX, memberExample } from '../../openapi/examples';
@@ -72,7 +73,7 @@ export const registerCreateMember = (app: Router) =>
         ],
       };
     }).catch((error: unknown) => {
-      if (String(error).includes('members.workspace_id, members.email')) throw emailTaken();
+      if (isDuplicateMemberEmail(error)) throw emailTaken();
       throw error;
     });
     return c.json(result.body, 201);
