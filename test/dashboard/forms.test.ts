@@ -81,7 +81,14 @@ describe('dashboard forms: CSRF, roles, validation', () => {
     const [pending] = await deposits(ws.adminKey);
     expect(pending.status).toBe('pending');
 
-    const back = await browser.get(`/dashboard?checkout=cancelled&txn=${pending.id}`);
+    // The cancel link shows the notice and its button; the button (a guarded post) cancels.
+    const cancelPath = `/dashboard?checkout=cancelled&txn=${pending.id}`;
+    const landed = await browser.page(cancelPath);
+    expect(landed.text).toContain('Cancel this top-up');
+    expect((await deposits(ws.adminKey))[0].status).toBe('pending');
+    const cancelled = await browser.post('/dashboard/checkout/cancel', { csrf: landed.csrf, txn: pending.id });
+    expect(cancelled.headers.get('location')).toBe(cancelPath);
+    const back = await browser.get(cancelPath);
     expect(back.text).toContain('The top-up is marked Failed.');
     expect(historyRows(back.text).find((r) => r.id === pending.id)).toMatchObject({ status: 'failed' });
     const [failed] = await deposits(ws.adminKey);
@@ -100,9 +107,14 @@ describe('dashboard forms: CSRF, roles, validation', () => {
     const [bDeposit] = await deposits(b.adminKey);
 
     const aBrowser = await signedIn(a.adminKey);
-    const page = await aBrowser.get(`/dashboard?checkout=cancelled&txn=${bDeposit.id}`);
+    const page = await aBrowser.page(`/dashboard?checkout=cancelled&txn=${bDeposit.id}`);
     expect(page.text).not.toContain('marked Failed');
+    expect(page.text).not.toContain('Cancel this top-up');
     expect(page.text).not.toContain(bDeposit.id);
+    // Posting the other workspace's deposit to the cancel form (with a's valid token) does nothing.
+    const posted = await aBrowser.post('/dashboard/checkout/cancel', { csrf: page.csrf, txn: bDeposit.id });
+    expect(posted.status).toBe(303);
+    expect((await aBrowser.get(posted.headers.get('location')!)).text).not.toContain('marked Failed');
     expect((await deposits(b.adminKey))[0].status).toBe('pending');
   });
 

@@ -130,7 +130,13 @@ test('a top-up with the declining card ends Failed, and nothing is added', async
     await page.getByRole('alert').getByText('Your card was declined.').waitFor();
     await page.getByRole('link', { name: 'Cancel and return' }).click();
     await page.waitForURL(/\/dashboard\?checkout=cancelled/);
+    // Coming back changes nothing by itself: the deposit is Pending until the notice's button.
+    assert.match(await page.getByTestId('notice').innerText(), /stays Pending/);
+    assert.equal(await statusOf(depositRows(page).first()), 'Pending');
+    await page.getByRole('button', { name: 'Cancel this top-up' }).click();
+    await page.waitForURL(/\/dashboard\?checkout=cancelled/);
     assert.match(await page.getByTestId('notice').innerText(), /marked Failed/);
+    assert.equal(await page.getByRole('button', { name: 'Cancel this top-up' }).count(), 0);
     const row = depositRows(page).first();
     assert.equal(await statusOf(row), 'Failed');
     assert.match(await row.getByTestId('amount').innerText(), /\$30\.00/);

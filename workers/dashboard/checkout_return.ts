@@ -7,24 +7,41 @@ import { ApiError } from '../errors/api_error';
 import { fulfilPaymentSession } from '../stripe/fulfil_checkout_session';
 import { stripeFor } from '../stripe/stripe_client';
 
-/**
- * The payer came back from Checkout without paying (after a declined card, say). Their session is
- * expired at Stripe so that it can no longer be paid, and its deposit is marked failed at once
- * (the checkout.session.expired webhook would do the same, later, and is then a no-op). A session
- * that was paid meanwhile cannot be expired, and stays as the webhook leaves it. Only an admin's
- * session expires anything.
- */
-export async function cancelReturnedCheckout(env: Env, session: DashboardSession, transactionId: string | null): Promise<'failed' | 'unchanged'> {
-  // Expiring a payment is an admin's act, like starting one: a member who follows (or is sent) a
-  // cancel link — directly or through the cookie-less bounce — changes nothing.
-  if (session.role !== 'admin') return 'unchanged';
-  if (!transactionId || !/^txn_[a-z0-9]{1,64}$/.test(transactionId)) return 'unchanged';
-  const row = await drizzle(env.DB)
+const TRANSACTION_ID = /^txn_[a-z0-9]{1,64}$/;
+
+/** The Checkout deposit `transactionId` names, in the session's workspace only (another's is undefined). */
+async function findCheckoutDeposit(env: Env, workspaceId: string, transactionId: string | null | undefined) {
+  if (!transactionId || !TRANSACTION_ID.test(transactionId)) return undefined;
+  return drizzle(env.DB)
     .select({ sessionId: checkoutSessions.sessionId, status: transactions.status })
     .from(checkoutSessions)
     .innerJoin(transactions, and(eq(transactions.workspaceId, checkoutSessions.workspaceId), eq(transactions.idempotencyKey, checkoutSessions.transactionKey)))
-    .where(and(eq(transactions.id, transactionId), eq(checkoutSessions.workspaceId, session.workspaceId)))
+    .where(and(eq(transactions.id, transactionId), eq(checkoutSessions.workspaceId, workspaceId)))
     .get();
+}
+
+/**
+ * The payer came back through the cancel link (a GET, which changes nothing): the deposit it names,
+ * as it is now, for the notice and its "Cancel this top-up" button. Null when the link names no
+ * Checkout deposit of this workspace.
+ */
+export async function readCancelledCheckout(env: Env, session: DashboardSession, transactionId: string | null): Promise<{ transactionId: string; status: string } | null> {
+  const row = await findCheckoutDeposit(env, session.workspaceId, transactionId);
+  return row && transactionId ? { transactionId, status: row.status } : null;
+}
+
+/**
+ * An admin pressed "Cancel this top-up" (a form post with the CSRF token) after coming back from
+ * Checkout without paying (after a declined card, say). The session is expired at Stripe so that it
+ * can no longer be paid, and its deposit is marked failed at once (the checkout.session.expired
+ * webhook would do the same, later, and is then a no-op). A session that was paid meanwhile cannot
+ * be expired, and stays as the webhook leaves it. The cancel link itself only shows the button:
+ * a GET that anyone can be sent to must not move money.
+ */
+export async function cancelReturnedCheckout(env: Env, session: DashboardSession, transactionId: string | null): Promise<'failed' | 'unchanged'> {
+  // Expiring a payment is an admin's act, like starting one (the route checks it too).
+  if (session.role !== 'admin') return 'unchanged';
+  const row = await findCheckoutDeposit(env, session.workspaceId, transactionId);
   if (!row || row.status !== 'pending') return 'unchanged';
   try {
     const expired = await stripeFor(env).checkout.sessions.expire(row.sessionId);

@@ -14,7 +14,7 @@ import { ApiError } from '../errors/api_error';
 import { ledgerFor } from '../ledger/ledger_stub';
 import { sha256Hex } from '../lib/crypto';
 import { randomToken } from '../lib/crypto';
-import { cancelReturnedCheckout, confirmReturnedCardSetup, confirmReturnedCheckout } from './checkout_return';
+import { cancelReturnedCheckout, confirmReturnedCardSetup, confirmReturnedCheckout, readCancelledCheckout } from './checkout_return';
 import { ASSET_VERSION, DASHBOARD_CSS, DASHBOARD_JS } from './dashboard_assets';
 import { parseDollarsToCents } from './format';
 import { readGuardedForm } from './form_guard';
@@ -89,8 +89,25 @@ dashboard.get('/', async (c) => {
     const saved = await confirmReturnedCardSetup(c.env, session, url.searchParams.get('session_id'));
     state.notice = saved ? { kind: 'success', text: 'Card saved: it is now the default for top-ups and auto-recharge.' } : { kind: 'info', text: 'The card is being saved; it appears here in a moment.' };
   } else if (checkout === 'cancelled') {
-    const outcome = await cancelReturnedCheckout(c.env, session, url.searchParams.get('txn'));
-    state.notice = { kind: 'info', text: outcome === 'failed' ? 'Checkout was cancelled and nothing was charged. The top-up is marked Failed.' : 'Checkout was cancelled.' };
+    // The cancel link is a GET anyone can be sent to: it only reads the deposit. Cancelling it is
+    // the notice's button, a guarded post (below).
+    const cancelled = await readCancelledCheckout(c.env, session, url.searchParams.get('txn'));
+    if (cancelled?.status === 'pending') {
+      state.notice = {
+        kind: 'info',
+        text:
+          session.role === 'admin'
+            ? 'Checkout was cancelled. The top-up stays Pending until the Checkout session expires; cancel it now if you do not mean to pay.'
+            : 'Checkout was cancelled. The top-up stays Pending until the Checkout session expires or an admin cancels it.',
+      };
+      state.cancelCheckout = { transactionId: cancelled.transactionId };
+    } else if (cancelled?.status === 'completed') {
+      state.notice = { kind: 'success', text: 'This top-up was paid after all: it is marked Completed.' };
+    } else if (cancelled?.status === 'failed') {
+      state.notice = { kind: 'info', text: 'Checkout was cancelled and nothing was charged. The top-up is marked Failed.' };
+    } else {
+      state.notice = { kind: 'info', text: 'Checkout was cancelled.' };
+    }
   }
   if (url.searchParams.get('saved') === 'auto-recharge') state.autoRecharge = { saved: true };
   const data = await loadDashboard(c.env, session, parseDashboardQuery(url));
@@ -225,6 +242,17 @@ dashboard.post('/topup', async (c) => {
     }
     throw e;
   }
+});
+
+// "Cancel this top-up" on the notice after the cancel link: expires the Checkout session and marks
+// the deposit Failed, then shows the page the link showed (now with the deposit as it is).
+dashboard.post('/checkout/cancel', async (c) => {
+  const guarded = await adminForm(c);
+  if ('response' in guarded) return guarded.response;
+  const transactionId = guarded.form.txn ?? '';
+  await cancelReturnedCheckout(c.env, guarded.session, transactionId);
+  const back = /^txn_[a-z0-9]{1,64}$/.test(transactionId) ? `/dashboard?checkout=cancelled&txn=${transactionId}` : '/dashboard';
+  return c.redirect(back, 303);
 });
 
 dashboard.post('/cards', async (c) => {

@@ -10,8 +10,23 @@ import { usageSection } from './usage_section';
 
 export interface PageState {
   notice?: { kind: 'info' | 'success' | 'error'; text: string };
+  /** Back from Checkout through cancel with the deposit still pending: the button that cancels it. */
+  cancelCheckout?: { transactionId: string };
   topup?: TopupFormState;
   autoRecharge?: AutoRechargeFormState;
+}
+
+/**
+ * "Cancel this top-up": a form post (CSRF token, admins only), never the cancel link itself, since
+ * a GET anyone can be sent to must not change a payment. Members see the notice without it.
+ */
+function cancelCheckoutForm(data: DashboardData, transactionId: string) {
+  if (data.session.role !== 'admin') return '';
+  return html`<form method="post" action="/dashboard/checkout/cancel" class="inline-form" data-testid="cancel-checkout-form">
+  <input type="hidden" name="csrf" value="${data.session.csrfToken}">
+  <input type="hidden" name="txn" value="${transactionId}">
+  <button type="submit">Cancel this top-up</button>
+</form>`;
 }
 
 /** The whole dashboard. The balance and history regions are also served alone for live updates. */
@@ -23,6 +38,7 @@ export function dashboardPage(data: DashboardData, liveUrl: string, state: PageS
 ${data.query.payment
   ? liveRegion('div', 'notice-region', paymentNoticeContent(data), { role: 'status' })
   : state.notice ? html`<p class="notice notice-${state.notice.kind}" role="status" data-testid="notice">${state.notice.text}</p>` : ''}
+${state.cancelCheckout ? cancelCheckoutForm(data, state.cancelCheckout.transactionId) : ''}
 <p id="live-status" class="visually-hidden" role="status" aria-live="polite"></p>
 <div data-live-url="${liveUrl}" data-pending="${data.pending ? 'true' : 'false'}">
   ${liveRegion('div', 'balance-region', balancePanel(data))}
