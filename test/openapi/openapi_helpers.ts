@@ -110,6 +110,20 @@ function hasType(value: Json, type: string): boolean {
   }
 }
 
+/**
+ * The public operations only an admin's key may call (a member's key gets 403 forbidden); each is
+ * also the set documented with a 403 answer. For GET my-usage it is the `all=true` part, which its
+ * example asks for. Used by document_claims and by the security matrix (test/security).
+ */
+export const ADMIN_ONLY_OPERATIONS = [
+  'DELETE /v1/billing/payment-methods/{id}',
+  'GET /v1/billing/my-usage',
+  'POST /v1/billing/payment-methods',
+  'POST /v1/billing/payment-methods/{id}/default',
+  'POST /v1/billing/topup',
+  'PUT /v1/billing/auto-topup',
+];
+
 /** The contract's error table: which codes each status may carry. */
 export const CODES_BY_STATUS: Record<number, string[]> = {
   400: ['invalid_request'],

@@ -1,11 +1,17 @@
 // Authorization matrix: who may call what, and what a refused caller gets (and does not get).
+// The first part is generated from the served /openapi.json, so that every operation (and any
+// added later) is covered by its declared security; the hand-written cases after it go further
+// (tenancy, nothing recorded by a refused call, header and path tricks).
 //
 // Contract: /work/shared/CONTRACT.md, "Units and shapes" (error body), "Authentication and roles",
 // "Public billing API" and "Internal API". Storage is shared by all tests of this file, so every
 // test works on workspaces it created itself (set up in beforeAll) and never on global counts.
+import { exports } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../workers/app';
 import { INTERNAL_TOKEN, internal, publicApi, rawFetch } from '../helpers/api';
 import { addMember, createWorkspace, deduct, grant, unique } from '../helpers/fixtures';
+import { ADMIN_ONLY_OPERATIONS, exampleRequest, fetchDocument, operationsOf, type Json, type Operation } from '../openapi/openapi_helpers';
 
 // --- helpers -------------------------------------------------------------------------------------
 
@@ -145,6 +151,166 @@ beforeAll(async () => {
   const settings = await publicApi('GET', '/v1/billing/auto-topup', ctx.a.adminKey);
   expect(settings.status).toBe(200);
   ctx.initialAutoTopup = settings.body;
+});
+
+// --- generated from /openapi.json: every operation, by its declared security ----------------------
+
+// Operations anyone may call without a key or token. Each says how it is protected instead; a new
+// route with no `security` fails the test below until it is listed here (or, better, secured).
+const PUBLIC_OPERATIONS: Record<string, string> = {
+  'GET /healthz': 'liveness only: no data',
+  'POST /v1/stripe/webhook': 'authenticated by Stripe-Signature over the raw body (checked below)',
+};
+
+// Routes the app serves outside /openapi.json, and what guards them. Anything else the app serves
+// must be in the document (and so in the generated matrix).
+const UNDOCUMENTED_ROUTES: Array<[RegExp, string]> = [
+  [/^\/openapi\.json$/, 'the public API description itself'],
+  [/^\/docs(\/|$)/, 'the public API reference page'],
+  [/^\/dashboard(\/|$)/, 'the billing page: its own session cookie, CSRF token and Origin check (test/dashboard, test/hardening)'],
+  [/^\/__bench(\/|$)/, 'local benchmark helpers, absent unless enabled (test/security/bench_routes.test.ts)'],
+  [/^\/__scheduled(\/|$)/, 'local hand-fired cron, absent unless enabled'],
+];
+
+const opName = (o: { method: string; path: string }) => `${o.method.toUpperCase()} ${o.path}`;
+const schemesOf = (o: Operation): string[] => ((o.op.security ?? []) as Json[]).flatMap((requirement) => Object.keys(requirement));
+
+const generated = {} as { doc: Json; operations: Operation[] };
+beforeAll(async () => {
+  generated.doc = await fetchDocument();
+  generated.operations = operationsOf(generated.doc);
+});
+
+/** The operation sent as the document's example says, with exactly these credentials. */
+async function sendExample(o: Operation, headers: Record<string, string>) {
+  const res = await exports.default.fetch(exampleRequest(generated.doc, o, headers));
+  const text = await res.text();
+  let body: any = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: the assertion shows the text
+  }
+  return { status: res.status, code: body?.error?.code as string | undefined, text };
+}
+
+/** Every operation of `scheme` answering each credential with `status`/`code`; the misses, named. */
+async function misses(scheme: string, credentials: Array<[string, () => Record<string, string>]>, status: number, code: string, only?: (o: Operation) => boolean) {
+  const ops = generated.operations.filter((o) => schemesOf(o).includes(scheme) && (!only || only(o)));
+  const wrong: string[] = [];
+  for (const o of ops) {
+    for (const [label, headers] of credentials) {
+      const res = await sendExample(o, headers());
+      if (res.status !== status || res.code !== code) wrong.push(`${opName(o)} with ${label} → ${res.status} ${res.code ?? res.text.slice(0, 80)}`);
+      for (const secret of ctx.aSecrets ?? []) if (res.text.includes(secret)) wrong.push(`${opName(o)} with ${label} leaked ${secret}`);
+    }
+  }
+  return { count: ops.length, wrong };
+}
+
+describe('generated from /openapi.json: every operation refuses the wrong credentials', () => {
+  it('every operation declares internalToken or apiKey security, or is a listed public one', () => {
+    const known = new Set(['internalToken', 'apiKey']);
+    const problems: string[] = [];
+    for (const o of generated.operations) {
+      const schemes = schemesOf(o);
+      const isPublic = opName(o) in PUBLIC_OPERATIONS;
+      if (schemes.length === 0 && !isPublic) problems.push(`${opName(o)}: no security and not in PUBLIC_OPERATIONS`);
+      if (schemes.length > 0 && isPublic) problems.push(`${opName(o)}: secured, yet listed as public`);
+      for (const scheme of schemes) if (!known.has(scheme)) problems.push(`${opName(o)}: unknown scheme ${scheme} (add it to this matrix)`);
+      // One requirement object, one scheme: alternatives (`[{a}, {b}]`) or an empty `{}` would open it.
+      if (schemes.length > 0 && (o.op.security.length !== 1 || schemes.length !== 1)) problems.push(`${opName(o)}: security must be exactly one scheme`);
+    }
+    expect(problems).toEqual([]);
+    // The document has no global default that could make an operation without `security` secured (or open).
+    expect(generated.doc.security).toBeUndefined();
+    expect(Object.keys(PUBLIC_OPERATIONS).filter((n) => !generated.operations.some((o) => opName(o) === n))).toEqual([]);
+  });
+
+  it('every route the app serves is in the document, or a listed undocumented one', () => {
+    const documented = new Set(generated.operations.map(opName));
+    const stray: string[] = [];
+    for (const route of buildApp().routes) {
+      if (route.method === 'ALL') continue; // middleware
+      const path = route.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+      const name = `${route.method} ${path}`;
+      if (!documented.has(name) && !UNDOCUMENTED_ROUTES.some(([re]) => re.test(path))) stray.push(name);
+    }
+    expect(stray).toEqual([]);
+  });
+
+  it('internalToken operations: no token or a wrong token → 401 unauthenticated', async () => {
+    const { count, wrong } = await misses(
+      'internalToken',
+      [
+        ['no token', () => ({})],
+        ['a wrong token', () => bearer('not-the-internal-token')],
+        ['the token in X-API-Key', () => xApiKey(INTERNAL_TOKEN)],
+        ['an admin API key', () => bearer(ctx.a.adminKey)],
+      ],
+      401,
+      'unauthenticated',
+    );
+    expect(count).toBeGreaterThanOrEqual(20);
+    expect(wrong).toEqual([]);
+  });
+
+  it('apiKey operations: no key, an unknown key or a revoked key → 401 unauthenticated', async () => {
+    const { count, wrong } = await misses(
+      'apiKey',
+      [
+        ['no key', () => ({})],
+        ['an unknown key', () => xApiKey('br_thisIsNotAKeyThisIsNotAKeyThisIsNotAKey123')],
+        ['an unknown Bearer key', () => bearer('br_thisIsNotAKeyThisIsNotAKeyThisIsNotAKey123')],
+        ['a revoked key', () => xApiKey(ctx.aRevokedKey)],
+        ['the internal token', () => bearer(INTERNAL_TOKEN)],
+      ],
+      401,
+      'unauthenticated',
+    );
+    expect(count).toBeGreaterThanOrEqual(14);
+    expect(wrong).toEqual([]);
+  });
+
+  it('admin-only operations: a member’s key → 403 forbidden; the list is what the document says', async () => {
+    const adminOnly = new Set(ADMIN_ONLY_OPERATIONS);
+    // The document marks them by their 403 answer: the list and the document agree.
+    const documented403 = generated.operations.filter((o) => schemesOf(o).includes('apiKey') && o.op.responses['403']).map(opName);
+    expect(documented403.sort()).toEqual([...adminOnly].sort());
+    const { count, wrong } = await misses('apiKey', [['a member key', () => xApiKey(ctx.aMember.apiKey)]], 403, 'forbidden', (o) => adminOnly.has(opName(o)));
+    expect(count).toBe(adminOnly.size);
+    expect(wrong).toEqual([]);
+  });
+
+  it('the other apiKey operations accept a member’s key (neither 401 nor 403)', async () => {
+    const others = generated.operations.filter((o) => schemesOf(o).includes('apiKey') && !ADMIN_ONLY_OPERATIONS.includes(opName(o)));
+    expect(others.length).toBeGreaterThanOrEqual(8);
+    const refused: string[] = [];
+    for (const o of others) {
+      const res = await sendExample(o, xApiKey(ctx.aMember.apiKey));
+      if (res.status === 401 || res.status === 403) refused.push(`${opName(o)} → ${res.status} ${res.code}`);
+    }
+    expect(refused).toEqual([]);
+  });
+
+  it('the Stripe webhook: a missing or bad signature → 400 invalid_request', async () => {
+    const webhook = generated.operations.find((o) => opName(o) === 'POST /v1/stripe/webhook')!;
+    const base = exampleRequest(generated.doc, webhook, {});
+    const body = await base.clone().text();
+    for (const signature of [undefined, '', 't=1,v1=00', `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}`]) {
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (signature !== undefined) headers['stripe-signature'] = signature;
+      const res = await exports.default.fetch(new Request(base.url, { method: 'POST', headers, body }));
+      const reply = (await res.json()) as Json;
+      expect({ signature, status: res.status, code: reply.error?.code }).toEqual({ signature, status: 400, code: 'invalid_request' });
+    }
+  });
+
+  it('GET /healthz answers without credentials and tells nothing about a workspace', async () => {
+    const res = await call('GET', '/healthz', {});
+    expect(res.status).toBe(200);
+    for (const secret of ctx.aSecrets) expect(res.text).not.toContain(secret);
+  });
 });
 
 // --- public API: authentication ------------------------------------------------------------------
