@@ -7,6 +7,7 @@ import { ZeroBalanceEnforcement } from './enforcement';
 import { EventStore, type StoredEvent, type StoredRollup } from './event_store';
 import { UsageIngestion } from './ingestion';
 import { notFound, refreshPrices, type LedgerContext } from './ledger_context';
+import { withInjectedD1Latency } from './d1_latency';
 import { EntryGroupCommit } from './entry_group_commit';
 import type { LedgerResult } from './ledger_result';
 import type { CloseDepositInput, CreditSummary, IngestResult, OpenDepositInput, PostEntryInput, SavedCardDepositInput } from './ledger_types';
@@ -31,6 +32,11 @@ import type { TransactionView } from './transaction_view';
  * reaches the state only through the LedgerContext below.
  */
 export class WorkspaceLedger extends DurableObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    // The object's D1 handle: unchanged, unless the benchmark's server injects a round-trip delay.
+    super(ctx, withInjectedD1Latency(env));
+  }
+
   private readonly queue = new SerialQueue();
   private state: LedgerState | null = null;
   private loading: Promise<LedgerState | null> | null = null;
