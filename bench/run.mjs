@@ -13,6 +13,7 @@ const events = Number(process.env.BENCH_EVENTS ?? 20_000);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 8);
 const workspaces = Number(process.env.BENCH_WORKSPACES ?? 2_000);
 const deductions = Number(process.env.BENCH_DEDUCTIONS ?? 3_000);
+const wideConnections = Number(process.env.BENCH_WIDE_CONNECTIONS ?? 64);
 // The `writes` suite runs a second server whose ledger objects wait this long on every D1 round
 // trip, as a deployed object far from its database does (20-80 ms).
 const d1LatencyMs = Number(process.env.BENCH_D1_LATENCY_MS ?? 25);
@@ -25,7 +26,7 @@ try {
     ['credit', () => benchCreditCheck(server.baseUrl, samples)],
     ['ingest', () => benchIngestion(server.baseUrl, events, connections)],
     ['writes', () => withServer(port + 1, { BENCH_D1_LATENCY_MS: String(d1LatencyMs) }, (delayed) =>
-      benchWrites(server.baseUrl, delayed.baseUrl, d1LatencyMs, { deductions, events: Math.min(events, 10_000), connections }),
+      benchWrites(server.baseUrl, delayed.baseUrl, d1LatencyMs, { deductions, events: Math.min(events, 10_000), connections, wideConnections }),
     )],
     ['settle', () => benchSettlement(server.baseUrl, workspaces)],
   ];

@@ -2,13 +2,12 @@
 // while a commit is in flight wait, and are decided in order and written together in the next
 // queue turn, in one D1 batch. A far D1 costs one round trip per group instead of one per entry.
 import { and, eq, inArray } from 'drizzle-orm';
-import type { BatchItem } from 'drizzle-orm/batch';
 import { stripeEvents, transactions } from '../../schema/tables';
 import { canonicalJson, sha256Hex } from '../lib/crypto';
 import { newId } from '../lib/ids';
 import { decideGroup, type EntryDecision, type GroupEntry, type GroupPlan } from './entry_decisions';
 import { replay } from './entry_replay';
-import { balanceAfterGuard, balanceAfterInGroup, moveBalance } from './guarded_balance';
+import { moveBalance } from './guarded_balance';
 import { notFound, refreshPrices, type LedgerContext } from './ledger_context';
 import type { LedgerResult } from './ledger_result';
 import type { PostEntryInput } from './ledger_types';
@@ -133,64 +132,70 @@ export class EntryGroupCommit {
    */
   private async write(state: LedgerState, entries: GroupEntry[], plan: GroupPlan, nowMs: number): Promise<EntryAnswer[]> {
     const db = this.ledger.db;
+    const d1 = this.ledger.env.DB;
     const { workspaceId } = state;
-    const statements: BatchItem<'sqlite'>[] = [];
+    // Raw D1 statements (drizzle's batch cannot carry a raw statement with parameters); built by
+    // drizzle where it can, with toSQL().
+    const statements: D1PreparedStatement[] = [];
+    const raw = (query: { toSQL(): { sql: string; params: unknown[] } }) => {
+      const { sql: text, params } = query.toSQL();
+      return d1.prepare(text).bind(...params);
+    };
     const refusedKeys = [...new Set(entries.filter((_, i) => plan.decisions[i]!.kind === 'refuse').map((e) => e.input.id))];
-    const lookupAt = refusedKeys.length > 0 ? statements.push(this.lookupQuery(workspaceId, refusedKeys)) - 1 : -1;
-    const insertAt = new Map<number, number>();
-    let updateAt = -1;
+    const lookupAt = refusedKeys.length > 0 ? statements.push(raw(this.lookupQuery(workspaceId, refusedKeys))) - 1 : -1;
+
+    // The group's new rows, in arrival order, as they will be stored (balance_after comes from D1).
+    const rows = new Map<number, TransactionRow>();
     plan.decisions.forEach((d, i) => {
       if (d.kind !== 'write') return;
-      const input = entries[i]!.input;
-      if (updateAt < 0) updateAt = statements.push(moveBalance(db, state, plan.totalDeltaMicros, nowMs)) - 1;
-      const first = insertAt.size === 0;
-      const at = statements.push(
-        db
-          .insert(transactions)
-          .values({
-            id: newId('txn', nowMs),
-            workspaceId,
-            idempotencyKey: input.id,
-            requestHash: entries[i]!.requestHash,
-            type: input.kind === 'deduction' ? 'usage' : input.kind,
-            status: 'completed',
-            description: input.description,
-            amountMicros: d.deltaMicros,
-            forgivenMicros: d.forgivenMicros,
-            balanceAfterMicros: first ? balanceAfterGuard(workspaceId, d.laterMicros) : balanceAfterInGroup(workspaceId, d.laterMicros),
-            memberId: input.memberId ?? null,
-            createdAtMs: nowMs,
-            settledAtMs: nowMs,
-          })
-          .returning(),
-      );
-      insertAt.set(i, at - 1);
-      if (input.stripeEvent) {
-        statements.push(
-          db
-            .insert(stripeEvents)
-            .values({ eventId: input.stripeEvent.id, type: input.stripeEvent.type, workspaceId, processedAtMs: nowMs })
-            .onConflictDoNothing(),
-        );
-      }
+      const { input, requestHash } = entries[i]!;
+      rows.set(i, {
+        seq: 0,
+        id: newId('txn', nowMs),
+        workspaceId,
+        idempotencyKey: input.id,
+        requestHash,
+        type: input.kind === 'deduction' ? 'usage' : input.kind,
+        status: 'completed',
+        description: input.description,
+        amountMicros: d.deltaMicros,
+        forgivenMicros: d.forgivenMicros,
+        balanceAfterMicros: d.balanceAfterMicros,
+        invoiceUrl: null,
+        memberId: input.memberId ?? null,
+        createdAtMs: nowMs,
+        settledAtMs: nowMs,
+      });
     });
+    let updateAt = -1;
+    let insertAt = -1;
+    if (rows.size > 0) {
+      updateAt = statements.push(raw(moveBalance(db, state, plan.totalDeltaMicros, nowMs))) - 1;
+      insertAt = statements.push(insertGroupRows(d1, workspaceId, nowMs, [...rows].map(([i, row]) => ({ row, laterMicros: laterOf(plan.decisions[i]!) })))) - 1;
+      for (const i of rows.keys()) {
+        const event = entries[i]!.input.stripeEvent;
+        if (!event) continue;
+        statements.push(raw(db.insert(stripeEvents).values({ eventId: event.id, type: event.type, workspaceId, processedAtMs: nowMs }).onConflictDoNothing()));
+      }
+    }
 
-    const results: unknown[] = statements.length > 0 ? await db.batch(statements as [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]]) : [];
+    const results = statements.length > 0 ? (await d1.batch<Record<string, unknown>>(statements)).map((r) => r.results) : [];
 
-    if (updateAt >= 0) {
-      const balanceAfter = (results[updateAt] as { balanceMicros: number }[])[0]?.balanceMicros;
+    if (rows.size > 0) {
+      const balanceAfter = results[updateAt]?.[0]?.balance_micros;
       if (balanceAfter !== state.balanceMicros + plan.totalDeltaMicros) throw new LedgerInvariantError('ledger batch moved the balance by an unexpected amount');
+      const stored = new Map((results[insertAt] as unknown as InsertedRow[]).map((r) => [r.id, r]));
+      for (const row of rows.values()) {
+        const inserted = stored.get(row.id);
+        // The guard read these back from D1: they must be what was decided.
+        if (!inserted || inserted.balance_after_micros !== row.balanceAfterMicros) throw new LedgerInvariantError('ledger batch wrote an unexpected entry');
+        row.seq = inserted.seq;
+      }
       state.balanceMicros = balanceAfter;
       state.updatedAtMs = nowMs;
     }
-    const written = new Map<number, TransactionRow>();
-    for (const [i, at] of insertAt) {
-      const row = (results[at] as TransactionRow[])[0];
-      if (!row) throw new LedgerInvariantError('ledger batch wrote nothing');
-      written.set(i, row);
-    }
-    const earlier = new Map(((lookupAt >= 0 ? results[lookupAt] : []) as TransactionRow[]).map((r) => [r.idempotencyKey, r]));
-    return plan.decisions.map((d, i) => answerOf(d, i, entries[i]!, written, earlier));
+    const earlier = new Map((lookupAt >= 0 ? results[lookupAt]! : []).map(rowFromD1).map((r) => [r.idempotencyKey, r]));
+    return plan.decisions.map((d, i) => answerOf(d, i, entries[i]!, rows, earlier));
   }
 
   private lookupQuery(workspaceId: string, keys: string[]) {
@@ -199,6 +204,61 @@ export class EntryGroupCommit {
       .from(transactions)
       .where(and(eq(transactions.workspaceId, workspaceId), inArray(transactions.idempotencyKey, keys)));
   }
+}
+
+interface InsertedRow {
+  seq: number;
+  id: string;
+  balance_after_micros: number | null;
+}
+
+const laterOf = (d: EntryDecision) => (d.kind === 'write' ? d.laterMicros : 0);
+
+/**
+ * The group's entries in one statement, in arrival order (so seq follows it). Each reads the balance
+ * it leaves from D1 (the moved balance less what later entries of the group move), and only if the
+ * guarded balance update just before changed exactly one row: changes() still reports that update
+ * while this statement runs. A stale guard makes every balance_after NULL, and the completed-entry
+ * CHECK aborts the whole batch.
+ */
+function insertGroupRows(d1: D1Database, workspaceId: string, nowMs: number, rows: { row: TransactionRow; laterMicros: number }[]) {
+  const packed = JSON.stringify(
+    rows.map(({ row, laterMicros }) => [row.id, row.idempotencyKey, row.requestHash, row.type, row.description, row.amountMicros, row.forgivenMicros, laterMicros, row.memberId]),
+  );
+  return d1
+    .prepare(
+      `INSERT INTO transactions (id, workspace_id, idempotency_key, request_hash, type, status, description, amount_micros,
+                                 forgiven_micros, balance_after_micros, member_id, created_at_ms, settled_at_ms)
+       SELECT e.value ->> 0, ?1, e.value ->> 1, e.value ->> 2, e.value ->> 3, 'completed', e.value ->> 4, e.value ->> 5,
+              e.value ->> 6,
+              (SELECT b.balance_micros - (e.value ->> 7) FROM balances b WHERE b.workspace_id = ?1 AND changes() = 1),
+              e.value ->> 8, ?2, ?2
+         FROM json_each(?3) AS e
+        ORDER BY e.key
+       RETURNING seq, id, balance_after_micros`,
+    )
+    .bind(workspaceId, nowMs, packed);
+}
+
+/** A transactions row as D1 returns it (column names) in the shape drizzle gives it. */
+function rowFromD1(r: Record<string, unknown>): TransactionRow {
+  return {
+    seq: r.seq as number,
+    id: r.id as string,
+    workspaceId: r.workspace_id as string,
+    idempotencyKey: r.idempotency_key as string,
+    requestHash: r.request_hash as string,
+    type: r.type as TransactionRow['type'],
+    status: r.status as TransactionRow['status'],
+    description: r.description as string,
+    amountMicros: r.amount_micros as number,
+    forgivenMicros: r.forgiven_micros as number,
+    balanceAfterMicros: r.balance_after_micros as number | null,
+    invoiceUrl: r.invoice_url as string | null,
+    memberId: r.member_id as string | null,
+    createdAtMs: r.created_at_ms as number,
+    settledAtMs: r.settled_at_ms as number | null,
+  };
 }
 
 /** Each entry's own outcome: written, a replay of what its id recorded before, or its refusal. */
