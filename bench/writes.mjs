@@ -82,7 +82,7 @@ export async function benchWrites(plainUrl, delayedUrl, latencyMs, options) {
     `${name}: trivial route ${fmt(r.trivialPerSecond, 0)} req/s`,
     `  credit checks (one workspace, no D1)  ${fmt(r.creditChecksPerSecond, 0)}/s = ${fmt(r.creditChecksPerSecond / r.trivialPerSecond)}x trivial`,
     `  deductions (one workspace)  ${fmt(r.deductionsPerSecond, 0)}/s = ${fmt(r.deductionsPerSecond / r.trivialPerSecond)}x trivial`,
-    `  deductions (one workspace, ${options.wideConnections} connections)  ${fmt(r.wideDeductionsPerSecond, 0)}/s = ${fmt(r.wideDeductionsPerSecond / r.trivialPerSecond)}x trivial`,
+    `  deductions (one workspace, ${options.wideConnections} connections)  ${fmt(r.wideDeductionsPerSecond, 0)}/s = ${fmt(r.wideDeductionsPerSecond / r.trivialPerSecond)}x trivial (at ${options.connections})`,
     `  usage events (one workspace, batches of 100)  ${fmt(r.eventsPerSecond, 0)}/s = ${fmt((r.eventsPerSecond / 100) / r.trivialPerSecond)}x trivial in requests`,
     `  one deduction at 1 connection  p50 ${fmt(r.deductionP50)} ms = ${fmt(r.deductionP50 / r.trivialP50)}x trivial p50 (${fmt(r.trivialP50)} ms)`,
   ];
