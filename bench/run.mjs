@@ -5,13 +5,19 @@ import { benchCreditCheck } from './credit_check.mjs';
 import { benchIngestion } from './ingestion.mjs';
 import { benchSettlement } from './settlement.mjs';
 import { startServer } from './server.mjs';
+import { benchWrites } from './writes.mjs';
 
 const port = Number(process.env.BENCH_PORT ?? 8799);
 const samples = Number(process.env.BENCH_SAMPLES ?? 500);
 const events = Number(process.env.BENCH_EVENTS ?? 20_000);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 8);
 const workspaces = Number(process.env.BENCH_WORKSPACES ?? 2_000);
-const only = (process.env.BENCH_ONLY ?? 'credit,ingest,settle').split(',');
+const deductions = Number(process.env.BENCH_DEDUCTIONS ?? 3_000);
+const wideConnections = Number(process.env.BENCH_WIDE_CONNECTIONS ?? 64);
+// The `writes` suite runs a second server whose ledger objects wait this long on every D1 round
+// trip, as a deployed object far from its database does (20-80 ms).
+const d1LatencyMs = Number(process.env.BENCH_D1_LATENCY_MS ?? 25);
+const only = (process.env.BENCH_ONLY ?? 'credit,ingest,writes,settle').split(',');
 
 const server = await startServer(port);
 let ok = true;
@@ -19,6 +25,9 @@ try {
   const suites = [
     ['credit', () => benchCreditCheck(server.baseUrl, samples)],
     ['ingest', () => benchIngestion(server.baseUrl, events, connections)],
+    ['writes', () => withServer(port + 1, { BENCH_D1_LATENCY_MS: String(d1LatencyMs) }, (delayed) =>
+      benchWrites(server.baseUrl, delayed.baseUrl, d1LatencyMs, { deductions, events: Math.min(events, 10_000), connections, wideConnections }),
+    )],
     ['settle', () => benchSettlement(server.baseUrl, workspaces)],
   ];
   for (const [name, run] of suites) {
@@ -32,3 +41,12 @@ try {
   await server.stop();
 }
 process.exitCode = ok ? 0 : 1;
+
+async function withServer(serverPort, vars, run) {
+  const other = await startServer(serverPort, vars);
+  try {
+    return await run(other);
+  } finally {
+    await other.stop();
+  }
+}

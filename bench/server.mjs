@@ -6,13 +6,15 @@ import { join } from 'node:path';
 
 export const INTERNAL_TOKEN = 'bench-internal-token';
 
-export async function startServer(port) {
+/** `vars`: extra bindings for this server only (e.g. BENCH_D1_LATENCY_MS). */
+export async function startServer(port, vars = {}) {
   const stateDir = mkdtempSync(join(tmpdir(), 'burnrate-bench-'));
   const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
   const migrate = spawnSync('wrangler', ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', stateDir], { env, encoding: 'utf8' });
   if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
   const envFile = join(stateDir, 'bench.env');
-  writeFileSync(envFile, `INTERNAL_API_TOKEN="${INTERNAL_TOKEN}"\nBENCH_ROUTES="enabled"\nLOCAL_SCHEDULED_ROUTE="enabled"\n`);
+  const extra = Object.entries(vars).map(([name, value]) => `${name}="${value}"\n`).join('');
+  writeFileSync(envFile, `INTERNAL_API_TOKEN="${INTERNAL_TOKEN}"\nBENCH_ROUTES="enabled"\nLOCAL_SCHEDULED_ROUTE="enabled"\n${extra}`);
   const child = spawn(
     'wrangler',
     ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', stateDir, '--env-file', envFile, '--log-level', 'error', '--show-interactive-dev-session=false'],

@@ -89,6 +89,10 @@ export const transactions = sqliteTable(
     uniqueIndex('transactions_id').on(t.id),
     uniqueIndex('transactions_workspace_idempotency').on(t.workspaceId, t.idempotencyKey),
     index('transactions_workspace_seq').on(t.workspaceId, t.seq),
+    // History filtered by type, status or both, newest first, reads only the matching entries.
+    index('transactions_workspace_type_seq').on(t.workspaceId, t.type, t.seq),
+    index('transactions_workspace_status_seq').on(t.workspaceId, t.status, t.seq),
+    index('transactions_workspace_type_status_seq').on(t.workspaceId, t.type, t.status, t.seq),
     check('transactions_type_valid', sql`${t.type} IN ('deposit', 'usage', 'auto_recharge', 'refund', 'dispute', 'adjustment')`),
     check('transactions_status_valid', sql`${t.status} IN ('completed', 'pending', 'failed', 'accumulating')`),
     check('transactions_forgiven_non_negative', sql`${t.forgivenMicros} >= 0`),

@@ -24,6 +24,11 @@ export interface Env {
   PLATFORM_WEBHOOK_SECRET?: string;
   /** Set to `enabled` only by the benchmark's own server: mounts the floor routes under /__bench. */
   BENCH_ROUTES?: string;
+  /**
+   * Set only by the benchmark's own server: milliseconds added to every D1 round trip of the
+   * ledger objects, as a deployed object far from its database sees (see ledger/d1_latency.ts).
+   */
+  BENCH_D1_LATENCY_MS?: string;
   /** balance.low fires when hours remaining drop below this (default 24). */
   LOW_BALANCE_HORIZON_HOURS?: string;
   /** Signs dashboard session cookies; when unset, a key is derived from INTERNAL_API_TOKEN. */

@@ -1,5 +1,5 @@
 import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
+import { drizzle, type DrizzleD1Database } from 'drizzle-orm/d1';
 import { transactions, type transactionStatuses, type transactionTypes } from '../../schema/tables';
 import type { Env } from '../env';
 import { unwrap } from '../ledger/ledger_result';
@@ -41,25 +41,33 @@ async function accumulatingRow(env: Env, workspaceId: string, type?: string, sta
 }
 
 /**
- * One page of the ledger, newest first (keyset pagination on seq); shared by the API and the
- * dashboard. A caller that already holds the credit summary passes it, saving a ledger call.
+ * The stored rows of a history page, newest first. Every filter (type, status, both, with or
+ * without a cursor) is answered from an index that ends in seq: transactions_workspace_seq,
+ * _type_seq, _status_seq, _type_status_seq (see test/ledger/history_index.test.ts).
  */
-export async function historyPage(env: Env, workspaceId: string, query: HistoryQuery, summary?: CreditSummary): Promise<HistoryPage> {
+export function historyRowsQuery(db: DrizzleD1Database, workspaceId: string, query: Omit<HistoryQuery, 'limit'>, limit: number) {
   const filters: SQL[] = [eq(transactions.workspaceId, workspaceId)];
   if (query.type) filters.push(eq(transactions.type, query.type));
   if (query.status) filters.push(eq(transactions.status, query.status));
   if (query.cursor) filters.push(lt(transactions.seq, decodeCursor(query.cursor)));
-  // The open hour's usage is not a stored row (its amount moves every second): the first page
-  // shows it on top, as the one `accumulating` transaction.
-  const open = query.cursor ? null : await accumulatingRow(env, workspaceId, query.type, query.status, summary);
-  const dbLimit = open ? query.limit - 1 : query.limit;
-  const rows = await drizzle(env.DB)
+  return db
     .select()
     .from(transactions)
     .where(and(...filters))
     .orderBy(desc(transactions.seq))
-    .limit(dbLimit + 1)
-    .all();
+    .limit(limit);
+}
+
+/**
+ * One page of the ledger, newest first (keyset pagination on seq); shared by the API and the
+ * dashboard. A caller that already holds the credit summary passes it, saving a ledger call.
+ */
+export async function historyPage(env: Env, workspaceId: string, query: HistoryQuery, summary?: CreditSummary): Promise<HistoryPage> {
+  // The open hour's usage is not a stored row (its amount moves every second): the first page
+  // shows it on top, as the one `accumulating` transaction.
+  const open = query.cursor ? null : await accumulatingRow(env, workspaceId, query.type, query.status, summary);
+  const dbLimit = open ? query.limit - 1 : query.limit;
+  const rows = await historyRowsQuery(drizzle(env.DB), workspaceId, query, dbLimit + 1).all();
   const page = rows.slice(0, dbLimit);
   const data = [...(open ? [open] : []), ...page.map(toTransactionView)];
   if (rows.length <= dbLimit) return { data, nextCursor: null };

@@ -7,7 +7,8 @@ import { ZeroBalanceEnforcement } from './enforcement';
 import { EventStore, type StoredEvent, type StoredRollup } from './event_store';
 import { UsageIngestion } from './ingestion';
 import { notFound, refreshPrices, type LedgerContext } from './ledger_context';
-import { postEntryNow } from './ledger_entries';
+import { withInjectedD1Latency } from './d1_latency';
+import { EntryGroupCommit } from './entry_group_commit';
 import type { LedgerResult } from './ledger_result';
 import type { CloseDepositInput, CreditSummary, IngestResult, OpenDepositInput, PostEntryInput, SavedCardDepositInput } from './ledger_types';
 import { LedgerInvariantError, readLedgerState, type LedgerState } from './load_state';
@@ -27,10 +28,15 @@ import type { TransactionView } from './transaction_view';
  * cache and D1 ever disagree, the batch fails, nothing is written, and the cache is rebuilt.
  *
  * The object owns the cached state and the queue; each concern lives in its own module (reads,
- * ledger_entries, deposits, ingestion, resources, settlement, enforcement, auto_recharge) and
+ * entry_group_commit, deposits, ingestion, resources, settlement, enforcement, auto_recharge) and
  * reaches the state only through the LedgerContext below.
  */
 export class WorkspaceLedger extends DurableObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    // The object's D1 handle: unchanged, unless the benchmark's server injects a round-trip delay.
+    super(ctx, withInjectedD1Latency(env));
+  }
+
   private readonly queue = new SerialQueue();
   private state: LedgerState | null = null;
   private loading: Promise<LedgerState | null> | null = null;
@@ -56,6 +62,10 @@ export class WorkspaceLedger extends DurableObject<Env> {
     this.thenEnforce(workspaceId, Promise.resolve({ ok: true, replayed: false, value: null })),
   );
 
+  private readonly entries = new EntryGroupCommit(this.ledger, this.queue, (workspaceId) =>
+    this.thenEnforce(workspaceId, Promise.resolve({ ok: true, replayed: false, value: null })),
+  );
+
   // --- reads: answered from memory once loaded --------------------------------------------------
 
   creditCheck(workspaceId: string, amountMicros: number): Promise<LedgerResult<{ allowed: boolean; balanceMicros: number }>> {
@@ -76,8 +86,13 @@ export class WorkspaceLedger extends DurableObject<Env> {
 
   // --- ledger entries ---------------------------------------------------------------------------
 
+  /**
+   * Deductions, adjustments and refunds. Entries that arrive while a commit is in flight are
+   * decided in order against the running balance and written together in the next D1 batch
+   * (group commit); each is answered with its own outcome once durable.
+   */
   postEntry(input: PostEntryInput): Promise<LedgerResult<TransactionView>> {
-    return this.queue.run(() => this.thenEnforce(input.workspaceId, postEntryNow(this.ledger, input)));
+    return this.entries.post(input);
   }
 
   // --- deposits: pending until Stripe says paid or failed --------------------------------------

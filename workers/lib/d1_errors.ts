@@ -18,6 +18,9 @@ const uniqueViolationOn =
 /** Another member of the workspace already has this email (unique index members_workspace_email). */
 export const isDuplicateMemberEmail = uniqueViolationOn('members.workspace_id, members.email');
 
+/** A ledger entry with this idempotency key already exists in the workspace (a replay). */
+export const isDuplicateIdempotencyKey = uniqueViolationOn('transactions.workspace_id, transactions.idempotency_key');
+
 /** A resource with this id already exists (the id is the platform's, and the primary key). */
 export const isDuplicateResourceId = uniqueViolationOn('resources.id');
 

@@ -1,0 +1,241 @@
+// Group commit of ledger entries (workers/ledger/entry_group_commit.ts): entries that arrive while a
+// commit is in flight are decided in order and written in one batch. Some tests let the HTTP path
+// group as it will (the outcomes must not depend on it); others hold the object's queue so that a
+// chosen set of entries is certain to form one group.
+import { env } from 'cloudflare:workers';
+import { runInDurableObject } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import type { LedgerResult } from '../../workers/ledger/ledger_result';
+import type { PostEntryInput } from '../../workers/ledger/ledger_types';
+import type { TransactionView } from '../../workers/ledger/transaction_view';
+import { createWorkspace, deduct, grant, unique } from '../helpers/fixtures';
+import { expectInvariant } from '../helpers/ledger_checks';
+import { balanceRow, completedSum, CREDIT, creditCheck, ledgerRows, ledgerStub, type LedgerRow } from './ledger_helpers';
+
+type Entry = Omit<PostEntryInput, 'workspaceId'>;
+const charge = (amountMicros: number, id = unique('g'), description = 'Group charge'): Entry => ({ id, kind: 'deduction', amountMicros, description });
+
+interface QueueHolder {
+  queue: { run<T>(task: () => Promise<T>): Promise<T> };
+  postEntry(input: PostEntryInput): Promise<LedgerResult<TransactionView>>;
+}
+
+/**
+ * Posts `entries` to the workspace's object while its queue is held, then lets go: all of them are
+ * waiting when the next turn starts, so they are certain to be one group.
+ */
+async function inOneGroup(workspaceId: string, entries: Entry[]): Promise<PromiseSettledResult<LedgerResult<TransactionView>>[]> {
+  return runInDurableObject(ledgerStub(workspaceId), async (instance) => {
+    const object = instance as unknown as QueueHolder;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const held = object.queue.run(() => gate);
+    const answers = entries.map((e) => object.postEntry({ ...e, workspaceId }));
+    release();
+    await held;
+    return Promise.allSettled(answers);
+  });
+}
+
+const value = (settled: PromiseSettledResult<LedgerResult<TransactionView>> | undefined) => {
+  expect(settled?.status).toBe('fulfilled');
+  return (settled as PromiseFulfilledResult<LedgerResult<TransactionView>>).value;
+};
+
+/** Every completed entry, in ledger order, records the balance the one before it left plus its own amount. */
+function expectBalanceChain(rows: LedgerRow[]) {
+  let balance = 0;
+  for (const r of rows.filter((row) => row.status === 'completed')) {
+    balance += r.amount_micros;
+    expect(r.balance_after_micros, `balance after ${r.id}`).toBe(balance);
+  }
+}
+
+describe('group commit through the HTTP path, whatever the grouping', () => {
+  it('200 concurrent deductions against a balance covering 150: exactly 150 succeed, 50 get 402; replays answer as the first time', async () => {
+    const ws = await createWorkspace('Group commit: 200 deductions');
+    await grant(ws.workspaceId, 150 * CREDIT);
+    const ids = Array.from({ length: 200 }, (_, i) => unique(`g200-${i}`));
+
+    const first = await Promise.all(ids.map((id, i) => deduct(ws.workspaceId, CREDIT, id, `Charge ${i}`)));
+    const succeeded = first.filter((r) => r.status === 201);
+    expect(succeeded).toHaveLength(150);
+    expect(first.filter((r) => r.status === 402)).toHaveLength(50);
+    for (const r of first) if (r.status === 402) expect(r.body.error.code).toBe('insufficient_credits');
+    // No two deductions saw the same balance: 149, 148, ..., 0 credits after.
+    expect(succeeded.map((r) => r.body.balanceAfterMicros as number).sort((a, b) => b - a)).toEqual(
+      Array.from({ length: 150 }, (_, i) => (149 - i) * CREDIT),
+    );
+
+    expect(await balanceRow(ws.workspaceId)).toBe(0);
+    expect(await completedSum(ws.workspaceId)).toBe(0);
+    const rows = await ledgerRows(ws.workspaceId);
+    expect(rows.filter((r) => r.type === 'usage')).toHaveLength(150);
+    expectBalanceChain(rows);
+    expect((await creditCheck(ws.workspaceId, 0)).body.balanceMicros).toBe(0);
+
+    // Every id again, concurrently: the 150 answer their original entry (replayed), the 50 refusals
+    // wrote nothing and are refused again; nothing new is written.
+    const again = await Promise.all(ids.map((id, i) => deduct(ws.workspaceId, CREDIT, id, `Charge ${i}`)));
+    again.forEach((r, i) => {
+      expect(r.status).toBe(first[i]!.status);
+      if (first[i]!.status === 201) {
+        expect(r.body).toEqual(first[i]!.body);
+        expect(r.headers.get('Idempotent-Replayed')).toBe('true');
+      }
+    });
+    // The same ids with another body: 409 for those that were written.
+    const changed = await Promise.all(ids.slice(0, 20).map((id) => deduct(ws.workspaceId, 2 * CREDIT, id, 'Changed')));
+    changed.forEach((r, i) => expect(r.status).toBe(first[i]!.status === 201 ? 409 : 402));
+    expect(await ledgerRows(ws.workspaceId)).toEqual(rows);
+    await expectInvariant(ws.workspaceId);
+  });
+
+  it('keeps each connection’s order: entries sent one after another are applied in that order', async () => {
+    const ws = await createWorkspace('Group commit: order');
+    await grant(ws.workspaceId, 1_000 * CREDIT);
+    // Four connections, each sending its 15 deductions one after another with growing amounts.
+    await Promise.all(
+      ['a', 'b', 'c', 'd'].map(async (conn) => {
+        for (let i = 0; i < 15; i++) {
+          const res = await deduct(ws.workspaceId, (i + 1) * 1_000, unique(`${conn}-${i}`), `${conn}-${i}`);
+          expect(res.status).toBe(201);
+        }
+      }),
+    );
+    const rows = (await ledgerRows(ws.workspaceId)).filter((r) => r.type === 'usage');
+    expect(rows).toHaveLength(60);
+    for (const conn of ['a', 'b', 'c', 'd']) {
+      expect(rows.filter((r) => r.description.startsWith(`${conn}-`)).map((r) => r.description)).toEqual(Array.from({ length: 15 }, (_, i) => `${conn}-${i}`));
+    }
+    expectBalanceChain(await ledgerRows(ws.workspaceId));
+    await expectInvariant(ws.workspaceId);
+  });
+});
+
+describe('one group, held together', () => {
+  it('decides in arrival order on the running balance: a 402 in the middle writes nothing and fails no other entry', async () => {
+    const ws = await createWorkspace('Group: refusal inside');
+    await grant(ws.workspaceId, 5 * CREDIT);
+    const answers = await inOneGroup(ws.workspaceId, [charge(3 * CREDIT, unique('g'), 'first'), charge(3 * CREDIT), charge(2 * CREDIT, unique('g'), 'third')]);
+    const [a, b, c] = answers.map(value);
+    expect(a).toMatchObject({ ok: true, replayed: false, value: { amountMicros: -3 * CREDIT, balanceAfterMicros: 2 * CREDIT } });
+    expect(b).toMatchObject({ ok: false, code: 'insufficient_credits' });
+    expect(c).toMatchObject({ ok: true, replayed: false, value: { amountMicros: -2 * CREDIT, balanceAfterMicros: 0 } });
+    const usage = (await ledgerRows(ws.workspaceId)).filter((r) => r.type === 'usage');
+    expect(usage.map((r) => [r.description, r.balance_after_micros])).toEqual([
+      ['first', 2 * CREDIT],
+      ['third', 0],
+    ]);
+    // Written by one batch: one commit instant for the group.
+    expect(usage[0]!.created_at_ms).toBe(usage[1]!.created_at_ms);
+    expect(await balanceRow(ws.workspaceId)).toBe(0);
+    await expectInvariant(ws.workspaceId);
+  });
+
+  it('mixes deductions, grants, corrections and refunds, each recording the balance it left', async () => {
+    const ws = await createWorkspace('Group: mixed kinds');
+    await grant(ws.workspaceId, 2 * CREDIT);
+    const answers = (
+      await inOneGroup(ws.workspaceId, [
+        charge(3 * CREDIT), // refused: 2 available
+        { id: unique('grant'), kind: 'adjustment', amountMicros: 5 * CREDIT, description: 'Grant' },
+        charge(3 * CREDIT), // now covered: 7 - 3 = 4
+        { id: unique('refund'), kind: 'refund', amountMicros: -1 * CREDIT, description: 'Refund' },
+        { id: unique('fix'), kind: 'adjustment', amountMicros: -10 * CREDIT, description: 'Correction' }, // takes the 3 left, forgives 7
+      ])
+    ).map(value);
+    expect(answers.map((a) => (a.ok ? a.value.balanceAfterMicros : a.code))).toEqual(['insufficient_credits', 7 * CREDIT, 4 * CREDIT, 3 * CREDIT, 0]);
+    expect(answers[4]).toMatchObject({ ok: true, value: { amountMicros: -3 * CREDIT, forgivenMicros: 7 * CREDIT } });
+    expectBalanceChain(await ledgerRows(ws.workspaceId));
+    expect(await balanceRow(ws.workspaceId)).toBe(0);
+    expect((await creditCheck(ws.workspaceId, 0)).body.balanceMicros).toBe(0);
+    await expectInvariant(ws.workspaceId);
+  });
+
+  it('an id repeated within the group: the second is a replay of the first, another body is 409', async () => {
+    const ws = await createWorkspace('Group: repeated id');
+    await grant(ws.workspaceId, 10 * CREDIT);
+    const id = unique('twice');
+    const answers = (await inOneGroup(ws.workspaceId, [charge(CREDIT, id, 'Once'), charge(CREDIT, id, 'Once'), charge(2 * CREDIT, id, 'Other'), charge(CREDIT)])).map(value);
+    expect(answers[0]).toMatchObject({ ok: true, replayed: false });
+    expect(answers[1]).toEqual({ ...answers[0], replayed: true });
+    expect(answers[2]).toMatchObject({ ok: false, code: 'idempotency_conflict' });
+    expect(answers[3]).toMatchObject({ ok: true, replayed: false, value: { balanceAfterMicros: 8 * CREDIT } });
+    expect((await ledgerRows(ws.workspaceId)).filter((r) => r.type === 'usage')).toHaveLength(2);
+    expect(await balanceRow(ws.workspaceId)).toBe(8 * CREDIT);
+  });
+
+  it('a refused entry is not answered by a later entry of its own group that used its id', async () => {
+    const ws = await createWorkspace('Group: refused then written');
+    await grant(ws.workspaceId, 5 * CREDIT);
+    const id = unique('retry');
+    const answers = (await inOneGroup(ws.workspaceId, [charge(9 * CREDIT, id, 'Too big'), charge(3 * CREDIT, id, 'Fits')])).map(value);
+    expect(answers[0]).toMatchObject({ ok: false, code: 'insufficient_credits' });
+    expect(answers[1]).toMatchObject({ ok: true, replayed: false, value: { balanceAfterMicros: 2 * CREDIT, description: 'Fits' } });
+  });
+
+  it('ids already in D1 replay (and are not charged again) while the rest of the group is written', async () => {
+    const ws = await createWorkspace('Group: replays from D1');
+    await grant(ws.workspaceId, 10 * CREDIT);
+    const earlierId = unique('earlier');
+    const earlier = await deduct(ws.workspaceId, 2 * CREDIT, earlierId, 'Earlier');
+    expect(earlier.status).toBe(201);
+    const answers = (
+      await inOneGroup(ws.workspaceId, [charge(CREDIT), charge(2 * CREDIT, earlierId, 'Earlier'), charge(3 * CREDIT, earlierId, 'Changed'), charge(CREDIT)])
+    ).map(value);
+    expect(answers[0]).toMatchObject({ ok: true, replayed: false, value: { balanceAfterMicros: 7 * CREDIT } });
+    expect(answers[1]).toEqual({ ok: true, replayed: true, value: earlier.body });
+    expect(answers[2]).toMatchObject({ ok: false, code: 'idempotency_conflict' });
+    expect(answers[3]).toMatchObject({ ok: true, replayed: false, value: { balanceAfterMicros: 6 * CREDIT } });
+    expect(await balanceRow(ws.workspaceId)).toBe(6 * CREDIT);
+    expectBalanceChain(await ledgerRows(ws.workspaceId));
+    await expectInvariant(ws.workspaceId);
+  });
+
+  it('a failure in the group’s batch fails every entry of the group, writes nothing, and the next group commits', async () => {
+    const ws = await createWorkspace('Group: injected failure');
+    await grant(ws.workspaceId, 10 * CREDIT);
+    const before = await ledgerRows(ws.workspaceId);
+    const trigger = `inject_failure_${ws.workspaceId}`;
+    await env.DB.prepare(
+      `CREATE TRIGGER ${trigger} BEFORE INSERT ON transactions WHEN NEW.description = 'poison' BEGIN SELECT RAISE(ABORT, 'injected failure'); END`,
+    ).run();
+    try {
+      const failed = await inOneGroup(ws.workspaceId, [charge(CREDIT), charge(CREDIT, unique('p'), 'poison'), charge(CREDIT)]);
+      for (const f of failed) {
+        expect(f.status).toBe('rejected');
+        expect(String((f as PromiseRejectedResult).reason)).toMatch(/injected failure/);
+      }
+      expect(await ledgerRows(ws.workspaceId)).toEqual(before);
+      expect(await balanceRow(ws.workspaceId)).toBe(10 * CREDIT);
+      // The cache was dropped; the next group is decided on D1's balance and commits.
+      const next = (await inOneGroup(ws.workspaceId, [charge(CREDIT), charge(2 * CREDIT)])).map(value);
+      expect(next.map((a) => a.ok && a.value.balanceAfterMicros)).toEqual([9 * CREDIT, 7 * CREDIT]);
+    } finally {
+      await env.DB.prepare(`DROP TRIGGER ${trigger}`).run();
+    }
+    expect(await balanceRow(ws.workspaceId)).toBe(7 * CREDIT);
+    await expectInvariant(ws.workspaceId);
+  });
+
+  it('a stale cache aborts the whole batch; the group is decided again on the true balance', async () => {
+    const ws = await createWorkspace('Group: stale cache');
+    await grant(ws.workspaceId, 10 * CREDIT);
+    expect((await creditCheck(ws.workspaceId, 0)).body.balanceMicros).toBe(10 * CREDIT);
+    // Another writer takes 7 credits behind the object's back (keeping D1's own invariant).
+    await env.DB.batch([
+      env.DB.prepare(
+        `INSERT INTO transactions (id, workspace_id, idempotency_key, request_hash, type, status, description, amount_micros, forgiven_micros, balance_after_micros, created_at_ms, settled_at_ms)
+         VALUES (?, ?, ?, 'h', 'adjustment', 'completed', 'Behind its back', ?, 0, ?, ?, ?)`,
+      ).bind(`txn_${unique('behind').replace(/[^A-Za-z0-9]/g, '_')}`, ws.workspaceId, unique('behind'), -7 * CREDIT, 3 * CREDIT, Date.now(), Date.now()),
+      env.DB.prepare('UPDATE balances SET balance_micros = balance_micros - ? WHERE workspace_id = ?').bind(7 * CREDIT, ws.workspaceId),
+    ]);
+    const answers = (await inOneGroup(ws.workspaceId, [charge(2 * CREDIT), charge(2 * CREDIT), charge(CREDIT)])).map(value);
+    // On the stale 10 all three would fit; on the true 3: 2, refused, 1.
+    expect(answers.map((a) => (a.ok ? a.value.balanceAfterMicros : a.code))).toEqual([CREDIT, 'insufficient_credits', 0]);
+    expect(await balanceRow(ws.workspaceId)).toBe(0);
+    expectBalanceChain(await ledgerRows(ws.workspaceId));
+    await expectInvariant(ws.workspaceId);
+  });
+});
