@@ -13,6 +13,7 @@
  * @property {string} funding
  * @property {Decline | null} onSession what a payment with the customer present does
  * @property {Decline | null} offSession what an off-session payment does
+ * @property {boolean} [disputes] every successful charge is disputed at once (Stripe's …0259 card)
  */
 
 const GENERIC = { code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' };
@@ -40,6 +41,8 @@ const CARDS = {
   '4000000000000341': { brand: 'visa', funding: 'credit', onSession: GENERIC, offSession: GENERIC },
   // Needs 3D Secure every time: the hosted page stands in for a passed challenge, off-session fails.
   '4000002760003184': { brand: 'visa', funding: 'credit', onSession: null, offSession: AUTH_REQUIRED },
+  // Pays, then the charge is disputed as fraudulent with its funds withdrawn (Stripe's "dispute" card).
+  '4000000000000259': { brand: 'visa', funding: 'credit', onSession: null, offSession: null, disputes: true },
 };
 
 /** Stripe's test PaymentMethod ids, usable wherever a `payment_method` id is accepted. */
@@ -53,6 +56,7 @@ export const TEST_PAYMENT_METHODS = /** @type {Record<string, string>} */ ({
   pm_card_chargeDeclinedInsufficientFunds: '4000000000009995',
   pm_card_chargeCustomerFail: '4000000000000341',
   pm_card_authenticationRequired: '4000002760003184',
+  pm_card_createDispute: '4000000000000259',
 });
 
 /**

@@ -15,6 +15,7 @@ export const COLLECTIONS = /** @type {const} */ ([
   'refunds',
   'disputes',
   'invoices',
+  'invoiceitems',
   'setup_intents',
   'events',
 ]);
@@ -31,6 +32,7 @@ const PREFIXES = /** @type {Array<[string, CollectionName]>} */ ([
   ['re_', 'refunds'],
   ['dp_', 'disputes'],
   ['in_', 'invoices'],
+  ['ii_', 'invoiceitems'],
   ['seti_', 'setup_intents'],
   ['evt_', 'events'],
 ]);

@@ -4,7 +4,9 @@
 // does and emits Stripe's event: charge.dispute.created, charge.dispute.funds_withdrawn,
 // charge.dispute.funds_reinstated, charge.dispute.closed. The API reads them: GET /v1/disputes
 // (filters `charge`, `payment_intent`), GET /v1/disputes/:id, and POST /v1/disputes/:id/close
-// (accepting the dispute: it is lost).
+// (accepting the dispute: it is lost), POST /v1/disputes/:id (evidence; Stripe's test-mode
+// convention closes it: `evidence[uncategorized_text]=winning_evidence` → won,
+// `losing_evidence` → lost). The …0259 test card opens one by itself (payments.mjs).
 import { nowSeconds } from '../lib/clock.mjs';
 import { invalidRequest, noSuch } from '../lib/errors.mjs';
 import { newId } from '../lib/ids.mjs';
@@ -129,6 +131,40 @@ export function listDisputes(request, ctx) {
 /** POST /v1/disputes/:id/close: the merchant accepts the dispute, which is then lost. @type {import('../lib/context.mjs').ApiHandler} */
 export function acceptDispute(request, ctx) {
   return closeDispute(ctx, getDispute(ctx, /** @type {string} */ (request.pathParams.id)), 'lost');
+}
+
+const EVIDENCE_FIELDS = ['access_activity_log', 'billing_address', 'cancellation_policy_disclosure', 'cancellation_rebuttal', 'customer_communication', 'customer_email_address', 'customer_name', 'customer_purchase_ip', 'duplicate_charge_explanation', 'product_description', 'refund_policy_disclosure', 'refund_refusal_explanation', 'service_date', 'shipping_address', 'shipping_carrier', 'shipping_date', 'shipping_tracking_number', 'uncategorized_text'];
+
+/**
+ * POST /v1/disputes/:id: `evidence[...]`, `metadata`, `submit` (default true). Submitted evidence
+ * puts the dispute `under_review` (an inquiry stays `warning_under_review`) and emits
+ * charge.dispute.updated; in test mode `uncategorized_text` `winning_evidence` / `losing_evidence`
+ * then closes it won / lost at once, as Stripe's test mode does (it takes Stripe a few minutes).
+ * @type {import('../lib/context.mjs').ApiHandler}
+ */
+export function updateDispute(request, ctx) {
+  const dispute = getDispute(ctx, /** @type {string} */ (request.pathParams.id));
+  if (['won', 'lost', 'warning_closed'].includes(dispute.status)) throw invalidRequest(`This dispute is already closed (${dispute.status}); it cannot be updated.`, { code: 'charge_dispute_closed' });
+  const evidence = p.object(request.params, 'evidence');
+  for (const [key, value] of Object.entries(evidence)) {
+    if (!EVIDENCE_FIELDS.includes(key)) throw invalidRequest(`Received unknown parameter: evidence[${key}]`, { param: `evidence[${key}]` });
+    if (typeof value !== 'string') throw invalidRequest('Invalid string: {...}', { param: `evidence[${key}]` });
+    dispute.evidence[key] = value;
+  }
+  dispute.metadata = p.metadata(request.params, dispute.metadata);
+  const submit = p.boolean(request.params, 'submit') ?? true;
+  if (Object.keys(evidence).length > 0) dispute.evidence_details.has_evidence = true;
+  if (!submit) {
+    ctx.emit('charge.dispute.updated', dispute, request.info);
+    return dispute;
+  }
+  dispute.evidence_details.submission_count += 1;
+  dispute.status = dispute.status.startsWith('warning_') ? 'warning_under_review' : 'under_review';
+  ctx.emit('charge.dispute.updated', dispute, request.info);
+  const text = dispute.evidence.uncategorized_text;
+  if (text === 'winning_evidence') closeDispute(ctx, dispute, 'won');
+  else if (text === 'losing_evidence') closeDispute(ctx, dispute, 'lost');
+  return dispute;
 }
 
 /**

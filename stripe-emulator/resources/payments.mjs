@@ -4,6 +4,7 @@ import { nowSeconds } from '../lib/clock.mjs';
 import { docUrl } from '../lib/errors.mjs';
 import { newId, randomToken } from '../lib/ids.mjs';
 import { insert } from '../lib/store.mjs';
+import { openDispute } from './disputes.mjs';
 
 /**
  * @typedef {import('../lib/cards.mjs').Decline} Decline
@@ -89,6 +90,8 @@ export function settlePayment(ctx, pi, pm, decline, request) {
     pi.last_payment_error = null;
     if (pi.setup_future_usage && pi.customer && !pm.customer) pm.customer = pi.customer;
     ctx.emit('payment_intent.succeeded', pi, request);
+    // Stripe's dispute test card (…0259): the cardholder disputes the payment as soon as it is made.
+    if (ctx.store.cards.get(pm.id)?.disputes) openDispute(ctx, charge.id, { reason: 'fraudulent' });
     return { ok: true, charge };
   }
   const error = {

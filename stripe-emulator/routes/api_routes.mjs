@@ -9,9 +9,9 @@ import {
   retrieveCheckoutSession,
 } from '../resources/checkout_sessions.mjs';
 import { createCustomerHandler, retrieveCustomer, updateCustomer } from '../resources/customers.mjs';
-import { acceptDispute, listDisputes, retrieveDispute } from '../resources/disputes.mjs';
+import { acceptDispute, listDisputes, retrieveDispute, updateDispute } from '../resources/disputes.mjs';
 import { listEvents, retrieveEvent } from '../resources/events.mjs';
-import { retrieveInvoice } from '../resources/invoices.mjs';
+import { createInvoice, createInvoiceItem, finalizeInvoice, listInvoices, payInvoice, retrieveInvoice } from '../resources/invoices.mjs';
 import {
   cancelPaymentIntentHandler,
   confirmPaymentIntentHandler,
@@ -58,13 +58,19 @@ export const API_ROUTES = [
 
   ['GET /v1/setup_intents/:id', retrieveSetupIntent],
 
+  ['POST /v1/invoices', createInvoice],
+  ['GET /v1/invoices', listInvoices],
   ['GET /v1/invoices/:id', retrieveInvoice],
+  ['POST /v1/invoices/:id/finalize', finalizeInvoice],
+  ['POST /v1/invoices/:id/pay', payInvoice],
+  ['POST /v1/invoiceitems', createInvoiceItem],
   ['GET /v1/charges/:id', retrieveCharge],
   ['POST /v1/refunds', createRefund],
   ['GET /v1/refunds', listRefunds],
   ['GET /v1/refunds/:id', retrieveRefund],
   ['GET /v1/disputes', listDisputes],
   ['GET /v1/disputes/:id', retrieveDispute],
+  ['POST /v1/disputes/:id', updateDispute],
   ['POST /v1/disputes/:id/close', acceptDispute],
   ['GET /v1/events', listEvents],
   ['GET /v1/events/:id', retrieveEvent],

@@ -9,6 +9,8 @@
 //   POST /__emulator/disputes/:id/withdraw    withdraws a dispute's funds (charge.dispute.funds_withdrawn)
 //   POST /__emulator/disputes/:id/reinstate   gives them back (charge.dispute.funds_reinstated)
 //   POST /__emulator/disputes/:id/close       {status: 'won' | 'lost'} (charge.dispute.closed; won reinstates first)
+//   POST /__emulator/webhooks/pause           holds back webhook delivery (events are still recorded)
+//   POST /__emulator/webhooks/resume          {drop?: boolean}: sends the held events (or drops them)
 //   GET  /__emulator/requests                 every /v1 call (method, path, status, idempotency key, replay)
 //   POST /__emulator/reset                    forgets every object, event and idempotency key
 import { decliningCopy } from '../lib/cards.mjs';
@@ -43,7 +45,9 @@ function withDelivery(event, dispatcher) {
 
 /** @type {Array<[string, ControlHandler]>} */
 const ROUTES = [
-  ['GET /__emulator', (_p, _b, { settings }) => [200, { emulator: 'stripe', ...settings }]],
+  ['GET /__emulator', (_p, _b, { settings, dispatcher }) => [200, { emulator: 'stripe', ...settings, webhooksPaused: dispatcher.paused }]],
+  ['POST /__emulator/webhooks/pause', (_p, _b, { dispatcher }) => [200, dispatcher.pause()]],
+  ['POST /__emulator/webhooks/resume', (_p, body, { dispatcher }) => [200, dispatcher.resume({ drop: body.drop === true || body.drop === 'true' })]],
   [
     'GET /__emulator/events',
     (_p, _b, { ctx, dispatcher }, query) => {

@@ -50,7 +50,8 @@ async function submitCheckout(req, res, params, ctx) {
 /** @type {PageHandler} */
 function showInvoice(_req, res, params, ctx) {
   const invoice = ctx.store.objects.invoices.get(params.id ?? '');
-  if (!invoice) return sendHtml(res, 404, notFoundPage('No such invoice.'));
+  // A draft has no hosted page yet (Stripe gives it one when it is finalized).
+  if (!invoice || invoice.status === 'draft') return sendHtml(res, 404, notFoundPage('No such invoice.'));
   sendHtml(res, 200, invoicePage(invoice));
 }
 

@@ -14,7 +14,8 @@ import { signatureHeader } from './sign.mjs';
  * @property {number} duration_ms
  *
  * @typedef {object} DeliveryRecord
- * @property {'pending' | 'delivered' | 'failed' | 'disabled'} status of the latest run
+ * @property {'pending' | 'delivered' | 'failed' | 'disabled' | 'paused' | 'dropped'} status of the latest run
+ *   (`paused`: held back while delivery is paused; `dropped`: discarded when it resumed)
  * @property {Attempt[]} attempts every attempt of every run, oldest first
  */
 
@@ -33,6 +34,10 @@ export function createDispatcher(settings) {
   const closing = new AbortController();
   /** @type {Set<Promise<void>>} */
   const running = new Set();
+  /** While paused, new events wait here (oldest first) instead of being sent. */
+  let paused = false;
+  /** @type {Record<string, any>[]} */
+  let held = [];
 
   /**
    * @param {Record<string, any>} event
@@ -136,8 +141,46 @@ export function createDispatcher(settings) {
      * @param {Record<string, any>} event
      */
     deliver(event) {
-      records.set(event.id, { status: settings.url ? 'pending' : 'disabled', attempts: [] });
+      if (!settings.url) {
+        records.set(event.id, { status: 'disabled', attempts: [] });
+        return;
+      }
+      if (paused) {
+        records.set(event.id, { status: 'paused', attempts: [] });
+        held.push(event);
+        return;
+      }
+      records.set(event.id, { status: 'pending', attempts: [] });
       setImmediate(() => void track(event, 'automatic'));
+    },
+    /** Holds back every new event (a webhook outage); they are still recorded in /v1/events. */
+    pause() {
+      paused = true;
+      return { paused, held: held.length };
+    },
+    /**
+     * Ends the pause: the held events are sent now, oldest first (each in its own run, so they may
+     * arrive in any order, as late webhooks do), or, with `drop`, discarded for good (marked
+     * `dropped`: an outage longer than Stripe's retries).
+     * @param {{ drop?: boolean }} [options]
+     */
+    resume(options = {}) {
+      paused = false;
+      const released = held;
+      held = [];
+      for (const event of released) {
+        const record = records.get(event.id);
+        if (options.drop) {
+          if (record) record.status = 'dropped';
+        } else {
+          if (record) record.status = 'pending';
+          setImmediate(() => void track(event, 'automatic'));
+        }
+      }
+      return { paused, [options.drop ? 'dropped' : 'delivered']: released.map((event) => event.id) };
+    },
+    get paused() {
+      return paused;
     },
     /**
      * Delivers an event again (a new run with its own retries); resolves when the run ends.
@@ -153,6 +196,8 @@ export function createDispatcher(settings) {
     /** Forgets every record (the emulator's reset). */
     clear() {
       records.clear();
+      held = [];
+      paused = false;
     },
     /** Stops retries and in-flight deliveries. */
     async close() {

@@ -45,8 +45,8 @@ describe('refunds of every kind of deposit', () => {
     const paid = await topup(ws.adminKey, 1500, 'saved-refund-1', 'saved');
     expect(paid.status).toBe(201);
     expect(paid.body).toMatchObject({ checkoutUrl: null, sessionId: null, transaction: { type: 'deposit', status: 'completed', amountMicros: 15 * CREDIT } });
-    // The deposit's invoice link is its charge's hosted receipt.
-    expect(paid.body.transaction.invoiceUrl).toMatch(/\/receipts\/ch_/);
+    // The deposit's invoice link is a paid Stripe invoice (paid out of band: the PaymentIntent paid).
+    expect(paid.body.transaction.invoiceUrl).toMatch(/\/invoices\/in_/);
     expect((await fetch(paid.body.transaction.invoiceUrl)).status).toBe(200);
     const piId = await intentIdFor(ws.workspaceId, 'card:api-saved-refund-1');
 
@@ -73,7 +73,7 @@ describe('refunds of every kind of deposit', () => {
     expect((await deduct(ws.workspaceId, 12 * CREDIT, 'cross')).status).toBe(201); // $20 → $8: recharges $25 → $33
     const [recharge] = await entries(ws.workspaceId, ['auto_recharge']);
     expect(recharge).toMatchObject({ status: 'completed', amount: 25 * CREDIT });
-    expect(recharge!.invoiceUrl).toMatch(/\/receipts\/ch_/);
+    expect(recharge!.invoiceUrl).toMatch(/\/invoices\/in_/);
     // Auto-top-up off, so that spending (and the refund) make no other recharge.
     expect((await publicApi('PUT', '/v1/billing/auto-topup', ws.adminKey, { enabled: false, thresholdCents: 1000, topupAmountCents: 2500 })).status).toBe(200);
     expect((await deduct(ws.workspaceId, 28 * CREDIT, 'spend')).status).toBe(201); // $5 left
@@ -113,7 +113,7 @@ describe('refunds of every kind of deposit', () => {
 });
 
 describe('saved-card payments Stripe left undecided', () => {
-  it('payment_intent.succeeded completes a pending saved-card deposit once, with its receipt', async () => {
+  it('payment_intent.succeeded completes a pending saved-card deposit once, with its paid invoice', async () => {
     const ws = await workspaceWithSavedCard('Undecided paid');
     const opened = await ledger(ws.workspaceId).openDeposit({ workspaceId: ws.workspaceId, key: 'card:undecided-1', type: 'deposit', amountMicros: 7 * CREDIT, description: 'Credit top-up ($7.00), saved card' });
     expect(opened.ok && opened.value.status).toBe('pending');
@@ -124,8 +124,13 @@ describe('saved-card payments Stripe left undecided', () => {
     expect((await deliver({ ...event, id: `${event.id}_again` })).status).toBe(200);
     const [deposit] = (await entries(ws.workspaceId, ['deposit'])).filter((d) => d.amount === 7 * CREDIT);
     expect(deposit).toMatchObject({ status: 'completed' });
-    expect(deposit!.invoiceUrl).toMatch(/\/receipts\/ch_/);
+    expect(deposit!.invoiceUrl).toMatch(/\/invoices\/in_/);
     expect((await credits(ws.adminKey)).balanceMicros).toBe(27 * CREDIT);
+    // One invoice for the two deliveries (the second found the deposit closed and made none).
+    const invoices = (await stripeCall(`/v1/invoices?customer=${ws.customerId}&limit=100`, {}, 'GET')).body.data as any[];
+    expect(invoices.filter((i) => i.metadata.transactionKey === 'card:undecided-1')).toEqual([
+      expect.objectContaining({ status: 'paid', amount_paid: 700, paid_out_of_band: true, hosted_invoice_url: deposit!.invoiceUrl }),
+    ]);
   });
 
   it('payment_intent.payment_failed fails it, and nothing is added', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { publicApi } from '../helpers/api';
 import { addMember, createWorkspace } from '../helpers/fixtures';
-import { credits, EMULATOR, setCardOutcome, topup, workspaceWithSavedCard } from './stripe_helpers';
+import { credits, EMULATOR, setCardOutcome, stripeCall, topup, workspaceWithSavedCard } from './stripe_helpers';
 
 const CREDIT = 1_000_000;
 
@@ -13,7 +13,7 @@ async function intentsCreatedFor(workspaceId: string) {
 const deposits = async (apiKey: string) => (await publicApi('GET', '/v1/billing/credits/history?type=deposit', apiKey)).body.data as any[];
 
 describe('POST /v1/billing/topup with paymentMethod "saved"', () => {
-  it('charges the default card at once: completed, with a receipt; a retry with the key is the same deposit, charged once', async () => {
+  it('charges the default card at once: completed, with a paid invoice; a retry with the key is the same deposit, charged and invoiced once', async () => {
     const ws = await workspaceWithSavedCard('Saved top-up');
     const first = await topup(ws.adminKey, 4000, 'saved-1', 'saved');
     expect(first.status).toBe(201);
@@ -23,6 +23,14 @@ describe('POST /v1/billing/topup with paymentMethod "saved"', () => {
     expect(again.body.transactionId).toBe(first.body.transactionId);
     expect((await credits(ws.adminKey)).balanceMicros).toBe(60 * CREDIT);
     expect(await intentsCreatedFor(ws.workspaceId)).toHaveLength(1);
+    // Its invoice: paid out of band (the PaymentIntent paid it), linked from the history.
+    expect(first.body.transaction.invoiceUrl).toMatch(/\/invoices\/in_/);
+    const invoices = (await stripeCall(`/v1/invoices?customer=${ws.customerId}&limit=100`, {}, 'GET')).body.data as any[];
+    const offSession = invoices.filter((i) => i.paid_out_of_band);
+    expect(offSession).toEqual([expect.objectContaining({ status: 'paid', amount_paid: 4000, hosted_invoice_url: first.body.transaction.invoiceUrl })]);
+    expect(offSession[0].lines.data).toEqual([expect.objectContaining({ amount: 4000, description: 'burnrate credit top-up' })]);
+    const history = await deposits(ws.adminKey);
+    expect(history.find((d) => d.id === first.body.transactionId)?.invoiceUrl).toBe(first.body.transaction.invoiceUrl);
 
     // The same key with another amount, or with Checkout, is a conflict, not a second top-up.
     const otherAmount = await topup(ws.adminKey, 4100, 'saved-1', 'saved');

@@ -94,6 +94,11 @@ thead th{font-size:.85rem;color:var(--muted);font-weight:600}
 .tx-type{display:block;color:var(--muted);font-size:.8rem}
 .empty{color:var(--muted);text-align:center}
 .badge{display:inline-block;border-radius:999px;padding:.05rem .6rem;font-size:.85rem;font-weight:600;border:1px solid}
+.badge-default{background:#e8eefc;color:#1d3594;border-color:#b8c6f3}
+.saved-cards{list-style:none;padding:0;margin:0 0 1rem}
+.saved-card{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem;padding:.5rem 0;border-bottom:1px solid var(--line)}
+.card-actions{margin-left:auto;display:flex;gap:.25rem}
+.card-actions form{margin:0}
 .badge-completed{background:#e6f4ea;color:#0b5c2e;border-color:#9bd0ab}
 .badge-pending{background:var(--warn-bg);color:var(--warn);border-color:#e0b15c}
 .badge-failed{background:var(--danger-bg);color:#8c1d18;border-color:#f0a9a3}

@@ -4,7 +4,7 @@ import { Hono, type Context } from 'hono';
 import { apiKeys, dashboardLinks } from '../../schema/tables';
 import { hashApiKey } from '../auth/api_keys';
 import { historyCsvFilename, historyCsvHeaders, historyCsvStream } from '../billing/history_csv';
-import { startCardSetup } from '../billing/payment_methods';
+import { removePaymentMethod, setDefaultPaymentMethod, startCardSetup } from '../billing/payment_methods';
 import { startCheckoutTopup } from '../billing/start_checkout_topup';
 import { MAX_TOPUP_CENTS, MIN_TOPUP_CENTS } from '../billing/topup_bounds';
 import { dollarsFromCents } from '../lib/money';
@@ -110,6 +110,9 @@ dashboard.get('/', async (c) => {
     }
   }
   if (url.searchParams.get('saved') === 'auto-recharge') state.autoRecharge = { saved: true };
+  const cards = url.searchParams.get('cards');
+  if (cards === 'default') state.notice = { kind: 'success', text: 'Default card changed: saved-card top-ups and auto-recharge use it from now on.' };
+  else if (cards === 'removed') state.notice = { kind: 'success', text: 'Card removed.' };
   const data = await loadDashboard(c.env, session, parseDashboardQuery(url));
   return c.html(dashboardPage(data, liveUrlFor(url), state));
 });
@@ -268,6 +271,35 @@ dashboard.post('/cards', async (c) => {
     throw e;
   }
 });
+
+/** Stripe PaymentMethod ids; anything else is no card of this workspace. */
+const PAYMENT_METHOD_ID = /^pm_[A-Za-z0-9_]{1,100}$/;
+
+/**
+ * Make default / Remove on one card (billing/payment_methods.ts, as the API's routes): another
+ * workspace's card, or none, is the 404 page; the last card while auto-recharge is on is a 409.
+ */
+async function changeCard(c: Context<AppEnv>, change: 'default' | 'removed') {
+  const guarded = await adminForm(c);
+  if ('response' in guarded) return guarded.response;
+  const { session } = guarded;
+  const id = c.req.param('id') ?? '';
+  const missing = () => c.html(messagePage({ title: 'No such card', message: 'That card is not saved for this workspace.', linkHref: '/dashboard#cards', linkText: 'Back to billing' }), 404);
+  if (!PAYMENT_METHOD_ID.test(id)) return missing();
+  try {
+    if (change === 'default') await setDefaultPaymentMethod(c.env, session.workspaceId, id);
+    else await removePaymentMethod(c.env, session.workspaceId, id);
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'not_found') return missing();
+    if (e instanceof ApiError && e.code === 'payment_method_required') return renderDashboard(c, session, { notice: { kind: 'error', text: e.message } }, 409);
+    if (e instanceof ApiError && e.code === 'stripe_unavailable') return renderDashboard(c, session, { notice: { kind: 'error', text: 'Stripe did not answer; nothing was changed. Try again in a moment.' } }, 503);
+    throw e;
+  }
+  return c.redirect(`/dashboard?cards=${change}#cards`, 303);
+}
+
+dashboard.post('/cards/:id/default', (c) => changeCard(c, 'default'));
+dashboard.post('/cards/:id/remove', (c) => changeCard(c, 'removed'));
 
 dashboard.post('/auto-recharge', async (c) => {
   const guarded = await adminForm(c);

@@ -2,6 +2,8 @@ import { eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { transactionStatuses, transactionTypes, workspaces } from '../../schema/tables';
 import { historyPage, type HistoryPage } from '../billing/history_page';
+import { listPaymentMethods, type PaymentMethodView } from '../billing/payment_methods';
+import { ApiError } from '../errors/api_error';
 import { readAutoTopup, type AutoTopup } from '../billing/read_auto_topup';
 import { usageForPeriod } from '../billing/usage_for_period';
 import type { UsageReport } from '../openapi/usage_schemas';
@@ -47,6 +49,8 @@ export interface DashboardData {
   paymentTx: TransactionView | null;
   /** The lines of the settled usage transactions on this page of history, by transaction id. */
   usageLines: Map<string, UsageLine[]>;
+  /** The workspace's saved cards as Stripe lists them, or null when Stripe did not answer. */
+  cards: PaymentMethodView[] | null;
 }
 
 /** What the live regions (notice, balance panel, history table, saved card) need. */
@@ -111,11 +115,22 @@ export async function loadLiveData(env: Env, session: DashboardSession, query: D
 export async function loadDashboard(env: Env, session: DashboardSession, query: DashboardQuery): Promise<DashboardData> {
   const ws = session.workspaceId;
   const nowMs = Date.now();
-  const [live, usage] = await Promise.all([
+  const [live, usage, cards] = await Promise.all([
     loadLiveData(env, session, query),
     usageForPeriod(env, { workspaceId: ws, memberId: session.memberId, period: query.period, allMembers: session.role === 'admin', nowMs }),
+    loadCards(env, ws),
   ]);
   const fromMs = Date.parse(usage.from);
   const [spendByHour, balanceSeries] = await Promise.all([readSpendByHour(env, ws, fromMs), readBalanceSeries(env, ws, fromMs)]);
-  return { session, query, usage, spendByHour, balanceSeries, formKey: randomToken(16), ...live };
+  return { session, query, usage, spendByHour, balanceSeries, cards, formKey: randomToken(16), ...live };
+}
+
+/** The cards section's list: the rest of the page still shows when Stripe does not answer. */
+async function loadCards(env: Env, workspaceId: string): Promise<PaymentMethodView[] | null> {
+  try {
+    return (await listPaymentMethods(env, workspaceId)).data;
+  } catch (error) {
+    if (error instanceof ApiError && error.code === 'stripe_unavailable') return null;
+    throw error;
+  }
 }

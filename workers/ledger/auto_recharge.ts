@@ -57,7 +57,7 @@ export async function maybeAutoRecharge(ledger: LedgerContext, state: LedgerStat
       .where(and(eq(workspaces.id, ws), lastTryAtMs === null ? isNull(workspaces.autoRechargeCrossingAtMs) : eq(workspaces.autoRechargeCrossingAtMs, lastTryAtMs))),
   ]);
   f.autoRechargeCrossingAtMs = nowMs;
-  const { outcome, failureReason, receiptUrl } = await chargeSavedCard(ledger.env, {
+  const { outcome, failureReason, invoiceUrl } = await chargeSavedCard(ledger.env, {
     workspaceId: ws,
     transactionKey: key,
     amountCents,
@@ -65,7 +65,7 @@ export async function maybeAutoRecharge(ledger: LedgerContext, state: LedgerStat
     paymentMethodId: f.paymentMethodId,
     description: 'burnrate auto-recharge',
   });
-  if (outcome) await closeDepositNow(ledger, { workspaceId: ws, key, outcome, failureReason, invoiceUrl: receiptUrl });
+  if (outcome) await closeDepositNow(ledger, { workspaceId: ws, key, outcome, failureReason, invoiceUrl });
   // Paid and back above the threshold: the crossing is over now, so that the next one (perhaps by
   // the very next deduction) is seen as a new crossing.
   if (outcome === 'completed') await clearCrossingIfAbove(ledger, state, nowMs);

@@ -78,7 +78,7 @@ export async function depositWithSavedCardNow(
   });
   // A replay (or a conflicting reuse of the key) answers with what was recorded; it never pays twice.
   if (!opened.ok || opened.replayed) return opened;
-  const { outcome, failureReason, receiptUrl } = await chargeSavedCard(ledger.env, {
+  const { outcome, failureReason, invoiceUrl } = await chargeSavedCard(ledger.env, {
     workspaceId: input.workspaceId,
     transactionKey: input.key,
     amountCents: input.amountCents,
@@ -87,7 +87,7 @@ export async function depositWithSavedCardNow(
     description: 'burnrate credit top-up',
   });
   if (!outcome) return opened;
-  return thenEnforce(input.workspaceId, closeDepositNow(ledger, { workspaceId: input.workspaceId, key: input.key, outcome, failureReason, invoiceUrl: receiptUrl }));
+  return thenEnforce(input.workspaceId, closeDepositNow(ledger, { workspaceId: input.workspaceId, key: input.key, outcome, failureReason, invoiceUrl }));
 }
 
 /** WorkspaceLedger.closeDeposit, in its queue turn; also closes an auto-recharge's pending entry. */

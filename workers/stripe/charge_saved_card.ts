@@ -1,5 +1,6 @@
 import type { Env } from '../env';
-import { declineCodeOf, receiptUrlOf } from './intent_details';
+import { declineCodeOf } from './intent_details';
+import { invoiceOffSessionPayment } from './invoice_off_session';
 import { stripeFor } from './stripe_client';
 
 export interface SavedCardCharge {
@@ -16,8 +17,8 @@ export interface SavedCardCharge {
 export interface SavedCardOutcome {
   outcome: 'completed' | 'failed' | null;
   failureReason?: string;
-  /** The charge's hosted receipt: the deposit's invoice link (see README, "Invoices"). */
-  receiptUrl?: string | null;
+  /** The paid invoice's hosted page (stripe/invoice_off_session.ts): the deposit's invoice link. */
+  invoiceUrl?: string | null;
 }
 
 /**
@@ -41,7 +42,10 @@ export async function chargeSavedCard(env: Env, charge: SavedCardCharge): Promis
       },
       { idempotencyKey: `burnrate-${charge.workspaceId}-${charge.transactionKey}` },
     );
-    if (intent.status === 'succeeded') return { outcome: 'completed', receiptUrl: receiptUrlOf(intent) };
+    if (intent.status === 'succeeded') {
+      const invoiceUrl = await invoiceOffSessionPayment(env, intent, { workspaceId: charge.workspaceId, transactionKey: charge.transactionKey, description: charge.description });
+      return { outcome: 'completed', invoiceUrl };
+    }
     if (intent.status === 'requires_payment_method' || intent.status === 'canceled') return { outcome: 'failed', failureReason: declineCodeOf(intent) ?? 'payment_failed' };
     return { outcome: null };
   } catch (error) {

@@ -8,7 +8,8 @@ import { unwrap } from '../ledger/ledger_result';
 import { ledgerFor } from '../ledger/ledger_stub';
 import { customerOf } from './default_card';
 import { fulfilPaymentSession } from './fulfil_checkout_session';
-import { declineCodeOf, receiptUrlOf } from './intent_details';
+import { declineCodeOf } from './intent_details';
+import { invoiceOffSessionPayment } from './invoice_off_session';
 import { recordEvent, type StripeEventRef } from './record_event';
 import { callStripe, idOf, stripeFor } from './stripe_client';
 
@@ -31,14 +32,15 @@ export const offSessionDeposit = (intent: Stripe.PaymentIntent): DepositRef | nu
 
 /**
  * The one way a PaymentIntent moves the ledger (the payment_intent.* webhooks, and a refund that
- * arrives before them): an off-session deposit is completed (with its receipt) or failed once
+ * arrives before them): an off-session deposit is completed (with its paid invoice) or failed once
  * Stripe decided, and left pending while it has not; a Checkout payment settles through its
  * session. Answers the deposit, or null when the PaymentIntent is not burnrate's.
  */
 export async function fulfilPaymentIntent(env: Env, intentOrId: Stripe.PaymentIntent | string, event?: StripeEventRef): Promise<DepositRef | null> {
   const stripe = stripeFor(env);
   const intentId = typeof intentOrId === 'string' ? intentOrId : intentOrId.id;
-  // Stripe's current state, with the charge's receipt: an event's copy may be older than another's.
+  // Stripe's current state (with the charge, whose receipt stands in if the invoice cannot be
+  // made): an event's copy may be older than another's.
   const intent = await callStripe('payment intent', () => stripe.paymentIntents.retrieve(intentId, { expand: ['latest_charge'] }));
   const offSession = offSessionDeposit(intent);
   if (offSession) {
@@ -51,7 +53,11 @@ export async function fulfilPaymentIntent(env: Env, intentOrId: Stripe.PaymentIn
       if (event) await recordEvent(env, event, workspaceId);
       return offSession;
     }
-    const result = await ledgerFor(env, workspaceId).closeDeposit({ workspaceId, key, outcome, failureReason: declineCodeOf(intent), invoiceUrl: receiptUrlOf(intent), event });
+    // Its paid invoice, unless the deposit was closed already (by the ledger object that charged
+    // the card, or an earlier event): that one made it, with the same idempotency keys.
+    const pending = outcome === 'completed' && (await findByKey(drizzle(env.DB), workspaceId, key))?.status === 'pending';
+    const invoiceUrl = pending ? await invoiceOffSessionPayment(env, intent, { workspaceId, transactionKey: key, description: intent.description ?? 'burnrate credits' }) : null;
+    const result = await ledgerFor(env, workspaceId).closeDeposit({ workspaceId, key, outcome, failureReason: declineCodeOf(intent), invoiceUrl, event });
     if (!result.ok && result.code === 'not_found') return null; // metadata naming no entry of ours
     unwrap(result);
     return offSession;

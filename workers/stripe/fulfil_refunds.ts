@@ -53,6 +53,8 @@ export async function fulfilChargeRefunds(env: Env, charge: Stripe.Charge, event
       }),
     );
   }
-  if (effective.length === 0) await recordEvent(env, event, deposit.workspaceId);
+  // And once all of them exist, in any case: the last refund in the list may be one an earlier event
+  // already entered (its replay records nothing), while this event brought a new one.
+  await recordEvent(env, event, deposit.workspaceId);
   return true;
 }

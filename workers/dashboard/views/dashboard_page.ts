@@ -2,6 +2,7 @@ import { html } from 'hono/html';
 import type { DashboardData } from '../load_dashboard';
 import { autoRechargeForm, type AutoRechargeFormState } from './auto_recharge_form';
 import { balancePanel } from './balance_panel';
+import { cardsSection } from './cards_section';
 import { historyActions, historyFilters, historyTable } from './history_table';
 import { liveRegion, paymentNoticeContent } from './live_regions';
 import { layout } from './layout';
@@ -46,6 +47,7 @@ ${state.cancelCheckout ? cancelCheckoutForm(data, state.cancelCheckout.transacti
     ${topupForm(data, state.topup)}
     ${autoRechargeForm(data, state.autoRecharge)}
   </div>
+  ${cardsSection(data)}
   <section class="card" id="history" aria-labelledby="history-title">
     <div class="section-head">
       <h2 id="history-title">Transaction history</h2>

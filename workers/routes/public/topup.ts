@@ -19,7 +19,7 @@ const pendingCheckoutDeposit = { ...depositExample, status: 'pending' as const, 
 const savedCardDeposit = {
   ...depositExample,
   description: 'Credit top-up ($25.00), saved card',
-  invoiceUrl: 'https://pay.stripe.com/receipts/payment/CAcaFwoVYWNjdF8xTmIy',
+  invoiceUrl: 'https://invoice.stripe.com/i/acct_1Nb2/test_YWNjdF8xTmIy',
 };
 const TopupCreated = z
   .object({
@@ -44,7 +44,7 @@ export const topupRoute = createRoute({
   tags: ['Billing'],
   summary: 'Add credits: Stripe Checkout, or the saved card (admin)',
   description:
-    '`paymentMethod: "checkout"` (default) creates a Checkout Session for `amountCents` (US cents; 1 cent = 10,000 micros) and records a `pending` deposit. Checkout sends the payer back to this deployment\'s `PUBLIC_BASE_URL` (never to the request\'s Host); without it, 503 `stripe_unavailable`. It is credited once, when Stripe reports it paid (webhook or GET /v1/billing/success); the card is saved and becomes the default. `paymentMethod: "saved"` charges the default saved card at once (`checkoutUrl` and `sessionId` are null): the deposit is `completed` (its `invoiceUrl` is the charge\'s receipt), or `pending` if Stripe has not decided yet (the webhook settles it); a decline is 402 `payment_failed` with the deposit recorded as `failed`; no saved card is 409 `payment_method_required`. **Idempotency:** optional `Idempotency-Key` header: a retry with the same key and body answers the same deposit (and never charges twice); the same key with another amount or payment method is 409. Without it, every call is a new top-up.',
+    '`paymentMethod: "checkout"` (default) creates a Checkout Session for `amountCents` (US cents; 1 cent = 10,000 micros) and records a `pending` deposit. Checkout sends the payer back to this deployment\'s `PUBLIC_BASE_URL` (never to the request\'s Host); without it, 503 `stripe_unavailable`. It is credited once, when Stripe reports it paid (webhook or GET /v1/billing/success); the card is saved and becomes the default. `paymentMethod: "saved"` charges the default saved card at once (`checkoutUrl` and `sessionId` are null): the deposit is `completed` (its `invoiceUrl` is a paid Stripe invoice, paid out of band by this payment), or `pending` if Stripe has not decided yet (the webhook settles it); a decline is 402 `payment_failed` with the deposit recorded as `failed`; no saved card is 409 `payment_method_required`. **Idempotency:** optional `Idempotency-Key` header: a retry with the same key and body answers the same deposit (and never charges twice); the same key with another amount or payment method is 409. Without it, every call is a new top-up.',
   security: [{ apiKey: [] }],
   middleware: [requireApiKey, requireAdmin] as const,
   request: {
