@@ -157,3 +157,32 @@ test('Download CSV saves the history as a CSV file with a header row', async () 
     await close();
   }
 });
+
+test('a settled usage row opens its lines on a phone, and they add up to its amount', async () => {
+  // Settle the demo workspace's open hour (instance, volume, models, tools) as the cron would.
+  const nextHourMs = (Math.floor(Date.now() / 3_600_000) + 1) * 3_600_000;
+  const fired = await fetch(`${server.baseUrl}/__scheduled?cron=0+*+*+*+*&time=${nextHourMs}`);
+  assert.equal(fired.status, 200);
+  let settled;
+  for (let i = 0; i < 60 && !settled; i++) {
+    const api = await server.publicApi('GET', '/v1/billing/credits/history?type=usage&status=completed', server.demo.apiKey);
+    settled = api.body.data.find((t) => t.description.startsWith('Usage '));
+    if (!settled) await new Promise((r) => setTimeout(r, 250));
+  }
+  assert.ok(settled, 'the hour was settled');
+  const { page, close } = await signedIn({ width: 375, height: 800 });
+  try {
+    const row = page.locator(`tr[data-transaction-id="${settled.id}"]`);
+    await row.locator('details.tx-lines summary').click();
+    const lines = row.locator('details.tx-lines li');
+    assert.ok((await lines.count()) >= 3, 'instance, volume, models and tools each have a line');
+    const lineMicros = await lines.evaluateAll((els) => els.map((el) => Number(el.dataset.amountMicros)));
+    const rowMicros = Number(await row.getByTestId('amount').getAttribute('data-amount-micros'));
+    assert.equal(rowMicros, settled.amountMicros);
+    assert.equal(lineMicros.reduce((a, b) => a + b, 0), rowMicros);
+    assert.equal(await fullyInViewWidth(lines.first()), true);
+    await saveScreenshot(page, 'dashboard-375-usage-lines');
+  } finally {
+    await close();
+  }
+});

@@ -28,3 +28,12 @@ describe('dashboard formatting', () => {
     expect(formatHoursRemaining(76.2)).toBe('3 d 4 h');
   });
 });
+
+describe('formatLineQuantity', () => {
+  it('shows storage in GB-hours, time in whole seconds, the rest as counted', async () => {
+    const { formatLineQuantity } = await import('./format');
+    expect(formatLineQuantity(48_909_800_000_000, 'byte_seconds')).toBe('13.586 GB-hours');
+    expect(formatLineQuantity(1222.776, 'seconds')).toBe('1,223 seconds');
+    expect(formatLineQuantity(15_500, 'tokens')).toBe('15,500 tokens');
+  });
+});

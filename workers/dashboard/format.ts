@@ -41,6 +41,13 @@ export function formatQuantity(n: number): string {
   return `${n < 0 ? '-' : ''}${withThousands(Math.floor(thousandths / 1000))}${fraction ? `.${fraction}` : ''}`;
 }
 
+/** A line's quantity for people: storage in GB-hours rather than byte-seconds, time rounded to seconds. */
+export function formatLineQuantity(quantity: number, unit: string): string {
+  if (unit === 'byte_seconds') return `${formatQuantity(quantity / 3_600_000_000_000)} GB-hours`;
+  if (unit === 'seconds') return `${formatQuantity(Math.round(quantity))} seconds`;
+  return `${formatQuantity(quantity)} ${unit}`;
+}
+
 export const formatSeconds = (seconds: number) => {
   if (seconds < 60) return `${seconds} s`;
   if (seconds < 3_600) return `${Math.floor(seconds / 60)} min`;

@@ -1,6 +1,6 @@
 import { html } from 'hono/html';
 import { transactionStatuses, transactionTypes } from '../../../schema/tables';
-import { formatDateTime, formatMicros, formatQuantity } from '../format';
+import { formatDateTime, formatLineQuantity, formatMicros } from '../format';
 import type { LiveView } from '../load_dashboard';
 import type { UsageLine } from '../usage_lines';
 
@@ -47,7 +47,7 @@ function usageLinesDetails(transactionId: string, lines: UsageLine[] | undefined
   return html`<details class="tx-lines" data-details-for="${transactionId}">
         <summary>${lines.length === 1 ? '1 line' : `${lines.length} lines`}</summary>
         <ul>${lines.map(
-          (l) => html`<li><span class="line-description">${l.description}</span> <span class="line-quantity">${formatQuantity(l.quantity)} ${l.unit}</span> <span class="line-amount">${formatMicros(l.amountMicros, { signed: true })}</span></li>`,
+          (l) => html`<li data-amount-micros="${l.amountMicros}"><span class="line-description">${l.description}</span> <span class="line-quantity">${formatLineQuantity(l.quantity, l.unit)}</span> <span class="line-amount">${formatMicros(l.amountMicros, { signed: true })}</span></li>`,
         )}</ul>
       </details>`;
 }
@@ -77,7 +77,7 @@ export function historyTable(data: LiveView) {
       ${tx.invoiceUrl
         ? html`<td class="cell-invoice"><a href="${tx.invoiceUrl}" target="_blank" rel="noopener noreferrer" data-testid="invoice-link">Invoice<span class="visually-hidden"> for ${tx.description}</span></a></td>`
         : html`<td class="cell-invoice cell-invoice-none"><span aria-label="none">—</span></td>`}
-      <td class="amount cell-amount ${amountClass}" data-testid="amount">${tx.status === 'failed' ? html`<s>${formatMicros(tx.amountMicros, { signed: true })}</s><span class="visually-hidden"> (not charged)</span>` : formatMicros(tx.amountMicros, { signed: true })}</td>
+      <td class="amount cell-amount ${amountClass}" data-testid="amount" data-amount-micros="${tx.amountMicros}">${tx.status === 'failed' ? html`<s>${formatMicros(tx.amountMicros, { signed: true })}</s><span class="visually-hidden"> (not charged)</span>` : formatMicros(tx.amountMicros, { signed: true })}</td>
       <td class="cell-status"><span class="badge badge-${tx.status}" data-testid="status">${STATUS_LABELS[tx.status] ?? tx.status}</span></td>
     </tr>`;
   });
