@@ -1,6 +1,7 @@
 // `npm run bench`: figures measured in one run against floors measured in the same run, on the
 // same local server. It reports; it does not pass or fail on a time. It exits non-zero only when
 // a count is wrong (an event lost, an hour not settled).
+import { benchCapacity } from './capacity.mjs';
 import { benchCreditCheck } from './credit_check.mjs';
 import { benchIngestion } from './ingestion.mjs';
 import { benchSettlement } from './settlement.mjs';
@@ -29,6 +30,8 @@ try {
       benchWrites(server.baseUrl, delayed.baseUrl, d1LatencyMs, { deductions, events: Math.min(events, 10_000), connections, wideConnections }),
     )],
     ['settle', () => benchSettlement(server.baseUrl, workspaces)],
+    // Not in the default run: `npm run capacity`.
+    ['capacity', () => benchCapacity(server.baseUrl, Number(process.env.BENCH_CAPACITY_WORKSPACES ?? 500), Number(process.env.BENCH_ENTRIES_PER_MONTH ?? 60))],
   ];
   for (const [name, run] of suites) {
     if (!only.includes(name)) continue;
