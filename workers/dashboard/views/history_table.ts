@@ -77,7 +77,7 @@ export function historyTable(data: LiveView) {
       ${tx.invoiceUrl
         ? html`<td class="cell-invoice"><a href="${tx.invoiceUrl}" target="_blank" rel="noopener noreferrer" data-testid="invoice-link">Invoice<span class="visually-hidden"> for ${tx.description}</span></a></td>`
         : html`<td class="cell-invoice cell-invoice-none"><span aria-label="none">—</span></td>`}
-      <td class="amount cell-amount ${amountClass}" data-testid="amount" data-amount-micros="${tx.amountMicros}">${tx.status === 'failed' ? html`<s>${formatMicros(tx.amountMicros, { signed: true })}</s><span class="visually-hidden"> (not charged)</span>` : formatMicros(tx.amountMicros, { signed: true })}</td>
+      <td class="amount cell-amount ${amountClass}" data-amount-micros="${tx.amountMicros}" data-testid="amount">${tx.status === 'failed' ? html`<s>${formatMicros(tx.amountMicros, { signed: true })}</s><span class="visually-hidden"> (not charged)</span>` : formatMicros(tx.amountMicros, { signed: true })}</td>
       <td class="cell-status"><span class="badge badge-${tx.status}" data-testid="status">${STATUS_LABELS[tx.status] ?? tx.status}</span></td>
     </tr>`;
   });
