@@ -51,7 +51,14 @@ export async function readTransactionLines(env: Env, workspaceId: string, transa
   return linesByTransaction(await selectLines(drizzle(env.DB), workspaceId, transactionIds));
 }
 
-function toLine(l: LineRow): TransactionLine {
+/** The fields of a priced line that its view needs (a settlement_lines row, or a line of the open hours). */
+type LineFacts = Pick<LineRow, 'kind' | 'lineKey' | 'inputTokens' | 'outputTokens' | 'count' | 'runtimeMs' | 'byteSeconds' | 'costMicros' | 'forgivenMicros' | 'description'>;
+
+/** Lines in the order a short balance pays them, each as the API shows it. */
+export const toTransactionLines = (lines: readonly LineFacts[]): TransactionLine[] =>
+  [...lines].sort((a, b) => (KIND_ORDER[a.kind] ?? 9) - (KIND_ORDER[b.kind] ?? 9) || (a.lineKey < b.lineKey ? -1 : 1)).map(toLine);
+
+function toLine(l: LineFacts): TransactionLine {
   const amountMicros = -(l.costMicros - l.forgivenMicros) || 0;
   const base = { amountMicros, forgivenMicros: l.forgivenMicros };
   switch (l.kind) {

@@ -16,7 +16,7 @@ import { randomToken } from '../lib/crypto';
 import { decodeCursor } from '../lib/history_cursor';
 import { iso } from '../lib/time';
 import { readReturnedPayment, returnedPaymentOf, type ReturnedPayment } from './payment_notice';
-import { readUsageLines, type UsageLine } from './usage_lines';
+import { readOpenUsageLines, readUsageLines, type UsageLine } from './usage_lines';
 import { readBalanceSeries, readSpendByHour, type BalancePoint, type SpendHour } from './spend_series';
 import type { TransactionView } from '../ledger/transaction_view';
 
@@ -97,7 +97,13 @@ export async function loadLiveData(env: Env, session: DashboardSession, query: D
   ]);
   if (!flags) throw notFound('workspace');
   const settledUsage = history.data.filter((tx) => tx.type === 'usage' && tx.status === 'completed').map((tx) => tx.id);
-  const usageLines = settledUsage.length ? await readUsageLines(env, ws, settledUsage) : new Map<string, UsageLine[]>();
+  const accumulating = history.data.find((tx) => tx.status === 'accumulating');
+  const [usageLines, openLines] = await Promise.all([
+    settledUsage.length ? readUsageLines(env, ws, settledUsage) : Promise.resolve(new Map<string, UsageLine[]>()),
+    accumulating ? readOpenUsageLines(env, ws) : Promise.resolve([]),
+  ]);
+  // The accumulating row opens the open hours' lines so far.
+  if (accumulating && openLines.length) usageLines.set(accumulating.id, openLines);
   return {
     usageLines,
     summary,

@@ -6,6 +6,7 @@ import { closeDepositNow, depositWithSavedCardNow, openDepositNow } from './depo
 import { ZeroBalanceEnforcement } from './enforcement';
 import { EventStore, type StoredEvent, type StoredRollup } from './event_store';
 import { UsageIngestion } from './ingestion';
+import { openHourLines, type OpenLine } from './open_lines';
 import { notFound, refreshPrices, type LedgerContext } from './ledger_context';
 import { withInjectedD1Latency } from './d1_latency';
 import { EntryGroupCommit } from './entry_group_commit';
@@ -138,6 +139,17 @@ export class WorkspaceLedger extends DurableObject<Env> {
     const state = await this.load(workspaceId);
     if (!state) return notFound;
     return { ok: true, replayed: false, value: { settledThroughMs: state.open.settledThroughMs, rollups: this.store.rollupsFrom(state.open.settledThroughMs) } };
+  }
+
+  /**
+   * What the open hours have used so far, priced line by line the way settlement will price them
+   * (one line per model, tools, charge, instance and volume, each hour rounded once, lines summed
+   * over the open hours): the explanation of the `accumulating` row.
+   */
+  async openLines(workspaceId: string): Promise<LedgerResult<OpenLine[]>> {
+    const state = await this.load(workspaceId);
+    if (!state) return notFound;
+    return { ok: true, replayed: false, value: openHourLines(state, this.store.rollupsFrom(state.open.settledThroughMs), Date.now()) };
   }
 
   /** A page of the raw events billed in `hourMs` (while they are inside the retention window). */
