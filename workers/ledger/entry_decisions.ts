@@ -1,5 +1,6 @@
 import type { transactions } from '../../schema/tables';
 import { balanceCapFailure } from './balance_cap';
+import { spendableFrom } from './ledger_context';
 import type { LedgerFailure } from './ledger_result';
 import type { PostEntryInput } from './ledger_types';
 import type { LedgerState } from './load_state';
@@ -45,7 +46,7 @@ export function decideGroup(state: LedgerState, entries: GroupEntry[], stored: R
     const earlierIndex = writtenBy.get(input.id);
     if (earlierIndex !== undefined) return decisions.push({ kind: 'same_as', index: earlierIndex });
 
-    const spendableMicros = Math.max(0, balanceMicros - accumulatingMicros);
+    const spendableMicros = spendableFrom(balanceMicros, accumulatingMicros);
     let deltaMicros: number;
     let forgivenMicros = 0;
     if (input.kind === 'deduction') {

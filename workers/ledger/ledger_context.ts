@@ -23,9 +23,12 @@ export type ThenEnforce = <T>(workspaceId: string, mutation: Promise<LedgerResul
 
 export const notFound = { ok: false, code: 'not_found', message: 'No such workspace.' } as const;
 
-/** What the workspace can spend now: the settled balance less the usage accrued since. */
+/** The money rule for what can be spent: the settled balance less the usage accrued since, never below 0. */
+export const spendableFrom = (settledBalanceMicros: number, accumulatingMicros: number): number => Math.max(0, settledBalanceMicros - accumulatingMicros);
+
+/** What the workspace can spend now. */
 export function spendableMicros(state: LedgerState, nowMs: number): number {
-  return Math.max(0, state.balanceMicros - state.open.accumulatingMicros(nowMs, state.book));
+  return spendableFrom(state.balanceMicros, state.open.accumulatingMicros(nowMs, state.book));
 }
 
 export async function refreshPrices(env: Env, state: LedgerState) {

@@ -1,7 +1,7 @@
 // Reads: answered from memory once loaded, never queued behind mutations.
 import { iso } from '../lib/time';
 import { exactInstance, roundMicros } from '../usage/exact_cost';
-import { notFound, refreshPrices, spendableMicros, type LedgerContext } from './ledger_context';
+import { notFound, refreshPrices, spendableFrom, spendableMicros, type LedgerContext } from './ledger_context';
 import type { LedgerResult } from './ledger_result';
 import type { CreditSummary } from './ledger_types';
 import type { LedgerState } from './load_state';
@@ -41,7 +41,7 @@ export class LedgerReads {
     this.refreshPricesSoon(state);
     const nowMs = Date.now();
     const accumulatingMicros = state.open.accumulatingMicros(nowMs, state.book);
-    const balanceMicros = Math.max(0, state.balanceMicros - accumulatingMicros);
+    const balanceMicros = spendableFrom(state.balanceMicros, accumulatingMicros);
     const burnRateMicrosPerHour = state.open.burnRateMicrosPerHour(nowMs, state.book);
     return {
       ok: true,
