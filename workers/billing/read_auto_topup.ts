@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
-import type { DrizzleD1Database } from 'drizzle-orm/d1';
+import { drizzle, type DrizzleD1Database } from 'drizzle-orm/d1';
 import { stripeCustomers, workspaces } from '../../schema/tables';
+import type { Env } from '../env';
 import { notFound } from '../errors/api_error';
 import type { AutoTopupSchema } from '../openapi/schemas';
 import type { z } from '@hono/zod-openapi';
@@ -30,3 +31,6 @@ export async function readAutoTopup(db: DrizzleD1Database, workspaceId: string):
     paymentMethod: row.paymentMethodId ? { brand: row.brand ?? 'card', last4: row.last4 ?? '' } : null,
   };
 }
+
+/** readAutoTopup on the deployment's D1, for callers that hold only the env (the /auto-topup route). */
+export const readWorkspaceAutoTopup = (env: Env, workspaceId: string): Promise<AutoTopup> => readAutoTopup(drizzle(env.DB), workspaceId);

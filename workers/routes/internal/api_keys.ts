@@ -1,16 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, eq, isNull } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
-import { apiKeys } from '../../../schema/tables';
-import { mintApiKey } from '../../auth/api_keys';
-import { ApiError } from '../../errors/api_error';
-import { idempotentCreate } from '../../lib/idempotent_create';
-import { newId } from '../../lib/ids';
-import { iso } from '../../lib/time';
 import { EX } from '../../openapi/examples';
 import { ApiKeyIdSchema, errorResponses, IdempotencyHeadersSchema, IdempotencyIdSchema, jsonBody, jsonResponse, MemberIdSchema, WorkspaceIdSchema } from '../../openapi/schemas';
 import type { Router } from '../router';
-import { assertMemberInWorkspace, assertWorkspaceExists } from './workspace_exists';
+import { createApiKey } from '../../tenancy/create_api_key';
+import { revokeApiKey } from '../../tenancy/revoke_api_key';
 
 const CreatedKey = z
   .object({ id: z.string(), apiKey: z.string(), prefix: z.string(), memberId: z.string(), createdAt: z.string() })
@@ -67,30 +60,9 @@ export const registerApiKeyRoutes = (app: Router) =>
     .openapi(createApiKeyRoute, async (c) => {
       const { ws } = c.req.valid('param');
       const body = c.req.valid('json');
-      await assertWorkspaceExists(c.env, ws);
-      const db = drizzle(c.env.DB);
-      const result = await idempotentCreate(c.env, `${ws}:api-keys`, body.id ?? c.req.valid('header')['idempotency-key'], { memberId: body.memberId }, async () => {
-        await assertMemberInWorkspace(c.env, ws, body.memberId);
-        const nowMs = Date.now();
-        const keyId = newId('key', nowMs);
-        const minted = await mintApiKey();
-        return {
-          status: 201,
-          body: { id: keyId, apiKey: minted.plaintext, prefix: minted.prefix, memberId: body.memberId, createdAt: iso(nowMs) },
-          statements: [
-            db.insert(apiKeys).values({ id: keyId, workspaceId: ws, memberId: body.memberId, keyHash: minted.keyHash, prefix: minted.prefix, createdAtMs: nowMs }),
-          ],
-        };
-      });
-      return c.json(result.body, 201);
+      return c.json(await createApiKey(c.env, ws, body.id ?? c.req.valid('header')['idempotency-key'], body.memberId), 201);
     })
     .openapi(revokeApiKeyRoute, async (c) => {
       const { ws, id } = c.req.valid('param');
-      const db = drizzle(c.env.DB);
-      const scoped = and(eq(apiKeys.id, id), eq(apiKeys.workspaceId, ws));
-      // First revocation wins; later ones report the original revocation time.
-      await db.update(apiKeys).set({ revokedAtMs: Date.now() }).where(and(scoped, isNull(apiKeys.revokedAtMs)));
-      const key = await db.select().from(apiKeys).where(scoped).get();
-      if (!key) throw new ApiError('not_found', 'No such API key in this workspace.');
-      return c.json({ id: key.id, prefix: key.prefix, memberId: key.memberId, revokedAt: iso(key.revokedAtMs ?? Date.now()) }, 200);
+      return c.json(await revokeApiKey(c.env, ws, id), 200);
     });

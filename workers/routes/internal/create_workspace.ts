@@ -1,12 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { drizzle } from 'drizzle-orm/d1';
-import { apiKeys, balances, members, workspaces } from '../../../schema/tables';
-import { mintApiKey } from '../../auth/api_keys';
-import { idempotentCreate } from '../../lib/idempotent_create';
-import { newId } from '../../lib/ids';
-import { iso } from '../../lib/time';
 import { adminMemberExample, EX, workspaceExample } from '../../openapi/examples';
 import { EmailSchema, errorResponses, IdempotencyHeadersSchema, IdempotencyIdSchema, jsonBody, jsonResponse, MemberSchema, NameSchema, WorkspaceSchema } from '../../openapi/schemas';
+import { createWorkspace } from '../../tenancy/create_workspace';
 import type { Router } from '../router';
 
 const Body = z.object({
@@ -44,29 +39,6 @@ export const createWorkspaceRoute = createRoute({
 
 export const registerCreateWorkspace = (app: Router) =>
   app.openapi(createWorkspaceRoute, async (c) => {
-    const body = c.req.valid('json');
-    const key = body.id ?? c.req.valid('header')['idempotency-key'];
-    const { id: _id, ...request } = body;
-    const result = await idempotentCreate(c.env, 'workspaces', key, request, async () => {
-      const nowMs = Date.now();
-      const workspaceId = newId('ws', nowMs);
-      const memberId = newId('mem', nowMs);
-      const minted = await mintApiKey();
-      const db = drizzle(c.env.DB);
-      return {
-        status: 201,
-        body: {
-          workspace: { id: workspaceId, name: body.name, createdAt: iso(nowMs) },
-          member: { id: memberId, workspaceId, name: body.admin.name, email: body.admin.email, role: 'admin' as const, createdAt: iso(nowMs) },
-          apiKey: minted.plaintext,
-        },
-        statements: [
-          db.insert(workspaces).values({ id: workspaceId, name: body.name, createdAtMs: nowMs }),
-          db.insert(members).values({ id: memberId, workspaceId, name: body.admin.name, email: body.admin.email, role: 'admin', createdAtMs: nowMs }),
-          db.insert(apiKeys).values({ id: newId('key', nowMs), workspaceId, memberId, keyHash: minted.keyHash, prefix: minted.prefix, createdAtMs: nowMs }),
-          db.insert(balances).values({ workspaceId, balanceMicros: 0, updatedAtMs: nowMs }),
-        ],
-      };
-    });
-    return c.json(result.body, 201);
+    const { id, ...request } = c.req.valid('json');
+    return c.json(await createWorkspace(c.env, id ?? c.req.valid('header')['idempotency-key'], request), 201);
   });

@@ -1,13 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { drizzle } from 'drizzle-orm/d1';
-import { dashboardLinks } from '../../../schema/tables';
-import { randomToken, sha256Hex } from '../../lib/crypto';
-import { idempotentCreate } from '../../lib/idempotent_create';
-import { iso } from '../../lib/time';
 import { EX } from '../../openapi/examples';
 import { errorResponses, IdempotencyHeadersSchema, IdempotencyIdSchema, jsonBody, jsonResponse, MemberIdSchema, WorkspaceIdSchema } from '../../openapi/schemas';
 import type { Router } from '../router';
-import { assertMemberInWorkspace, assertWorkspaceExists } from './workspace_exists';
+import { createDashboardLink } from '../../tenancy/create_dashboard_link';
 import { configuredPublicOrigin } from '../../billing/public_base_url';
 
 const DEFAULT_TTL_SECONDS = 15 * 60;
@@ -59,23 +54,8 @@ export const registerDashboardLinkRoutes = (app: Router) =>
   app.openapi(createDashboardLinkRoute, async (c) => {
     const { ws } = c.req.valid('param');
     const body = c.req.valid('json');
-    await assertWorkspaceExists(c.env, ws);
-    const db = drizzle(c.env.DB);
     // The link's host is this deployment's public address when configured, not whatever Host the caller sent.
     const origin = configuredPublicOrigin(c.env) ?? new URL(c.req.url).origin;
     const request = { memberId: body.memberId, ttlSeconds: body.ttlSeconds ?? DEFAULT_TTL_SECONDS };
-    const result = await idempotentCreate(c.env, `${ws}:dashboard-links`, body.id ?? c.req.valid('header')['idempotency-key'], request, async () => {
-      await assertMemberInWorkspace(c.env, ws, body.memberId);
-      const nowMs = Date.now();
-      const token = randomToken(32);
-      const expiresAtMs = nowMs + request.ttlSeconds * 1000;
-      return {
-        status: 201,
-        body: { url: `${origin}/dashboard/link/${token}`, memberId: body.memberId, expiresAt: iso(expiresAtMs) },
-        statements: [
-          db.insert(dashboardLinks).values({ tokenHash: await sha256Hex(token), workspaceId: ws, memberId: body.memberId, createdAtMs: nowMs, expiresAtMs }),
-        ],
-      };
-    });
-    return c.json(result.body, 201);
+    return c.json(await createDashboardLink(c.env, ws, origin, body.id ?? c.req.valid('header')['idempotency-key'], request), 201);
   });

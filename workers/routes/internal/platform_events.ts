@@ -1,12 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, desc, eq } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
-import { platformEvents } from '../../../schema/tables';
-import { iso } from '../../lib/time';
 import { EX } from '../../openapi/examples';
 import { errorResponses, jsonResponse, queryInt, WorkspaceIdSchema } from '../../openapi/schemas';
 import type { Router } from '../router';
-import { assertWorkspaceExists } from './workspace_exists';
+import { listPlatformEvents } from '../../notifications/list_platform_events';
 
 const PlatformEventSchema = z
   .object({
@@ -61,34 +57,4 @@ export const listPlatformEventsRoute = createRoute({
 });
 
 export const registerPlatformEventRoutes = (app: Router) =>
-  app.openapi(listPlatformEventsRoute, async (c) => {
-    const { ws } = c.req.valid('param');
-    const query = c.req.valid('query');
-    await assertWorkspaceExists(c.env, ws);
-    const rows = await drizzle(c.env.DB)
-      .select()
-      .from(platformEvents)
-      .where(and(eq(platformEvents.workspaceId, ws), query.type ? eq(platformEvents.type, query.type) : undefined))
-      .orderBy(desc(platformEvents.createdAtMs), desc(platformEvents.id))
-      .limit(query.limit ?? 50)
-      .all();
-    return c.json(
-      {
-        data: rows.map((r) => ({
-          id: r.id,
-          type: r.type,
-          createdAt: iso(r.createdAtMs),
-          workspaceId: r.workspaceId,
-          data: JSON.parse(r.dataJson) as Record<string, unknown>,
-          delivery: {
-            state: r.deliveryState as 'pending' | 'delivered' | 'not_configured',
-            attempts: r.attempts,
-            lastAttemptAt: r.lastAttemptAtMs === null ? null : iso(r.lastAttemptAtMs),
-            lastError: r.lastError,
-            deliveredAt: r.deliveredAtMs === null ? null : iso(r.deliveredAtMs),
-          },
-        })),
-      },
-      200,
-    );
-  });
+  app.openapi(listPlatformEventsRoute, async (c) => c.json(await listPlatformEvents(c.env, c.req.valid('param').ws, c.req.valid('query')), 200));

@@ -1,12 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { drizzle } from 'drizzle-orm/d1';
-import { priceLists } from '../../../schema/tables';
-import { canonicalJson } from '../../lib/crypto';
-import { iso } from '../../lib/time';
 import { EX, pricingExample } from '../../openapi/examples';
 import { errorResponses, jsonBody, jsonResponse } from '../../openapi/schemas';
-import { forgetPriceBook } from '../../usage/price_cache';
-import { loadPriceBook, PricingSchema, type PriceVersion } from '../../usage/pricing';
+import { readPriceList } from '../../pricing/read_price_list';
+import { replacePriceList } from '../../pricing/replace_price_list';
+import { PricingSchema } from '../../usage/pricing';
 import type { Router } from '../router';
 
 const PriceListSchema = PricingSchema.and(
@@ -15,8 +12,6 @@ const PriceListSchema = PricingSchema.and(
   description: 'Prices are integer micros: per million tokens (input and output), per instance-hour, per GB-month of storage (GB = 10^9 bytes, month = 730 hours), per tool execution.',
   example: { version: 3, effectiveAt: EX.workspaceCreatedAt, ...pricingExample },
 });
-
-const view = (v: PriceVersion) => ({ version: v.version, effectiveAt: iso(v.effectiveFromMs), ...v.pricing });
 
 export const getPricingRoute = createRoute({
   method: 'get',
@@ -49,17 +44,5 @@ export const putPricingRoute = createRoute({
 
 export const registerPricingRoutes = (app: Router) =>
   app
-    .openapi(getPricingRoute, async (c) => c.json(view((await loadPriceBook(c.env.DB)).at(Date.now())), 200))
-    .openapi(putPricingRoute, async (c) => {
-      const pricing = c.req.valid('json');
-      const nowMs = Date.now();
-      const current = (await loadPriceBook(c.env.DB)).at(nowMs);
-      // Idempotent: the list already in force is not versioned again.
-      if (canonicalJson(current.pricing) === canonicalJson(pricing)) return c.json(view(current), 200);
-      const [row] = await drizzle(c.env.DB)
-        .insert(priceLists)
-        .values({ effectiveFromMs: nowMs, pricingJson: JSON.stringify(pricing), createdAtMs: nowMs })
-        .returning();
-      forgetPriceBook();
-      return c.json(view((await loadPriceBook(c.env.DB)).byVersion(row!.version)), 200);
-    });
+    .openapi(getPricingRoute, async (c) => c.json(await readPriceList(c.env), 200))
+    .openapi(putPricingRoute, async (c) => c.json(await replacePriceList(c.env, c.req.valid('json')), 200));

@@ -1,11 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, eq, isNull, sql } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
-import { resources, workspaces } from '../../../schema/tables';
 import { ApiError } from '../../errors/api_error';
 import { unwrap } from '../../ledger/ledger_result';
 import { ledgerFor } from '../../ledger/ledger_stub';
 import { errorResponses, jsonResponse, queryInt, WorkspaceIdSchema } from '../../openapi/schemas';
+import { readStorageQuota } from '../../usage/read_storage_quota';
 import type { Router } from '../router';
 
 const QuoteSchema = z
@@ -70,17 +68,4 @@ export const registerQuoteRoutes = (app: Router) =>
       if (!quote) throw new ApiError('invalid_request', `instanceType: unknown instance type "${q.instanceType}".`);
       return c.json(quote, 200);
     })
-    .openapi(storageQuotaRoute, async (c) => {
-      const { ws } = c.req.valid('param');
-      const db = drizzle(c.env.DB);
-      const [usage, workspace] = await db.batch([
-        db
-          .select({ used: sql<number>`COALESCE(SUM(${resources.sizeBytes}), 0)` })
-          .from(resources)
-          .where(and(eq(resources.workspaceId, ws), eq(resources.kind, 'volume'), isNull(resources.stoppedAtMs))),
-        db.select({ suspendedAtMs: workspaces.storageSuspendedAtMs }).from(workspaces).where(eq(workspaces.id, ws)),
-      ]);
-      if (!workspace[0]) throw new ApiError('not_found', 'No such workspace.');
-      // Volumes are kept while suspended (never deleted); they are only inaccessible.
-      return c.json({ usedBytes: usage[0]?.used ?? 0, accessible: workspace[0].suspendedAtMs === null }, 200);
-    });
+    .openapi(storageQuotaRoute, async (c) => c.json(await readStorageQuota(c.env, c.req.valid('param').ws), 200));

@@ -1,7 +1,4 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { eq } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
-import { resources } from '../../../schema/tables';
 import { ApiError } from '../../errors/api_error';
 import { unwrap } from '../../ledger/ledger_result';
 import { ledgerFor } from '../../ledger/ledger_stub';
@@ -10,6 +7,7 @@ import { errorResponses, IdempotencyIdSchema, jsonBody, jsonResponse, MemberIdSc
 import { plainText } from '../../openapi/plain_text';
 import { isInFuture } from '../../lib/time';
 import { assertTenants } from '../../usage/known_tenants';
+import { resourceWorkspaceId } from '../../tenancy/resource_workspace';
 import type { Router } from '../router';
 import type { Env } from '../../env';
 import { retentionCutoffMs, retentionDays } from '../../usage/retention';
@@ -157,15 +155,13 @@ export const registerResourceRoutes = (app: Router) =>
       const { id } = c.req.valid('param');
       const body = (c.req.valid('json') as { stoppedAt?: string } | undefined) ?? {};
       const stoppedAtMs = body.stoppedAt ? notInFuture(Date.parse(body.stoppedAt), 'stoppedAt') : null;
-      const row = await drizzle(c.env.DB).select({ workspaceId: resources.workspaceId }).from(resources).where(eq(resources.id, id)).get();
-      if (!row) throw new ApiError('not_found', 'No such resource.');
-      return c.json(unwrap(await ledgerFor(c.env, row.workspaceId).stopResource(row.workspaceId, id, stoppedAtMs)).value, 200);
+      const workspaceId = await resourceWorkspaceId(c.env, id);
+      return c.json(unwrap(await ledgerFor(c.env, workspaceId).stopResource(workspaceId, id, stoppedAtMs)).value, 200);
     })
     .openapi(resizeResourceRoute, async (c) => {
       const { id } = c.req.valid('param');
       const body = c.req.valid('json');
       const atMs = body.at ? notInFuture(Date.parse(body.at), 'at') : null;
-      const row = await drizzle(c.env.DB).select({ workspaceId: resources.workspaceId }).from(resources).where(eq(resources.id, id)).get();
-      if (!row) throw new ApiError('not_found', 'No such resource.');
-      return c.json(unwrap(await ledgerFor(c.env, row.workspaceId).resizeVolume(row.workspaceId, id, body.sizeBytes, atMs)).value, 200);
+      const workspaceId = await resourceWorkspaceId(c.env, id);
+      return c.json(unwrap(await ledgerFor(c.env, workspaceId).resizeVolume(workspaceId, id, body.sizeBytes, atMs)).value, 200);
     });

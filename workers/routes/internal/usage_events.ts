@@ -4,7 +4,7 @@ import { errorResponses, jsonResponse, queryInt, WorkspaceIdSchema } from '../..
 import { hourOf } from '../../usage/exact_cost';
 import { listUsageEvents } from '../../usage/list_usage_events';
 import type { Router } from '../router';
-import { assertWorkspaceExists } from './workspace_exists';
+import { assertWorkspaceExists } from '../../tenancy/workspace_exists';
 
 const StoredUsageEventSchema = z
   .object({

@@ -1,20 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { eq } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
-import { workspaces } from '../../../schema/tables';
 import { requireApiKey } from '../../auth/require_api_key';
-import { notFound } from '../../errors/api_error';
-import { unwrap } from '../../ledger/ledger_result';
-import { ledgerFor } from '../../ledger/ledger_stub';
-import type { CreditSummary } from '../../ledger/ledger_types';
 import { autoTopupExample, creditSummaryExample } from '../../openapi/examples';
 import { AutoTopupSchema, CreditSummarySchema, errorResponses, jsonResponse } from '../../openapi/schemas';
-import { readAutoTopup } from '../../billing/read_auto_topup';
+import { readCreditSummary } from '../../billing/read_credit_summary';
+import { readPlan } from '../../billing/read_plan';
 import type { Router } from '../router';
-
-const publicSummary = ({ openSinceMs: _internal, ...summary }: CreditSummary) => summary;
-
-const PLAN_NAMES: Record<string, string> = { payg: 'Pay as you go' };
 
 const Plan = z
   .object({ plan: z.object({ id: z.string(), name: z.string() }), credits: CreditSummarySchema, autoTopup: AutoTopupSchema })
@@ -49,25 +39,5 @@ export const getCreditsRoute = createRoute({
 
 export const registerCreditRoutes = (app: Router) =>
   app
-    .openapi(getPlanRoute, async (c) => {
-      const { workspaceId } = c.get('auth');
-      const db = drizzle(c.env.DB);
-      const [summary, workspace, autoTopup] = await Promise.all([
-        ledgerFor(c.env, workspaceId).creditSummary(workspaceId),
-        db.select({ planId: workspaces.planId }).from(workspaces).where(eq(workspaces.id, workspaceId)).get(),
-        readAutoTopup(db, workspaceId),
-      ]);
-      if (!workspace) throw notFound('workspace');
-      return c.json(
-        {
-          plan: { id: workspace.planId, name: PLAN_NAMES[workspace.planId] ?? workspace.planId },
-          credits: publicSummary(unwrap(summary).value),
-          autoTopup,
-        },
-        200,
-      );
-    })
-    .openapi(getCreditsRoute, async (c) => {
-      const { workspaceId } = c.get('auth');
-      return c.json(publicSummary(unwrap(await ledgerFor(c.env, workspaceId).creditSummary(workspaceId)).value), 200);
-    });
+    .openapi(getPlanRoute, async (c) => c.json(await readPlan(c.env, c.get('auth').workspaceId), 200))
+    .openapi(getCreditsRoute, async (c) => c.json(await readCreditSummary(c.env, c.get('auth').workspaceId), 200));

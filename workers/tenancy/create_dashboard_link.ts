@@ -1,0 +1,36 @@
+import { drizzle } from 'drizzle-orm/d1';
+import { dashboardLinks } from '../../schema/tables';
+import type { Env } from '../env';
+import { randomToken, sha256Hex } from '../lib/crypto';
+import { idempotentCreate } from '../lib/idempotent_create';
+import { iso } from '../lib/time';
+import { assertMemberInWorkspace, assertWorkspaceExists } from './workspace_exists';
+
+export interface DashboardLinkRequest {
+  memberId: string;
+  ttlSeconds: number;
+}
+
+/**
+ * Mints a one-time dashboard sign-in link for a member of the workspace under `origin`, idempotent by
+ * `key` (a replay answers the same link). Only a hash of the token is stored.
+ */
+export async function createDashboardLink(env: Env, workspaceId: string, origin: string, key: string | undefined, request: DashboardLinkRequest) {
+  const ws = workspaceId;
+  await assertWorkspaceExists(env, ws);
+  const db = drizzle(env.DB);
+  const result = await idempotentCreate(env, `${ws}:dashboard-links`, key, request, async () => {
+    await assertMemberInWorkspace(env, ws, request.memberId);
+    const nowMs = Date.now();
+    const token = randomToken(32);
+    const expiresAtMs = nowMs + request.ttlSeconds * 1000;
+    return {
+      status: 201,
+      body: { url: `${origin}/dashboard/link/${token}`, memberId: request.memberId, expiresAt: iso(expiresAtMs) },
+      statements: [
+        db.insert(dashboardLinks).values({ tokenHash: await sha256Hex(token), workspaceId: ws, memberId: request.memberId, createdAtMs: nowMs, expiresAtMs }),
+      ],
+    };
+  });
+  return result.body;
+}
