@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import type { z } from '@hono/zod-openapi';
 import { settlementLines, transactions } from '../../schema/tables';
@@ -6,26 +6,22 @@ import type { Env } from '../env';
 import { notFound } from '../errors/api_error';
 import { toTransactionView, type TransactionView } from '../ledger/transaction_view';
 import type { TransactionLineSchema } from '../openapi/transaction_lines_schema';
+import { byPaymentOrder } from '../usage/price_hour';
 
 export type TransactionLine = z.infer<typeof TransactionLineSchema>;
 type LineRow = typeof settlementLines.$inferSelect;
-
-// Lines in the order a short balance pays them, as settlement priced them.
-const KIND_ORDER: Record<string, number> = { charge: 0, tool: 1, model: 2, volume: 3, instance: 4 };
 
 const selectLines = (db: ReturnType<typeof drizzle>, workspaceId: string, transactionIds: string[]) =>
   db
     .select()
     .from(settlementLines)
-    .where(and(inArray(settlementLines.transactionId, transactionIds), eq(settlementLines.workspaceId, workspaceId)))
-    .orderBy(asc(settlementLines.kind), asc(settlementLines.lineKey));
+    .where(and(inArray(settlementLines.transactionId, transactionIds), eq(settlementLines.workspaceId, workspaceId)));
 
 /** Settled lines by transaction, each list in the order a short balance pays them. */
 function linesByTransaction(rows: readonly LineRow[]): Map<string, TransactionLine[]> {
-  const sorted = [...rows].sort((a, b) => (KIND_ORDER[a.kind] ?? 9) - (KIND_ORDER[b.kind] ?? 9) || (a.lineKey < b.lineKey ? -1 : 1));
-  const out = new Map<string, TransactionLine[]>();
-  for (const r of sorted) out.set(r.transactionId, [...(out.get(r.transactionId) ?? []), toLine(r)]);
-  return out;
+  const byTransaction = new Map<string, LineRow[]>();
+  for (const r of rows) byTransaction.set(r.transactionId, [...(byTransaction.get(r.transactionId) ?? []), r]);
+  return new Map([...byTransaction].map(([id, lines]) => [id, toTransactionLines(lines)]));
 }
 
 /** One transaction of the workspace (404 for another workspace's); a settled hour adds its lines. */
@@ -55,8 +51,7 @@ export async function readTransactionLines(env: Env, workspaceId: string, transa
 type LineFacts = Pick<LineRow, 'kind' | 'lineKey' | 'inputTokens' | 'outputTokens' | 'count' | 'runtimeMs' | 'byteSeconds' | 'costMicros' | 'forgivenMicros' | 'description'>;
 
 /** Lines in the order a short balance pays them, each as the API shows it. */
-export const toTransactionLines = (lines: readonly LineFacts[]): TransactionLine[] =>
-  [...lines].sort((a, b) => (KIND_ORDER[a.kind] ?? 9) - (KIND_ORDER[b.kind] ?? 9) || (a.lineKey < b.lineKey ? -1 : 1)).map(toLine);
+export const toTransactionLines = (lines: readonly LineFacts[]): TransactionLine[] => [...lines].sort(byPaymentOrder).map(toLine);
 
 function toLine(l: LineFacts): TransactionLine {
   const amountMicros = -(l.costMicros - l.forgivenMicros) || 0;

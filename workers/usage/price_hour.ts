@@ -46,6 +46,10 @@ export interface PricedLine {
 
 const LINE_ORDER: Record<LineKind, number> = { charge: 0, tool: 1, model: 2, volume: 3, instance: 4 };
 
+/** Lines in the order a short balance pays them (charges first, instance runtime last), then by key. */
+export const byPaymentOrder = (a: { kind: string; lineKey: string }, b: { kind: string; lineKey: string }): number =>
+  (LINE_ORDER[a.kind as LineKind] ?? 9) - (LINE_ORDER[b.kind as LineKind] ?? 9) || (a.lineKey < b.lineKey ? -1 : a.lineKey > b.lineKey ? 1 : 0);
+
 /**
  * Prices one hour (or the part of it up to `untilMs`): one line per model, one for tool executions,
  * one per charge, one per instance and one per volume, each rounded once. Lines are returned in the
@@ -125,7 +129,7 @@ export function priceHour(
 
   const out = [...lines.values()];
   for (const l of out) l.costMicros = roundMicros(l.exact);
-  return out.sort((a, b) => LINE_ORDER[a.kind] - LINE_ORDER[b.kind] || (a.lineKey < b.lineKey ? -1 : a.lineKey > b.lineKey ? 1 : 0));
+  return out.sort(byPaymentOrder);
 }
 
 /** Splits what a balance can pay across lines in order; the rest of each line is forgiven. */
