@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { internal, publicApi } from '../helpers/api';
 import { createWorkspace, deduct } from '../helpers/fixtures';
 import { compareWithStripe } from '../../workers/stripe/reconciliation/compare_ledger';
-import { credits, deliver, emulatorEvents, EMULATOR, eventFor, eventsFor, payCheckout, stripeCall, topup, workspaceWithSavedCard } from './stripe_helpers';
+import { credits, deliver, emulatorEvents, EMULATOR, eventFor, eventsFor, payCheckout, offSessionIntent, stripeCall, topup, workspaceWithSavedCard } from './stripe_helpers';
 
 const CREDIT = 1_000_000;
 
@@ -48,20 +48,7 @@ const ledgerStub = (workspaceId: string) => env.WORKSPACE_LEDGER.get(env.WORKSPA
 async function unansweredOffSessionPayment(ws: { workspaceId: string; customerId: string; paymentMethodId: string }, key: string, type: 'deposit' | 'auto_recharge', amountCents: number) {
   const opened = await ledgerStub(ws.workspaceId).openDeposit({ workspaceId: ws.workspaceId, key, type, amountMicros: amountCents * 10_000, description: `Unanswered ${type}` });
   expect(opened.ok && opened.value.status).toBe('pending');
-  const intent = await stripeCall(
-    '/v1/payment_intents',
-    {
-      amount: String(amountCents),
-      currency: 'usd',
-      customer: ws.customerId,
-      payment_method: ws.paymentMethodId,
-      off_session: 'true',
-      confirm: 'true',
-      description: type === 'deposit' ? 'burnrate credit top-up' : 'burnrate auto-recharge',
-      'metadata[workspaceId]': ws.workspaceId,
-      'metadata[transactionKey]': key,
-    },
-  );
+  const intent = await offSessionIntent(ws, key, amountCents, type === 'deposit' ? 'burnrate credit top-up' : 'burnrate auto-recharge');
   expect(intent.body.status).toBe('succeeded');
   return { intentId: intent.body.id as string, transactionId: opened.ok ? opened.value.id : '' };
 }
@@ -142,16 +129,7 @@ describe('the full flow reconciles', () => {
     expect((await credits(ws.adminKey)).balanceMicros).toBe(balance - 2 * CREDIT);
 
     // A payment at Stripe claiming a deposit the ledger never opened cannot be repaired: reported, by its id.
-    const ghost = await stripeCall('/v1/payment_intents', {
-      amount: '1100',
-      currency: 'usd',
-      customer: ws.customerId,
-      payment_method: ws.paymentMethodId,
-      off_session: 'true',
-      confirm: 'true',
-      'metadata[workspaceId]': ws.workspaceId,
-      'metadata[transactionKey]': 'card:never-opened',
-    });
+    const ghost = await offSessionIntent(ws, 'card:never-opened', 1100);
     const flagged = await reconcile();
     expect(mine(flagged.mismatches, ws.workspaceId)).toEqual([{ workspaceId: ws.workspaceId, stripeObjectId: ghost.body.id, detail: 'Stripe received 11000000 micros; the ledger has no deposit card:never-opened' }]);
     expect((await credits(ws.adminKey)).balanceMicros).toBe(balance - 2 * CREDIT);

@@ -7,7 +7,7 @@ import { internal } from '../helpers/api';
 import { createWorkspace } from '../helpers/fixtures';
 import { fireCron } from '../helpers/settlement';
 import { sweepPendingDeposits } from '../../workers/stripe/reconciliation/sweep_pending';
-import { credits, EMULATOR, payCheckout, stripeCall, topup, workspaceWithSavedCard } from './stripe_helpers';
+import { credits, EMULATOR, payCheckout, offSessionIntent, stripeCall, topup, workspaceWithSavedCard } from './stripe_helpers';
 
 const CREDIT = 1_000_000;
 
@@ -120,16 +120,7 @@ describe('reconciliation with Stripe', () => {
         .run();
     await insertPending('card:sweep-paid', 9 * CREDIT);
     await insertPending('card:sweep-never-sent', 4 * CREDIT);
-    const paid = await stripeCall('/v1/payment_intents', {
-      amount: '900',
-      currency: 'usd',
-      customer: ws.customerId,
-      payment_method: ws.paymentMethodId,
-      off_session: 'true',
-      confirm: 'true',
-      'metadata[workspaceId]': ws.workspaceId,
-      'metadata[transactionKey]': 'card:sweep-paid',
-    });
+    const paid = await offSessionIntent(ws, 'card:sweep-paid', 900);
     expect(paid.body.status).toBe('succeeded');
 
     const sweep = await sweepPendingDeposits(env, Date.now() - 30 * 60_000);

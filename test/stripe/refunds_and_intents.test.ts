@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { publicApi } from '../helpers/api';
 import { deduct } from '../helpers/fixtures';
-import { credits, deliver, eventFor, eventsFor, stripeCall, topup, workspaceWithSavedCard } from './stripe_helpers';
+import { credits, deliver, eventFor, eventsFor, offSessionIntent, stripeCall, topup, workspaceWithSavedCard } from './stripe_helpers';
 
 const CREDIT = 1_000_000;
 
@@ -25,19 +25,6 @@ async function intentIdFor(workspaceId: string, keyPart: string) {
 
 const ledger = (workspaceId: string) => env.WORKSPACE_LEDGER.get(env.WORKSPACE_LEDGER.idFromName(workspaceId));
 
-/** An off-session PaymentIntent made at Stripe for a deposit entry, as charge_saved_card.ts makes it. */
-async function offSessionIntent(ws: { workspaceId: string; customerId: string; paymentMethodId: string }, key: string, amountCents: number) {
-  return stripeCall('/v1/payment_intents', {
-    amount: String(amountCents),
-    currency: 'usd',
-    customer: ws.customerId,
-    payment_method: ws.paymentMethodId,
-    off_session: 'true',
-    confirm: 'true',
-    'metadata[workspaceId]': ws.workspaceId,
-    'metadata[transactionKey]': key,
-  });
-}
 
 describe('refunds of every kind of deposit', () => {
   it('a saved-card top-up refunded twice, partially: one refund entry per Stripe refund, however often the events come', async () => {

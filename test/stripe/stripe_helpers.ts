@@ -47,6 +47,24 @@ export async function stripeCall(path: string, form: Record<string, string> = {}
 }
 
 /** The workspace's Stripe customer and cached default card, as stripe_customers holds them. */
+/**
+ * An off-session PaymentIntent made at Stripe for a deposit entry, as charge_saved_card.ts makes it
+ * (confirmed at once on the saved card, naming its workspace and ledger key in metadata).
+ */
+export function offSessionIntent(ws: { workspaceId: string; customerId: string; paymentMethodId: string }, key: string, amountCents: number, description?: string) {
+  return stripeCall('/v1/payment_intents', {
+    amount: String(amountCents),
+    currency: 'usd',
+    customer: ws.customerId,
+    payment_method: ws.paymentMethodId,
+    off_session: 'true',
+    confirm: 'true',
+    ...(description === undefined ? {} : { description }),
+    'metadata[workspaceId]': ws.workspaceId,
+    'metadata[transactionKey]': key,
+  });
+}
+
 export async function stripeCustomerRow(workspaceId: string) {
   return env.DB.prepare('SELECT customer_id AS customerId, payment_method_id AS paymentMethodId FROM stripe_customers WHERE workspace_id = ?')
     .bind(workspaceId)
