@@ -42,6 +42,8 @@ const PRICE_CHECK_MS = 1_000;
 export class UsageIngestion {
   private waiters: IngestWaiter[] = [];
   private scheduled = false;
+  /** The newest price list version a caller of the waiting group has seen. */
+  private newestPriceVersion = 0;
 
   /** `afterCommit` runs in the group's queue turn once it is committed (zero-balance enforcement). */
   constructor(
@@ -74,8 +76,6 @@ export class UsageIngestion {
       });
     });
   }
-
-  private newestPriceVersion = 0;
 
   private async commitGroup(group: IngestWaiter[]): Promise<void> {
     const workspaceId = group[0]!.workspaceId;
