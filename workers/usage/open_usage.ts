@@ -29,12 +29,11 @@ export class OpenUsage {
   addRollup(r: RollupRow, book: PriceBook): void {
     const lineKey = r.kind === 'model' || r.kind === 'model_byok' ? `model:${r.lineKey}` : r.kind === 'tool' ? 'tools' : `charge:${r.lineKey}`;
     let exact: Exact = 0n;
-    const prices = book.byVersion(r.priceVersion);
     if (r.kind === 'model') {
-      const p = prices.models.get(r.lineKey);
-      if (p) exact = exactModel(r.inputTokens, p.input) + exactModel(r.outputTokens, p.output);
+      const p = book.modelPrice(r.priceVersion, r.lineKey);
+      exact = exactModel(r.inputTokens, p.input) + exactModel(r.outputTokens, p.output);
     } else if (r.kind === 'tool') {
-      exact = BigInt(r.count) * exactFromMicros(prices.pricing.toolExecution.microsPerExecution);
+      exact = BigInt(r.count) * exactFromMicros(book.byVersion(r.priceVersion).pricing.toolExecution.microsPerExecution);
     } else if (r.kind === 'charge') {
       exact = exactFromMicros(r.amountMicros);
     }
@@ -89,7 +88,7 @@ export class OpenUsage {
     const prices = book.at(nowMs);
     for (const iv of this.intervals) {
       if (iv.stoppedAtMs !== null || iv.startedAtMs > nowMs) continue;
-      if (iv.kind === 'instance') rate += prices.instanceTypes.get(iv.instanceType ?? '') ?? 0;
+      if (iv.kind === 'instance') rate += book.instanceRate(prices, iv.instanceType ?? '');
       else rate += roundMicros(exactStorage(iv.sizeBytes ?? 0, MS_PER_HOUR, prices.pricing.storage.microsPerGbMonth));
     }
     return rate;
@@ -130,7 +129,7 @@ export class OpenUsage {
       let exact: Exact = 0n;
       for (const seg of book.segments(Math.max(from, h), Math.min(to, h + MS_PER_HOUR))) {
         const ms = seg.toMs - seg.fromMs;
-        if (iv.kind === 'instance') exact += exactInstance(ms, seg.prices.instanceTypes.get(iv.instanceType ?? '') ?? 0);
+        if (iv.kind === 'instance') exact += exactInstance(ms, book.instanceRate(seg.prices, iv.instanceType ?? ''));
         else exact += exactStorage(iv.sizeBytes ?? 0, ms, seg.prices.pricing.storage.microsPerGbMonth);
       }
       total += roundMicros(exact);

@@ -230,8 +230,9 @@ describe('priceHour: a price change inside the hour (v2 from H + 30 min)', () =>
     expect(lines.find((l) => l.lineKey === 'tools')!.count).toBe(3);
   });
 
-  it('refuses runtime of a type the new version withdrew (cpu-small is not in v2)', () => {
-    expect(() => wholeHour([], [instance('res_x', 'cpu-small', H + 29 * MIN, H + 31 * MIN)], book)).toThrow(/cpu-small has no price in version 2/);
+  it('bills a running type the new version withdrew (cpu-small is not in v2) at its last listed rate', () => {
+    // 29 → 31 min: 2 minutes at v1's 0.01 micros/ms (36,000/h) = 120,000 ms × 0.01 = 1,200, across the change.
+    expect(summary(wholeHour([], [instance('res_x', 'cpu-small', H + 29 * MIN, H + 31 * MIN)], book))).toEqual([['instance', 'res_x', 1_200]]);
     // Up to the change it is fine: H → H + 30 min = 1,800,000 ms × 0.01 = 18,000.
     expect(summary(wholeHour([], [instance('res_x', 'cpu-small', H, HALF)], book))).toEqual([['instance', 'res_x', 18_000]]);
   });

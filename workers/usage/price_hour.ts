@@ -86,8 +86,7 @@ export function priceHour(
         l.outputTokens += r.outputTokens;
         l.count += r.count;
         if (r.kind === 'model') {
-          const price = book.byVersion(r.priceVersion).models.get(r.lineKey);
-          if (!price) throw new Error(`model ${r.lineKey} has no price in version ${r.priceVersion}`);
+          const price = book.modelPrice(r.priceVersion, r.lineKey);
           l.exact += exactModel(r.inputTokens, price.input) + exactModel(r.outputTokens, price.output);
         }
         break;
@@ -116,9 +115,7 @@ export function priceHour(
     for (const seg of book.segments(from, to)) {
       const ms = seg.toMs - seg.fromMs;
       if (iv.kind === 'instance') {
-        const rate = seg.prices.instanceTypes.get(iv.instanceType ?? '');
-        if (rate === undefined) throw new Error(`instance type ${iv.instanceType} has no price in version ${seg.prices.version}`);
-        l.exact += exactInstance(ms, rate);
+        l.exact += exactInstance(ms, book.instanceRate(seg.prices, iv.instanceType ?? ''));
       } else {
         l.exact += exactStorage(iv.sizeBytes ?? 0, ms, seg.prices.pricing.storage.microsPerGbMonth);
         l.byteSeconds += Number((BigInt(iv.sizeBytes ?? 0) * BigInt(ms)) / 1000n);

@@ -94,3 +94,28 @@ describe('PricingSchema', () => {
     expect(PricingSchema.safeParse(input).success).toBe(valid);
   });
 });
+
+describe('PriceBook.instanceRate and modelPrice: the one rule for a price a version lacks', () => {
+  const withdrawn: Pricing = { ...pricing(2, 200), instanceTypes: [{ instanceType: 'gpu-a10g', microsPerHour: 900 }] };
+  // cpu-small listed by v1 (100) and v2 (200), withdrawn in v3; gpu-a10g only in v3.
+  const book3 = new PriceBook([row(1, 0, pricing(1, 100)), row(2, T, pricing(2, 200)), row(3, T + 30 * MIN, withdrawn)]);
+
+  it('answers the rate the version lists', () => {
+    expect(book3.instanceRate(book3.byVersion(1), 'cpu-small')).toBe(100);
+    expect(book3.instanceRate(book3.byVersion(3), 'gpu-a10g')).toBe(900);
+  });
+
+  it('keeps a withdrawn type at the last rate it was listed at (v2, not v1)', () => {
+    expect(book3.instanceRate(book3.byVersion(3), 'cpu-small')).toBe(200);
+  });
+
+  it('refuses a type no version at or before the one asked ever listed', () => {
+    expect(() => book3.instanceRate(book3.byVersion(2), 'gpu-a10g')).toThrow(/gpu-a10g has no price in version 2 or before/);
+    expect(() => book3.instanceRate(book3.byVersion(3), 'tpu-v9')).toThrow(/tpu-v9/);
+  });
+
+  it('prices a model by the version the event was priced against, and refuses one it does not list', () => {
+    expect(book3.modelPrice(2, 'gpt-4o')).toEqual({ input: 2, output: 10_000_000 });
+    expect(() => book3.modelPrice(1, 'claude-sonnet-4')).toThrow(/claude-sonnet-4 has no price in version 1/);
+  });
+});

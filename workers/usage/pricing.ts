@@ -83,6 +83,32 @@ export class PriceBook {
     return current;
   }
 
+  /**
+   * The one rule for an instance type a price list no longer lists: an instance already running
+   * keeps the last rate it was listed at, until it stops (starting a type the list in force lacks is
+   * refused, so every running instance was listed by some version at or before `prices`). Used by
+   * settlement, the open-hour estimate and the burn rate alike, so they never disagree.
+   */
+  instanceRate(prices: PriceVersion, instanceType: string): number {
+    const listed = prices.instanceTypes.get(instanceType);
+    if (listed !== undefined) return listed;
+    for (let i = this.versions.indexOf(prices) - 1; i >= 0; i--) {
+      const earlier = this.versions[i]!.instanceTypes.get(instanceType);
+      if (earlier !== undefined) return earlier;
+    }
+    throw new Error(`instance type ${instanceType} has no price in version ${prices.version} or before`);
+  }
+
+  /**
+   * A model's price in the version an event was priced against. Ingestion refuses a model the
+   * version in force does not list, and versions never change, so a miss is a broken invariant.
+   */
+  modelPrice(version: number, model: string): { input: number; output: number } {
+    const price = this.byVersion(version).models.get(model);
+    if (!price) throw new Error(`model ${model} has no price in version ${version}`);
+    return price;
+  }
+
   /** Splits [fromMs, toMs) at every price change inside it. */
   segments(fromMs: number, toMs: number): PriceSegment[] {
     const out: PriceSegment[] = [];
