@@ -111,7 +111,7 @@ export async function removePaymentMethod(env: Env, workspaceId: string, payment
   }
   await callStripe('payment method', () => stripeFor(env).paymentMethods.detach(pm.id));
   const kept = remaining.find((c) => c.id === defaultId);
-  if (kept) await cacheDefaultCard(env, workspaceId, kept); // the default stays; its copy is refreshed
+  if (kept) await cacheDefaultCard(env, workspaceId, customerId, kept); // the default stays; its copy is refreshed
   else if (remaining[0]) await makeDefaultCard(env, workspaceId, customerId, remaining[0]);
-  else await cacheDefaultCard(env, workspaceId, null); // Stripe clears a detached default itself
+  else await cacheDefaultCard(env, workspaceId, customerId, null); // Stripe clears a detached default itself
 }

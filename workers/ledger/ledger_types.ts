@@ -66,3 +66,17 @@ export interface CloseDepositInput {
   invoiceUrl?: string | null;
   event?: { id: string; type: string };
 }
+
+/** Auto-top-up settings as the ledger object stores them (PUT /v1/billing/auto-topup, the dashboard form). */
+export interface AutoTopupSettingsInput {
+  enabled: boolean;
+  thresholdCents: number;
+  topupAmountCents: number;
+}
+
+/** The customer's default card at Stripe, copied beside the ledger (null when the last card went). */
+export interface DefaultCardInput {
+  workspaceId: string;
+  customerId: string;
+  card: { id: string; brand: string | null; last4: string | null } | null;
+}

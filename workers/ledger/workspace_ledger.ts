@@ -11,7 +11,8 @@ import { notFound, refreshPrices, type LedgerContext } from './ledger_context';
 import { withInjectedD1Latency } from './d1_latency';
 import { EntryGroupCommit } from './entry_group_commit';
 import type { LedgerResult } from './ledger_result';
-import type { CloseDepositInput, CreditSummary, IngestResult, OpenDepositInput, PostEntryInput, SavedCardDepositInput } from './ledger_types';
+import type { AutoTopupSettingsInput, CloseDepositInput, CreditSummary, DefaultCardInput, IngestResult, OpenDepositInput, PostEntryInput, SavedCardDepositInput } from './ledger_types';
+import { saveAutoTopupNow, saveDefaultCardNow } from './settings';
 import { LedgerInvariantError, readLedgerState, type LedgerState } from './load_state';
 import { LedgerReads } from './reads';
 import { resizeVolumeNow, startResourceNow, stopResourceNow } from './resources';
@@ -227,15 +228,16 @@ export class WorkspaceLedger extends DurableObject<Env> {
     await this.checkBalance(workspaceId);
   }
 
-  /** Settings changed outside the object (auto-top-up, a saved card): reload and act on them. */
-  reloadSettings(workspaceId: string): Promise<LedgerResult<null>> {
-    return this.queue.run(async () => {
-      this.state = null;
-      const state = await this.load(workspaceId);
-      if (!state) return notFound;
-      await this.enforcement.enforce(state, Date.now());
-      return { ok: true, replayed: false, value: null };
-    });
+  // --- settings it caches: written only here, then acted on ------------------------------------
+
+  /** Auto-top-up settings; a balance already below the new threshold recharges at once. */
+  saveAutoTopup(workspaceId: string, settings: AutoTopupSettingsInput): Promise<LedgerResult<null>> {
+    return this.queue.run(() => this.thenEnforce(workspaceId, saveAutoTopupNow(this.ledger, workspaceId, settings)));
+  }
+
+  /** The default card copied from Stripe (what auto-recharge and saved-card top-ups charge). */
+  saveDefaultCard(input: DefaultCardInput): Promise<LedgerResult<null>> {
+    return this.queue.run(() => this.thenEnforce(input.workspaceId, saveDefaultCardNow(this.ledger, input)));
   }
 
   // --- internals --------------------------------------------------------------------------------

@@ -9,24 +9,21 @@ import { callStripe, stripeFor } from './stripe_client';
 
 /**
  * Makes a card the workspace's default: at Stripe (the customer's
- * invoice_settings.default_payment_method, where the list of cards reads it) and in
- * stripe_customers, the copy the ledger object charges for auto-recharge and saved-card top-ups,
- * which is then told to reload it. `null` clears the default (the last card was removed).
+ * invoice_settings.default_payment_method, where the list of cards reads it), then its copy beside
+ * the ledger, which the ledger object writes and charges for auto-recharge and saved-card top-ups.
+ * `null` clears the default (the last card was removed).
  */
 export async function makeDefaultCard(env: Env, workspaceId: string, customerId: string, card: Stripe.PaymentMethod | null): Promise<void> {
   await callStripe('customer', () =>
     stripeFor(env).customers.update(customerId, { invoice_settings: { default_payment_method: card?.id ?? '' } }),
   );
-  await cacheDefaultCard(env, workspaceId, card);
+  await cacheDefaultCard(env, workspaceId, customerId, card);
 }
 
 /** Only the local copy (Stripe already has it as the default, or the card was just detached). */
-export async function cacheDefaultCard(env: Env, workspaceId: string, card: Stripe.PaymentMethod | null): Promise<void> {
-  await drizzle(env.DB)
-    .update(stripeCustomers)
-    .set({ paymentMethodId: card?.id ?? null, cardBrand: card?.card?.brand ?? null, cardLast4: card?.card?.last4 ?? null, updatedAtMs: Date.now() })
-    .where(eq(stripeCustomers.workspaceId, workspaceId));
-  unwrap(await ledgerFor(env, workspaceId).reloadSettings(workspaceId));
+export async function cacheDefaultCard(env: Env, workspaceId: string, customerId: string, card: Stripe.PaymentMethod | null): Promise<void> {
+  const copy = card ? { id: card.id, brand: card.card?.brand ?? null, last4: card.card?.last4 ?? null } : null;
+  unwrap(await ledgerFor(env, workspaceId).saveDefaultCard({ workspaceId, customerId, card: copy }));
 }
 
 /** The workspace's Stripe customer id, or null when it never paid. */
