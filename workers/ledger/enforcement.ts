@@ -9,7 +9,7 @@ import { sendNotifications } from './send_notifications';
 import type { EventStore } from './event_store';
 import { MS_PER_HOUR } from '../usage/exact_cost';
 import { retentionDays } from '../usage/retention';
-import { hoursRemaining, nextAlarmMs, planEnforcement, restoreStatements, terminationStatements, type BalanceView, type Enforcement } from './zero_balance';
+import { hoursRemaining, nextAlarmMs, planEnforcement, restoreStatements, terminationStatements, type BalanceView, type Enforcement } from './enforcement_plan';
 
 /**
  * Acts on what the balance demands: auto-recharge first, then terminate and suspend at zero,

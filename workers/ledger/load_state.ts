@@ -8,7 +8,7 @@ import type { IntervalRow } from '../usage/price_hour';
 import { PriceBook } from '../usage/pricing';
 import type { EventStore } from './event_store';
 import { importLegacyEvents } from './legacy_events';
-import type { WorkspaceFlags } from './zero_balance';
+import type { WorkspaceFlags } from './enforcement_plan';
 
 export interface LedgerState {
   workspaceId: string;

@@ -5,7 +5,7 @@ import { notFound, refreshPrices, spendableFrom, spendableMicros, type LedgerCon
 import type { LedgerResult } from './ledger_result';
 import type { CreditSummary } from './ledger_types';
 import type { LedgerState } from './load_state';
-import { hoursRemaining } from './zero_balance';
+import { hoursRemaining } from './enforcement_plan';
 
 const PRICE_CHECK_INTERVAL_MS = 10_000;
 

@@ -1,6 +1,6 @@
 // The auto-recharge retry rule of the contract: after a decline, tried again at most once an hour
 // while still below the threshold, three tries in all, then auto-top-up is turned off.
-import type { WorkspaceFlags } from './zero_balance';
+import type { WorkspaceFlags } from './enforcement_plan';
 
 /** Tries in a row that may be declined; the last one turns auto-top-up off (the contract's three). */
 export const MAX_AUTO_RECHARGE_ATTEMPTS = 3;
