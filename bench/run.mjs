@@ -5,6 +5,7 @@ import { benchCapacity } from './capacity.mjs';
 import { benchCreditCheck } from './credit_check.mjs';
 import { benchIngestion } from './ingestion.mjs';
 import { benchSettlement } from './settlement.mjs';
+import { startPreviousDesign } from './previous_design.mjs';
 import { startServer } from './server.mjs';
 import { benchWrites } from './writes.mjs';
 
@@ -25,7 +26,7 @@ let ok = true;
 try {
   const suites = [
     ['credit', () => benchCreditCheck(server.baseUrl, samples)],
-    ['ingest', () => benchIngestion(server.baseUrl, events, connections)],
+    ['ingest', () => withPreviousDesign(port + 2, (previous) => benchIngestion(server.baseUrl, events, connections, previous))],
     ['writes', () => withServer(port + 1, { BENCH_D1_LATENCY_MS: String(d1LatencyMs) }, (delayed) =>
       benchWrites(server.baseUrl, delayed.baseUrl, d1LatencyMs, { deductions, events: Math.min(events, 10_000), connections, wideConnections }),
     )],
@@ -51,5 +52,14 @@ async function withServer(serverPort, vars, run) {
     return await run(other);
   } finally {
     await other.stop();
+  }
+}
+
+async function withPreviousDesign(serverPort, run) {
+  const previous = await startPreviousDesign(serverPort);
+  try {
+    return await run(previous);
+  } finally {
+    await previous.stop?.();
   }
 }
