@@ -1,11 +1,11 @@
 import { eq } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
 import type Stripe from 'stripe';
 import { stripeCustomers } from '../../schema/tables';
 import type { Env } from '../env';
 import { unwrap } from '../ledger/ledger_result';
 import { ledgerFor } from '../ledger/ledger_stub';
 import { callStripe, stripeFor } from './stripe_client';
+import { directoryDb } from '../storage/databases';
 
 /**
  * Makes a card the workspace's default: at Stripe (the customer's
@@ -22,7 +22,7 @@ export async function makeDefaultCard(env: Env, workspaceId: string, customerId:
 
 /** Only the local copy (Stripe already has it as the default, or the card was just detached). */
 export async function cacheDefaultCard(env: Env, workspaceId: string, card: Stripe.PaymentMethod | null): Promise<void> {
-  await drizzle(env.DB)
+  await directoryDb(env)
     .update(stripeCustomers)
     .set({ paymentMethodId: card?.id ?? null, cardBrand: card?.card?.brand ?? null, cardLast4: card?.card?.last4 ?? null, updatedAtMs: Date.now() })
     .where(eq(stripeCustomers.workspaceId, workspaceId));
@@ -31,6 +31,6 @@ export async function cacheDefaultCard(env: Env, workspaceId: string, card: Stri
 
 /** The workspace's Stripe customer id, or null when it never paid. */
 export async function customerOf(env: Env, workspaceId: string): Promise<string | null> {
-  const row = await drizzle(env.DB).select({ customerId: stripeCustomers.customerId }).from(stripeCustomers).where(eq(stripeCustomers.workspaceId, workspaceId)).get();
+  const row = await directoryDb(env).select({ customerId: stripeCustomers.customerId }).from(stripeCustomers).where(eq(stripeCustomers.workspaceId, workspaceId)).get();
   return row?.customerId ?? null;
 }

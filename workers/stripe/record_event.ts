@@ -1,6 +1,6 @@
-import { drizzle } from 'drizzle-orm/d1';
 import { stripeEvents } from '../../schema/tables';
 import type { Env } from '../env';
+import { directoryDb } from '../storage/databases';
 
 export type StripeEventRef = { id: string; type: string };
 
@@ -10,4 +10,4 @@ export type StripeEventRef = { id: string; type: string };
  * ledger object in the same batch as their effect instead.
  */
 export const recordEvent = (env: Env, event: StripeEventRef, workspaceId: string | null) =>
-  drizzle(env.DB).insert(stripeEvents).values({ eventId: event.id, type: event.type, workspaceId, processedAtMs: Date.now() }).onConflictDoNothing();
+  directoryDb(env).insert(stripeEvents).values({ eventId: event.id, type: event.type, workspaceId, processedAtMs: Date.now() }).onConflictDoNothing();
