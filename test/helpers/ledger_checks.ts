@@ -3,12 +3,21 @@
 import { env } from 'cloudflare:workers';
 import { runInDurableObject } from 'cloudflare:test';
 import { expect } from 'vitest';
-import { allShards, ledgerShardOf } from '../../workers/storage/databases';
+import { allShards, ledgerShardOf, shardD1, shardNames } from '../../workers/storage/databases';
+import { shardFor } from '../../workers/storage/placement';
 
 // The ledger tables live in the workspace's shard (workers/storage/): a test reads them there.
 
 /** The D1 of the workspace's ledger shard (the one the directory records for it). */
 export const ledgerD1 = async (workspaceId: string): Promise<D1Database> => (await ledgerShardOf(env, workspaceId)).d1;
+
+/**
+ * The D1 of the shard a workspace is placed on, known without a round trip: placement is a pure
+ * function of the id, and the tests create every workspace under one LEDGER_SHARDS list, so this is
+ * the shard the directory records (test/sharding/placement.test.ts checks it for 40 workspaces).
+ * For a statement that must be built synchronously (into a batch); else prefer ledgerD1.
+ */
+export const shardD1Of = (workspaceId: string): D1Database => shardD1(env, shardFor(workspaceId, shardNames(env)));
 
 /** Every ledger shard's D1. */
 export const shardD1s = (): D1Database[] => allShards(env).map((s) => s.d1);
