@@ -65,6 +65,17 @@ export const idempotencyRecords = sqliteTable(
   (t) => [primaryKey({ columns: [t.scope, t.key] })],
 );
 
+// Which workspace each metered resource id belongs to. Resource ids are the platform's own and
+// unique across workspaces, while the resources themselves live in their workspace's shard: this is
+// how an id is kept to one workspace (another workspace's use of it is a 409) and how a stop or a
+// resize by id finds the workspace, and so its shard. Claimed before the ledger object starts the
+// resource; a claim whose start was refused stays with its workspace (which may retry the id).
+export const resourceOwners = sqliteTable('resource_owners', {
+  resourceId: text('resource_id').primaryKey(),
+  workspaceId: text('workspace_id').notNull(),
+  claimedAtMs: integer('claimed_at_ms').notNull(),
+});
+
 // --- pricing ------------------------------------------------------------------------------------
 
 // Versioned price lists. A version applies to usage that occurred at or after effective_from_ms and

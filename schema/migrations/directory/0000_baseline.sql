@@ -71,6 +71,12 @@ CREATE TABLE `reconciliation_runs` (
 	`report_json` text NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE `resource_owners` (
+	`resource_id` text PRIMARY KEY NOT NULL,
+	`workspace_id` text NOT NULL,
+	`claimed_at_ms` integer NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE `stripe_customers` (
 	`workspace_id` text PRIMARY KEY NOT NULL,
 	`customer_id` text NOT NULL,
