@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { internal, publicApi } from '../helpers/api';
 import { createWorkspace, unique, type TestWorkspace } from '../helpers/fixtures';
 import { deliverSettlement, HOUR_MS, hourOf } from '../helpers/settlement';
-import { firstInAnyShard, ledgerD1, shardD1Of } from '../helpers/ledger_checks';
+import { runInDurableObject } from 'cloudflare:test';
+import { ledgerD1, ledgerStub, shardD1Of } from '../helpers/ledger_checks';
 import { shardFor } from '../../workers/storage/placement';
 import { credits, deliver, eventFor, payCheckout, topup } from '../stripe/stripe_helpers';
 import { eventually, eventsOf, resourceRow, startInstance } from '../zero_balance/zero_balance_helpers';
@@ -31,10 +32,10 @@ const workspaces = await oneWorkspacePerShard();
 describe.each(NAMES)('a workspace on %s', (shard) => {
   const ws = workspaces.get(shard)!;
 
-  it('is recorded on that shard, and its ledger object writes there', async () => {
+  it('is recorded on that shard, and its ledger object keeps that shard in its own storage', async () => {
     expect(await ledgerD1(ws.workspaceId)).toBe(shardD1Of(ws.workspaceId));
-    const row = await firstInAnyShard<{ n: number }>('SELECT COUNT(*) AS n FROM balances WHERE workspace_id = ?', ws.workspaceId);
-    expect(row).not.toBeNull();
+    expect((await internal('GET', `/internal/v1/workspaces/${ws.workspaceId}/credit-check?amountMicros=0`)).status).toBe(200);
+    expect(await runInDurableObject(ledgerStub(ws.workspaceId), (_instance, state) => state.storage.get<string>('ledgerShard'))).toBe(shard);
   });
 
   it('tops up through Stripe Checkout, reports usage, settles it, and reads it back in history and my-usage', async () => {
