@@ -1,13 +1,11 @@
-import { eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import Stripe from 'stripe';
-import { stripeEvents } from '../../schema/tables';
 import { usableSecret } from '../auth/secret_policy';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors/api_error';
 import { applyStripeEvent } from '../stripe/apply_event';
+import { isEventProcessed } from '../stripe/record_event';
 import { cryptoProvider } from '../stripe/stripe_client';
-import { directoryDb } from '../storage/databases';
 
 const TOLERANCE_SECONDS = 300;
 // Only signature checks use this client; they need no API key.
@@ -49,8 +47,7 @@ stripeWebhook.post('/', async (c) => {
     throw new ApiError('invalid_request', 'Stripe-Signature: does not verify for this body (or is older than 300 s).');
   }
 
-  const seen = await directoryDb(c.env).select({ id: stripeEvents.eventId }).from(stripeEvents).where(eq(stripeEvents.eventId, event.id)).get();
-  if (seen) return c.json({ received: true, duplicate: true });
+  if (await isEventProcessed(c.env, event.id)) return c.json({ received: true, duplicate: true });
 
   if (!(await applyStripeEvent(c.env, event))) return c.json({ received: true, ignored: true });
   return c.json({ received: true });
