@@ -127,7 +127,7 @@ export class WorkspaceLedger extends DurableObject<Env> {
   /**
    * Settles a pending deposit exactly once: completed (the balance moves in the same batch) or
    * failed. Later calls for the same key answer with the entry as it is. When a Stripe event caused
-   * it, the event id is recorded in the same batch.
+   * it, the event id is recorded in the directory once the shard batch committed.
    */
   closeDeposit(input: CloseDepositInput): Promise<LedgerResult<TransactionView>> {
     return this.queue.run(() => this.thenEnforce(input.workspaceId, closeDepositNow(this.ledger, input)));
