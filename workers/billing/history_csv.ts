@@ -74,8 +74,8 @@ export function historyCsvFilename(workspaceId: string, filters: HistoryCsvFilte
 /** The workspace's ledger as a CSV byte stream: the header, then one page of rows per pull. */
 export function historyCsvStream(env: Env, workspaceId: string, filters: HistoryCsvFilters): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
-  // The shard is looked up on the first pull (a stream's start cannot wait for it here).
-  const shard = ledgerDbOf(env, workspaceId);
+  // The workspace's shard, looked up on the first pull (this function returns the stream at once).
+  let shard: ReturnType<typeof ledgerDbOf> | null = null;
   let beforeSeq: number | null = null;
   return new ReadableStream<Uint8Array>({
     start(controller) {
@@ -87,6 +87,7 @@ export function historyCsvStream(env: Env, workspaceId: string, filters: History
       if (filters.type) where.push(eq(transactions.type, filters.type));
       if (filters.status) where.push(eq(transactions.status, filters.status));
       if (beforeSeq !== null) where.push(lt(transactions.seq, beforeSeq));
+      shard ??= ledgerDbOf(env, workspaceId);
       const rows: CsvRow[] = await (await shard)
         .select({
           seq: transactions.seq,
