@@ -16,7 +16,10 @@ export default defineConfig(async () => ({
       wrangler: { configPath: './wrangler.toml' },
       miniflare: {
         bindings: {
-          TEST_MIGRATIONS: await readD1Migrations('schema/migrations'),
+          // The directory's migrations go to DB, the shard migrations to every LEDGER_SHARD_*
+          // (test/setup/apply_migrations.ts), as `npm start` and `npm run deploy` do.
+          TEST_DIRECTORY_MIGRATIONS: await readD1Migrations('schema/migrations/directory'),
+          TEST_SHARD_MIGRATIONS: await readD1Migrations('schema/migrations/shard'),
           INTERNAL_API_TOKEN: 'test-internal-token',
           STRIPE_EMULATOR_URL: stripeEmulatorUrl,
           STRIPE_WEBHOOK_SECRET: 'whsec_test_burnrate',

@@ -5,7 +5,10 @@ const HOUR_MS = 3_600_000;
 const D1_CAP_BYTES = 10 * 1024 ** 3; // a D1 database's size limit
 const headers = { authorization: `Bearer ${INTERNAL_TOKEN}` };
 
-const d1Bytes = async (baseUrl) => (await (await fetch(`${baseUrl}/__bench/counts`, { headers })).json()).d1Bytes;
+// The bytes of all ledger shards together (the directory apart): per-entry and per-hour figures are
+// what one shard grows by for each of its workspaces, whichever shard that is.
+const counts = async (baseUrl) => (await fetch(`${baseUrl}/__bench/counts`, { headers })).json();
+const d1Bytes = async (baseUrl) => (await counts(baseUrl)).d1Bytes;
 
 async function inParallel(items, limit, task) {
   let next = 0;
@@ -15,12 +18,12 @@ async function inParallel(items, limit, task) {
 }
 
 /**
- * What the ledger database grows by, measured with D1's own size: per ledger entry (a grant or a
- * deduction; a Checkout deposit adds its session row to the same order), and per settled
+ * What a ledger shard grows by, measured with D1's own size: per ledger entry (a grant or a
+ * deduction; a Checkout deposit's session row is in the directory, not the shard), and per settled
  * workspace-hour with usage (an instance, a volume, two models and tool executions: its `usage`
  * entry, its priced lines and its per-member rollups; the raw events stay in the workspace's
- * object). Then how many workspace-months one 10 GB database holds, and how many databases a
- * platform of 10k / 100k / 1M active workspaces needs for a year, at `entriesPerMonth` ledger
+ * object). Then how many workspace-months one 10 GB shard holds, and how many shards a platform of
+ * 10k / 100k / 1M active workspaces needs for a year, at `entriesPerMonth` ledger
  * entries and 24 × 30 settled hours a month per active workspace.
  */
 export async function benchCapacity(baseUrl, workspaceCount, entriesPerMonth) {
@@ -63,18 +66,20 @@ export async function benchCapacity(baseUrl, workspaceCount, entriesPerMonth) {
     settled = (await (await fetch(`${baseUrl}/__bench/counts`, { headers })).json()).settledHours;
   }
   const bytesPerHour = ((await d1Bytes(baseUrl)) - before) / (settled - settledBefore);
+  const perShard = (await counts(baseUrl)).shardBytes;
 
   const bytesPerWorkspaceMonth = 24 * 30 * bytesPerHour + entriesPerMonth * bytesPerEntry;
   const workspaceMonthsPerDb = D1_CAP_BYTES / bytesPerWorkspaceMonth;
   const databasesForAYear = (active) => Math.ceil((active * 12) / workspaceMonthsPerDb);
   return {
-    name: `ledger capacity of one D1 database (${workspaceCount} workspaces, measured with D1's size_after)`,
+    name: `ledger capacity of one ledger shard (${workspaceCount} workspaces over ${perShard.length} shards, measured with D1's size_after)`,
     lines: [
       `per ledger entry (grant or deduction)         ${fmt(bytesPerEntry, 0)} bytes`,
       `per settled workspace-hour with usage          ${fmt(bytesPerHour, 0)} bytes (entry, lines, rollups; events stay in the object)`,
       `per active workspace-month (720 hours, ${entriesPerMonth} entries) ${fmt(bytesPerWorkspaceMonth / 1024, 0)} KiB`,
-      `one 10 GB database holds ${fmt(workspaceMonthsPerDb, 0)} active workspace-months`,
-      `databases for a year: 10k active ${databasesForAYear(10_000)}, 100k ${databasesForAYear(100_000)}, 1M ${databasesForAYear(1_000_000)}`,
+      `one 10 GB shard holds ${fmt(workspaceMonthsPerDb, 0)} active workspace-months`,
+      `shards for a year: 10k active ${databasesForAYear(10_000)}, 100k ${databasesForAYear(100_000)}, 1M ${databasesForAYear(1_000_000)}`,
+      `bytes per shard now: ${perShard.map((b) => fmt(b / 1024, 0) + ' KiB').join(', ')}`,
       `settled ${settled - settledBefore} of ${expected - settledBefore} workspace-hours`,
     ],
     ok: settled === expected,

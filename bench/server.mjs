@@ -3,6 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { d1Bindings } from '../scripts/d1_bindings.mjs';
 
 export const INTERNAL_TOKEN = 'bench-internal-token';
 
@@ -10,8 +11,10 @@ export const INTERNAL_TOKEN = 'bench-internal-token';
 export async function startServer(port, vars = {}) {
   const stateDir = mkdtempSync(join(tmpdir(), 'burnrate-bench-'));
   const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
-  const migrate = spawnSync('wrangler', ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', stateDir], { env, encoding: 'utf8' });
-  if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
+  for (const binding of d1Bindings()) {
+    const migrate = spawnSync('wrangler', ['d1', 'migrations', 'apply', binding, '--local', '--persist-to', stateDir], { env, encoding: 'utf8' });
+    if (migrate.status !== 0) throw new Error(`migrations of ${binding} failed:\n${migrate.stdout}\n${migrate.stderr}`);
+  }
   const envFile = join(stateDir, 'bench.env');
   const extra = Object.entries(vars).map(([name, value]) => `${name}="${value}"\n`).join('');
   writeFileSync(envFile, `INTERNAL_API_TOKEN="${INTERNAL_TOKEN}"\nBENCH_ROUTES="enabled"\nLOCAL_SCHEDULED_ROUTE="enabled"\n${extra}`);

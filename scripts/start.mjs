@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { startEmulator } from '../stripe-emulator/server.mjs';
+import { d1Bindings } from './d1_bindings.mjs';
 import { DEV_SECRET_DEFAULTS, unsafeSecretsForRealStripe } from '../workers/lib/published_secrets.mjs';
 
 const PORT = process.env.PORT ?? '8787';
@@ -80,13 +81,17 @@ function exitCodeOf(child) {
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
 }
 
+// The directory's migrations to DB, the shard migrations to each ledger shard (every D1 binding of
+// wrangler.toml, each with its own migrations_dir).
 async function applyMigrations() {
-  log('applying D1 migrations (local)…');
-  const code = await exitCodeOf(spawnChild(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', STATE_DIR]));
-  if (stopping) process.exit(0);
-  if (code !== 0) {
-    log('migrations failed; see the output above.');
-    process.exit(code);
+  for (const binding of d1Bindings()) {
+    log(`applying D1 migrations to ${binding} (local)…`);
+    const code = await exitCodeOf(spawnChild(['d1', 'migrations', 'apply', binding, '--local', '--persist-to', STATE_DIR]));
+    if (stopping) process.exit(0);
+    if (code !== 0) {
+      log('migrations failed; see the output above.');
+      process.exit(code);
+    }
   }
 }
 

@@ -4,7 +4,8 @@ type WorkerEnv = import('../workers/env').Env;
 
 declare namespace Cloudflare {
   interface Env extends WorkerEnv {
-    TEST_MIGRATIONS: import('cloudflare:test').D1Migration[];
+    TEST_DIRECTORY_MIGRATIONS: import('cloudflare:test').D1Migration[];
+    TEST_SHARD_MIGRATIONS: import('cloudflare:test').D1Migration[];
   }
   interface GlobalProps {
     mainModule: typeof import('../workers/index');

@@ -3,7 +3,14 @@ import type { WorkspaceLedger } from './ledger/workspace_ledger';
 // Bindings and secrets of the Worker. Secrets are optional in the type because a deployment may
 // not have set them yet; code that needs one fails closed when it is missing.
 export interface Env {
+  /** The directory D1: workspaces (with their shard), members, keys, prices, Stripe ids (see storage/). */
   DB: D1Database;
+  /** The ledger shards' D1 binding names, comma-separated, in order; only ever appended to. */
+  LEDGER_SHARDS?: string;
+  /** Optional: the shards new workspaces are placed on (default: all of LEDGER_SHARDS). */
+  LEDGER_SHARDS_FOR_NEW_WORKSPACES?: string;
+  /** The ledger shards themselves (LEDGER_SHARD_0 …), reached by name through workers/storage/. */
+  [shard: `LEDGER_SHARD_${string}`]: D1Database;
   WORKSPACE_LEDGER: DurableObjectNamespace<WorkspaceLedger>;
   SETTLEMENT_QUEUE: Queue<SettlementMessage>;
   NOTIFICATION_QUEUE: Queue<NotificationMessage>;
@@ -50,6 +57,8 @@ export interface SettlementMessage {
 /** One outbox event to deliver to the platform. */
 export interface NotificationMessage {
   eventId: string;
+  /** The ledger shard holding the event; without it (the ledger object's own enqueue) every shard is asked. */
+  shard?: string;
 }
 
 // Per-request values set by middleware.

@@ -4,10 +4,11 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { isDuplicateMemberEmail, isDuplicateResourceId, isNegativeBalance, isUniqueViolation } from '../../workers/lib/d1_errors';
 import { addMember, createWorkspace } from '../helpers/fixtures';
+import { shardD1Of } from '../helpers/ledger_checks';
 
-async function failureOf(sql: string, ...params: unknown[]): Promise<unknown> {
+async function failureOf(db: D1Database, sql: string, ...params: unknown[]): Promise<unknown> {
   try {
-    await env.DB.prepare(sql).bind(...params).run();
+    await db.prepare(sql).bind(...params).run();
   } catch (error) {
     return error;
   }
@@ -20,15 +21,17 @@ describe('d1_errors', () => {
     const member = await addMember(ws.workspaceId, 'member');
     const row = await env.DB.prepare('SELECT email FROM members WHERE id = ?').bind(member.memberId).first<{ email: string }>();
     const emailTaken = await failureOf(
+      env.DB,
       "INSERT INTO members (id, workspace_id, name, email, role, created_at_ms) VALUES ('mem_dup_test', ?, 'Dup', ?, 'member', 0)",
       ws.workspaceId,
       row!.email,
     );
     const insertResource = "INSERT INTO resources (id, workspace_id, kind, request_hash, started_at_ms, created_at_ms) VALUES ('res_dup_test', ?, 'volume', 'h', 0, 0)";
-    await env.DB.prepare(insertResource).bind(ws.workspaceId).run();
-    const resourceTaken = await failureOf(insertResource, ws.workspaceId);
-    const negative = await failureOf('UPDATE balances SET balance_micros = -1 WHERE workspace_id = ?', ws.workspaceId);
-    await env.DB.prepare("DELETE FROM resources WHERE id = 'res_dup_test'").run();
+    const ledger = shardD1Of(ws.workspaceId);
+    await ledger.prepare(insertResource).bind(ws.workspaceId).run();
+    const resourceTaken = await failureOf(ledger, insertResource, ws.workspaceId);
+    const negative = await failureOf(ledger, 'UPDATE balances SET balance_micros = -1 WHERE workspace_id = ?', ws.workspaceId);
+    await ledger.prepare("DELETE FROM resources WHERE id = 'res_dup_test'").run();
 
     expect([isDuplicateMemberEmail(emailTaken), isDuplicateResourceId(emailTaken), isNegativeBalance(emailTaken), isUniqueViolation(emailTaken)]).toEqual([true, false, false, true]);
     expect([isDuplicateMemberEmail(resourceTaken), isDuplicateResourceId(resourceTaken), isNegativeBalance(resourceTaken), isUniqueViolation(resourceTaken)]).toEqual([false, true, false, true]);

@@ -15,6 +15,7 @@ import { stripeFor } from '../../workers/stripe/stripe_client';
 import { publicApi } from '../helpers/api';
 import { createWorkspace, unique, type TestWorkspace } from '../helpers/fixtures';
 import { deliver } from '../stripe/stripe_helpers';
+import { shardD1Of } from '../helpers/ledger_checks';
 
 let ws: TestWorkspace;
 beforeAll(async () => {
@@ -113,12 +114,12 @@ describe('platform notifications next to a real STRIPE_SECRET_KEY', () => {
 
   async function pendingEvent() {
     const id = `evt_${unique('cfg')}`;
-    await env.DB.prepare(`INSERT INTO platform_events (id, workspace_id, type, data_json, created_at_ms) VALUES (?, ?, 'balance.low', '{}', ?)`)
+    await shardD1Of(ws.workspaceId).prepare(`INSERT INTO platform_events (id, workspace_id, type, data_json, created_at_ms) VALUES (?, ?, 'balance.low', '{}', ?)`)
       .bind(id, ws.workspaceId, Date.now())
       .run();
     return id;
   }
-  const stateOf = async (id: string) => (await env.DB.prepare('SELECT delivery_state AS s FROM platform_events WHERE id = ?').bind(id).first<{ s: string }>())?.s;
+  const stateOf = async (id: string) => (await shardD1Of(ws.workspaceId).prepare('SELECT delivery_state AS s FROM platform_events WHERE id = ?').bind(id).first<{ s: string }>())?.s;
   const run = (id: string, overrides: Partial<Env>) =>
     deliverEvents(createMessageBatch<NotificationMessage>('burnrate-notifications', [{ id: `m-${id}`, timestamp: new Date(), attempts: 1, body: { eventId: id } }]), {
       ...(env as unknown as Env),

@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
 import { internal } from './api';
+import { ledgerD1 } from './ledger_checks';
 
 /**
  * Test workspaces are dated this far back, so that suites can report usage and start resources in
@@ -20,8 +21,18 @@ export interface TestWorkspace {
 export async function createWorkspace(name = 'Test workspace'): Promise<TestWorkspace> {
   const res = await internal('POST', '/internal/v1/workspaces', { name, admin: { name: 'Ada Admin', email: `${unique('admin')}@example.com` } });
   expect(res.status).toBe(201);
-  await env.DB.prepare('UPDATE workspaces SET created_at_ms = created_at_ms - ? WHERE id = ?').bind(WORKSPACE_AGE_MS, res.body.workspace.id).run();
+  const createdAtMs = (await env.DB.prepare('SELECT created_at_ms AS c FROM workspaces WHERE id = ?').bind(res.body.workspace.id).first<{ c: number }>())!.c;
+  await setWorkspaceCreatedAt(res.body.workspace.id, createdAtMs - WORKSPACE_AGE_MS);
   return { workspaceId: res.body.workspace.id, adminMemberId: res.body.member.id, adminKey: res.body.apiKey };
+}
+
+/**
+ * Re-dates a workspace's creation, where it is kept: the directory (the tenancy check of ingestion)
+ * and its ledger shard (the ledger object's copy, read when the object loads).
+ */
+export async function setWorkspaceCreatedAt(workspaceId: string, createdAtMs: number) {
+  await env.DB.prepare('UPDATE workspaces SET created_at_ms = ? WHERE id = ?').bind(createdAtMs, workspaceId).run();
+  await (await ledgerD1(workspaceId)).prepare('UPDATE ledger_workspaces SET created_at_ms = ? WHERE workspace_id = ?').bind(createdAtMs, workspaceId).run();
 }
 
 export async function addMember(workspaceId: string, role: 'admin' | 'member' = 'member') {

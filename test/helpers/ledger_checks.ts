@@ -3,13 +3,42 @@
 import { env } from 'cloudflare:workers';
 import { runInDurableObject } from 'cloudflare:test';
 import { expect } from 'vitest';
+import { allShards, ledgerShardOf, shardD1, shardNames } from '../../workers/storage/databases';
+import { shardFor } from '../../workers/storage/placement';
+
+// The ledger tables live in the workspace's shard (workers/storage/): a test reads them there.
+
+/** The D1 of the workspace's ledger shard (the one the directory records for it). */
+export const ledgerD1 = async (workspaceId: string): Promise<D1Database> => (await ledgerShardOf(env, workspaceId)).d1;
+
+/**
+ * The D1 of the shard a workspace is placed on, known without a round trip: placement is a pure
+ * function of the id, and the tests create every workspace under one LEDGER_SHARDS list, so this is
+ * the shard the directory records (test/sharding/placement.test.ts checks it for 40 workspaces).
+ * For a statement that must be built synchronously (into a batch); else prefer ledgerD1.
+ */
+export const shardD1Of = (workspaceId: string): D1Database => shardD1(env, shardFor(workspaceId, shardNames(env)));
+
+/** Every ledger shard's D1. */
+export const shardD1s = (): D1Database[] => allShards(env).map((s) => s.d1);
+
+/** The rows of a query run in every shard (for lookups by an id that names no workspace). */
+export async function rowsInAllShards<T>(sql: string, ...binds: unknown[]): Promise<T[]> {
+  const pages = await Promise.all(shardD1s().map((d1) => d1.prepare(sql).bind(...binds).all<T>()));
+  return pages.flatMap((p) => p.results);
+}
+
+/** The first row of a query run in every shard; null when no shard has one. */
+export async function firstInAnyShard<T>(sql: string, ...binds: unknown[]): Promise<T | null> {
+  return (await rowsInAllShards<T>(sql, ...binds))[0] ?? null;
+}
 
 /** The Durable Object stub of a workspace's ledger, addressed the way the Worker addresses it. */
 export const ledgerStub = (workspaceId: string) => env.WORKSPACE_LEDGER.get(env.WORKSPACE_LEDGER.idFromName(workspaceId));
 
 /** The ledger invariant, checked on the spot: balance row == sum of completed entries, never negative. */
 export async function expectInvariant(workspaceId: string) {
-  const row = await env.DB.prepare(
+  const row = await (await ledgerD1(workspaceId)).prepare(
     `SELECT b.balance_micros AS balance,
             (SELECT COALESCE(SUM(amount_micros), 0) FROM transactions t WHERE t.workspace_id = b.workspace_id AND t.status = 'completed') AS ledger
        FROM balances b WHERE b.workspace_id = ?`,

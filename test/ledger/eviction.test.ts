@@ -1,12 +1,12 @@
 // The WorkspaceLedger Durable Object keeps the balance in memory. These tests evict it between
 // mutations and check that it rebuilds from D1, that the hot path really is served from memory,
 // and that a rebuild refuses a workspace whose balance row disagrees with its ledger.
-import { env } from 'cloudflare:workers';
 import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { publicApi } from '../helpers/api';
 import { createWorkspace, deduct, grant, unique } from '../helpers/fixtures';
 import { adjust, balanceRow, completedSum, CREDIT, creditCheck, ledgerRows, ledgerStub } from './ledger_helpers';
+import { shardD1Of } from '../helpers/ledger_checks';
 
 /** What the object holds in memory right now (null when it has not loaded the workspace). */
 const cachedState = (workspaceId: string) =>
@@ -16,7 +16,7 @@ const cachedState = (workspaceId: string) =>
   });
 
 const setBalanceRow = (workspaceId: string, balanceMicros: number) =>
-  env.DB.prepare('UPDATE balances SET balance_micros = ? WHERE workspace_id = ?').bind(balanceMicros, workspaceId).run();
+  shardD1Of(workspaceId).prepare('UPDATE balances SET balance_micros = ? WHERE workspace_id = ?').bind(balanceMicros, workspaceId).run();
 
 describe('the ledger object rebuilds its balance from D1 after eviction', () => {
   it('keeps the balance across evictions between mutations, and mutations continue from it', async () => {

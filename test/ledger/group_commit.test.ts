@@ -2,14 +2,13 @@
 // commit is in flight are decided in order and written in one batch. Some tests let the HTTP path
 // group as it will (the outcomes must not depend on it); others hold the object's queue so that a
 // chosen set of entries is certain to form one group.
-import { env } from 'cloudflare:workers';
 import { runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { LedgerResult } from '../../workers/ledger/ledger_result';
 import type { PostEntryInput } from '../../workers/ledger/ledger_types';
 import type { TransactionView } from '../../workers/ledger/transaction_view';
 import { createWorkspace, deduct, grant, unique } from '../helpers/fixtures';
-import { expectInvariant } from '../helpers/ledger_checks';
+import { expectInvariant, shardD1Of } from '../helpers/ledger_checks';
 import { balanceRow, completedSum, CREDIT, creditCheck, ledgerRows, ledgerStub, type LedgerRow } from './ledger_helpers';
 
 type Entry = Omit<PostEntryInput, 'workspaceId'>;
@@ -198,7 +197,7 @@ describe('one group, held together', () => {
     await grant(ws.workspaceId, 10 * CREDIT);
     const before = await ledgerRows(ws.workspaceId);
     const trigger = `inject_failure_${ws.workspaceId}`;
-    await env.DB.prepare(
+    await shardD1Of(ws.workspaceId).prepare(
       `CREATE TRIGGER ${trigger} BEFORE INSERT ON transactions WHEN NEW.description = 'poison' BEGIN SELECT RAISE(ABORT, 'injected failure'); END`,
     ).run();
     try {
@@ -213,7 +212,7 @@ describe('one group, held together', () => {
       const next = (await inOneGroup(ws.workspaceId, [charge(CREDIT), charge(2 * CREDIT)])).map(value);
       expect(next.map((a) => a.ok && a.value.balanceAfterMicros)).toEqual([9 * CREDIT, 7 * CREDIT]);
     } finally {
-      await env.DB.prepare(`DROP TRIGGER ${trigger}`).run();
+      await shardD1Of(ws.workspaceId).prepare(`DROP TRIGGER ${trigger}`).run();
     }
     expect(await balanceRow(ws.workspaceId)).toBe(7 * CREDIT);
     await expectInvariant(ws.workspaceId);
@@ -224,12 +223,12 @@ describe('one group, held together', () => {
     await grant(ws.workspaceId, 10 * CREDIT);
     expect((await creditCheck(ws.workspaceId, 0)).body.balanceMicros).toBe(10 * CREDIT);
     // Another writer takes 7 credits behind the object's back (keeping D1's own invariant).
-    await env.DB.batch([
-      env.DB.prepare(
+    await shardD1Of(ws.workspaceId).batch([
+      shardD1Of(ws.workspaceId).prepare(
         `INSERT INTO transactions (id, workspace_id, idempotency_key, request_hash, type, status, description, amount_micros, forgiven_micros, balance_after_micros, created_at_ms, settled_at_ms)
          VALUES (?, ?, ?, 'h', 'adjustment', 'completed', 'Behind its back', ?, 0, ?, ?, ?)`,
       ).bind(`txn_${unique('behind').replace(/[^A-Za-z0-9]/g, '_')}`, ws.workspaceId, unique('behind'), -7 * CREDIT, 3 * CREDIT, Date.now(), Date.now()),
-      env.DB.prepare('UPDATE balances SET balance_micros = balance_micros - ? WHERE workspace_id = ?').bind(7 * CREDIT, ws.workspaceId),
+      shardD1Of(ws.workspaceId).prepare('UPDATE balances SET balance_micros = balance_micros - ? WHERE workspace_id = ?').bind(7 * CREDIT, ws.workspaceId),
     ]);
     const answers = (await inOneGroup(ws.workspaceId, [charge(2 * CREDIT), charge(2 * CREDIT), charge(CREDIT)])).map(value);
     // On the stale 10 all three would fit; on the true 3: 2, refused, 1.

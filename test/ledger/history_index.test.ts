@@ -6,10 +6,11 @@ import { drizzle } from 'drizzle-orm/d1';
 import { describe, expect, it } from 'vitest';
 import { historyRowsQuery, type HistoryQuery } from '../../workers/billing/history_page';
 import { encodeCursor } from '../../workers/lib/history_cursor';
+import { shardD1Of } from '../helpers/ledger_checks';
 
 async function planOf(query: Omit<HistoryQuery, 'limit'>): Promise<string[]> {
   const { sql, params } = historyRowsQuery(drizzle(env.DB), 'ws_plan', query, 51).toSQL();
-  const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+  const { results } = await shardD1Of('ws_plan').prepare(`EXPLAIN QUERY PLAN ${sql}`)
     .bind(...params)
     .all<{ detail: string }>();
   return results.map((r) => r.detail);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { internal, type JsonResponse, publicApi } from '../helpers/api';
 import { addMember, createWorkspace, deduct, grant, unique } from '../helpers/fixtures';
 import { adjust, balanceRow, completedSum, CREDIT, internalWithHeaders, ledgerRows } from './ledger_helpers';
+import { shardD1Of } from '../helpers/ledger_checks';
 
 const countRows = async (sql: string, ...binds: unknown[]) =>
   (await env.DB.prepare(sql).bind(...binds).first<{ n: number }>())!.n;
@@ -200,7 +201,7 @@ describe('creating a workspace is idempotent', () => {
       const wsId = answers[0]!.body.workspace.id;
       expect(await countRows('SELECT COUNT(*) AS n FROM members WHERE workspace_id = ?', wsId)).toBe(1);
       expect(await countRows('SELECT COUNT(*) AS n FROM api_keys WHERE workspace_id = ?', wsId)).toBe(1);
-      expect(await countRows('SELECT COUNT(*) AS n FROM balances WHERE workspace_id = ?', wsId)).toBe(1);
+      expect((await shardD1Of(wsId).prepare('SELECT COUNT(*) AS n FROM balances WHERE workspace_id = ?').bind(wsId).first<{ n: number }>())!.n).toBe(1);
       expect((await publicApi('GET', '/v1/billing/credits', answers[0]!.body.apiKey)).status).toBe(200);
     });
   });

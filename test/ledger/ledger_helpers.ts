@@ -1,9 +1,9 @@
 // Helpers shared by the ledger test files: direct looks at D1 (bypassing the Worker) and small
 // wrappers for calls the generic helpers do not cover. Not a test file (no .test.ts suffix).
-import { env } from 'cloudflare:workers';
 import { internal } from '../helpers/api';
 export { internalWithHeaders } from '../helpers/api';
 export { ledgerStub } from '../helpers/ledger_checks';
+import { shardD1Of } from '../helpers/ledger_checks';
 import { unique } from '../helpers/fixtures';
 
 export const CREDIT = 1_000_000;
@@ -24,19 +24,19 @@ export interface LedgerRow {
 
 /** Every ledger row of a workspace, oldest first, read straight from D1. */
 export async function ledgerRows(workspaceId: string): Promise<LedgerRow[]> {
-  const { results } = await env.DB.prepare('SELECT * FROM transactions WHERE workspace_id = ? ORDER BY seq').bind(workspaceId).all<LedgerRow>();
+  const { results } = await shardD1Of(workspaceId).prepare('SELECT * FROM transactions WHERE workspace_id = ? ORDER BY seq').bind(workspaceId).all<LedgerRow>();
   return results;
 }
 
 /** The balances row of a workspace, read straight from D1 (null when there is none). */
 export async function balanceRow(workspaceId: string): Promise<number | null> {
-  const row = await env.DB.prepare('SELECT balance_micros FROM balances WHERE workspace_id = ?').bind(workspaceId).first<{ balance_micros: number }>();
+  const row = await shardD1Of(workspaceId).prepare('SELECT balance_micros FROM balances WHERE workspace_id = ?').bind(workspaceId).first<{ balance_micros: number }>();
   return row ? row.balance_micros : null;
 }
 
 /** Sum of the completed ledger entries of a workspace, read straight from D1. */
 export async function completedSum(workspaceId: string): Promise<number> {
-  const row = await env.DB.prepare(`SELECT COALESCE(SUM(amount_micros), 0) AS s FROM transactions WHERE workspace_id = ? AND status = 'completed'`)
+  const row = await shardD1Of(workspaceId).prepare(`SELECT COALESCE(SUM(amount_micros), 0) AS s FROM transactions WHERE workspace_id = ? AND status = 'completed'`)
     .bind(workspaceId)
     .first<{ s: number }>();
   return row!.s;
@@ -55,7 +55,7 @@ export function insertEntry(
 ) {
   const nowMs = Date.now();
   const id = `txn_${unique('direct').replace(/[^A-Za-z0-9]/g, '_')}`;
-  const statement = env.DB
+  const statement = shardD1Of(workspaceId)
     .prepare(
       `INSERT INTO transactions (id, workspace_id, idempotency_key, request_hash, type, status, description, amount_micros,
                                  forgiven_micros, balance_after_micros, created_at_ms, settled_at_ms)

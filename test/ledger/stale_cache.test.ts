@@ -1,7 +1,7 @@
-import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { internal } from '../helpers/api';
 import { createWorkspace, deduct, grant } from '../helpers/fixtures';
+import { shardD1Of } from '../helpers/ledger_checks';
 import { creditCheck, insertEntry } from './ledger_helpers';
 
 const CREDIT = 1_000_000;
@@ -16,9 +16,9 @@ describe('a stale balance cache never writes on a wrong basis', () => {
 
     // Another writer adds 5 credits, keeping D1's own invariant (entry + balance in one batch).
     const other = insertEntry(workspaceId, { amountMicros: 5 * CREDIT, balanceAfterMicros: 15 * CREDIT });
-    await env.DB.batch([
+    await shardD1Of(workspaceId).batch([
       other.statement,
-      env.DB.prepare('UPDATE balances SET balance_micros = balance_micros + ? WHERE workspace_id = ?').bind(5 * CREDIT, workspaceId),
+      shardD1Of(workspaceId).prepare('UPDATE balances SET balance_micros = balance_micros + ? WHERE workspace_id = ?').bind(5 * CREDIT, workspaceId),
     ]);
     expect((await creditCheck(workspaceId, 0)).body.balanceMicros).toBe(10 * CREDIT); // still the stale cache
 
@@ -27,7 +27,7 @@ describe('a stale balance cache never writes on a wrong basis', () => {
     // Against the stale cache this would claim 7; the guard made it rebuild and write 12.
     expect(res.body.balanceAfterMicros).toBe(12 * CREDIT);
     expect((await creditCheck(workspaceId, 0)).body.balanceMicros).toBe(12 * CREDIT);
-    const row = await env.DB.prepare('SELECT balance_micros AS b FROM balances WHERE workspace_id = ?').bind(workspaceId).first<{ b: number }>();
+    const row = await shardD1Of(workspaceId).prepare('SELECT balance_micros AS b FROM balances WHERE workspace_id = ?').bind(workspaceId).first<{ b: number }>();
     expect(row?.b).toBe(12 * CREDIT);
   });
 
@@ -38,9 +38,9 @@ describe('a stale balance cache never writes on a wrong basis', () => {
 
     // Another writer takes 8 credits away.
     const other = insertEntry(workspaceId, { amountMicros: -8 * CREDIT, balanceAfterMicros: 2 * CREDIT });
-    await env.DB.batch([
+    await shardD1Of(workspaceId).batch([
       other.statement,
-      env.DB.prepare('UPDATE balances SET balance_micros = balance_micros - ? WHERE workspace_id = ?').bind(8 * CREDIT, workspaceId),
+      shardD1Of(workspaceId).prepare('UPDATE balances SET balance_micros = balance_micros - ? WHERE workspace_id = ?').bind(8 * CREDIT, workspaceId),
     ]);
 
     const res = await deduct(workspaceId, 5 * CREDIT);
@@ -56,9 +56,9 @@ describe('a stale balance cache never writes on a wrong basis', () => {
 
     // Another writer takes 6 credits away: D1 holds 4, the warm cache still believes 10.
     const other = insertEntry(workspaceId, { amountMicros: -6 * CREDIT, balanceAfterMicros: 4 * CREDIT });
-    await env.DB.batch([
+    await shardD1Of(workspaceId).batch([
       other.statement,
-      env.DB.prepare('UPDATE balances SET balance_micros = balance_micros - ? WHERE workspace_id = ?').bind(6 * CREDIT, workspaceId),
+      shardD1Of(workspaceId).prepare('UPDATE balances SET balance_micros = balance_micros - ? WHERE workspace_id = ?').bind(6 * CREDIT, workspaceId),
     ]);
 
     // A correction of -8: on the stale belief it would apply in full (and fail against D1's CHECK);

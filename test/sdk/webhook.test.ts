@@ -9,6 +9,7 @@ import worker from '../../workers/index';
 import { signatureHeader } from '../../workers/notifications/sign';
 import { eventually } from '../zero_balance/zero_balance_helpers';
 import { CREDIT_MICROS, internalClient, newWorkspace } from './sdk_helpers';
+import { shardD1Of } from '../helpers/ledger_checks';
 
 const PLATFORM_URL = 'https://platform.example.test/sdk/burnrate-events';
 const SECRET = 'whsec_sdk_platform_secret';
@@ -68,7 +69,7 @@ describe('verifyWebhookSignature on a notification the Worker sent', () => {
     const { delivery: _delivery, ...rest } = event!;
     listed = rest as PlatformEvent;
     // ... so it is made pending again and delivered by the consumer to a configured platform.
-    await env.DB.prepare("UPDATE platform_events SET delivery_state = 'pending' WHERE id = ?").bind(listed.id).run();
+    await shardD1Of(ws.workspaceId).prepare("UPDATE platform_events SET delivery_state = 'pending' WHERE id = ?").bind(listed.id).run();
     delivered = await deliverToPlatform(listed.id);
     t = Number(/^t=(\d+),/.exec(delivered.signature)![1]);
   });

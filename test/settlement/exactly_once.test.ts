@@ -33,6 +33,7 @@ import {
   toolEvent,
   usageRows,
 } from './settlement_helpers';
+import { shardD1Of } from '../helpers/ledger_checks';
 
 const postUsageOnce = (event: unknown) => postUsage([event]);
 
@@ -240,7 +241,7 @@ describe('settlement interrupted, then run again', () => {
 
     // Inject a failure: writing the second hour's usage entry aborts (as a D1 outage would).
     const trigger = `test_fail_${unique('t').replace(/[^A-Za-z0-9]/g, '_')}`;
-    await env.DB.prepare(
+    await shardD1Of(ws.workspaceId).prepare(
       `CREATE TRIGGER ${trigger} BEFORE INSERT ON transactions
         WHEN NEW.workspace_id = '${ws.workspaceId}' AND NEW.description LIKE '${hourLabel(hours[1]!)}%'
         BEGIN SELECT RAISE(ABORT, 'injected settlement failure'); END`,
@@ -249,7 +250,7 @@ describe('settlement interrupted, then run again', () => {
     try {
       failed = await deliverSettlement([message]);
     } finally {
-      await env.DB.prepare(`DROP TRIGGER IF EXISTS ${trigger}`).run();
+      await shardD1Of(ws.workspaceId).prepare(`DROP TRIGGER IF EXISTS ${trigger}`).run();
     }
     expect(failed.explicitAcks).toEqual([]);
     expect(failed.retryMessages).toHaveLength(1);
@@ -285,13 +286,13 @@ describe('settlement interrupted, then run again', () => {
     // The broken workspace's balance row disagrees with its ledger: a cold ledger object refuses it.
     await evictDurableObject(ledgerStub(broken));
     const real = (await balanceOf(broken)).b;
-    await env.DB.prepare('UPDATE balances SET balance_micros = ? WHERE workspace_id = ?').bind(real + 1, broken).run();
+    await shardD1Of(broken).prepare('UPDATE balances SET balance_micros = ? WHERE workspace_id = ?').bind(real + 1, broken).run();
     let first;
     try {
       first = await deliverSettlement(messages);
       expect(await usageRows(broken)).toEqual([]);
     } finally {
-      await env.DB.prepare('UPDATE balances SET balance_micros = ? WHERE workspace_id = ?').bind(real, broken).run();
+      await shardD1Of(broken).prepare('UPDATE balances SET balance_micros = ? WHERE workspace_id = ?').bind(real, broken).run();
     }
     expect(first.retryMessages).toHaveLength(1);
     expect(first.retryMessages[0]!.msgId.startsWith('msg-1-')).toBe(true);
@@ -350,7 +351,7 @@ describe('settlement interrupted, then run again', () => {
     const stub = ledgerStub(ws.workspaceId);
 
     // The state as it was before anything was settled.
-    const stale = await runInDurableObject(stub, (_instance, state) => readLedgerState(env.DB, ws.workspaceId, new EventStore(state.storage), 0));
+    const stale = await runInDurableObject(stub, (_instance, state) => readLedgerState(shardD1Of(ws.workspaceId), env.DB, ws.workspaceId, new EventStore(state.storage)));
     expect(stale!.open.closedHours(now)).toEqual(hours);
 
     expect(await stub.settle(ws.workspaceId, hours[2]!)).toMatchObject({ ok: true, value: { settledHours: 2 } });

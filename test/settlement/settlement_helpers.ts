@@ -7,6 +7,7 @@ import { enqueueSettlement } from '../../workers/settlement/enqueue_settlement';
 import { internal } from '../helpers/api';
 import { createWorkspace, grant, unique, type TestWorkspace } from '../helpers/fixtures';
 import { HOUR_MS, hourOf, usageEntries, waitForHistory } from '../helpers/settlement';
+import { shardD1Of } from '../helpers/ledger_checks';
 
 export const CREDIT = 1_000_000;
 export const MINUTE_MS = 60_000;
@@ -86,7 +87,7 @@ export interface UsageRow {
 
 /** Every completed usage entry of a workspace, oldest first, straight from D1. */
 export async function usageRows(workspaceId: string): Promise<UsageRow[]> {
-  const { results } = await env.DB.prepare(
+  const { results } = await shardD1Of(workspaceId).prepare(
     `SELECT id, description, amount_micros, forgiven_micros, balance_after_micros FROM transactions
       WHERE workspace_id = ? AND type = 'usage' AND status = 'completed' ORDER BY seq`,
   )
@@ -112,7 +113,7 @@ export interface LineRow {
 }
 
 export async function settlementLines(workspaceId: string): Promise<LineRow[]> {
-  const { results } = await env.DB.prepare(
+  const { results } = await shardD1Of(workspaceId).prepare(
     `SELECT hour_ms, kind, line_key, transaction_id, count, input_tokens, output_tokens, runtime_ms, cost_micros, forgiven_micros
        FROM settlement_lines WHERE workspace_id = ? ORDER BY hour_ms, kind, line_key`,
   )
@@ -133,7 +134,7 @@ export async function lineSetsByHour(workspaceId: string): Promise<Map<number, s
 }
 
 export async function balanceOf(workspaceId: string) {
-  return (await env.DB.prepare('SELECT balance_micros AS b, settled_through_ms AS s FROM balances WHERE workspace_id = ?')
+  return (await shardD1Of(workspaceId).prepare('SELECT balance_micros AS b, settled_through_ms AS s FROM balances WHERE workspace_id = ?')
     .bind(workspaceId)
     .first<{ b: number; s: number }>())!;
 }
@@ -142,7 +143,7 @@ export async function balanceOf(workspaceId: string) {
 export async function snapshot(workspaceIds: string[]) {
   const out: Record<string, unknown> = {};
   for (const id of workspaceIds) {
-    const row = await env.DB.prepare(
+    const row = await shardD1Of(id).prepare(
       `SELECT b.balance_micros AS balance, b.settled_through_ms AS settledThrough,
               (SELECT COUNT(*) FROM transactions t WHERE t.workspace_id = b.workspace_id) AS transactions,
               (SELECT COALESCE(SUM(t.amount_micros), 0) FROM transactions t WHERE t.workspace_id = b.workspace_id AND t.status = 'completed') AS ledgerSum,

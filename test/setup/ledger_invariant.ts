@@ -1,24 +1,45 @@
 import { env } from 'cloudflare:workers';
 import { afterAll, expect } from 'vitest';
 import { MAX_BALANCE_MICROS } from '../../workers/lib/money';
+import { shardD1 } from '../../workers/storage/databases';
 
-// After every test file: for each workspace, the balance row equals the sum of its completed
-// ledger entries, and no balance is negative. Every balance and every ledger sum is also a safe
-// integer no larger than the balance cap: past 2^53 a JavaScript number silently rounds, so a sum
-// that is not safe could "equal" a balance it differs from. A file that breaks the ledger fails here.
+interface LedgerStats {
+  workspaceId: string;
+  balanceMicros: number | null;
+  ledgerSumMicros: number;
+  creditedMicros: number;
+  maxBalanceAfterMicros: number;
+}
+
+// After every test file: for each workspace of the directory, in the ledger shard the directory
+// records for it, the balance row equals the sum of its completed ledger entries, and no balance is
+// negative. Every balance and every ledger sum is also a safe integer no larger than the balance
+// cap: past 2^53 a JavaScript number silently rounds, so a sum that is not safe could "equal" a
+// balance it differs from. A file that breaks the ledger, in any shard, fails here.
 afterAll(async () => {
-  const { results } = await env.DB.prepare(
-    `SELECT w.id AS workspaceId,
-            b.balance_micros AS balanceMicros,
-            (SELECT COALESCE(SUM(t.amount_micros), 0) FROM transactions t
-              WHERE t.workspace_id = w.id AND t.status = 'completed') AS ledgerSumMicros,
-            (SELECT COALESCE(SUM(t.amount_micros), 0) FROM transactions t
-              WHERE t.workspace_id = w.id AND t.status = 'completed' AND t.amount_micros > 0) AS creditedMicros,
-            (SELECT COALESCE(MAX(t.balance_after_micros), 0) FROM transactions t
-              WHERE t.workspace_id = w.id AND t.status = 'completed') AS maxBalanceAfterMicros
-       FROM workspaces w LEFT JOIN balances b ON b.workspace_id = w.id`,
-  ).all<{ workspaceId: string; balanceMicros: number | null; ledgerSumMicros: number; creditedMicros: number; maxBalanceAfterMicros: number }>();
-  for (const row of results) {
+  const { results: workspaces } = await env.DB.prepare('SELECT id, shard FROM workspaces').all<{ id: string; shard: string }>();
+  const byShard = new Map<string, string[]>();
+  for (const w of workspaces) byShard.set(w.shard, [...(byShard.get(w.shard) ?? []), w.id]);
+  const rows: LedgerStats[] = [];
+  for (const [shard, ids] of byShard) {
+    const { results } = await shardD1(env, shard)
+      .prepare(
+        `SELECT w.value AS workspaceId,
+                b.balance_micros AS balanceMicros,
+                (SELECT COALESCE(SUM(t.amount_micros), 0) FROM transactions t
+                  WHERE t.workspace_id = w.value AND t.status = 'completed') AS ledgerSumMicros,
+                (SELECT COALESCE(SUM(t.amount_micros), 0) FROM transactions t
+                  WHERE t.workspace_id = w.value AND t.status = 'completed' AND t.amount_micros > 0) AS creditedMicros,
+                (SELECT COALESCE(MAX(t.balance_after_micros), 0) FROM transactions t
+                  WHERE t.workspace_id = w.value AND t.status = 'completed') AS maxBalanceAfterMicros
+           FROM json_each(?) w LEFT JOIN balances b ON b.workspace_id = w.value`,
+      )
+      .bind(JSON.stringify(ids))
+      .all<LedgerStats>();
+    rows.push(...results);
+  }
+  expect(rows.length, 'every workspace of the directory was checked').toBe(workspaces.length);
+  for (const row of rows) {
     const ws = row.workspaceId;
     expect(row.balanceMicros, `balance row of ${ws}`).not.toBeNull();
     for (const [name, value] of [

@@ -5,12 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { publicApi } from '../helpers/api';
 import { deduct } from '../helpers/fixtures';
 import { credits, deliver, EMULATOR, eventsFor, stripeCall, workspaceWithSavedCard } from './stripe_helpers';
+import { shardD1Of } from '../helpers/ledger_checks';
 
 const CREDIT = 1_000_000;
 
 const disputeEntries = async (workspaceId: string) =>
   (
-    await env.DB.prepare(
+    await shardD1Of(workspaceId).prepare(
       `SELECT idempotency_key AS key, status, amount_micros AS amount, forgiven_micros AS forgiven, description, id FROM transactions
        WHERE workspace_id = ? AND type = 'dispute' ORDER BY seq`,
     )
@@ -37,7 +38,7 @@ const disputeEvents = async (disputeId: string) => (await eventsFor('charge.disp
 );
 
 const disputedNotices = async (workspaceId: string) =>
-  (await env.DB.prepare("SELECT data_json FROM platform_events WHERE workspace_id = ? AND type = 'payment.disputed'").bind(workspaceId).all<{ data_json: string }>()).results.map(
+  (await shardD1Of(workspaceId).prepare("SELECT data_json FROM platform_events WHERE workspace_id = ? AND type = 'payment.disputed'").bind(workspaceId).all<{ data_json: string }>()).results.map(
     (r) => JSON.parse(r.data_json) as Record<string, unknown>,
   );
 
@@ -114,7 +115,7 @@ describe('disputes', () => {
     for (const event of await disputeEvents(dispute.id)) expect((await deliver(event)).status).toBe(200);
     expect((await credits(ws.adminKey)).balanceMicros).toBe(15 * CREDIT);
     expect((await deduct(ws.workspaceId, 8 * CREDIT, 'below-threshold')).status).toBe(201); // $7 < $10
-    const recharges = () => env.DB.prepare("SELECT status, amount_micros AS amount FROM transactions WHERE workspace_id = ? AND type = 'auto_recharge'").bind(ws.workspaceId).all();
+    const recharges = () => shardD1Of(ws.workspaceId).prepare("SELECT status, amount_micros AS amount FROM transactions WHERE workspace_id = ? AND type = 'auto_recharge'").bind(ws.workspaceId).all();
     expect((await recharges()).results).toEqual([]);
     expect((await deduct(ws.workspaceId, CREDIT, 'still-open')).status).toBe(201);
     expect((await recharges()).results).toEqual([]);

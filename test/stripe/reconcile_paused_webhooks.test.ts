@@ -9,6 +9,7 @@ import { internal, publicApi } from '../helpers/api';
 import { createWorkspace, deduct } from '../helpers/fixtures';
 import { compareWithStripe } from '../../workers/stripe/reconciliation/compare_ledger';
 import { credits, deliver, emulatorEvents, EMULATOR, eventFor, eventsFor, payCheckout, offSessionIntent, stripeCall, topup, workspaceWithSavedCard } from './stripe_helpers';
+import { shardD1Of } from '../helpers/ledger_checks';
 
 const CREDIT = 1_000_000;
 
@@ -33,7 +34,7 @@ afterEach(() => webhooks('resume'));
 
 const ledgerOf = async (workspaceId: string) =>
   (
-    await env.DB.prepare('SELECT id, type, status, amount_micros AS amount, invoice_url AS invoiceUrl FROM transactions WHERE workspace_id = ? ORDER BY seq')
+    await shardD1Of(workspaceId).prepare('SELECT id, type, status, amount_micros AS amount, invoice_url AS invoiceUrl FROM transactions WHERE workspace_id = ? ORDER BY seq')
       .bind(workspaceId)
       .all<{ id: string; type: string; status: string; amount: number; invoiceUrl: string | null }>()
   ).results;
@@ -164,7 +165,7 @@ describe("Stripe's dispute test card (4000 0000 0000 0259)", () => {
       ['completed', 30 * CREDIT],
     ]);
     expect((await credits(ws.adminKey)).balanceMicros).toBe(30 * CREDIT);
-    const row = await env.DB.prepare('SELECT status FROM stripe_disputes WHERE dispute_id = ?').bind(dispute.id).first<{ status: string }>();
+    const row = await shardD1Of(ws.workspaceId).prepare('SELECT status FROM stripe_disputes WHERE dispute_id = ?').bind(dispute.id).first<{ status: string }>();
     expect(row?.status).toBe('won');
     expect(mine((await reconcile()).mismatches, ws.workspaceId)).toEqual([]);
   });

@@ -8,6 +8,7 @@ import { createWorkspace } from '../helpers/fixtures';
 import { fireCron } from '../helpers/settlement';
 import { sweepPendingDeposits } from '../../workers/stripe/reconciliation/sweep_pending';
 import { credits, EMULATOR, payCheckout, offSessionIntent, stripeCall, topup, workspaceWithSavedCard } from './stripe_helpers';
+import { shardD1Of } from '../helpers/ledger_checks';
 
 const CREDIT = 1_000_000;
 
@@ -25,7 +26,7 @@ const reconcile = async () => {
 
 const ledgerOf = async (workspaceId: string) =>
   (
-    await env.DB.prepare('SELECT id, type, status, amount_micros AS amount FROM transactions WHERE workspace_id = ? ORDER BY seq').bind(workspaceId).all<{ id: string; type: string; status: string; amount: number }>()
+    await shardD1Of(workspaceId).prepare('SELECT id, type, status, amount_micros AS amount FROM transactions WHERE workspace_id = ? ORDER BY seq').bind(workspaceId).all<{ id: string; type: string; status: string; amount: number }>()
   ).results;
 
 const ledgerStub = (workspaceId: string) => env.WORKSPACE_LEDGER.get(env.WORKSPACE_LEDGER.idFromName(workspaceId));
@@ -112,7 +113,7 @@ describe('reconciliation with Stripe', () => {
     const ws = await workspaceWithSavedCard('Reconcile pending sweep');
     const longAgoMs = Date.now() - 40 * 60_000;
     const insertPending = (key: string, amountMicros: number) =>
-      env.DB.prepare(
+      shardD1Of(ws.workspaceId).prepare(
         `INSERT INTO transactions (id, workspace_id, idempotency_key, request_hash, type, status, description, amount_micros, created_at_ms)
          VALUES (?, ?, ?, 'test', 'deposit', 'pending', 'Credit top-up, saved card', ?, ?)`,
       )

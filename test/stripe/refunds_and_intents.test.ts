@@ -3,12 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { publicApi } from '../helpers/api';
 import { deduct } from '../helpers/fixtures';
 import { credits, deliver, eventFor, eventsFor, offSessionIntent, stripeCall, topup, workspaceWithSavedCard } from './stripe_helpers';
+import { shardD1Of } from '../helpers/ledger_checks';
 
 const CREDIT = 1_000_000;
 
 const entries = async (workspaceId: string, types: string[]) =>
   (
-    await env.DB.prepare(
+    await shardD1Of(workspaceId).prepare(
       `SELECT type, status, amount_micros AS amount, forgiven_micros AS forgiven, description, invoice_url AS invoiceUrl FROM transactions
        WHERE workspace_id = ? AND type IN (${types.map(() => '?').join(',')}) ORDER BY created_at_ms, id`,
     )

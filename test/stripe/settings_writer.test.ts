@@ -5,6 +5,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { publicApi } from '../helpers/api';
 import { createWorkspace } from '../helpers/fixtures';
+import { shardD1Of } from '../helpers/ledger_checks';
 import { workspaceWithSavedCard } from './stripe_helpers';
 
 type Cached = { state: ({ flags: Record<string, unknown> } & Record<string, unknown>) | null };
@@ -23,7 +24,7 @@ describe('settings the ledger object caches', () => {
     expect(put.body).toMatchObject({ enabled: true, thresholdCents: 700, topupAmountCents: 3000, paymentMethod: { last4: '4242' } });
     expect(await cachedFlags(ws.workspaceId)).toMatchObject({ autoTopupEnabled: true, autoTopupThresholdCents: 700, autoTopupAmountCents: 3000, paymentMethodId: ws.paymentMethodId });
     expect(await inObject(ws.workspaceId, (o) => o.state?.mark)).toBe('kept');
-    const row = await env.DB.prepare('SELECT auto_topup_enabled AS e, auto_topup_threshold_cents AS t FROM workspaces WHERE id = ?').bind(ws.workspaceId).first<{ e: number; t: number }>();
+    const row = await shardD1Of(ws.workspaceId).prepare('SELECT auto_topup_enabled AS e, auto_topup_threshold_cents AS t FROM ledger_workspaces WHERE workspace_id = ?').bind(ws.workspaceId).first<{ e: number; t: number }>();
     expect(row).toEqual({ e: 1, t: 700 });
   });
 
@@ -32,7 +33,7 @@ describe('settings the ledger object caches', () => {
     const put = await publicApi('PUT', '/v1/billing/auto-topup', ws.adminKey, { enabled: true, thresholdCents: 700, topupAmountCents: 3000 });
     expect(put.status).toBe(409);
     expect(put.body.error.code).toBe('payment_method_required');
-    const row = await env.DB.prepare('SELECT auto_topup_enabled AS e FROM workspaces WHERE id = ?').bind(ws.workspaceId).first<{ e: number }>();
+    const row = await shardD1Of(ws.workspaceId).prepare('SELECT auto_topup_enabled AS e FROM ledger_workspaces WHERE workspace_id = ?').bind(ws.workspaceId).first<{ e: number }>();
     expect(row?.e).toBe(0);
     expect(await cachedFlags(ws.workspaceId)).toMatchObject({ autoTopupEnabled: false });
   });

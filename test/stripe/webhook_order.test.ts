@@ -1,8 +1,8 @@
-import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { publicApi } from '../helpers/api';
 import { createWorkspace } from '../helpers/fixtures';
 import { credits, deliver, EMULATOR, eventFor, payCheckout, topup } from './stripe_helpers';
+import { shardD1Of } from '../helpers/ledger_checks';
 
 const CREDIT = 1_000_000;
 
@@ -26,7 +26,7 @@ async function paidAndRefunded(name: string) {
 }
 
 async function ledgerOf(workspaceId: string) {
-  const { results } = await env.DB.prepare(
+  const { results } = await shardD1Of(workspaceId).prepare(
     "SELECT type, status, amount_micros AS amount, forgiven_micros AS forgiven FROM transactions WHERE workspace_id = ? AND type IN ('deposit', 'refund') ORDER BY type",
   )
     .bind(workspaceId)
@@ -58,9 +58,9 @@ describe('a failure while handling an event', () => {
     await payCheckout(created.body.sessionId);
     const event = await eventFor('checkout.session.completed', created.body.sessionId);
 
-    // Injected: recording this event fails, which rolls back the credit in the same batch.
-    await env.DB.exec(
-      `CREATE TRIGGER inject_stripe_failure BEFORE INSERT ON stripe_events BEGIN SELECT RAISE(ABORT, 'injected webhook failure'); END;`,
+    // Injected: the credit's batch fails in the workspace's ledger shard (as a D1 outage would).
+    await shardD1Of(ws.workspaceId).exec(
+      `CREATE TRIGGER inject_stripe_failure BEFORE UPDATE ON balances BEGIN SELECT RAISE(ABORT, 'injected webhook failure'); END;`,
     );
     const failed = await deliver(event);
     expect(failed.status).toBe(500);
@@ -68,7 +68,7 @@ describe('a failure while handling an event', () => {
     const pending = await publicApi('GET', `/v1/billing/transactions/${created.body.transactionId}`, ws.adminKey);
     expect(pending.body.status).toBe('pending');
 
-    await env.DB.exec('DROP TRIGGER inject_stripe_failure;');
+    await shardD1Of(ws.workspaceId).exec('DROP TRIGGER inject_stripe_failure;');
     const retried = await deliver(event);
     expect(retried.status).toBe(200);
     expect((await credits(ws.adminKey)).balanceMicros).toBe(25 * CREDIT);

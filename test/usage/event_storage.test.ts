@@ -7,9 +7,10 @@ import { evictDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { archiveKey } from '../../workers/usage/archive_hour';
 import { internal } from '../helpers/api';
-import { createWorkspace, grant, unique } from '../helpers/fixtures';
+import { createWorkspace, grant, unique, setWorkspaceCreatedAt } from '../helpers/fixtures';
 import { ledgerStub, storedEventsOf } from '../helpers/ledger_checks';
 import { HOUR_MS, hourOf } from '../helpers/settlement';
+import { shardD1s } from '../helpers/ledger_checks';
 
 const DAY_MS = 86_400_000;
 const CREDIT = 1_000_000;
@@ -38,10 +39,11 @@ async function postAll(events: object[], perRequest = 1000) {
 
 /** Bytes of the D1 database file, as D1 reports it after a statement. */
 async function d1SizeBytes(): Promise<number> {
-  const result = await env.DB.prepare('SELECT 1').run();
-  const size = (result.meta as { size_after?: number }).size_after;
-  expect(typeof size, 'D1 reports its size').toBe('number');
-  return size!;
+  // Every database: the directory and each ledger shard.
+  const results = await Promise.all([env.DB, ...shardD1s()].map((d1) => d1.prepare('SELECT 1').run()));
+  const sizes = results.map((r) => (r.meta as { size_after?: number }).size_after);
+  for (const size of sizes) expect(typeof size, 'D1 reports its size').toBe('number');
+  return sizes.reduce<number>((a, b) => a + b!, 0);
 }
 
 async function gunzipLines(body: ReadableStream): Promise<any[]> {
@@ -99,7 +101,7 @@ describe('deduplication inside the retention window', () => {
   it('an event older than the window is a 400 naming the window, and nothing of its request is recorded', async () => {
     const ws = await createWorkspace('Too old');
     // Old enough that only the window refuses it, not the workspace's age.
-    await env.DB.prepare('UPDATE workspaces SET created_at_ms = ? WHERE id = ?').bind(Date.now() - 400 * DAY_MS, ws.workspaceId).run();
+    await setWorkspaceCreatedAt(ws.workspaceId, Date.now() - 400 * DAY_MS);
     const fresh = modelEvent(ws.workspaceId, unique('fresh'));
     const old = modelEvent(ws.workspaceId, unique('old'), Date.now() - 36 * DAY_MS);
     const res = await internal('POST', '/internal/v1/usage', { events: [fresh, old] });
@@ -128,7 +130,7 @@ describe('deduplication inside the retention window', () => {
     const stub = ledgerStub(ws.workspaceId);
     const old = Date.now() - 36 * DAY_MS;
     const result = await stub.ingest(ws.workspaceId, [
-      { id: 'direct-old', requestHash: 'h', canonical: '{}', memberId: '', occurredAtMs: old, type: 'tool_execution', byok: false, model: '', inputTokens: 0, outputTokens: 0, amountMicros: 0, description: '' },
+      { id: 'direct-old', requestHash: 'h', memberId: '', occurredAtMs: old, type: 'tool_execution', byok: false, model: '', inputTokens: 0, outputTokens: 0, amountMicros: 0, description: '' },
     ]);
     expect(result).toMatchObject({ ok: false, code: 'invalid_request' });
     expect(await storedEventsOf(ws.workspaceId)).toBe(0);

@@ -18,6 +18,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { internal, publicApi } from '../helpers/api';
 import { createWorkspace, grant, type TestWorkspace } from '../helpers/fixtures';
 import { fireCron, HOUR_MS, hourOf, waitForHistory } from '../helpers/settlement';
+import { shardD1Of } from '../helpers/ledger_checks';
 
 const MIN = 60_000;
 const SEC = 1_000;
@@ -52,7 +53,7 @@ async function usageByHour(ws: TestWorkspace): Promise<Map<number, number>> {
 
 /** The settlement lines of a workspace as [hourMs, kind, lineKey, costMicros], straight from D1. */
 async function settledLines(workspaceId: string) {
-  const { results } = await env.DB.prepare(
+  const { results } = await shardD1Of(workspaceId).prepare(
     'SELECT hour_ms, kind, line_key, cost_micros, input_tokens, output_tokens, count FROM settlement_lines WHERE workspace_id = ? ORDER BY hour_ms, kind, line_key',
   )
     .bind(workspaceId)

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { internal, publicApi } from '../helpers/api';
 import { createWorkspace, grant } from '../helpers/fixtures';
 import { HOUR_MS, hourOf } from '../helpers/settlement';
+import { shardD1Of } from '../helpers/ledger_checks';
 
 describe('my-usage after a short balance', () => {
   it('shows the runtime that could not be covered as forgiven, and the rest as settled', async () => {
@@ -21,7 +22,7 @@ describe('my-usage after a short balance', () => {
     const settled = await stub.settle(ws.workspaceId, hourOf(Date.now()) + HOUR_MS);
     expect(settled.ok).toBe(true);
 
-    const entries = await env.DB.prepare("SELECT amount_micros AS a, forgiven_micros AS f FROM transactions WHERE workspace_id = ? AND idempotency_key LIKE 'settle:%'")
+    const entries = await shardD1Of(ws.workspaceId).prepare("SELECT amount_micros AS a, forgiven_micros AS f FROM transactions WHERE workspace_id = ? AND idempotency_key LIKE 'settle:%'")
       .bind(ws.workspaceId)
       .all<{ a: number; f: number }>();
     const charged = -entries.results.reduce((s, r) => s + r.a, 0);

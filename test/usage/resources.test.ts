@@ -5,8 +5,9 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { internal, publicApi } from '../helpers/api';
-import { createWorkspace, grant, unique, type TestWorkspace } from '../helpers/fixtures';
+import { createWorkspace, grant, unique, type TestWorkspace, setWorkspaceCreatedAt } from '../helpers/fixtures';
 import { HOUR_MS, hourOf } from '../helpers/settlement';
+import { rowsInAllShards } from '../helpers/ledger_checks';
 
 const MIN = 60_000;
 const GB = 1_000_000_000;
@@ -286,7 +287,7 @@ describe('resource starts in the past', () => {
     const young = await createWorkspace('Old starts');
     // Old enough that only the retention window refuses a start 36 days ago (set before first use).
     const old = await createWorkspace('Older starts');
-    await env.DB.prepare('UPDATE workspaces SET created_at_ms = ? WHERE id = ?').bind(Date.now() - 400 * 86_400_000, old.workspaceId).run();
+    await setWorkspaceCreatedAt(old.workspaceId, Date.now() - 400 * 86_400_000);
     const created = (await env.DB.prepare('SELECT created_at_ms AS c FROM workspaces WHERE id = ?').bind(young.workspaceId).first<{ c: number }>())!.c;
     const start = (workspaceId: string, startedAtMs: number) =>
       internal('POST', '/internal/v1/resources', { id: `res_${unique('old').replaceAll('-', '_')}`, workspaceId, kind: 'instance', instanceType: 'cpu-small', startedAt: new Date(startedAtMs).toISOString() });
@@ -296,7 +297,7 @@ describe('resource starts in the past', () => {
     const ancient = await start(old.workspaceId, Date.now() - 36 * 86_400_000);
     expect(ancient.status).toBe(400);
     expect(ancient.body.error.message).toContain('retention window');
-    const running = await env.DB.prepare('SELECT COUNT(*) AS n FROM resources WHERE workspace_id IN (?, ?)').bind(young.workspaceId, old.workspaceId).first<{ n: number }>();
+    const running = { n: (await rowsInAllShards<{ n: number }>('SELECT COUNT(*) AS n FROM resources WHERE workspace_id IN (?, ?)', young.workspaceId, old.workspaceId)).reduce((a, r) => a + r.n, 0) };
     expect(running!.n).toBe(0);
     await grant(old.workspaceId, 10_000_000);
     expect((await start(old.workspaceId, Date.now() - 2 * 86_400_000)).status).toBe(201);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { internal } from '../helpers/api';
 import { createWorkspace, grant } from '../helpers/fixtures';
 import { HOUR_MS, hourOf } from '../helpers/settlement';
+import { shardD1Of } from '../helpers/ledger_checks';
 
 const GB = 1_000_000_000;
 
@@ -30,7 +31,7 @@ describe('volume resize', () => {
     // Storage at 100,000 µ per GB-month (730 h):
     //   hour 1: 100 GB × 1 h                   = 100 × 100,000 / 730 = 13,698.63… → 13,699
     //   hour 2: 100 GB × 0.5 h + 200 GB × 0.5 h = 150 × 100,000 / 730 = 20,547.94… → 20,548
-    const { results } = await env.DB.prepare(
+    const { results } = await shardD1Of(ws.workspaceId).prepare(
       "SELECT amount_micros AS a FROM transactions WHERE workspace_id = ? AND idempotency_key LIKE 'settle:%' ORDER BY seq",
     )
       .bind(ws.workspaceId)

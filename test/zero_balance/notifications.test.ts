@@ -12,6 +12,7 @@ import { sweepOutbox } from '../../workers/notifications/sweep_outbox';
 import { internal } from '../helpers/api';
 import { createWorkspace, grant, unique } from '../helpers/fixtures';
 import { CREDIT, eventsOf, eventually, iso, MINUTE_MS, startInstance } from './zero_balance_helpers';
+import { firstInAnyShard, shardD1Of } from '../helpers/ledger_checks';
 
 const PLATFORM_URL = 'https://platform.example.test/burnrate/events';
 const SECRET = 'whsec_platform_test_secret';
@@ -35,13 +36,13 @@ interface OutboxRow {
 
 async function putEvent(workspaceId: string, type: string, data: Record<string, unknown>, createdAtMs = Date.now(), state = 'pending') {
   const id = unique('evt_test');
-  await env.DB.prepare('INSERT INTO platform_events (id, workspace_id, type, data_json, created_at_ms, delivery_state) VALUES (?, ?, ?, ?, ?, ?)')
+  await shardD1Of(workspaceId).prepare('INSERT INTO platform_events (id, workspace_id, type, data_json, created_at_ms, delivery_state) VALUES (?, ?, ?, ?, ?, ?)')
     .bind(id, workspaceId, type, JSON.stringify(data), createdAtMs, state)
     .run();
   return { id, workspaceId, type, data, createdAtMs };
 }
 
-const outboxRow = async (id: string) => (await env.DB.prepare('SELECT * FROM platform_events WHERE id = ?').bind(id).first<OutboxRow>())!;
+const outboxRow = async (id: string) => (await firstInAnyShard<OutboxRow>('SELECT * FROM platform_events WHERE id = ?', id))!;
 
 // --- the platform: globalThis.fetch stubbed for PLATFORM_URL --------------------------------------
 

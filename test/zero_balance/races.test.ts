@@ -4,11 +4,11 @@
 // before the deposit lands; deposit first -> the balance never reaches 0 -> the instance runs on.
 //
 // Race count: VITE_ZERO_BALANCE_RACES (default below), seed: VITE_ZERO_BALANCE_SEED.
-import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { internal } from '../helpers/api';
 import { createWorkspace } from '../helpers/fixtures';
 import { creditCheck } from './zero_balance_helpers';
+import { rowsInAllShards } from '../helpers/ledger_checks';
 
 const viteEnv = (import.meta as unknown as { env?: Record<string, string | undefined> }).env ?? {};
 const RACES = Number(viteEnv.VITE_ZERO_BALANCE_RACES ?? 1_000);
@@ -126,15 +126,15 @@ describe(`${RACES} seeded races between a deposit and a deduction to zero (seed 
       const raceMs = Date.now() - t0;
 
       // Everything, read back in bulk (this file's database holds only these workspaces).
-      const txns = (await env.DB.prepare(`SELECT workspace_id, idempotency_key, seq, amount_micros, balance_after_micros, created_at_ms FROM transactions WHERE status = 'completed'`).all<TxnRow>()).results;
+      const txns = await rowsInAllShards<TxnRow>(`SELECT workspace_id, idempotency_key, seq, amount_micros, balance_after_micros, created_at_ms FROM transactions WHERE status = 'completed'`);
       const byKey = new Map(txns.map((t) => [`${t.workspace_id}/${t.idempotency_key}`, t]));
       const balances = new Map(
-        (await env.DB.prepare('SELECT workspace_id, balance_micros FROM balances').all<{ workspace_id: string; balance_micros: number }>()).results.map((r) => [r.workspace_id, r.balance_micros]),
+        (await rowsInAllShards<{ workspace_id: string; balance_micros: number }>('SELECT workspace_id, balance_micros FROM balances')).map((r) => [r.workspace_id, r.balance_micros]),
       );
       const resources = new Map(
-        (await env.DB.prepare('SELECT id, stopped_at_ms, stop_reason FROM resources').all<{ id: string; stopped_at_ms: number | null; stop_reason: string | null }>()).results.map((r) => [r.id, r]),
+        (await rowsInAllShards<{ id: string; stopped_at_ms: number | null; stop_reason: string | null }>('SELECT id, stopped_at_ms, stop_reason FROM resources')).map((r) => [r.id, r]),
       );
-      const events = (await env.DB.prepare('SELECT id, workspace_id, type, data_json FROM platform_events').all<{ id: string; workspace_id: string; type: string; data_json: string }>()).results;
+      const events = await rowsInAllShards<{ id: string; workspace_id: string; type: string; data_json: string }>('SELECT id, workspace_id, type, data_json FROM platform_events');
       const terminatedByWorkspace = new Map<string, string[]>();
       for (const e of events) {
         if (e.type !== 'instance.terminated') continue;

@@ -2,7 +2,6 @@
 // deleted; instances are terminated. A deposit (here a positive adjustment) that lifts the balance
 // above zero restores the volumes (metered again from then on); instances stay terminated.
 import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
-import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { internal } from '../helpers/api';
 import { createWorkspace, deduct, grant, unique } from '../helpers/fixtures';
@@ -21,6 +20,7 @@ import {
   startVolume,
   storageQuota,
 } from './zero_balance_helpers';
+import { shardD1Of } from '../helpers/ledger_checks';
 
 const GB = 1_000_000_000;
 const VOLUME_BYTES = 10 * GB;
@@ -36,10 +36,10 @@ const accumulatingAt = (workspaceId: string, atMs: number) =>
   });
 
 const openIntervals = async (workspaceId: string) =>
-  (await env.DB.prepare('SELECT COUNT(*) AS n FROM resource_intervals WHERE workspace_id = ? AND stopped_at_ms IS NULL').bind(workspaceId).first<{ n: number }>())!.n;
+  (await shardD1Of(workspaceId).prepare('SELECT COUNT(*) AS n FROM resource_intervals WHERE workspace_id = ? AND stopped_at_ms IS NULL').bind(workspaceId).first<{ n: number }>())!.n;
 
 const resourceCount = async (workspaceId: string) =>
-  (await env.DB.prepare('SELECT COUNT(*) AS n FROM resources WHERE workspace_id = ?').bind(workspaceId).first<{ n: number }>())!.n;
+  (await shardD1Of(workspaceId).prepare('SELECT COUNT(*) AS n FROM resources WHERE workspace_id = ?').bind(workspaceId).first<{ n: number }>())!.n;
 
 /**
  * Deducts exactly the spendable balance (read just before). Runtime keeps accruing meanwhile, so a

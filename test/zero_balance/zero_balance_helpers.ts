@@ -2,10 +2,10 @@
 // simulated alarm), direct looks at D1 (resources, intervals, outbox), and the internal endpoints
 // the platform calls (credit-check, storage-quota, events). Not a test file.
 import { runInDurableObject } from 'cloudflare:test';
-import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
 import { internal, publicApi } from '../helpers/api';
 import { ledgerStub } from '../helpers/ledger_checks';
+import { firstInAnyShard, rowsInAllShards, shardD1Of } from '../helpers/ledger_checks';
 
 export const CREDIT = 1_000_000;
 export const HOUR_MS = 3_600_000;
@@ -78,7 +78,7 @@ export interface ResourceRow {
   stop_reason: string | null;
 }
 
-export const resourceRow = (id: string) => env.DB.prepare('SELECT * FROM resources WHERE id = ?').bind(id).first<ResourceRow>();
+export const resourceRow = (id: string) => firstInAnyShard<ResourceRow>('SELECT * FROM resources WHERE id = ?', id);
 
 export interface IntervalRowDb {
   resource_id: string;
@@ -88,14 +88,11 @@ export interface IntervalRowDb {
 }
 
 export async function intervalsOf(resourceId: string): Promise<IntervalRowDb[]> {
-  const { results } = await env.DB.prepare('SELECT resource_id, started_at_ms, stopped_at_ms, size_bytes FROM resource_intervals WHERE resource_id = ? ORDER BY started_at_ms')
-    .bind(resourceId)
-    .all<IntervalRowDb>();
-  return results;
+  return rowsInAllShards<IntervalRowDb>('SELECT resource_id, started_at_ms, stopped_at_ms, size_bytes FROM resource_intervals WHERE resource_id = ? ORDER BY started_at_ms', resourceId);
 }
 
 export async function usageEntries(workspaceId: string) {
-  const { results } = await env.DB.prepare(
+  const { results } = await shardD1Of(workspaceId).prepare(
     `SELECT id, idempotency_key, description, amount_micros, forgiven_micros, balance_after_micros FROM transactions
       WHERE workspace_id = ? AND type = 'usage' AND status = 'completed' ORDER BY seq`,
   )
@@ -105,7 +102,7 @@ export async function usageEntries(workspaceId: string) {
 }
 
 export async function balanceRow(workspaceId: string) {
-  return (await env.DB.prepare('SELECT balance_micros AS b, settled_through_ms AS s FROM balances WHERE workspace_id = ?').bind(workspaceId).first<{ b: number; s: number }>())!;
+  return (await shardD1Of(workspaceId).prepare('SELECT balance_micros AS b, settled_through_ms AS s FROM balances WHERE workspace_id = ?').bind(workspaceId).first<{ b: number; s: number }>())!;
 }
 
 /** Polls `read` until `done` holds or the deadline passes (for work the runtime does on its own). */

@@ -1,11 +1,11 @@
 import { and, eq, isNull } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
 import { createMiddleware } from 'hono/factory';
 import { apiKeys, members } from '../../schema/tables';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors/api_error';
 import { hashApiKey } from './api_keys';
 import { chargeRateLimit } from './public_rate_limit';
+import { directoryDb } from '../storage/databases';
 
 const MAX_KEY_LENGTH = 200;
 
@@ -24,7 +24,7 @@ export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
   if (!key) throw new ApiError('unauthenticated', 'Missing API key: send it as X-API-Key or Authorization: Bearer.');
   if (key.length > MAX_KEY_LENGTH) throw new ApiError('unauthenticated', 'Unknown or revoked API key.');
   const keyHash = await hashApiKey(key);
-  const row = await drizzle(c.env.DB)
+  const row = await directoryDb(c.env)
     .select({ keyId: apiKeys.id, workspaceId: apiKeys.workspaceId, memberId: apiKeys.memberId, role: members.role })
     .from(apiKeys)
     .innerJoin(members, eq(members.id, apiKeys.memberId))

@@ -1,10 +1,10 @@
 import { and, eq } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
 import { checkoutSessions } from '../../schema/tables';
 import type { Env } from '../env';
 import { ApiError } from '../errors/api_error';
 import { fulfilPaymentSession, fulfilSetupSession, type CheckoutOutcome, type SetupOutcome } from '../stripe/fulfil_checkout_session';
 import { callStripe, stripeFor } from '../stripe/stripe_client';
+import { directoryDb } from '../storage/databases';
 
 const noSuchSession = () => new ApiError('not_found', 'No such checkout session in this workspace.');
 
@@ -14,7 +14,7 @@ const noSuchSession = () => new ApiError('not_found', 'No such checkout session 
  * Tenancy before Stripe: a session of another workspace, or none of ours, is a 404.
  */
 export async function confirmCheckoutTopup(env: Env, workspaceId: string, sessionId: string): Promise<CheckoutOutcome> {
-  const row = await drizzle(env.DB)
+  const row = await directoryDb(env)
     .select({ sessionId: checkoutSessions.sessionId })
     .from(checkoutSessions)
     .where(and(eq(checkoutSessions.sessionId, sessionId), eq(checkoutSessions.workspaceId, workspaceId)))

@@ -1,7 +1,7 @@
 import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
 import { transactions, type transactionStatuses, type transactionTypes } from '../../schema/tables';
 import type { Env } from '../env';
+import { ledgerDbOf } from '../storage/databases';
 import { MICROS_PER_CREDIT } from '../lib/money';
 import { iso } from '../lib/time';
 
@@ -74,7 +74,8 @@ export function historyCsvFilename(workspaceId: string, filters: HistoryCsvFilte
 /** The workspace's ledger as a CSV byte stream: the header, then one page of rows per pull. */
 export function historyCsvStream(env: Env, workspaceId: string, filters: HistoryCsvFilters): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
-  const db = drizzle(env.DB);
+  // The workspace's shard, looked up on the first pull (this function returns the stream at once).
+  let shard: ReturnType<typeof ledgerDbOf> | null = null;
   let beforeSeq: number | null = null;
   return new ReadableStream<Uint8Array>({
     start(controller) {
@@ -86,7 +87,8 @@ export function historyCsvStream(env: Env, workspaceId: string, filters: History
       if (filters.type) where.push(eq(transactions.type, filters.type));
       if (filters.status) where.push(eq(transactions.status, filters.status));
       if (beforeSeq !== null) where.push(lt(transactions.seq, beforeSeq));
-      const rows: CsvRow[] = await db
+      shard ??= ledgerDbOf(env, workspaceId);
+      const rows: CsvRow[] = await (await shard)
         .select({
           seq: transactions.seq,
           id: transactions.id,

@@ -1,7 +1,8 @@
 import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
-import { drizzle, type DrizzleD1Database } from 'drizzle-orm/d1';
+import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import { transactions, type transactionStatuses, type transactionTypes } from '../../schema/tables';
 import type { Env } from '../env';
+import { ledgerDbOf } from '../storage/databases';
 import { unwrap } from '../ledger/ledger_result';
 import { ledgerFor } from '../ledger/ledger_stub';
 import type { CreditSummary } from '../ledger/ledger_types';
@@ -67,7 +68,7 @@ export async function historyPage(env: Env, workspaceId: string, query: HistoryQ
   // shows it on top, as the one `accumulating` transaction.
   const open = query.cursor ? null : await accumulatingRow(env, workspaceId, query.type, query.status, summary);
   const dbLimit = open ? query.limit - 1 : query.limit;
-  const rows = await historyRowsQuery(drizzle(env.DB), workspaceId, query, dbLimit + 1).all();
+  const rows = await historyRowsQuery((await ledgerDbOf(env, workspaceId)), workspaceId, query, dbLimit + 1).all();
   const page = rows.slice(0, dbLimit);
   const data = [...(open ? [open] : []), ...page.map(toTransactionView)];
   if (rows.length <= dbLimit) return { data, nextCursor: null };

@@ -1,13 +1,14 @@
 import { checkoutReturnOrigin } from './public_base_url';
 import { eq } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
 import type Stripe from 'stripe';
-import { stripeCustomers, workspaces } from '../../schema/tables';
+import { stripeCustomers } from '../../schema/tables';
 import type { Env } from '../env';
 import { ApiError, notFound } from '../errors/api_error';
 import { cacheDefaultCard, customerOf, makeDefaultCard } from '../stripe/default_card';
 import { ensureCustomer } from '../stripe/ensure_customer';
 import { callStripe, idOf, stripeFor } from '../stripe/stripe_client';
+import { directoryDb } from '../storage/databases';
+import { autoTopupEnabled } from './read_auto_topup';
 
 // The workspace's cards live at Stripe: the customer's card PaymentMethods, the default being the
 // customer's invoice_settings.default_payment_method. stripe_customers keeps a copy of the default
@@ -33,7 +34,7 @@ const viewOf = (pm: Stripe.PaymentMethod, defaultId: string | null): PaymentMeth
 
 /** The customer's cards (newest first) and the default's id; none before the workspace ever paid. */
 async function cardsAndDefault(env: Env, workspaceId: string) {
-  const row = await drizzle(env.DB).select().from(stripeCustomers).where(eq(stripeCustomers.workspaceId, workspaceId)).get();
+  const row = await directoryDb(env).select().from(stripeCustomers).where(eq(stripeCustomers.workspaceId, workspaceId)).get();
   if (!row) return { customerId: null, cards: [] as Stripe.PaymentMethod[], defaultId: null };
   const stripe = stripeFor(env);
   const [customer, cards] = await Promise.all([
@@ -106,8 +107,7 @@ export async function removePaymentMethod(env: Env, workspaceId: string, payment
   const { cards, defaultId } = await cardsAndDefault(env, workspaceId);
   const remaining = cards.filter((c) => c.id !== pm.id);
   if (remaining.length === 0) {
-    const ws = await drizzle(env.DB).select({ enabled: workspaces.autoTopupEnabled }).from(workspaces).where(eq(workspaces.id, workspaceId)).get();
-    if (ws?.enabled) throw new ApiError('payment_method_required', 'This is the last saved card and auto-top-up is on: turn auto-top-up off first, or add another card.');
+    if (await autoTopupEnabled(env, workspaceId)) throw new ApiError('payment_method_required', 'This is the last saved card and auto-top-up is on: turn auto-top-up off first, or add another card.');
   }
   await callStripe('payment method', () => stripeFor(env).paymentMethods.detach(pm.id));
   const kept = remaining.find((c) => c.id === defaultId);

@@ -1,10 +1,10 @@
 import { eq } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
 import { workspaces } from '../../schema/tables';
 import type { Env } from '../env';
 import { notFound } from '../errors/api_error';
 import { unwrap } from '../ledger/ledger_result';
 import { ledgerFor } from '../ledger/ledger_stub';
+import { directoryDb } from '../storage/databases';
 import { readAutoTopup } from './read_auto_topup';
 import { publicSummary } from './read_credit_summary';
 
@@ -12,11 +12,11 @@ const PLAN_NAMES: Record<string, string> = { payg: 'Pay as you go' };
 
 /** The plan, credit summary and auto-top-up settings: everything the billing page opens with. */
 export async function readPlan(env: Env, workspaceId: string) {
-  const db = drizzle(env.DB);
+  const db = directoryDb(env);
   const [summary, workspace, autoTopup] = await Promise.all([
     ledgerFor(env, workspaceId).creditSummary(workspaceId),
     db.select({ planId: workspaces.planId }).from(workspaces).where(eq(workspaces.id, workspaceId)).get(),
-    readAutoTopup(db, workspaceId),
+    readAutoTopup(env, workspaceId),
   ]);
   if (!workspace) throw notFound('workspace');
   return {

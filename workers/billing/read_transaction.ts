@@ -1,8 +1,9 @@
 import { and, eq, inArray } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
+import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import type { z } from '@hono/zod-openapi';
 import { settlementLines, transactions } from '../../schema/tables';
 import type { Env } from '../env';
+import { ledgerDbOf } from '../storage/databases';
 import { notFound } from '../errors/api_error';
 import { toTransactionView, type TransactionView } from '../ledger/transaction_view';
 import type { TransactionLineSchema } from '../openapi/transaction_lines_schema';
@@ -11,7 +12,7 @@ import { byPaymentOrder } from '../usage/price_hour';
 export type TransactionLine = z.infer<typeof TransactionLineSchema>;
 type LineRow = typeof settlementLines.$inferSelect;
 
-const selectLines = (db: ReturnType<typeof drizzle>, workspaceId: string, transactionIds: string[]) =>
+const selectLines = (db: DrizzleD1Database, workspaceId: string, transactionIds: string[]) =>
   db
     .select()
     .from(settlementLines)
@@ -26,7 +27,7 @@ function linesByTransaction(rows: readonly LineRow[]): Map<string, TransactionLi
 
 /** One transaction of the workspace (404 for another workspace's); a settled hour adds its lines. */
 export async function readTransaction(env: Env, workspaceId: string, transactionId: string): Promise<TransactionView & { lines?: TransactionLine[] }> {
-  const db = drizzle(env.DB);
+  const db = await ledgerDbOf(env, workspaceId);
   const [rows, lines] = await db.batch([
     db
       .select()
@@ -44,7 +45,7 @@ export async function readTransaction(env: Env, workspaceId: string, transaction
 /** The lines of several settled hours of one workspace (the dashboard's history page), in one query. */
 export async function readTransactionLines(env: Env, workspaceId: string, transactionIds: string[]): Promise<Map<string, TransactionLine[]>> {
   if (transactionIds.length === 0) return new Map();
-  return linesByTransaction(await selectLines(drizzle(env.DB), workspaceId, transactionIds));
+  return linesByTransaction(await selectLines((await ledgerDbOf(env, workspaceId)), workspaceId, transactionIds));
 }
 
 /** The fields of a priced line that its view needs (a settlement_lines row, or a line of the open hours). */

@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
 import { transactions } from '../../schema/tables';
 import type { Env } from '../env';
+import { ledgerDbOf } from '../storage/databases';
 import { ApiError } from '../errors/api_error';
 import { sha256Hex } from '../lib/crypto';
 import { newId } from '../lib/ids';
@@ -15,7 +15,7 @@ import { newId } from '../lib/ids';
 export async function topupTransactionId(env: Env, workspaceId: string, idempotencyKey: string | undefined, keyPrefix: 'checkout:' | 'card:'): Promise<string> {
   if (!idempotencyKey) return newId('txn');
   const transactionId = `txn_${(await sha256Hex(`topup:${workspaceId}:${idempotencyKey}`)).slice(0, 26)}`;
-  const earlier = await drizzle(env.DB)
+  const earlier = await (await ledgerDbOf(env, workspaceId))
     .select({ key: transactions.idempotencyKey })
     .from(transactions)
     .where(and(eq(transactions.workspaceId, workspaceId), eq(transactions.id, transactionId)))

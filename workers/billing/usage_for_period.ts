@@ -1,5 +1,4 @@
 import { eq } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
 import { members, workspaces } from '../../schema/tables';
 import type { Env } from '../env';
 import { notFound } from '../errors/api_error';
@@ -7,6 +6,7 @@ import { iso } from '../lib/time';
 import { loadPriceBook } from '../usage/pricing';
 import type { UsagePeriod, UsageReport } from '../openapi/usage_schemas';
 import { buildUsageRow, readUsageInputs } from '../usage/usage_report';
+import { directoryD1, directoryDb } from '../storage/databases';
 
 const DAY_MS = 86_400_000;
 
@@ -26,12 +26,12 @@ export async function usageForPeriod(
   env: Env,
   input: { workspaceId: string; memberId: string; period: UsagePeriod; allMembers: boolean; nowMs?: number },
 ): Promise<UsageReport> {
-  const db = drizzle(env.DB);
+  const db = directoryDb(env);
   const workspace = await db.select({ createdAtMs: workspaces.createdAtMs }).from(workspaces).where(eq(workspaces.id, input.workspaceId)).get();
   if (!workspace) throw notFound('workspace');
   const nowMs = input.nowMs ?? Date.now();
   const fromMs = Math.min(periodStart(input.period, nowMs, workspace.createdAtMs), nowMs);
-  const [inputs, book] = await Promise.all([readUsageInputs(env, input.workspaceId, fromMs, nowMs), loadPriceBook(env.DB)]);
+  const [inputs, book] = await Promise.all([readUsageInputs(env, input.workspaceId, fromMs, nowMs), loadPriceBook(directoryD1(env))]);
 
   const report: UsageReport = {
     period: input.period,

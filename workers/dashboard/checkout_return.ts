@@ -1,6 +1,4 @@
-import { and, eq } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
-import { checkoutSessions, transactions } from '../../schema/tables';
+import { checkoutDepositOfTransaction } from '../billing/checkout_deposits';
 import { confirmCardSetup, confirmCheckoutTopup } from '../billing/confirm_checkout';
 import type { DashboardSession, Env } from '../env';
 import { ApiError } from '../errors/api_error';
@@ -12,12 +10,7 @@ const TRANSACTION_ID = /^txn_[a-z0-9]{1,64}$/;
 /** The Checkout deposit `transactionId` names, in the session's workspace only (another's is undefined). */
 async function findCheckoutDeposit(env: Env, workspaceId: string, transactionId: string | null | undefined) {
   if (!transactionId || !TRANSACTION_ID.test(transactionId)) return undefined;
-  return drizzle(env.DB)
-    .select({ sessionId: checkoutSessions.sessionId, status: transactions.status })
-    .from(checkoutSessions)
-    .innerJoin(transactions, and(eq(transactions.workspaceId, checkoutSessions.workspaceId), eq(transactions.idempotencyKey, checkoutSessions.transactionKey)))
-    .where(and(eq(transactions.id, transactionId), eq(checkoutSessions.workspaceId, workspaceId)))
-    .get();
+  return checkoutDepositOfTransaction(env, workspaceId, transactionId);
 }
 
 /**

@@ -1,5 +1,4 @@
 import { and, eq, gt, isNull } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
 import { Hono, type Context } from 'hono';
 import { apiKeys, dashboardLinks } from '../../schema/tables';
 import { hashApiKey } from '../auth/api_keys';
@@ -25,6 +24,7 @@ import { newSessionClaims } from './session_cookie';
 import { dashboardPage, type PageState } from './views/dashboard_page';
 import { liveRegionMarkup } from './views/live_regions';
 import { bouncePage, linkConfirmPage, messagePage, signInPage } from './views/sign_in_view';
+import { directoryDb } from '../storage/databases';
 
 const FORM_KEY = /^[A-Za-z0-9_-]{16,64}$/;
 
@@ -151,7 +151,7 @@ dashboard.post('/sign-in', async (c) => {
   if (!key) return c.html(signInPage({ error: 'Enter your API key.' }), 400);
   const row =
     key.length <= 200
-      ? await drizzle(c.env.DB)
+      ? await directoryDb(c.env)
           .select({ keyId: apiKeys.id, workspaceId: apiKeys.workspaceId, memberId: apiKeys.memberId })
           .from(apiKeys)
           .where(and(eq(apiKeys.keyHash, await hashApiKey(key)), isNull(apiKeys.revokedAtMs)))
@@ -185,7 +185,7 @@ dashboard.post('/link/:token', async (c) => {
   const nowMs = Date.now();
   const [used] =
     token.length <= 100
-      ? await drizzle(c.env.DB)
+      ? await directoryDb(c.env)
           .update(dashboardLinks)
           .set({ usedAtMs: nowMs })
           .where(and(eq(dashboardLinks.tokenHash, await sha256Hex(token)), isNull(dashboardLinks.usedAtMs), gt(dashboardLinks.expiresAtMs, nowMs)))

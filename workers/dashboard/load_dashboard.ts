@@ -1,11 +1,10 @@
-import { eq } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
-import { transactionStatuses, transactionTypes, workspaces } from '../../schema/tables';
+import { transactionStatuses, transactionTypes } from '../../schema/tables';
 import { historyPage, type HistoryPage } from '../billing/history_page';
 import { listPaymentMethods, type PaymentMethodView } from '../billing/payment_methods';
 import { ApiError } from '../errors/api_error';
 import { readAutoTopup, type AutoTopup } from '../billing/read_auto_topup';
 import { usageForPeriod } from '../billing/usage_for_period';
+import { readZeroBalanceState } from '../billing/read_zero_balance_state';
 import type { UsageReport } from '../openapi/usage_schemas';
 import type { DashboardSession, Env } from '../env';
 import { notFound } from '../errors/api_error';
@@ -87,12 +86,8 @@ export async function loadLiveData(env: Env, session: DashboardSession, query: D
   const summary = unwrap(await ledgerFor(env, ws).creditSummary(ws)).value;
   const [history, flags, autoTopup, paymentTx] = await Promise.all([
     historyPage(env, ws, { limit: HISTORY_PAGE_SIZE, cursor: query.cursor, type: query.type, status: query.status }, summary),
-    drizzle(env.DB)
-      .select({ terminatedAtMs: workspaces.terminatedAtMs, storageSuspendedAtMs: workspaces.storageSuspendedAtMs })
-      .from(workspaces)
-      .where(eq(workspaces.id, ws))
-      .get(),
-    readAutoTopup(drizzle(env.DB), ws),
+    readZeroBalanceState(env, ws),
+    readAutoTopup(env, ws),
     query.payment ? readReturnedPayment(env, ws, query.payment) : Promise.resolve(null),
   ]);
   if (!flags) throw notFound('workspace');

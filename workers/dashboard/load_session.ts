@@ -1,10 +1,10 @@
 import { and, eq, isNull } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { apiKeys, members, workspaces } from '../../schema/tables';
 import type { AppEnv, DashboardSession } from '../env';
 import { csrfTokenFor, openSession, sealSession, SESSION_COOKIE, SESSION_TTL_MS, type SessionClaims } from './session_cookie';
+import { directoryDb } from '../storage/databases';
 
 // The cookie is scoped to /dashboard, HttpOnly (no script reads it), Secure and SameSite=Strict (no
 // other site can make the browser send it). Browsers accept Secure cookies on http://localhost and
@@ -29,7 +29,7 @@ export async function loadSession(c: Context<AppEnv>): Promise<DashboardSession 
   if (!claims) return null;
   // One query: the member, its workspace, and (for an API-key sign-in) the key, still unrevoked.
   const memberOfSession = and(eq(members.id, claims.memberId), eq(members.workspaceId, claims.workspaceId));
-  const select = drizzle(c.env.DB)
+  const select = directoryDb(c.env)
     .select({ memberName: members.name, role: members.role, workspaceName: workspaces.name })
     .from(members)
     .innerJoin(workspaces, eq(workspaces.id, members.workspaceId));

@@ -1,7 +1,8 @@
 import { and, eq } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
-import { checkoutSessions, transactions } from '../../schema/tables';
+import { transactions } from '../../schema/tables';
 import type { Env } from '../env';
+import { depositOfCheckoutSession } from '../billing/checkout_deposits';
+import { ledgerDbOf } from '../storage/databases';
 import { toTransactionView, type TransactionView } from '../ledger/transaction_view';
 import { formatMicros } from './format';
 
@@ -35,18 +36,13 @@ export function returnedPaymentParams(payment: ReturnedPayment): Record<string, 
 
 /** The deposit the payment made, in the caller's workspace only (another workspace's is null). */
 export async function readReturnedPayment(env: Env, workspaceId: string, payment: ReturnedPayment): Promise<TransactionView | null> {
-  const db = drizzle(env.DB);
   if (payment.via === 'saved_card') {
-    const row = await db.select().from(transactions).where(and(eq(transactions.id, payment.transactionId), eq(transactions.workspaceId, workspaceId))).get();
+    const row = await (await ledgerDbOf(env, workspaceId))
+      .select().from(transactions).where(and(eq(transactions.id, payment.transactionId), eq(transactions.workspaceId, workspaceId))).get();
     return row ? toTransactionView(row) : null;
   }
-  const row = await db
-    .select({ tx: transactions })
-    .from(checkoutSessions)
-    .innerJoin(transactions, and(eq(transactions.workspaceId, checkoutSessions.workspaceId), eq(transactions.idempotencyKey, checkoutSessions.transactionKey)))
-    .where(and(eq(checkoutSessions.sessionId, payment.sessionId), eq(checkoutSessions.workspaceId, workspaceId)))
-    .get();
-  return row ? toTransactionView(row.tx) : null;
+  const row = await depositOfCheckoutSession(env, workspaceId, payment.sessionId);
+  return row ? toTransactionView(row) : null;
 }
 
 /** What the notice says about the payment in its current state. */

@@ -1,5 +1,5 @@
 import { and, eq, isNull } from 'drizzle-orm';
-import { transactions, workspaces } from '../../schema/tables';
+import { transactions, ledgerWorkspaces } from '../../schema/tables';
 import { newId } from '../lib/ids';
 import { dollarsFromCents, MICROS_PER_CENT } from '../lib/money';
 import { chargeSavedCard } from '../stripe/charge_saved_card';
@@ -52,9 +52,9 @@ export async function maybeAutoRecharge(ledger: LedgerContext, state: LedgerStat
       createdAtMs: nowMs,
     }),
     ledger.db
-      .update(workspaces)
+      .update(ledgerWorkspaces)
       .set({ autoRechargeCrossingAtMs: nowMs })
-      .where(and(eq(workspaces.id, ws), lastTryAtMs === null ? isNull(workspaces.autoRechargeCrossingAtMs) : eq(workspaces.autoRechargeCrossingAtMs, lastTryAtMs))),
+      .where(and(eq(ledgerWorkspaces.workspaceId, ws), lastTryAtMs === null ? isNull(ledgerWorkspaces.autoRechargeCrossingAtMs) : eq(ledgerWorkspaces.autoRechargeCrossingAtMs, lastTryAtMs))),
   ]);
   f.autoRechargeCrossingAtMs = nowMs;
   const { outcome, failureReason, invoiceUrl } = await chargeSavedCard(ledger.env, {
@@ -76,7 +76,7 @@ async function clearCrossingIfAbove(ledger: LedgerContext, state: LedgerState, n
   const f = state.flags;
   if (spendableMicros(state, nowMs) < f.autoTopupThresholdCents * MICROS_PER_CENT) return false;
   if (f.autoRechargeCrossingAtMs !== null) {
-    await ledger.db.update(workspaces).set({ autoRechargeCrossingAtMs: null }).where(eq(workspaces.id, state.workspaceId));
+    await ledger.db.update(ledgerWorkspaces).set({ autoRechargeCrossingAtMs: null }).where(eq(ledgerWorkspaces.workspaceId, state.workspaceId));
     f.autoRechargeCrossingAtMs = null;
   }
   return true;

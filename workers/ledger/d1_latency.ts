@@ -1,4 +1,5 @@
 import type { Env } from '../env';
+import { shardD1, shardNames } from '../storage/databases';
 
 // Bench only: a D1 that waits a fixed time before every round trip, as a ledger object deployed
 // far from its database sees it (20-80 ms). Active only when BENCH_D1_LATENCY_MS is set, which
@@ -54,5 +55,7 @@ function delayedD1(db: D1Database, ms: number): D1Database {
 export function withInjectedD1Latency(env: Env): Env {
   const ms = Number(env.BENCH_D1_LATENCY_MS ?? 0);
   if (!Number.isFinite(ms) || ms <= 0) return env;
-  return { ...env, DB: delayedD1(env.DB, ms) };
+  const delayed: Record<string, D1Database> = { DB: delayedD1(env.DB, ms) };
+  for (const name of shardNames(env)) delayed[name] = delayedD1(shardD1(env, name), ms);
+  return { ...env, ...delayed };
 }

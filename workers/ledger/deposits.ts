@@ -1,7 +1,7 @@
 // Deposits: pending until Stripe says paid or failed.
 import { and, eq } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
-import { checkoutSessions, stripeEvents, transactions, workspaces } from '../../schema/tables';
+import { checkoutSessions, stripeEvents, transactions, ledgerWorkspaces } from '../../schema/tables';
 import { canonicalJson, sha256Hex } from '../lib/crypto';
 import { newId } from '../lib/ids';
 import { MICROS_PER_CENT } from '../lib/money';
@@ -41,18 +41,23 @@ export async function openDepositNow(ledger: LedgerContext, input: OpenDepositIn
       createdAtMs: nowMs,
     })
     .returning();
-  const [inserted] = input.sessionId
-    ? await ledger.db.batch([
-        insert,
-        ledger.db.insert(checkoutSessions).values({
-          sessionId: input.sessionId,
-          workspaceId: input.workspaceId,
-          transactionKey: input.key,
-          amountCents: input.amountMicros / MICROS_PER_CENT,
-          createdAtMs: nowMs,
-        }),
-      ])
-    : [await insert];
+  // The checkout session's mapping (session → workspace and deposit key) is in the directory, where
+  // the webhook looks it up by session id: written first, so that no pending deposit exists that
+  // its session cannot find. (A session row without its deposit, if the insert below fails, finds
+  // no pending deposit to close, and a retry under the same key writes the deposit.)
+  if (input.sessionId) {
+    await ledger.directory
+      .insert(checkoutSessions)
+      .values({
+        sessionId: input.sessionId,
+        workspaceId: input.workspaceId,
+        transactionKey: input.key,
+        amountCents: input.amountMicros / MICROS_PER_CENT,
+        createdAtMs: nowMs,
+      })
+      .onConflictDoNothing();
+  }
+  const inserted = await insert;
   return { ok: true, replayed: false, value: toTransactionView(inserted[0]!) };
 }
 
@@ -97,11 +102,19 @@ export async function closeDepositNow(ledger: LedgerContext, input: CloseDeposit
   const entry = await findByKey(ledger.db, input.workspaceId, input.key);
   if (!entry) return { ok: false, code: 'not_found', message: 'No such pending deposit.' };
   const nowMs = Date.now();
-  const eventRecord = input.event
-    ? [ledger.db.insert(stripeEvents).values({ eventId: input.event.id, type: input.event.type, workspaceId: input.workspaceId, processedAtMs: nowMs }).onConflictDoNothing()]
-    : [];
+  // The Stripe event that brought the outcome is marked processed in the directory once the shard
+  // batch committed (two databases, no common batch): if that write is lost, the redelivered event
+  // finds the deposit closed and records it then.
+  const recordEvent = async () => {
+    if (input.event) {
+      await ledger.directory
+        .insert(stripeEvents)
+        .values({ eventId: input.event.id, type: input.event.type, workspaceId: input.workspaceId, processedAtMs: nowMs })
+        .onConflictDoNothing();
+    }
+  };
   if (entry.status !== 'pending') {
-    if (eventRecord[0]) await eventRecord[0];
+    await recordEvent();
     return { ok: true, replayed: true, value: toTransactionView(entry) };
   }
   const settle = ledger.db
@@ -123,9 +136,9 @@ export async function closeDepositNow(ledger: LedgerContext, input: CloseDeposit
     const giveUp = failures >= MAX_AUTO_RECHARGE_ATTEMPTS;
     recharge.push(
       ledger.db
-        .update(workspaces)
+        .update(ledgerWorkspaces)
         .set({ autoTopupFailures: failures, ...(giveUp ? { autoTopupEnabled: false } : {}) })
-        .where(eq(workspaces.id, input.workspaceId)),
+        .where(eq(ledgerWorkspaces.workspaceId, input.workspaceId)),
     );
     const event =
       input.outcome === 'failed'
@@ -140,12 +153,14 @@ export async function closeDepositNow(ledger: LedgerContext, input: CloseDeposit
   }
   try {
     if (input.outcome === 'completed') {
-      const [moved, settled] = await ledger.db.batch([moveBalance(ledger.db, state, entry.amountMicros, nowMs), settle, ...eventRecord, ...recharge]);
+      const [moved, settled] = await ledger.db.batch([moveBalance(ledger.db, state, entry.amountMicros, nowMs), settle, ...recharge]);
       state.balanceMicros = moved[0]?.balanceMicros ?? state.balanceMicros + entry.amountMicros;
       state.updatedAtMs = nowMs;
+      await recordEvent();
       return { ok: true, replayed: false, value: toTransactionView(settled[0] ?? entry) };
     }
-    const [settled] = await ledger.db.batch([settle, ...eventRecord, ...recharge]);
+    const [settled] = await ledger.db.batch([settle, ...recharge]);
+    await recordEvent();
     return { ok: true, replayed: false, value: toTransactionView(settled[0] ?? entry) };
   } catch (error) {
     ledger.dropState();

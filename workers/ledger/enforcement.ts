@@ -1,6 +1,6 @@
 // Zero balance: enforcement and the alarm that predicts it.
 import { eq } from 'drizzle-orm';
-import { workspaces } from '../../schema/tables';
+import { ledgerWorkspaces } from '../../schema/tables';
 import { insertOutbox, outboxEvent, type OutboxEvent } from '../notifications/outbox';
 import { maybeAutoRecharge } from './auto_recharge';
 import { spendableMicros, type LedgerContext } from './ledger_context';
@@ -107,7 +107,7 @@ export class ZeroBalanceEnforcement {
             }),
           ]
         : [];
-      const flag = db.update(workspaces).set({ lowBalanceSinceMs: plan.low ? plan.atMs : null }).where(eq(workspaces.id, ws));
+      const flag = db.update(ledgerWorkspaces).set({ lowBalanceSinceMs: plan.low ? plan.atMs : null }).where(eq(ledgerWorkspaces.workspaceId, ws));
       await (events.length ? db.batch([flag, insertOutbox(db, ws, events, nowMs)]) : flag);
       state.flags.lowBalanceSinceMs = plan.low ? plan.atMs : null;
     }

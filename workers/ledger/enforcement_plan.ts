@@ -1,6 +1,6 @@
 import { and, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
-import { resourceIntervals, resources, workspaces } from '../../schema/tables';
+import { resourceIntervals, resources, ledgerWorkspaces } from '../../schema/tables';
 import { centsToMicros } from '../lib/money';
 import { iso } from '../lib/time';
 import { outboxEvent, type OutboxEvent } from '../notifications/outbox';
@@ -107,13 +107,13 @@ export function terminationStatements(db: DrizzleD1Database, workspaceId: string
   }
   statements.push(
     db
-      .update(workspaces)
+      .update(ledgerWorkspaces)
       .set({
-        terminatedAtMs: instanceIds.length > 0 ? plan.atMs : sql`${workspaces.terminatedAtMs}`,
-        storageSuspendedAtMs: sql`COALESCE(${workspaces.storageSuspendedAtMs}, ${suspendStorage ? plan.atMs : null})`,
-        lowBalanceSinceMs: sql`COALESCE(${workspaces.lowBalanceSinceMs}, ${plan.atMs})`,
+        terminatedAtMs: instanceIds.length > 0 ? plan.atMs : sql`${ledgerWorkspaces.terminatedAtMs}`,
+        storageSuspendedAtMs: sql`COALESCE(${ledgerWorkspaces.storageSuspendedAtMs}, ${suspendStorage ? plan.atMs : null})`,
+        lowBalanceSinceMs: sql`COALESCE(${ledgerWorkspaces.lowBalanceSinceMs}, ${plan.atMs})`,
       })
-      .where(eq(workspaces.id, workspaceId)),
+      .where(eq(ledgerWorkspaces.workspaceId, workspaceId)),
   );
   return { statements, events, suspendStorage };
 }
@@ -130,7 +130,7 @@ export function restoreStatements(db: DrizzleD1Database, workspaceId: string, at
              WHERE workspace_id = ${workspaceId} AND kind = 'volume' AND stopped_at_ms IS NULL`,
       )
       .onConflictDoNothing(),
-    db.update(workspaces).set({ storageSuspendedAtMs: null }).where(and(eq(workspaces.id, workspaceId), isNotNull(workspaces.storageSuspendedAtMs))),
+    db.update(ledgerWorkspaces).set({ storageSuspendedAtMs: null }).where(and(eq(ledgerWorkspaces.workspaceId, workspaceId), isNotNull(ledgerWorkspaces.storageSuspendedAtMs))),
   ] as const;
   const volumes = db
     .select({ id: resources.id, memberId: resources.memberId, sizeBytes: resources.sizeBytes })

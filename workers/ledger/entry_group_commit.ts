@@ -134,7 +134,7 @@ export class EntryGroupCommit {
    */
   private async write(state: LedgerState, entries: GroupEntry[], plan: GroupPlan, nowMs: number): Promise<EntryAnswer[]> {
     const db = this.ledger.db;
-    const d1 = this.ledger.env.DB;
+    const d1 = this.ledger.d1;
     const { workspaceId } = state;
     // Raw D1 statements (drizzle's batch cannot carry a raw statement with parameters); built by
     // drizzle where it can, with toSQL().
@@ -172,12 +172,14 @@ export class EntryGroupCommit {
     let updateAt = -1;
     let insertAt = -1;
     const notices: OutboxEvent[] = [];
+    // Stripe events that caused entries: recorded in the directory once the shard batch committed.
+    const stripeEventRows: (typeof stripeEvents.$inferInsert)[] = [];
     if (rows.size > 0) {
       updateAt = statements.push(raw(moveBalance(db, state, plan.totalDeltaMicros, nowMs))) - 1;
       insertAt = statements.push(insertGroupRows(d1, workspaceId, nowMs, [...rows].map(([i, row]) => ({ row, laterMicros: laterOf(plan.decisions[i]!) })))) - 1;
       for (const [i, row] of rows) {
         const { stripeEvent: event, notify } = entries[i]!.input;
-        if (event) statements.push(raw(db.insert(stripeEvents).values({ eventId: event.id, type: event.type, workspaceId, processedAtMs: nowMs }).onConflictDoNothing()));
+        if (event) stripeEventRows.push({ eventId: event.id, type: event.type, workspaceId, processedAtMs: nowMs });
         // A platform notification the entry causes (payment.disputed): in the outbox, same batch.
         if (notify) notices.push(outboxEvent(notify.type, { ...notify.data, transactionId: row.id, amountMicros: row.amountMicros }));
       }
@@ -199,6 +201,7 @@ export class EntryGroupCommit {
       state.balanceMicros = balanceAfter;
       state.updatedAtMs = nowMs;
       if (notices.length > 0) await sendNotifications(this.ledger.env, notices);
+      if (stripeEventRows.length > 0) await recordStripeEvents(this.ledger, stripeEventRows);
     }
     const earlier = new Map((lookupAt >= 0 ? results[lookupAt]! : []).map(rowFromD1).map((r) => [r.idempotencyKey, r]));
     return plan.decisions.map((d, i) => answerOf(d, i, entries[i]!, rows, earlier));
@@ -209,6 +212,20 @@ export class EntryGroupCommit {
       .select()
       .from(transactions)
       .where(and(eq(transactions.workspaceId, workspaceId), inArray(transactions.idempotencyKey, keys)));
+  }
+}
+
+/**
+ * Marks Stripe events processed in the directory, after their entries committed in the shard (two
+ * databases, no common batch). The entries are idempotent by their keys, so if this write is lost
+ * the event is applied again by its redelivery or by reconciliation, as a no-op, and recorded then;
+ * the entries' answers stand either way.
+ */
+async function recordStripeEvents(ledger: LedgerContext, rows: (typeof stripeEvents.$inferInsert)[]) {
+  try {
+    await ledger.directory.insert(stripeEvents).values(rows).onConflictDoNothing();
+  } catch (error) {
+    console.error(JSON.stringify({ level: 'error', msg: 'could not record processed Stripe events; they will be applied again as no-ops', error: String(error) }));
   }
 }
 

@@ -57,7 +57,6 @@ const SCHEMA = [
      occurred_at_ms INTEGER,
      PRIMARY KEY (hour_ms, member_id, kind, line_key, price_version)
    ) WITHOUT ROWID`,
-  'CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID',
 ];
 
 type EventTuple = [string, string, number, number, string, string, string, number, number, number, number, number, string | null];
@@ -156,27 +155,6 @@ export class EventStore {
     return this.sql.exec('DELETE FROM usage_events WHERE hour_ms < ?', hourMs).rowsWritten;
   }
 
-  /**
-   * Inserts events that may already be there (a move from D1; existing ids are kept) and adds
-   * rollups; `doneKey`, when given, is marked in the same transaction.
-   */
-  importEvents(events: readonly EventTuple[], rollups: readonly StoredRollup[], doneKey: string | null): void {
-    this.storage.transactionSync(() => {
-      this.insertEvents(events, 'OR IGNORE');
-      this.addRollups(rollups);
-      if (doneKey) this.setMeta(doneKey, Date.now());
-    });
-  }
-
-  meta(key: string): number | null {
-    const rows = this.sql.exec<{ value: number }>('SELECT value FROM store_meta WHERE key = ?', key).toArray();
-    return rows[0]?.value ?? null;
-  }
-
-  setMeta(key: string, value: number): void {
-    this.sql.exec('INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', key, value);
-  }
-
   eventCount(): number {
     return this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM usage_events').one().n;
   }
@@ -186,11 +164,11 @@ export class EventStore {
     return this.sql.databaseSize;
   }
 
-  private insertEvents(events: readonly EventTuple[], conflict: '' | 'OR IGNORE' = ''): void {
+  private insertEvents(events: readonly EventTuple[]): void {
     if (events.length === 0) return;
     // One statement per group whatever its size: the rows travel as one JSON parameter.
     this.sql.exec(
-      `INSERT ${conflict} INTO usage_events
+      `INSERT INTO usage_events
          (event_id, request_hash, hour_ms, occurred_at_ms, member_id, type, line_key, input_tokens, output_tokens, amount_micros, price_version, byok, description)
        SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8,
               value ->> 9, value ->> 10, value ->> 11, value ->> 12
@@ -231,7 +209,6 @@ export class EventStore {
   }
 }
 
-export type { EventTuple };
 
 /** A rollup row as SQLite returns it (snake_case columns), in either store or in D1. */
 export function rollupFromRow(r: Record<string, SqlStorageValue>): StoredRollup {

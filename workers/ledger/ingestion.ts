@@ -1,6 +1,5 @@
 // Usage ingestion: group commit of events into the object's own storage.
 import { classifyEvents } from '../usage/classify_events';
-import { sha256Hex } from '../lib/crypto';
 import { roundMicros } from '../usage/exact_cost';
 import { retentionCutoffMs } from '../usage/retention';
 import { rollUp } from '../usage/roll_up';
@@ -18,21 +17,6 @@ interface IngestWaiter {
   events: NormalizedEvent[];
   resolve: (result: LedgerResult<IngestResult>) => void;
   reject: (error: unknown) => void;
-}
-
-/**
- * Events moved from D1 (before fingerprints replaced SHA-256 on this path) keep a SHA-256 of their
- * canonical body: where one of them is resent, compare it the old way, and count a match as the
- * same body. Rare, so it costs nothing on the hot path.
- */
-async function withLegacyHashes(known: Map<string, string>, group: readonly IngestWaiter[]): Promise<Map<string, string>> {
-  for (const w of group) {
-    for (const e of w.events) {
-      const stored = known.get(e.id);
-      if (stored !== undefined && stored.length === 64 && stored !== e.requestHash && stored === (await sha256Hex(e.canonical))) known.set(e.id, e.requestHash);
-    }
-  }
-  return known;
 }
 
 /** How stale the object's price book may be when it prices events (unless the caller knows newer). */
@@ -91,7 +75,7 @@ export class UsageIngestion {
     const earliestAcceptedMs = Math.max(retentionCutoffMs(this.ledger.env, nowMs), state.createdAtMs);
     const { outcomes, byok, descriptions } = classifyEvents(
       group.map((w) => w.events),
-      await withLegacyHashes(this.store.knownHashes(ids), group),
+      this.store.knownHashes(ids),
       state.book,
       state.open.settledThroughMs,
       earliestAcceptedMs,

@@ -3,6 +3,7 @@ import type { Env } from '../env';
 import { latestPriceVersion, loadPriceBook } from '../usage/pricing';
 import type { LedgerResult } from './ledger_result';
 import type { LedgerState } from './load_state';
+import { directoryD1 } from '../storage/databases';
 
 /**
  * What the WorkspaceLedger object gives each of its concerns (entries, deposits, ingestion,
@@ -11,7 +12,12 @@ import type { LedgerState } from './load_state';
  */
 export interface LedgerContext {
   readonly env: Env;
+  /** The workspace's ledger shard (known once load() has run): every ledger table is here. */
   readonly db: DrizzleD1Database;
+  /** The same shard, raw, for batches of statements drizzle cannot carry. */
+  readonly d1: D1Database;
+  /** The directory D1: prices, Stripe customers, checkout sessions, processed Stripe events. */
+  readonly directory: DrizzleD1Database;
   /** The cached state, read from D1 when there is none; null when the workspace does not exist. */
   load(workspaceId: string): Promise<LedgerState | null>;
   /** Forgets the cached state: the next load rebuilds it from D1. */
@@ -32,7 +38,7 @@ export function spendableMicros(state: LedgerState, nowMs: number): number {
 }
 
 export async function refreshPrices(env: Env, state: LedgerState) {
-  const latest = await latestPriceVersion(env.DB);
-  if (latest !== state.book.latestVersion) state.book = await loadPriceBook(env.DB);
+  const latest = await latestPriceVersion(directoryD1(env));
+  if (latest !== state.book.latestVersion) state.book = await loadPriceBook(directoryD1(env));
   state.pricesCheckedAtMs = Date.now();
 }

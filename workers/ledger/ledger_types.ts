@@ -14,7 +14,7 @@ export interface PostEntryInput {
   amountMicros: number;
   description: string;
   memberId?: string | null;
-  /** The Stripe event that caused this entry (a refund): recorded in the same batch. */
+  /** The Stripe event that caused this entry (a refund): recorded as processed, in the directory, once the entry committed. */
   stripeEvent?: { id: string; type: string };
   /** A platform notification the entry causes, put in the outbox in the same batch; its data gains the entry's `transactionId` and `amountMicros`. */
   notify?: { type: 'payment.disputed'; data: Record<string, unknown> };

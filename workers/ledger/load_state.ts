@@ -1,13 +1,12 @@
 import { and, desc, eq, inArray, isNull, or, gt, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
-import { balances, priceLists, resourceIntervals, settlementLines, stripeCustomers, workspaces } from '../../schema/tables';
+import { balances, ledgerWorkspaces, priceLists, resourceIntervals, settlementLines, stripeCustomers } from '../../schema/tables';
 import { MS_PER_HOUR } from '../usage/exact_cost';
 import { selectIntervals } from '../usage/interval_query';
 import { OpenUsage } from '../usage/open_usage';
 import type { IntervalRow } from '../usage/price_hour';
 import { PriceBook } from '../usage/pricing';
 import type { EventStore } from './event_store';
-import { importLegacyEvents } from './legacy_events';
 import type { WorkspaceFlags } from './enforcement_plan';
 
 export interface LedgerState {
@@ -29,12 +28,14 @@ export interface LedgerState {
 export class LedgerInvariantError extends Error {}
 
 /**
- * Everything the ledger object holds in memory: from D1 in one round trip, the balance (checked
- * against its ledger), unsettled intervals, the price book and the workspace's flags; from the
- * object's own storage, the open hours' usage rollups. Null when the workspace does not exist.
+ * Everything the ledger object holds in memory: from its ledger shard in one round trip, the
+ * balance (checked against its ledger), unsettled intervals and the workspace's flags; from the
+ * directory in another (at the same time), the price book and the saved card; from the object's
+ * own storage, the open hours' usage rollups. Null when the workspace does not exist.
  */
-export async function readLedgerState(db: D1Database, workspaceId: string, store: EventStore, retentionCutoffMs: number): Promise<LedgerState | null> {
-  const d = drizzle(db);
+export async function readLedgerState(shard: D1Database, directory: D1Database, workspaceId: string, store: EventStore): Promise<LedgerState | null> {
+  const d = drizzle(shard);
+  const dir = drizzle(directory);
   const balanceQuery = d
     .select({
       balanceMicros: balances.balanceMicros,
@@ -60,39 +61,38 @@ export async function readLedgerState(db: D1Database, workspaceId: string, store
         inArray(settlementLines.kind, ['model', 'tool', 'charge']),
       ),
     );
-  const priceQuery = d
+  const priceQuery = dir
     .select({ version: priceLists.version, effectiveFromMs: priceLists.effectiveFromMs, pricingJson: priceLists.pricingJson })
     .from(priceLists)
     .orderBy(desc(priceLists.version));
 
   const flagsQuery = d
     .select({
-      createdAtMs: workspaces.createdAtMs,
-      storageSuspendedAtMs: workspaces.storageSuspendedAtMs,
-      lowBalanceSinceMs: workspaces.lowBalanceSinceMs,
-      autoTopupEnabled: workspaces.autoTopupEnabled,
-      autoTopupThresholdCents: workspaces.autoTopupThresholdCents,
-      autoTopupAmountCents: workspaces.autoTopupAmountCents,
-      autoTopupFailures: workspaces.autoTopupFailures,
-      autoRechargeCrossingAtMs: workspaces.autoRechargeCrossingAtMs,
-      stripeCustomerId: stripeCustomers.customerId,
-      paymentMethodId: stripeCustomers.paymentMethodId,
+      createdAtMs: ledgerWorkspaces.createdAtMs,
+      storageSuspendedAtMs: ledgerWorkspaces.storageSuspendedAtMs,
+      lowBalanceSinceMs: ledgerWorkspaces.lowBalanceSinceMs,
+      autoTopupEnabled: ledgerWorkspaces.autoTopupEnabled,
+      autoTopupThresholdCents: ledgerWorkspaces.autoTopupThresholdCents,
+      autoTopupAmountCents: ledgerWorkspaces.autoTopupAmountCents,
+      autoTopupFailures: ledgerWorkspaces.autoTopupFailures,
+      autoRechargeCrossingAtMs: ledgerWorkspaces.autoRechargeCrossingAtMs,
     })
-    .from(workspaces)
-    .leftJoin(stripeCustomers, eq(stripeCustomers.workspaceId, workspaces.id))
-    .where(eq(workspaces.id, workspaceId));
+    .from(ledgerWorkspaces)
+    .where(eq(ledgerWorkspaces.workspaceId, workspaceId));
+  const cardQuery = dir
+    .select({ stripeCustomerId: stripeCustomers.customerId, paymentMethodId: stripeCustomers.paymentMethodId })
+    .from(stripeCustomers)
+    .where(eq(stripeCustomers.workspaceId, workspaceId));
 
-  const [balanceRows, intervals, previous, prices, flagRows] = await d.batch([
-    balanceQuery,
-    intervalQuery,
-    previousHourQuery,
-    priceQuery,
-    flagsQuery,
+  const [[balanceRows, intervals, previous, flagRows], [prices, cardRows]] = await Promise.all([
+    d.batch([balanceQuery, intervalQuery, previousHourQuery, flagsQuery]),
+    dir.batch([priceQuery, cardQuery]),
   ]);
   const row = balanceRows[0];
   const flagRow = flagRows[0];
   if (!row || !flagRow) return null;
-  const { createdAtMs, ...flags } = flagRow;
+  const { createdAtMs, ...ledgerFlags } = flagRow;
+  const flags = { ...ledgerFlags, stripeCustomerId: cardRows[0]?.stripeCustomerId ?? null, paymentMethodId: cardRows[0]?.paymentMethodId ?? null };
   // The ledger invariant, checked whenever the cache is rebuilt: if the balance row disagrees with
   // the sum of completed entries, this workspace's money is frozen (every call fails loudly)
   // rather than moved on a wrong basis.
@@ -100,8 +100,6 @@ export async function readLedgerState(db: D1Database, workspaceId: string, store
     throw new LedgerInvariantError(`ledger invariant violated for ${workspaceId}: balance ${row.balanceMicros} != entries ${row.ledgerSumMicros}`);
   }
   const book = new PriceBook(prices);
-  // Events stored in D1 before they moved into the objects: moved here once, on the first load.
-  await importLegacyEvents(db, workspaceId, store, row.settledThroughMs, retentionCutoffMs);
   const open = new OpenUsage(row.settledThroughMs);
   // Rollups of hours before the settled point are in D1 already (a crash can leave them behind).
   store.dropRollupsBefore(row.settledThroughMs);

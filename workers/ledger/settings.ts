@@ -2,8 +2,7 @@
 // are written only here, inside the object's queue turn, and the cache is updated in the same turn,
 // so there is never a moment when D1 says one thing and the object acts on another.
 import { eq } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
-import { stripeCustomers, workspaces } from '../../schema/tables';
+import { ledgerWorkspaces, stripeCustomers } from '../../schema/tables';
 import { notFound, type LedgerContext } from './ledger_context';
 import type { LedgerResult } from './ledger_result';
 import type { AutoTopupSettingsInput, DefaultCardInput } from './ledger_types';
@@ -21,16 +20,16 @@ export async function saveAutoTopupNow(ledger: LedgerContext, workspaceId: strin
   }
   // Re-enabling starts a fresh count of declines.
   const failures = settings.enabled ? 0 : state.flags.autoTopupFailures;
-  // The settings live with the workspace row in the directory database.
-  await drizzle(ledger.env.DB)
-    .update(workspaces)
+  // The settings live in the workspace's ledger shard, beside the state the object acts on.
+  await ledger.db
+    .update(ledgerWorkspaces)
     .set({
       autoTopupEnabled: settings.enabled,
       autoTopupThresholdCents: settings.thresholdCents,
       autoTopupAmountCents: settings.topupAmountCents,
       autoTopupFailures: failures,
     })
-    .where(eq(workspaces.id, workspaceId));
+    .where(eq(ledgerWorkspaces.workspaceId, workspaceId));
   Object.assign(state.flags, {
     autoTopupEnabled: settings.enabled,
     autoTopupThresholdCents: settings.thresholdCents,
@@ -48,7 +47,8 @@ export async function saveDefaultCardNow(ledger: LedgerContext, input: DefaultCa
   const { workspaceId, customerId, card } = input;
   const state = await ledger.load(workspaceId);
   if (!state) return notFound;
-  await drizzle(ledger.env.DB)
+  // The card is the Stripe customer's, in the directory.
+  await ledger.directory
     .update(stripeCustomers)
     .set({ paymentMethodId: card?.id ?? null, cardBrand: card?.brand ?? null, cardLast4: card?.last4 ?? null, updatedAtMs: Date.now() })
     .where(eq(stripeCustomers.workspaceId, workspaceId));

@@ -1,4 +1,3 @@
-import { drizzle } from 'drizzle-orm/d1';
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
 import type { NormalizedEvent } from '../usage/usage_event';
@@ -19,7 +18,7 @@ import { resizeVolumeNow, startResourceNow, stopResourceNow } from './resources'
 import type { ResourceView, StartResourceInput } from './resource_view';
 import { SerialQueue } from './serial_queue';
 import { pruneEventsNow, settleNow } from './settlement';
-import { retentionCutoffMs } from '../usage/retention';
+import { directoryDb, shardHandle, shardNameOf, type LedgerShard } from '../storage/databases';
 import type { TransactionView } from './transaction_view';
 
 /**
@@ -43,12 +42,25 @@ export class WorkspaceLedger extends DurableObject<Env> {
   private state: LedgerState | null = null;
   private loading: Promise<LedgerState | null> | null = null;
 
+  /** This workspace's ledger shard, resolved on the first load (see resolveShard). */
+  private shard: LedgerShard | null = null;
+
   private readonly ledger: LedgerContext = (() => {
     const env = this.env;
+    const shard = () => {
+      if (!this.shard) throw new LedgerInvariantError('the ledger shard is used before the workspace was loaded');
+      return this.shard;
+    };
     return {
       env,
       get db() {
-        return drizzle(env.DB);
+        return shard().db;
+      },
+      get d1() {
+        return shard().d1;
+      },
+      get directory() {
+        return directoryDb(env);
       },
       load: (workspaceId: string) => this.load(workspaceId),
       dropState: () => {
@@ -116,7 +128,7 @@ export class WorkspaceLedger extends DurableObject<Env> {
   /**
    * Settles a pending deposit exactly once: completed (the balance moves in the same batch) or
    * failed. Later calls for the same key answer with the entry as it is. When a Stripe event caused
-   * it, the event id is recorded in the same batch.
+   * it, the event id is recorded in the directory once the shard batch committed.
    */
   closeDeposit(input: CloseDepositInput): Promise<LedgerResult<TransactionView>> {
     return this.queue.run(() => this.thenEnforce(input.workspaceId, closeDepositNow(this.ledger, input)));
@@ -266,7 +278,8 @@ export class WorkspaceLedger extends DurableObject<Env> {
       return Promise.resolve(this.state);
     }
     if (!this.loading) {
-      this.loading = readLedgerState(this.env.DB, workspaceId, this.store, retentionCutoffMs(this.env, Date.now()))
+      this.loading = this.resolveShard(workspaceId)
+        .then((shard) => (shard ? readLedgerState(shard.d1, this.env.DB, workspaceId, this.store) : null))
         .then((state) => (this.state = state))
         .finally(() => {
           this.loading = null;
@@ -274,4 +287,24 @@ export class WorkspaceLedger extends DurableObject<Env> {
     }
     return this.loading;
   }
+
+  /**
+   * The workspace's ledger shard: read from the directory once, then kept in this object's storage
+   * (a workspace never moves, so it is never read again, even after the object is rebuilt). Null
+   * when the directory does not know the workspace.
+   */
+  private async resolveShard(workspaceId: string): Promise<LedgerShard | null> {
+    if (this.shard) return this.shard;
+    let name = await this.ctx.storage.get<string>(SHARD_KEY);
+    if (!name) {
+      name = (await shardNameOf(this.env, workspaceId)) ?? undefined;
+      if (!name) return null;
+      await this.ctx.storage.put(SHARD_KEY, name);
+    }
+    this.shard = shardHandle(this.env, name);
+    return this.shard;
+  }
 }
+
+/** Where this object keeps its shard's binding name (in its own storage). */
+const SHARD_KEY = 'ledgerShard';

@@ -1,11 +1,11 @@
 import { and, eq } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
-import { drizzle } from 'drizzle-orm/d1';
 import { idempotencyRecords } from '../../schema/tables';
 import type { Env } from '../env';
 import { ApiError } from '../errors/api_error';
 import { canonicalJson, sha256Hex } from './crypto';
 import { open, seal } from './sealed_box';
+import { directoryDb } from '../storage/databases';
 
 const SEAL_PURPOSE = 'idempotency-response-v1';
 const REPLAY_WINDOW_MS = 24 * 3_600_000;
@@ -29,7 +29,7 @@ export async function idempotentCreate<T>(
   request: unknown,
   prepare: () => Promise<CreateOutcome<T>>,
 ): Promise<{ status: 200 | 201; body: T; replayed: boolean }> {
-  const db = drizzle(env.DB);
+  const db = directoryDb(env);
   if (!key) {
     const prepared = await prepare();
     await runBatch(prepared.statements);

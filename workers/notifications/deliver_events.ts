@@ -1,10 +1,11 @@
 import { eq } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
+import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import { platformEvents } from '../../schema/tables';
 import type { Env, NotificationMessage } from '../env';
 import { iso } from '../lib/time';
 import { signatureHeader } from './sign';
 import { usableSecret } from '../auth/secret_policy';
+import { allShards, shardHandle } from '../storage/databases';
 
 const TIMEOUT_MS = 10_000;
 
@@ -15,10 +16,10 @@ const TIMEOUT_MS = 10_000;
  * each event once per id even when a retry races an acknowledgement.
  */
 export async function deliverEvents(batch: MessageBatch<NotificationMessage>, env: Env): Promise<void> {
-  const db = drizzle(env.DB);
   for (const message of batch.messages) {
-    const event = await db.select().from(platformEvents).where(eq(platformEvents.id, message.body.eventId)).get();
-    if (!event || event.deliveryState !== 'pending') {
+    const found = await findEvent(env, message.body);
+    const { db, event } = found ?? { db: null, event: undefined };
+    if (!db || !event || event.deliveryState !== 'pending') {
       message.ack();
       continue;
     }
@@ -60,4 +61,13 @@ export async function deliverEvents(batch: MessageBatch<NotificationMessage>, en
     if (error) message.retry({ delaySeconds: Math.min(600, 2 ** Math.min(message.attempts, 9)) });
     else message.ack();
   }
+}
+
+/** The outbox event and the shard holding it: the message's shard, or else every shard asked at once. */
+async function findEvent(env: Env, message: NotificationMessage) {
+  const shards = message.shard ? [shardHandle(env, message.shard)] : allShards(env);
+  const found = await Promise.all(
+    shards.map(async ({ db }) => ({ db: db as DrizzleD1Database, event: await db.select().from(platformEvents).where(eq(platformEvents.id, message.eventId)).get() })),
+  );
+  return found.find((f) => f.event !== undefined) ?? null;
 }

@@ -1,9 +1,8 @@
 import { and, desc, eq } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
 import { platformEvents } from '../../schema/tables';
 import type { Env } from '../env';
 import { iso } from '../lib/time';
-import { assertWorkspaceExists } from '../tenancy/workspace_exists';
+import { ledgerDbOf } from '../storage/databases';
 
 export interface PlatformEventQuery {
   limit?: number;
@@ -13,8 +12,7 @@ export interface PlatformEventQuery {
 /** A workspace's platform notifications with their delivery state, newest first (50 unless `limit`); an unknown workspace is 404. */
 export async function listPlatformEvents(env: Env, workspaceId: string, query: PlatformEventQuery) {
   const ws = workspaceId;
-  await assertWorkspaceExists(env, ws);
-  const rows = await drizzle(env.DB)
+  const rows = await (await ledgerDbOf(env, ws))
     .select()
     .from(platformEvents)
     .where(and(eq(platformEvents.workspaceId, ws), query.type ? eq(platformEvents.type, query.type) : undefined))

@@ -3,6 +3,8 @@ import { requireInternalToken } from '../auth/require_internal_token';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors/api_error';
 import { ledgerFor } from '../ledger/ledger_stub';
+import { allShards, shardD1, shardNames } from '../storage/databases';
+import { shardFor } from '../storage/placement';
 
 /**
  * Floors for `npm run bench`, measured on the same server in the same run: raw D1 inserts of the
@@ -23,12 +25,16 @@ benchFloor.post('/raw-usage-insert', async (c) => {
   const nowMs = Date.now();
   const hourMs = Math.floor(nowMs / 3_600_000) * 3_600_000;
   const packed = JSON.stringify(events.map((e) => [e.id, 'raw', hourMs, nowMs, '', 'model', e.model, e.inputTokens, e.outputTokens, 0, 1]));
-  await c.env.DB.prepare(
-    `INSERT INTO usage_events (workspace_id, event_id, request_hash, hour_ms, occurred_at_ms, member_id, type, line_key,
-                               input_tokens, output_tokens, amount_micros, price_version)
-     SELECT ?1, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6,
-            value ->> 7, value ->> 8, value ->> 9, value ->> 10 FROM json_each(?2)`,
-  )
+  // One row per event into a ledger shard (the one the id hashes to; the floor's workspace need not
+  // exist): usage_rollups rows keyed by the event id, about an event's width.
+  const shard = shardD1(c.env, shardFor(workspaceId, shardNames(c.env)));
+  await shard
+    .prepare(
+      `INSERT INTO usage_rollups (workspace_id, line_key, kind, hour_ms, occurred_at_ms, member_id, description, price_version,
+                                  input_tokens, output_tokens, amount_micros, count)
+       SELECT ?1, value ->> 0, 'model', value ->> 2, value ->> 3, value ->> 4, value ->> 6, value ->> 10,
+              value ->> 7, value ->> 8, value ->> 9, 1 FROM json_each(?2)`,
+    )
     .bind(workspaceId, packed)
     .run();
   return c.json({ inserted: events.length });
@@ -36,13 +42,19 @@ benchFloor.post('/raw-usage-insert', async (c) => {
 
 benchFloor.get('/counts', async (c) => {
   const workspaceId = c.req.query('workspaceId') ?? '';
-  const settled = await c.env.DB.prepare("SELECT COUNT(*) AS n FROM transactions WHERE idempotency_key LIKE 'settle:%'").run<{ n: number }>();
+  // Over every ledger shard: settled hours, and the bytes of all shards (D1 reports a database's
+  // size after each statement).
+  const perShard = await Promise.all(
+    allShards(c.env).map(({ d1 }) => d1.prepare("SELECT COUNT(*) AS n FROM transactions WHERE idempotency_key LIKE 'settle:%'").run<{ n: number }>()),
+  );
+  const sizes = perShard.map((r) => (r.meta as { size_after?: number }).size_after ?? null);
   const stored = workspaceId ? await ledgerFor(c.env, workspaceId).storageStats() : { events: 0, bytes: 0 };
   return c.json({
     // Events live in the workspace's ledger object; D1's size is what D1 reports after a statement.
     events: stored.events,
     objectBytes: stored.bytes,
-    d1Bytes: (settled.meta as { size_after?: number }).size_after ?? null,
-    settledHours: settled.results[0]?.n ?? 0,
+    d1Bytes: sizes.every((s) => s !== null) ? sizes.reduce<number>((a, b) => a + b!, 0) : null,
+    shardBytes: sizes,
+    settledHours: perShard.reduce((n, r) => n + (r.results[0]?.n ?? 0), 0),
   });
 });

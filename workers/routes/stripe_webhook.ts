@@ -1,12 +1,10 @@
-import { eq } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
 import { Hono } from 'hono';
 import Stripe from 'stripe';
-import { stripeEvents } from '../../schema/tables';
 import { usableSecret } from '../auth/secret_policy';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors/api_error';
 import { applyStripeEvent } from '../stripe/apply_event';
+import { isEventProcessed } from '../stripe/record_event';
 import { cryptoProvider } from '../stripe/stripe_client';
 
 const TOLERANCE_SECONDS = 300;
@@ -49,8 +47,7 @@ stripeWebhook.post('/', async (c) => {
     throw new ApiError('invalid_request', 'Stripe-Signature: does not verify for this body (or is older than 300 s).');
   }
 
-  const seen = await drizzle(c.env.DB).select({ id: stripeEvents.eventId }).from(stripeEvents).where(eq(stripeEvents.eventId, event.id)).get();
-  if (seen) return c.json({ received: true, duplicate: true });
+  if (await isEventProcessed(c.env, event.id)) return c.json({ received: true, duplicate: true });
 
   if (!(await applyStripeEvent(c.env, event))) return c.json({ received: true, ignored: true });
   return c.json({ received: true });

@@ -1,4 +1,5 @@
 import type { Env, SettlementMessage } from '../env';
+import { allShards } from '../storage/databases';
 import { hourOf } from '../usage/exact_cost';
 
 const PAGE = 1000;
@@ -7,15 +8,21 @@ const SEND_BATCH = 100; // Queue sendBatch limit
 /**
  * The cron's half of hourly settlement: finds every workspace with usage events (held by its ledger
  * object, recorded in balances.oldest_open_event_hour_ms) or metered resources in an unsettled hour
- * before the cutoff and enqueues one message for each. Pages through workspaces
- * so that no single query grows with the number of tenants. Returns how many were enqueued.
+ * before the cutoff and enqueues one message for each. Visits every ledger shard
+ * (at the same time), paging through each one's workspaces so that no single query grows with the
+ * number of tenants. Returns how many were enqueued.
  */
 export async function enqueueSettlement(env: Env, scheduledTimeMs: number): Promise<number> {
   const cutoffMs = hourOf(scheduledTimeMs);
+  const counts = await Promise.all(allShards(env).map((shard) => enqueueShard(env, shard.d1, cutoffMs)));
+  return counts.reduce((a, b) => a + b, 0);
+}
+
+async function enqueueShard(env: Env, d1: D1Database, cutoffMs: number): Promise<number> {
   let after = '';
   let enqueued = 0;
   for (;;) {
-    const { results } = await env.DB.prepare(
+    const { results } = await d1.prepare(
       `SELECT b.workspace_id AS id FROM balances b
         WHERE b.workspace_id > ?1 AND b.settled_through_ms < ?2 AND (
           b.oldest_open_event_hour_ms < ?2

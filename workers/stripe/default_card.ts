@@ -1,11 +1,11 @@
 import { eq } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
 import type Stripe from 'stripe';
 import { stripeCustomers } from '../../schema/tables';
 import type { Env } from '../env';
 import { unwrap } from '../ledger/ledger_result';
 import { ledgerFor } from '../ledger/ledger_stub';
 import { callStripe, stripeFor } from './stripe_client';
+import { directoryDb } from '../storage/databases';
 
 /**
  * Makes a card the workspace's default: at Stripe (the customer's
@@ -28,6 +28,6 @@ export async function cacheDefaultCard(env: Env, workspaceId: string, customerId
 
 /** The workspace's Stripe customer id, or null when it never paid. */
 export async function customerOf(env: Env, workspaceId: string): Promise<string | null> {
-  const row = await drizzle(env.DB).select({ customerId: stripeCustomers.customerId }).from(stripeCustomers).where(eq(stripeCustomers.workspaceId, workspaceId)).get();
+  const row = await directoryDb(env).select({ customerId: stripeCustomers.customerId }).from(stripeCustomers).where(eq(stripeCustomers.workspaceId, workspaceId)).get();
   return row?.customerId ?? null;
 }

@@ -1,12 +1,12 @@
 import { eq } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
 import { stripeCustomers, workspaces } from '../../schema/tables';
 import type { Env } from '../env';
 import { callStripe, stripeFor } from './stripe_client';
+import { directoryDb } from '../storage/databases';
 
 /** The workspace's Stripe customer, created once (Stripe's idempotency key makes a race harmless). */
 export async function ensureCustomer(env: Env, workspaceId: string): Promise<string> {
-  const db = drizzle(env.DB);
+  const db = directoryDb(env);
   const existing = await db.select({ customerId: stripeCustomers.customerId }).from(stripeCustomers).where(eq(stripeCustomers.workspaceId, workspaceId)).get();
   if (existing) return existing.customerId;
   const workspace = await db.select({ name: workspaces.name }).from(workspaces).where(eq(workspaces.id, workspaceId)).get();

@@ -1,8 +1,8 @@
 import { eq } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
 import type Stripe from 'stripe';
 import { checkoutSessions } from '../../schema/tables';
 import type { Env } from '../env';
+import { directoryDb, ledgerDbOf } from '../storage/databases';
 import { findByKey } from '../ledger/entry_replay';
 import { unwrap } from '../ledger/ledger_result';
 import { ledgerFor } from '../ledger/ledger_stub';
@@ -39,7 +39,7 @@ export async function fulfilCheckoutSession(env: Env, session: Stripe.Checkout.S
  */
 export async function fulfilCheckoutSessionEvent(env: Env, notified: Stripe.Checkout.Session, event: StripeEventRef, outcomeHint?: 'failed') {
   if (notified.mode !== 'setup') {
-    const known = await drizzle(env.DB).select({ sessionId: checkoutSessions.sessionId }).from(checkoutSessions).where(eq(checkoutSessions.sessionId, notified.id)).get();
+    const known = await directoryDb(env).select({ sessionId: checkoutSessions.sessionId }).from(checkoutSessions).where(eq(checkoutSessions.sessionId, notified.id)).get();
     if (!known) return null;
   }
   const stripe = stripeFor(env);
@@ -56,7 +56,7 @@ export async function fulfilPaymentSession(
   event?: StripeEventRef,
   outcomeHint?: 'failed',
 ): Promise<CheckoutOutcome | null> {
-  const db = drizzle(env.DB);
+  const db = directoryDb(env);
   const row = await db.select().from(checkoutSessions).where(eq(checkoutSessions.sessionId, session.id)).get();
   if (!row) return null; // not a session burnrate created
   const ledger = ledgerFor(env, row.workspaceId);
@@ -65,7 +65,7 @@ export async function fulfilPaymentSession(
   if (outcomeHint === 'failed' || session.status === 'expired') {
     return settled(unwrap(await ledger.closeDeposit({ workspaceId: row.workspaceId, key: row.transactionKey, outcome: 'failed', event })).value);
   }
-  const entry = await findByKey(db, row.workspaceId, row.transactionKey);
+  const entry = await findByKey(await ledgerDbOf(env, row.workspaceId), row.workspaceId, row.transactionKey);
   if (!entry) return null;
   if (session.payment_status !== 'paid' && session.payment_status !== 'no_payment_required') {
     if (event) await recordEvent(env, event, row.workspaceId);

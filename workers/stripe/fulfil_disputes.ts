@@ -1,7 +1,7 @@
-import { drizzle } from 'drizzle-orm/d1';
 import type Stripe from 'stripe';
 import { stripeDisputes } from '../../schema/tables';
 import type { Env } from '../env';
+import { ledgerDbOf } from '../storage/databases';
 import { findByKey } from '../ledger/entry_replay';
 import { unwrap } from '../ledger/ledger_result';
 import { ledgerFor } from '../ledger/ledger_stub';
@@ -40,7 +40,7 @@ export async function fulfilDispute(env: Env, disputeOrId: Stripe.Dispute | stri
   // retries); one recorded as failed credited nothing, so there is nothing to take back.
   if (entry.status === 'pending') throw new Error(`dispute of pending deposit ${entry.id}: not applied yet`);
 
-  const db = drizzle(env.DB);
+  const db = await ledgerDbOf(env, workspaceId);
   const nowMs = Date.now();
   await db
     .insert(stripeDisputes)

@@ -1,8 +1,8 @@
 import { eq } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
 import type Stripe from 'stripe';
 import { checkoutSessions } from '../../schema/tables';
 import type { Env } from '../env';
+import { directoryDb, ledgerDbOf } from '../storage/databases';
 import { findByKey } from '../ledger/entry_replay';
 import { unwrap } from '../ledger/ledger_result';
 import { ledgerFor } from '../ledger/ledger_stub';
@@ -55,7 +55,7 @@ export async function fulfilPaymentIntent(env: Env, intentOrId: Stripe.PaymentIn
     }
     // Its paid invoice, unless the deposit was closed already (by the ledger object that charged
     // the card, or an earlier event): that one made it, with the same idempotency keys.
-    const pending = outcome === 'completed' && (await findByKey(drizzle(env.DB), workspaceId, key))?.status === 'pending';
+    const pending = outcome === 'completed' && (await findByKey(await ledgerDbOf(env, workspaceId), workspaceId, key))?.status === 'pending';
     const invoiceUrl = pending ? await invoiceOffSessionPayment(env, intent, { workspaceId, transactionKey: key, description: intent.description ?? 'burnrate credits' }) : null;
     const result = await ledgerFor(env, workspaceId).closeDeposit({ workspaceId, key, outcome, failureReason: declineCodeOf(intent), invoiceUrl, event });
     if (!result.ok && result.code === 'not_found') return null; // metadata naming no entry of ours
@@ -67,7 +67,7 @@ export async function fulfilPaymentIntent(env: Env, intentOrId: Stripe.PaymentIn
 
 /** A Checkout payment's PaymentIntent: its session (ours, or none) decides. */
 async function fulfilCheckoutIntent(env: Env, intentId: string, event?: StripeEventRef): Promise<DepositRef | null> {
-  const db = drizzle(env.DB);
+  const db = directoryDb(env);
   const known = await db.select({ sessionId: checkoutSessions.sessionId }).from(checkoutSessions).where(eq(checkoutSessions.paymentIntentId, intentId)).get();
   const stripe = stripeFor(env);
   const session = known
@@ -81,5 +81,5 @@ async function fulfilCheckoutIntent(env: Env, intentId: string, event?: StripeEv
 }
 
 /** The deposit entry behind a DepositRef (read after its PaymentIntent was fulfilled). */
-export const depositEntry = (env: Env, ref: DepositRef) => findByKey(drizzle(env.DB), ref.workspaceId, ref.key);
+export const depositEntry = async (env: Env, ref: DepositRef) => findByKey(await ledgerDbOf(env, ref.workspaceId), ref.workspaceId, ref.key);
 

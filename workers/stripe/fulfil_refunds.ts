@@ -40,7 +40,7 @@ export async function fulfilChargeRefunds(env: Env, charge: Stripe.Charge, event
   const effective = refunds.filter((r) => r.status === 'succeeded' || r.status === 'pending');
   const what = entry.type === 'auto_recharge' ? 'an auto-recharge' : 'a top-up';
   const ledger = ledgerFor(env, deposit.workspaceId);
-  // The event id is recorded in the batch of the last refund entry it causes.
+  // The event id is recorded (in the directory) once the last refund entry it causes has committed.
   for (const [i, refund] of effective.entries()) {
     unwrap(
       await ledger.postEntry({

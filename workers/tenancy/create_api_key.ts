@@ -1,4 +1,3 @@
-import { drizzle } from 'drizzle-orm/d1';
 import { apiKeys } from '../../schema/tables';
 import { mintApiKey } from '../auth/api_keys';
 import type { Env } from '../env';
@@ -6,12 +5,13 @@ import { idempotentCreate } from '../lib/idempotent_create';
 import { newId } from '../lib/ids';
 import { iso } from '../lib/time';
 import { assertMemberInWorkspace, assertWorkspaceExists } from './workspace_exists';
+import { directoryDb } from '../storage/databases';
 
 /** Creates an API key for a member of the workspace, idempotent by `key` (a replay answers the same key). */
 export async function createApiKey(env: Env, workspaceId: string, key: string | undefined, memberId: string) {
   const ws = workspaceId;
   await assertWorkspaceExists(env, ws);
-  const db = drizzle(env.DB);
+  const db = directoryDb(env);
   const result = await idempotentCreate(env, `${ws}:api-keys`, key, { memberId }, async () => {
     await assertMemberInWorkspace(env, ws, memberId);
     const nowMs = Date.now();

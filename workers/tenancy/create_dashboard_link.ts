@@ -1,10 +1,10 @@
-import { drizzle } from 'drizzle-orm/d1';
 import { dashboardLinks } from '../../schema/tables';
 import type { Env } from '../env';
 import { randomToken, sha256Hex } from '../lib/crypto';
 import { idempotentCreate } from '../lib/idempotent_create';
 import { iso } from '../lib/time';
 import { assertMemberInWorkspace, assertWorkspaceExists } from './workspace_exists';
+import { directoryDb } from '../storage/databases';
 
 export interface DashboardLinkRequest {
   memberId: string;
@@ -18,7 +18,7 @@ export interface DashboardLinkRequest {
 export async function createDashboardLink(env: Env, workspaceId: string, origin: string, key: string | undefined, request: DashboardLinkRequest) {
   const ws = workspaceId;
   await assertWorkspaceExists(env, ws);
-  const db = drizzle(env.DB);
+  const db = directoryDb(env);
   const result = await idempotentCreate(env, `${ws}:dashboard-links`, key, request, async () => {
     await assertMemberInWorkspace(env, ws, request.memberId);
     const nowMs = Date.now();

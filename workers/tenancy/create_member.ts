@@ -1,5 +1,4 @@
 import { and, eq } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
 import { apiKeys, members } from '../../schema/tables';
 import { mintApiKey } from '../auth/api_keys';
 import type { Env } from '../env';
@@ -9,6 +8,7 @@ import { idempotentCreate } from '../lib/idempotent_create';
 import { newId } from '../lib/ids';
 import { iso } from '../lib/time';
 import { assertWorkspaceExists } from './workspace_exists';
+import { directoryDb } from '../storage/databases';
 
 export interface CreateMemberRequest {
   name: string;
@@ -25,7 +25,7 @@ const emailTaken = () => new ApiError('invalid_request', 'email: a member with t
 export async function createMember(env: Env, workspaceId: string, key: string | undefined, request: CreateMemberRequest) {
   const ws = workspaceId;
   await assertWorkspaceExists(env, ws);
-  const db = drizzle(env.DB);
+  const db = directoryDb(env);
   const result = await idempotentCreate(env, `${ws}:members`, key, request, async () => {
     // Checked here for a clear answer; the unique index decides races (see the catch below).
     const taken = await db

@@ -1,10 +1,10 @@
-import { drizzle } from 'drizzle-orm/d1';
-import { apiKeys, balances, members, workspaces } from '../../schema/tables';
+import { apiKeys, balances, ledgerWorkspaces, members, workspaces } from '../../schema/tables';
 import { mintApiKey } from '../auth/api_keys';
 import type { Env } from '../env';
 import { idempotentCreate } from '../lib/idempotent_create';
 import { newId } from '../lib/ids';
 import { iso } from '../lib/time';
+import { directoryDb, placeNewWorkspace, shardHandle } from '../storage/databases';
 
 export interface CreateWorkspaceRequest {
   name: string;
@@ -14,6 +14,11 @@ export interface CreateWorkspaceRequest {
 /**
  * Creates a workspace (balance 0) with its first admin and that admin's API key, idempotent by `key`:
  * a replay answers the original body (with the same key), another request under the key is 409.
+ *
+ * The workspace is placed on a ledger shard (a hash of its id) and its ledger rows are written
+ * there first; the directory batch that follows (workspace with its shard, member, key, replay
+ * record) is what makes it exist. Two databases cannot commit together: if the directory batch
+ * fails, the shard keeps a zero balance nobody can reach, which no ledger invariant minds.
  */
 export async function createWorkspace(env: Env, key: string | undefined, request: CreateWorkspaceRequest) {
   const result = await idempotentCreate(env, 'workspaces', key, request, async () => {
@@ -21,7 +26,13 @@ export async function createWorkspace(env: Env, key: string | undefined, request
     const workspaceId = newId('ws', nowMs);
     const memberId = newId('mem', nowMs);
     const minted = await mintApiKey();
-    const db = drizzle(env.DB);
+    const shard = placeNewWorkspace(env, workspaceId);
+    const ledger = shardHandle(env, shard).db;
+    await ledger.batch([
+      ledger.insert(ledgerWorkspaces).values({ workspaceId, createdAtMs: nowMs }).onConflictDoNothing(),
+      ledger.insert(balances).values({ workspaceId, balanceMicros: 0, updatedAtMs: nowMs }).onConflictDoNothing(),
+    ]);
+    const db = directoryDb(env);
     return {
       status: 201,
       body: {
@@ -30,10 +41,9 @@ export async function createWorkspace(env: Env, key: string | undefined, request
         apiKey: minted.plaintext,
       },
       statements: [
-        db.insert(workspaces).values({ id: workspaceId, name: request.name, createdAtMs: nowMs }),
+        db.insert(workspaces).values({ id: workspaceId, name: request.name, createdAtMs: nowMs, shard }),
         db.insert(members).values({ id: memberId, workspaceId, name: request.admin.name, email: request.admin.email, role: 'admin', createdAtMs: nowMs }),
         db.insert(apiKeys).values({ id: newId('key', nowMs), workspaceId, memberId, keyHash: minted.keyHash, prefix: minted.prefix, createdAtMs: nowMs }),
-        db.insert(balances).values({ workspaceId, balanceMicros: 0, updatedAtMs: nowMs }),
       ],
     };
   });

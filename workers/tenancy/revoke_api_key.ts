@@ -1,13 +1,13 @@
 import { and, eq, isNull } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
 import { apiKeys } from '../../schema/tables';
 import type { Env } from '../env';
 import { ApiError } from '../errors/api_error';
 import { iso } from '../lib/time';
+import { directoryDb } from '../storage/databases';
 
 /** Revokes a key of the workspace at once; revoking again answers the first revocation's time. Another workspace's key is 404. */
 export async function revokeApiKey(env: Env, workspaceId: string, keyId: string) {
-  const db = drizzle(env.DB);
+  const db = directoryDb(env);
   const scoped = and(eq(apiKeys.id, keyId), eq(apiKeys.workspaceId, workspaceId));
   // First revocation wins; later ones report the original revocation time.
   await db.update(apiKeys).set({ revokedAtMs: Date.now() }).where(and(scoped, isNull(apiKeys.revokedAtMs)));

@@ -1,8 +1,10 @@
 import type { Env } from '../env';
 import { ApiError } from '../errors/api_error';
+import { directoryD1, rememberShard } from '../storage/databases';
 
 // Workspaces and members are never deleted, so once seen they can be remembered by the isolate:
-// the hot ingestion path then checks tenancy without a D1 round trip.
+// the hot ingestion path then checks tenancy without a D1 round trip. A workspace's ledger shard is
+// read with it and remembered beside (storage/databases.ts): it never changes either.
 /** workspace id → when it was created */
 const knownWorkspaces = new Map<string, number>();
 const memberWorkspace = new Map<string, string>();
@@ -15,11 +17,15 @@ export async function assertTenants(env: Env, pairs: ReadonlyArray<{ workspaceId
   const wsMissing = [...new Set(pairs.map((p) => p.workspaceId))].filter((w) => !knownWorkspaces.has(w));
   const memMissing = [...new Set(pairs.flatMap((p) => (p.memberId ? [p.memberId] : [])))].filter((m) => !memberWorkspace.has(m));
   if (wsMissing.length || memMissing.length) {
-    const [ws, mem] = await env.DB.batch([
-      env.DB.prepare('SELECT id, created_at_ms FROM workspaces WHERE id IN (SELECT value FROM json_each(?))').bind(JSON.stringify(wsMissing)),
-      env.DB.prepare('SELECT id, workspace_id FROM members WHERE id IN (SELECT value FROM json_each(?))').bind(JSON.stringify(memMissing)),
+    const directory = directoryD1(env);
+    const [ws, mem] = await directory.batch([
+      directory.prepare('SELECT id, created_at_ms, shard FROM workspaces WHERE id IN (SELECT value FROM json_each(?))').bind(JSON.stringify(wsMissing)),
+      directory.prepare('SELECT id, workspace_id FROM members WHERE id IN (SELECT value FROM json_each(?))').bind(JSON.stringify(memMissing)),
     ]);
-    for (const r of (ws?.results ?? []) as Array<{ id: string; created_at_ms: number }>) knownWorkspaces.set(r.id, r.created_at_ms);
+    for (const r of (ws?.results ?? []) as Array<{ id: string; created_at_ms: number; shard: string }>) {
+      knownWorkspaces.set(r.id, r.created_at_ms);
+      rememberShard(r.id, r.shard);
+    }
     for (const r of (mem?.results ?? []) as Array<{ id: string; workspace_id: string }>) memberWorkspace.set(r.id, r.workspace_id);
   }
   for (const p of pairs) {

@@ -1,5 +1,6 @@
 import type { Env } from '../env';
 import { loadPriceBook, type PriceBook } from './pricing';
+import { directoryD1 } from '../storage/databases';
 
 // The Worker's copy of the price book, for validating requests before anything is written. The
 // ledger objects price with their own copy, which they check against D1 on every commit; this one
@@ -9,7 +10,7 @@ let cached: { book: PriceBook; loadedAtMs: number } | null = null;
 
 export async function workerPriceBook(env: Env, forceReload = false): Promise<PriceBook> {
   if (!forceReload && cached && Date.now() - cached.loadedAtMs < TTL_MS) return cached.book;
-  cached = { book: await loadPriceBook(env.DB), loadedAtMs: Date.now() };
+  cached = { book: await loadPriceBook(directoryD1(env)), loadedAtMs: Date.now() };
   return cached.book;
 }
 

@@ -43,8 +43,6 @@ export interface NormalizedEvent {
   outputTokens: number;
   amountMicros: number;
   description: string;
-  /** What the fingerprint was taken of (events stored before it existed kept a SHA-256 of it). */
-  canonical: string;
 }
 
 export function normalizeEvent(e: UsageEvent, receivedAtMs: number): NormalizedEvent {
@@ -54,7 +52,6 @@ export function normalizeEvent(e: UsageEvent, receivedAtMs: number): NormalizedE
     // The fingerprint covers what the caller sent, so a retry with the same body is a duplicate and
     // the same id with another body is a conflict, whatever the defaults resolve to.
     requestHash: fingerprint128(canonical),
-    canonical,
     memberId: e.memberId ?? '',
     occurredAtMs: e.occurredAt ? Date.parse(e.occurredAt) : receivedAtMs,
     type: e.type,

@@ -7,7 +7,7 @@ import { errorResponses, IdempotencyIdSchema, jsonBody, jsonResponse, MemberIdSc
 import { plainText } from '../../openapi/plain_text';
 import { isInFuture } from '../../lib/time';
 import { assertTenants } from '../../usage/known_tenants';
-import { resourceWorkspaceId } from '../../tenancy/resource_workspace';
+import { claimResourceId, resourceWorkspaceId } from '../../tenancy/resource_workspace';
 import type { Router } from '../router';
 import type { Env } from '../../env';
 import { retentionCutoffMs, retentionDays } from '../../usage/retention';
@@ -148,6 +148,7 @@ export const registerResourceRoutes = (app: Router) =>
       const startedAtMs = body.startedAt ? notInFuture(Date.parse(body.startedAt), 'startedAt') : undefined;
       if (startedAtMs !== undefined) assertStartInWindow(c.env, startedAtMs, createdAtMs.get(body.workspaceId) ?? 0);
       const { startedAt: _s, ...rest } = body;
+      await claimResourceId(c.env, body.id, body.workspaceId);
       const result = unwrap(await ledgerFor(c.env, body.workspaceId).startResource({ ...rest, startedAtMs }));
       return c.json(result.value, 201);
     })

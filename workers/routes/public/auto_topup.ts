@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { readWorkspaceAutoTopup } from '../../billing/read_auto_topup';
+import { readAutoTopup } from '../../billing/read_auto_topup';
 import { saveAutoTopup } from '../../billing/save_auto_topup';
 import { MAX_TOPUP_CENTS, MIN_TOPUP_CENTS } from '../../billing/topup_bounds';
 import { requireAdmin, requireApiKey } from '../../auth/require_api_key';
@@ -50,5 +50,5 @@ export const putAutoTopupRoute = createRoute({
 
 export const registerAutoTopupRoutes = (app: Router) =>
   app
-    .openapi(getAutoTopupRoute, async (c) => c.json(await readWorkspaceAutoTopup(c.env, c.get('auth').workspaceId), 200))
+    .openapi(getAutoTopupRoute, async (c) => c.json(await readAutoTopup(c.env, c.get('auth').workspaceId), 200))
     .openapi(putAutoTopupRoute, async (c) => c.json(await saveAutoTopup(c.env, c.get('auth').workspaceId, c.req.valid('json')), 200));

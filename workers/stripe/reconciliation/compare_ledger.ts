@@ -1,8 +1,8 @@
 import { and, eq, inArray } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
 import type Stripe from 'stripe';
 import { checkoutSessions, stripeCustomers, transactions } from '../../../schema/tables';
 import type { Env } from '../../env';
+import { directoryDb, ledgerDbOf } from '../../storage/databases';
 import { centsToMicros } from '../../lib/money';
 import { fundsReinstated, fundsWithdrawn, reinstatedKey, withdrawnKey } from '../dispute_state';
 import { offSessionDeposit } from '../fulfil_payment_intent';
@@ -21,7 +21,7 @@ const requestedMicros = (e: Entry) => e.amountMicros - e.forgivenMicros;
  * than `pendingCutoffMs` are in flight, not mismatches.
  */
 export async function compareWithStripe(env: Env, pendingCutoffMs: number): Promise<Mismatch[]> {
-  const customers = await drizzle(env.DB).select({ workspaceId: stripeCustomers.workspaceId, customerId: stripeCustomers.customerId }).from(stripeCustomers).all();
+  const customers = await directoryDb(env).select({ workspaceId: stripeCustomers.workspaceId, customerId: stripeCustomers.customerId }).from(stripeCustomers).all();
   const mismatches: Mismatch[] = [];
   for (const { workspaceId, customerId } of customers) {
     try {
@@ -34,9 +34,9 @@ export async function compareWithStripe(env: Env, pendingCutoffMs: number): Prom
 }
 
 async function compareWorkspace(env: Env, workspaceId: string, customerId: string, pendingCutoffMs: number): Promise<Mismatch[]> {
-  const db = drizzle(env.DB);
+  const db = await ledgerDbOf(env, workspaceId);
   const stripe = stripeFor(env);
-  const sessions = await db.select().from(checkoutSessions).where(eq(checkoutSessions.workspaceId, workspaceId)).all();
+  const sessions = await directoryDb(env).select().from(checkoutSessions).where(eq(checkoutSessions.workspaceId, workspaceId)).all();
   const keyByIntent = new Map(sessions.filter((s) => s.paymentIntentId).map((s) => [s.paymentIntentId!, s.transactionKey]));
   const sessionByKey = new Map(sessions.map((s) => [s.transactionKey, s.sessionId]));
   const entries = await db

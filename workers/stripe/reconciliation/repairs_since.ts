@@ -1,7 +1,7 @@
 import { and, eq, gte, inArray, ne } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
 import { transactions } from '../../../schema/tables';
 import type { Env } from '../../env';
+import { ledgerDbOf } from '../../storage/databases';
 import type { Repair } from './report';
 
 /** The ledger entries Stripe moves (deposits, refunds, disputes). */
@@ -12,7 +12,7 @@ export const STRIPE_ENTRY_TYPES = ['deposit', 'auto_recharge', 'refund', 'disput
  * step of reconciliation that just ran changed, reported as repairs of `stripeObjectId`.
  */
 export async function repairsSince(env: Env, workspaceId: string, sinceMs: number, stripeObjectId: string, cause: string): Promise<Repair[]> {
-  const rows = await drizzle(env.DB)
+  const rows = await (await ledgerDbOf(env, workspaceId))
     .select({ id: transactions.id, type: transactions.type, status: transactions.status, amountMicros: transactions.amountMicros })
     .from(transactions)
     .where(

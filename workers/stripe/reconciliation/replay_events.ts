@@ -1,5 +1,4 @@
 import { inArray } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
 import type Stripe from 'stripe';
 import { stripeCustomers, stripeEvents } from '../../../schema/tables';
 import type { Env } from '../../env';
@@ -7,6 +6,7 @@ import { applyStripeEvent, HANDLED_EVENT_TYPES } from '../apply_event';
 import { callStripe, stripeFor } from '../stripe_client';
 import { repairsSince } from './repairs_since';
 import type { Mismatch, Repair } from './report';
+import { directoryDb } from '../../storage/databases';
 
 export interface ReplayOutcome {
   eventsScanned: number;
@@ -34,7 +34,7 @@ export async function replayEvents(env: Env, fromSeconds: number): Promise<Repla
   // Every session, PaymentIntent and charge of burnrate's belongs to a workspace's customer: the
   // events of other customers (another product on the same Stripe account) are passed over
   // without a call to Stripe. Disputes name no customer; they are looked up.
-  const customers = new Set((await drizzle(env.DB).select({ id: stripeCustomers.customerId }).from(stripeCustomers).all()).map((r) => r.id));
+  const customers = new Set((await directoryDb(env).select({ id: stripeCustomers.customerId }).from(stripeCustomers).all()).map((r) => r.id));
   const ours = events.filter((e) => {
     if (!handled.has(e.type)) return false;
     const customer = (e.data.object as { customer?: string | { id: string } | null }).customer;
@@ -55,7 +55,7 @@ export async function replayEvents(env: Env, fromSeconds: number): Promise<Repla
       continue;
     }
     // Events of objects that are not burnrate's are not recorded: they are not counted.
-    const recorded = await drizzle(env.DB).select({ workspaceId: stripeEvents.workspaceId }).from(stripeEvents).where(inArray(stripeEvents.eventId, [event.id])).get();
+    const recorded = await directoryDb(env).select({ workspaceId: stripeEvents.workspaceId }).from(stripeEvents).where(inArray(stripeEvents.eventId, [event.id])).get();
     if (!recorded) continue;
     outcome.eventsApplied += 1;
     const objectId = (event.data.object as { id: string }).id;
@@ -70,7 +70,7 @@ export async function replayEvents(env: Env, fromSeconds: number): Promise<Repla
 async function processedIds(env: Env, ids: string[]): Promise<Set<string>> {
   const found = new Set<string>();
   for (let i = 0; i < ids.length; i += 90) {
-    const rows = await drizzle(env.DB).select({ id: stripeEvents.eventId }).from(stripeEvents).where(inArray(stripeEvents.eventId, ids.slice(i, i + 90))).all();
+    const rows = await directoryDb(env).select({ id: stripeEvents.eventId }).from(stripeEvents).where(inArray(stripeEvents.eventId, ids.slice(i, i + 90))).all();
     for (const r of rows) found.add(r.id);
   }
   return found;

@@ -1,7 +1,8 @@
 import { and, eq, inArray, lt } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
+import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import { checkoutSessions, stripeCustomers, transactions } from '../../../schema/tables';
 import type { Env } from '../../env';
+import { allShards, directoryDb } from '../../storage/databases';
 import { findByKey } from '../../ledger/entry_replay';
 import { fulfilPaymentSession } from '../fulfil_checkout_session';
 import { fulfilPaymentIntent, offSessionDeposit } from '../fulfil_payment_intent';
@@ -20,15 +21,19 @@ export interface SweepOutcome {
 }
 
 /**
- * Deposits pending since before `cutoffMs`, each settled the way Stripe says: a Checkout deposit
+ * Deposits pending since before `cutoffMs`, in every ledger shard, each settled the way Stripe says: a Checkout deposit
  * through its session (paid → completed, expired → failed, still open → left pending), a
  * saved-card top-up or an auto-recharge through its PaymentIntent, found among the customer's
  * PaymentIntents by the metadata burnrate set on it. A deposit Stripe never heard of (the call
  * that would have made its PaymentIntent never reached Stripe) stays pending and is reported.
  */
 export async function sweepPendingDeposits(env: Env, cutoffMs: number): Promise<SweepOutcome> {
-  const db = drizzle(env.DB);
   const outcome: SweepOutcome = { pendingResolved: 0, repaired: [], failed: [] };
+  for (const shard of allShards(env)) await sweepShard(env, shard.db, cutoffMs, outcome);
+  return outcome;
+}
+
+async function sweepShard(env: Env, db: DrizzleD1Database, cutoffMs: number, outcome: SweepOutcome) {
   const pending = await db
     .select()
     .from(transactions)
@@ -39,7 +44,7 @@ export async function sweepPendingDeposits(env: Env, cutoffMs: number): Promise<
   for (const entry of pending) {
     let stripeObjectId: string | null = null;
     try {
-      const session = await db
+      const session = await directoryDb(env)
         .select()
         .from(checkoutSessions)
         .where(and(eq(checkoutSessions.workspaceId, entry.workspaceId), eq(checkoutSessions.transactionKey, entry.idempotencyKey)))
@@ -69,12 +74,11 @@ export async function sweepPendingDeposits(env: Env, cutoffMs: number): Promise<
       outcome.failed.push({ workspaceId: entry.workspaceId, stripeObjectId: entry.idempotencyKey, detail: `deposit ${entry.id} has been pending since ${new Date(entry.createdAtMs).toISOString()}; Stripe has no payment for it` });
     }
   }
-  return outcome;
 }
 
 /** The PaymentIntent burnrate made for an off-session deposit (metadata.transactionKey), if Stripe has one. */
 async function offSessionIntentOf(env: Env, workspaceId: string, key: string, createdAtMs: number): Promise<string | null> {
-  const customer = await drizzle(env.DB).select({ id: stripeCustomers.customerId }).from(stripeCustomers).where(eq(stripeCustomers.workspaceId, workspaceId)).get();
+  const customer = await directoryDb(env).select({ id: stripeCustomers.customerId }).from(stripeCustomers).where(eq(stripeCustomers.workspaceId, workspaceId)).get();
   if (!customer) return null;
   const stripe = stripeFor(env);
   let found: string | null = null;

@@ -1,0 +1,229 @@
+// A ledger shard D1 (bindings LEDGER_SHARD_0 … listed in LEDGER_SHARDS): the ledgers of the
+// workspaces placed on it (workers/storage/placement.ts). A workspace's rows are all in its one
+// shard, so every batch of its ledger object is one D1 transaction. Money columns are integer
+// micro-credits; time columns are epoch milliseconds. The ledger's append-only triggers are in the
+// hand-written part of migrations/shard/0000_baseline.sql (drizzle has no trigger DSL).
+import { sql } from 'drizzle-orm';
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+// One row per workspace on this shard, written at creation (before the directory row) and then
+// only by the workspace's ledger object, in the same batch as the outbox events that announce a
+// change: auto-top-up settings and the zero-balance and auto-recharge state.
+export const ledgerWorkspaces = sqliteTable('ledger_workspaces', {
+  workspaceId: text('workspace_id').primaryKey(),
+  /** Copied from the directory (immutable): usage and resources before it are refused. */
+  createdAtMs: integer('created_at_ms').notNull(),
+  autoTopupEnabled: integer('auto_topup_enabled', { mode: 'boolean' }).notNull().default(false),
+  autoTopupThresholdCents: integer('auto_topup_threshold_cents').notNull().default(1000),
+  autoTopupAmountCents: integer('auto_topup_amount_cents').notNull().default(2500),
+  /** Set while volumes are inaccessible because the balance reached zero. */
+  storageSuspendedAtMs: integer('storage_suspended_at_ms'),
+  /** When running instances were last terminated for a zero balance. */
+  terminatedAtMs: integer('terminated_at_ms'),
+  /** Set while the balance is low (one balance.low per crossing). */
+  lowBalanceSinceMs: integer('low_balance_since_ms'),
+  /** Set when an auto-recharge was made for the current crossing below the threshold. */
+  autoRechargeCrossingAtMs: integer('auto_recharge_crossing_at_ms'),
+  /** Consecutive declined auto-recharges; three turn auto-top-up off. */
+  autoTopupFailures: integer('auto_topup_failures').notNull().default(0),
+});
+
+export const transactionTypes = ['deposit', 'usage', 'auto_recharge', 'refund', 'dispute', 'adjustment'] as const;
+export const transactionStatuses = ['completed', 'pending', 'failed', 'accumulating'] as const;
+
+// The ledger. Append-only: a settled row (completed or failed) can never change, and no row can be
+// deleted (see the triggers in migrations/shard/0000_baseline.sql). A pending row may move once to completed or failed.
+export const transactions = sqliteTable(
+  'transactions',
+  {
+    // seq orders the ledger and drives keyset pagination; id is the public handle.
+    seq: integer('seq').primaryKey({ autoIncrement: true }),
+    id: text('id').notNull(),
+    workspaceId: text('workspace_id').notNull(),
+    // The caller's id for the mutation (TigerBeetle style: the id is the idempotency key).
+    idempotencyKey: text('idempotency_key').notNull(),
+    // SHA-256 of the request that created the row, to tell a replay from a conflicting reuse.
+    requestHash: text('request_hash').notNull(),
+    type: text('type', { enum: transactionTypes }).notNull(),
+    status: text('status', { enum: transactionStatuses }).notNull(),
+    description: text('description').notNull(),
+    amountMicros: integer('amount_micros').notNull(),
+    // What was asked for but could not be covered by the balance (never debt; recorded, not charged).
+    forgivenMicros: integer('forgiven_micros').notNull().default(0),
+    balanceAfterMicros: integer('balance_after_micros'),
+    invoiceUrl: text('invoice_url'),
+    memberId: text('member_id'),
+    createdAtMs: integer('created_at_ms').notNull(),
+    settledAtMs: integer('settled_at_ms'),
+  },
+  (t) => [
+    uniqueIndex('transactions_id').on(t.id),
+    uniqueIndex('transactions_workspace_idempotency').on(t.workspaceId, t.idempotencyKey),
+    index('transactions_workspace_seq').on(t.workspaceId, t.seq),
+    // History filtered by type, status or both, newest first, reads only the matching entries.
+    index('transactions_workspace_type_seq').on(t.workspaceId, t.type, t.seq),
+    index('transactions_workspace_status_seq').on(t.workspaceId, t.status, t.seq),
+    index('transactions_workspace_type_status_seq').on(t.workspaceId, t.type, t.status, t.seq),
+    check('transactions_type_valid', sql`${t.type} IN ('deposit', 'usage', 'auto_recharge', 'refund', 'dispute', 'adjustment')`),
+    check('transactions_status_valid', sql`${t.status} IN ('completed', 'pending', 'failed', 'accumulating')`),
+    check('transactions_forgiven_non_negative', sql`${t.forgivenMicros} >= 0`),
+    // A completed entry always records the balance it left. The ledger object reads that value back
+    // inside its batch under a guard (the balance it expected); a stale guess yields NULL here and
+    // aborts the whole batch instead of writing an entry on a wrong basis.
+    check('transactions_completed_has_balance_after', sql`${t.status} <> 'completed' OR ${t.balanceAfterMicros} IS NOT NULL`),
+  ],
+);
+
+// One row per workspace, written only by that workspace's Durable Object, always in the same D1
+// batch as the ledger entry that moves it. The CHECK is the last line of defence against debt.
+export const balances = sqliteTable(
+  'balances',
+  {
+    workspaceId: text('workspace_id').primaryKey(),
+    balanceMicros: integer('balance_micros').notNull().default(0),
+    updatedAtMs: integer('updated_at_ms').notNull(),
+    // Every hour before this instant is settled; usage reported for earlier times is billed in the
+    // first unsettled hour. Moves only forward, in the same batch as the hour's usage entry.
+    settledThroughMs: integer('settled_through_ms').notNull().default(0),
+    // The oldest hour in which the workspace's ledger object holds unsettled usage events (they live
+    // in the object's own storage, not here); null when it holds none. Lets the hourly cron find
+    // who has events to settle. Written when an event lands in an hour before it (or while it is
+    // null), and by settlement in the batch of the hour's usage entry.
+    oldestOpenEventHourMs: integer('oldest_open_event_hour_ms'),
+  },
+  (t) => [check('balances_non_negative', sql`${t.balanceMicros} >= 0`)],
+);
+
+
+// --- usage metering ------------------------------------------------------------------------------
+
+// Hourly aggregates per (workspace, hour, member, line, price version) of settled hours, written by
+// settlement in the batch of the hour's usage entry: what usage reports read for settled hours.
+// The open hours' rollups live in the workspace's ledger object. Quantities only; costs are
+// computed from them exactly (BigInt) and rounded once.
+export const usageRollups = sqliteTable(
+  'usage_rollups',
+  {
+    workspaceId: text('workspace_id').notNull(),
+    hourMs: integer('hour_ms').notNull(),
+    memberId: text('member_id').notNull().default(''),
+    // model | model_byok | tool | charge
+    kind: text('kind').notNull(),
+    // the model id, 'tools', or the charge's event id (each charge is its own line)
+    lineKey: text('line_key').notNull(),
+    priceVersion: integer('price_version').notNull(),
+    inputTokens: integer('input_tokens').notNull().default(0),
+    outputTokens: integer('output_tokens').notNull().default(0),
+    count: integer('count').notNull().default(0),
+    amountMicros: integer('amount_micros').notNull().default(0),
+    // charge lines only: what the charge was for and when it happened
+    description: text('description'),
+    occurredAtMs: integer('occurred_at_ms'),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.hourMs, t.memberId, t.kind, t.lineKey, t.priceVersion] })],
+);
+
+// Metered resources: instances (by instance type) and volumes (by size). Each change of rate is a
+// new interval, so a resize never re-prices time already run.
+export const resources = sqliteTable(
+  'resources',
+  {
+    id: text('id').primaryKey(),
+    workspaceId: text('workspace_id').notNull(),
+    memberId: text('member_id').notNull().default(''),
+    kind: text('kind', { enum: ['instance', 'volume'] }).notNull(),
+    instanceType: text('instance_type'),
+    sizeBytes: integer('size_bytes'),
+    requestHash: text('request_hash').notNull(),
+    startedAtMs: integer('started_at_ms').notNull(),
+    stoppedAtMs: integer('stopped_at_ms'),
+    stopReason: text('stop_reason'),
+    createdAtMs: integer('created_at_ms').notNull(),
+  },
+  (t) => [index('resources_workspace_running').on(t.workspaceId, t.stoppedAtMs)],
+);
+
+export const resourceIntervals = sqliteTable(
+  'resource_intervals',
+  {
+    resourceId: text('resource_id').notNull(),
+    workspaceId: text('workspace_id').notNull(),
+    startedAtMs: integer('started_at_ms').notNull(),
+    stoppedAtMs: integer('stopped_at_ms'),
+    instanceType: text('instance_type'),
+    sizeBytes: integer('size_bytes'),
+  },
+  (t) => [primaryKey({ columns: [t.resourceId, t.startedAtMs] }), index('resource_intervals_workspace').on(t.workspaceId, t.stoppedAtMs)],
+);
+
+// What each settled hour charged, line by line: the explanation behind a `usage` transaction and
+// the source of settled/forgiven figures in usage reports.
+export const settlementLines = sqliteTable(
+  'settlement_lines',
+  {
+    workspaceId: text('workspace_id').notNull(),
+    hourMs: integer('hour_ms').notNull(),
+    memberId: text('member_id').notNull().default(''),
+    kind: text('kind').notNull(),
+    lineKey: text('line_key').notNull(),
+    transactionId: text('transaction_id').notNull(),
+    inputTokens: integer('input_tokens').notNull().default(0),
+    outputTokens: integer('output_tokens').notNull().default(0),
+    count: integer('count').notNull().default(0),
+    // instances and volumes: milliseconds metered in the hour; volumes also byte-seconds.
+    runtimeMs: integer('runtime_ms').notNull().default(0),
+    byteSeconds: integer('byte_seconds').notNull().default(0),
+    costMicros: integer('cost_micros').notNull(),
+    forgivenMicros: integer('forgiven_micros').notNull().default(0),
+    description: text('description'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.hourMs, t.memberId, t.kind, t.lineKey] }),
+    index('settlement_lines_transaction').on(t.transactionId),
+  ],
+);
+
+// --- platform notifications (zero balance, low balance, storage, auto-recharge) -------------------
+
+// The outbox: each event is written in the same D1 batch as the change that caused it, then
+// delivered to PLATFORM_WEBHOOK_URL through a Queue until acknowledged. Its id is stable across
+// retries so the platform can dedupe.
+export const platformEvents = sqliteTable(
+  'platform_events',
+  {
+    id: text('id').primaryKey(),
+    workspaceId: text('workspace_id').notNull(),
+    type: text('type').notNull(),
+    dataJson: text('data_json').notNull(),
+    createdAtMs: integer('created_at_ms').notNull(),
+    // pending | delivered | not_configured
+    deliveryState: text('delivery_state').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    lastAttemptAtMs: integer('last_attempt_at_ms'),
+    lastError: text('last_error'),
+    deliveredAtMs: integer('delivered_at_ms'),
+  },
+  (t) => [index('platform_events_workspace').on(t.workspaceId, t.createdAtMs), index('platform_events_pending').on(t.deliveryState, t.createdAtMs)],
+);
+
+// --- Stripe disputes ------------------------------------------------------------------------------
+
+// Disputes on burnrate's charges as Stripe last described them: the money moves through `dispute`
+// ledger entries (keyed by the dispute id); this row keeps the dispute's status so that
+// auto-recharge can hold off while one is open, and reconciliation can compare. In the shard: it is
+// read per workspace (auto-recharge, reconciliation), and the webhook finds the workspace from the
+// disputed charge's PaymentIntent metadata before it writes here.
+export const stripeDisputes = sqliteTable(
+  'stripe_disputes',
+  {
+    disputeId: text('dispute_id').primaryKey(),
+    workspaceId: text('workspace_id').notNull(),
+    chargeId: text('charge_id').notNull(),
+    amountCents: integer('amount_cents').notNull(),
+    // Stripe's status: warning_needs_response | warning_under_review | warning_closed |
+    // needs_response | under_review | won | lost | prevented
+    status: text('status').notNull(),
+    updatedAtMs: integer('updated_at_ms').notNull(),
+  },
+  (t) => [index('stripe_disputes_workspace_status').on(t.workspaceId, t.status)],
+);
