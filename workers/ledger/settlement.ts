@@ -21,6 +21,12 @@ export type SettleResult = { settledHours: number; chargedMicros: number; forgiv
 export async function settleNow(ledger: LedgerContext, store: EventStore, workspaceId: string, cutoffMs: number): Promise<LedgerResult<SettleResult>> {
   let state = await ledger.load(workspaceId);
   if (!state) return notFound;
+  // Nothing closed (the alarm settled it already, or only the current hour is open): no D1 round
+  // trip at all. The cached state knows every unsettled hour: nothing moves the money but this object.
+  if (state.open.closedHours(cutoffMs).length === 0) {
+    pruneEventsNow(ledger.env, store, state, Date.now());
+    return { ok: true, replayed: false, value: { settledHours: 0, chargedMicros: 0, forgivenMicros: 0 } };
+  }
   // Settlement never trusts a cached price list.
   state.book = await loadPriceBook(ledger.env.DB);
   state.pricesCheckedAtMs = Date.now();
