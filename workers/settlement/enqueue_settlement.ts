@@ -5,7 +5,8 @@ const PAGE = 1000;
 const SEND_BATCH = 100; // Queue sendBatch limit
 
 /**
- * The cron's half of hourly settlement: finds every workspace with usage events (held by its ledger
+ * The backstop of hourly settlement (each ledger object settles its own hours on its alarm; the
+ * cron runs at 10 past, after the alarms' window, so normally this finds nothing): finds every workspace with usage events (held by its ledger
  * object, recorded in balances.oldest_open_event_hour_ms) or metered resources in an unsettled hour
  * before the cutoff and enqueues one message for each. Pages through workspaces
  * so that no single query grows with the number of tenants. Returns how many were enqueued.
