@@ -12,7 +12,7 @@ const port = Number(process.env.BENCH_PORT ?? 8799);
 const samples = Number(process.env.BENCH_SAMPLES ?? 500);
 const events = Number(process.env.BENCH_EVENTS ?? 20_000);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 8);
-const workspaces = Number(process.env.BENCH_WORKSPACES ?? 2_000);
+const workspaces = Number(process.env.BENCH_WORKSPACES ?? 10_000);
 const deductions = Number(process.env.BENCH_DEDUCTIONS ?? 3_000);
 const wideConnections = Number(process.env.BENCH_WIDE_CONNECTIONS ?? 64);
 // The `writes` suite runs a second server whose ledger objects wait this long on every D1 round
