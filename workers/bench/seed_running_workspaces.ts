@@ -19,7 +19,9 @@ export async function seedRunningWorkspaces(env: Env, count: number, startedAtMs
     return [workspaceId, newId('txn', nowMs), `res_${workspaceId}`];
   });
   const packed = JSON.stringify(rows);
-  const each = (sql: string) => env.DB.prepare(sql).bind(nowMs, packed, GRANT_MICROS, startedAtMs);
+  // ?1 now, ?2 the rows, ?3 the grant, ?4 the start; SQLite counts parameters up to the highest used.
+  const params = [nowMs, packed, GRANT_MICROS, startedAtMs];
+  const each = (sql: string) => env.DB.prepare(sql).bind(...params.slice(0, Math.max(...[...sql.matchAll(/\?(\d)/g)].map((m) => Number(m[1])))));
   await env.DB.batch([
     each(`INSERT INTO workspaces (id, name, created_at_ms) SELECT value ->> 0, 'settlement bench', ?1 FROM json_each(?2)`),
     each(`INSERT INTO balances (workspace_id, balance_micros, updated_at_ms) SELECT value ->> 0, ?3, ?1 FROM json_each(?2)`),
