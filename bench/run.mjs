@@ -29,7 +29,7 @@ try {
     ['writes', () => withServer(port + 1, { BENCH_D1_LATENCY_MS: String(d1LatencyMs) }, (delayed) =>
       benchWrites(server.baseUrl, delayed.baseUrl, d1LatencyMs, { deductions, events: Math.min(events, 10_000), connections, wideConnections }),
     )],
-    ['settle', () => benchSettlement(server.baseUrl, workspaces)],
+    ['settle', () => benchSettlement(server.baseUrl, workspaces, Number(process.env.BENCH_SETTLE_HOURS ?? 1))],
     // Not in the default run: `npm run capacity`.
     ['capacity', () => benchCapacity(server.baseUrl, Number(process.env.BENCH_CAPACITY_WORKSPACES ?? 500), Number(process.env.BENCH_ENTRIES_PER_MONTH ?? 60))],
   ];

@@ -20,10 +20,16 @@ export type SettleResult = { settledHours: number; chargedMicros: number; forgiv
 /** Hours whose runtime is read from D1 in one query: a workspace days behind catches up in a few. */
 const HOURS_PER_READ = 24;
 
-/** WorkspaceLedger.settle, in its queue turn. */
-export async function settleNow(ledger: LedgerContext, store: EventStore, workspaceId: string, cutoffMs: number): Promise<LedgerResult<SettleResult>> {
+/**
+ * WorkspaceLedger.settle, in its queue turn. `loadedNow`: the object had no state and read it from
+ * D1 for this call (an object woken by its alarm, or by the cron's message, usually has none).
+ */
+export async function settleNow(ledger: LedgerContext, store: EventStore, workspaceId: string, cutoffMs: number, loadedNow = false): Promise<LedgerResult<SettleResult>> {
   let state = await ledger.load(workspaceId);
   if (!state) return notFound;
+  // A state read from D1 in this very turn holds every unsettled interval and the whole price
+  // list as D1 has them now: the first hours settle without reading them again.
+  let fresh = loadedNow;
   const total: SettleResult = { settledHours: 0, chargedMicros: 0, forgivenMicros: 0 };
   let rebuilds = 0;
   // The closed hours are recomputed from the state each time round: after a rebuild from D1 the
@@ -33,7 +39,8 @@ export async function settleNow(ledger: LedgerContext, store: EventStore, worksp
   for (let hours = state.open.closedHours(cutoffMs).slice(0, HOURS_PER_READ); hours.length > 0; hours = state.open.closedHours(cutoffMs).slice(0, HOURS_PER_READ)) {
     if (hours[0]! < state.open.settledThroughMs) throw new LedgerInvariantError(`hour ${iso(hours[0]!)} is before the settled point`);
     try {
-      await settleHours(ledger, store, state, hours, total);
+      await settleHours(ledger, store, state, hours, total, fresh);
+      fresh = false;
     } catch (error) {
       // Settled already (by an earlier life of this object), or the cache was stale: rebuild
       // from D1, which knows exactly which hours are settled, and carry on from there.
@@ -52,18 +59,18 @@ export async function settleNow(ledger: LedgerContext, store: EventStore, worksp
  * lines and rollups, and the guarded balance update that moves the settled point past it), adding
  * each committed hour to `total`. Their runtime is read in one round trip for all of them.
  */
-async function settleHours(ledger: LedgerContext, store: EventStore, state: LedgerState, hours: readonly number[], total: SettleResult): Promise<void> {
+async function settleHours(ledger: LedgerContext, store: EventStore, state: LedgerState, hours: readonly number[], total: SettleResult, fresh: boolean): Promise<void> {
   const workspaceId = state.workspaceId;
   const db = ledger.db;
   // The runtime: from D1 (never from a cache); the prices: the latest version checked against D1
   // (price lists are only ever added), the book reloaded only when a new one exists. In parallel:
-  // the price list and the ledger need not live in the same database.
-  const [intervals, book] = await Promise.all([
-    readIntervalsBetween(db, workspaceId, hours[0]!, hours[hours.length - 1]! + MS_PER_HOUR),
-    currentPriceBook(ledger.env, state.book),
-  ]);
+  // the price list and the ledger need not live in the same database. A state read from D1 in
+  // this turn has both already (its intervals: every one running or stopped after the settled point).
+  const [intervals, book] = fresh
+    ? [state.open.intervals, state.book]
+    : await Promise.all([readIntervalsBetween(db, workspaceId, hours[0]!, hours[hours.length - 1]! + MS_PER_HOUR), currentPriceBook(ledger.env, state.book)]);
   state.book = book;
-  state.pricesCheckedAtMs = Date.now();
+  if (!fresh) state.pricesCheckedAtMs = Date.now();
 
   for (const hourMs of hours) {
     const nextHourMs = hourMs + MS_PER_HOUR;

@@ -195,7 +195,7 @@ export class WorkspaceLedger extends DurableObject<Env> {
    */
   settle(workspaceId: string, cutoffMs: number): Promise<LedgerResult<SettleResult>> {
     return this.queue.run(async () => {
-      const result = await settleNow(this.ledger, this.store, workspaceId, cutoffMs);
+      const result = await settleNow(this.ledger, this.store, workspaceId, cutoffMs, this.state === null);
       if (result.ok) this.settlement.succeeded();
       return this.thenEnforce(workspaceId, Promise.resolve(result));
     });
