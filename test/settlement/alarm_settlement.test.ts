@@ -3,6 +3,7 @@
 // settles every closed hour when it fires. The hourly cron stays as the backstop; alarm, cron and a
 // duplicated queue message racing for the same hour bill it once. A workspace with nothing open is
 // never woken by settlement, and the cron does not enqueue it.
+import { env } from 'cloudflare:workers';
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { settlementDueMs, settlementJitterMs, SETTLEMENT_JITTER_FROM_MS, SETTLEMENT_JITTER_SPAN_MS, SETTLEMENT_MIN_DELAY_MS } from '../../workers/ledger/settlement_alarm';
@@ -189,6 +190,39 @@ describe('the ledger object settles its own closed hours', () => {
     expect(await alarmOf(ws.workspaceId)).toBe(alarmAt);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     await expectSettledOnce(ws.workspaceId, expected);
+  });
+
+  it('a settlement that fails on its alarm is retried with backoff, then settles the hour once', async () => {
+    const ws = await fundedWorkspace('Alarm fails');
+    const H = currentHour() - HOUR_MS;
+    const expected = new Map([[H, await chargeIn(ws.workspaceId, H, 27_182)]]);
+    const stub = ledgerStub(ws.workspaceId);
+    // D1 refuses the hour's usage entry (as an outage would).
+    const trigger = `test_fail_${unique('t').replace(/[^A-Za-z0-9]/g, '_')}`;
+    await env.DB.prepare(
+      `CREATE TRIGGER ${trigger} BEFORE INSERT ON transactions WHEN NEW.workspace_id = '${ws.workspaceId}'
+        BEGIN SELECT RAISE(ABORT, 'injected settlement failure'); END`,
+    ).run();
+    const retries: number[] = [];
+    try {
+      for (let i = 0; i < 3; i++) {
+        const before = Date.now();
+        expect(await runDurableObjectAlarm(stub)).toBe(true);
+        const retryAt = (await alarmOf(ws.workspaceId))!;
+        retries.push(retryAt - before);
+        expect(await usageRows(ws.workspaceId)).toHaveLength(0);
+      }
+    } finally {
+      await env.DB.prepare(`DROP TRIGGER IF EXISTS ${trigger}`).run();
+    }
+    // Backoff of 30 s, 60 s, 120 s; never sooner than a minute from now (the hour is due already).
+    expect(retries[0]).toBeGreaterThanOrEqual(SETTLEMENT_MIN_DELAY_MS);
+    expect(retries[1]).toBeGreaterThanOrEqual(60_000);
+    expect(retries[2]).toBeGreaterThanOrEqual(120_000);
+    expect(retries[2]).toBeLessThanOrEqual(130_000);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    await expectSettledOnce(ws.workspaceId, expected);
+    await expectNoSettlementAlarm(ws.workspaceId);
   });
 
   it('an object whose alarm is lost is caught by the cron backstop', async () => {

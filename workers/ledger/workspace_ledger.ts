@@ -248,6 +248,10 @@ export class WorkspaceLedger extends DurableObject<Env> {
       const retryAtMs = this.settlement.failed(Date.now());
       this.state = null;
       console.error(JSON.stringify({ level: 'error', msg: 'settlement by alarm failed; retrying', workspaceId, retryAt: new Date(retryAtMs).toISOString(), error: String(error) }));
+      // Armed for the retry before anything else may fail; the enforcement below re-arms for the
+      // earliest of this and what the balance demands.
+      await this.ctx.storage.setAlarm(retryAtMs);
+      this.enforcement.alarmAtMs = retryAtMs;
     }
     await this.pruneEvents(workspaceId);
     await this.checkBalance(workspaceId);
