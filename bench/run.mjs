@@ -13,7 +13,7 @@ const port = Number(process.env.BENCH_PORT ?? 8799);
 const samples = Number(process.env.BENCH_SAMPLES ?? 500);
 const events = Number(process.env.BENCH_EVENTS ?? 20_000);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 8);
-const workspaces = Number(process.env.BENCH_WORKSPACES ?? 2_000);
+const workspaces = Number(process.env.BENCH_WORKSPACES ?? 10_000);
 const deductions = Number(process.env.BENCH_DEDUCTIONS ?? 3_000);
 const wideConnections = Number(process.env.BENCH_WIDE_CONNECTIONS ?? 64);
 // The `writes` suite runs a second server whose ledger objects wait this long on every D1 round
@@ -30,7 +30,7 @@ try {
     ['writes', () => withServer(port + 1, { BENCH_D1_LATENCY_MS: String(d1LatencyMs) }, (delayed) =>
       benchWrites(server.baseUrl, delayed.baseUrl, d1LatencyMs, { deductions, events: Math.min(events, 10_000), connections, wideConnections }),
     )],
-    ['settle', () => benchSettlement(server.baseUrl, workspaces)],
+    ['settle', () => benchSettlement(server.baseUrl, workspaces, Number(process.env.BENCH_SETTLE_HOURS ?? 1))],
     // Not in the default run: `npm run capacity`.
     ['capacity', () => benchCapacity(server.baseUrl, Number(process.env.BENCH_CAPACITY_WORKSPACES ?? 500), Number(process.env.BENCH_ENTRIES_PER_MONTH ?? 60))],
   ];

@@ -2,6 +2,7 @@ import { buildApp } from './app';
 import type { Env, NotificationMessage, SettlementMessage } from './env';
 import { deliverEvents } from './notifications/deliver_events';
 import { runScheduled } from './settlement/run_scheduled';
+import { MS_PER_HOUR } from './usage/exact_cost';
 import { settleBatch } from './settlement/settle_queue';
 
 export { WorkspaceLedger } from './ledger/workspace_ledger';
@@ -10,9 +11,10 @@ const app = buildApp();
 
 export default {
   fetch: app.fetch,
-  // Awaited, not waitUntil: the cron only counts as done once every message is enqueued.
+  // Awaited, not waitUntil: the cron only counts as done once every message is enqueued. The
+  // backstop: the hour that has just closed is left to the ledger objects' own alarms.
   async scheduled(controller, env, _ctx) {
-    await runScheduled(env, controller.scheduledTime, controller.cron);
+    await runScheduled(env, controller.scheduledTime, controller.cron, MS_PER_HOUR);
   },
   async queue(batch, env, _ctx) {
     if (batch.queue.startsWith('burnrate-notifications')) await deliverEvents(batch as MessageBatch<NotificationMessage>, env);

@@ -32,6 +32,7 @@ export async function rowsInAllShards<T>(sql: string, ...binds: unknown[]): Prom
 export async function firstInAnyShard<T>(sql: string, ...binds: unknown[]): Promise<T | null> {
   return (await rowsInAllShards<T>(sql, ...binds))[0] ?? null;
 }
+import type { AlarmPlan } from '../../workers/ledger/enforcement';
 
 /** The Durable Object stub of a workspace's ledger, addressed the way the Worker addresses it. */
 export const ledgerStub = (workspaceId: string) => env.WORKSPACE_LEDGER.get(env.WORKSPACE_LEDGER.idFromName(workspaceId));
@@ -53,3 +54,17 @@ export async function expectInvariant(workspaceId: string) {
 /** How many raw usage events the workspace's ledger object holds in its own storage. */
 export const storedEventsOf = (workspaceId: string) =>
   runInDurableObject(ledgerStub(workspaceId), (_instance, state) => state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM usage_events').one().n);
+
+/**
+ * What the ledger object's one alarm was last armed for, and the reasons it serves (the balance
+ * prediction, settlement of the oldest open hour, pruning); checks on the spot that the stored
+ * alarm is the earliest of them.
+ */
+export async function alarmPlanOf(workspaceId: string): Promise<AlarmPlan> {
+  const [plan, storedAtMs] = await runInDurableObject(ledgerStub(workspaceId), async (instance, state) => [
+    (instance as unknown as { enforcement: { plan: AlarmPlan } }).enforcement.plan,
+    await state.storage.getAlarm(),
+  ] as const);
+  expect(storedAtMs, 'the stored alarm is the earliest of what it serves').toBe(plan.alarmAtMs);
+  return plan;
+}

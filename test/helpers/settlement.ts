@@ -2,13 +2,25 @@ import { createExecutionContext, createMessageBatch, createScheduledController, 
 import { env } from 'cloudflare:workers';
 import worker from '../../workers/index';
 import type { SettlementMessage } from '../../workers/env';
+import { runScheduled } from '../../workers/settlement/run_scheduled';
 import { publicApi } from './api';
 
 export const HOUR_MS = 3_600_000;
 export const hourOf = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS;
 
-/** Fires the hourly cron as wrangler would, at `scheduledTimeMs`. Messages then go through the real (local) queue. */
+/**
+ * Fires the hourly cron by hand at `scheduledTimeMs`, as `GET /__scheduled?time=` does under
+ * `npm start`: every closed hour before it is settled. Messages then go through the real (local) queue.
+ */
 export async function fireCron(scheduledTimeMs: number) {
+  await runScheduled(env, scheduledTimeMs, '0 * * * *');
+}
+
+/**
+ * Fires the deployed Worker's scheduled handler at `scheduledTimeMs`: the backstop, which leaves
+ * the hour that has just closed to the ledger objects' alarms.
+ */
+export async function fireDeployedCron(scheduledTimeMs: number) {
   const ctx = createExecutionContext();
   await worker.scheduled(createScheduledController({ scheduledTime: scheduledTimeMs, cron: '0 * * * *' }), env, ctx);
   await waitOnExecutionContext(ctx);

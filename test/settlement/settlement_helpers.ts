@@ -160,14 +160,14 @@ export async function snapshot(workspaceIds: string[]) {
 // --- settlement plumbing --------------------------------------------------------------------------
 
 /** What the cron would enqueue at `scheduledTimeMs`, captured instead of sent (restricted to `only`). */
-export async function cronWouldEnqueue(scheduledTimeMs: number, only: string[]): Promise<SettlementMessage[]> {
+export async function cronWouldEnqueue(scheduledTimeMs: number, only: string[], lagMs = 0): Promise<SettlementMessage[]> {
   const sent: SettlementMessage[] = [];
   const capture = {
     sendBatch: async (messages: Iterable<MessageSendRequest<SettlementMessage>>) => {
       for (const m of messages) sent.push(m.body);
     },
   } as unknown as Queue<SettlementMessage>;
-  await enqueueSettlement({ ...env, SETTLEMENT_QUEUE: capture }, scheduledTimeMs);
+  await enqueueSettlement({ ...env, SETTLEMENT_QUEUE: capture }, scheduledTimeMs, lagMs);
   return sent.filter((m) => only.includes(m.workspaceId)).sort((a, b) => (a.workspaceId < b.workspaceId ? -1 : 1));
 }
 

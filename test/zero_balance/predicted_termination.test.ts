@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { internal } from '../helpers/api';
 import { createWorkspace, deduct, grant, unique } from '../helpers/fixtures';
 import {
-  alarmOf,
+  balanceAlarmOf,
   balanceRow,
   CREDIT,
   creditCheck,
@@ -52,20 +52,20 @@ describe('1 credit and a gpu-a100 (3.6 credits/hour) started now', () => {
     const inst = await startOk(ws.workspaceId, 'gpu-a100');
 
     // 1,000,000 micros at 1,000 micros/s: zero is crossed 1,000 s after the start.
-    const alarmAt = await alarmOf(ws.workspaceId);
+    const alarmAt = await balanceAlarmOf(ws.workspaceId);
     expect(alarmAt).not.toBeNull();
     expect(Math.abs(alarmAt! - (inst.startedAtMs + 1_000_000))).toBeLessThanOrEqual(1_000);
     expect((await credits(ws.adminKey)).burnRateMicrosPerHour).toBe(A100_PER_HOUR);
 
     // The alarm fires at the predicted instant.
     const fired = await stub.checkBalance(ws.workspaceId, alarmAt!);
-    expect(fired).toMatchObject({ ok: true, value: { alarmAtMs: null } });
+    expect(fired).toMatchObject({ ok: true, value: { balanceAtMs: null } });
 
     // Stopped in the meter at that very moment, for a zero balance, and its interval closed there.
     expect(await resourceRow(inst.id)).toMatchObject({ stopped_at_ms: alarmAt, stop_reason: 'zero_balance' });
     expect(await intervalsOf(inst.id)).toMatchObject([{ started_at_ms: inst.startedAtMs, stopped_at_ms: alarmAt }]);
-    // Nothing runs any more: no alarm is left.
-    expect(await alarmOf(ws.workspaceId)).toBeNull();
+    // Nothing runs any more: no balance alarm is left (settlement of the hour it ran in still is).
+    expect(await balanceAlarmOf(ws.workspaceId)).toBeNull();
 
     // The platform is told once, with the instance and the reason; no volumes, so no storage event.
     const terminated = await eventsOf(ws.workspaceId, 'instance.terminated');
@@ -108,15 +108,15 @@ describe('1 credit and a gpu-a100 (3.6 credits/hour) started now', () => {
     const ws = await workspaceWith('Early alarm (simulated)', CREDIT);
     const stub = ledgerStub(ws.workspaceId);
     const inst = await startOk(ws.workspaceId, 'gpu-a100');
-    const alarmAt = (await alarmOf(ws.workspaceId))!;
+    const alarmAt = (await balanceAlarmOf(ws.workspaceId))!;
     expect(Math.abs(alarmAt - (inst.startedAtMs + 1_000_000))).toBeLessThanOrEqual(1_000);
 
     // Half way, and one second before the crossing: still credits left, nothing stops.
     for (const at of [inst.startedAtMs + 500_000, alarmAt - 1_000]) {
       const early = await stub.checkBalance(ws.workspaceId, at);
       expect(early.ok).toBe(true);
-      expect(early.ok && early.value.alarmAtMs).toBe(alarmAt);
-      expect(await alarmOf(ws.workspaceId)).toBe(alarmAt);
+      expect(early.ok && early.value.balanceAtMs).toBe(alarmAt);
+      expect(await balanceAlarmOf(ws.workspaceId)).toBe(alarmAt);
       expect(await resourceRow(inst.id)).toMatchObject({ stopped_at_ms: null, stop_reason: null });
       expect(await eventsOf(ws.workspaceId, 'instance.terminated')).toHaveLength(0);
     }
@@ -126,12 +126,12 @@ describe('1 credit and a gpu-a100 (3.6 credits/hour) started now', () => {
   it('the real alarm handler run early (now, ~1,000 s before the crossing) terminates nothing and re-arms at the crossing', async () => {
     const ws = await workspaceWith('Early alarm (handler)', CREDIT);
     const inst = await startOk(ws.workspaceId, 'gpu-a100');
-    const armed = (await alarmOf(ws.workspaceId))!;
+    const armed = (await balanceAlarmOf(ws.workspaceId))!;
     expect(armed).not.toBeNull();
 
     // Runs alarm() now and removes the alarm, as the runtime does when it fires one.
     expect(await runDurableObjectAlarm(ledgerStub(ws.workspaceId))).toBe(true);
-    const rearmed = await alarmOf(ws.workspaceId);
+    const rearmed = await balanceAlarmOf(ws.workspaceId);
     expect(rearmed).not.toBeNull();
     expect(Math.abs(rearmed! - (inst.startedAtMs + 1_000_000))).toBeLessThanOrEqual(1_000);
     expect(await resourceRow(inst.id)).toMatchObject({ stopped_at_ms: null });
@@ -143,7 +143,7 @@ describe('1 credit and a gpu-a100 (3.6 credits/hour) started now', () => {
     const stub = ledgerStub(ws.workspaceId);
     const inst = await startOk(ws.workspaceId, 'gpu-a100', Date.now() - 998_000);
     const crossing = inst.startedAtMs + 1_000_000;
-    const alarmAt = (await alarmOf(ws.workspaceId))!;
+    const alarmAt = (await balanceAlarmOf(ws.workspaceId))!;
     expect(alarmAt).not.toBeNull();
     // Never sooner than a second from the last decision, otherwise at the crossing.
     expect(alarmAt).toBeGreaterThanOrEqual(crossing);
@@ -164,7 +164,7 @@ describe('1 credit and a gpu-a100 (3.6 credits/hour) started now', () => {
     const terminated = await eventsOf(ws.workspaceId, 'instance.terminated');
     expect(terminated).toHaveLength(1);
     expect(terminated[0]!.data).toMatchObject({ instanceId: inst.id, reason: 'zero_balance', terminatedAt: iso(row!.stopped_at_ms!) });
-    expect(await alarmOf(ws.workspaceId)).toBeNull();
+    expect(await balanceAlarmOf(ws.workspaceId)).toBeNull();
 
     // Settled: exactly the credit charged, the overrun (one micro per ms past the crossing) forgiven.
     const settled = await stub.settle(ws.workspaceId, hourOf(row!.stopped_at_ms!) + HOUR_MS);
@@ -186,7 +186,7 @@ describe('several instances', () => {
 
     // Zero at t where (t - s1) * 1 + (t - s2) * 0.01 = 1,000,000 (micros, ms).
     const predicted = (CREDIT + a100.startedAtMs + small.startedAtMs / 100) / 1.01;
-    let at = (await alarmOf(ws.workspaceId))!;
+    let at = (await balanceAlarmOf(ws.workspaceId))!;
     expect(Math.abs(at - predicted)).toBeLessThanOrEqual(1_000);
 
     // Rounding to whole micros may leave a micro at the predicted instant: the object then re-arms a
@@ -195,7 +195,7 @@ describe('several instances', () => {
     for (let i = 0; i < 5 && (await resourceRow(a100.id))!.stopped_at_ms === null; i++) {
       const r = await stub.checkBalance(ws.workspaceId, at);
       expect(r.ok).toBe(true);
-      if (r.ok && r.value.alarmAtMs !== null) at = r.value.alarmAtMs;
+      if (r.ok && r.value.balanceAtMs !== null) at = r.value.balanceAtMs;
     }
     const stoppedAt = (await resourceRow(a100.id))!.stopped_at_ms;
     expect(stoppedAt).not.toBeNull();
@@ -221,7 +221,7 @@ describe('an instance reported with a start slightly in the future (platform clo
   it('is covered by the alarm: 1 credit and a gpu-a100 starting in 30 s -> an alarm at its start + 1,000 s', async () => {
     const ws = await workspaceWith('Clock skew', CREDIT);
     const inst = await startOk(ws.workspaceId, 'gpu-a100', Date.now() + 30_000);
-    const alarmAt = await alarmOf(ws.workspaceId);
+    const alarmAt = await balanceAlarmOf(ws.workspaceId);
     // Without an alarm nothing stops it at the crossing: it would run on a zero balance until some
     // other mutation or the hourly cron happened to look.
     expect(alarmAt, 'alarm armed for an instance whose start is 30 s ahead').not.toBeNull();
@@ -238,7 +238,7 @@ describe('an instance reported with a start slightly in the future (platform clo
     expect(await resourceRow(running.id)).toMatchObject({ stop_reason: 'zero_balance' });
 
     const aheadRow = (await resourceRow(ahead.id))!;
-    const alarmAt = await alarmOf(ws.workspaceId);
+    const alarmAt = await balanceAlarmOf(ws.workspaceId);
     const handled = aheadRow.stopped_at_ms !== null || (alarmAt !== null && alarmAt <= ahead.startedAtMs + 60_000);
     expect(handled, `instance starting at +60 s: ${JSON.stringify(aheadRow)}, alarm ${alarmAt}`).toBe(true);
   });
@@ -278,7 +278,7 @@ describe('balance.low at the horizon (LOW_BALANCE_HORIZON_HOURS, default 24)', (
     // The next wake-up is the horizon (24 h before the zero crossing), not the crossing itself,
     // but never more than a week ahead: a far prediction is re-evaluated, not trusted (and setAlarm
     // refuses dates centuries away).
-    const alarmAt = (await alarmOf(ws.workspaceId))!;
+    const alarmAt = (await balanceAlarmOf(ws.workspaceId))!;
     const zeroAt = inst.startedAtMs + (100 * CREDIT * HOUR_MS) / CPU_SMALL_PER_HOUR;
     const expected = Math.min(zeroAt - 24 * HOUR_MS, Date.now() + 7 * 24 * HOUR_MS);
     expect(Math.abs(alarmAt - expected)).toBeLessThanOrEqual(60_000);
@@ -292,7 +292,7 @@ describe('balance.low at the horizon (LOW_BALANCE_HORIZON_HOURS, default 24)', (
     expect(await eventsOf(ws.workspaceId, 'balance.low')).toHaveLength(0);
 
     const zeroAt = inst.startedAtMs + (CREDIT * HOUR_MS) / CPU_SMALL_PER_HOUR;
-    let at = (await alarmOf(ws.workspaceId))!;
+    let at = (await balanceAlarmOf(ws.workspaceId))!;
     expect(Math.abs(at - (zeroAt - 24 * HOUR_MS))).toBeLessThanOrEqual(60_000);
 
     // Follow the alarms the object sets, as the runtime would fire them, until it warns or terminates.
@@ -305,8 +305,8 @@ describe('balance.low at the horizon (LOW_BALANCE_HORIZON_HOURS, default 24)', (
       fired.push(at);
       const r = await stub.checkBalance(ws.workspaceId, at);
       expect(r.ok).toBe(true);
-      if (!r.ok || r.value.alarmAtMs === null) break;
-      at = r.value.alarmAtMs;
+      if (!r.ok || r.value.balanceAtMs === null) break;
+      at = r.value.balanceAtMs;
     }
     const counts = await eventCounts(ws.workspaceId);
     expect(
@@ -319,7 +319,7 @@ describe('balance.low at the horizon (LOW_BALANCE_HORIZON_HOURS, default 24)', (
     // Raised by the last alarm followed, within a minute of the horizon.
     expect(fired.at(-1)! - first).toBeLessThanOrEqual(60_000);
     // The next wake-up is now the zero crossing itself.
-    expect(Math.abs((await alarmOf(ws.workspaceId))! - zeroAt)).toBeLessThanOrEqual(60_000);
+    expect(Math.abs((await balanceAlarmOf(ws.workspaceId))! - zeroAt)).toBeLessThanOrEqual(60_000);
     // The instance runs on: low is not zero.
     expect((await resourceRow(inst.id))!.stopped_at_ms).toBeNull();
   });
@@ -334,7 +334,7 @@ describe('a balance that lasts for centuries at the current burn', () => {
     const volume = await startVolume(ws.workspaceId, unique('res_vol'), 1_000_000_000);
     expect(volume.status, JSON.stringify(volume.body)).toBe(201);
     // With the a100 running, zero is ~278 h away: an alarm at the 24 h horizon before it.
-    const withA100 = (await alarmOf(ws.workspaceId))!;
+    const withA100 = (await balanceAlarmOf(ws.workspaceId))!;
     expect(withA100).toBeLessThan(Date.now() + 300 * HOUR_MS);
 
     // Stopping it leaves only the volume: the next crossing is beyond what an alarm can be set to.
@@ -347,7 +347,7 @@ describe('a balance that lasts for centuries at the current burn', () => {
     );
     expect(check).toMatchObject({ ok: true });
     // No stale alarm from the a100 is left to wake the object ~254 h from now for nothing.
-    const after = await alarmOf(ws.workspaceId);
+    const after = await balanceAlarmOf(ws.workspaceId);
     expect(after === null || after > withA100).toBe(true);
   });
 });

@@ -1,11 +1,9 @@
 // Helpers shared by the zero-balance test files: the workspace's ledger object (its alarm, its
 // simulated alarm), direct looks at D1 (resources, intervals, outbox), and the internal endpoints
 // the platform calls (credit-check, storage-quota, events). Not a test file.
-import { runInDurableObject } from 'cloudflare:test';
 import { expect } from 'vitest';
 import { internal, publicApi } from '../helpers/api';
-import { ledgerStub } from '../helpers/ledger_checks';
-import { firstInAnyShard, rowsInAllShards, shardD1Of } from '../helpers/ledger_checks';
+import { alarmPlanOf, firstInAnyShard, rowsInAllShards, shardD1Of } from '../helpers/ledger_checks';
 
 export const CREDIT = 1_000_000;
 export const HOUR_MS = 3_600_000;
@@ -15,8 +13,12 @@ export const iso = (ms: number) => new Date(ms).toISOString();
 
 export { expectInvariant, ledgerStub } from '../helpers/ledger_checks';
 
-/** The alarm the workspace's ledger object has set (epoch ms), or null. */
-export const alarmOf = (workspaceId: string) => runInDurableObject(ledgerStub(workspaceId), (_, state) => state.storage.getAlarm());
+/**
+ * When the workspace's ledger object wakes up for its balance (the predicted zero crossing, the
+ * low-balance horizon, the auto-top-up threshold), epoch ms, or null. Its one stored alarm is the
+ * earliest of this and the settlement of its oldest open hour (checked by alarmPlanOf).
+ */
+export const balanceAlarmOf = async (workspaceId: string) => (await alarmPlanOf(workspaceId)).balanceAtMs;
 
 export const creditCheck = async (workspaceId: string, amountMicros: number) => {
   const res = await internal('GET', `/internal/v1/workspaces/${workspaceId}/credit-check?amountMicros=${amountMicros}`);

@@ -9,7 +9,18 @@ import { sendNotifications } from './send_notifications';
 import type { EventStore } from './event_store';
 import { MS_PER_HOUR } from '../usage/exact_cost';
 import { retentionDays } from '../usage/retention';
+import type { SettlementSchedule } from './settlement_alarm';
 import { hoursRemaining, nextAlarmMs, planEnforcement, restoreStatements, terminationStatements, type BalanceView, type Enforcement } from './enforcement_plan';
+
+/** What the object's one alarm was last armed for, and the reasons it serves (null: none). */
+export interface AlarmPlan {
+  alarmAtMs: number | null;
+  /** The predicted zero crossing, low-balance horizon, auto-top-up threshold or recharge retry. */
+  balanceAtMs: number | null;
+  /** Settlement of the oldest hour with anything open (see settlement_alarm.ts). */
+  settlementAtMs: number | null;
+  pruneAtMs: number | null;
+}
 
 /**
  * Acts on what the balance demands: auto-recharge first, then terminate and suspend at zero,
@@ -18,12 +29,15 @@ import { hoursRemaining, nextAlarmMs, planEnforcement, restoreStatements, termin
 export class ZeroBalanceEnforcement {
   /** The alarm as last set (null: none, or not known). */
   alarmAtMs: number | null = null;
+  /** Why the alarm was last armed when it was (what checkBalance answers). */
+  plan: AlarmPlan = { alarmAtMs: null, balanceAtMs: null, settlementAtMs: null, pruneAtMs: null };
   private workspaceIdStored = false;
 
   constructor(
     private readonly ledger: LedgerContext,
     private readonly storage: DurableObjectStorage,
     private readonly store: EventStore,
+    private readonly settlement: SettlementSchedule,
   ) {}
 
   async enforce(state: LedgerState, nowMs: number): Promise<void> {
@@ -41,8 +55,13 @@ export class ZeroBalanceEnforcement {
       if (plan.kind === 'none') break;
       await this.applyEnforcement(state, plan, view, nowMs);
     }
-    // One alarm per object serves both the predicted zero crossing and the pruning of events.
-    const next = earliest(nextAlarmMs(this.balanceView(state, nowMs), state.flags, nowMs, this.horizonHours()), this.pruneDueMs(state, nowMs));
+    // One alarm per object serves the predicted zero crossing, the settlement of closed hours and
+    // the pruning of events: it is armed for the earliest of the three.
+    const balanceAtMs = nextAlarmMs(this.balanceView(state, nowMs), state.flags, nowMs, this.horizonHours());
+    const settlementAtMs = this.settlement.dueMs(state.open, state.workspaceId, nowMs);
+    const pruneAtMs = this.pruneDueMs(state, nowMs);
+    const next = earliest(earliest(balanceAtMs, settlementAtMs), pruneAtMs);
+    this.plan = { alarmAtMs: next, balanceAtMs, settlementAtMs, pruneAtMs };
     if (next !== this.alarmAtMs) {
       if (next === null) await this.storage.deleteAlarm();
       else await this.storage.setAlarm(next);

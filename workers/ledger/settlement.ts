@@ -5,9 +5,9 @@ import { newId } from '../lib/ids';
 import { iso } from '../lib/time';
 import { archiveHour } from '../usage/archive_hour';
 import { MS_PER_HOUR } from '../usage/exact_cost';
-import { loadPriceBook } from '../usage/pricing';
+import { latestPriceVersion, loadPriceBook, type PriceBook } from '../usage/pricing';
 import { pruneBeforeHourMs } from '../usage/retention';
-import { billHour, insertSettledRollups, insertSettlementLines, readHourIntervals } from '../usage/settle_hour';
+import { billHour, insertSettledRollups, insertSettlementLines, intervalsInHour, readIntervalsBetween } from '../usage/settle_hour';
 import type { EventStore } from './event_store';
 import { balanceAfterGuard, moveBalance } from './guarded_balance';
 import { notFound, type LedgerContext } from './ledger_context';
@@ -17,60 +17,30 @@ import { isLedgerConflict } from '../lib/d1_errors';
 
 export type SettleResult = { settledHours: number; chargedMicros: number; forgivenMicros: number };
 
-/** WorkspaceLedger.settle, in its queue turn. */
-export async function settleNow(ledger: LedgerContext, store: EventStore, workspaceId: string, cutoffMs: number): Promise<LedgerResult<SettleResult>> {
+/** Hours whose runtime is read from D1 in one query: a workspace days behind catches up in a few. */
+const HOURS_PER_READ = 24;
+
+/**
+ * WorkspaceLedger.settle, in its queue turn. `loadedNow`: the object had no state and read it from
+ * D1 for this call (an object woken by its alarm, or by the cron's message, usually has none).
+ */
+export async function settleNow(ledger: LedgerContext, store: EventStore, workspaceId: string, cutoffMs: number, loadedNow = false): Promise<LedgerResult<SettleResult>> {
   let state = await ledger.load(workspaceId);
   if (!state) return notFound;
-  // Settlement never trusts a cached price list.
-  state.book = await loadPriceBook(ledger.env.DB);
-  state.pricesCheckedAtMs = Date.now();
-  let settledHours = 0;
-  let chargedMicros = 0;
-  let forgivenMicros = 0;
+  // A state read from D1 in this very turn holds every unsettled interval and the whole price
+  // list as D1 has them now: the first hours settle without reading them again.
+  let fresh = loadedNow;
+  const total: SettleResult = { settledHours: 0, chargedMicros: 0, forgivenMicros: 0 };
   let rebuilds = 0;
-  // The next closed hour is recomputed from the state each time round: after a rebuild from D1
-  // the settled point may have moved, and an hour before it is never billed again.
-  for (let hourMs = state.open.closedHours(cutoffMs)[0]; hourMs !== undefined; hourMs = state.open.closedHours(cutoffMs)[0]) {
-    if (hourMs < state.open.settledThroughMs) throw new LedgerInvariantError(`hour ${iso(hourMs)} is before the settled point`);
-    const nextHourMs = hourMs + MS_PER_HOUR;
-    // The hour's events: from this object's storage; its runtime: from D1 (never from a cache).
-    const rollups = store.rollupsOfHour(hourMs);
-    const intervals = await readHourIntervals(ledger.db, workspaceId, hourMs);
-    const bill = billHour(hourMs, rollups, intervals, state.book, state.balanceMicros);
-    // The raw events reach the archive before the hour is marked settled (after which they may be
-    // pruned); a retry rewrites the same object.
-    await archiveHour(ledger.env, store, workspaceId, hourMs);
-    const oldestOpenEventHourMs = state.open.oldestEventHourFrom(nextHourMs);
-    const nowMs = Date.now();
-    const txnId = newId('txn', nowMs);
+  // The closed hours are recomputed from the state each time round: after a rebuild from D1 the
+  // settled point may have moved, and an hour before it is never billed again. Nothing closed
+  // (the alarm settled it already, or only the current hour is open): no D1 round trip at all;
+  // the cached state knows every unsettled hour, as nothing moves the money but this object.
+  for (let hours = state.open.closedHours(cutoffMs).slice(0, HOURS_PER_READ); hours.length > 0; hours = state.open.closedHours(cutoffMs).slice(0, HOURS_PER_READ)) {
+    if (hours[0]! < state.open.settledThroughMs) throw new LedgerInvariantError(`hour ${iso(hours[0]!)} is before the settled point`);
     try {
-      const [updated] = await ledger.db.batch([
-        moveBalance(ledger.db, state, -bill.chargedMicros, nowMs, { settledThroughMs: nextHourMs, oldestOpenEventHourMs }),
-        ledger.db.insert(transactions).values({
-          id: txnId,
-          workspaceId,
-          idempotencyKey: `settle:${iso(hourMs)}`,
-          requestHash: 'settlement',
-          type: 'usage',
-          status: 'completed',
-          description: bill.description,
-          amountMicros: -bill.chargedMicros || 0,
-          forgivenMicros: bill.forgivenMicros,
-          balanceAfterMicros: balanceAfterGuard(workspaceId),
-          createdAtMs: nowMs,
-          settledAtMs: nowMs,
-        }),
-        insertSettlementLines(ledger.db, workspaceId, txnId, bill),
-        ...insertSettledRollups(ledger.db, workspaceId, rollups),
-      ]);
-      state.balanceMicros = updated[0]?.balanceMicros ?? state.balanceMicros - bill.chargedMicros;
-      state.updatedAtMs = nowMs;
-      state.oldestOpenEventHourMs = oldestOpenEventHourMs;
-      state.open.settleThrough(nextHourMs);
-      store.dropRollupsBefore(nextHourMs);
-      settledHours += 1;
-      chargedMicros += bill.chargedMicros;
-      forgivenMicros += bill.forgivenMicros;
+      await settleHours(ledger, store, state, hours, total, fresh);
+      fresh = false;
     } catch (error) {
       // Settled already (by an earlier life of this object), or the cache was stale: rebuild
       // from D1, which knows exactly which hours are settled, and carry on from there.
@@ -81,7 +51,73 @@ export async function settleNow(ledger: LedgerContext, store: EventStore, worksp
     }
   }
   pruneEventsNow(ledger.env, store, state, Date.now());
-  return { ok: true, replayed: false, value: { settledHours, chargedMicros, forgivenMicros } };
+  return { ok: true, replayed: false, value: total };
+}
+
+/**
+ * Settles consecutive closed hours, oldest first, each in its own D1 batch (one `usage` entry, its
+ * lines and rollups, and the guarded balance update that moves the settled point past it), adding
+ * each committed hour to `total`. Their runtime is read in one round trip for all of them.
+ */
+async function settleHours(ledger: LedgerContext, store: EventStore, state: LedgerState, hours: readonly number[], total: SettleResult, fresh: boolean): Promise<void> {
+  const workspaceId = state.workspaceId;
+  const db = ledger.db;
+  // The runtime: from D1 (never from a cache); the prices: the latest version checked against D1
+  // (price lists are only ever added), the book reloaded only when a new one exists. In parallel:
+  // the price list and the ledger need not live in the same database. A state read from D1 in
+  // this turn has both already (its intervals: every one running or stopped after the settled point).
+  const [intervals, book] = fresh
+    ? [state.open.intervals, state.book]
+    : await Promise.all([readIntervalsBetween(db, workspaceId, hours[0]!, hours[hours.length - 1]! + MS_PER_HOUR), currentPriceBook(ledger.env, state.book)]);
+  state.book = book;
+  if (!fresh) state.pricesCheckedAtMs = Date.now();
+
+  for (const hourMs of hours) {
+    const nextHourMs = hourMs + MS_PER_HOUR;
+    // The hour's events: from this object's storage.
+    const rollups = store.rollupsOfHour(hourMs);
+    const bill = billHour(hourMs, rollups, intervalsInHour(intervals, hourMs), book, state.balanceMicros);
+    // The raw events reach the archive before the hour is marked settled (after which they may be
+    // pruned); a retry rewrites the same object.
+    await archiveHour(ledger.env, store, workspaceId, hourMs);
+    const oldestOpenEventHourMs = state.open.oldestEventHourFrom(nextHourMs);
+    const nowMs = Date.now();
+    const txnId = newId('txn', nowMs);
+    const [updated] = await db.batch([
+      moveBalance(db, state, -bill.chargedMicros, nowMs, { settledThroughMs: nextHourMs, oldestOpenEventHourMs }),
+      db.insert(transactions).values({
+        id: txnId,
+        workspaceId,
+        idempotencyKey: `settle:${iso(hourMs)}`,
+        requestHash: 'settlement',
+        type: 'usage',
+        status: 'completed',
+        description: bill.description,
+        amountMicros: -bill.chargedMicros || 0,
+        forgivenMicros: bill.forgivenMicros,
+        balanceAfterMicros: balanceAfterGuard(workspaceId),
+        createdAtMs: nowMs,
+        settledAtMs: nowMs,
+      }),
+      insertSettlementLines(db, workspaceId, txnId, bill),
+      ...insertSettledRollups(db, workspaceId, rollups),
+    ]);
+    // Committed: the cache follows.
+    state.balanceMicros = updated[0]?.balanceMicros ?? state.balanceMicros - bill.chargedMicros;
+    state.updatedAtMs = nowMs;
+    state.oldestOpenEventHourMs = oldestOpenEventHourMs;
+    state.open.settleThrough(nextHourMs);
+    store.dropRollupsBefore(nextHourMs);
+    total.settledHours += 1;
+    total.chargedMicros += bill.chargedMicros;
+    total.forgivenMicros += bill.forgivenMicros;
+  }
+}
+
+/** The cached price book if it still holds the latest version, else the book as D1 has it now. */
+async function currentPriceBook(env: Env, cached: PriceBook): Promise<PriceBook> {
+  const latest = await latestPriceVersion(env.DB);
+  return latest === cached.latestVersion ? cached : loadPriceBook(env.DB);
 }
 
 /** Deletes the stored events of settled (so archived) hours that have left the retention window. */

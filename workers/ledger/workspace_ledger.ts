@@ -17,7 +17,10 @@ import { LedgerReads } from './reads';
 import { resizeVolumeNow, startResourceNow, stopResourceNow } from './resources';
 import type { ResourceView, StartResourceInput } from './resource_view';
 import { SerialQueue } from './serial_queue';
-import { pruneEventsNow, settleNow } from './settlement';
+import { pruneEventsNow, settleNow, type SettleResult } from './settlement';
+import { SettlementSchedule } from './settlement_alarm';
+import { hourOf } from '../usage/exact_cost';
+import type { AlarmPlan } from './enforcement';
 import { directoryDb, shardHandle, shardNameOf, type LedgerShard } from '../storage/databases';
 import type { TransactionView } from './transaction_view';
 
@@ -70,7 +73,9 @@ export class WorkspaceLedger extends DurableObject<Env> {
   })();
   /** Raw usage events and open-hour rollups, in this object's own SQLite storage. */
   private readonly store = new EventStore(this.ctx.storage);
-  private readonly enforcement = new ZeroBalanceEnforcement(this.ledger, this.ctx.storage, this.store);
+  /** When the object wakes up to settle its closed hours, and the backoff after a failure. */
+  private readonly settlement = new SettlementSchedule();
+  private readonly enforcement = new ZeroBalanceEnforcement(this.ledger, this.ctx.storage, this.store, this.settlement);
   private readonly reads = new LedgerReads(this.ledger, this.ctx, (workspaceId) => this.checkBalance(workspaceId));
   private readonly ingestion = new UsageIngestion(this.ledger, this.queue, this.store, (workspaceId) =>
     this.thenEnforce(workspaceId, Promise.resolve({ ok: true, replayed: false, value: null })),
@@ -198,9 +203,15 @@ export class WorkspaceLedger extends DurableObject<Env> {
    * Settles every closed hour before cutoffMs: one `usage` entry per hour with usage, exactly once.
    * The entry's idempotency key is the hour, and balances.settled_through_ms moves in the same
    * batch, so a second run, a duplicated message or a rerun after a crash finds nothing to do.
+   * Called by the object's own alarm (settlement_alarm.ts) and by the cron's queue (the backstop);
+   * both go through the object's queue, so they never overlap.
    */
-  settle(workspaceId: string, cutoffMs: number): Promise<LedgerResult<{ settledHours: number; chargedMicros: number; forgivenMicros: number }>> {
-    return this.queue.run(() => this.thenEnforce(workspaceId, settleNow(this.ledger, this.store, workspaceId, cutoffMs)));
+  settle(workspaceId: string, cutoffMs: number): Promise<LedgerResult<SettleResult>> {
+    return this.queue.run(async () => {
+      const result = await settleNow(this.ledger, this.store, workspaceId, cutoffMs, this.state === null);
+      if (result.ok) this.settlement.succeeded();
+      return this.thenEnforce(workspaceId, Promise.resolve(result));
+    });
   }
 
   // --- zero balance: enforcement and the alarm that predicts it -------------------------------
@@ -210,13 +221,13 @@ export class WorkspaceLedger extends DurableObject<Env> {
    * given instant). Terminates and suspends at zero, restores storage above it, keeps the
    * low-balance flag in step, and re-arms the alarm.
    */
-  checkBalance(workspaceId: string, atMs?: number): Promise<LedgerResult<{ alarmAtMs: number | null }>> {
+  checkBalance(workspaceId: string, atMs?: number): Promise<LedgerResult<AlarmPlan>> {
     return this.queue.run(async () => {
       const state = await this.load(workspaceId);
       if (!state) return notFound;
       await refreshPrices(this.env, state);
       await this.enforcement.enforce(state, atMs ?? Date.now());
-      return { ok: true, replayed: false, value: { alarmAtMs: this.enforcement.alarmAtMs } };
+      return { ok: true, replayed: false, value: this.enforcement.plan };
     });
   }
 
@@ -232,10 +243,29 @@ export class WorkspaceLedger extends DurableObject<Env> {
     });
   }
 
+  /**
+   * The object's one alarm: settles every closed hour (those before the current one), prunes,
+   * enforces what the balance demands, and re-arms for the earliest of the next settlement, the
+   * predicted zero crossing and the next pruning. A failed settlement is logged and retried with
+   * backoff; the hourly cron covers it meanwhile.
+   */
   override async alarm(): Promise<void> {
     this.enforcement.alarmAtMs = null;
     const workspaceId = await this.ctx.storage.get<string>('workspaceId');
     if (!workspaceId) return;
+    try {
+      const settled = await this.settle(workspaceId, hourOf(Date.now()));
+      // Settled, pruned, enforced and re-armed in its queue turn, with freshly read prices.
+      if (settled.ok && settled.value.settledHours > 0) return;
+    } catch (error) {
+      const retryAtMs = this.settlement.failed(Date.now());
+      this.state = null;
+      console.error(JSON.stringify({ level: 'error', msg: 'settlement by alarm failed; retrying', workspaceId, retryAt: new Date(retryAtMs).toISOString(), error: String(error) }));
+      // Armed for the retry before anything else may fail; the enforcement below re-arms for the
+      // earliest of this and what the balance demands.
+      await this.ctx.storage.setAlarm(retryAtMs);
+      this.enforcement.alarmAtMs = retryAtMs;
+    }
     await this.pruneEvents(workspaceId);
     await this.checkBalance(workspaceId);
   }

@@ -5,6 +5,7 @@ import { ApiError } from '../errors/api_error';
 import { ledgerFor } from '../ledger/ledger_stub';
 import { allShards, shardD1, shardNames } from '../storage/databases';
 import { shardFor } from '../storage/placement';
+import { seedRunningWorkspaces } from '../bench/seed_running_workspaces';
 
 /**
  * Floors for `npm run bench`, measured on the same server in the same run: raw D1 inserts of the
@@ -38,6 +39,13 @@ benchFloor.post('/raw-usage-insert', async (c) => {
     .bind(workspaceId, packed)
     .run();
   return c.json({ inserted: events.length });
+});
+
+/** Workspaces with a running instance for the settlement benchmark, up to 500 a call. */
+benchFloor.post('/running-workspaces', async (c) => {
+  const { count, startedAtMs } = await c.req.json<{ count: number; startedAtMs: number }>();
+  if (!Number.isInteger(count) || count < 1 || count > 500 || !Number.isInteger(startedAtMs)) throw new ApiError('invalid_request', 'count: 1-500; startedAtMs: epoch ms');
+  return c.json({ workspaceIds: await seedRunningWorkspaces(c.env, count, startedAtMs) });
 });
 
 benchFloor.get('/counts', async (c) => {

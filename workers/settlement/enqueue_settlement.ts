@@ -6,19 +6,23 @@ const PAGE = 1000;
 const SEND_BATCH = 100; // Queue sendBatch limit
 
 /**
- * The cron's half of hourly settlement: finds every workspace with usage events (held by its ledger
- * object, recorded in balances.oldest_open_event_hour_ms) or metered resources in an unsettled hour
- * before the cutoff and enqueues one message for each. Visits every ledger shard
- * (at the same time), paging through each one's workspaces so that no single query grows with the
- * number of tenants. Returns how many were enqueued.
+ * The backstop of hourly settlement (each ledger object settles its own hours on its alarm): finds
+ * every workspace with usage events (held by its ledger object, recorded in
+ * balances.oldest_open_event_hour_ms) or metered resources in an unsettled hour before
+ * `cutoff - lagMs`, and enqueues one message for each, asking it to settle every hour before the
+ * cutoff. The deployed cron passes a lag of one hour: at the top of the hour it leaves the hour that
+ * has just closed to the alarms (due 1-6 minutes later) and catches only workspaces whose alarm
+ * missed an earlier one; the local cron by hand passes 0 and settles everything at once. Visits
+ * every ledger shard (at the same time), paging through each one's workspaces so that no single
+ * query grows with the number of tenants. Returns how many were enqueued.
  */
-export async function enqueueSettlement(env: Env, scheduledTimeMs: number): Promise<number> {
+export async function enqueueSettlement(env: Env, scheduledTimeMs: number, lagMs = 0): Promise<number> {
   const cutoffMs = hourOf(scheduledTimeMs);
-  const counts = await Promise.all(allShards(env).map((shard) => enqueueShard(env, shard.d1, cutoffMs)));
+  const counts = await Promise.all(allShards(env).map((shard) => enqueueShard(env, shard.d1, cutoffMs, cutoffMs - lagMs)));
   return counts.reduce((a, b) => a + b, 0);
 }
 
-async function enqueueShard(env: Env, d1: D1Database, cutoffMs: number): Promise<number> {
+async function enqueueShard(env: Env, d1: D1Database, cutoffMs: number, behindMs: number): Promise<number> {
   let after = '';
   let enqueued = 0;
   for (;;) {
@@ -31,7 +35,7 @@ async function enqueueShard(env: Env, d1: D1Database, cutoffMs: number): Promise
                      AND (r.stopped_at_ms IS NULL OR r.stopped_at_ms > b.settled_through_ms)))
         ORDER BY b.workspace_id LIMIT ?3`,
     )
-      .bind(after, cutoffMs, PAGE)
+      .bind(after, behindMs, PAGE)
       .all<{ id: string }>();
     for (let i = 0; i < results.length; i += SEND_BATCH) {
       const messages = results.slice(i, i + SEND_BATCH).map((r) => ({ body: { workspaceId: r.id, cutoffMs } satisfies SettlementMessage }));

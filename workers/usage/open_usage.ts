@@ -66,6 +66,25 @@ export class OpenUsage {
     return oldest;
   }
 
+  /**
+   * Start of the oldest hour in which anything is left to settle (events, or runtime of an interval
+   * that is running or stopped after the settled point); null when nothing is: such a workspace
+   * has no reason to wake up for settlement.
+   */
+  oldestBillableHourMs(): number | null {
+    let oldest: number | null = null;
+    const consider = (h: number) => {
+      if (oldest === null || h < oldest) oldest = h;
+    };
+    for (const h of this.eventLines.keys()) consider(h);
+    for (const iv of this.intervals) {
+      const from = Math.max(iv.startedAtMs, this.settledThroughMs);
+      // A zero-length interval (stopped where it started, or before the settled point) bills nothing.
+      if (iv.stoppedAtMs === null || iv.stoppedAtMs > from) consider(hourOf(from));
+    }
+    return oldest;
+  }
+
   /** Start of the oldest hour holding unsettled usage (the current hour when there is none). */
   oldestUnsettledHourMs(nowMs: number): number {
     let oldest = hourOf(nowMs);

@@ -7,12 +7,18 @@ import { allocate, describeHour, priceHour, type IntervalRow, type PricedLine, t
 import type { TimedRollup } from './roll_up';
 import type { PriceBook } from './pricing';
 
-/** The metered intervals that ran in one hour, straight from D1 (settlement never trusts a cache). */
-export async function readHourIntervals(db: DrizzleD1Database, workspaceId: string, hourMs: number): Promise<IntervalRow[]> {
-  const end = hourMs + MS_PER_HOUR;
-  const intervals = await selectIntervals(db, workspaceId, and(lt(resourceIntervals.startedAtMs, end), or(isNull(resourceIntervals.stoppedAtMs), gt(resourceIntervals.stoppedAtMs, hourMs))));
+/**
+ * The metered intervals that ran in [fromMs, toMs), straight from D1 (settlement never trusts a
+ * cache): one query for every closed hour settled together.
+ */
+export async function readIntervalsBetween(db: DrizzleD1Database, workspaceId: string, fromMs: number, toMs: number): Promise<IntervalRow[]> {
+  const intervals = await selectIntervals(db, workspaceId, and(lt(resourceIntervals.startedAtMs, toMs), or(isNull(resourceIntervals.stoppedAtMs), gt(resourceIntervals.stoppedAtMs, fromMs))));
   return intervals as IntervalRow[];
 }
+
+/** Those of `intervals` that ran during the hour starting at hourMs. */
+export const intervalsInHour = (intervals: readonly IntervalRow[], hourMs: number): IntervalRow[] =>
+  intervals.filter((iv) => iv.startedAtMs < hourMs + MS_PER_HOUR && (iv.stoppedAtMs === null || iv.stoppedAtMs > hourMs));
 
 const ROLLUPS_PER_STATEMENT = 400; // D1 takes at most 100 KB per statement
 
