@@ -1,4 +1,4 @@
-// Group commit of ledger entries (workers/ledger/entry_group_commit.ts): entries that arrive while a
+// Group commit of ledger entries (workers/ledger/group_commit.ts, entry_writes.ts): entries that arrive while a
 // commit is in flight are decided in order and written in one batch. Some tests let the HTTP path
 // group as it will (the outcomes must not depend on it); others hold the object's queue so that a
 // chosen set of entries is certain to form one group.
