@@ -36,6 +36,10 @@ export async function benchHistory(baseUrl, entries, samples) {
     const headers = { authorization: `Bearer ${key.apiKey}` };
     kinds.push([name, query, () => fetch(`${baseUrl}/v1/billing/credits/history?limit=50${query ? `&${query}` : ''}`, { headers })]);
   }
+  // For reference: an authenticated public route that reads no D1 table after the key (the credit
+  // summary comes from the ledger object's memory): what authentication alone adds.
+  const refKey = await internalCall(baseUrl, 'POST', `/internal/v1/workspaces/${ws}/api-keys`, { memberId: created.member.id });
+  kinds.push(['(reference) GET /v1/billing/credits', 'credits', () => fetch(`${baseUrl}/v1/billing/credits`, { headers: { authorization: `Bearer ${refKey.apiKey}` } })]);
   const samplesMs = kinds.map(() => []);
   const rows = kinds.map(() => 0);
   for (let round = -20; round < samples; round++) {
@@ -45,7 +49,7 @@ export async function benchHistory(baseUrl, entries, samples) {
       if (!res.ok) throw new Error(`${kinds[k][0]} answered ${res.status}: ${await res.text()}`);
       const body = await res.text();
       if (round >= 0) samplesMs[k].push(performance.now() - startMs);
-      if (k > 0) rows[k] = JSON.parse(body).data.length;
+      if (k > 0) rows[k] = JSON.parse(body).data?.length ?? 0;
     }
   }
   const stats = samplesMs.map((xs) => {
@@ -57,7 +61,7 @@ export async function benchHistory(baseUrl, entries, samples) {
   let worstP99 = 0;
   for (let k = 1; k < kinds.length; k++) {
     const page = stats[k];
-    worstP99 = Math.max(worstP99, page.p99 / floor.p99);
+    if (kinds[k][1] !== 'credits') worstP99 = Math.max(worstP99, page.p99 / floor.p99);
     lines.push(`${kinds[k][0].padEnd(36)} p50 ${fmt(page.p50)} ms = ${fmt(page.p50 / floor.p50)}x  p99 ${fmt(page.p99)} ms = ${fmt(page.p99 / floor.p99)}x trivial  (${rows[k]} rows)`);
   }
   lines.push(`worst p99 ratio ${fmt(worstP99)}x (goal: within 2x)`);

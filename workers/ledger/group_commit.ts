@@ -120,9 +120,10 @@ export async function commitGroup(ledger: LedgerContext, writes: GroupWrite<unkn
   for (;;) {
     const state = await ledger.load(workspaceId);
     if (!state) return { answers: writes.map(() => notFound), wrote: false };
-    // Mutations decide on current prices (the spendable balance depends on them).
-    if (writes.some((w) => w.freshPrices) || Date.now() - state.pricesCheckedAtMs > PRICE_CHECK_MS) await refreshPrices(ledger.env, state);
-    await readInto(ledger, workspaceId, toRead, found);
+    // Mutations decide on current prices (the spendable balance depends on them). The price check
+    // and the group's reads go to D1 at once: one round trip's wait.
+    const pricesStale = writes.some((w) => w.freshPrices) || Date.now() - state.pricesCheckedAtMs > PRICE_CHECK_MS;
+    await Promise.all([pricesStale ? refreshPrices(ledger.env, state) : null, readInto(ledger, workspaceId, toRead, found)]);
     toRead = [];
     const view = new GroupView(state, Date.now(), found);
     const batch = new GroupBatch(ledger, state, view.nowMs);
