@@ -41,22 +41,21 @@ export class GroupBatch {
   private readonly inserts: { at: number; rows: TransactionRow[] }[] = [];
   private readonly notices: OutboxEvent[] = [];
   private readonly d1: D1Database;
+  /** The object's drizzle handle, taken once for the whole batch. */
+  readonly db: DrizzleD1Database;
   /** True once a write of the group changes something (a replay's event record alone does not count). */
   wrote = false;
 
   constructor(
-    private readonly ledger: LedgerContext,
+    ledger: LedgerContext,
     private readonly state: LedgerState,
     readonly nowMs: number,
   ) {
     this.expectedMicros = state.balanceMicros;
+    this.db = ledger.db;
     // Raw D1 statements (drizzle's batch cannot carry a raw statement with parameters), on the
     // D1 handle the object's drizzle instance wraps (drizzle() sets $client; its type drops it).
-    this.d1 = (ledger.db as DrizzleD1Database & { $client: D1Database }).$client;
-  }
-
-  get db(): DrizzleD1Database {
-    return this.ledger.db;
+    this.d1 = (this.db as DrizzleD1Database & { $client: D1Database }).$client;
   }
 
   get workspaceId(): string {
