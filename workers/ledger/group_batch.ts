@@ -100,6 +100,11 @@ export class GroupBatch {
     return this.notices;
   }
 
+  /** True when the batch moves the balance (and so sets the balances row's updated_at_ms). */
+  get movesBalance(): boolean {
+    return this.moves.length > 0 || this.pendingEntries.length > 0;
+  }
+
   /** A refusal's key, looked up before anything of the group is written: a retry answers as it did then. */
   lookUpIfRefused(key: string): void {
     this.refusedKeys.add(key);

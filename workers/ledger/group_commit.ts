@@ -130,7 +130,7 @@ export async function commitGroup(ledger: LedgerContext, writes: GroupWrite<unkn
     try {
       const answerOf = writes.map((w) => w.decide(view, batch));
       const committed = await batch.commit();
-      view.applyTo(state, batch.wrote);
+      view.applyTo(state, batch.movesBalance);
       await sendNotifications(ledger.env, batch.notifications);
       return { answers: answerOf.map((answer) => answer(committed)), wrote: batch.wrote };
     } catch (error) {
