@@ -17,6 +17,7 @@ import { toTransactionView, type TransactionRow, type TransactionView } from './
 export class EntryWrite implements GroupWrite<TransactionView> {
   readonly workspaceId: string;
   readonly writes: { keys: string[] };
+  readonly pipelinable = true;
   private requestHash = '';
 
   constructor(private readonly input: PostEntryInput) {

@@ -50,8 +50,10 @@ export class GroupBatch {
     ledger: LedgerContext,
     private readonly state: LedgerState,
     readonly nowMs: number,
+    /** The balance D1 holds when this batch runs, if the guard holds (behind a batch in flight: the balance that one leaves). */
+    startMicros = state.balanceMicros,
   ) {
-    this.expectedMicros = state.balanceMicros;
+    this.expectedMicros = startMicros;
     this.db = ledger.db;
     // Raw D1 statements (drizzle's batch cannot carry a raw statement with parameters), on the
     // D1 handle the object's drizzle instance wraps (drizzle() sets $client; its type drops it).

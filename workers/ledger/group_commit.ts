@@ -10,10 +10,11 @@ import { eq, inArray } from 'drizzle-orm';
 import { resources } from '../../schema/tables';
 import { isBalanceGuardMiss, isUniqueViolation } from '../lib/d1_errors';
 import { GroupBatch, lookupKeys, type Committed } from './group_batch';
+import { enforcementQuietAfter } from './enforcement_quiet';
 import { GroupView, type GroupFound } from './group_view';
 import { notFound, refreshPrices, type LedgerContext } from './ledger_context';
 import type { LedgerResult } from './ledger_result';
-import { LedgerInvariantError } from './load_state';
+import { LedgerInvariantError, type LedgerState } from './load_state';
 import { sendNotifications } from './send_notifications';
 import type { SerialQueue } from './serial_queue';
 
@@ -35,6 +36,8 @@ export interface GroupWrite<T> {
   readonly writes?: GroupKeys;
   /** Decides on prices checked now (instance types), not within the last second. */
   readonly freshPrices?: boolean;
+  /** May be decided behind a group whose batch is still in flight (ledger entries: no read, no resource). */
+  readonly pipelinable?: boolean;
   /** Work before the group is decided (hashing the request); runs once. */
   prepare?(): Promise<void>;
   /**
@@ -55,11 +58,40 @@ const MAX_GROUP_WRITES = 50;
 /** Writes come fast: prices checked within the last second are current enough to decide on. */
 const PRICE_CHECK_MS = 1_000;
 
+/**
+ * A group whose batch is in flight: decided on the state the group before it leaves (or on the
+ * cached state), not yet answered.
+ */
+interface InFlight {
+  group: Waiter[];
+  state: LedgerState;
+  view: GroupView;
+  batch: GroupBatch;
+  answerOf: ((committed: Committed) => LedgerResult<unknown>)[];
+  committed: Promise<Committed>;
+  done: boolean;
+  /**
+   * Entries only, moving the balance by a non-zero total, leaving nothing for enforcement to do. A
+   * group decided behind it expects the balance it leaves: unless this batch commits first, that
+   * guard fails and the later batch aborts whole. A group that moves no balance could not protect
+   * the one behind it so; one after which enforcement would act (a balance at zero, below the
+   * auto-top-up threshold or the low-balance horizon) is followed only once enforcement has run.
+   */
+  chainable: boolean;
+}
+
+/** At most this many groups per queue turn: other work of the object (settlement, ingestion) waits no longer. */
+const MAX_GROUPS_PER_TURN = 8;
+const ignore = () => undefined;
+
 export class LedgerGroupCommit {
   private waiters: Waiter[] = [];
   private scheduled = false;
+  private wake: (() => void) | null = null;
+  /** A workspace whose committed groups enforcement has not seen yet (they had a group in flight behind them). */
+  private unenforced: string | null = null;
 
-  /** `afterCommit` runs once per group that wrote, in its queue turn, before the answers (zero-balance enforcement). */
+  /** `afterCommit` runs in the queue turn once the groups that wrote are committed, before their last answers (zero-balance enforcement). */
   constructor(
     private readonly ledger: LedgerContext,
     private readonly queue: SerialQueue,
@@ -70,6 +102,7 @@ export class LedgerGroupCommit {
   submit<T>(write: GroupWrite<T>): Promise<LedgerResult<T>> {
     return new Promise<LedgerResult<unknown>>((resolve, reject) => {
       this.waiters.push({ write, resolve, reject });
+      this.wake?.();
       this.schedule();
     }) as Promise<LedgerResult<T>>;
   }
@@ -79,18 +112,144 @@ export class LedgerGroupCommit {
     this.scheduled = true;
     void this.queue.run(async () => {
       this.scheduled = false;
-      const group = this.waiters.splice(0, MAX_GROUP_WRITES);
+      await this.drain();
       if (this.waiters.length > 0) this.schedule();
-      await this.runGroup(group);
     });
   }
 
-  private async runGroup(group: Waiter[]): Promise<void> {
+  /**
+   * One queue turn: groups one after another. A group of entries that arrives while the batch of
+   * a chainable group is in flight is decided on the state that batch leaves and sent at once
+   * (pipelining: two batches in flight); answers still go out in order, each once its batch is
+   * durable. If the earlier batch fails, the later one cannot have passed its guard: both groups
+   * fail (or, when the earlier one only met a replay or a stale cache, are decided again).
+   */
+  private async drain(): Promise<void> {
+    let inFlight: InFlight | null = null;
+    let groups = 0;
+    for (;;) {
+      if (inFlight && this.waiters.length === 0) {
+        // Wait for the batch in flight to answer, or for writes to arrive meanwhile.
+        await Promise.race([inFlight.committed.then(ignore, ignore), new Promise<void>((resolve) => (this.wake = resolve))]);
+        this.wake = null;
+      }
+      const more = this.waiters.length > 0 && groups < MAX_GROUPS_PER_TURN;
+      if (!inFlight) {
+        if (!more) return this.enforce();
+        groups++;
+        const group = this.waiters.splice(0, MAX_GROUP_WRITES);
+        inFlight = group.every((w) => w.write.pipelinable) ? await this.send(group, null).catch(() => null) : null;
+        if (!inFlight) await this.runGroup(group);
+        continue;
+      }
+      let behind: InFlight | null = null;
+      if (more && inFlight.chainable && !inFlight.done) {
+        const group = this.waiters.splice(0, MAX_GROUP_WRITES);
+        behind = await this.send(group, inFlight).catch(() => null);
+        if (behind) groups++;
+        else this.waiters.unshift(...group); // not one to pipeline: decided once this batch is in
+      }
+      inFlight = (await this.finish(inFlight, behind)) ? behind : null;
+    }
+  }
+
+  /**
+   * Decides a group of entries and sends its batch without waiting for it: on the cached state, or
+   * behind `before` on the state its batch leaves. Null when the group must go the ordinary way.
+   */
+  private async send(group: Waiter[], before: InFlight | null): Promise<InFlight | null> {
+    const writes = group.map((w) => w.write);
+    const workspaceId = writes[0]!.workspaceId;
+    if (writes.some((w) => w.workspaceId !== workspaceId || !w.pipelinable)) return null;
+    let state: LedgerState;
+    if (before) {
+      state = before.state;
+      // Behind a batch in flight, decide only on prices already fresh (no D1 round trip first).
+      if (Date.now() - state.pricesCheckedAtMs > PRICE_CHECK_MS) return null;
+    } else {
+      const loaded = await this.ledger.load(workspaceId).catch(() => null);
+      if (!loaded) return null;
+      state = loaded;
+      if (Date.now() - state.pricesCheckedAtMs > PRICE_CHECK_MS) await refreshPrices(this.ledger.env, state);
+    }
+    await Promise.all(writes.map((w) => w.prepare?.()));
+    const nowMs = Math.max(Date.now(), before?.view.nowMs ?? 0);
+    const view = before ? GroupView.behind(before.view, nowMs) : new GroupView(state, nowMs, { entries: new Map(), resources: new Map() });
+    const batch = new GroupBatch(this.ledger, state, nowMs, view.balanceMicros);
+    const startMicros = view.balanceMicros;
+    let answerOf: InFlight['answerOf'];
+    let committed: Promise<Committed>;
+    try {
+      answerOf = writes.map((w) => w.decide(view, batch));
+      committed = batch.commit();
+    } catch (error) {
+      committed = Promise.reject(error);
+      answerOf = [];
+    }
+    // Chainable: the balance moves (see InFlight), and enforcement would have nothing to do after
+    // this group (the group behind it is decided before enforcement could run).
+    const chainable = batch.movesBalance && view.balanceMicros !== startMicros && enforcementQuietAfter(view, this.ledger.env);
+    const flight: InFlight = { group, state, view, batch, answerOf, committed, done: false, chainable };
+    committed.then(
+      () => (flight.done = true),
+      () => (flight.done = true),
+    );
+    return flight;
+  }
+
+  /**
+   * Answers the group in flight once its batch is in. False when it failed: then `behind`, decided
+   * on its outcome, is failed with it (its batch could not pass its guard) or put back to be decided
+   * again. True: `behind` goes on.
+   */
+  private async finish(flight: InFlight, behind: InFlight | null): Promise<boolean> {
+    let committed: Committed;
+    try {
+      committed = await flight.committed;
+    } catch (error) {
+      // Nothing of this group is written. The group behind expected the balance this one would
+      // leave: its batch aborts too (a commit of it here would break that proof: fail loudly).
+      const behindWrote = behind ? await behind.committed.then(() => true, () => false) : false;
+      this.ledger.dropState();
+      if (behindWrote) {
+        const broken = new LedgerInvariantError('a group committed behind a group that failed');
+        for (const w of [...flight.group, ...behind!.group]) w.reject(broken);
+        return false;
+      }
+      if (isUniqueViolation(error) || isBalanceGuardMiss(error)) {
+        // A replay, or a stale cache: decided again the ordinary way (reading the keys, on D1's
+        // balance); the group behind it then too, in order.
+        if (behind) this.waiters.unshift(...behind.group);
+        await this.runGroup(flight.group, { readWrites: isUniqueViolation(error) });
+        return false;
+      }
+      for (const w of flight.group) w.reject(error);
+      if (behind) for (const w of behind.group) w.reject(error);
+      return false;
+    }
+    flight.view.applyTo(flight.state, flight.batch.movesBalance);
+    await sendNotifications(this.ledger.env, flight.batch.notifications);
+    const answers = flight.answerOf.map((answer) => answer(committed));
+    // Enforcement acts on the state once nothing is in flight any more (it writes, too).
+    if (flight.batch.wrote) this.unenforced = flight.group[0]!.write.workspaceId;
+    if (!behind) await this.enforce();
+    flight.group.forEach((w, i) => w.resolve(answers[i]!));
+    return true;
+  }
+
+  private async enforce(): Promise<void> {
+    const workspaceId = this.unenforced;
+    this.unenforced = null;
+    if (workspaceId) await this.afterCommit(workspaceId).catch(ignore);
+  }
+
+  private async runGroup(group: Waiter[], options: { readWrites?: boolean } = {}): Promise<void> {
     let outcome: { answers: LedgerResult<unknown>[]; wrote: boolean };
     try {
       outcome = await commitGroup(
         this.ledger,
         group.map((w) => w.write),
+        options,
       );
     } catch (error) {
       // Nothing of the group is written (one batch); the cache may not match D1 any more.
@@ -109,13 +268,18 @@ export class LedgerGroupCommit {
  * needs it). A stale cache or a duplicate key (an earlier life of the object wrote it) makes the
  * group be decided once more on what D1 holds; any other failure throws, nothing written.
  */
-export async function commitGroup(ledger: LedgerContext, writes: GroupWrite<unknown>[]): Promise<{ answers: LedgerResult<unknown>[]; wrote: boolean }> {
+export async function commitGroup(
+  ledger: LedgerContext,
+  writes: GroupWrite<unknown>[],
+  options: { readWrites?: boolean } = {},
+): Promise<{ answers: LedgerResult<unknown>[]; wrote: boolean }> {
   const workspaceId = writes[0]!.workspaceId;
   if (writes.some((w) => w.workspaceId !== workspaceId)) throw new LedgerInvariantError('ledger object addressed with another workspace id');
   await Promise.all(writes.map((w) => w.prepare?.()));
   const found: GroupFound = { entries: new Map(), resources: new Map() };
-  let toRead: GroupKeys[] = writes.flatMap((w) => (w.reads ? [w.reads] : []));
-  let readWrites = false;
+  // `readWrites`: a batch of this group already failed on a duplicate key; read them first.
+  let readWrites = options.readWrites ?? false;
+  let toRead: GroupKeys[] = writes.flatMap((w) => (readWrites ? [w.reads ?? {}, w.writes ?? {}] : w.reads ? [w.reads] : []));
   let retriedStale = false;
   for (;;) {
     const state = await ledger.load(workspaceId);

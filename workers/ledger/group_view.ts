@@ -42,6 +42,17 @@ export class GroupView {
     this.intervals = state.open.intervals;
   }
 
+  /** The view a group decided behind `before` starts from: the state `before` leaves if it commits. */
+  static behind(before: GroupView, nowMs: number): GroupView {
+    const view = new GroupView(before.state, nowMs, { entries: before.entries, resources: before.resources });
+    view.balanceMicros = before.balanceMicros;
+    view.autoTopupFailures = before.autoTopupFailures;
+    view.autoTopupEnabled = before.autoTopupEnabled;
+    view.intervals = before.intervals;
+    view.intervalsChanged = before.intervalsChanged;
+    return view;
+  }
+
   /** What the open hours' usage holds back, with the group's starts and stops so far. */
   accumulatingMicros(): number {
     this.accumulating ??= this.state.open.accumulatingMicros(this.nowMs, this.state.book, this.intervals);
