@@ -69,6 +69,8 @@ interface InFlight {
   batch: GroupBatch;
   answerOf: ((committed: Committed) => LedgerResult<unknown>)[];
   committed: Promise<Committed>;
+  /** The balance its guard expects D1 to hold when it runs. */
+  startMicros: number;
   done: boolean;
   /**
    * Entries only, moving the balance by a non-zero total, leaving nothing for enforcement to do. A
@@ -80,8 +82,8 @@ interface InFlight {
   chainable: boolean;
 }
 
-/** At most this many groups per queue turn: other work of the object (settlement, ingestion) waits no longer. */
-const MAX_GROUPS_PER_TURN = 8;
+/** At most this many groups per queue turn (small ones, when pipelined): other work of the object (settlement, ingestion) waits no longer. */
+const MAX_GROUPS_PER_TURN = 32;
 const ignore = () => undefined;
 
 export class LedgerGroupCommit {
@@ -118,38 +120,47 @@ export class LedgerGroupCommit {
   }
 
   /**
-   * One queue turn: groups one after another. A group of entries that arrives while the batch of
-   * a chainable group is in flight is decided on the state that batch leaves and sent at once
-   * (pipelining: two batches in flight); answers still go out in order, each once its batch is
-   * durable. If the earlier batch fails, the later one cannot have passed its guard: both groups
-   * fail (or, when the earlier one only met a replay or a stale cache, are decided again).
+   * One queue turn: groups one after another. A group of entries that arrives while batches are in
+   * flight is decided on the state the last of them leaves and sent at once (pipelining), when
+   * that last one is chainable and the balance it leaves differs from the balance before each
+   * batch in flight: then, whichever batches D1 has committed when this one runs, the balance is
+   * the one its guard expects only if every batch before it committed. Answers go out in order,
+   * each once its batch is durable. If a batch fails, the ones behind it cannot have passed their
+   * guards: they fail with it (or, when it only met a replay or a stale cache, are decided again).
    */
   private async drain(): Promise<void> {
-    let inFlight: InFlight | null = null;
+    const flights: InFlight[] = [];
     let groups = 0;
     for (;;) {
-      if (inFlight && this.waiters.length === 0) {
-        // Wait for the batch in flight to answer, or for writes to arrive meanwhile.
-        await Promise.race([inFlight.committed.then(ignore, ignore), new Promise<void>((resolve) => (this.wake = resolve))]);
+      const head = flights[0];
+      if (head && !head.done && this.waiters.length === 0) {
+        // Wait for the first batch in flight to answer, or for writes to arrive meanwhile.
+        await Promise.race([head.committed.then(ignore, ignore), new Promise<void>((resolve) => (this.wake = resolve))]);
         this.wake = null;
       }
       const more = this.waiters.length > 0 && groups < MAX_GROUPS_PER_TURN;
-      if (!inFlight) {
+      if (!head) {
         if (!more) return this.enforce();
         groups++;
         const group = this.waiters.splice(0, MAX_GROUP_WRITES);
-        inFlight = group.every((w) => w.write.pipelinable) ? await this.send(group, null).catch(() => null) : null;
-        if (!inFlight) await this.runGroup(group);
+        const flight = group.every((w) => w.write.pipelinable) ? await this.send(group, null).catch(() => null) : null;
+        if (flight) flights.push(flight);
+        else await this.runGroup(group);
         continue;
       }
-      let behind: InFlight | null = null;
-      if (more && inFlight.chainable && !inFlight.done) {
+      const tail = flights[flights.length - 1]!;
+      if (more && !head.done && tail.chainable && flights.every((f) => f.startMicros !== tail.view.balanceMicros)) {
         const group = this.waiters.splice(0, MAX_GROUP_WRITES);
-        behind = await this.send(group, inFlight).catch(() => null);
-        if (behind) groups++;
-        else this.waiters.unshift(...group); // not one to pipeline: decided once this batch is in
+        const flight = await this.send(group, tail).catch(() => null);
+        if (flight) {
+          groups++;
+          flights.push(flight);
+          continue;
+        }
+        this.waiters.unshift(...group); // not one to pipeline: decided once the batches in flight are in
       }
-      inFlight = (await this.finish(inFlight, behind)) ? behind : null;
+      flights.shift();
+      if (!(await this.finish(head, flights))) flights.length = 0;
     }
   }
 
@@ -189,7 +200,7 @@ export class LedgerGroupCommit {
     // Chainable: the balance moves (see InFlight), and enforcement would have nothing to do after
     // this group (the group behind it is decided before enforcement could run).
     const chainable = batch.movesBalance && view.balanceMicros !== startMicros && enforcementQuietAfter(view, this.ledger.env);
-    const flight: InFlight = { group, state, view, batch, answerOf, committed, done: false, chainable };
+    const flight: InFlight = { group, state, view, batch, answerOf, committed, startMicros, done: false, chainable };
     committed.then(
       () => (flight.done = true),
       () => (flight.done = true),
@@ -198,33 +209,33 @@ export class LedgerGroupCommit {
   }
 
   /**
-   * Answers the group in flight once its batch is in. False when it failed: then `behind`, decided
-   * on its outcome, is failed with it (its batch could not pass its guard) or put back to be decided
-   * again. True: `behind` goes on.
+   * Answers the first group in flight once its batch is in. False when it failed: then the groups
+   * `behind` it, decided on its outcome, are failed with it (their batches could not pass their
+   * guards) or put back to be decided again. True: they go on.
    */
-  private async finish(flight: InFlight, behind: InFlight | null): Promise<boolean> {
+  private async finish(flight: InFlight, behind: InFlight[]): Promise<boolean> {
     let committed: Committed;
     try {
       committed = await flight.committed;
     } catch (error) {
-      // Nothing of this group is written. The group behind expected the balance this one would
-      // leave: its batch aborts too (a commit of it here would break that proof: fail loudly).
-      const behindWrote = behind ? await behind.committed.then(() => true, () => false) : false;
+      // Nothing of this group is written. Each group behind expected a balance this one would have
+      // left first: their batches abort too (a commit of one here would break that proof: fail loudly).
+      const behindWrote = (await Promise.all(behind.map((b) => b.committed.then(() => true, () => false)))).some(Boolean);
       this.ledger.dropState();
+      const later = behind.flatMap((b) => b.group);
       if (behindWrote) {
         const broken = new LedgerInvariantError('a group committed behind a group that failed');
-        for (const w of [...flight.group, ...behind!.group]) w.reject(broken);
+        for (const w of [...flight.group, ...later]) w.reject(broken);
         return false;
       }
       if (isUniqueViolation(error) || isBalanceGuardMiss(error)) {
         // A replay, or a stale cache: decided again the ordinary way (reading the keys, on D1's
-        // balance); the group behind it then too, in order.
-        if (behind) this.waiters.unshift(...behind.group);
+        // balance); the groups behind it then too, in order.
+        this.waiters.unshift(...later);
         await this.runGroup(flight.group, { readWrites: isUniqueViolation(error) });
         return false;
       }
-      for (const w of flight.group) w.reject(error);
-      if (behind) for (const w of behind.group) w.reject(error);
+      for (const w of [...flight.group, ...later]) w.reject(error);
       return false;
     }
     flight.view.applyTo(flight.state, flight.batch.movesBalance);
@@ -232,7 +243,7 @@ export class LedgerGroupCommit {
     const answers = flight.answerOf.map((answer) => answer(committed));
     // Enforcement acts on the state once nothing is in flight any more (it writes, too).
     if (flight.batch.wrote) this.unenforced = flight.group[0]!.write.workspaceId;
-    if (!behind) await this.enforce();
+    if (behind.length === 0) await this.enforce();
     flight.group.forEach((w, i) => w.resolve(answers[i]!));
     return true;
   }
