@@ -3,6 +3,7 @@
 // a count is wrong (an event lost, an hour not settled).
 import { benchCapacity } from './capacity.mjs';
 import { benchCreditCheck } from './credit_check.mjs';
+import { benchHistory } from './history.mjs';
 import { benchIngestion } from './ingestion.mjs';
 import { benchSettlement } from './settlement.mjs';
 import { startPreviousDesign } from './previous_design.mjs';
@@ -19,7 +20,8 @@ const wideConnections = Number(process.env.BENCH_WIDE_CONNECTIONS ?? 64);
 // The `writes` suite runs a second server whose ledger objects wait this long on every D1 round
 // trip, as a deployed object far from its database does (20-80 ms).
 const d1LatencyMs = Number(process.env.BENCH_D1_LATENCY_MS ?? 25);
-const only = (process.env.BENCH_ONLY ?? 'credit,ingest,writes,settle').split(',');
+const historyEntries = Number(process.env.BENCH_HISTORY_ENTRIES ?? 100_000);
+const only = (process.env.BENCH_ONLY ?? 'credit,ingest,writes,history,settle').split(',');
 
 const server = await startServer(port);
 let ok = true;
@@ -30,6 +32,7 @@ try {
     ['writes', () => withServer(port + 1, { BENCH_D1_LATENCY_MS: String(d1LatencyMs) }, (delayed) =>
       benchWrites(server.baseUrl, delayed.baseUrl, d1LatencyMs, { deductions, events: Math.min(events, 10_000), connections, wideConnections }),
     )],
+    ['history', () => benchHistory(server.baseUrl, historyEntries, Math.min(samples, 300))],
     ['settle', () => benchSettlement(server.baseUrl, workspaces, Number(process.env.BENCH_SETTLE_HOURS ?? 1))],
     // Not in the default run: `npm run capacity`.
     ['capacity', () => benchCapacity(server.baseUrl, Number(process.env.BENCH_CAPACITY_WORKSPACES ?? 500), Number(process.env.BENCH_ENTRIES_PER_MONTH ?? 60))],

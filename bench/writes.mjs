@@ -55,6 +55,15 @@ export async function measureWrites(baseUrl, { deductions, events, connections, 
   // Every deduction taken exactly once (the latency helper warms up with 50 more of each).
   const balance = await fetch(`${baseUrl}/internal/v1/workspaces/${ws}/credit-check?amountMicros=0`, { headers }).then((r) => r.json());
   const balanceOk = balance.balanceMicros === 900_000_000_000 - (20 + 2 * deductions + serial) * 1_000;
+  // Deposits opened and closed (two grouped writes each, as a Checkout top-up and its webhook),
+  // and resources started then stopped (two requests, two grouped writes), `connections` at a time.
+  const pairs = Math.min(deductions, 1_000);
+  const depositsPerSecond = await throughput((i) => post(`${baseUrl}/__bench/deposit`, { workspaceId: ws, key: `checkout:bench-${label}-${i}`, amountMicros: 1_000 }), pairs, connections);
+  const resourcesPerSecond = await throughput(async (i) => {
+    const id = `res_bench_${label}_${i}`;
+    await post(`${baseUrl}/internal/v1/resources`, { id, workspaceId: ws, kind: 'instance', instanceType: 'cpu-small' });
+    await post(`${baseUrl}/internal/v1/resources/${id}/stop`, {});
+  }, pairs, connections);
   const batches = [];
   for (let i = 0; i < events; i += 100) {
     batches.push({
@@ -68,6 +77,8 @@ export async function measureWrites(baseUrl, { deductions, events, connections, 
     deductionsPerSecond,
     wideDeductionsPerSecond,
     eventsPerSecond: batchesPerSecond * 100,
+    depositsPerSecond,
+    resourcesPerSecond,
     deductionP50: single.p50,
     trivialP50: floor.p50,
     balanceOk,
@@ -83,6 +94,8 @@ export async function benchWrites(plainUrl, delayedUrl, latencyMs, options) {
     `  credit checks (one workspace, no D1)  ${fmt(r.creditChecksPerSecond, 0)}/s = ${fmt(r.creditChecksPerSecond / r.trivialPerSecond)}x trivial`,
     `  deductions (one workspace)  ${fmt(r.deductionsPerSecond, 0)}/s = ${fmt(r.deductionsPerSecond / r.trivialPerSecond)}x trivial`,
     `  deductions (one workspace, ${options.wideConnections} connections)  ${fmt(r.wideDeductionsPerSecond, 0)}/s = ${fmt(r.wideDeductionsPerSecond / r.trivialPerSecond)}x trivial (at ${options.connections})`,
+    `  deposits opened and closed (one workspace)  ${fmt(r.depositsPerSecond, 0)}/s = ${fmt((r.depositsPerSecond * 2) / r.trivialPerSecond)}x trivial in writes`,
+    `  resources started and stopped (one workspace)  ${fmt(r.resourcesPerSecond, 0)}/s = ${fmt((r.resourcesPerSecond * 2) / r.trivialPerSecond)}x trivial in requests`,
     `  usage events (one workspace, batches of 100)  ${fmt(r.eventsPerSecond, 0)}/s = ${fmt((r.eventsPerSecond / 100) / r.trivialPerSecond)}x trivial in requests`,
     `  one deduction at 1 connection  p50 ${fmt(r.deductionP50)} ms = ${fmt(r.deductionP50 / r.trivialP50)}x trivial p50 (${fmt(r.trivialP50)} ms)`,
   ];

@@ -1,4 +1,4 @@
-// Group commit of ledger entries (workers/ledger/entry_group_commit.ts): entries that arrive while a
+// Group commit of ledger entries (workers/ledger/group_commit.ts, entry_writes.ts): entries that arrive while a
 // commit is in flight are decided in order and written in one batch. Some tests let the HTTP path
 // group as it will (the outcomes must not depend on it); others hold the object's queue so that a
 // chosen set of entries is certain to form one group.
@@ -223,16 +223,119 @@ describe('one group, held together', () => {
     await grant(ws.workspaceId, 10 * CREDIT);
     expect((await creditCheck(ws.workspaceId, 0)).body.balanceMicros).toBe(10 * CREDIT);
     // Another writer takes 7 credits behind the object's back (keeping D1's own invariant).
-    await shardD1Of(ws.workspaceId).batch([
-      shardD1Of(ws.workspaceId).prepare(
+    const shard = shardD1Of(ws.workspaceId);
+    await shard.batch([
+      shard.prepare(
         `INSERT INTO transactions (id, workspace_id, idempotency_key, request_hash, type, status, description, amount_micros, forgiven_micros, balance_after_micros, created_at_ms, settled_at_ms)
          VALUES (?, ?, ?, 'h', 'adjustment', 'completed', 'Behind its back', ?, 0, ?, ?, ?)`,
       ).bind(`txn_${unique('behind').replace(/[^A-Za-z0-9]/g, '_')}`, ws.workspaceId, unique('behind'), -7 * CREDIT, 3 * CREDIT, Date.now(), Date.now()),
-      shardD1Of(ws.workspaceId).prepare('UPDATE balances SET balance_micros = balance_micros - ? WHERE workspace_id = ?').bind(7 * CREDIT, ws.workspaceId),
+      shard.prepare('UPDATE balances SET balance_micros = balance_micros - ? WHERE workspace_id = ?').bind(7 * CREDIT, ws.workspaceId),
     ]);
     const answers = (await inOneGroup(ws.workspaceId, [charge(2 * CREDIT), charge(2 * CREDIT), charge(CREDIT)])).map(value);
     // On the stale 10 all three would fit; on the true 3: 2, refused, 1.
     expect(answers.map((a) => (a.ok ? a.value.balanceAfterMicros : a.code))).toEqual([CREDIT, 'insufficient_credits', 0]);
+    expect(await balanceRow(ws.workspaceId)).toBe(0);
+    expectBalanceChain(await ledgerRows(ws.workspaceId));
+    await expectInvariant(ws.workspaceId);
+  });
+});
+
+// With more than 50 entries waiting, the first 50 form a group and the rest the next one, which is
+// decided on the balance the first leaves and sent while the first batch is still in flight
+// (pipelining, LedgerGroupCommit.drain).
+describe('two groups in flight, the second decided on the first', () => {
+  const charges = (n: number, poisonAt = -1) => Array.from({ length: n }, (_, i) => charge(CREDIT, unique(`p${i}`), i === poisonAt ? 'poison' : `pipelined ${i}`));
+
+  it('both commit, in order: 60 deductions, one balance chain', async () => {
+    const ws = await createWorkspace('Pipeline: both commit');
+    await grant(ws.workspaceId, 100 * CREDIT);
+    const answers = (await inOneGroup(ws.workspaceId, charges(60))).map(value);
+    expect(answers.map((a) => a.ok && a.value.balanceAfterMicros)).toEqual(Array.from({ length: 60 }, (_, i) => (99 - i) * CREDIT));
+    const rows = (await ledgerRows(ws.workspaceId)).filter((r) => r.type === 'usage');
+    expect(rows.map((r) => r.description)).toEqual(Array.from({ length: 60 }, (_, i) => `pipelined ${i}`));
+    expectBalanceChain(await ledgerRows(ws.workspaceId));
+    expect(await balanceRow(ws.workspaceId)).toBe(40 * CREDIT);
+    await expectInvariant(ws.workspaceId);
+  });
+
+  it('200 deductions over 150 credits in four groups: exactly 150 succeed', async () => {
+    const ws = await createWorkspace('Pipeline: 200 over 150');
+    await grant(ws.workspaceId, 150 * CREDIT);
+    const answers = (await inOneGroup(ws.workspaceId, charges(200))).map(value);
+    expect(answers.filter((a) => a.ok)).toHaveLength(150);
+    expect(answers.slice(150).every((a) => !a.ok && a.code === 'insufficient_credits')).toBe(true);
+    expect(await balanceRow(ws.workspaceId)).toBe(0);
+    expectBalanceChain(await ledgerRows(ws.workspaceId));
+    await expectInvariant(ws.workspaceId);
+  });
+
+  it('an injected failure of the first group fails the second, decided on its balance; nothing of either is written; the next group commits', async () => {
+    const ws = await createWorkspace('Pipeline: injected failure');
+    await grant(ws.workspaceId, 100 * CREDIT);
+    const before = await ledgerRows(ws.workspaceId);
+    const trigger = `inject_pipeline_${ws.workspaceId}`;
+    await shardD1Of(ws.workspaceId).prepare(
+      `CREATE TRIGGER ${trigger} BEFORE INSERT ON transactions WHEN NEW.description = 'poison' BEGIN SELECT RAISE(ABORT, 'injected failure'); END`,
+    ).run();
+    try {
+      // The poison is in the first group (entries 0-49); the second (50-59) has none of its own.
+      const failed = await inOneGroup(ws.workspaceId, charges(60, 10));
+      expect(failed).toHaveLength(60);
+      for (const f of failed) {
+        expect(f.status).toBe('rejected');
+        expect(String((f as PromiseRejectedResult).reason)).toMatch(/injected failure/);
+      }
+      expect(await ledgerRows(ws.workspaceId)).toEqual(before);
+      expect(await balanceRow(ws.workspaceId)).toBe(100 * CREDIT);
+    } finally {
+      await shardD1Of(ws.workspaceId).prepare(`DROP TRIGGER ${trigger}`).run();
+    }
+    const next = (await inOneGroup(ws.workspaceId, charges(60))).map(value);
+    expect(next.every((a) => a.ok)).toBe(true);
+    expect(await balanceRow(ws.workspaceId)).toBe(40 * CREDIT);
+    expectBalanceChain(await ledgerRows(ws.workspaceId));
+    await expectInvariant(ws.workspaceId);
+  });
+
+  it('a failure in the first of four groups fails the one in flight behind it; the two after are decided afresh and commit', async () => {
+    const ws = await createWorkspace('Pipeline: four groups');
+    await grant(ws.workspaceId, 500 * CREDIT);
+    const trigger = `inject_four_${ws.workspaceId}`;
+    await shardD1Of(ws.workspaceId).prepare(
+      `CREATE TRIGGER ${trigger} BEFORE INSERT ON transactions WHEN NEW.description = 'poison' BEGIN SELECT RAISE(ABORT, 'injected failure'); END`,
+    ).run();
+    let answers: PromiseSettledResult<LedgerResult<TransactionView>>[];
+    try {
+      answers = await inOneGroup(ws.workspaceId, charges(160, 0));
+    } finally {
+      await shardD1Of(ws.workspaceId).prepare(`DROP TRIGGER ${trigger}`).run();
+    }
+    expect(answers.slice(0, 100).every((f) => f.status === 'rejected' && /injected failure/.test(String(f.reason)))).toBe(true);
+    expect(answers.slice(100).map(value).map((a) => a.ok && a.value.balanceAfterMicros)).toEqual(Array.from({ length: 60 }, (_, i) => (499 - i) * CREDIT));
+    expect(await balanceRow(ws.workspaceId)).toBe(440 * CREDIT);
+    expectBalanceChain(await ledgerRows(ws.workspaceId));
+    await expectInvariant(ws.workspaceId);
+  });
+
+  it('a stale cache fails the first batch and so the second: both are decided again on the true balance', async () => {
+    const ws = await createWorkspace('Pipeline: stale cache');
+    await grant(ws.workspaceId, 100 * CREDIT);
+    expect((await creditCheck(ws.workspaceId, 0)).body.balanceMicros).toBe(100 * CREDIT);
+    // Another writer takes 70 credits behind the object's back (keeping D1's own invariant).
+    const shard = shardD1Of(ws.workspaceId);
+    await shard.batch([
+      shard.prepare(
+        `INSERT INTO transactions (id, workspace_id, idempotency_key, request_hash, type, status, description, amount_micros, forgiven_micros, balance_after_micros, created_at_ms, settled_at_ms)
+         VALUES (?, ?, ?, 'h', 'adjustment', 'completed', 'Behind its back', ?, 0, ?, ?, ?)`,
+      ).bind(`txn_${unique('behind').replace(/[^A-Za-z0-9]/g, '_')}`, ws.workspaceId, unique('behind'), -70 * CREDIT, 30 * CREDIT, Date.now(), Date.now()),
+      shard.prepare('UPDATE balances SET balance_micros = balance_micros - ? WHERE workspace_id = ?').bind(70 * CREDIT, ws.workspaceId),
+    ]);
+    const answers = (await inOneGroup(ws.workspaceId, charges(60))).map(value);
+    // On the stale 100 all 60 would fit; on the true 30, the first 30.
+    expect(answers.map((a) => (a.ok ? a.value.balanceAfterMicros : a.code))).toEqual([
+      ...Array.from({ length: 30 }, (_, i) => (29 - i) * CREDIT),
+      ...Array.from({ length: 30 }, () => 'insufficient_credits'),
+    ]);
     expect(await balanceRow(ws.workspaceId)).toBe(0);
     expectBalanceChain(await ledgerRows(ws.workspaceId));
     await expectInvariant(ws.workspaceId);

@@ -5,7 +5,7 @@ import type { LedgerFailure } from './ledger_result';
  * The one check that keeps balances below MAX_BALANCE_MICROS (and so exact as JavaScript numbers):
  * every movement that adds money by decision — a grant or positive adjustment, opening a deposit
  * (Checkout or saved card) — asks here first. `field` is the request field the 400 names.
- * A deposit Stripe has already been paid for is credited regardless (see deposits.ts closeDepositNow).
+ * A deposit Stripe has already been paid for is credited regardless (see deposits.ts CloseDepositWrite).
  */
 export function balanceCapFailure(balanceMicros: number, addMicros: number, field: string): LedgerFailure | null {
   if (addMicros <= 0 || balanceMicros + addMicros <= MAX_BALANCE_MICROS) return null;

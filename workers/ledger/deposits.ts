@@ -1,35 +1,55 @@
-// Deposits: pending until Stripe says paid or failed.
+// Deposits: pending until Stripe says paid or failed. Opening and closing one are writes of the
+// object's group commit (group_commit.ts).
 import { and, eq } from 'drizzle-orm';
-import type { BatchItem } from 'drizzle-orm/batch';
-import { checkoutSessions, stripeEvents, transactions, ledgerWorkspaces } from '../../schema/tables';
+import { checkoutSessions, ledgerWorkspaces, transactions } from '../../schema/tables';
 import { canonicalJson, sha256Hex } from '../lib/crypto';
 import { newId } from '../lib/ids';
 import { MICROS_PER_CENT } from '../lib/money';
-import { insertOutbox, outboxEvent } from '../notifications/outbox';
+import { outboxEvent } from '../notifications/outbox';
 import { chargeSavedCard } from '../stripe/charge_saved_card';
 import { balanceCapFailure } from './balance_cap';
-import { MAX_AUTO_RECHARGE_ATTEMPTS } from './recharge_retry';
-import { findByKey, replay } from './entry_replay';
-import { balanceAfterGuard, moveBalance } from './guarded_balance';
-import { notFound, type LedgerContext, type ThenEnforce } from './ledger_context';
+import { replay } from './entry_replay';
+import type { Committed, GroupBatch } from './group_batch';
+import { commitGroup, type GroupWrite, type LedgerGroupCommit } from './group_commit';
+import type { GroupView } from './group_view';
+import { balanceAfterGuard } from './guarded_balance';
+import { notFound, type LedgerContext } from './ledger_context';
 import type { LedgerResult } from './ledger_result';
 import type { CloseDepositInput, OpenDepositInput, SavedCardDepositInput } from './ledger_types';
-import { sendNotifications } from './send_notifications';
-import { toTransactionView, type TransactionView } from './transaction_view';
+import { MAX_AUTO_RECHARGE_ATTEMPTS } from './recharge_retry';
+import { toTransactionView, type TransactionRow, type TransactionView } from './transaction_view';
 
-/** WorkspaceLedger.openDeposit, in its queue turn. */
-export async function openDepositNow(ledger: LedgerContext, input: OpenDepositInput): Promise<LedgerResult<TransactionView>> {
-  const state = await ledger.load(input.workspaceId);
-  if (!state) return notFound;
-  const requestHash = await sha256Hex(canonicalJson({ type: input.type, amountMicros: input.amountMicros, sessionId: input.sessionId ?? null }));
-  const earlier = await findByKey(ledger.db, input.workspaceId, input.key);
-  if (earlier) return replay(earlier, requestHash);
-  const overCap = balanceCapFailure(state.balanceMicros, input.amountMicros, 'amountCents');
-  if (overCap) return overCap;
-  const nowMs = Date.now();
-  const insert = ledger.db
-    .insert(transactions)
-    .values({
+/** WorkspaceLedger.openDeposit: a pending entry (and the checkout session that pays it), once per key. */
+export class OpenDepositWrite implements GroupWrite<TransactionView> {
+  readonly workspaceId: string;
+  readonly writes: { keys: string[] };
+  private requestHash = '';
+
+  constructor(private readonly input: OpenDepositInput) {
+    this.workspaceId = input.workspaceId;
+    this.writes = { keys: [input.key] };
+  }
+
+  async prepare() {
+    const { type, amountMicros, sessionId } = this.input;
+    this.requestHash = await sha256Hex(canonicalJson({ type, amountMicros, sessionId: sessionId ?? null }));
+  }
+
+  decide(view: GroupView, batch: GroupBatch) {
+    const { input, requestHash } = this;
+    const known = view.entries.get(input.key);
+    if (known) return () => replay(known, requestHash);
+    const overCap = balanceCapFailure(view.balanceMicros, input.amountMicros, 'amountCents');
+    if (overCap) {
+      batch.lookUpIfRefused(input.key);
+      return (committed: Committed) => {
+        const earlier = committed.earlier(input.key);
+        return earlier ? replay(earlier, requestHash) : overCap;
+      };
+    }
+    const nowMs = view.nowMs;
+    const { seq: _seq, ...values } = {
+      seq: 0,
       id: input.transactionId ?? newId('txn', nowMs),
       workspaceId: input.workspaceId,
       idempotencyKey: input.key,
@@ -38,49 +58,123 @@ export async function openDepositNow(ledger: LedgerContext, input: OpenDepositIn
       status: 'pending',
       description: input.description,
       amountMicros: input.amountMicros,
+      forgivenMicros: 0,
+      balanceAfterMicros: null,
+      invoiceUrl: null,
+      memberId: null,
       createdAtMs: nowMs,
-    })
-    .returning();
-  // The checkout session's mapping (session → workspace and deposit key) is in the directory, where
-  // the webhook looks it up by session id: written first, so that no pending deposit exists that
-  // its session cannot find. (A session row without its deposit, if the insert below fails, finds
-  // no pending deposit to close, and a retry under the same key writes the deposit.)
-  if (input.sessionId) {
-    await ledger.directory
-      .insert(checkoutSessions)
-      .values({
-        sessionId: input.sessionId,
-        workspaceId: input.workspaceId,
-        transactionKey: input.key,
-        amountCents: input.amountMicros / MICROS_PER_CENT,
-        createdAtMs: nowMs,
-      })
-      .onConflictDoNothing();
+      settledAtMs: null,
+    } satisfies TransactionRow;
+    const row: TransactionRow = { seq: 0, ...values };
+    batch.add(batch.db.insert(transactions).values(values));
+    if (input.sessionId) {
+      // The session's mapping (session → workspace and deposit key), where the webhook looks it up.
+      batch.beforeInDirectory(
+        batch.db.insert(checkoutSessions).values({
+          sessionId: input.sessionId,
+          workspaceId: input.workspaceId,
+          transactionKey: input.key,
+          amountCents: input.amountMicros / MICROS_PER_CENT,
+          createdAtMs: nowMs,
+        }).onConflictDoNothing(),
+      );
+    }
+    view.entries.set(input.key, row);
+    return () => ({ ok: true, replayed: false, value: toTransactionView(row) }) as const;
   }
-  const inserted = await insert;
-  return { ok: true, replayed: false, value: toTransactionView(inserted[0]!) };
 }
 
-/** WorkspaceLedger.depositWithSavedCard, in its queue turn; the outcome is closed through `thenEnforce`. */
-export async function depositWithSavedCardNow(
-  ledger: LedgerContext,
-  input: SavedCardDepositInput,
-  thenEnforce: ThenEnforce,
-): Promise<LedgerResult<TransactionView>> {
+/**
+ * WorkspaceLedger.closeDeposit: settles a pending deposit exactly once, completed (the balance moves
+ * in the same batch) or failed; later closes answer with the entry as it is. The Stripe event that
+ * caused it is marked processed in the directory once the batch committed.
+ */
+export class CloseDepositWrite implements GroupWrite<TransactionView> {
+  readonly workspaceId: string;
+  readonly reads: { keys: string[] };
+
+  constructor(private readonly input: CloseDepositInput) {
+    this.workspaceId = input.workspaceId;
+    this.reads = { keys: [input.key] };
+  }
+
+  decide(view: GroupView, batch: GroupBatch) {
+    const { input } = this;
+    const entry = view.entries.get(input.key);
+    if (!entry) return () => ({ ok: false, code: 'not_found', message: 'No such pending deposit.' }) as const;
+    const nowMs = view.nowMs;
+    const event = input.event;
+    if (event) batch.recordStripeEvent(event);
+    if (entry.status !== 'pending') return () => ({ ok: true, replayed: true, value: toTransactionView(entry) }) as const;
+
+    const pending = and(eq(transactions.workspaceId, input.workspaceId), eq(transactions.idempotencyKey, input.key), eq(transactions.status, 'pending'));
+    let closed: TransactionRow;
+    if (input.outcome === 'completed') {
+      view.balanceMicros += entry.amountMicros;
+      closed = { ...entry, status: 'completed', balanceAfterMicros: view.balanceMicros, invoiceUrl: input.invoiceUrl ?? null, settledAtMs: nowMs };
+      batch.moveBalanceThen(
+        entry.amountMicros,
+        batch.db
+          .update(transactions)
+          .set({ status: 'completed', balanceAfterMicros: balanceAfterGuard(input.workspaceId), invoiceUrl: closed.invoiceUrl, settledAtMs: nowMs })
+          .where(pending),
+      );
+    } else {
+      closed = { ...entry, status: 'failed', settledAtMs: nowMs };
+      batch.add(batch.db.update(transactions).set({ status: 'failed', settledAtMs: nowMs }).where(pending));
+    }
+    // An auto-recharge's outcome also keeps the count of consecutive declines, in the same batch.
+    // Every decline tells the platform (auto_recharge.failed, with which try it was); the third in a
+    // row turns auto-top-up off.
+    if (entry.type === 'auto_recharge') {
+      const failures = input.outcome === 'completed' ? 0 : view.autoTopupFailures + 1;
+      const giveUp = failures >= MAX_AUTO_RECHARGE_ATTEMPTS;
+      batch.add(
+        batch.db
+          .update(ledgerWorkspaces)
+          .set({ autoTopupFailures: failures, ...(giveUp ? { autoTopupEnabled: false } : {}) })
+          .where(eq(ledgerWorkspaces.workspaceId, input.workspaceId)),
+      );
+      if (input.outcome === 'failed') {
+        batch.notify(outboxEvent('auto_recharge.failed', { transactionId: entry.id, attempt: failures, declineCode: input.failureReason ?? 'card_declined', disabled: giveUp }));
+      }
+      view.autoTopupFailures = failures;
+      if (giveUp) view.autoTopupEnabled = false;
+    }
+    view.entries.set(input.key, closed);
+    return () => ({ ok: true, replayed: false, value: toTransactionView(closed) }) as const;
+  }
+}
+
+/** Closes a deposit in the caller's queue turn (auto-recharge, inside zero-balance enforcement). */
+export async function closeDepositNow(ledger: LedgerContext, input: CloseDepositInput): Promise<LedgerResult<TransactionView>> {
+  const { answers } = await commitGroup(ledger, [new CloseDepositWrite(input)]);
+  return answers[0] as LedgerResult<TransactionView>;
+}
+
+/**
+ * WorkspaceLedger.depositWithSavedCard: the pending entry (one grouped write), one off-session
+ * PaymentIntent keyed by the entry, then its outcome (another grouped write). The Stripe call sits
+ * between the two groups, so no D1 batch of the workspace waits for Stripe. A payment Stripe has
+ * not decided yet stays pending for the webhook, as for auto-recharge.
+ */
+export async function depositWithSavedCard(ledger: LedgerContext, groups: LedgerGroupCommit, input: SavedCardDepositInput): Promise<LedgerResult<TransactionView>> {
   const state = await ledger.load(input.workspaceId);
   if (!state) return notFound;
   const { stripeCustomerId, paymentMethodId } = state.flags;
   if (!stripeCustomerId || !paymentMethodId) {
     return { ok: false, code: 'payment_method_required', message: 'No saved payment method: pay with a new card through Checkout.' };
   }
-  const opened = await openDepositNow(ledger, {
-    workspaceId: input.workspaceId,
-    key: input.key,
-    type: 'deposit',
-    amountMicros: input.amountCents * MICROS_PER_CENT,
-    description: input.description,
-    transactionId: input.transactionId,
-  });
+  const opened = await groups.submit(
+    new OpenDepositWrite({
+      workspaceId: input.workspaceId,
+      key: input.key,
+      type: 'deposit',
+      amountMicros: input.amountCents * MICROS_PER_CENT,
+      description: input.description,
+      transactionId: input.transactionId,
+    }),
+  );
   // A replay (or a conflicting reuse of the key) answers with what was recorded; it never pays twice.
   if (!opened.ok || opened.replayed) return opened;
   const { outcome, failureReason, invoiceUrl } = await chargeSavedCard(ledger.env, {
@@ -92,81 +186,7 @@ export async function depositWithSavedCardNow(
     description: 'burnrate credit top-up',
   });
   if (!outcome) return opened;
-  return thenEnforce(input.workspaceId, closeDepositNow(ledger, { workspaceId: input.workspaceId, key: input.key, outcome, failureReason, invoiceUrl }));
-}
-
-/** WorkspaceLedger.closeDeposit, in its queue turn; also closes an auto-recharge's pending entry. */
-export async function closeDepositNow(ledger: LedgerContext, input: CloseDepositInput): Promise<LedgerResult<TransactionView>> {
-  const state = await ledger.load(input.workspaceId);
-  if (!state) return notFound;
-  const entry = await findByKey(ledger.db, input.workspaceId, input.key);
-  if (!entry) return { ok: false, code: 'not_found', message: 'No such pending deposit.' };
-  const nowMs = Date.now();
-  // The Stripe event that brought the outcome is marked processed in the directory once the shard
-  // batch committed (two databases, no common batch): if that write is lost, the redelivered event
-  // finds the deposit closed and records it then.
-  const recordEvent = async () => {
-    if (input.event) {
-      await ledger.directory
-        .insert(stripeEvents)
-        .values({ eventId: input.event.id, type: input.event.type, workspaceId: input.workspaceId, processedAtMs: nowMs })
-        .onConflictDoNothing();
-    }
-  };
-  if (entry.status !== 'pending') {
-    await recordEvent();
-    return { ok: true, replayed: true, value: toTransactionView(entry) };
-  }
-  const settle = ledger.db
-    .update(transactions)
-    .set(
-      input.outcome === 'completed'
-        ? { status: 'completed', balanceAfterMicros: balanceAfterGuard(input.workspaceId), invoiceUrl: input.invoiceUrl ?? null, settledAtMs: nowMs }
-        : { status: 'failed', settledAtMs: nowMs },
-    )
-    .where(and(eq(transactions.workspaceId, input.workspaceId), eq(transactions.idempotencyKey, input.key), eq(transactions.status, 'pending')))
-    .returning();
-  // An auto-recharge's outcome also keeps the count of consecutive declines, in the same batch.
-  // Every decline tells the platform (auto_recharge.failed, with which try it was); the third in a
-  // row turns auto-top-up off.
-  const recharge: BatchItem<'sqlite'>[] = [];
-  let afterCommit: (() => Promise<void>) | null = null;
-  if (entry.type === 'auto_recharge') {
-    const failures = input.outcome === 'completed' ? 0 : state.flags.autoTopupFailures + 1;
-    const giveUp = failures >= MAX_AUTO_RECHARGE_ATTEMPTS;
-    recharge.push(
-      ledger.db
-        .update(ledgerWorkspaces)
-        .set({ autoTopupFailures: failures, ...(giveUp ? { autoTopupEnabled: false } : {}) })
-        .where(eq(ledgerWorkspaces.workspaceId, input.workspaceId)),
-    );
-    const event =
-      input.outcome === 'failed'
-        ? outboxEvent('auto_recharge.failed', { transactionId: entry.id, attempt: failures, declineCode: input.failureReason ?? 'card_declined', disabled: giveUp })
-        : null;
-    if (event) {
-      recharge.push(insertOutbox(ledger.db, input.workspaceId, [event], nowMs));
-      afterCommit = () => sendNotifications(ledger.env, [event]);
-    }
-    state.flags.autoTopupFailures = failures;
-    if (giveUp) state.flags.autoTopupEnabled = false;
-  }
-  try {
-    if (input.outcome === 'completed') {
-      const [moved, settled] = await ledger.db.batch([moveBalance(ledger.db, state, entry.amountMicros, nowMs), settle, ...recharge]);
-      state.balanceMicros = moved[0]?.balanceMicros ?? state.balanceMicros + entry.amountMicros;
-      state.updatedAtMs = nowMs;
-      await recordEvent();
-      return { ok: true, replayed: false, value: toTransactionView(settled[0] ?? entry) };
-    }
-    const [settled] = await ledger.db.batch([settle, ...recharge]);
-    await recordEvent();
-    return { ok: true, replayed: false, value: toTransactionView(settled[0] ?? entry) };
-  } catch (error) {
-    ledger.dropState();
-    afterCommit = null;
-    throw error;
-  } finally {
-    if (afterCommit) await afterCommit();
-  }
+  const closed = await groups.submit(new CloseDepositWrite({ workspaceId: input.workspaceId, key: input.key, outcome, failureReason, invoiceUrl }));
+  // The payment's webhook may have closed the entry first: this request still opened it.
+  return closed.ok ? { ...closed, replayed: false } : closed;
 }

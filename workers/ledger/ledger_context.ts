@@ -1,7 +1,6 @@
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import type { Env } from '../env';
 import { latestPriceVersion, loadPriceBook } from '../usage/pricing';
-import type { LedgerResult } from './ledger_result';
 import type { LedgerState } from './load_state';
 import { directoryD1 } from '../storage/databases';
 
@@ -23,9 +22,6 @@ export interface LedgerContext {
   /** Forgets the cached state: the next load rebuilds it from D1. */
   dropState(): void;
 }
-
-/** Runs zero-balance enforcement after a successful mutation, in its queue turn; answers the mutation's result. */
-export type ThenEnforce = <T>(workspaceId: string, mutation: Promise<LedgerResult<T>>) => Promise<LedgerResult<T>>;
 
 export const notFound = { ok: false, code: 'not_found', message: 'No such workspace.' } as const;
 

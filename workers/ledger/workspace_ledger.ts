@@ -1,20 +1,21 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
 import type { NormalizedEvent } from '../usage/usage_event';
-import { closeDepositNow, depositWithSavedCardNow, openDepositNow } from './deposits';
+import { CloseDepositWrite, depositWithSavedCard, OpenDepositWrite } from './deposits';
 import { ZeroBalanceEnforcement } from './enforcement';
 import { EventStore, type StoredEvent, type StoredRollup } from './event_store';
 import { UsageIngestion } from './ingestion';
 import { openHourLines, type OpenLine } from './open_lines';
 import { notFound, refreshPrices, type LedgerContext } from './ledger_context';
 import { withInjectedD1Latency } from './d1_latency';
-import { EntryGroupCommit } from './entry_group_commit';
+import { EntryWrite } from './entry_writes';
+import { LedgerGroupCommit } from './group_commit';
 import type { LedgerResult } from './ledger_result';
 import type { AutoTopupSettingsInput, CloseDepositInput, CreditSummary, DefaultCardInput, IngestResult, OpenDepositInput, PostEntryInput, SavedCardDepositInput } from './ledger_types';
 import { saveAutoTopupNow, saveDefaultCardNow } from './settings';
 import { LedgerInvariantError, readLedgerState, type LedgerState } from './load_state';
 import { LedgerReads } from './reads';
-import { resizeVolumeNow, startResourceNow, stopResourceNow } from './resources';
+import { ResizeVolumeWrite, StartResourceWrite, StopResourceWrite } from './resources';
 import type { ResourceView, StartResourceInput } from './resource_view';
 import { SerialQueue } from './serial_queue';
 import { pruneEventsNow, settleNow, type SettleResult } from './settlement';
@@ -32,7 +33,7 @@ import type { TransactionView } from './transaction_view';
  * cache and D1 ever disagree, the batch fails, nothing is written, and the cache is rebuilt.
  *
  * The object owns the cached state and the queue; each concern lives in its own module (reads,
- * entry_group_commit, deposits, ingestion, resources, settlement, enforcement, auto_recharge) and
+ * group_commit with entry_writes, deposits, ingestion, resources, settlement, enforcement, auto_recharge) and
  * reaches the state only through the LedgerContext below.
  */
 export class WorkspaceLedger extends DurableObject<Env> {
@@ -81,7 +82,8 @@ export class WorkspaceLedger extends DurableObject<Env> {
     this.thenEnforce(workspaceId, Promise.resolve({ ok: true, replayed: false, value: null })),
   );
 
-  private readonly entries = new EntryGroupCommit(this.ledger, this.queue, (workspaceId) =>
+  /** Every money write (entries, deposits, resources) goes through this group commit. */
+  private readonly writes = new LedgerGroupCommit(this.ledger, this.queue, (workspaceId) =>
     this.thenEnforce(workspaceId, Promise.resolve({ ok: true, replayed: false, value: null })),
   );
 
@@ -111,14 +113,14 @@ export class WorkspaceLedger extends DurableObject<Env> {
    * (group commit); each is answered with its own outcome once durable.
    */
   postEntry(input: PostEntryInput): Promise<LedgerResult<TransactionView>> {
-    return this.entries.post(input);
+    return this.writes.submit(new EntryWrite(input));
   }
 
   // --- deposits: pending until Stripe says paid or failed --------------------------------------
 
   /** Records a pending deposit (and the checkout session that pays it), once per key. */
   openDeposit(input: OpenDepositInput): Promise<LedgerResult<TransactionView>> {
-    return this.queue.run(() => openDepositNow(this.ledger, input));
+    return this.writes.submit(new OpenDepositWrite(input));
   }
 
   /**
@@ -127,7 +129,7 @@ export class WorkspaceLedger extends DurableObject<Env> {
    * payment Stripe has not decided yet stays pending for the webhook, as for auto-recharge.
    */
   depositWithSavedCard(input: SavedCardDepositInput): Promise<LedgerResult<TransactionView>> {
-    return this.queue.run(() => depositWithSavedCardNow(this.ledger, input, (workspaceId, closing) => this.thenEnforce(workspaceId, closing)));
+    return depositWithSavedCard(this.ledger, this.writes, input);
   }
 
   /**
@@ -136,7 +138,7 @@ export class WorkspaceLedger extends DurableObject<Env> {
    * it, the event id is recorded in the directory once the shard batch committed.
    */
   closeDeposit(input: CloseDepositInput): Promise<LedgerResult<TransactionView>> {
-    return this.queue.run(() => this.thenEnforce(input.workspaceId, closeDepositNow(this.ledger, input)));
+    return this.writes.submit(new CloseDepositWrite(input));
   }
 
   // --- usage ingestion: group commit ------------------------------------------------------------
@@ -185,16 +187,16 @@ export class WorkspaceLedger extends DurableObject<Env> {
   // --- metered resources ------------------------------------------------------------------------
 
   startResource(input: StartResourceInput): Promise<LedgerResult<ResourceView>> {
-    return this.queue.run(() => this.thenEnforce(input.workspaceId, startResourceNow(this.ledger, input)));
+    return this.writes.submit(new StartResourceWrite(input));
   }
 
   stopResource(workspaceId: string, resourceId: string, stoppedAtMs: number | null, reason = 'stopped'): Promise<LedgerResult<ResourceView>> {
-    return this.queue.run(() => this.thenEnforce(workspaceId, stopResourceNow(this.ledger, workspaceId, resourceId, stoppedAtMs, reason)));
+    return this.writes.submit(new StopResourceWrite(workspaceId, resourceId, stoppedAtMs, reason));
   }
 
   /** Changes a volume's size from `atMs` on: a new interval, so time already metered keeps its size. */
   resizeVolume(workspaceId: string, resourceId: string, sizeBytes: number, atMs: number | null): Promise<LedgerResult<ResourceView>> {
-    return this.queue.run(() => this.thenEnforce(workspaceId, resizeVolumeNow(this.ledger, workspaceId, resourceId, sizeBytes, atMs)));
+    return this.writes.submit(new ResizeVolumeWrite(workspaceId, resourceId, sizeBytes, atMs));
   }
 
   // --- hourly settlement ------------------------------------------------------------------------

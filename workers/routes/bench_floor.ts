@@ -2,16 +2,19 @@ import { Hono } from 'hono';
 import { requireInternalToken } from '../auth/require_internal_token';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors/api_error';
+import { unwrap } from '../ledger/ledger_result';
 import { ledgerFor } from '../ledger/ledger_stub';
-import { allShards, shardD1, shardNames } from '../storage/databases';
+import { allShards, ledgerShardOf, shardD1, shardNames } from '../storage/databases';
 import { shardFor } from '../storage/placement';
 import { seedRunningWorkspaces } from '../bench/seed_running_workspaces';
 
 /**
  * Floors for `npm run bench`, measured on the same server in the same run: raw D1 inserts of the
  * rows the ingestion path used to write to D1 (before events moved into the ledger objects), and
- * counts (stored events, D1 and object bytes, settled hours). Mounted only when the bench's
- * own server sets BENCH_ROUTES=enabled; behind the internal token even then.
+ * counts (stored events, D1 and object bytes, settled hours); a deposit opened and closed without
+ * Stripe (the ledger object's two grouped writes); a ledger of many entries for the history bench.
+ * Mounted only when the bench's own server sets BENCH_ROUTES=enabled; behind the internal token
+ * even then.
  */
 export const benchFloor = new Hono<AppEnv>();
 
@@ -65,4 +68,46 @@ benchFloor.get('/counts', async (c) => {
     shardBytes: sizes,
     settledHours: perShard.reduce((n, r) => n + (r.results[0]?.n ?? 0), 0),
   });
+});
+
+/** A deposit opened and closed as paid, as a Checkout top-up and its webhook do, without Stripe. */
+benchFloor.post('/deposit', async (c) => {
+  const { workspaceId, key, amountMicros } = await c.req.json<{ workspaceId: string; key: string; amountMicros: number }>();
+  const ledger = ledgerFor(c.env, workspaceId);
+  unwrap(await ledger.openDeposit({ workspaceId, key, type: 'deposit', amountMicros, description: 'bench deposit' }));
+  const closed = unwrap(await ledger.closeDeposit({ workspaceId, key, outcome: 'completed' }));
+  return c.json(closed.value, 201);
+});
+
+/**
+ * `count` ledger entries from `from` on, straight into the workspace's shard (a history of 100,000 entries cannot be
+ * made through the API in a bench's time). They leave the balance where it was: pairs of a grant
+ * and a usage entry of the same amount, and every 500th pair a deposit left pending and one failed
+ * (rare types and statuses, for the filtered pages).
+ */
+benchFloor.post('/seed-ledger', async (c) => {
+  const { workspaceId, from, count, balanceMicros } = await c.req.json<{ workspaceId: string; from: number; count: number; balanceMicros: number }>();
+  const nowMs = Date.now();
+  const rows = [];
+  for (let i = from; i < from + count; i++) {
+    const pair = Math.floor(i / 2);
+    const first = i % 2 === 0;
+    const rare = pair % 500 === 0;
+    const [type, status, amount, after] = rare
+      ? ['deposit', first ? 'pending' : 'failed', 1_000_000, null]
+      : first
+        ? ['adjustment', 'completed', 1_000, balanceMicros + 1_000]
+        : ['usage', 'completed', -1_000, balanceMicros];
+    rows.push([`txn_seed${i}_${workspaceId}`, `seed:${i}`, type, status, `Seeded ${type} ${i}`, amount, after, nowMs - (from + count - i)]);
+  }
+  await (await ledgerShardOf(c.env, workspaceId)).d1.prepare(
+    `INSERT INTO transactions (id, workspace_id, idempotency_key, request_hash, type, status, description, amount_micros,
+                               forgiven_micros, balance_after_micros, created_at_ms, settled_at_ms)
+     SELECT value ->> 0, ?1, value ->> 1, 'seed', value ->> 2, value ->> 3, value ->> 4, value ->> 5, 0, value ->> 6, value ->> 7,
+            CASE WHEN value ->> 3 = 'pending' THEN NULL ELSE value ->> 7 END
+       FROM json_each(?2)`,
+  )
+    .bind(workspaceId, JSON.stringify(rows))
+    .run();
+  return c.json({ inserted: count });
 });

@@ -93,11 +93,14 @@ export class OpenUsage {
     return oldest;
   }
 
-  /** Usage accrued but not settled, up to nowMs: events of every unsettled hour plus runtime. */
-  accumulatingMicros(nowMs: number, book: PriceBook): number {
+  /**
+   * Usage accrued but not settled, up to nowMs: events of every unsettled hour plus runtime.
+   * `intervals`: the runtime of other intervals than those held (a group commit's running view).
+   */
+  accumulatingMicros(nowMs: number, book: PriceBook, intervals: readonly IntervalRow[] = this.intervals): number {
     let total = 0;
     for (const t of this.eventTotals.values()) total += t;
-    for (const iv of this.intervals) total += this.resourceMicros(iv, nowMs, book);
+    for (const iv of intervals) total += this.resourceMicros(iv, nowMs, book);
     return total;
   }
 

@@ -1,0 +1,92 @@
+// Ledger entries (deductions, adjustments, refunds, disputes) as writes of a group commit
+// (group_commit.ts): each is decided on the balance the earlier writes of its group leave, exactly
+// as one-at-a-time application would decide it.
+import { canonicalJson, sha256Hex } from '../lib/crypto';
+import { newId } from '../lib/ids';
+import { outboxEvent } from '../notifications/outbox';
+import { balanceCapFailure } from './balance_cap';
+import { replay } from './entry_replay';
+import type { GroupBatch } from './group_batch';
+import type { GroupWrite } from './group_commit';
+import type { GroupView } from './group_view';
+import type { LedgerFailure } from './ledger_result';
+import type { PostEntryInput } from './ledger_types';
+import { toTransactionView, type TransactionRow, type TransactionView } from './transaction_view';
+
+export class EntryWrite implements GroupWrite<TransactionView> {
+  readonly workspaceId: string;
+  readonly writes: { keys: string[] };
+  readonly pipelinable = true;
+  private requestHash = '';
+
+  constructor(private readonly input: PostEntryInput) {
+    this.workspaceId = input.workspaceId;
+    this.writes = { keys: [input.id] };
+  }
+
+  async prepare() {
+    const { kind, amountMicros, description, memberId } = this.input;
+    this.requestHash = await sha256Hex(canonicalJson({ kind, amountMicros, description, memberId: memberId ?? null }));
+  }
+
+  decide(view: GroupView, batch: GroupBatch) {
+    const { input, requestHash } = this;
+    // The id is in D1 already, or an earlier entry of this group wrote it: its replay (or 409).
+    const known = view.entries.get(input.id);
+    if (known) return () => replay(known, requestHash);
+
+    // What the open hour's usage already holds back: a deduction may only take what is above it.
+    const spendableMicros = view.spendableMicros();
+    let deltaMicros: number;
+    let forgivenMicros = 0;
+    let refusal: LedgerFailure | null = null;
+    if (input.kind === 'deduction') {
+      deltaMicros = -input.amountMicros;
+      if (spendableMicros < input.amountMicros) {
+        refusal = { ok: false, code: 'insufficient_credits', message: `The balance (${spendableMicros} micros) cannot cover ${input.amountMicros} micros.` };
+      }
+    } else {
+      // A correction (or a refund, which is negative) never takes what the open hour's usage still
+      // needs; the rest is forgiven.
+      deltaMicros = Math.max(input.amountMicros, -spendableMicros) || 0;
+      forgivenMicros = deltaMicros - input.amountMicros;
+      refusal = balanceCapFailure(view.balanceMicros, deltaMicros, 'amountMicros');
+    }
+    if (refusal) {
+      const failure = refusal;
+      // A refused entry whose id succeeded earlier (a retry) still answers as it did then.
+      batch.lookUpIfRefused(input.id);
+      return (committed: { earlier(key: string): TransactionRow | undefined }) => {
+        const earlier = committed.earlier(input.id);
+        return earlier ? replay(earlier, requestHash) : failure;
+      };
+    }
+
+    view.balanceMicros += deltaMicros;
+    const nowMs = view.nowMs;
+    const row: TransactionRow = {
+      seq: 0,
+      id: newId('txn', nowMs),
+      workspaceId: input.workspaceId,
+      idempotencyKey: input.id,
+      requestHash,
+      type: input.kind === 'deduction' ? 'usage' : input.kind,
+      status: 'completed',
+      description: input.description,
+      amountMicros: deltaMicros,
+      forgivenMicros,
+      balanceAfterMicros: view.balanceMicros,
+      invoiceUrl: null,
+      memberId: input.memberId ?? null,
+      createdAtMs: nowMs,
+      settledAtMs: nowMs,
+    };
+    view.entries.set(input.id, row);
+    batch.entry(row, deltaMicros);
+    const { stripeEvent: event, notify } = input;
+    if (event) batch.recordStripeEvent(event);
+    // A platform notification the entry causes (payment.disputed): in the outbox, same batch.
+    if (notify) batch.notify(outboxEvent(notify.type, { ...notify.data, transactionId: row.id, amountMicros: row.amountMicros }));
+    return () => ({ ok: true, replayed: false, value: toTransactionView(row) }) as const;
+  }
+}
