@@ -51,6 +51,24 @@ benchFloor.post('/running-workspaces', async (c) => {
   return c.json({ workspaceIds: await seedRunningWorkspaces(c.env, count, startedAtMs) });
 });
 
+/**
+ * How many of the settlement benchmark's workspaces (their instance's request hash is 'bench') are
+ * settled through `through`: a scan of their resources and balances rows, not of every ledger
+ * entry, so that polling it does not take the CPU the settlement being measured needs.
+ */
+benchFloor.get('/settled-bench-workspaces', async (c) => {
+  const through = Number(c.req.query('through'));
+  const perShard = await Promise.all(
+    allShards(c.env).map(({ d1 }) =>
+      d1
+        .prepare(`SELECT COUNT(*) AS n FROM resources r JOIN balances b ON b.workspace_id = r.workspace_id WHERE r.request_hash = 'bench' AND b.settled_through_ms >= ?`)
+        .bind(through)
+        .first<{ n: number }>(),
+    ),
+  );
+  return c.json({ settled: perShard.reduce((n, r) => n + (r?.n ?? 0), 0) });
+});
+
 benchFloor.get('/counts', async (c) => {
   const workspaceId = c.req.query('workspaceId') ?? '';
   // Over every ledger shard: settled hours, and the bytes of all shards (D1 reports a database's
