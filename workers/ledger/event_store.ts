@@ -62,6 +62,9 @@ const SCHEMA = [
 type EventTuple = [string, string, number, number, string, string, string, number, number, number, number, number, string | null];
 
 export class EventStore {
+  /** oldestEventHourMs, cached; undefined: not read yet (or stale after a prune). */
+  private oldestHourMs: number | null | undefined = undefined;
+
   constructor(
     private readonly storage: DurableObjectStorage,
     private readonly sql: SqlStorage = storage.sql,
@@ -102,6 +105,11 @@ export class EventStore {
       this.insertEvents(events);
       this.addRollups(rollups);
     });
+    // Stored: the oldest hour can only have moved back.
+    if (this.oldestHourMs !== undefined && rows.length > 0) {
+      const oldestNew = rows.reduce((min, r) => Math.min(min, r.hourMs), Infinity);
+      this.oldestHourMs = this.oldestHourMs === null ? oldestNew : Math.min(this.oldestHourMs, oldestNew);
+    }
   }
 
   /** Every rollup of hours at or after `fromHourMs` (the open hours). */
@@ -144,15 +152,23 @@ export class EventStore {
     }));
   }
 
-  /** The oldest billed hour still stored (null when there are no events). */
+  /**
+   * The oldest billed hour still stored (null when there are no events). Asked on every enforcement
+   * (to arm the pruning alarm), so it is kept in memory: read once, moved by appends, re-read after
+   * a prune.
+   */
   oldestEventHourMs(): number | null {
-    const row = this.sql.exec<{ h: number | null }>('SELECT MIN(hour_ms) AS h FROM usage_events').one();
-    return row.h ?? null;
+    if (this.oldestHourMs === undefined) {
+      this.oldestHourMs = this.sql.exec<{ h: number | null }>('SELECT MIN(hour_ms) AS h FROM usage_events').one().h ?? null;
+    }
+    return this.oldestHourMs;
   }
 
   /** Deletes the events of every hour before `hourMs`; answers how many went. */
   pruneBefore(hourMs: number): number {
-    return this.sql.exec('DELETE FROM usage_events WHERE hour_ms < ?', hourMs).rowsWritten;
+    const pruned = this.sql.exec('DELETE FROM usage_events WHERE hour_ms < ?', hourMs).rowsWritten;
+    if (pruned > 0) this.oldestHourMs = undefined;
+    return pruned;
   }
 
   eventCount(): number {
