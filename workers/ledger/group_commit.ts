@@ -12,7 +12,7 @@ import { isBalanceGuardMiss, isUniqueViolation } from '../lib/d1_errors';
 import { GroupBatch, lookupKeys, type Committed } from './group_batch';
 import { enforcementQuietAfter } from './enforcement_quiet';
 import { GroupView, type GroupFound } from './group_view';
-import { notFound, refreshPrices, type LedgerContext } from './ledger_context';
+import { notFound, refreshPrices, WRITE_PRICE_CHECK_MS, type LedgerContext } from './ledger_context';
 import type { LedgerResult } from './ledger_result';
 import { LedgerInvariantError, type LedgerState } from './load_state';
 import { sendNotifications } from './send_notifications';
@@ -55,8 +55,6 @@ interface Waiter {
 
 /** At most this many writes per batch (D1 binds at most 100 parameters per statement: the key lookups). */
 const MAX_GROUP_WRITES = 50;
-/** Writes come fast: prices checked within the last second are current enough to decide on. */
-const PRICE_CHECK_MS = 1_000;
 
 /**
  * A group whose batch is in flight: decided on the state the group before it leaves (or on the
@@ -183,12 +181,12 @@ export class LedgerGroupCommit {
     if (before) {
       state = before.state;
       // Behind a batch in flight, decide only on prices already fresh (no D1 round trip first).
-      if (Date.now() - state.pricesCheckedAtMs > PRICE_CHECK_MS) return null;
+      if (Date.now() - state.pricesCheckedAtMs > WRITE_PRICE_CHECK_MS) return null;
     } else {
       const loaded = await this.ledger.load(workspaceId).catch(() => null);
       if (!loaded) return null;
       state = loaded;
-      if (Date.now() - state.pricesCheckedAtMs > PRICE_CHECK_MS) await refreshPrices(this.ledger.env, state);
+      if (Date.now() - state.pricesCheckedAtMs > WRITE_PRICE_CHECK_MS) await refreshPrices(this.ledger.env, state);
     }
     await Promise.all(writes.map((w) => w.prepare?.()));
     const nowMs = Math.max(Date.now(), before?.view.nowMs ?? 0);
@@ -304,7 +302,7 @@ export async function commitGroup(
     if (!state) return { answers: writes.map(() => notFound), wrote: false };
     // Mutations decide on current prices (the spendable balance depends on them). The price check
     // and the group's reads go to D1 at once: one round trip's wait.
-    const pricesStale = writes.some((w) => w.freshPrices) || Date.now() - state.pricesCheckedAtMs > PRICE_CHECK_MS;
+    const pricesStale = writes.some((w) => w.freshPrices) || Date.now() - state.pricesCheckedAtMs > WRITE_PRICE_CHECK_MS;
     await Promise.all([pricesStale ? refreshPrices(ledger.env, state) : null, readInto(ledger, workspaceId, toRead, found)]);
     toRead = [];
     const view = new GroupView(state, Date.now(), found);

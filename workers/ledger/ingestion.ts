@@ -7,7 +7,7 @@ import type { NormalizedEvent } from '../usage/usage_event';
 import { balances } from '../../schema/tables';
 import { eq, sql } from 'drizzle-orm';
 import type { EventStore } from './event_store';
-import { notFound, refreshPrices, type LedgerContext } from './ledger_context';
+import { notFound, refreshPrices, WRITE_PRICE_CHECK_MS, type LedgerContext } from './ledger_context';
 import type { LedgerResult } from './ledger_result';
 import type { IngestResult } from './ledger_types';
 import type { SerialQueue } from './serial_queue';
@@ -19,8 +19,6 @@ interface IngestWaiter {
   reject: (error: unknown) => void;
 }
 
-/** How stale the object's price book may be when it prices events (unless the caller knows newer). */
-const PRICE_CHECK_MS = 1_000;
 
 /** Usage events in, grouped: the waiting requests of one queue turn commit together. */
 export class UsageIngestion {
@@ -69,7 +67,7 @@ export class UsageIngestion {
       return;
     }
     const nowMs = Date.now();
-    if (state.book.latestVersion < this.newestPriceVersion || nowMs - state.pricesCheckedAtMs > PRICE_CHECK_MS) await refreshPrices(this.ledger.env, state);
+    if (state.book.latestVersion < this.newestPriceVersion || nowMs - state.pricesCheckedAtMs > WRITE_PRICE_CHECK_MS) await refreshPrices(this.ledger.env, state);
 
     const ids = [...new Set(group.flatMap((w) => w.events.map((e) => e.id)))];
     const earliestAcceptedMs = Math.max(retentionCutoffMs(this.ledger.env, nowMs), state.createdAtMs);

@@ -33,6 +33,13 @@ export function spendableMicros(state: LedgerState, nowMs: number): number {
   return spendableFrom(state.balanceMicros, state.open.accumulatingMicros(nowMs, state.book));
 }
 
+/**
+ * How stale the object's price book may be when it decides a write or prices events (unless the
+ * caller knows a newer version): price lists change rarely and take effect from when they are put.
+ */
+export const WRITE_PRICE_CHECK_MS = 1_000;
+
+/** The latest price version checked against the directory; the book reloaded only when a newer one exists. */
 export async function refreshPrices(env: Env, state: LedgerState) {
   const latest = await latestPriceVersion(directoryD1(env));
   if (latest !== state.book.latestVersion) state.book = await loadPriceBook(directoryD1(env));

@@ -5,12 +5,11 @@ import { newId } from '../lib/ids';
 import { iso } from '../lib/time';
 import { archiveHour } from '../usage/archive_hour';
 import { MS_PER_HOUR } from '../usage/exact_cost';
-import { latestPriceVersion, loadPriceBook, type PriceBook } from '../usage/pricing';
 import { pruneBeforeHourMs } from '../usage/retention';
 import { billHour, insertSettledRollups, insertSettlementLines, intervalsInHour, readIntervalsBetween } from '../usage/settle_hour';
 import type { EventStore } from './event_store';
 import { balanceAfterGuard, moveBalance } from './guarded_balance';
-import { notFound, type LedgerContext } from './ledger_context';
+import { notFound, refreshPrices, type LedgerContext } from './ledger_context';
 import type { LedgerResult } from './ledger_result';
 import { LedgerInvariantError, type LedgerState } from './load_state';
 import { isLedgerConflict } from '../lib/d1_errors';
@@ -66,11 +65,10 @@ async function settleHours(ledger: LedgerContext, store: EventStore, state: Ledg
   // (price lists are only ever added), the book reloaded only when a new one exists. In parallel:
   // the price list and the ledger need not live in the same database. A state read from D1 in
   // this turn has both already (its intervals: every one running or stopped after the settled point).
-  const [intervals, book] = fresh
-    ? [state.open.intervals, state.book]
-    : await Promise.all([readIntervalsBetween(db, workspaceId, hours[0]!, hours[hours.length - 1]! + MS_PER_HOUR), currentPriceBook(ledger.env, state.book)]);
-  state.book = book;
-  if (!fresh) state.pricesCheckedAtMs = Date.now();
+  const [intervals] = fresh
+    ? [state.open.intervals]
+    : await Promise.all([readIntervalsBetween(db, workspaceId, hours[0]!, hours[hours.length - 1]! + MS_PER_HOUR), refreshPrices(ledger.env, state)]);
+  const book = state.book;
 
   for (const hourMs of hours) {
     const nextHourMs = hourMs + MS_PER_HOUR;
@@ -112,12 +110,6 @@ async function settleHours(ledger: LedgerContext, store: EventStore, state: Ledg
     total.chargedMicros += bill.chargedMicros;
     total.forgivenMicros += bill.forgivenMicros;
   }
-}
-
-/** The cached price book if it still holds the latest version, else the book as D1 has it now. */
-async function currentPriceBook(env: Env, cached: PriceBook): Promise<PriceBook> {
-  const latest = await latestPriceVersion(env.DB);
-  return latest === cached.latestVersion ? cached : loadPriceBook(env.DB);
 }
 
 /** Deletes the stored events of settled (so archived) hours that have left the retention window. */
