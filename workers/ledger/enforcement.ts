@@ -10,7 +10,7 @@ import type { EventStore } from './event_store';
 import { MS_PER_HOUR } from '../usage/exact_cost';
 import { retentionDays } from '../usage/retention';
 import type { SettlementSchedule } from './settlement_alarm';
-import { hoursRemaining, nextAlarmMs, planEnforcement, restoreStatements, terminationStatements, type BalanceView, type Enforcement } from './enforcement_plan';
+import { hoursRemaining, lowBalanceHorizonHours, nextAlarmMs, planEnforcement, restoreStatements, terminationStatements, type BalanceView, type Enforcement } from './enforcement_plan';
 
 /** What the object's one alarm was last armed for, and the reasons it serves (null: none). */
 export interface AlarmPlan {
@@ -90,8 +90,7 @@ export class ZeroBalanceEnforcement {
   }
 
   private horizonHours(): number {
-    const hours = Number(this.ledger.env.LOW_BALANCE_HORIZON_HOURS ?? 24);
-    return Number.isFinite(hours) && hours >= 0 ? hours : 24;
+    return lowBalanceHorizonHours(this.ledger.env);
   }
 
   private async applyEnforcement(state: LedgerState, plan: Exclude<Enforcement, { kind: 'none' }>, view: BalanceView, nowMs: number) {

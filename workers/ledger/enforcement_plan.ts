@@ -1,3 +1,4 @@
+import type { Env } from '../env';
 import { and, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import { resourceIntervals, resources, ledgerWorkspaces } from '../../schema/tables';
@@ -10,6 +11,12 @@ import { rechargeRetryAtMs } from './recharge_retry';
 /** Hours the balance lasts at this burn, for people (not money: a float, two decimals); null at zero burn. */
 export const hoursRemaining = (balanceMicros: number, burnRateMicrosPerHour: number): number | null =>
   burnRateMicrosPerHour > 0 ? Math.floor((balanceMicros / burnRateMicrosPerHour) * 100) / 100 : null;
+
+/** LOW_BALANCE_HORIZON_HOURS as enforcement reads it (24 unless set to a number >= 0). */
+export function lowBalanceHorizonHours(env: Env): number {
+  const hours = Number(env.LOW_BALANCE_HORIZON_HOURS ?? 24);
+  return Number.isFinite(hours) && hours >= 0 ? hours : 24;
+}
 
 const MAX_ALARM_AHEAD_MS = 7 * 24 * 3_600_000;
 

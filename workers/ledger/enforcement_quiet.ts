@@ -3,13 +3,7 @@
 import type { Env } from '../env';
 import { centsToMicros } from '../lib/money';
 import type { GroupView } from './group_view';
-import { planEnforcement } from './enforcement_plan';
-
-/** LOW_BALANCE_HORIZON_HOURS as enforcement reads it (24 unless set to a number >= 0). */
-export function lowBalanceHorizonHours(env: Env): number {
-  const hours = Number(env.LOW_BALANCE_HORIZON_HOURS ?? 24);
-  return Number.isFinite(hours) && hours >= 0 ? hours : 24;
-}
+import { lowBalanceHorizonHours, planEnforcement } from './enforcement_plan';
 
 /**
  * True when, on the state `view` leaves, enforcement would neither recharge, terminate, suspend,
