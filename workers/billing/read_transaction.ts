@@ -8,6 +8,7 @@ import { notFound } from '../errors/api_error';
 import { toTransactionView, type TransactionView } from '../ledger/transaction_view';
 import type { TransactionLineSchema } from '../openapi/transaction_lines_schema';
 import { byPaymentOrder } from '../usage/price_hour';
+import { runtimeText } from './runtime_text';
 
 export type TransactionLine = z.infer<typeof TransactionLineSchema>;
 type LineRow = typeof settlementLines.$inferSelect;
@@ -69,10 +70,10 @@ function toLine(l: LineFacts): TransactionLine {
     case 'tool':
       return { kind: 'tool', description: `Tool executions: ${fmt(l.count)}`, quantity: l.count, unit: 'executions', ...base };
     case 'instance':
-      return { kind: 'instance', description: `Instance ${l.lineKey}: ${duration(l.runtimeMs)}`, quantity: l.runtimeMs / 1000, unit: 'seconds', ...base };
+      return { kind: 'instance', description: `Instance ${l.lineKey}: ${runtimeText(l.runtimeMs)}`, quantity: l.runtimeMs / 1000, unit: 'seconds', ...base };
     case 'volume': {
       const gb = l.runtimeMs > 0 ? Math.round((l.byteSeconds * 1000) / l.runtimeMs / 1e6) / 1000 : 0;
-      return { kind: 'volume', description: `Volume ${l.lineKey}: ${gb} GB for ${duration(l.runtimeMs)}`, quantity: l.byteSeconds, unit: 'byte_seconds', ...base };
+      return { kind: 'volume', description: `Volume ${l.lineKey}: ${gb} GB for ${runtimeText(l.runtimeMs)}`, quantity: l.byteSeconds, unit: 'byte_seconds', ...base };
     }
     default:
       return { kind: 'charge', description: l.description ?? 'Charge', quantity: l.count || 1, unit: 'charges', ...base };
@@ -80,13 +81,3 @@ function toLine(l: LineFacts): TransactionLine {
 }
 
 const fmt = (n: number) => n.toLocaleString('en-US');
-
-function duration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = s % 60;
-  if (h > 0) return `${h} h ${m} min`;
-  if (m > 0) return sec ? `${m} min ${sec} s` : `${m} min`;
-  return `${sec} s`;
-}
