@@ -11,6 +11,8 @@ export type StoredRollup = TimedRollup;
 
 /** One stored event, as the audit listing and the archive show it. */
 export interface StoredEvent {
+  /** Arrival order in this object's store: the listing's and the archive's order, and the cursor. */
+  seq: number;
   eventId: string;
   hourMs: number;
   occurredAtMs: number;
@@ -24,10 +26,17 @@ export interface StoredEvent {
   description: string | null;
 }
 
+const EVENT_COLUMNS = `event_id, request_hash, hour_ms, occurred_at_ms, member_id, type, line_key, input_tokens, output_tokens, amount_micros, price_version, byok, description`;
+
 const SCHEMA = [
-  // WITHOUT ROWID: the id is the key, so each event is stored once, in the primary-key b-tree.
+  // Rows are appended in arrival order (seq, the rowid), and the hour index holds (hour_ms, seq):
+  // a group of events touches the last pages of both. Only the unique index on the id takes random
+  // inserts, and its entries are small. Keyed by a random id (a UUID, as platforms send them), the
+  // table itself and an index by (hour, id) took random inserts too: about three times the pages
+  // written per group, which halved ingestion with UUIDs.
   `CREATE TABLE IF NOT EXISTS usage_events (
-     event_id TEXT PRIMARY KEY,
+     seq INTEGER PRIMARY KEY,
+     event_id TEXT NOT NULL UNIQUE,
      request_hash TEXT NOT NULL,
      hour_ms INTEGER NOT NULL,
      occurred_at_ms INTEGER NOT NULL,
@@ -40,9 +49,9 @@ const SCHEMA = [
      price_version INTEGER NOT NULL,
      byok INTEGER NOT NULL,
      description TEXT
-   ) WITHOUT ROWID`,
-  // Listing, archiving and pruning go by billed hour.
-  'CREATE INDEX IF NOT EXISTS usage_events_hour ON usage_events (hour_ms, event_id)',
+   )`,
+  // Listing, archiving and pruning go by billed hour, in arrival order within it.
+  'CREATE INDEX IF NOT EXISTS usage_events_by_hour ON usage_events (hour_ms)',
   `CREATE TABLE IF NOT EXISTS usage_rollups (
      hour_ms INTEGER NOT NULL,
      member_id TEXT NOT NULL,
@@ -59,6 +68,22 @@ const SCHEMA = [
    ) WITHOUT ROWID`,
 ];
 
+/**
+ * An object that stored events before they had a seq (a table keyed by id, WITHOUT ROWID) moves
+ * them once, in one transaction, in (hour, id) order: its earlier listing order.
+ */
+function upgradeKeyedByIdTable(storage: DurableObjectStorage, sql: SqlStorage): void {
+  const columns = sql.exec<{ name: string }>(`SELECT name FROM pragma_table_info('usage_events')`).toArray();
+  if (columns.length === 0 || columns.some((c) => c.name === 'seq')) return;
+  storage.transactionSync(() => {
+    sql.exec('ALTER TABLE usage_events RENAME TO usage_events_keyed_by_id');
+    sql.exec('DROP INDEX IF EXISTS usage_events_hour');
+    sql.exec(SCHEMA[0]!);
+    sql.exec(`INSERT INTO usage_events (${EVENT_COLUMNS}) SELECT ${EVENT_COLUMNS} FROM usage_events_keyed_by_id ORDER BY hour_ms, event_id`);
+    sql.exec('DROP TABLE usage_events_keyed_by_id');
+  });
+}
+
 type EventTuple = [string, string, number, number, string, string, string, number, number, number, number, number, string | null];
 
 export class EventStore {
@@ -69,6 +94,7 @@ export class EventStore {
     private readonly storage: DurableObjectStorage,
     private readonly sql: SqlStorage = storage.sql,
   ) {
+    upgradeKeyedByIdTable(storage, this.sql);
     for (const statement of SCHEMA) this.sql.exec(statement);
   }
 
@@ -126,18 +152,19 @@ export class EventStore {
     this.sql.exec('DELETE FROM usage_rollups WHERE hour_ms < ?', hourMs);
   }
 
-  /** Up to `limit` events billed in `hourMs`, by id, after `afterId`. */
-  eventsOfHour(hourMs: number, afterId: string, limit: number): StoredEvent[] {
+  /** Up to `limit` events billed in `hourMs`, in arrival order, after the one stored as `afterSeq`. */
+  eventsOfHour(hourMs: number, afterSeq: number, limit: number): StoredEvent[] {
     const rows = this.sql
       .exec<Record<string, SqlStorageValue>>(
-        `SELECT event_id, hour_ms, occurred_at_ms, member_id, type, line_key, input_tokens, output_tokens, byok, amount_micros, description
-           FROM usage_events WHERE hour_ms = ? AND event_id > ? ORDER BY event_id LIMIT ?`,
+        `SELECT seq, event_id, hour_ms, occurred_at_ms, member_id, type, line_key, input_tokens, output_tokens, byok, amount_micros, description
+           FROM usage_events WHERE hour_ms = ? AND seq > ? ORDER BY seq LIMIT ?`,
         hourMs,
-        afterId,
+        afterSeq,
         limit,
       )
       .toArray();
     return rows.map((r) => ({
+      seq: r.seq as number,
       eventId: r.event_id as string,
       hourMs: r.hour_ms as number,
       occurredAtMs: r.occurred_at_ms as number,
@@ -184,8 +211,7 @@ export class EventStore {
     if (events.length === 0) return;
     // One statement per group whatever its size: the rows travel as one JSON parameter.
     this.sql.exec(
-      `INSERT INTO usage_events
-         (event_id, request_hash, hour_ms, occurred_at_ms, member_id, type, line_key, input_tokens, output_tokens, amount_micros, price_version, byok, description)
+      `INSERT INTO usage_events (${EVENT_COLUMNS})
        SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8,
               value ->> 9, value ->> 10, value ->> 11, value ->> 12
          FROM json_each(?)`,

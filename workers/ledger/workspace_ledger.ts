@@ -173,10 +173,10 @@ export class WorkspaceLedger extends DurableObject<Env> {
   }
 
   /** A page of the raw events billed in `hourMs` (while they are inside the retention window). */
-  async usageEvents(workspaceId: string, hourMs: number, afterId: string, limit: number): Promise<LedgerResult<StoredEvent[]>> {
+  async usageEvents(workspaceId: string, hourMs: number, afterSeq: number, limit: number): Promise<LedgerResult<StoredEvent[]>> {
     const state = await this.load(workspaceId);
     if (!state) return notFound;
-    return { ok: true, replayed: false, value: this.store.eventsOfHour(hourMs, afterId, limit) };
+    return { ok: true, replayed: false, value: this.store.eventsOfHour(hourMs, afterSeq, limit) };
   }
 
   /** Stored events and the bytes of this object's SQLite storage (the figures of `npm run bench`). */

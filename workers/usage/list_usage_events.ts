@@ -7,8 +7,8 @@ import { toUsageEventView, type UsageEventView } from './usage_event_view';
 
 /**
  * A page of the raw events billed in one hour of a workspace, from its ledger object, while they
- * are inside the retention window (after it, the hour's events are in the R2 archive). The cursor
- * is the last event id of the previous page.
+ * are inside the retention window (after it, the hour's events are in the R2 archive), in the order
+ * the object stored them. The cursor is where the previous page ended in that order.
  */
 export async function listUsageEvents(
   env: Env,
@@ -18,23 +18,24 @@ export async function listUsageEvents(
   if (input.hourMs + MS_PER_HOUR <= hourOf(retentionCutoffMs(env, nowMs))) {
     throw new ApiError('invalid_request', `hour: before the retention window (${retentionDays(env)} days); its events are in the usage archive.`);
   }
-  const afterId = input.cursor ? decodeCursor(input.cursor) : '';
-  const page = await ledgerFor(env, input.workspaceId).usageEvents(input.workspaceId, input.hourMs, afterId, input.limit + 1);
+  const afterSeq = input.cursor ? decodeCursor(input.cursor) : 0;
+  const page = await ledgerFor(env, input.workspaceId).usageEvents(input.workspaceId, input.hourMs, afterSeq, input.limit + 1);
   if (!page.ok) throw new ApiError(page.code, page.message);
   const events = page.value.slice(0, input.limit);
   const more = page.value.length > input.limit;
   return {
     data: events.map((e) => toUsageEventView(input.workspaceId, e)),
-    nextCursor: more ? encodeCursor(events[events.length - 1]!.eventId) : null,
+    nextCursor: more ? encodeCursor(events[events.length - 1]!.seq) : null,
   };
 }
 
-const encodeCursor = (eventId: string) => btoa(`e1:${eventId}`).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+const encodeCursor = (seq: number) => btoa(`e2:${seq}`).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
 
-function decodeCursor(cursor: string): string {
+function decodeCursor(cursor: string): number {
   try {
     const text = atob(cursor.replaceAll('-', '+').replaceAll('_', '/'));
-    if (text.startsWith('e1:')) return text.slice(3);
+    const seq = /^e2:(\d{1,15})$/.exec(text)?.[1];
+    if (seq !== undefined) return Number(seq);
   } catch {
     // fall through
   }

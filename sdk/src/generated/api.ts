@@ -173,7 +173,7 @@ export interface paths {
         };
         /**
          * The raw usage events billed in one hour (audit)
-         * @description Pages the events of one billed hour, ordered by id, while they are inside the retention window (`USAGE_EVENT_RETENTION_DAYS`, default 35 days). Every settled hour's events are also archived to R2 (`usage-events/<workspace>/<hour>.ndjson.gz`), which keeps them after the window.
+         * @description Pages the events of one billed hour, in the order they were recorded, while they are inside the retention window (`USAGE_EVENT_RETENTION_DAYS`, default 35 days). Every settled hour's events are also archived to R2 (`usage-events/<workspace>/<hour>.ndjson.gz`), which keeps them after the window.
          */
         get: operations["listUsageEvents"];
         put?: never;

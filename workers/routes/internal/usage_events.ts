@@ -48,7 +48,7 @@ export const listUsageEventsRoute = createRoute({
   tags: ['Usage'],
   summary: 'The raw usage events billed in one hour (audit)',
   description:
-    "Pages the events of one billed hour, ordered by id, while they are inside the retention window (`USAGE_EVENT_RETENTION_DAYS`, default 35 days). Every settled hour's events are also archived to R2 (`usage-events/<workspace>/<hour>.ndjson.gz`), which keeps them after the window.",
+    "Pages the events of one billed hour, in the order they were recorded, while they are inside the retention window (`USAGE_EVENT_RETENTION_DAYS`, default 35 days). Every settled hour's events are also archived to R2 (`usage-events/<workspace>/<hour>.ndjson.gz`), which keeps them after the window.",
   security: [{ internalToken: [] }],
   request: {
     params: z.object({ ws: WorkspaceIdSchema }),
