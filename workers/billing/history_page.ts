@@ -2,7 +2,7 @@ import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import { transactions, type transactionStatuses, type transactionTypes } from '../../schema/tables';
 import type { Env } from '../env';
-import { ledgerDbOf } from '../storage/databases';
+import { projectedLedgerDbOf } from '../ledger/projected_db';
 import { unwrap } from '../ledger/ledger_result';
 import { ledgerFor } from '../ledger/ledger_stub';
 import type { CreditSummary } from '../ledger/ledger_types';
@@ -70,7 +70,7 @@ export async function historyPage(env: Env, workspaceId: string, query: HistoryQ
   // are read as if the open hour's row took no place, and cut to fit once it is known.
   const [open, rows] = await Promise.all([
     query.cursor ? null : accumulatingRow(env, workspaceId, query.type, query.status, summary),
-    ledgerDbOf(env, workspaceId).then((db) => historyRowsQuery(db, workspaceId, query, query.limit + 1).all()),
+    projectedLedgerDbOf(env, workspaceId).then((db) => historyRowsQuery(db, workspaceId, query, query.limit + 1).all()),
   ]);
   const dbLimit = open ? query.limit - 1 : query.limit;
   const page = rows.slice(0, dbLimit);
