@@ -16,14 +16,18 @@ const MAX_GROUPS_PER_BATCH = 16;
 const RETRY_FIRST_MS = 20;
 const RETRY_MAX_MS = 5_000;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 export class EntryProjector {
   private running: Promise<void> | null = null;
-  /** Set when D1 holds something that contradicts the journal: every later D1 use fails with it. */
+  /**
+   * Set while D1 holds something that contradicts the journal (it moved behind the object's back):
+   * every D1 use of the object fails with it, loudly, and the projection is retried slowly (or at
+   * once when asked) until D1 is repaired; the journal keeps the answered entries meanwhile.
+   */
   private broken: Error | null = null;
-  /** Failed attempts in a row (for the backoff, and for tests). */
+  /** Failed attempts in a row (for the backoff). */
   failures = 0;
+  private attemptListeners: (() => void)[] = [];
+  private wakeRetry: (() => void) | null = null;
 
   constructor(
     private readonly journal: EntryJournal,
@@ -33,40 +37,73 @@ export class EntryProjector {
     private readonly workspaceId: () => Promise<string | null>,
   ) {}
 
-  /** Starts projecting if anything is journaled (answers at once). */
+  /** Starts projecting if anything is journaled, or cuts a retry's wait short (answers at once). */
   kick(): void {
-    if (!this.journal.empty && !this.running) this.running = this.run().finally(() => (this.running = null));
+    if (this.journal.empty) return;
+    // A transient failure keeps its backoff; a contradiction is retried when asked (after a repair).
+    if (this.running) {
+      if (this.broken) this.wakeRetry?.();
+    } else this.running = this.run();
   }
 
-  /** Resolves once every group journaled before the call is in D1; rejects if the projection is broken. */
+  /**
+   * Resolves once every group journaled before the call is in D1 (through transient D1 failures,
+   * however long they last); rejects when D1 contradicts the journal, after one more attempt.
+   */
   async drained(): Promise<void> {
     while (!this.journal.empty) {
-      if (this.broken) throw this.broken;
+      const wasBroken = this.broken;
       this.kick();
-      await this.running;
+      await new Promise<void>((resolve) => this.attemptListeners.push(resolve));
+      if (wasBroken && this.broken) throw this.broken;
     }
-    if (this.broken) throw this.broken;
   }
 
   private async run(): Promise<void> {
-    while (!this.journal.empty && !this.broken) {
+    try {
+      await this.projectAll();
+    } finally {
+      // Synchronously with the last look at the journal: a group journaled after it starts a new run.
+      this.running = null;
+      this.attempted();
+    }
+  }
+
+  private async projectAll(): Promise<void> {
+    while (!this.journal.empty) {
       const groups = this.journal.oldest(MAX_GROUPS_PER_BATCH);
+      let retryMs = 0;
       try {
         this.journal.projectedThrough(await this.send(groups));
         this.failures = 0;
+        this.broken = null;
       } catch (error) {
         this.failures += 1;
         if (error instanceof LedgerInvariantError) {
           this.broken = error;
-          console.error(JSON.stringify({ level: 'error', msg: 'journal projection contradicts D1; ledger writes stopped', error: String(error) }));
-          return;
+          retryMs = RETRY_MAX_MS;
+          console.error(JSON.stringify({ level: 'error', msg: 'journal projection contradicts D1; the ledger stops writing to D1 until it is repaired', error: String(error) }));
+        } else {
+          retryMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (this.failures - 1));
+          console.error(JSON.stringify({ level: 'error', msg: 'journal projection failed; retrying', failures: this.failures, error: String(error) }));
         }
-        console.error(JSON.stringify({ level: 'error', msg: 'journal projection failed; retrying', failures: this.failures, error: String(error) }));
-        await sleep(Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (this.failures - 1)));
+      }
+      this.attempted();
+      if (retryMs > 0) {
+        await new Promise<void>((resolve) => {
+          this.wakeRetry = resolve;
+          setTimeout(resolve, retryMs);
+        });
+        this.wakeRetry = null;
       }
     }
   }
 
+  private attempted(): void {
+    const listeners = this.attemptListeners;
+    this.attemptListeners = [];
+    for (const resolve of listeners) resolve();
+  }
   /** Sends the groups in one batch; answers the seq through which D1 now holds the journal. */
   private async send(groups: JournaledGroup[]): Promise<number> {
     const d1 = await this.shardD1();
