@@ -15,6 +15,12 @@ import { LedgerInvariantError } from './load_state';
 const MAX_GROUPS_PER_BATCH = 16;
 const RETRY_FIRST_MS = 20;
 const RETRY_MAX_MS = 5_000;
+/**
+ * Transient failures in a row after which a run stops (about 1.3 s of backoff): the object's alarm,
+ * armed whenever the journal holds groups, or the next caller waiting for the projection, starts
+ * the next run. An object whose D1 is down does not spin in memory meanwhile.
+ */
+const FAILURES_PER_RUN = 7;
 
 export class EntryProjector {
   private running: Promise<void> | null = null;
@@ -84,8 +90,12 @@ export class EntryProjector {
           retryMs = RETRY_MAX_MS;
           console.error(JSON.stringify({ level: 'error', msg: 'journal projection contradicts D1; the ledger stops writing to D1 until it is repaired', error: String(error) }));
         } else {
-          retryMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (this.failures - 1));
+          retryMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** ((this.failures - 1) % FAILURES_PER_RUN));
           console.error(JSON.stringify({ level: 'error', msg: 'journal projection failed; retrying', failures: this.failures, error: String(error) }));
+          if (this.failures % FAILURES_PER_RUN === 0) {
+            this.attempted();
+            return;
+          }
         }
       }
       this.attempted();

@@ -21,8 +21,7 @@ import { SerialQueue } from './serial_queue';
 import { EntryJournal } from './entry_journal';
 import { EntryProjector } from './entry_projector';
 import { backfillKeyIndex } from './entry_keys_backfill';
-import { enforcementQuietAfter } from './enforcement_quiet';
-import { GroupView } from './group_view';
+import { enforcementMayWriteD1 } from './enforcement_quiet';
 import { pruneEventsNow, settleNow, type SettleResult } from './settlement';
 import { SettlementSchedule } from './settlement_alarm';
 import { hourOf } from '../usage/exact_cost';
@@ -332,9 +331,7 @@ export class WorkspaceLedger extends DurableObject<Env> {
    * (terminations, flags, an auto-recharge): then D1 must hold every journaled entry first.
    */
   private async enforce(state: LedgerState, atMs: number): Promise<void> {
-    if (!this.journal.empty && !enforcementQuietAfter(new GroupView(state, atMs, { entries: new Map(), resources: new Map() }), this.env)) {
-      await this.projector.drained();
-    }
+    if (!this.journal.empty && enforcementMayWriteD1(state, atMs, this.env)) await this.projector.drained();
     await this.enforcement.enforce(state, atMs);
     // Enforcement arms the alarm for what the balance needs; a journal still to project needs it sooner.
     if (!this.journal.empty) await this.alarmForJournal();
