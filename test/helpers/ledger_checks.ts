@@ -69,6 +69,8 @@ export const storedEventsOf = (workspaceId: string) =>
  * alarm is the earliest of them.
  */
 export async function alarmPlanOf(workspaceId: string): Promise<AlarmPlan> {
+  // While deductions wait for their projection the alarm is armed for that too (entry_journal.ts).
+  await projected(workspaceId);
   const [plan, storedAtMs] = await runInDurableObject(ledgerStub(workspaceId), async (instance, state) => [
     (instance as unknown as { enforcement: { plan: AlarmPlan } }).enforcement.plan,
     await state.storage.getAlarm(),

@@ -41,6 +41,8 @@ export class EntryProjector {
     private readonly shardD1: () => Promise<D1Database | null>,
     /** The workspace (to look its entries up in D1 after an ambiguous failure). */
     private readonly workspaceId: () => Promise<string | null>,
+    /** Runs once the journal is empty, before waiting callers go on (the object re-arms its alarm for what it otherwise needs). */
+    private readonly onEmpty: () => Promise<void> = async () => undefined,
   ) {}
 
   /** Starts projecting if anything is journaled, or cuts a retry's wait short (answers at once). */
@@ -67,7 +69,12 @@ export class EntryProjector {
 
   private async run(): Promise<void> {
     try {
-      await this.projectAll();
+      for (;;) {
+        if (await this.projectAll()) return;
+        await this.onEmpty().catch(() => undefined);
+        // A group journaled meanwhile is projected by this run.
+        if (this.journal.empty) return;
+      }
     } finally {
       // Synchronously with the last look at the journal: a group journaled after it starts a new run.
       this.running = null;
@@ -75,7 +82,8 @@ export class EntryProjector {
     }
   }
 
-  private async projectAll(): Promise<void> {
+  /** Projects until the journal is empty (false) or the run gives up after transient failures (true). */
+  private async projectAll(): Promise<boolean> {
     while (!this.journal.empty) {
       const groups = this.journal.oldest(MAX_GROUPS_PER_BATCH);
       let retryMs = 0;
@@ -92,10 +100,7 @@ export class EntryProjector {
         } else {
           retryMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** ((this.failures - 1) % FAILURES_PER_RUN));
           console.error(JSON.stringify({ level: 'error', msg: 'journal projection failed; retrying', failures: this.failures, error: String(error) }));
-          if (this.failures % FAILURES_PER_RUN === 0) {
-            this.attempted();
-            return;
-          }
+          if (this.failures % FAILURES_PER_RUN === 0) return true;
         }
       }
       this.attempted();
@@ -107,6 +112,7 @@ export class EntryProjector {
         this.wakeRetry = null;
       }
     }
+    return false;
   }
 
   private attempted(): void {

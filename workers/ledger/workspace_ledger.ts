@@ -92,7 +92,10 @@ export class WorkspaceLedger extends DurableObject<Env> {
     this.journal,
     () => this.shardD1FromStorage(),
     async () => this.state?.workspaceId ?? (await this.ctx.storage.get<string>('workspaceId')) ?? null,
+    () => this.alarmAfterJournal(),
   );
+  /** True while the alarm is armed sooner than enforcement planned it, for the journal's sake. */
+  private alarmForJournalArmed = false;
 
   /** Every money write (entries, deposits, resources) goes through this group commit. */
   private readonly writes = new LedgerGroupCommit(
@@ -346,8 +349,20 @@ export class WorkspaceLedger extends DurableObject<Env> {
     const dueMs = Date.now() + JOURNAL_ALARM_MS;
     const armed = this.enforcement.alarmAtMs;
     if (armed !== null && armed <= dueMs) return;
+    this.alarmForJournalArmed = true;
     await this.ctx.storage.setAlarm(dueMs);
     this.enforcement.alarmAtMs = dueMs;
+  }
+
+  /** The journal is empty: the alarm goes back to what enforcement last planned. */
+  private async alarmAfterJournal(): Promise<void> {
+    if (!this.alarmForJournalArmed) return;
+    this.alarmForJournalArmed = false;
+    const plannedMs = this.enforcement.plan.alarmAtMs;
+    if (this.enforcement.alarmAtMs === plannedMs) return;
+    if (plannedMs === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(plannedMs);
+    this.enforcement.alarmAtMs = plannedMs;
   }
 
   /**
