@@ -66,12 +66,15 @@ describe('deductions durable in the ledger object, projected to D1 behind their 
     // The object decides on it already.
     expect((await creditCheck(ws.workspaceId, 0)).body.balanceMicros).toBe(7 * CREDIT);
 
-    // Readers ask the object to project what it answered before they read D1.
-    await hold.release();
-    const [history, byId] = await Promise.all([
+    // Readers asked while D1 lacks it: they see D1 behind the object's answered seq (or ask the
+    // object first) and wait for the projection, which comes once D1 takes it.
+    const reading = Promise.all([
       publicApi('GET', '/v1/billing/credits/history', ws.adminKey),
       publicApi('GET', `/v1/billing/transactions/${res.body.id}`, ws.adminKey),
     ]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await hold.release();
+    const [history, byId] = await reading;
     expect(history.status).toBe(200);
     expect(history.body.data[0]).toMatchObject({ id: res.body.id, amountMicros: -3 * CREDIT, balanceAfterMicros: 7 * CREDIT });
     expect(byId.status).toBe(200);

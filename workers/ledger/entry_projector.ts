@@ -124,24 +124,29 @@ export class EntryProjector {
   private async send(groups: JournaledGroup[]): Promise<number> {
     const d1 = await this.shardD1();
     if (!d1) throw new LedgerInvariantError('journaled entries of a workspace without a ledger shard');
+    const workspaceId = await this.workspaceId();
+    if (!workspaceId) throw new LedgerInvariantError('journaled entries of an unknown workspace');
+    const lastSeq = groups[groups.length - 1]!.seq;
     try {
-      await d1.batch(groups.flatMap((g) => g.statements.map((s) => d1.prepare(s.sql).bind(...s.params))));
-      return groups[groups.length - 1]!.seq;
+      await d1.batch([
+        ...groups.flatMap((g) => g.statements.map((s) => d1.prepare(s.sql).bind(...s.params))),
+        // Last, after the guarded statements: readers compare it with the object's answered seq.
+        d1.prepare('UPDATE balances SET projected_journal_seq = ?1 WHERE workspace_id = ?2 AND projected_journal_seq < ?1').bind(lastSeq, workspaceId),
+      ]);
+      return lastSeq;
     } catch (error) {
       // A key already taken, or a guard that does not hold: an earlier attempt (whose answer was
       // lost, or a previous life of the object) may have committed the oldest groups. Those leave
       // the journal; anything else means D1 moved behind the object's back.
       if (!isUniqueViolation(error) && !isBalanceGuardMiss(error)) throw error;
-      const done = await this.alreadyProjected(d1, groups);
+      const done = await this.alreadyProjected(d1, workspaceId, groups);
       if (done === 0) throw new LedgerInvariantError(`journal group ${groups[0]!.seq} cannot be projected: ${String(error)}`);
       return groups[done - 1]!.seq;
     }
   }
 
   /** How many of `groups`, from the oldest, D1 holds already (every key of the group found). */
-  private async alreadyProjected(d1: D1Database, groups: JournaledGroup[]): Promise<number> {
-    const workspaceId = await this.workspaceId();
-    if (!workspaceId) throw new LedgerInvariantError('journaled entries of an unknown workspace');
+  private async alreadyProjected(d1: D1Database, workspaceId: string, groups: JournaledGroup[]): Promise<number> {
     const db = drizzle(d1);
     let done = 0;
     for (const group of groups) {

@@ -374,6 +374,15 @@ export class WorkspaceLedger extends DurableObject<Env> {
     await this.projector.drained();
   }
 
+  /**
+   * The journal seq of the last group answered so far (0: none ever). A reader that asks this at the
+   * same time as it reads D1 (balances.projected_journal_seq in the same read) knows its rows hold
+   * every entry answered before it asked when D1's seq is at least this; else it calls projected().
+   */
+  answeredSeq(): number {
+    return this.journal.answeredSeq;
+  }
+
   /** The shard's D1 for the projector: known once loaded, or (after an eviction) from this object's storage. */
   private async shardD1FromStorage(): Promise<D1Database | null> {
     if (this.shard) return this.shard.d1;
