@@ -18,7 +18,7 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS entry_journal (
      seq INTEGER PRIMARY KEY AUTOINCREMENT,
      statements TEXT NOT NULL,
-     keys TEXT NOT NULL
+     ids TEXT NOT NULL
    )`,
   `CREATE TABLE IF NOT EXISTS entry_keys (
      key TEXT PRIMARY KEY,
@@ -34,8 +34,8 @@ const SCHEMA = [
 export interface JournaledGroup {
   seq: number;
   statements: PlainStatement[];
-  /** The idempotency keys of the entries the group wrote (to tell, after an ambiguous failure, whether D1 holds it). */
-  keys: string[];
+  /** The ids of the entries the group wrote (to tell, after an ambiguous failure, whether D1 holds them). */
+  ids: string[];
 }
 
 /** The marker set once the key index holds every caller key D1 had before this object journaled. */
@@ -83,7 +83,7 @@ export class EntryJournal {
   append(statements: PlainStatement[], rows: TransactionRow[]): number {
     return this.storage.transactionSync(() => {
       const seq = this.sql
-        .exec<{ seq: number }>('INSERT INTO entry_journal (statements, keys) VALUES (?, ?) RETURNING seq', JSON.stringify(statements), JSON.stringify(rows.map((r) => r.idempotencyKey)))
+        .exec<{ seq: number }>('INSERT INTO entry_journal (statements, ids) VALUES (?, ?) RETURNING seq', JSON.stringify(statements), JSON.stringify(rows.map((r) => r.id)))
         .one().seq;
       this.index(rows);
       this.firstSeq ??= seq;
@@ -102,9 +102,9 @@ export class EntryJournal {
   /** The oldest journaled groups, in order, at most `limit` of them. */
   oldest(limit: number): JournaledGroup[] {
     return this.sql
-      .exec<{ seq: number; statements: string; keys: string }>('SELECT seq, statements, keys FROM entry_journal ORDER BY seq LIMIT ?', limit)
+      .exec<{ seq: number; statements: string; ids: string }>('SELECT seq, statements, ids FROM entry_journal ORDER BY seq LIMIT ?', limit)
       .toArray()
-      .map((r) => ({ seq: r.seq, statements: JSON.parse(r.statements) as PlainStatement[], keys: JSON.parse(r.keys) as string[] }));
+      .map((r) => ({ seq: r.seq, statements: JSON.parse(r.statements) as PlainStatement[], ids: JSON.parse(r.ids) as string[] }));
   }
 
   /** The groups up to `seq` are in D1: they leave the journal (their keys stay in the index). */

@@ -135,9 +135,9 @@ export class EntryProjector {
       ]);
       return lastSeq;
     } catch (error) {
-      // A key already taken, or a guard that does not hold: an earlier attempt (whose answer was
-      // lost, or a previous life of the object) may have committed the oldest groups. Those leave
-      // the journal; anything else means D1 moved behind the object's back.
+      // A key or id already taken, or a guard that does not hold: an earlier attempt (whose answer
+      // was lost, or a previous life of the object) may have committed the oldest groups. Those
+      // leave the journal; anything else means D1 moved behind the object's back.
       if (!isUniqueViolation(error) && !isBalanceGuardMiss(error)) throw error;
       const done = await this.alreadyProjected(d1, workspaceId, groups);
       if (done === 0) throw new LedgerInvariantError(`journal group ${groups[0]!.seq} cannot be projected: ${String(error)}`);
@@ -145,16 +145,19 @@ export class EntryProjector {
     }
   }
 
-  /** How many of `groups`, from the oldest, D1 holds already (every key of the group found). */
+  /**
+   * How many of `groups`, from the oldest, D1 holds already: every entry of the group found by its
+   * id (ids are made when the group is decided, so a key some other write took does not count).
+   */
   private async alreadyProjected(d1: D1Database, workspaceId: string, groups: JournaledGroup[]): Promise<number> {
     const db = drizzle(d1);
     let done = 0;
     for (const group of groups) {
       const found = await db
-        .select({ key: transactions.idempotencyKey })
+        .select({ id: transactions.id })
         .from(transactions)
-        .where(and(eq(transactions.workspaceId, workspaceId), inArray(transactions.idempotencyKey, group.keys)));
-      if (found.length === group.keys.length) {
+        .where(and(eq(transactions.workspaceId, workspaceId), inArray(transactions.id, group.ids)));
+      if (found.length === group.ids.length) {
         done += 1;
         continue;
       }

@@ -428,6 +428,9 @@ export class WorkspaceLedger extends DurableObject<Env> {
       if (!name) return null;
       // The workspace id too: the alarm and the projector need it after an eviction.
       await this.ctx.storage.put({ [SHARD_KEY]: name, workspaceId });
+    } else if ((await this.ctx.storage.get<string>('workspaceId')) !== workspaceId) {
+      // An object from before the journal may have kept only its shard.
+      await this.ctx.storage.put('workspaceId', workspaceId);
     }
     this.shard = shardHandle(this.env, name);
     return this.shard;
