@@ -174,6 +174,18 @@ describe('deductions durable in the ledger object, projected to D1 behind their 
     await expectInvariant(ws.workspaceId);
   });
 
+  it('a key a D1-durable entry took (a refund under a caller’s key) is in the index too: a journaled deduction under it is a 409', async () => {
+    const ws = await createWorkspace('Journal: key taken by a refund');
+    await grant(ws.workspaceId, 10 * CREDIT);
+    const id = unique('shared');
+    const refunded = await ledgerStub(ws.workspaceId).postEntry({ workspaceId: ws.workspaceId, id, kind: 'refund', amountMicros: -CREDIT, description: 'Refund' });
+    expect(refunded).toMatchObject({ ok: true, replayed: false });
+    expect((await deduct(ws.workspaceId, CREDIT, id, 'Refund')).status).toBe(409);
+    expect((await ledgerRows(ws.workspaceId)).filter((r) => r.idempotency_key === id)).toHaveLength(1);
+    expect(await balanceRow(ws.workspaceId)).toBe(9 * CREDIT);
+    await expectInvariant(ws.workspaceId);
+  });
+
   it('keys D1 held before the object kept an index are learnt from D1 once (backfill)', async () => {
     const ws = await createWorkspace('Journal: backfill');
     await grant(ws.workspaceId, 10 * CREDIT);

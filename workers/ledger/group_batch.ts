@@ -6,6 +6,7 @@ import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import { stripeEvents, transactions } from '../../schema/tables';
 import { insertOutbox, type OutboxEvent } from '../notifications/outbox';
 import { moveBalance } from './guarded_balance';
+import { isCallerKey } from './caller_keys';
 import type { LedgerContext } from './ledger_context';
 import { LedgerInvariantError, type LedgerState } from './load_state';
 import type { TransactionRow } from './transaction_view';
@@ -59,7 +60,7 @@ export class GroupBatch {
   wrote = false;
 
   constructor(
-    ledger: LedgerContext,
+    private readonly ledger: LedgerContext,
     private readonly state: LedgerState,
     readonly nowMs: number,
     /** The balance D1 holds when this batch runs, if the guard holds (behind a batch in flight: the balance that one leaves). */
@@ -163,6 +164,10 @@ export class GroupBatch {
         row.seq = inserted.seq;
       }
     }
+    // Entries under callers' keys written here (a refund sent under one, say): the key index must
+    // know them, or a journaled entry could take the key again.
+    const callerRows = this.entryRows.filter((row) => isCallerKey(row.idempotencyKey));
+    if (callerRows.length > 0) this.ledger.rememberKeys(callerRows);
     const earlier = new Map((offset > 0 ? results[0]! : []).map(rowFromD1).map((r) => [r.idempotencyKey, r]));
     await this.recordStripeEvents();
     return { rows, earlier: (key) => earlier.get(key) };

@@ -74,6 +74,7 @@ export class WorkspaceLedger extends DurableObject<Env> {
       dropState: () => {
         this.state = null;
       },
+      rememberKeys: (rows) => this.journal.index(rows),
     };
   })();
   /** Raw usage events and open-hour rollups, in this object's own SQLite storage. */
