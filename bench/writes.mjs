@@ -105,7 +105,7 @@ export async function benchWrites(plainUrl, delayedUrl, latencyMs, options) {
       ...row('no injected latency', plain),
       ...row(`${latencyMs} ms per D1 round trip of the ledger object`, delayed),
       `goals: deductions >= 0.5x trivial without latency; >= 500/s with 25 ms`,
-      `  (one at a time, an object could do at most ${fmt(1000 / latencyMs, 0)}/s with ${latencyMs} ms; ${options.connections} callers that each wait for their own durable write at most ${fmt((options.connections * 1000) / latencyMs, 0)}/s)`,
+      `  (deductions are answered once durable in the ledger object's own SQLite and reach D1 behind their answers; ${options.connections} callers that each waited for their own D1 write could do at most ${fmt((options.connections * 1000) / latencyMs, 0)}/s)`,
       `every deduction taken exactly once: ${plain.balanceOk && delayed.balanceOk ? 'yes' : 'MISMATCH'}`,
     ],
     ok: plain.balanceOk && delayed.balanceOk,

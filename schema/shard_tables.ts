@@ -90,6 +90,10 @@ export const balances = sqliteTable(
     // who has events to settle. Written when an event lands in an hour before it (or while it is
     // null), and by settlement in the batch of the hour's usage entry.
     oldestOpenEventHourMs: integer('oldest_open_event_hour_ms'),
+    // The last group of the ledger object's journal (workers/ledger/entry_journal.ts) this shard
+    // holds: written in the batch that projects it. A reader that got the object's answered seq
+    // at the same time as it read here knows whether its rows include every answered entry.
+    projectedJournalSeq: integer('projected_journal_seq').notNull().default(0),
   },
   (t) => [check('balances_non_negative', sql`${t.balanceMicros} >= 0`)],
 );

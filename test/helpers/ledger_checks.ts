@@ -37,8 +37,16 @@ import type { AlarmPlan } from '../../workers/ledger/enforcement';
 /** The Durable Object stub of a workspace's ledger, addressed the way the Worker addresses it. */
 export const ledgerStub = (workspaceId: string) => env.WORKSPACE_LEDGER.get(env.WORKSPACE_LEDGER.idFromName(workspaceId));
 
+/**
+ * Waits until the workspace's ledger object has projected to D1 every entry it answered
+ * (deductions and adjustments are durable in the object first, workers/ledger/entry_journal.ts):
+ * a test reading D1 straight after a deduction calls this first, as the Worker's readers do.
+ */
+export const projected = (workspaceId: string): Promise<void> => ledgerStub(workspaceId).projected();
+
 /** The ledger invariant, checked on the spot: balance row == sum of completed entries, never negative. */
 export async function expectInvariant(workspaceId: string) {
+  await projected(workspaceId);
   const row = await (await ledgerD1(workspaceId)).prepare(
     `SELECT b.balance_micros AS balance,
             (SELECT COALESCE(SUM(amount_micros), 0) FROM transactions t WHERE t.workspace_id = b.workspace_id AND t.status = 'completed') AS ledger
@@ -61,6 +69,8 @@ export const storedEventsOf = (workspaceId: string) =>
  * alarm is the earliest of them.
  */
 export async function alarmPlanOf(workspaceId: string): Promise<AlarmPlan> {
+  // While deductions wait for their projection the alarm is armed for that too (entry_journal.ts).
+  await projected(workspaceId);
   const [plan, storedAtMs] = await runInDurableObject(ledgerStub(workspaceId), async (instance, state) => [
     (instance as unknown as { enforcement: { plan: AlarmPlan } }).enforcement.plan,
     await state.storage.getAlarm(),

@@ -13,6 +13,34 @@ import { balanceRow, completedSum, CREDIT, creditCheck, ledgerRows, ledgerStub, 
 
 type Entry = Omit<PostEntryInput, 'workspaceId'>;
 const charge = (amountMicros: number, id = unique('g'), description = 'Group charge'): Entry => ({ id, kind: 'deduction', amountMicros, description });
+/**
+ * An entry that stays durable in D1 (a refund: not journaled in the object, see
+ * workers/ledger/entry_journal.ts): what the tests of D1 batches, guards and pipelining write.
+ */
+const refund = (amountMicros: number, id = unique('refund:g'), description = 'Group refund'): Entry => ({ id, kind: 'refund', amountMicros: -amountMicros, description });
+
+/**
+ * Runs `body` while every write described 'poison' fails: for D1-durable writes, a trigger on the
+ * shard's transactions; for journaled ones (deductions, adjustments), on the object's journal, the
+ * write that makes them durable.
+ */
+async function withPoison<T>(workspaceId: string, where: 'd1' | 'journal', body: () => Promise<T>): Promise<T> {
+  const trigger = `inject_${where}_${workspaceId}`;
+  const onJournal = (statement: string) => runInDurableObject(ledgerStub(workspaceId), async (_instance, state) => void state.storage.sql.exec(statement));
+  if (where === 'd1') {
+    await shardD1Of(workspaceId).prepare(
+      `CREATE TRIGGER ${trigger} BEFORE INSERT ON transactions WHEN NEW.description = 'poison' BEGIN SELECT RAISE(ABORT, 'injected failure'); END`,
+    ).run();
+  } else {
+    await onJournal(`CREATE TRIGGER ${trigger} BEFORE INSERT ON entry_journal WHEN NEW.statements LIKE '%poison%' BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
+  }
+  try {
+    return await body();
+  } finally {
+    if (where === 'd1') await shardD1Of(workspaceId).prepare(`DROP TRIGGER ${trigger}`).run();
+    else await onJournal(`DROP TRIGGER ${trigger}`);
+  }
+}
 
 interface QueueHolder {
   queue: { run<T>(task: () => Promise<T>): Promise<T> };
@@ -192,31 +220,31 @@ describe('one group, held together', () => {
     await expectInvariant(ws.workspaceId);
   });
 
-  it('a failure in the group’s batch fails every entry of the group, writes nothing, and the next group commits', async () => {
-    const ws = await createWorkspace('Group: injected failure');
-    await grant(ws.workspaceId, 10 * CREDIT);
-    const before = await ledgerRows(ws.workspaceId);
-    const trigger = `inject_failure_${ws.workspaceId}`;
-    await shardD1Of(ws.workspaceId).prepare(
-      `CREATE TRIGGER ${trigger} BEFORE INSERT ON transactions WHEN NEW.description = 'poison' BEGIN SELECT RAISE(ABORT, 'injected failure'); END`,
-    ).run();
-    try {
-      const failed = await inOneGroup(ws.workspaceId, [charge(CREDIT), charge(CREDIT, unique('p'), 'poison'), charge(CREDIT)]);
-      for (const f of failed) {
-        expect(f.status).toBe('rejected');
-        expect(String((f as PromiseRejectedResult).reason)).toMatch(/injected failure/);
-      }
-      expect(await ledgerRows(ws.workspaceId)).toEqual(before);
-      expect(await balanceRow(ws.workspaceId)).toBe(10 * CREDIT);
-      // The cache was dropped; the next group is decided on D1's balance and commits.
-      const next = (await inOneGroup(ws.workspaceId, [charge(CREDIT), charge(2 * CREDIT)])).map(value);
-      expect(next.map((a) => a.ok && a.value.balanceAfterMicros)).toEqual([9 * CREDIT, 7 * CREDIT]);
-    } finally {
-      await shardD1Of(ws.workspaceId).prepare(`DROP TRIGGER ${trigger}`).run();
-    }
-    expect(await balanceRow(ws.workspaceId)).toBe(7 * CREDIT);
-    await expectInvariant(ws.workspaceId);
-  });
+  for (const [where, make] of [
+    ['journal', charge],
+    ['d1', refund],
+  ] as const) {
+    it(`a failure of the group’s durable write (${where === 'journal' ? 'deductions: the object’s journal' : 'refunds: the D1 batch'}) fails every entry of the group, writes nothing, and the next group commits`, async () => {
+      const ws = await createWorkspace(`Group: injected failure (${where})`);
+      await grant(ws.workspaceId, 10 * CREDIT);
+      const before = await ledgerRows(ws.workspaceId);
+      await withPoison(ws.workspaceId, where, async () => {
+        const failed = await inOneGroup(ws.workspaceId, [make(CREDIT), make(CREDIT, undefined, 'poison'), make(CREDIT)]);
+        for (const f of failed) {
+          expect(f.status).toBe('rejected');
+          expect(String((f as PromiseRejectedResult).reason)).toMatch(/injected failure/);
+        }
+        expect(await ledgerRows(ws.workspaceId)).toEqual(before);
+        expect(await balanceRow(ws.workspaceId)).toBe(10 * CREDIT);
+        expect((await creditCheck(ws.workspaceId, 0)).body.balanceMicros).toBe(10 * CREDIT);
+        // The next group is decided on the balance nothing of the failed group moved, and commits.
+        const next = (await inOneGroup(ws.workspaceId, [make(CREDIT), make(2 * CREDIT)])).map(value);
+        expect(next.map((a) => a.ok && a.value.balanceAfterMicros)).toEqual([9 * CREDIT, 7 * CREDIT]);
+      });
+      expect(await balanceRow(ws.workspaceId)).toBe(7 * CREDIT);
+      await expectInvariant(ws.workspaceId);
+    });
+  }
 
   it('a stale cache aborts the whole batch; the group is decided again on the true balance', async () => {
     const ws = await createWorkspace('Group: stale cache');
@@ -231,9 +259,15 @@ describe('one group, held together', () => {
       ).bind(`txn_${unique('behind').replace(/[^A-Za-z0-9]/g, '_')}`, ws.workspaceId, unique('behind'), -7 * CREDIT, 3 * CREDIT, Date.now(), Date.now()),
       shard.prepare('UPDATE balances SET balance_micros = balance_micros - ? WHERE workspace_id = ?').bind(7 * CREDIT, ws.workspaceId),
     ]);
-    const answers = (await inOneGroup(ws.workspaceId, [charge(2 * CREDIT), charge(2 * CREDIT), charge(CREDIT)])).map(value);
-    // On the stale 10 all three would fit; on the true 3: 2, refused, 1.
-    expect(answers.map((a) => (a.ok ? a.value.balanceAfterMicros : a.code))).toEqual([CREDIT, 'insufficient_credits', 0]);
+    // Refunds, which stay D1-durable: journaled deductions are decided on the object's balance, the
+    // only writer's (test/ledger/entry_journal.test.ts shows what a write behind its back does then).
+    const answers = (await inOneGroup(ws.workspaceId, [refund(2 * CREDIT), refund(2 * CREDIT), refund(CREDIT)])).map(value);
+    // On the stale 10 they would leave 8, 6, 5; on the true 3: 1, then 0 twice, the rest forgiven.
+    expect(answers.map((a) => (a.ok ? [a.value.balanceAfterMicros, a.value.forgivenMicros] : a.code))).toEqual([
+      [CREDIT, 0],
+      [0, CREDIT],
+      [0, CREDIT],
+    ]);
     expect(await balanceRow(ws.workspaceId)).toBe(0);
     expectBalanceChain(await ledgerRows(ws.workspaceId));
     await expectInvariant(ws.workspaceId);
@@ -244,7 +278,9 @@ describe('one group, held together', () => {
 // decided on the balance the first leaves and sent while the first batch is still in flight
 // (pipelining, LedgerGroupCommit.drain).
 describe('two groups in flight, the second decided on the first', () => {
-  const charges = (n: number, poisonAt = -1) => Array.from({ length: n }, (_, i) => charge(CREDIT, unique(`p${i}`), i === poisonAt ? 'poison' : `pipelined ${i}`));
+  // Pipelining concerns D1-durable groups: refunds here (journaled deductions never wait for D1).
+  const refunds = (n: number, poisonAt = -1) => Array.from({ length: n }, (_, i) => refund(CREDIT, unique(`p${i}`), i === poisonAt ? 'poison' : `pipelined ${i}`));
+  const charges = (n: number) => Array.from({ length: n }, (_, i) => charge(CREDIT, unique(`p${i}`), `pipelined ${i}`));
 
   it('both commit, in order: 60 deductions, one balance chain', async () => {
     const ws = await createWorkspace('Pipeline: both commit');
@@ -273,13 +309,9 @@ describe('two groups in flight, the second decided on the first', () => {
     const ws = await createWorkspace('Pipeline: injected failure');
     await grant(ws.workspaceId, 100 * CREDIT);
     const before = await ledgerRows(ws.workspaceId);
-    const trigger = `inject_pipeline_${ws.workspaceId}`;
-    await shardD1Of(ws.workspaceId).prepare(
-      `CREATE TRIGGER ${trigger} BEFORE INSERT ON transactions WHEN NEW.description = 'poison' BEGIN SELECT RAISE(ABORT, 'injected failure'); END`,
-    ).run();
-    try {
+    await withPoison(ws.workspaceId, 'd1', async () => {
       // The poison is in the first group (entries 0-49); the second (50-59) has none of its own.
-      const failed = await inOneGroup(ws.workspaceId, charges(60, 10));
+      const failed = await inOneGroup(ws.workspaceId, refunds(60, 10));
       expect(failed).toHaveLength(60);
       for (const f of failed) {
         expect(f.status).toBe('rejected');
@@ -287,12 +319,25 @@ describe('two groups in flight, the second decided on the first', () => {
       }
       expect(await ledgerRows(ws.workspaceId)).toEqual(before);
       expect(await balanceRow(ws.workspaceId)).toBe(100 * CREDIT);
-    } finally {
-      await shardD1Of(ws.workspaceId).prepare(`DROP TRIGGER ${trigger}`).run();
-    }
-    const next = (await inOneGroup(ws.workspaceId, charges(60))).map(value);
+    });
+    const next = (await inOneGroup(ws.workspaceId, refunds(60))).map(value);
     expect(next.every((a) => a.ok)).toBe(true);
     expect(await balanceRow(ws.workspaceId)).toBe(40 * CREDIT);
+    expectBalanceChain(await ledgerRows(ws.workspaceId));
+    await expectInvariant(ws.workspaceId);
+  });
+
+  it('journaled deductions: a failure of the first group’s journal write fails only that group; the second is decided on the untouched balance and commits', async () => {
+    const ws = await createWorkspace('Journal: injected failure, two groups');
+    await grant(ws.workspaceId, 100 * CREDIT);
+    const entries = charges(60);
+    entries[10] = { ...entries[10]!, description: 'poison' };
+    const answers = await withPoison(ws.workspaceId, 'journal', () => inOneGroup(ws.workspaceId, entries));
+    expect(answers.slice(0, 50).every((f) => f.status === 'rejected' && /injected failure/.test(String(f.reason)))).toBe(true);
+    expect(answers.slice(50).map(value).map((a) => a.ok && a.value.balanceAfterMicros)).toEqual(Array.from({ length: 10 }, (_, i) => (99 - i) * CREDIT));
+    const usage = (await ledgerRows(ws.workspaceId)).filter((r) => r.type === 'usage');
+    expect(usage.map((r) => r.description)).toEqual(Array.from({ length: 10 }, (_, i) => `pipelined ${50 + i}`));
+    expect(await balanceRow(ws.workspaceId)).toBe(90 * CREDIT);
     expectBalanceChain(await ledgerRows(ws.workspaceId));
     await expectInvariant(ws.workspaceId);
   });
@@ -300,16 +345,7 @@ describe('two groups in flight, the second decided on the first', () => {
   it('a failure in the first of four groups fails the one in flight behind it; the two after are decided afresh and commit', async () => {
     const ws = await createWorkspace('Pipeline: four groups');
     await grant(ws.workspaceId, 500 * CREDIT);
-    const trigger = `inject_four_${ws.workspaceId}`;
-    await shardD1Of(ws.workspaceId).prepare(
-      `CREATE TRIGGER ${trigger} BEFORE INSERT ON transactions WHEN NEW.description = 'poison' BEGIN SELECT RAISE(ABORT, 'injected failure'); END`,
-    ).run();
-    let answers: PromiseSettledResult<LedgerResult<TransactionView>>[];
-    try {
-      answers = await inOneGroup(ws.workspaceId, charges(160, 0));
-    } finally {
-      await shardD1Of(ws.workspaceId).prepare(`DROP TRIGGER ${trigger}`).run();
-    }
+    const answers = await withPoison(ws.workspaceId, 'd1', () => inOneGroup(ws.workspaceId, refunds(160, 0)));
     expect(answers.slice(0, 100).every((f) => f.status === 'rejected' && /injected failure/.test(String(f.reason)))).toBe(true);
     expect(answers.slice(100).map(value).map((a) => a.ok && a.value.balanceAfterMicros)).toEqual(Array.from({ length: 60 }, (_, i) => (499 - i) * CREDIT));
     expect(await balanceRow(ws.workspaceId)).toBe(440 * CREDIT);
@@ -330,11 +366,11 @@ describe('two groups in flight, the second decided on the first', () => {
       ).bind(`txn_${unique('behind').replace(/[^A-Za-z0-9]/g, '_')}`, ws.workspaceId, unique('behind'), -70 * CREDIT, 30 * CREDIT, Date.now(), Date.now()),
       shard.prepare('UPDATE balances SET balance_micros = balance_micros - ? WHERE workspace_id = ?').bind(70 * CREDIT, ws.workspaceId),
     ]);
-    const answers = (await inOneGroup(ws.workspaceId, charges(60))).map(value);
-    // On the stale 100 all 60 would fit; on the true 30, the first 30.
-    expect(answers.map((a) => (a.ok ? a.value.balanceAfterMicros : a.code))).toEqual([
-      ...Array.from({ length: 30 }, (_, i) => (29 - i) * CREDIT),
-      ...Array.from({ length: 30 }, () => 'insufficient_credits'),
+    const answers = (await inOneGroup(ws.workspaceId, refunds(60))).map(value);
+    // On the stale 100 each would take its credit; on the true 30, the first 30 do, the rest is forgiven.
+    expect(answers.map((a) => (a.ok ? [a.value.balanceAfterMicros, a.value.forgivenMicros] : a.code))).toEqual([
+      ...Array.from({ length: 30 }, (_, i) => [(29 - i) * CREDIT, 0]),
+      ...Array.from({ length: 30 }, () => [0, CREDIT]),
     ]);
     expect(await balanceRow(ws.workspaceId)).toBe(0);
     expectBalanceChain(await ledgerRows(ws.workspaceId));

@@ -3,7 +3,7 @@
 import { internal } from '../helpers/api';
 export { internalWithHeaders } from '../helpers/api';
 export { ledgerStub } from '../helpers/ledger_checks';
-import { shardD1Of } from '../helpers/ledger_checks';
+import { projected, shardD1Of } from '../helpers/ledger_checks';
 import { unique } from '../helpers/fixtures';
 
 export const CREDIT = 1_000_000;
@@ -24,18 +24,21 @@ export interface LedgerRow {
 
 /** Every ledger row of a workspace, oldest first, read straight from D1. */
 export async function ledgerRows(workspaceId: string): Promise<LedgerRow[]> {
+  await projected(workspaceId);
   const { results } = await shardD1Of(workspaceId).prepare('SELECT * FROM transactions WHERE workspace_id = ? ORDER BY seq').bind(workspaceId).all<LedgerRow>();
   return results;
 }
 
 /** The balances row of a workspace, read straight from D1 (null when there is none). */
 export async function balanceRow(workspaceId: string): Promise<number | null> {
+  await projected(workspaceId);
   const row = await shardD1Of(workspaceId).prepare('SELECT balance_micros FROM balances WHERE workspace_id = ?').bind(workspaceId).first<{ balance_micros: number }>();
   return row ? row.balance_micros : null;
 }
 
 /** Sum of the completed ledger entries of a workspace, read straight from D1. */
 export async function completedSum(workspaceId: string): Promise<number> {
+  await projected(workspaceId);
   const row = await shardD1Of(workspaceId).prepare(`SELECT COALESCE(SUM(amount_micros), 0) AS s FROM transactions WHERE workspace_id = ? AND status = 'completed'`)
     .bind(workspaceId)
     .first<{ s: number }>();

@@ -1,72 +1,81 @@
 import { describe, expect, it } from 'vitest';
-import { internal } from '../helpers/api';
-import { createWorkspace, deduct, grant } from '../helpers/fixtures';
-import { shardD1Of } from '../helpers/ledger_checks';
-import { creditCheck, insertEntry } from './ledger_helpers';
+import { createWorkspace, deduct, grant, unique } from '../helpers/fixtures';
+import { ledgerStub, shardD1Of } from '../helpers/ledger_checks';
+import { balanceRow, creditCheck, insertEntry, ledgerRows } from './ledger_helpers';
 
 const CREDIT = 1_000_000;
 
+/** Another writer moves D1 by `deltaMicros`, keeping D1's own invariant (entry + balance in one batch). */
+async function moveBehindItsBack(workspaceId: string, deltaMicros: number, balanceAfterMicros: number) {
+  const other = insertEntry(workspaceId, { amountMicros: deltaMicros, balanceAfterMicros });
+  await shardD1Of(workspaceId).batch([
+    other.statement,
+    shardD1Of(workspaceId).prepare('UPDATE balances SET balance_micros = balance_micros + ? WHERE workspace_id = ?').bind(deltaMicros, workspaceId),
+  ]);
+}
+
+/** A refund: an entry that stays D1-durable (its batch's guard is checked before it is answered). */
+const refund = (workspaceId: string, amountMicros: number) =>
+  ledgerStub(workspaceId).postEntry({ workspaceId, id: unique('refund'), kind: 'refund', amountMicros: -amountMicros, description: 'Refund' });
+
+/** The error an RPC call fails with (only `.then` is touched: other properties of an RPC promise are pipelined calls). */
+const failureOf = (call: Promise<unknown>): Promise<string> => call.then(() => 'no failure', (error: unknown) => String(error));
+
 // The ledger object is meant to be the only writer of a balance; if anything else ever moves D1
-// behind a warm object, the object's next write must not land on its stale belief.
+// behind a warm object, nothing may land in D1 on the object's stale belief.
 describe('a stale balance cache never writes on a wrong basis', () => {
-  it('detects D1 moved behind it, rebuilds, and records the true balance after', async () => {
+  it('a D1-durable write detects D1 moved behind it, rebuilds, and records the true balance after', async () => {
     const { workspaceId } = await createWorkspace('Stale cache');
     await grant(workspaceId, 10 * CREDIT);
     expect((await creditCheck(workspaceId, 0)).body.balanceMicros).toBe(10 * CREDIT); // warm: cache = 10
 
-    // Another writer adds 5 credits, keeping D1's own invariant (entry + balance in one batch).
-    const other = insertEntry(workspaceId, { amountMicros: 5 * CREDIT, balanceAfterMicros: 15 * CREDIT });
-    await shardD1Of(workspaceId).batch([
-      other.statement,
-      shardD1Of(workspaceId).prepare('UPDATE balances SET balance_micros = balance_micros + ? WHERE workspace_id = ?').bind(5 * CREDIT, workspaceId),
-    ]);
+    await moveBehindItsBack(workspaceId, 5 * CREDIT, 15 * CREDIT);
     expect((await creditCheck(workspaceId, 0)).body.balanceMicros).toBe(10 * CREDIT); // still the stale cache
 
-    const res = await deduct(workspaceId, 3 * CREDIT);
-    expect(res.status).toBe(201);
+    const res = await refund(workspaceId, 3 * CREDIT);
     // Against the stale cache this would claim 7; the guard made it rebuild and write 12.
-    expect(res.body.balanceAfterMicros).toBe(12 * CREDIT);
+    expect(res).toMatchObject({ ok: true, value: { balanceAfterMicros: 12 * CREDIT } });
     expect((await creditCheck(workspaceId, 0)).body.balanceMicros).toBe(12 * CREDIT);
-    const row = await shardD1Of(workspaceId).prepare('SELECT balance_micros AS b FROM balances WHERE workspace_id = ?').bind(workspaceId).first<{ b: number }>();
-    expect(row?.b).toBe(12 * CREDIT);
+    expect(await balanceRow(workspaceId)).toBe(12 * CREDIT);
   });
 
-  it('refuses a deduction that only the stale cache could cover', async () => {
-    const { workspaceId } = await createWorkspace('Stale cache, less money');
+  it('a journaled deduction answered on a stale balance never reaches D1 on it: the projection stops loudly until D1 is repaired, then lands once', async () => {
+    const { workspaceId } = await createWorkspace('Stale cache, journaled deduction');
     await grant(workspaceId, 10 * CREDIT);
     expect((await creditCheck(workspaceId, 0)).body.balanceMicros).toBe(10 * CREDIT);
 
-    // Another writer takes 8 credits away.
-    const other = insertEntry(workspaceId, { amountMicros: -8 * CREDIT, balanceAfterMicros: 2 * CREDIT });
-    await shardD1Of(workspaceId).batch([
-      other.statement,
-      shardD1Of(workspaceId).prepare('UPDATE balances SET balance_micros = balance_micros - ? WHERE workspace_id = ?').bind(8 * CREDIT, workspaceId),
-    ]);
+    // Another writer takes 8 credits away: D1 holds 2, the object (its only writer) believes 10.
+    await moveBehindItsBack(workspaceId, -8 * CREDIT, 2 * CREDIT);
+    // The object answers on its own balance: the deduction is durable in its journal.
+    const res = await deduct(workspaceId, 5 * CREDIT, unique('stale-deduction'));
+    expect(res.status).toBe(201);
+    expect(res.body.balanceAfterMicros).toBe(5 * CREDIT);
 
-    const res = await deduct(workspaceId, 5 * CREDIT);
-    expect(res.status).toBe(402);
-    expect(res.body.error.code).toBe('insufficient_credits');
-    expect((await creditCheck(workspaceId, 0)).body.balanceMicros).toBe(2 * CREDIT);
+    // Its guard does not hold in D1: nothing is written there, and every reader or D1 writer of the
+    // workspace fails loudly instead of acting on a ledger that contradicts the object.
+    expect(await failureOf(ledgerStub(workspaceId).projected())).toMatch(/cannot be projected/);
+    const d1 = shardD1Of(workspaceId);
+    expect((await d1.prepare('SELECT balance_micros AS b FROM balances WHERE workspace_id = ?').bind(workspaceId).first<{ b: number }>())?.b).toBe(2 * CREDIT);
+    expect(await failureOf(refund(workspaceId, CREDIT))).toMatch(/cannot be projected/);
+
+    // Repaired (the foreign write compensated, append-only): the journaled deduction lands, once.
+    await moveBehindItsBack(workspaceId, 8 * CREDIT, 10 * CREDIT);
+    await ledgerStub(workspaceId).projected();
+    expect(await balanceRow(workspaceId)).toBe(5 * CREDIT);
+    expect((await ledgerRows(workspaceId)).filter((r) => r.type === 'usage').map((r) => r.balance_after_micros)).toEqual([5 * CREDIT]);
   });
 
-  it('re-decides a correction on the true balance: clamps at zero and forgives the rest', async () => {
+  it('re-decides a D1-durable correction on the true balance: clamps at zero and forgives the rest', async () => {
     const { workspaceId } = await createWorkspace('Stale cache, correction');
     await grant(workspaceId, 10 * CREDIT);
     expect((await creditCheck(workspaceId, 0)).body.balanceMicros).toBe(10 * CREDIT);
 
     // Another writer takes 6 credits away: D1 holds 4, the warm cache still believes 10.
-    const other = insertEntry(workspaceId, { amountMicros: -6 * CREDIT, balanceAfterMicros: 4 * CREDIT });
-    await shardD1Of(workspaceId).batch([
-      other.statement,
-      shardD1Of(workspaceId).prepare('UPDATE balances SET balance_micros = balance_micros - ? WHERE workspace_id = ?').bind(6 * CREDIT, workspaceId),
-    ]);
+    await moveBehindItsBack(workspaceId, -6 * CREDIT, 4 * CREDIT);
 
-    // A correction of -8: on the stale belief it would apply in full (and fail against D1's CHECK);
-    // on the truth it takes the 4 there are and forgives 4.
-    const res = await internal('POST', '/internal/v1/adjustments', { id: 'stale-correction', workspaceId, amountMicros: -8 * CREDIT, description: 'Correction' });
-    expect(res.status).toBe(201);
-    expect(res.body.amountMicros).toBe(-4 * CREDIT);
-    expect(res.body.forgivenMicros).toBe(4 * CREDIT);
-    expect(res.body.balanceAfterMicros).toBe(0);
+    // A refund of 8: on the stale belief it would apply in full (and fail against D1's CHECK); on
+    // the truth it takes the 4 there are and forgives 4.
+    const res = await refund(workspaceId, 8 * CREDIT);
+    expect(res).toMatchObject({ ok: true, value: { amountMicros: -4 * CREDIT, forgivenMicros: 4 * CREDIT, balanceAfterMicros: 0 } });
   });
 });

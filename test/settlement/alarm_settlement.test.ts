@@ -29,7 +29,11 @@ import {
 } from './settlement_helpers';
 
 const JITTER_TO_MS = SETTLEMENT_JITTER_FROM_MS + SETTLEMENT_JITTER_SPAN_MS;
-const alarmOf = (workspaceId: string) => runInDurableObject(ledgerStub(workspaceId), (_, state) => state.storage.getAlarm());
+// Once the object projected its journaled entries: until then the alarm is also armed for that.
+const alarmOf = async (workspaceId: string) => {
+  await ledgerStub(workspaceId).projected();
+  return runInDurableObject(ledgerStub(workspaceId), (_, state) => state.storage.getAlarm());
+};
 
 /**
  * Settlement arms nothing: the alarm left, if any, is the pruning of the stored events when they

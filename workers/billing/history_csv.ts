@@ -1,7 +1,7 @@
 import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
 import { transactions, type transactionStatuses, type transactionTypes } from '../../schema/tables';
 import type { Env } from '../env';
-import { ledgerDbOf } from '../storage/databases';
+import { projectedLedgerDbOf } from '../ledger/projected_db';
 import { MICROS_PER_CREDIT } from '../lib/money';
 import { iso } from '../lib/time';
 
@@ -75,7 +75,7 @@ export function historyCsvFilename(workspaceId: string, filters: HistoryCsvFilte
 export function historyCsvStream(env: Env, workspaceId: string, filters: HistoryCsvFilters): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   // The workspace's shard, looked up on the first pull (this function returns the stream at once).
-  let shard: ReturnType<typeof ledgerDbOf> | null = null;
+  let shard: ReturnType<typeof projectedLedgerDbOf> | null = null;
   let beforeSeq: number | null = null;
   return new ReadableStream<Uint8Array>({
     start(controller) {
@@ -87,7 +87,7 @@ export function historyCsvStream(env: Env, workspaceId: string, filters: History
       if (filters.type) where.push(eq(transactions.type, filters.type));
       if (filters.status) where.push(eq(transactions.status, filters.status));
       if (beforeSeq !== null) where.push(lt(transactions.seq, beforeSeq));
-      shard ??= ledgerDbOf(env, workspaceId);
+      shard ??= projectedLedgerDbOf(env, workspaceId);
       const rows: CsvRow[] = await (await shard)
         .select({
           seq: transactions.seq,

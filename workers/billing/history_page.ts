@@ -1,6 +1,6 @@
 import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
-import { transactions, type transactionStatuses, type transactionTypes } from '../../schema/tables';
+import { balances, transactions, type transactionStatuses, type transactionTypes } from '../../schema/tables';
 import type { Env } from '../env';
 import { ledgerDbOf } from '../storage/databases';
 import { unwrap } from '../ledger/ledger_result';
@@ -60,6 +60,28 @@ export function historyRowsQuery(db: DrizzleD1Database, workspaceId: string, que
 }
 
 /**
+ * The stored rows of the page, including every entry the ledger object answered before the call.
+ * Deductions reach D1 a moment after their answer (workers/ledger/entry_journal.ts): the object's
+ * answered seq and D1's projected seq are read at the same time as the rows (one round trip's
+ * wait); only when D1 was behind does the page wait for the projection and read again.
+ */
+async function freshHistoryRows(env: Env, workspaceId: string, query: HistoryQuery) {
+  const ledger = ledgerFor(env, workspaceId);
+  const read = (db: DrizzleD1Database) =>
+    db.batch([
+      historyRowsQuery(db, workspaceId, query, query.limit + 1),
+      db.select({ seq: balances.projectedJournalSeq }).from(balances).where(eq(balances.workspaceId, workspaceId)),
+    ]);
+  const [answeredSeq, [db, [rows, projected]]] = await Promise.all([
+    ledger.answeredSeq(),
+    ledgerDbOf(env, workspaceId).then(async (d) => [d, await read(d)] as const),
+  ]);
+  if ((projected[0]?.seq ?? 0) >= answeredSeq) return rows;
+  await ledger.projected();
+  return (await read(db))[0];
+}
+
+/**
  * One page of the ledger, newest first (keyset pagination on seq); shared by the API and the
  * dashboard. A caller that already holds the credit summary passes it, saving a ledger call.
  */
@@ -70,7 +92,7 @@ export async function historyPage(env: Env, workspaceId: string, query: HistoryQ
   // are read as if the open hour's row took no place, and cut to fit once it is known.
   const [open, rows] = await Promise.all([
     query.cursor ? null : accumulatingRow(env, workspaceId, query.type, query.status, summary),
-    ledgerDbOf(env, workspaceId).then((db) => historyRowsQuery(db, workspaceId, query, query.limit + 1).all()),
+    freshHistoryRows(env, workspaceId, query),
   ]);
   const dbLimit = open ? query.limit - 1 : query.limit;
   const page = rows.slice(0, dbLimit);

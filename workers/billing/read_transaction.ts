@@ -3,6 +3,7 @@ import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import type { z } from '@hono/zod-openapi';
 import { settlementLines, transactions } from '../../schema/tables';
 import type { Env } from '../env';
+import { projectedLedgerDbOf } from '../ledger/projected_db';
 import { ledgerDbOf } from '../storage/databases';
 import { notFound } from '../errors/api_error';
 import { toTransactionView, type TransactionView } from '../ledger/transaction_view';
@@ -28,7 +29,7 @@ function linesByTransaction(rows: readonly LineRow[]): Map<string, TransactionLi
 
 /** One transaction of the workspace (404 for another workspace's); a settled hour adds its lines. */
 export async function readTransaction(env: Env, workspaceId: string, transactionId: string): Promise<TransactionView & { lines?: TransactionLine[] }> {
-  const db = await ledgerDbOf(env, workspaceId);
+  const db = await projectedLedgerDbOf(env, workspaceId);
   const [rows, lines] = await db.batch([
     db
       .select()
@@ -46,7 +47,8 @@ export async function readTransaction(env: Env, workspaceId: string, transaction
 /** The lines of several settled hours of one workspace (the dashboard's history page), in one query. */
 export async function readTransactionLines(env: Env, workspaceId: string, transactionIds: string[]): Promise<Map<string, TransactionLine[]>> {
   if (transactionIds.length === 0) return new Map();
-  return linesByTransaction(await selectLines((await ledgerDbOf(env, workspaceId)), workspaceId, transactionIds));
+  // Settlement lines only: written by settlement, never journaled; no need to wait for the object.
+  return linesByTransaction(await selectLines(await ledgerDbOf(env, workspaceId), workspaceId, transactionIds));
 }
 
 /** The fields of a priced line that its view needs (a settlement_lines row, or a line of the open hours). */

@@ -1,7 +1,7 @@
 import { and, eq, gte, sql } from 'drizzle-orm';
 import { settlementLines, transactions } from '../../schema/tables';
 import type { Env } from '../env';
-import { ledgerDbOf } from '../storage/databases';
+import { projectedLedgerDbOf } from '../ledger/projected_db';
 import { directChargesOf } from '../usage/direct_charges';
 
 export const spendCategories = ['instances', 'storage', 'model_tokens', 'tools', 'charges'] as const;
@@ -27,7 +27,7 @@ const HOUR_MS = 3_600_000;
  * settled hours, plus direct deductions (resource charges the platform posted itself) as charges.
  */
 export async function readSpendByHour(env: Env, workspaceId: string, fromMs: number): Promise<SpendHour[]> {
-  const db = await ledgerDbOf(env, workspaceId);
+  const db = await projectedLedgerDbOf(env, workspaceId);
   const [lines, deductions] = await db.batch([
     db
       .select({ hourMs: settlementLines.hourMs, kind: settlementLines.kind, costMicros: sql<number>`sum(${settlementLines.costMicros} - ${settlementLines.forgivenMicros})` })
@@ -64,7 +64,7 @@ export interface BalancePoint {
  * after each completed entry in it. The caller appends the balance of now.
  */
 export async function readBalanceSeries(env: Env, workspaceId: string, fromMs: number): Promise<BalancePoint[]> {
-  const db = await ledgerDbOf(env, workspaceId);
+  const db = await projectedLedgerDbOf(env, workspaceId);
   const completedIn = and(eq(transactions.workspaceId, workspaceId), eq(transactions.status, 'completed'));
   const [before, within] = await db.batch([
     db

@@ -12,3 +12,9 @@ export function callerKey(callerId: string): string {
 
 /** The id the caller sent, from a stored key (for messages). */
 export const callerIdOf = (key: string): string => (key.startsWith('caller:') ? key.slice('caller:'.length) : key);
+
+/** True for a key in the callers' namespace (as callerKey makes them), not one the ledger reserves for itself. */
+export const isCallerKey = (key: string): boolean => key.startsWith('caller:') || !RESERVED.some((prefix) => key.startsWith(prefix));
+
+/** The ledger's own key prefixes (for SQL that must tell caller keys apart). */
+export const LEDGER_KEY_PREFIXES: readonly string[] = RESERVED.filter((p) => p !== 'caller:');

@@ -4,6 +4,8 @@ import type { Env } from '../env';
 import { centsToMicros } from '../lib/money';
 import type { GroupView } from './group_view';
 import { lowBalanceHorizonHours, planEnforcement } from './enforcement_plan';
+import { spendableMicros } from './ledger_context';
+import type { LedgerState } from './load_state';
 
 /**
  * True when, on the state `view` leaves, enforcement would neither recharge, terminate, suspend,
@@ -18,4 +20,18 @@ export function enforcementQuietAfter(view: GroupView, env: Env): boolean {
   if (flags.autoRechargeCrossingAtMs !== null || spendableMicros < centsToMicros(flags.autoTopupThresholdCents)) return false;
   const balance = { spendableMicros, burnRateMicrosPerHour: state.open.burnRateMicrosPerHour(nowMs, state.book), runningRateMicrosPerHour: 0 };
   return planEnforcement(balance, flags, state.open.intervals, nowMs, lowBalanceHorizonHours(env)).kind === 'none';
+}
+
+/**
+ * True when zero-balance enforcement, run now on `state`, may write to D1 (an auto-recharge or the
+ * clearing of its crossing mark, a termination, a restore, the low-balance flag): then it must wait
+ * until D1 holds every journaled entry. Otherwise it only re-arms the alarm and waits for nothing.
+ */
+export function enforcementMayWriteD1(state: LedgerState, nowMs: number, env: Env): boolean {
+  const f = state.flags;
+  const spendable = spendableMicros(state, nowMs);
+  const above = spendable >= centsToMicros(f.autoTopupThresholdCents);
+  if (above ? f.autoRechargeCrossingAtMs !== null : f.autoTopupEnabled && f.paymentMethodId !== null && f.stripeCustomerId !== null) return true;
+  const balance = { spendableMicros: spendable, burnRateMicrosPerHour: state.open.burnRateMicrosPerHour(nowMs, state.book), runningRateMicrosPerHour: state.open.runningRateMicrosPerHour(nowMs, state.book) };
+  return planEnforcement(balance, f, state.open.intervals, nowMs, lowBalanceHorizonHours(env)).kind !== 'none';
 }

@@ -6,6 +6,7 @@ import { newId } from '../lib/ids';
 import { outboxEvent } from '../notifications/outbox';
 import { balanceCapFailure } from './balance_cap';
 import { replay } from './entry_replay';
+import { isCallerKey } from './caller_keys';
 import type { GroupBatch } from './group_batch';
 import type { GroupWrite } from './group_commit';
 import type { GroupView } from './group_view';
@@ -16,12 +17,20 @@ import { toTransactionView, type TransactionRow, type TransactionView } from './
 export class EntryWrite implements GroupWrite<TransactionView> {
   readonly workspaceId: string;
   readonly writes: { keys: string[] };
-  readonly pipelinable = true;
+  readonly pipelinable: boolean;
+  /**
+   * Durable in the object's own SQLite (entry_journal.ts) and projected to D1 behind it: a deduction
+   * or adjustment under a caller's key, whose batch touches only the shard. Refunds and disputes
+   * record a Stripe event in the directory (and may notify): they stay answered once D1-durable.
+   */
+  readonly journaled: boolean;
   private requestHash = '';
 
   constructor(private readonly input: PostEntryInput) {
     this.workspaceId = input.workspaceId;
     this.writes = { keys: [input.id] };
+    this.journaled = (input.kind === 'deduction' || input.kind === 'adjustment') && !input.stripeEvent && !input.notify && isCallerKey(input.id);
+    this.pipelinable = !this.journaled;
   }
 
   async prepare() {
@@ -54,8 +63,9 @@ export class EntryWrite implements GroupWrite<TransactionView> {
     }
     if (refusal) {
       const failure = refusal;
-      // A refused entry whose id succeeded earlier (a retry) still answers as it did then.
-      batch.lookUpIfRefused(input.id);
+      // A refused entry whose id succeeded earlier (a retry) still answers as it did then. A
+      // journaled group's view holds every key the object wrote (the key index): nothing to look up.
+      if (!this.journaled) batch.lookUpIfRefused(input.id);
       return (committed: { earlier(key: string): TransactionRow | undefined }) => {
         const earlier = committed.earlier(input.id);
         return earlier ? replay(earlier, requestHash) : failure;

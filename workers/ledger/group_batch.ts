@@ -6,6 +6,7 @@ import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import { stripeEvents, transactions } from '../../schema/tables';
 import { insertOutbox, type OutboxEvent } from '../notifications/outbox';
 import { moveBalance } from './guarded_balance';
+import { isCallerKey } from './caller_keys';
 import type { LedgerContext } from './ledger_context';
 import { LedgerInvariantError, type LedgerState } from './load_state';
 import type { TransactionRow } from './transaction_view';
@@ -13,6 +14,12 @@ import type { TransactionRow } from './transaction_view';
 /** A drizzle query, or anything else that can say which SQL it runs with which parameters. */
 interface ToSql {
   toSQL(): { sql: string; params: unknown[] };
+}
+
+/** A statement as plain data: what a journaled group keeps in the object's SQLite until D1 holds it. */
+export interface PlainStatement {
+  sql: string;
+  params: unknown[];
 }
 
 /** Where a write's statement sits in the batch, to find its results once D1 answered. */
@@ -29,7 +36,8 @@ export interface Committed {
 }
 
 export class GroupBatch {
-  private readonly statements: D1PreparedStatement[] = [];
+  /** Kept as plain SQL and parameters until sent: a journaled group stores them (entry_journal.ts). */
+  private readonly statements: (PlainStatement | D1PreparedStatement)[] = [];
   /** Statements after the rest (the outbox rows of the group's notifications). */
   private readonly trailer: D1PreparedStatement[] = [];
   /** Directory rows the shard batch depends on (a checkout session's mapping): written before it. */
@@ -52,7 +60,7 @@ export class GroupBatch {
   wrote = false;
 
   constructor(
-    ledger: LedgerContext,
+    private readonly ledger: LedgerContext,
     private readonly state: LedgerState,
     readonly nowMs: number,
     /** The balance D1 holds when this batch runs, if the guard holds (behind a batch in flight: the balance that one leaves). */
@@ -80,7 +88,7 @@ export class GroupBatch {
   add(query: ToSql | D1PreparedStatement): Slot {
     this.flushEntries();
     this.wrote = true;
-    return { at: this.statements.push(this.prepared(query)) - 1 };
+    return { at: this.statements.push(this.plain(query)) - 1 };
   }
 
   /**
@@ -91,7 +99,7 @@ export class GroupBatch {
     this.flushEntries();
     this.pushMove(deltaMicros);
     this.wrote = true;
-    return { at: this.statements.push(this.prepared(query)) - 1 };
+    return { at: this.statements.push(this.plain(query)) - 1 };
   }
 
   /**
@@ -138,7 +146,7 @@ export class GroupBatch {
     this.flushEntries();
     if (this.notices.length > 0) this.trailer.push(this.prepared(insertOutbox(this.db, this.workspaceId, this.notices, this.nowMs)));
     const lookup = this.refusedKeys.size > 0 ? [this.prepared(lookupKeys(this.db, this.workspaceId, [...this.refusedKeys]))] : [];
-    const all = [...lookup, ...this.statements, ...this.trailer];
+    const all = [...lookup, ...this.statements.map((s) => this.prepared(s)), ...this.trailer];
     if (this.directoryFirst.length > 0) await this.directory.batch(this.directoryFirst as unknown as Parameters<DrizzleD1Database['batch']>[0]);
     const results = all.length > 0 ? (await this.d1.batch<Record<string, unknown>>(all)).map((r) => r.results) : [];
     const offset = lookup.length;
@@ -156,9 +164,35 @@ export class GroupBatch {
         row.seq = inserted.seq;
       }
     }
+    // Entries under callers' keys written here (a refund sent under one, say): the key index must
+    // know them, or a journaled entry could take the key again.
+    const callerRows = this.entryRows.filter((row) => isCallerKey(row.idempotencyKey));
+    if (callerRows.length > 0) this.ledger.rememberKeys(callerRows);
     const earlier = new Map((offset > 0 ? results[0]! : []).map(rowFromD1).map((r) => [r.idempotencyKey, r]));
     await this.recordStripeEvents();
     return { rows, earlier: (key) => earlier.get(key) };
+  }
+
+  /**
+   * The group's shard statements as plain data, for the journal instead of a D1 batch: only a group
+   * that touches nothing but the shard's balance and entries (no directory row, Stripe event,
+   * notification or refusal to look up in D1) can be journaled. Its balance guards chain from the
+   * balance D1 holds once every earlier journaled group is projected.
+   */
+  journalStatements(): PlainStatement[] {
+    this.flushEntries();
+    if (this.directoryFirst.length > 0 || this.stripeEventRows.length > 0 || this.notices.length > 0 || this.refusedKeys.size > 0) {
+      throw new LedgerInvariantError('a group that reaches beyond the shard cannot be journaled');
+    }
+    return this.statements.map((s) => {
+      if (!('sql' in s) || 'bind' in s) throw new LedgerInvariantError('a journaled statement must be plain SQL');
+      return s;
+    });
+  }
+
+  /** The completed entries the batch writes, in order (once its statements are built). */
+  get entryRows(): TransactionRow[] {
+    return this.inserts.flatMap((i) => i.rows);
   }
 
   private async recordStripeEvents() {
@@ -183,19 +217,25 @@ export class GroupBatch {
       return { row, laterMicros: startMicros + totalMicros - runningMicros };
     });
     this.pushMove(totalMicros);
-    this.inserts.push({ at: this.statements.push(insertEntryRows(this.d1, this.workspaceId, this.nowMs, packed)) - 1, rows: entries.map((e) => e.row) });
+    this.inserts.push({ at: this.statements.push(insertEntryRows(this.workspaceId, this.nowMs, packed)) - 1, rows: entries.map((e) => e.row) });
   }
 
   private pushMove(deltaMicros: number) {
     const guard = { workspaceId: this.workspaceId, balanceMicros: this.expectedMicros, open: { settledThroughMs: this.state.open.settledThroughMs } };
     this.expectedMicros += deltaMicros;
-    this.moves.push({ at: this.statements.push(this.prepared(moveBalance(this.db, guard, deltaMicros, this.nowMs))) - 1, afterMicros: this.expectedMicros });
+    this.moves.push({ at: this.statements.push(this.plain(moveBalance(this.db, guard, deltaMicros, this.nowMs))) - 1, afterMicros: this.expectedMicros });
   }
 
-  private prepared(query: ToSql | D1PreparedStatement): D1PreparedStatement {
+  private plain(query: ToSql | D1PreparedStatement): PlainStatement | D1PreparedStatement {
     if (!('toSQL' in query)) return query;
     const { sql: text, params } = query.toSQL();
-    return this.d1.prepare(text).bind(...params);
+    return { sql: text, params };
+  }
+
+  private prepared(query: ToSql | PlainStatement | D1PreparedStatement): D1PreparedStatement {
+    if ('toSQL' in query) return this.prepared(this.plain(query));
+    if ('bind' in query) return query;
+    return this.d1.prepare(query.sql).bind(...query.params);
   }
 }
 
@@ -220,13 +260,12 @@ interface InsertedRow {
  * reports that update while this statement runs. A stale guard makes every balance_after NULL,
  * and the completed-entry CHECK aborts the whole batch.
  */
-function insertEntryRows(d1: D1Database, workspaceId: string, nowMs: number, rows: { row: TransactionRow; laterMicros: number }[]) {
+function insertEntryRows(workspaceId: string, nowMs: number, rows: { row: TransactionRow; laterMicros: number }[]): PlainStatement {
   const packed = JSON.stringify(
     rows.map(({ row, laterMicros }) => [row.id, row.idempotencyKey, row.requestHash, row.type, row.description, row.amountMicros, row.forgivenMicros, laterMicros, row.memberId]),
   );
-  return d1
-    .prepare(
-      `INSERT INTO transactions (id, workspace_id, idempotency_key, request_hash, type, status, description, amount_micros,
+  return {
+    sql: `INSERT INTO transactions (id, workspace_id, idempotency_key, request_hash, type, status, description, amount_micros,
                                  forgiven_micros, balance_after_micros, member_id, created_at_ms, settled_at_ms)
        SELECT e.value ->> 0, ?1, e.value ->> 1, e.value ->> 2, e.value ->> 3, 'completed', e.value ->> 4, e.value ->> 5,
               e.value ->> 6,
@@ -235,8 +274,8 @@ function insertEntryRows(d1: D1Database, workspaceId: string, nowMs: number, row
          FROM json_each(?3) AS e
         ORDER BY e.key
        RETURNING seq, id, balance_after_micros`,
-    )
-    .bind(workspaceId, nowMs, packed);
+    params: [workspaceId, nowMs, packed],
+  };
 }
 
 /** A transactions row as D1 returns it (column names) in the shape drizzle gives it. */

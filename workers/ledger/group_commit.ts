@@ -12,6 +12,8 @@ import { isBalanceGuardMiss, isUniqueViolation } from '../lib/d1_errors';
 import { GroupBatch, lookupKeys, type Committed } from './group_batch';
 import { enforcementQuietAfter } from './enforcement_quiet';
 import { GroupView, type GroupFound } from './group_view';
+import type { EntryJournal } from './entry_journal';
+import type { EntryProjector } from './entry_projector';
 import { notFound, refreshPrices, WRITE_PRICE_CHECK_MS, type LedgerContext } from './ledger_context';
 import type { LedgerResult } from './ledger_result';
 import { LedgerInvariantError, type LedgerState } from './load_state';
@@ -27,6 +29,8 @@ export interface GroupKeys {
 /** One write of a group (see entry_writes.ts, deposits.ts, resources.ts). */
 export interface GroupWrite<T> {
   readonly workspaceId: string;
+  /** Durable once in the object's journal (entry_journal.ts), projected to D1 behind it. */
+  readonly journaled?: boolean;
   /** What must be read from D1 before this write can be decided (one read for the whole group). */
   readonly reads?: GroupKeys;
   /**
@@ -51,6 +55,14 @@ interface Waiter {
   write: GroupWrite<unknown>;
   resolve: (result: LedgerResult<unknown>) => void;
   reject: (error: unknown) => void;
+}
+
+/** The object's journal of deductions and adjustments, and what projects it to D1. */
+export interface Journaling {
+  journal: EntryJournal;
+  projector: EntryProjector;
+  /** After a group was journaled: makes sure the object's alarm will project it if the object is evicted. */
+  journaled(): Promise<void>;
 }
 
 /** At most this many writes per batch (D1 binds at most 100 parameters per statement: the key lookups). */
@@ -96,11 +108,17 @@ export class LedgerGroupCommit {
   /** A workspace whose committed groups enforcement has not seen yet (they had a group in flight behind them). */
   private unenforced: string | null = null;
 
-  /** `afterCommit` runs in the queue turn once the groups that wrote are committed, before their last answers (zero-balance enforcement). */
+  /**
+   * `afterCommit` runs in the queue turn once the groups that wrote are committed, before their last
+   * answers (zero-balance enforcement). `journaling` keeps journaled groups (deductions and
+   * adjustments) in the object's SQLite; every group that writes to D1 itself waits until the
+   * journal is projected first, since its balance guard expects D1 to hold the object's balance.
+   */
   constructor(
     private readonly ledger: LedgerContext,
     private readonly queue: SerialQueue,
     private readonly afterCommit: (workspaceId: string) => Promise<unknown>,
+    private readonly journaling: Journaling,
   ) {}
 
   /** Answered once the group holding this write is durable in D1. */
@@ -146,7 +164,17 @@ export class LedgerGroupCommit {
       if (!head) {
         if (!more) return this.enforce();
         groups++;
-        const group = this.waiters.splice(0, MAX_GROUP_WRITES);
+        const group = this.takeGroup();
+        if (group[0]!.write.journaled) {
+          await this.journalGroup(group);
+          continue;
+        }
+        try {
+          await this.journaling.projector.drained();
+        } catch (error) {
+          for (const w of group) w.reject(error);
+          continue;
+        }
         const flight = group.every((w) => w.write.pipelinable) ? await this.send(group, null).catch(() => null) : null;
         if (flight) flights.push(flight);
         else await this.runGroup(group);
@@ -154,8 +182,8 @@ export class LedgerGroupCommit {
       }
       const tail = flights[flights.length - 1]!;
       const canChain = flights.length < MAX_BATCHES_IN_FLIGHT && tail.chainable && flights.every((f) => f.startMicros !== tail.view.balanceMicros);
-      if (more && !head.done && canChain) {
-        const group = this.waiters.splice(0, MAX_GROUP_WRITES);
+      if (more && !head.done && canChain && !this.waiters[0]!.write.journaled) {
+        const group = this.takeGroup();
         const flight = await this.send(group, tail).catch(() => null);
         if (flight) {
           groups++;
@@ -167,6 +195,66 @@ export class LedgerGroupCommit {
       flights.shift();
       if (!(await this.finish(head, flights))) flights.length = 0;
     }
+  }
+
+  /**
+   * The next group: up to MAX_GROUP_WRITES waiting writes, journaled ones and the others never
+   * mixed (a journaled group is durable in the object, the others in D1).
+   */
+  private takeGroup(): Waiter[] {
+    const journaled = this.waiters[0]!.write.journaled ?? false;
+    let n = 0;
+    while (n < this.waiters.length && n < MAX_GROUP_WRITES && (this.waiters[n]!.write.journaled ?? false) === journaled) n++;
+    return this.waiters.splice(0, n);
+  }
+
+  /**
+   * A group of deductions and adjustments, durable in the object's journal: decided against the
+   * running state (which includes journaled groups D1 does not hold yet) with replays and conflicts
+   * told by the key index, stored in one synchronous SQLite transaction, answered (the output gate
+   * holds the answers until that write is durable), and projected to D1 behind it. A failure of the
+   * journal write fails the whole group and changes nothing.
+   */
+  private async journalGroup(group: Waiter[]): Promise<void> {
+    const writes = group.map((w) => w.write);
+    const workspaceId = writes[0]!.workspaceId;
+    let answers: LedgerResult<unknown>[];
+    let wrote: boolean;
+    let view: GroupView;
+    try {
+      if (writes.some((w) => w.workspaceId !== workspaceId)) throw new LedgerInvariantError('ledger object addressed with another workspace id');
+      const state = await this.ledger.load(workspaceId);
+      if (!state) {
+        for (const w of group) w.resolve(notFound);
+        return;
+      }
+      if (writes.some((w) => w.freshPrices) || Date.now() - state.pricesCheckedAtMs > WRITE_PRICE_CHECK_MS) await refreshPrices(this.ledger.env, state);
+      await Promise.all(writes.map((w) => w.prepare?.()));
+      const { journal } = this.journaling;
+      view = new GroupView(state, Date.now(), { entries: journal.known(writes.flatMap((w) => w.writes?.keys ?? [])), resources: new Map() });
+      const batch = new GroupBatch(this.ledger, state, view.nowMs);
+      const answerOf = writes.map((w) => w.decide(view, batch));
+      wrote = batch.wrote;
+      if (wrote) journal.append(batch.journalStatements(), batch.entryRows);
+      view.applyTo(state, batch.movesBalance);
+      const committed: Committed = { rows: () => [], earlier: () => undefined };
+      answers = answerOf.map((answer) => answer(committed));
+    } catch (error) {
+      // Nothing journaled (the SQLite transaction rolled back), the state untouched.
+      for (const w of group) w.reject(error);
+      return;
+    }
+    if (wrote) {
+      this.journaling.projector.kick();
+      await this.journaling.journaled();
+      // Enforcement acts only when the balance demands it (and then waits for the projection: it
+      // writes to D1); otherwise nothing of the group waits for D1.
+      if (!enforcementQuietAfter(view, this.ledger.env)) {
+        this.unenforced = workspaceId;
+        await this.enforce();
+      }
+    }
+    group.forEach((w, i) => w.resolve(answers[i]!));
   }
 
   /**

@@ -2,6 +2,7 @@ import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import type { Env } from '../env';
 import { latestPriceVersion, loadPriceBook } from '../usage/pricing';
 import type { LedgerState } from './load_state';
+import type { TransactionRow } from './transaction_view';
 import { directoryD1 } from '../storage/databases';
 
 /**
@@ -21,6 +22,11 @@ export interface LedgerContext {
   load(workspaceId: string): Promise<LedgerState | null>;
   /** Forgets the cached state: the next load rebuilds it from D1. */
   dropState(): void;
+  /**
+   * Entries a D1 batch committed under callers' keys, added to the object's key index (which
+   * decides replays of journaled entries without reading D1, see entry_journal.ts).
+   */
+  rememberKeys(rows: readonly TransactionRow[]): void;
 }
 
 export const notFound = { ok: false, code: 'not_found', message: 'No such workspace.' } as const;

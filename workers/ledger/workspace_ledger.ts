@@ -18,6 +18,10 @@ import { LedgerReads } from './reads';
 import { ResizeVolumeWrite, StartResourceWrite, StopResourceWrite } from './resources';
 import type { ResourceView, StartResourceInput } from './resource_view';
 import { SerialQueue } from './serial_queue';
+import { EntryJournal } from './entry_journal';
+import { EntryProjector } from './entry_projector';
+import { backfillKeyIndex } from './entry_keys_backfill';
+import { enforcementMayWriteD1 } from './enforcement_quiet';
 import { pruneEventsNow, settleNow, type SettleResult } from './settlement';
 import { SettlementSchedule } from './settlement_alarm';
 import { hourOf } from '../usage/exact_cost';
@@ -70,6 +74,7 @@ export class WorkspaceLedger extends DurableObject<Env> {
       dropState: () => {
         this.state = null;
       },
+      rememberKeys: (rows) => this.journal.index(rows),
     };
   })();
   /** Raw usage events and open-hour rollups, in this object's own SQLite storage. */
@@ -82,9 +87,23 @@ export class WorkspaceLedger extends DurableObject<Env> {
     this.thenEnforce(workspaceId, Promise.resolve({ ok: true, replayed: false, value: null })),
   );
 
+  /** Deductions and adjustments, durable here first (entry_journal.ts), and what sends them to D1 in order. */
+  private readonly journal = new EntryJournal(this.ctx.storage);
+  private readonly projector = new EntryProjector(
+    this.journal,
+    () => this.shardD1FromStorage(),
+    async () => this.state?.workspaceId ?? (await this.ctx.storage.get<string>('workspaceId')) ?? null,
+    () => this.alarmAfterJournal(),
+  );
+  /** True while the alarm is armed sooner than enforcement planned it, for the journal's sake. */
+  private alarmForJournalArmed = false;
+
   /** Every money write (entries, deposits, resources) goes through this group commit. */
-  private readonly writes = new LedgerGroupCommit(this.ledger, this.queue, (workspaceId) =>
-    this.thenEnforce(workspaceId, Promise.resolve({ ok: true, replayed: false, value: null })),
+  private readonly writes = new LedgerGroupCommit(
+    this.ledger,
+    this.queue,
+    (workspaceId) => this.thenEnforce(workspaceId, Promise.resolve({ ok: true, replayed: false, value: null })),
+    { journal: this.journal, projector: this.projector, journaled: () => this.alarmForJournal() },
   );
 
   // --- reads: answered from memory once loaded --------------------------------------------------
@@ -210,6 +229,7 @@ export class WorkspaceLedger extends DurableObject<Env> {
    */
   settle(workspaceId: string, cutoffMs: number): Promise<LedgerResult<SettleResult>> {
     return this.queue.run(async () => {
+      await this.projector.drained();
       const result = await settleNow(this.ledger, this.store, workspaceId, cutoffMs, this.state === null);
       if (result.ok) this.settlement.succeeded();
       return this.thenEnforce(workspaceId, Promise.resolve(result));
@@ -228,7 +248,7 @@ export class WorkspaceLedger extends DurableObject<Env> {
       const state = await this.load(workspaceId);
       if (!state) return notFound;
       await refreshPrices(this.env, state);
-      await this.enforcement.enforce(state, atMs ?? Date.now());
+      await this.enforce(state, atMs ?? Date.now());
       return { ok: true, replayed: false, value: this.enforcement.plan };
     });
   }
@@ -276,12 +296,18 @@ export class WorkspaceLedger extends DurableObject<Env> {
 
   /** Auto-top-up settings; a balance already below the new threshold recharges at once. */
   saveAutoTopup(workspaceId: string, settings: AutoTopupSettingsInput): Promise<LedgerResult<null>> {
-    return this.queue.run(() => this.thenEnforce(workspaceId, saveAutoTopupNow(this.ledger, workspaceId, settings)));
+    return this.queue.run(async () => {
+      await this.projector.drained();
+      return this.thenEnforce(workspaceId, saveAutoTopupNow(this.ledger, workspaceId, settings));
+    });
   }
 
   /** The default card copied from Stripe (what auto-recharge and saved-card top-ups charge). */
   saveDefaultCard(input: DefaultCardInput): Promise<LedgerResult<null>> {
-    return this.queue.run(() => this.thenEnforce(input.workspaceId, saveDefaultCardNow(this.ledger, input)));
+    return this.queue.run(async () => {
+      await this.projector.drained();
+      return this.thenEnforce(input.workspaceId, saveDefaultCardNow(this.ledger, input));
+    });
   }
 
   // --- internals --------------------------------------------------------------------------------
@@ -292,7 +318,7 @@ export class WorkspaceLedger extends DurableObject<Env> {
     if (!result.ok) return result;
     try {
       const state = await this.load(workspaceId);
-      if (state) await this.enforcement.enforce(state, Date.now());
+      if (state) await this.enforce(state, Date.now());
     } catch (error) {
       // The change itself is committed; enforcement runs again on the next change, the alarm or
       // the hourly cron.
@@ -304,6 +330,69 @@ export class WorkspaceLedger extends DurableObject<Env> {
     return result;
   }
 
+  /**
+   * Zero-balance enforcement on the state. When the balance demands an action it may write to D1
+   * (terminations, flags, an auto-recharge): then D1 must hold every journaled entry first.
+   */
+  private async enforce(state: LedgerState, atMs: number): Promise<void> {
+    if (!this.journal.empty && enforcementMayWriteD1(state, atMs, this.env)) await this.projector.drained();
+    await this.enforcement.enforce(state, atMs);
+    // Enforcement arms the alarm for what the balance needs; a journal still to project needs it sooner.
+    if (!this.journal.empty) await this.alarmForJournal();
+  }
+
+  /**
+   * Journaled entries must reach D1 even if this object is evicted before its projector is done and
+   * no call wakes it: the object's one alarm is brought forward to JOURNAL_ALARM_MS from now (the
+   * alarm projects first; enforcement re-arms it as it needs).
+   */
+  private async alarmForJournal(): Promise<void> {
+    const dueMs = Date.now() + JOURNAL_ALARM_MS;
+    const armed = this.enforcement.alarmAtMs;
+    if (armed !== null && armed <= dueMs) return;
+    this.alarmForJournalArmed = true;
+    await this.ctx.storage.setAlarm(dueMs);
+    this.enforcement.alarmAtMs = dueMs;
+  }
+
+  /** The journal is empty: the alarm goes back to what enforcement last planned. */
+  private async alarmAfterJournal(): Promise<void> {
+    if (!this.alarmForJournalArmed) return;
+    this.alarmForJournalArmed = false;
+    const plannedMs = this.enforcement.plan.alarmAtMs;
+    if (this.enforcement.alarmAtMs === plannedMs) return;
+    if (plannedMs === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(plannedMs);
+    this.enforcement.alarmAtMs = plannedMs;
+  }
+
+  /**
+   * Readers of the workspace's D1 ledger (history, a transaction by id, exports, the dashboard's
+   * series) call this first: it answers once every entry answered so far is in D1.
+   */
+  async projected(): Promise<void> {
+    if (this.journal.empty) return;
+    await this.projector.drained();
+  }
+
+  /**
+   * The journal seq of the last group answered so far (0: none ever). A reader that asks this at the
+   * same time as it reads D1 (balances.projected_journal_seq in the same read) knows its rows hold
+   * every entry answered before it asked when D1's seq is at least this; else it calls projected().
+   */
+  answeredSeq(): number {
+    return this.journal.answeredSeq;
+  }
+
+  /** The shard's D1 for the projector: known once loaded, or (after an eviction) from this object's storage. */
+  private async shardD1FromStorage(): Promise<D1Database | null> {
+    if (this.shard) return this.shard.d1;
+    const name = await this.ctx.storage.get<string>(SHARD_KEY);
+    if (!name) return null;
+    this.shard = shardHandle(this.env, name);
+    return this.shard.d1;
+  }
+
   private load(workspaceId: string): Promise<LedgerState | null> {
     if (this.state) {
       if (this.state.workspaceId !== workspaceId) throw new LedgerInvariantError('ledger object addressed with another workspace id');
@@ -311,7 +400,14 @@ export class WorkspaceLedger extends DurableObject<Env> {
     }
     if (!this.loading) {
       this.loading = this.resolveShard(workspaceId)
-        .then((shard) => (shard ? readLedgerState(shard.d1, this.env.DB, workspaceId, this.store) : null))
+        .then(async (shard) => {
+          if (!shard) return null;
+          // D1 holds the balance only once every journaled entry is in it (a previous life of the
+          // object may have left some); the key index learns D1's caller keys once.
+          await this.projector.drained();
+          if (!this.journal.backfilled) await backfillKeyIndex(shard.db, workspaceId, this.journal);
+          return readLedgerState(shard.d1, this.env.DB, workspaceId, this.store);
+        })
         .then((state) => (this.state = state))
         .finally(() => {
           this.loading = null;
@@ -331,7 +427,11 @@ export class WorkspaceLedger extends DurableObject<Env> {
     if (!name) {
       name = (await shardNameOf(this.env, workspaceId)) ?? undefined;
       if (!name) return null;
-      await this.ctx.storage.put(SHARD_KEY, name);
+      // The workspace id too: the alarm and the projector need it after an eviction.
+      await this.ctx.storage.put({ [SHARD_KEY]: name, workspaceId });
+    } else if ((await this.ctx.storage.get<string>('workspaceId')) !== workspaceId) {
+      // An object from before the journal may have kept only its shard.
+      await this.ctx.storage.put('workspaceId', workspaceId);
     }
     this.shard = shardHandle(this.env, name);
     return this.shard;
@@ -340,3 +440,5 @@ export class WorkspaceLedger extends DurableObject<Env> {
 
 /** Where this object keeps its shard's binding name (in its own storage). */
 const SHARD_KEY = 'ledgerShard';
+/** How soon the alarm projects a journal that an evicted object left behind. */
+const JOURNAL_ALARM_MS = 10_000;

@@ -1,7 +1,7 @@
 import { and, eq, gt, gte, isNull, lt, or } from 'drizzle-orm';
 import { resourceIntervals, settlementLines, transactions, usageRollups } from '../../schema/tables';
 import type { Env } from '../env';
-import { ledgerDbOf } from '../storage/databases';
+import { projectedLedgerDbOf } from '../ledger/projected_db';
 import { ledgerFor } from '../ledger/ledger_stub';
 import { iso } from '../lib/time';
 import { directChargesOf } from './direct_charges';
@@ -32,7 +32,7 @@ export async function readUsageInputs(env: Env, workspaceId: string, fromMs: num
   const open = await ledgerFor(env, workspaceId).openUsage(workspaceId);
   if (!open.ok) throw new Error(`usage report: ledger object answered ${open.code}`);
   const { settledThroughMs, rollups: openRollups } = open.value;
-  const d = await ledgerDbOf(env, workspaceId);
+  const d = await projectedLedgerDbOf(env, workspaceId);
   const fromHour = hourOf(fromMs);
   const [settledRollups, intervals, lines, deductions] = await d.batch([
     d

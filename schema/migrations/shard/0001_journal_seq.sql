@@ -1,0 +1,1 @@
+ALTER TABLE `balances` ADD `projected_journal_seq` integer DEFAULT 0 NOT NULL;
