@@ -2,7 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
 import type { NormalizedEvent } from '../usage/usage_event';
 import { CloseDepositWrite, depositWithSavedCard, OpenDepositWrite } from './deposits';
-import { ZeroBalanceEnforcement } from './enforcement';
+import { WORKSPACE_ID_KEY, ZeroBalanceEnforcement, type AlarmPlan } from './enforcement';
 import { EventStore, type StoredEvent, type StoredRollup } from './event_store';
 import { UsageIngestion } from './ingestion';
 import { openHourLines, type OpenLine } from './open_lines';
@@ -21,7 +21,6 @@ import { SerialQueue } from './serial_queue';
 import { pruneEventsNow, settleNow, type SettleResult } from './settlement';
 import { SettlementSchedule } from './settlement_alarm';
 import { hourOf } from '../usage/exact_cost';
-import type { AlarmPlan } from './enforcement';
 import { directoryDb, shardHandle, shardNameOf, type LedgerShard } from '../storage/databases';
 import type { TransactionView } from './transaction_view';
 
@@ -225,9 +224,11 @@ export class WorkspaceLedger extends DurableObject<Env> {
    */
   checkBalance(workspaceId: string, atMs?: number): Promise<LedgerResult<AlarmPlan>> {
     return this.queue.run(async () => {
+      const loadedNow = this.state === null;
       const state = await this.load(workspaceId);
       if (!state) return notFound;
-      await refreshPrices(this.env, state);
+      // A state read from D1 in this turn has just read the prices.
+      if (!loadedNow) await refreshPrices(this.env, state);
       await this.enforcement.enforce(state, atMs ?? Date.now());
       return { ok: true, replayed: false, value: this.enforcement.plan };
     });
@@ -253,7 +254,7 @@ export class WorkspaceLedger extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     this.enforcement.alarmAtMs = null;
-    const workspaceId = await this.ctx.storage.get<string>('workspaceId');
+    const workspaceId = await this.ctx.storage.get<string>(WORKSPACE_ID_KEY);
     if (!workspaceId) return;
     try {
       const settled = await this.settle(workspaceId, hourOf(Date.now()));
@@ -327,7 +328,11 @@ export class WorkspaceLedger extends DurableObject<Env> {
    */
   private async resolveShard(workspaceId: string): Promise<LedgerShard | null> {
     if (this.shard) return this.shard;
-    let name = await this.ctx.storage.get<string>(SHARD_KEY);
+    // With the workspace id its alarm needs, in one read: once both are stored, a rebuilt object
+    // (an alarm, a queue message) writes neither again.
+    const stored = await this.ctx.storage.get<string>([SHARD_KEY, WORKSPACE_ID_KEY]);
+    if (stored.get(WORKSPACE_ID_KEY) === workspaceId) this.enforcement.workspaceIdFound();
+    let name = stored.get(SHARD_KEY);
     if (!name) {
       name = (await shardNameOf(this.env, workspaceId)) ?? undefined;
       if (!name) return null;
