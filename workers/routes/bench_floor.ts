@@ -6,7 +6,7 @@ import { unwrap } from '../ledger/ledger_result';
 import { ledgerFor } from '../ledger/ledger_stub';
 import { allShards, ledgerShardOf, shardD1, shardNames } from '../storage/databases';
 import { shardFor } from '../storage/placement';
-import { seedRunningWorkspaces, wakeLedgers } from '../bench/seed_running_workspaces';
+import { createLedgers, seedRunningWorkspaces, wakeLedgers } from '../bench/seed_running_workspaces';
 
 /**
  * Floors for `npm run bench`, measured on the same server in the same run: raw D1 inserts of the
@@ -55,6 +55,14 @@ benchFloor.post('/running-workspaces', async (c) => {
     throw new ApiError('invalid_request', 'createdAtMs: epoch ms, not after startedAtMs nor in the future');
   }
   return c.json({ workspaceIds: await seedRunningWorkspaces(c.env, count, startedAtMs, createdAtMs, wake !== false) });
+});
+
+/** Creates the given workspaces' ledger objects and their storage, without loading them (no alarm). */
+benchFloor.post('/create-ledgers', async (c) => {
+  const { workspaceIds } = await c.req.json<{ workspaceIds: string[] }>();
+  if (!Array.isArray(workspaceIds) || workspaceIds.length > 500) throw new ApiError('invalid_request', 'workspaceIds: up to 500');
+  await createLedgers(c.env, workspaceIds);
+  return c.json({ created: workspaceIds.length });
 });
 
 /** Loads the given workspaces' ledger objects (each arms its alarm); answers the settlement due times' span. */
