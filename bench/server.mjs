@@ -1,6 +1,6 @@
 // Starts a throwaway local burnrate (wrangler dev, fresh state in a temp dir) for benchmarks.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { d1Bindings } from '../scripts/d1_bindings.mjs';
@@ -34,6 +34,8 @@ export async function startServer(port, vars = {}) {
   }
   return {
     baseUrl,
+    /** CPU seconds (user + system) used so far by this server's processes (wrangler, workerd); null where /proc is not there. */
+    cpuSeconds: () => treeCpuSeconds(child.pid),
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
@@ -51,4 +53,32 @@ export async function internalCall(baseUrl, method, path, body) {
   const json = await res.json();
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
   return json;
+}
+
+/** CPU seconds of a process and all its descendants, from /proc (Linux); null elsewhere. */
+function treeCpuSeconds(rootPid) {
+  let stats;
+  try {
+    stats = readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .map((pid) => {
+        try {
+          // Fields after the command name: state ppid … utime (14th) stime (15th), in clock ticks.
+          const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+          return { pid: Number(pid), ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+        } catch {
+          return null;
+        }
+      })
+      .filter(Boolean);
+  } catch {
+    return null;
+  }
+  const tree = new Set([rootPid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of stats) if (!tree.has(p.pid) && tree.has(p.ppid)) (tree.add(p.pid), (grew = true));
+  }
+  // USER_HZ is 100 on Linux.
+  return stats.filter((p) => tree.has(p.pid)).reduce((sum, p) => sum + p.ticks, 0) / 100;
 }

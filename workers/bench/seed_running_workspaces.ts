@@ -10,11 +10,15 @@ const GRANT_MICROS = 50_000_000;
 /**
  * `count` workspaces, each granted 50 credits (one completed adjustment, so balance = sum of
  * entries) and running one cpu-small instance since `startedAtMs`: the rows the API would write,
- * in one batch. Then each ledger object is loaded once (it checks the ledger invariant, arms its
- * alarm), as it would have been by the API calls. Answers the workspace ids.
+ * in one batch. `createdAtMs` (default now) back-dates the workspace, its grant and its instance's
+ * rows as if the API had written them then (the alarm bench needs hours that have already closed;
+ * an instance never starts before its workspace, so `startedAtMs` must not be before it).
+ * Then, unless `wake` is false, each ledger object is loaded once (see wakeLedgers), as it would
+ * have been by the API calls. Answers the workspace ids.
  */
-export async function seedRunningWorkspaces(env: Env, count: number, startedAtMs: number): Promise<string[]> {
-  const nowMs = Date.now();
+export async function seedRunningWorkspaces(env: Env, count: number, startedAtMs: number, createdAtMs?: number, wake = true): Promise<string[]> {
+  if (createdAtMs !== undefined && startedAtMs < createdAtMs) throw new Error('an instance cannot start before its workspace exists');
+  const nowMs = createdAtMs ?? Date.now();
   const rows = Array.from({ length: count }, () => {
     const workspaceId = newId('ws', nowMs);
     return [workspaceId, newId('txn', nowMs), `res_${workspaceId}`, placeNewWorkspace(env, workspaceId)];
@@ -50,13 +54,39 @@ export async function seedRunningWorkspaces(env: Env, count: number, startedAtMs
     each(`INSERT INTO resource_owners (resource_id, workspace_id, claimed_at_ms) SELECT value ->> 2, value ->> 0, ?1 FROM json_each(?2)`),
   ]);
   const ids = rows.map((r) => r[0]!);
+  if (wake) await wakeLedgers(env, ids);
+  return ids;
+}
+
+/**
+ * Creates each workspace's ledger object and its own storage without loading its state (so it arms
+ * no alarm): what an object that has existed since its workspace's first call already has. Creating
+ * an object's SQLite storage is by far the dearest step of a first call locally; the alarm bench
+ * pays it here, so that loading the objects afterwards takes about what settling them does.
+ */
+export async function createLedgers(env: Env, ids: readonly string[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += 50) await Promise.all(ids.slice(i, i + 50).map((id) => ledgerFor(env, id).storageStats()));
+}
+
+/**
+ * Loads each workspace's ledger object once (it checks the ledger invariant and arms its alarm by
+ * the usual rules), 50 at a time. Answers the earliest and latest settlement the objects armed
+ their alarm for.
+ */
+export async function wakeLedgers(env: Env, ids: readonly string[]): Promise<{ firstDueMs: number | null; lastDueMs: number | null }> {
+  let firstDueMs: number | null = null;
+  let lastDueMs: number | null = null;
   for (let i = 0; i < ids.length; i += 50) {
     await Promise.all(
       ids.slice(i, i + 50).map(async (id) => {
         const loaded = await ledgerFor(env, id).checkBalance(id);
         if (!loaded.ok) throw new Error(`${id}: ${loaded.message}`);
+        const at = loaded.value.settlementAtMs;
+        if (at === null) return;
+        firstDueMs = firstDueMs === null ? at : Math.min(firstDueMs, at);
+        lastDueMs = lastDueMs === null ? at : Math.max(lastDueMs, at);
       }),
     );
   }
-  return ids;
+  return { firstDueMs, lastDueMs };
 }

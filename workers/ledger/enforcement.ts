@@ -12,6 +12,9 @@ import { retentionDays } from '../usage/retention';
 import type { SettlementSchedule } from './settlement_alarm';
 import { hoursRemaining, lowBalanceHorizonHours, nextAlarmMs, planEnforcement, restoreStatements, terminationStatements, type BalanceView, type Enforcement } from './enforcement_plan';
 
+/** Where the object keeps its workspace's id (in its own storage), for its alarm. */
+export const WORKSPACE_ID_KEY = 'workspaceId';
+
 /** What the object's one alarm was last armed for, and the reasons it serves (null: none). */
 export interface AlarmPlan {
   alarmAtMs: number | null;
@@ -33,6 +36,11 @@ export class ZeroBalanceEnforcement {
   plan: AlarmPlan = { alarmAtMs: null, balanceAtMs: null, settlementAtMs: null, pruneAtMs: null };
   private workspaceIdStored = false;
 
+  /** The object found the workspace id already in its storage (read with its shard): no need to write it again. */
+  workspaceIdFound(): void {
+    this.workspaceIdStored = true;
+  }
+
   constructor(
     private readonly ledger: LedgerContext,
     private readonly storage: DurableObjectStorage,
@@ -42,7 +50,7 @@ export class ZeroBalanceEnforcement {
 
   async enforce(state: LedgerState, nowMs: number): Promise<void> {
     if (!this.workspaceIdStored) {
-      await this.storage.put('workspaceId', state.workspaceId);
+      await this.storage.put(WORKSPACE_ID_KEY, state.workspaceId);
       this.workspaceIdStored = true;
     }
     // Auto-recharge comes first: a payment that lands may make termination unnecessary.

@@ -89,13 +89,21 @@ type EventTuple = [string, string, number, number, string, string, string, numbe
 export class EventStore {
   /** oldestEventHourMs, cached; undefined: not read yet (or stale after a prune). */
   private oldestHourMs: number | null | undefined = undefined;
+  /**
+   * The oldest hour with rollups stored, cached the same way (undefined: not known). With the
+   * oldest event hour, it lets the store skip the statements that could not match a row: most
+   * workspaces settled each hour hold no events at all (a running instance is not an event), and
+   * each statement on the object's SQLite costs CPU even when it finds nothing.
+   */
+  private oldestRollupHourMs: number | null | undefined = undefined;
 
   constructor(
     private readonly storage: DurableObjectStorage,
     private readonly sql: SqlStorage = storage.sql,
   ) {
     upgradeKeyedByIdTable(storage, this.sql);
-    for (const statement of SCHEMA) this.sql.exec(statement);
+    // One call for the whole schema: the constructor runs on every cold start of the object.
+    this.sql.exec(SCHEMA.join(';\n'));
   }
 
   /** Request hashes of the ids among `ids` already stored. */
@@ -131,29 +139,35 @@ export class EventStore {
       this.insertEvents(events);
       this.addRollups(rollups);
     });
-    // Stored: the oldest hour can only have moved back.
-    if (this.oldestHourMs !== undefined && rows.length > 0) {
-      const oldestNew = rows.reduce((min, r) => Math.min(min, r.hourMs), Infinity);
-      this.oldestHourMs = this.oldestHourMs === null ? oldestNew : Math.min(this.oldestHourMs, oldestNew);
-    }
+    // Stored: the oldest hours can only have moved back.
+    this.oldestHourMs = movedBack(this.oldestHourMs, rows);
+    this.oldestRollupHourMs = movedBack(this.oldestRollupHourMs, rollups);
   }
 
   /** Every rollup of hours at or after `fromHourMs` (the open hours). */
   rollupsFrom(fromHourMs: number): StoredRollup[] {
+    if (this.oldestRollupHour() === null) return [];
     return this.readRollups('WHERE hour_ms >= ?', fromHourMs);
   }
 
   rollupsOfHour(hourMs: number): StoredRollup[] {
+    const oldest = this.oldestRollupHour();
+    if (oldest === null || hourMs < oldest) return [];
     return this.readRollups('WHERE hour_ms = ?', hourMs);
   }
 
   /** Settled hours' rollups are in D1 now; the store keeps only the open ones. */
   dropRollupsBefore(hourMs: number): void {
+    const oldest = this.oldestRollupHour();
+    if (oldest === null || oldest >= hourMs) return;
     this.sql.exec('DELETE FROM usage_rollups WHERE hour_ms < ?', hourMs);
+    this.oldestRollupHourMs = undefined;
   }
 
   /** Up to `limit` events billed in `hourMs`, in arrival order, after the one stored as `afterSeq`. */
   eventsOfHour(hourMs: number, afterSeq: number, limit: number): StoredEvent[] {
+    const oldest = this.oldestEventHourMs();
+    if (oldest === null || hourMs < oldest) return [];
     const rows = this.sql
       .exec<Record<string, SqlStorageValue>>(
         `SELECT seq, event_id, hour_ms, occurred_at_ms, member_id, type, line_key, input_tokens, output_tokens, byok, amount_micros, description
@@ -185,14 +199,14 @@ export class EventStore {
    * a prune.
    */
   oldestEventHourMs(): number | null {
-    if (this.oldestHourMs === undefined) {
-      this.oldestHourMs = this.sql.exec<{ h: number | null }>('SELECT MIN(hour_ms) AS h FROM usage_events').one().h ?? null;
-    }
-    return this.oldestHourMs;
+    if (this.oldestHourMs === undefined) this.readOldestHours();
+    return this.oldestHourMs!;
   }
 
   /** Deletes the events of every hour before `hourMs`; answers how many went. */
   pruneBefore(hourMs: number): number {
+    const oldest = this.oldestEventHourMs();
+    if (oldest === null || oldest >= hourMs) return 0;
     const pruned = this.sql.exec('DELETE FROM usage_events WHERE hour_ms < ?', hourMs).rowsWritten;
     if (pruned > 0) this.oldestHourMs = undefined;
     return pruned;
@@ -205,6 +219,18 @@ export class EventStore {
   /** Bytes of the object's SQLite database (events, rollups and the rest of its storage). */
   get sizeBytes(): number {
     return this.sql.databaseSize;
+  }
+
+  private oldestRollupHour(): number | null {
+    if (this.oldestRollupHourMs === undefined) this.readOldestHours();
+    return this.oldestRollupHourMs!;
+  }
+
+  /** Both oldest hours in one statement (the first a rebuilt object makes of its store). */
+  private readOldestHours(): void {
+    const row = this.sql.exec<{ e: number | null; r: number | null }>('SELECT (SELECT MIN(hour_ms) FROM usage_events) AS e, (SELECT MIN(hour_ms) FROM usage_rollups) AS r').one();
+    this.oldestHourMs = row.e ?? null;
+    this.oldestRollupHourMs = row.r ?? null;
   }
 
   private insertEvents(events: readonly EventTuple[]): void {
@@ -251,6 +277,12 @@ export class EventStore {
   }
 }
 
+/** A cached oldest hour after rows of these hours were stored (still unknown if it was unknown). */
+function movedBack(oldestMs: number | null | undefined, stored: readonly { hourMs: number }[]): number | null | undefined {
+  if (oldestMs === undefined || stored.length === 0) return oldestMs;
+  const oldestNew = stored.reduce((min, r) => Math.min(min, r.hourMs), Infinity);
+  return oldestMs === null ? oldestNew : Math.min(oldestMs, oldestNew);
+}
 
 /** A rollup row as SQLite returns it (snake_case columns), in either store or in D1. */
 export function rollupFromRow(r: Record<string, SqlStorageValue>): StoredRollup {

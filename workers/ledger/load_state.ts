@@ -1,8 +1,4 @@
-import { and, desc, eq, inArray, isNull, or, gt, sql } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
-import { balances, ledgerWorkspaces, priceLists, resourceIntervals, settlementLines, stripeCustomers } from '../../schema/tables';
 import { MS_PER_HOUR } from '../usage/exact_cost';
-import { selectIntervals } from '../usage/interval_query';
 import { OpenUsage } from '../usage/open_usage';
 import type { IntervalRow } from '../usage/price_hour';
 import { PriceBook } from '../usage/pricing';
@@ -27,72 +23,88 @@ export interface LedgerState {
 
 export class LedgerInvariantError extends Error {}
 
+// The object's load runs on every cold start (an alarm, a queue message, the first call after an
+// eviction), so its statements are constant SQL bound to the workspace id rather than built by the
+// query builder each time. Column aliases are the LedgerState field names.
+
+/** The balance checked against its ledger (a bound parameter, never a correlated column), with the workspace's flags. */
+const BALANCE_AND_FLAGS_SQL = `
+  SELECT b.balance_micros AS balanceMicros, b.updated_at_ms AS updatedAtMs, b.settled_through_ms AS settledThroughMs,
+         b.oldest_open_event_hour_ms AS oldestOpenEventHourMs,
+         (SELECT COALESCE(SUM(t.amount_micros), 0) FROM transactions t WHERE t.workspace_id = ?1 AND t.status = 'completed') AS ledgerSumMicros,
+         w.created_at_ms AS createdAtMs, w.storage_suspended_at_ms AS storageSuspendedAtMs, w.low_balance_since_ms AS lowBalanceSinceMs,
+         w.auto_topup_enabled AS autoTopupEnabled, w.auto_topup_threshold_cents AS autoTopupThresholdCents,
+         w.auto_topup_amount_cents AS autoTopupAmountCents, w.auto_topup_failures AS autoTopupFailures,
+         w.auto_recharge_crossing_at_ms AS autoRechargeCrossingAtMs
+    FROM balances b JOIN ledger_workspaces w ON w.workspace_id = b.workspace_id
+   WHERE b.workspace_id = ?1`;
+
+/** Everything unsettled is at or after settled_through_ms: every interval running or stopped after it (IntervalRow). */
+const OPEN_INTERVALS_SQL = `
+  SELECT ri.resource_id AS resourceId, r.member_id AS memberId, r.kind AS kind, ri.instance_type AS instanceType,
+         ri.size_bytes AS sizeBytes, ri.started_at_ms AS startedAtMs, ri.stopped_at_ms AS stoppedAtMs
+    FROM resource_intervals ri JOIN resources r ON r.id = ri.resource_id
+   WHERE ri.workspace_id = ?1
+     AND (ri.stopped_at_ms IS NULL OR ri.stopped_at_ms > (SELECT settled_through_ms FROM balances WHERE workspace_id = ?1))`;
+
+/** Event usage of the last settled hour (for the trailing-hour burn rate). */
+const PREVIOUS_HOUR_SQL = `
+  SELECT COALESCE(SUM(cost_micros), 0) AS micros FROM settlement_lines
+   WHERE workspace_id = ?1 AND kind IN ('model', 'tool', 'charge')
+     AND hour_ms = (SELECT settled_through_ms FROM balances WHERE workspace_id = ?1) - ${MS_PER_HOUR}`;
+
+const PRICES_SQL = 'SELECT version, effective_from_ms AS effectiveFromMs, pricing_json AS pricingJson FROM price_lists ORDER BY version DESC';
+const CARD_SQL = 'SELECT customer_id AS stripeCustomerId, payment_method_id AS paymentMethodId FROM stripe_customers WHERE workspace_id = ?1';
+
+interface BalanceAndFlagsRow {
+  balanceMicros: number;
+  updatedAtMs: number;
+  settledThroughMs: number;
+  oldestOpenEventHourMs: number | null;
+  ledgerSumMicros: number;
+  createdAtMs: number;
+  storageSuspendedAtMs: number | null;
+  lowBalanceSinceMs: number | null;
+  autoTopupEnabled: number;
+  autoTopupThresholdCents: number;
+  autoTopupAmountCents: number;
+  autoTopupFailures: number;
+  autoRechargeCrossingAtMs: number | null;
+}
+
 /**
  * Everything the ledger object holds in memory: from its ledger shard in one round trip, the
- * balance (checked against its ledger), unsettled intervals and the workspace's flags; from the
- * directory in another (at the same time), the price book and the saved card; from the object's
- * own storage, the open hours' usage rollups. Null when the workspace does not exist.
+ * balance (checked against its ledger) with the workspace's flags, and the unsettled intervals;
+ * from the directory in another (at the same time), the price book and the saved card; from the
+ * object's own storage, the open hours' usage rollups. Null when the workspace does not exist.
  */
 export async function readLedgerState(shard: D1Database, directory: D1Database, workspaceId: string, store: EventStore): Promise<LedgerState | null> {
-  const d = drizzle(shard);
-  const dir = drizzle(directory);
-  const balanceQuery = d
-    .select({
-      balanceMicros: balances.balanceMicros,
-      updatedAtMs: balances.updatedAtMs,
-      settledThroughMs: balances.settledThroughMs,
-      oldestOpenEventHourMs: balances.oldestOpenEventHourMs,
-      // Bound parameter, not a column reference: drizzle writes unqualified column names, so a
-      // correlated `workspace_id = workspace_id` would sum every tenant's entries.
-      ledgerSumMicros: sql<number>`(SELECT COALESCE(SUM(t.amount_micros), 0) FROM transactions t WHERE t.workspace_id = ${workspaceId} AND t.status = 'completed')`,
-    })
-    .from(balances)
-    .where(eq(balances.workspaceId, workspaceId));
-  // Everything unsettled is at or after settled_through_ms; read it in the same round trip.
-  const through = sql`(SELECT settled_through_ms FROM balances WHERE workspace_id = ${workspaceId})`;
-  const intervalQuery = selectIntervals(d, workspaceId, or(isNull(resourceIntervals.stoppedAtMs), gt(resourceIntervals.stoppedAtMs, through)));
-  const previousHourQuery = d
-    .select({ micros: sql<number>`COALESCE(SUM(${settlementLines.costMicros}), 0)` })
-    .from(settlementLines)
-    .where(
-      and(
-        eq(settlementLines.workspaceId, workspaceId),
-        eq(settlementLines.hourMs, sql`${through} - ${MS_PER_HOUR}`),
-        inArray(settlementLines.kind, ['model', 'tool', 'charge']),
-      ),
-    );
-  const priceQuery = dir
-    .select({ version: priceLists.version, effectiveFromMs: priceLists.effectiveFromMs, pricingJson: priceLists.pricingJson })
-    .from(priceLists)
-    .orderBy(desc(priceLists.version));
-
-  const flagsQuery = d
-    .select({
-      createdAtMs: ledgerWorkspaces.createdAtMs,
-      storageSuspendedAtMs: ledgerWorkspaces.storageSuspendedAtMs,
-      lowBalanceSinceMs: ledgerWorkspaces.lowBalanceSinceMs,
-      autoTopupEnabled: ledgerWorkspaces.autoTopupEnabled,
-      autoTopupThresholdCents: ledgerWorkspaces.autoTopupThresholdCents,
-      autoTopupAmountCents: ledgerWorkspaces.autoTopupAmountCents,
-      autoTopupFailures: ledgerWorkspaces.autoTopupFailures,
-      autoRechargeCrossingAtMs: ledgerWorkspaces.autoRechargeCrossingAtMs,
-    })
-    .from(ledgerWorkspaces)
-    .where(eq(ledgerWorkspaces.workspaceId, workspaceId));
-  const cardQuery = dir
-    .select({ stripeCustomerId: stripeCustomers.customerId, paymentMethodId: stripeCustomers.paymentMethodId })
-    .from(stripeCustomers)
-    .where(eq(stripeCustomers.workspaceId, workspaceId));
-
-  const [[balanceRows, intervals, previous, flagRows], [prices, cardRows]] = await Promise.all([
-    d.batch([balanceQuery, intervalQuery, previousHourQuery, flagsQuery]),
-    dir.batch([priceQuery, cardQuery]),
+  const [[balanceResult, intervalResult, previousResult], [priceResult, cardResult]] = await Promise.all([
+    shard.batch([
+      shard.prepare(BALANCE_AND_FLAGS_SQL).bind(workspaceId),
+      shard.prepare(OPEN_INTERVALS_SQL).bind(workspaceId),
+      shard.prepare(PREVIOUS_HOUR_SQL).bind(workspaceId),
+    ]),
+    directory.batch([directory.prepare(PRICES_SQL), directory.prepare(CARD_SQL).bind(workspaceId)]),
   ]);
-  const row = balanceRows[0];
-  const flagRow = flagRows[0];
-  if (!row || !flagRow) return null;
-  const { createdAtMs, ...ledgerFlags } = flagRow;
-  const flags = { ...ledgerFlags, stripeCustomerId: cardRows[0]?.stripeCustomerId ?? null, paymentMethodId: cardRows[0]?.paymentMethodId ?? null };
+  const row = (balanceResult!.results as BalanceAndFlagsRow[])[0];
+  if (!row) return null;
+  const intervals = intervalResult!.results as IntervalRow[];
+  const previous = previousResult!.results as Array<{ micros: number }>;
+  const prices = priceResult!.results as Array<{ version: number; effectiveFromMs: number; pricingJson: string }>;
+  const cardRows = cardResult!.results as Array<{ stripeCustomerId: string; paymentMethodId: string | null }>;
+  const flags: WorkspaceFlags = {
+    storageSuspendedAtMs: row.storageSuspendedAtMs,
+    lowBalanceSinceMs: row.lowBalanceSinceMs,
+    autoTopupEnabled: row.autoTopupEnabled === 1,
+    autoTopupThresholdCents: row.autoTopupThresholdCents,
+    autoTopupAmountCents: row.autoTopupAmountCents,
+    autoTopupFailures: row.autoTopupFailures,
+    autoRechargeCrossingAtMs: row.autoRechargeCrossingAtMs,
+    stripeCustomerId: cardRows[0]?.stripeCustomerId ?? null,
+    paymentMethodId: cardRows[0]?.paymentMethodId ?? null,
+  };
+  const { createdAtMs } = row;
   // The ledger invariant, checked whenever the cache is rebuilt: if the balance row disagrees with
   // the sum of completed entries, this workspace's money is frozen (every call fails loudly)
   // rather than moved on a wrong basis.
@@ -104,7 +116,7 @@ export async function readLedgerState(shard: D1Database, directory: D1Database, 
   // Rollups of hours before the settled point are in D1 already (a crash can leave them behind).
   store.dropRollupsBefore(row.settledThroughMs);
   for (const r of store.rollupsFrom(row.settledThroughMs)) open.addRollup(r, book);
-  open.intervals = intervals as IntervalRow[];
+  open.intervals = intervals;
   open.lastSettledHour = { hourMs: row.settledThroughMs - MS_PER_HOUR, eventMicros: previous[0]?.micros ?? 0 };
   return {
     workspaceId,

@@ -1,14 +1,12 @@
 // Hourly settlement: every closed hour with usage becomes one `usage` entry, exactly once.
-import { transactions } from '../../schema/tables';
 import type { Env } from '../env';
 import { newId } from '../lib/ids';
 import { iso } from '../lib/time';
 import { archiveHour } from '../usage/archive_hour';
 import { MS_PER_HOUR } from '../usage/exact_cost';
 import { pruneBeforeHourMs } from '../usage/retention';
-import { billHour, insertSettledRollups, insertSettlementLines, intervalsInHour, readIntervalsBetween } from '../usage/settle_hour';
+import { billHour, intervalsInHour, readIntervalsBetween, settleHourStatements } from '../usage/settle_hour';
 import type { EventStore } from './event_store';
-import { balanceAfterGuard, moveBalance } from './guarded_balance';
 import { notFound, refreshPrices, type LedgerContext } from './ledger_context';
 import type { LedgerResult } from './ledger_result';
 import { LedgerInvariantError, type LedgerState } from './load_state';
@@ -80,28 +78,20 @@ async function settleHours(ledger: LedgerContext, store: EventStore, state: Ledg
     await archiveHour(ledger.env, store, workspaceId, hourMs);
     const oldestOpenEventHourMs = state.open.oldestEventHourFrom(nextHourMs);
     const nowMs = Date.now();
-    const txnId = newId('txn', nowMs);
-    const [updated] = await db.batch([
-      moveBalance(db, state, -bill.chargedMicros, nowMs, { settledThroughMs: nextHourMs, oldestOpenEventHourMs }),
-      db.insert(transactions).values({
-        id: txnId,
+    const [updated] = await ledger.d1.batch<{ balanceMicros: number }>(
+      settleHourStatements(ledger.d1, db, {
         workspaceId,
-        idempotencyKey: `settle:${iso(hourMs)}`,
-        requestHash: 'settlement',
-        type: 'usage',
-        status: 'completed',
-        description: bill.description,
-        amountMicros: -bill.chargedMicros || 0,
-        forgivenMicros: bill.forgivenMicros,
-        balanceAfterMicros: balanceAfterGuard(workspaceId),
-        createdAtMs: nowMs,
-        settledAtMs: nowMs,
+        expectedBalanceMicros: state.balanceMicros,
+        expectedSettledThroughMs: state.open.settledThroughMs,
+        bill,
+        transactionId: newId('txn', nowMs),
+        nowMs,
+        oldestOpenEventHourMs,
+        rollups,
       }),
-      insertSettlementLines(db, workspaceId, txnId, bill),
-      ...insertSettledRollups(db, workspaceId, rollups),
-    ]);
+    );
     // Committed: the cache follows.
-    state.balanceMicros = updated[0]?.balanceMicros ?? state.balanceMicros - bill.chargedMicros;
+    state.balanceMicros = updated?.results[0]?.balanceMicros ?? state.balanceMicros - bill.chargedMicros;
     state.updatedAtMs = nowMs;
     state.oldestOpenEventHourMs = oldestOpenEventHourMs;
     state.open.settleThrough(nextHourMs);

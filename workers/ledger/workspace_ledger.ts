@@ -2,7 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
 import type { NormalizedEvent } from '../usage/usage_event';
 import { CloseDepositWrite, depositWithSavedCard, OpenDepositWrite } from './deposits';
-import { ZeroBalanceEnforcement } from './enforcement';
+import { WORKSPACE_ID_KEY, ZeroBalanceEnforcement, type AlarmPlan } from './enforcement';
 import { EventStore, type StoredEvent, type StoredRollup } from './event_store';
 import { UsageIngestion } from './ingestion';
 import { openHourLines, type OpenLine } from './open_lines';
@@ -25,7 +25,6 @@ import { enforcementMayWriteD1 } from './enforcement_quiet';
 import { pruneEventsNow, settleNow, type SettleResult } from './settlement';
 import { SettlementSchedule } from './settlement_alarm';
 import { hourOf } from '../usage/exact_cost';
-import type { AlarmPlan } from './enforcement';
 import { directoryDb, shardHandle, shardNameOf, type LedgerShard } from '../storage/databases';
 import type { TransactionView } from './transaction_view';
 
@@ -92,7 +91,7 @@ export class WorkspaceLedger extends DurableObject<Env> {
   private readonly projector = new EntryProjector(
     this.journal,
     () => this.shardD1FromStorage(),
-    async () => this.state?.workspaceId ?? (await this.ctx.storage.get<string>('workspaceId')) ?? null,
+    async () => this.state?.workspaceId ?? (await this.ctx.storage.get<string>(WORKSPACE_ID_KEY)) ?? null,
     () => this.alarmAfterJournal(),
   );
   /** True while the alarm is armed sooner than enforcement planned it, for the journal's sake. */
@@ -245,9 +244,11 @@ export class WorkspaceLedger extends DurableObject<Env> {
    */
   checkBalance(workspaceId: string, atMs?: number): Promise<LedgerResult<AlarmPlan>> {
     return this.queue.run(async () => {
+      const loadedNow = this.state === null;
       const state = await this.load(workspaceId);
       if (!state) return notFound;
-      await refreshPrices(this.env, state);
+      // A state read from D1 in this turn has just read the prices.
+      if (!loadedNow) await refreshPrices(this.env, state);
       await this.enforce(state, atMs ?? Date.now());
       return { ok: true, replayed: false, value: this.enforcement.plan };
     });
@@ -273,7 +274,7 @@ export class WorkspaceLedger extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     this.enforcement.alarmAtMs = null;
-    const workspaceId = await this.ctx.storage.get<string>('workspaceId');
+    const workspaceId = await this.ctx.storage.get<string>(WORKSPACE_ID_KEY);
     if (!workspaceId) return;
     try {
       const settled = await this.settle(workspaceId, hourOf(Date.now()));
@@ -423,16 +424,20 @@ export class WorkspaceLedger extends DurableObject<Env> {
    */
   private async resolveShard(workspaceId: string): Promise<LedgerShard | null> {
     if (this.shard) return this.shard;
-    let name = await this.ctx.storage.get<string>(SHARD_KEY);
+    // With the workspace id its alarm needs, in one read: once both are stored, a rebuilt object
+    // (an alarm, a queue message) writes neither again.
+    const stored = await this.ctx.storage.get<string>([SHARD_KEY, WORKSPACE_ID_KEY]);
+    let name = stored.get(SHARD_KEY);
     if (!name) {
       name = (await shardNameOf(this.env, workspaceId)) ?? undefined;
       if (!name) return null;
-      // The workspace id too: the alarm and the projector need it after an eviction.
-      await this.ctx.storage.put({ [SHARD_KEY]: name, workspaceId });
-    } else if ((await this.ctx.storage.get<string>('workspaceId')) !== workspaceId) {
+      // The workspace id too: the alarm and the journal's projector need it after an eviction.
+      await this.ctx.storage.put({ [SHARD_KEY]: name, [WORKSPACE_ID_KEY]: workspaceId });
+    } else if (stored.get(WORKSPACE_ID_KEY) !== workspaceId) {
       // An object from before the journal may have kept only its shard.
-      await this.ctx.storage.put('workspaceId', workspaceId);
+      await this.ctx.storage.put(WORKSPACE_ID_KEY, workspaceId);
     }
+    this.enforcement.workspaceIdFound();
     this.shard = shardHandle(this.env, name);
     return this.shard;
   }

@@ -6,7 +6,7 @@ import { unwrap } from '../ledger/ledger_result';
 import { ledgerFor } from '../ledger/ledger_stub';
 import { allShards, ledgerShardOf, shardD1, shardNames } from '../storage/databases';
 import { shardFor } from '../storage/placement';
-import { seedRunningWorkspaces } from '../bench/seed_running_workspaces';
+import { createLedgers, seedRunningWorkspaces, wakeLedgers } from '../bench/seed_running_workspaces';
 
 /**
  * Floors for `npm run bench`, measured on the same server in the same run: raw D1 inserts of the
@@ -44,11 +44,32 @@ benchFloor.post('/raw-usage-insert', async (c) => {
   return c.json({ inserted: events.length });
 });
 
-/** Workspaces with a running instance for the settlement benchmark, up to 500 a call. */
+/**
+ * Workspaces with a running instance for the settlement benchmark, up to 500 a call; optionally
+ * created (back-dated) at `createdAtMs`, and with their ledger objects left unloaded (`wake: false`).
+ */
 benchFloor.post('/running-workspaces', async (c) => {
-  const { count, startedAtMs } = await c.req.json<{ count: number; startedAtMs: number }>();
+  const { count, startedAtMs, createdAtMs, wake } = await c.req.json<{ count: number; startedAtMs: number; createdAtMs?: number; wake?: boolean }>();
   if (!Number.isInteger(count) || count < 1 || count > 500 || !Number.isInteger(startedAtMs)) throw new ApiError('invalid_request', 'count: 1-500; startedAtMs: epoch ms');
-  return c.json({ workspaceIds: await seedRunningWorkspaces(c.env, count, startedAtMs) });
+  if (createdAtMs !== undefined && (!Number.isInteger(createdAtMs) || createdAtMs > startedAtMs || createdAtMs > Date.now())) {
+    throw new ApiError('invalid_request', 'createdAtMs: epoch ms, not after startedAtMs nor in the future');
+  }
+  return c.json({ workspaceIds: await seedRunningWorkspaces(c.env, count, startedAtMs, createdAtMs, wake !== false) });
+});
+
+/** Creates the given workspaces' ledger objects and their storage, without loading them (no alarm). */
+benchFloor.post('/create-ledgers', async (c) => {
+  const { workspaceIds } = await c.req.json<{ workspaceIds: string[] }>();
+  if (!Array.isArray(workspaceIds) || workspaceIds.length > 500) throw new ApiError('invalid_request', 'workspaceIds: up to 500');
+  await createLedgers(c.env, workspaceIds);
+  return c.json({ created: workspaceIds.length });
+});
+
+/** Loads the given workspaces' ledger objects (each arms its alarm); answers the settlement due times' span. */
+benchFloor.post('/wake-ledgers', async (c) => {
+  const { workspaceIds } = await c.req.json<{ workspaceIds: string[] }>();
+  if (!Array.isArray(workspaceIds) || workspaceIds.length > 500) throw new ApiError('invalid_request', 'workspaceIds: up to 500');
+  return c.json(await wakeLedgers(c.env, workspaceIds));
 });
 
 /**

@@ -1,6 +1,7 @@
 import { and, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
-import { resourceIntervals, settlementLines, usageRollups } from '../../schema/tables';
+import { resourceIntervals, usageRollups } from '../../schema/tables';
+import { iso } from '../lib/time';
 import { MS_PER_HOUR } from './exact_cost';
 import { selectIntervals } from './interval_query';
 import { allocate, describeHour, priceHour, type IntervalRow, type PricedLine, type RollupRow } from './price_hour';
@@ -75,8 +76,55 @@ export function billHour(hourMs: number, rollups: RollupRow[], intervals: Interv
   return { hourMs, lines, totalMicros, chargedMicros, forgivenMicros: totalMicros - chargedMicros, description: describeHour(hourMs, lines), allocations };
 }
 
-export function insertSettlementLines(db: DrizzleD1Database, workspaceId: string, transactionId: string, bill: HourBill) {
-  const packed = JSON.stringify(
+// One hour's settlement batch, as constant SQL bound to its values: it runs for every workspace
+// with anything open, every hour, so nothing on that path is built by the query builder.
+
+/**
+ * The guarded balance update (as guarded_balance.ts's moveBalance) that also moves the settled
+ * point and the oldest hour with events: it changes nothing unless D1 holds what the object expected.
+ */
+const MOVE_SETTLED_BALANCE_SQL = `
+  UPDATE balances SET balance_micros = balance_micros + ?1, updated_at_ms = ?2, settled_through_ms = ?3, oldest_open_event_hour_ms = ?4
+   WHERE workspace_id = ?5 AND balance_micros = ?6 AND settled_through_ms = ?7
+  RETURNING balance_micros AS balanceMicros`;
+
+/**
+ * The hour's `usage` entry, keyed by the hour. Its balance_after is read back only if the update
+ * just before it changed exactly one row (changes() sees the previous statement of the batch);
+ * otherwise NULL, which the completed-entry CHECK turns into an aborted batch.
+ */
+const USAGE_ENTRY_SQL = `
+  INSERT INTO transactions (id, workspace_id, idempotency_key, request_hash, type, status, description, amount_micros, forgiven_micros,
+                            balance_after_micros, created_at_ms, settled_at_ms)
+  VALUES (?1, ?2, ?3, 'settlement', 'usage', 'completed', ?4, ?5, ?6,
+          (SELECT balance_micros FROM balances WHERE workspace_id = ?2 AND changes() = 1), ?7, ?7)`;
+
+const SETTLEMENT_LINES_SQL = `
+  INSERT INTO settlement_lines (workspace_id, hour_ms, member_id, kind, line_key, transaction_id, input_tokens, output_tokens, count,
+                                runtime_ms, byte_seconds, cost_micros, forgiven_micros, description)
+  SELECT ?1, ?2, value ->> 0, value ->> 1, value ->> 2, ?3, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7,
+         value ->> 8, value ->> 9, value ->> 10
+    FROM json_each(?4)`;
+
+export interface SettleHourWrite {
+  workspaceId: string;
+  /** What the object expects D1 to hold: the guard. */
+  expectedBalanceMicros: number;
+  expectedSettledThroughMs: number;
+  bill: HourBill;
+  transactionId: string;
+  nowMs: number;
+  oldestOpenEventHourMs: number | null;
+  rollups: readonly TimedRollup[];
+}
+
+/**
+ * The statements that settle one hour, in one D1 batch: the guarded balance update, the `usage`
+ * entry, its priced lines, its rollups. The first answers the balance it left.
+ */
+export function settleHourStatements(d1: D1Database, db: DrizzleD1Database, w: SettleHourWrite): D1PreparedStatement[] {
+  const { workspaceId, bill } = w;
+  const lines = JSON.stringify(
     bill.allocations.map(({ line, forgivenMicros }) => [
       line.memberId,
       line.kind,
@@ -91,9 +139,15 @@ export function insertSettlementLines(db: DrizzleD1Database, workspaceId: string
       line.description,
     ]),
   );
-  // Columns in table order: drizzle's insert…select lists every column of the table.
-  return db.insert(settlementLines).select(sql`
-    SELECT ${workspaceId}, ${bill.hourMs}, value ->> 0, value ->> 1, value ->> 2, ${transactionId}, value ->> 3, value ->> 4,
-           value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10
-    FROM json_each(${packed})`);
+  const nextHourMs = bill.hourMs + MS_PER_HOUR;
+  return [
+    d1.prepare(MOVE_SETTLED_BALANCE_SQL).bind(-bill.chargedMicros, w.nowMs, nextHourMs, w.oldestOpenEventHourMs, workspaceId, w.expectedBalanceMicros, w.expectedSettledThroughMs),
+    d1.prepare(USAGE_ENTRY_SQL).bind(w.transactionId, workspaceId, `settle:${iso(bill.hourMs)}`, bill.description, -bill.chargedMicros || 0, bill.forgivenMicros, w.nowMs),
+    d1.prepare(SETTLEMENT_LINES_SQL).bind(workspaceId, bill.hourMs, w.transactionId, lines),
+    // Rollups exist only for hours with events: the rare case keeps the query builder.
+    ...insertSettledRollups(db, workspaceId, w.rollups).map((query) => {
+      const { sql: text, params } = query.toSQL();
+      return d1.prepare(text).bind(...params);
+    }),
+  ];
 }
