@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
 import { internal } from './api';
-import { ledgerD1 } from './ledger_checks';
+import { ledgerD1, projected } from './ledger_checks';
 
 /**
  * Test workspaces are dated this far back, so that suites can report usage and start resources in
@@ -44,10 +44,21 @@ export async function addMember(workspaceId: string, role: 'admin' | 'member' = 
 export async function grant(workspaceId: string, amountMicros: number, id = unique('grant')) {
   const res = await internal('POST', '/internal/v1/adjustments', { id, workspaceId, amountMicros, description: 'Test grant' });
   expect(res.status).toBe(201);
+  // Answered once durable in the ledger object; tests go on to read D1, which the entry reaches a
+  // moment later (workers/ledger/entry_journal.ts).
+  await projected(workspaceId);
   return res.body;
 }
 
-export const deduct = (workspaceId: string, amountMicros: number, id = unique('deduct'), description = 'Test charge') =>
+/** A deduction through the API; once answered, waits until D1 holds it too (tests read D1 next). */
+export async function deduct(workspaceId: string, amountMicros: number, id = unique('deduct'), description = 'Test charge') {
+  const res = await answeredDeduction(workspaceId, amountMicros, id, description);
+  if (res.status === 201) await projected(workspaceId);
+  return res;
+}
+
+/** A deduction through the API, returning as soon as it is answered (D1 may not hold it yet). */
+export const answeredDeduction = (workspaceId: string, amountMicros: number, id = unique('deduct'), description = 'Test charge') =>
   internal('POST', '/internal/v1/deductions', { id, workspaceId, amountMicros, description });
 
 export { unique };

@@ -8,7 +8,7 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { publicApi } from '../helpers/api';
-import { createWorkspace, deduct, grant, unique } from '../helpers/fixtures';
+import { answeredDeduction as deduct, createWorkspace, grant, unique } from '../helpers/fixtures';
 import { expectInvariant, shardD1Of } from '../helpers/ledger_checks';
 import { adjust, balanceRow, CREDIT, creditCheck, ledgerRows, ledgerStub } from './ledger_helpers';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createWorkspace, deduct, grant, unique } from '../helpers/fixtures';
+import { answeredDeduction, createWorkspace, grant, unique } from '../helpers/fixtures';
 import { ledgerStub, shardD1Of } from '../helpers/ledger_checks';
 import { balanceRow, creditCheck, insertEntry, ledgerRows } from './ledger_helpers';
 
@@ -47,7 +47,7 @@ describe('a stale balance cache never writes on a wrong basis', () => {
     // Another writer takes 8 credits away: D1 holds 2, the object (its only writer) believes 10.
     await moveBehindItsBack(workspaceId, -8 * CREDIT, 2 * CREDIT);
     // The object answers on its own balance: the deduction is durable in its journal.
-    const res = await deduct(workspaceId, 5 * CREDIT, unique('stale-deduction'));
+    const res = await answeredDeduction(workspaceId, 5 * CREDIT, unique('stale-deduction'));
     expect(res.status).toBe(201);
     expect(res.body.balanceAfterMicros).toBe(5 * CREDIT);
 
