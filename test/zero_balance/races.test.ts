@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { internal } from '../helpers/api';
 import { createWorkspace } from '../helpers/fixtures';
 import { creditCheck } from './zero_balance_helpers';
-import { rowsInAllShards } from '../helpers/ledger_checks';
+import { projected, rowsInAllShards } from '../helpers/ledger_checks';
 
 const viteEnv = (import.meta as unknown as { env?: Record<string, string | undefined> }).env ?? {};
 const RACES = Number(viteEnv.VITE_ZERO_BALANCE_RACES ?? 1_000);
@@ -125,7 +125,9 @@ describe(`${RACES} seeded races between a deposit and a deduction to zero (seed 
       for (let i = 0; i < plans.length; i += PARALLEL) runs.push(...(await Promise.all(plans.slice(i, i + PARALLEL).map(runRace))));
       const raceMs = Date.now() - t0;
 
-      // Everything, read back in bulk (this file's database holds only these workspaces).
+      // Everything, read back in bulk (this file's database holds only these workspaces), once D1
+      // holds every entry the ledger objects answered (deductions reach it behind their answers).
+      await Promise.all(runs.map((run) => projected(run.workspaceId)));
       const txns = await rowsInAllShards<TxnRow>(`SELECT workspace_id, idempotency_key, seq, amount_micros, balance_after_micros, created_at_ms FROM transactions WHERE status = 'completed'`);
       const byKey = new Map(txns.map((t) => [`${t.workspace_id}/${t.idempotency_key}`, t]));
       const balances = new Map(
