@@ -1,5 +1,7 @@
-// The event table appends rows in arrival order (seq) and keeps the id unique in its own index; an
-// object that stored its events keyed by id (the earlier layout) moves them once when it starts.
+// EventStore: the oldest stored hour it keeps in memory (asked on every enforcement) is always what
+// SQLite would say, across appends and prunes; its event table appends rows in arrival order and
+// keeps the id unique in its own index, and an object that stored its events keyed by id (the
+// earlier layout) moves them once when it starts.
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
@@ -21,6 +23,35 @@ const row = (eventId: string, hourMs: number): EventRow => ({
   amountMicros: 0,
   priceVersion: 1,
 });
+
+describe('EventStore.oldestEventHourMs', () => {
+  it('follows appends and prunes as SQLite would answer', async () => {
+    const stub = env.WORKSPACE_LEDGER.get(env.WORKSPACE_LEDGER.idFromName(`event-store-oldest-${Date.now()}`));
+    await runInDurableObject(stub, async (_instance, state) => {
+      const store = new EventStore(state.storage);
+      const fromSql = () => state.storage.sql.exec<{ h: number | null }>('SELECT MIN(hour_ms) AS h FROM usage_events').one().h ?? null;
+      const expectBoth = (hourMs: number | null) => {
+        expect(store.oldestEventHourMs()).toBe(hourMs);
+        expect(fromSql()).toBe(hourMs);
+      };
+      expectBoth(null);
+      store.append([row('a', H + 2 * HOUR)], new Set(), new Map(), []);
+      expectBoth(H + 2 * HOUR);
+      store.append([row('b', H), row('c', H + HOUR)], new Set(), new Map(), []);
+      expectBoth(H);
+      expect(store.pruneBefore(H + HOUR)).toBe(1);
+      expectBoth(H + HOUR);
+      expect(store.pruneBefore(H)).toBe(0);
+      expectBoth(H + HOUR);
+      expect(store.pruneBefore(H + 3 * HOUR)).toBe(2);
+      expectBoth(null);
+      // A second store over the same storage (a rebuilt object) reads it afresh.
+      store.append([row('d', H + 5 * HOUR)], new Set(), new Map(), []);
+      expect(new EventStore(state.storage).oldestEventHourMs()).toBe(H + 5 * HOUR);
+    });
+  });
+});
+
 const objectNamed = (name: string) => env.WORKSPACE_LEDGER.get(env.WORKSPACE_LEDGER.idFromName(`${name}-${Date.now()}-${Math.random()}`));
 
 describe('EventStore layout', () => {
