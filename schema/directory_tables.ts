@@ -133,6 +133,8 @@ export const reconciliationRuns = sqliteTable('reconciliation_runs', {
   finishedAtMs: integer('finished_at_ms').notNull(),
   /** Stripe event `created` (epoch seconds) of the newest event seen: the next run lists from here. */
   eventCursorSeconds: integer('event_cursor_seconds').notNull(),
+  /** The last workspace whose ledger this run compared with Stripe in the rolling audit; null: the next run starts over. */
+  compareCursor: text('compare_cursor'),
   reportJson: text('report_json').notNull(),
 });
 

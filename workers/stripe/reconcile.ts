@@ -15,8 +15,10 @@ const FIRST_RUN_LOOKBACK_SECONDS = 30 * 86_400;
  * Reconciliation with Stripe (POST /internal/v1/stripe/reconcile and the hourly cron): replays
  * Stripe's events since the last run through the webhook's fulfilment paths, settles deposits
  * pending for over 30 minutes from Stripe's record, then compares paid, refunded and disputed
- * amounts per workspace with the ledger. Every step is idempotent (each Stripe object moves the
- * ledger at most once), so runs may overlap or repeat. The report and the event cursor are stored.
+ * amounts with the ledger for the workspaces those events touched and the next slice of a rolling
+ * audit of every paying workspace (compare_ledger.ts says why not all at once). Every step is
+ * idempotent (each Stripe object moves the ledger at most once), so runs may overlap or repeat. The
+ * report and both cursors are stored.
  */
 export async function reconcileWithStripe(env: Env): Promise<ReconciliationReport> {
   const startedAtMs = Date.now();
@@ -27,7 +29,7 @@ export async function reconcileWithStripe(env: Env): Promise<ReconciliationRepor
   const replay = await replayEvents(env, fromSeconds);
   const pendingCutoffMs = startedAtMs - PENDING_SWEEP_AFTER_MS;
   const sweep = await sweepPendingDeposits(env, pendingCutoffMs);
-  const mismatches = await compareWithStripe(env, pendingCutoffMs);
+  const comparison = await compareWithStripe(env, pendingCutoffMs, replay.touchedWorkspaceIds, previous?.compareCursor ?? null);
 
   const report: ReconciliationReport = {
     startedAt: iso(startedAtMs),
@@ -36,11 +38,14 @@ export async function reconcileWithStripe(env: Env): Promise<ReconciliationRepor
     eventsApplied: replay.eventsApplied,
     pendingResolved: sweep.pendingResolved,
     repaired: [...replay.repaired, ...sweep.repaired],
-    mismatches: [...replay.failed, ...sweep.failed, ...mismatches],
+    mismatches: [...replay.failed, ...sweep.failed, ...comparison.mismatches],
   };
   // The cursor never moves back, and never past an event that failed.
   const cursor = replay.nextCursorSeconds ?? previous?.eventCursorSeconds ?? nowSeconds;
-  await saveRun(env, report, previous && replay.failed.length === 0 ? Math.max(cursor, previous.eventCursorSeconds) : cursor);
+  await saveRun(env, report, {
+    eventCursorSeconds: previous && replay.failed.length === 0 ? Math.max(cursor, previous.eventCursorSeconds) : cursor,
+    compareCursor: comparison.nextCursor,
+  });
   console.log(JSON.stringify({ level: 'info', msg: 'stripe reconciliation', eventsScanned: report.eventsScanned, eventsApplied: report.eventsApplied, pendingResolved: report.pendingResolved, repaired: report.repaired.length, mismatches: report.mismatches.length }));
   return report;
 }

@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import { checkoutSessions, stripeCustomers, transactions } from '../../../schema/tables';
 import type { Env } from '../../env';
@@ -15,22 +15,73 @@ type Entry = typeof transactions.$inferSelect;
 /** What an entry asked to move before the zero floor: refunds and disputes record the rest as forgiven. */
 const requestedMicros = (e: Entry) => e.amountMicros - e.forgivenMicros;
 
+/** How many workspaces one run compares in its rolling audit, besides those its events touched. */
+export const COMPARED_PER_RUN = 200;
+/** Workspaces compared at the same time (each is one or more Stripe list calls). */
+const COMPARE_CONCURRENCY = 4;
+
+export interface Comparison {
+  mismatches: Mismatch[];
+  /** Where the next run's rolling audit goes on from (the last workspace compared), or null: from the start. */
+  nextCursor: string | null;
+}
+
 /**
  * Per workspace with a Stripe customer: what Stripe says was paid, refunded and disputed, object by
  * object, against the ledger's entries for those objects, both ways. Entries still pending younger
  * than `pendingCutoffMs` are in flight, not mismatches.
+ *
+ * Each run compares the workspaces its replayed events touched, and the next `perRun` workspaces
+ * after `cursor` in a rolling audit that starts over when it reaches the end. Comparing every
+ * customer every hour would cost at least one Stripe call per workspace that ever paid (Stripe
+ * allows about 100 a second) in one cron invocation; this way a run's cost is bounded, a platform
+ * with up to `perRun` paying workspaces still has every one compared every hour, and a larger one
+ * has each compared once per ceil(customers / perRun) hours.
  */
-export async function compareWithStripe(env: Env, pendingCutoffMs: number): Promise<Mismatch[]> {
-  const customers = await directoryDb(env).select({ workspaceId: stripeCustomers.workspaceId, customerId: stripeCustomers.customerId }).from(stripeCustomers).all();
-  const mismatches: Mismatch[] = [];
-  for (const { workspaceId, customerId } of customers) {
-    try {
-      mismatches.push(...(await compareWorkspace(env, workspaceId, customerId, pendingCutoffMs)));
-    } catch (error) {
-      mismatches.push({ workspaceId, stripeObjectId: customerId, detail: `could not compare with Stripe: ${String(error)}` });
-    }
+export async function compareWithStripe(
+  env: Env,
+  pendingCutoffMs: number,
+  touchedWorkspaceIds: ReadonlySet<string> = new Set(),
+  cursor: string | null = null,
+  perRun = COMPARED_PER_RUN,
+): Promise<Comparison> {
+  const directory = directoryDb(env);
+  const slice = await directory
+    .select({ workspaceId: stripeCustomers.workspaceId, customerId: stripeCustomers.customerId })
+    .from(stripeCustomers)
+    .where(gt(stripeCustomers.workspaceId, cursor ?? ''))
+    .orderBy(asc(stripeCustomers.workspaceId))
+    .limit(perRun)
+    .all();
+  const inSlice = new Set(slice.map((c) => c.workspaceId));
+  const touched = [...touchedWorkspaceIds].filter((id) => !inSlice.has(id));
+  const touchedCustomers: typeof slice = [];
+  for (let i = 0; i < touched.length; i += 90) {
+    touchedCustomers.push(
+      ...(await directory
+        .select({ workspaceId: stripeCustomers.workspaceId, customerId: stripeCustomers.customerId })
+        .from(stripeCustomers)
+        .where(inArray(stripeCustomers.workspaceId, touched.slice(i, i + 90)))
+        .all()),
+    );
   }
-  return mismatches;
+  const customers = [...slice, ...touchedCustomers].sort((a, b) => (a.workspaceId < b.workspaceId ? -1 : a.workspaceId > b.workspaceId ? 1 : 0));
+
+  const results: Mismatch[][] = new Array(customers.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < customers.length) {
+      const i = next++;
+      const { workspaceId, customerId } = customers[i]!;
+      try {
+        results[i] = await compareWorkspace(env, workspaceId, customerId, pendingCutoffMs);
+      } catch (error) {
+        results[i] = [{ workspaceId, stripeObjectId: customerId, detail: `could not compare with Stripe: ${String(error)}` }];
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: COMPARE_CONCURRENCY }, worker));
+  return { mismatches: results.flat(), nextCursor: slice.length < perRun ? null : slice.at(-1)!.workspaceId };
 }
 
 async function compareWorkspace(env: Env, workspaceId: string, customerId: string, pendingCutoffMs: number): Promise<Mismatch[]> {

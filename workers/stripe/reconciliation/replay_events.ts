@@ -15,6 +15,8 @@ export interface ReplayOutcome {
   failed: Mismatch[];
   /** Where the next run starts listing: the newest event seen, or the oldest that failed. */
   nextCursorSeconds: number | null;
+  /** Workspaces whose Stripe customer some listed event names: what the comparison looks at first. */
+  touchedWorkspaceIds: Set<string>;
 }
 
 const handled = new Set<string>(HANDLED_EVENT_TYPES);
@@ -30,16 +32,17 @@ export async function replayEvents(env: Env, fromSeconds: number): Promise<Repla
   await callStripe('events', () => stripe.events.list({ created: { gte: fromSeconds }, limit: 100 }).autoPagingEach((event) => void events.push(event)));
   events.reverse(); // Stripe lists newest first
 
-  const outcome: ReplayOutcome = { eventsScanned: events.length, eventsApplied: 0, repaired: [], failed: [], nextCursorSeconds: null };
+  const outcome: ReplayOutcome = { eventsScanned: events.length, eventsApplied: 0, repaired: [], failed: [], nextCursorSeconds: null, touchedWorkspaceIds: new Set() };
   // Every session, PaymentIntent and charge of burnrate's belongs to a workspace's customer: the
   // events of other customers (another product on the same Stripe account) are passed over
-  // without a call to Stripe. Disputes name no customer; they are looked up.
-  const customers = new Set((await directoryDb(env).select({ id: stripeCustomers.customerId }).from(stripeCustomers).all()).map((r) => r.id));
+  // without a call to Stripe. Disputes name no customer; they are looked up. Only the customers the
+  // events name are read, never the whole table (it grows with every workspace that ever paid).
+  const workspaceOfCustomer = await workspacesOfCustomers(env, events.map(customerOf).filter((id): id is string => !!id));
+  for (const workspaceId of workspaceOfCustomer.values()) outcome.touchedWorkspaceIds.add(workspaceId);
   const ours = events.filter((e) => {
     if (!handled.has(e.type)) return false;
-    const customer = (e.data.object as { customer?: string | { id: string } | null }).customer;
-    const customerId = typeof customer === 'object' && customer !== null ? customer.id : customer;
-    return !customerId || customers.has(customerId);
+    const customerId = customerOf(e);
+    return !customerId || workspaceOfCustomer.has(customerId);
   });
   const processed = await processedIds(env, ours.map((e) => e.id));
   let oldestFailed: number | null = null;
@@ -64,6 +67,26 @@ export async function replayEvents(env: Env, fromSeconds: number): Promise<Repla
   const newest = events.at(-1)?.created ?? null;
   outcome.nextCursorSeconds = oldestFailed ?? newest;
   return outcome;
+}
+
+const customerOf = (event: Stripe.Event): string | null => {
+  const customer = (event.data.object as { customer?: string | { id: string } | null }).customer;
+  return (typeof customer === 'object' && customer !== null ? customer.id : customer) ?? null;
+};
+
+/** customer id -> workspace id, for those of these customers that are burnrate's (in chunks, as below). */
+async function workspacesOfCustomers(env: Env, customerIds: string[]): Promise<Map<string, string>> {
+  const unique = [...new Set(customerIds)];
+  const found = new Map<string, string>();
+  for (let i = 0; i < unique.length; i += 90) {
+    const rows = await directoryDb(env)
+      .select({ customerId: stripeCustomers.customerId, workspaceId: stripeCustomers.workspaceId })
+      .from(stripeCustomers)
+      .where(inArray(stripeCustomers.customerId, unique.slice(i, i + 90)))
+      .all();
+    for (const r of rows) found.set(r.customerId, r.workspaceId);
+  }
+  return found;
 }
 
 /** Which of these event ids stripe_events holds (in chunks: D1 binds at most 100 parameters). */
