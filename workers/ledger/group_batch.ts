@@ -223,7 +223,7 @@ export class GroupBatch {
   private pushMove(deltaMicros: number) {
     const guard = { workspaceId: this.workspaceId, balanceMicros: this.expectedMicros, open: { settledThroughMs: this.state.open.settledThroughMs } };
     this.expectedMicros += deltaMicros;
-    this.moves.push({ at: this.statements.push(this.plain(moveBalance(this.db, guard, deltaMicros, this.nowMs))) - 1, afterMicros: this.expectedMicros });
+    this.moves.push({ at: this.statements.push(moveBalance(guard, deltaMicros, this.nowMs)) - 1, afterMicros: this.expectedMicros });
   }
 
   private plain(query: ToSql | D1PreparedStatement): PlainStatement | D1PreparedStatement {
