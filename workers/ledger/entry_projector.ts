@@ -1,5 +1,5 @@
-// Sends journaled groups (entry_journal.ts) to the shard D1, strictly in order, and deletes them from
-// the journal once D1 committed them. Several groups may go in one D1 batch: each keeps its balance
+// Sends journaled groups (entry_journal.ts) to the shard D1, strictly in order, and marks them
+// projected in the journal once D1 committed them. Several groups may go in one D1 batch: each keeps its balance
 // guard, chained from the balance the group before it leaves, so D1 still proves the order. A failed
 // batch is retried with backoff for as long as it takes: its entries were answered, and the journal
 // holds them durably meanwhile. The object's other D1 writers (and readers) wait for `drained()`,
@@ -41,7 +41,7 @@ export class EntryProjector {
     private readonly shardD1: () => Promise<D1Database | null>,
     /** The workspace (to look its entries up in D1 after an ambiguous failure). */
     private readonly workspaceId: () => Promise<string | null>,
-    /** Runs once the journal is empty, before waiting callers go on (the object re-arms its alarm for what it otherwise needs). */
+    /** Runs once the journal is empty, before waiting callers go on (the object then tidies up: stored projected groups, its alarm). */
     private readonly onEmpty: () => Promise<void> = async () => undefined,
   ) {}
 
