@@ -85,6 +85,11 @@ export class EntryJournal {
     return this.lastSeqAppended;
   }
 
+  /** True when D1 lacks at least `n` journaled groups (told from memory: seqs follow each other). */
+  unprojectedAtLeast(n: number): boolean {
+    return this.lastSeqAppended - this.projectedSeq >= n;
+  }
+
   /** How many journaled groups D1 does not hold yet (for tests and logs). */
   get pendingGroups(): number {
     return this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM entry_journal WHERE seq > ?', this.projectedSeq).one().n;

@@ -245,7 +245,7 @@ export class LedgerGroupCommit {
       return;
     }
     if (wrote) {
-      this.journaling.projector.kick();
+      this.journaling.projector.journaled();
       await this.journaling.journaled();
       // Enforcement acts only when the balance demands it (and then waits for the projection: it
       // writes to D1); otherwise nothing of the group waits for D1.
