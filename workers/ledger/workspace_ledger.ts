@@ -10,7 +10,7 @@ import { notFound, refreshPrices, type LedgerContext } from './ledger_context';
 import { withInjectedD1Latency } from './d1_latency';
 import { EntryWrite } from './entry_writes';
 import { LedgerGroupCommit } from './group_commit';
-import type { LedgerResult } from './ledger_result';
+import { ledgerUnavailable, type LedgerResult } from './ledger_result';
 import type { AutoTopupSettingsInput, CloseDepositInput, CreditSummary, DefaultCardInput, IngestResult, OpenDepositInput, PostEntryInput, SavedCardDepositInput } from './ledger_types';
 import { saveAutoTopupNow, saveDefaultCardNow } from './settings';
 import { LedgerInvariantError, readLedgerState, type LedgerState } from './load_state';
@@ -408,9 +408,16 @@ export class WorkspaceLedger extends DurableObject<Env> {
    * Readers of the workspace's D1 ledger (history, a transaction by id, exports, the dashboard's
    * series) call this first: it answers once every entry answered so far is in D1.
    */
-  async projected(): Promise<void> {
-    if (!this.journal.empty) await this.projector.drained();
+  async projected(): Promise<LedgerResult<null>> {
+    try {
+      if (!this.journal.empty) await this.projector.drained();
+    } catch (error) {
+      // D1 contradicts the journal (the projector logged why): readers must not trust D1.
+      if (error instanceof LedgerInvariantError) return ledgerUnavailable;
+      throw error;
+    }
     await this.journalQuietNow();
+    return { ok: true, replayed: false, value: null };
   }
 
   /**
