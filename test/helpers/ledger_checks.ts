@@ -42,7 +42,10 @@ export const ledgerStub = (workspaceId: string) => env.WORKSPACE_LEDGER.get(env.
  * (deductions and adjustments are durable in the object first, workers/ledger/entry_journal.ts):
  * a test reading D1 straight after a deduction calls this first, as the Worker's readers do.
  */
-export const projected = (workspaceId: string): Promise<void> => ledgerStub(workspaceId).projected();
+export async function projected(workspaceId: string): Promise<void> {
+  const result = await ledgerStub(workspaceId).projected();
+  if (!result.ok) throw new Error(`the ledger object of ${workspaceId} could not project its journal: ${result.message}`);
+}
 
 /** The ledger invariant, checked on the spot: balance row == sum of completed entries, never negative. */
 export async function expectInvariant(workspaceId: string) {

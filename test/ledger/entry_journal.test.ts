@@ -9,7 +9,7 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'c
 import { describe, expect, it } from 'vitest';
 import { publicApi } from '../helpers/api';
 import { answeredDeduction as deduct, createWorkspace, grant, unique } from '../helpers/fixtures';
-import { expectInvariant, shardD1Of } from '../helpers/ledger_checks';
+import { expectInvariant, projected, shardD1Of } from '../helpers/ledger_checks';
 import { adjust, balanceRow, CREDIT, creditCheck, ledgerRows, ledgerStub } from './ledger_helpers';
 
 const HELD = 'held by the test';
@@ -31,9 +31,12 @@ async function d1RowsNow(workspaceId: string) {
 const d1BalanceNow = async (workspaceId: string) =>
   (await shardD1Of(workspaceId).prepare('SELECT balance_micros AS b FROM balances WHERE workspace_id = ?').bind(workspaceId).first<{ b: number }>())!.b;
 
-/** Groups in the object's journal (not yet in D1). */
+/**
+ * Groups in the object's journal not yet in D1 (projected ones stay stored until the next group's
+ * append or until the object goes quiet: counted by the journal's own mark of what D1 holds).
+ */
 const journaled = (workspaceId: string) =>
-  runInDurableObject(ledgerStub(workspaceId), (_instance, state) => state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM entry_journal').one().n);
+  runInDurableObject(ledgerStub(workspaceId), (instance) => (instance as unknown as { journal: { pendingGroups: number } }).journal.pendingGroups);
 
 /**
  * Waits until the projector has failed at least `n` times in a row (its backoff is then long enough
@@ -251,6 +254,45 @@ describe('deductions durable in the ledger object, projected to D1 behind their 
     expect(usage).toHaveLength(150);
     expect(new Set(usage.map((r) => r.id))).toEqual(new Set(answers.filter((r) => r.status === 201).map((r) => r.body.id)));
     expect(await balanceRow(ws.workspaceId)).toBe(0);
+    await expectInvariant(ws.workspaceId);
+  });
+
+  it('projected groups leave the object’s SQLite with the next group’s write, or once it is quiet; groups an evicted object left stored are found in D1, not written twice', async () => {
+    const ws = await createWorkspace('Journal: projected groups stored');
+    await grant(ws.workspaceId, 10 * CREDIT);
+    const storedGroups = () =>
+      runInDurableObject(ledgerStub(ws.workspaceId), (_instance, state) => state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM entry_journal').one().n);
+    const inD1 = async (id: string) => {
+      for (let i = 0; i < 200; i++) {
+        if ((await d1RowsNow(ws.workspaceId)).some((r) => r.id === id)) return;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      throw new Error(`entry ${id} never reached D1`);
+    };
+
+    // Answered, then projected by the object on its own (nobody asks it to): its group stays stored
+    // a moment, marked projected, and the next group's append deletes it in the same transaction.
+    const first = await deduct(ws.workspaceId, CREDIT);
+    await inD1(first.body.id);
+    expect(await journaled(ws.workspaceId)).toBe(0);
+    expect(await storedGroups()).toBe(1);
+    const second = await deduct(ws.workspaceId, CREDIT);
+    expect(await storedGroups()).toBe(1);
+    await inD1(second.body.id);
+
+    // Evicted within that moment: the next life takes the stored group as not projected, sends it
+    // again, and finds its entry in D1 by id: written once, the balance moved once.
+    await evictDurableObject(ledgerStub(ws.workspaceId));
+    expect((await creditCheck(ws.workspaceId, 0)).body.balanceMicros).toBe(8 * CREDIT);
+    expect(await journaled(ws.workspaceId)).toBe(0);
+    expect((await d1RowsNow(ws.workspaceId)).filter((r) => r.id === second.body.id)).toHaveLength(1);
+    expect(await d1BalanceNow(ws.workspaceId)).toBe(8 * CREDIT);
+    // Once it is quiet (or a reader asks the object to finish), nothing projected stays stored.
+    await projected(ws.workspaceId);
+    expect(await storedGroups()).toBe(0);
+    expect((await deduct(ws.workspaceId, CREDIT)).body.balanceAfterMicros).toBe(7 * CREDIT);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(await storedGroups()).toBe(0);
     await expectInvariant(ws.workspaceId);
   });
 });

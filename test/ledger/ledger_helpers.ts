@@ -48,8 +48,15 @@ export async function completedSum(workspaceId: string): Promise<number> {
 export const creditCheck = (workspaceId: string, amountMicros: number) =>
   internal('GET', `/internal/v1/workspaces/${workspaceId}/credit-check?amountMicros=${amountMicros}`);
 
-export const adjust = (workspaceId: string, amountMicros: number, id: string, description = 'Test adjustment') =>
-  internal('POST', '/internal/v1/adjustments', { id, workspaceId, amountMicros, description });
+/**
+ * An adjustment through the API; once answered, waits until D1 holds it too (as the grant and
+ * deduct fixtures do: tests read D1, or write to it behind the object, next).
+ */
+export async function adjust(workspaceId: string, amountMicros: number, id: string, description = 'Test adjustment') {
+  const res = await internal('POST', '/internal/v1/adjustments', { id, workspaceId, amountMicros, description });
+  if (res.status === 201) await projected(workspaceId);
+  return res;
+}
 
 /** A ledger INSERT written straight to D1 (bypassing the ledger object), with sensible defaults; the caller picks what matters. */
 export function insertEntry(

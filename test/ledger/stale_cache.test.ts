@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { publicApi } from '../helpers/api';
 import { answeredDeduction, createWorkspace, grant, unique } from '../helpers/fixtures';
 import { ledgerStub, shardD1Of } from '../helpers/ledger_checks';
 import { balanceRow, creditCheck, insertEntry, ledgerRows } from './ledger_helpers';
@@ -17,9 +18,6 @@ async function moveBehindItsBack(workspaceId: string, deltaMicros: number, balan
 /** A refund: an entry that stays D1-durable (its batch's guard is checked before it is answered). */
 const refund = (workspaceId: string, amountMicros: number) =>
   ledgerStub(workspaceId).postEntry({ workspaceId, id: unique('refund'), kind: 'refund', amountMicros: -amountMicros, description: 'Refund' });
-
-/** The error an RPC call fails with (only `.then` is touched: other properties of an RPC promise are pipelined calls). */
-const failureOf = (call: Promise<unknown>): Promise<string> => call.then(() => 'no failure', (error: unknown) => String(error));
 
 // The ledger object is meant to be the only writer of a balance; if anything else ever moves D1
 // behind a warm object, nothing may land in D1 on the object's stale belief.
@@ -40,7 +38,7 @@ describe('a stale balance cache never writes on a wrong basis', () => {
   });
 
   it('a journaled deduction answered on a stale balance never reaches D1 on it: the projection stops loudly until D1 is repaired, then lands once', async () => {
-    const { workspaceId } = await createWorkspace('Stale cache, journaled deduction');
+    const { workspaceId, adminKey } = await createWorkspace('Stale cache, journaled deduction');
     await grant(workspaceId, 10 * CREDIT);
     expect((await creditCheck(workspaceId, 0)).body.balanceMicros).toBe(10 * CREDIT);
 
@@ -52,15 +50,25 @@ describe('a stale balance cache never writes on a wrong basis', () => {
     expect(res.body.balanceAfterMicros).toBe(5 * CREDIT);
 
     // Its guard does not hold in D1: nothing is written there, and every reader or D1 writer of the
-    // workspace fails loudly instead of acting on a ledger that contradicts the object.
-    expect(await failureOf(ledgerStub(workspaceId).projected())).toMatch(/cannot be projected/);
+    // workspace fails loudly instead of acting on a ledger that contradicts the object: the object
+    // logs why, and answers them an internal error (as a value: nothing rejects across RPC).
+    const logged = vi.spyOn(console, 'error');
+    const broken = { ok: false, code: 'internal_error', message: expect.stringMatching(/contradicts/) };
+    expect(await ledgerStub(workspaceId).projected()).toEqual(broken);
+    expect(logged.mock.calls.some(([line]) => /journal projection contradicts D1.*cannot be projected/.test(String(line)))).toBe(true);
+    logged.mockRestore();
     const d1 = shardD1Of(workspaceId);
     expect((await d1.prepare('SELECT balance_micros AS b FROM balances WHERE workspace_id = ?').bind(workspaceId).first<{ b: number }>())?.b).toBe(2 * CREDIT);
-    expect(await failureOf(refund(workspaceId, CREDIT))).toMatch(/cannot be projected/);
+    expect(await refund(workspaceId, CREDIT)).toEqual(broken);
+    // Through the API: a plain 500, no internals.
+    const history = await publicApi('GET', '/v1/billing/credits/history', adminKey);
+    expect(history.status).toBe(500);
+    expect(history.body.error.code).toBe('internal_error');
+    expect(JSON.stringify(history.body)).not.toContain('journal');
 
     // Repaired (the foreign write compensated, append-only): the journaled deduction lands, once.
     await moveBehindItsBack(workspaceId, 8 * CREDIT, 10 * CREDIT);
-    await ledgerStub(workspaceId).projected();
+    expect(await ledgerStub(workspaceId).projected()).toEqual({ ok: true, replayed: false, value: null });
     expect(await balanceRow(workspaceId)).toBe(5 * CREDIT);
     expect((await ledgerRows(workspaceId)).filter((r) => r.type === 'usage').map((r) => r.balance_after_micros)).toEqual([5 * CREDIT]);
   });

@@ -31,7 +31,7 @@ import {
 const JITTER_TO_MS = SETTLEMENT_JITTER_FROM_MS + SETTLEMENT_JITTER_SPAN_MS;
 // Once the object projected its journaled entries: until then the alarm is also armed for that.
 const alarmOf = async (workspaceId: string) => {
-  await ledgerStub(workspaceId).projected();
+  expect(await ledgerStub(workspaceId).projected()).toMatchObject({ ok: true });
   return runInDurableObject(ledgerStub(workspaceId), (_, state) => state.storage.getAlarm());
 };
 

@@ -21,7 +21,8 @@ afterAll(async () => {
   // Deductions and adjustments are durable in each workspace's ledger object first and reach D1
   // behind their answers (workers/ledger/entry_journal.ts): D1 is read once every object projected.
   for (let i = 0; i < workspaces.length; i += 20) {
-    await Promise.all(workspaces.slice(i, i + 20).map((w) => env.WORKSPACE_LEDGER.get(env.WORKSPACE_LEDGER.idFromName(w.id)).projected()));
+    const results = await Promise.all(workspaces.slice(i, i + 20).map((w) => env.WORKSPACE_LEDGER.get(env.WORKSPACE_LEDGER.idFromName(w.id)).projected()));
+    for (const result of results) expect(result).toMatchObject({ ok: true });
   }
   const byShard = new Map<string, string[]>();
   for (const w of workspaces) byShard.set(w.shard, [...(byShard.get(w.shard) ?? []), w.id]);

@@ -77,7 +77,7 @@ async function freshHistoryRows(env: Env, workspaceId: string, query: HistoryQue
     ledgerDbOf(env, workspaceId).then(async (d) => [d, await read(d)] as const),
   ]);
   if ((projected[0]?.seq ?? 0) >= answeredSeq) return rows;
-  await ledger.projected();
+  unwrap(await ledger.projected());
   return (await read(db))[0];
 }
 

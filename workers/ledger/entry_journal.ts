@@ -2,7 +2,8 @@
 // of them is decided, its D1 statements and the keys it wrote are stored here in one synchronous
 // transaction in the object's queue turn, and the callers are answered (the output gate holds the
 // answers until that write is durable). The projector (entry_projector.ts) then sends the groups to
-// the shard in order and deletes them here once D1 committed them.
+// the shard in order and marks them projected once D1 committed them; they are deleted here in the
+// next group's transaction (or once the object goes quiet), not in a storage write of their own.
 //
 // The key index remembers every caller-namespace idempotency key the object wrote (caller_keys.ts:
 // only deductions and adjustments use them), with the entry as it was answered, so that replays and
@@ -38,33 +39,60 @@ export interface JournaledGroup {
   ids: string[];
 }
 
+/** Groups kept in memory for the projector at most (beyond, it reads them back from SQLite). */
+const MAX_RECENT_GROUPS = 256;
+
 /** The marker set once the key index holds every caller key D1 had before this object journaled. */
 const BACKFILLED = 'backfilled';
 
 export class EntryJournal {
-  /** The journal's bounds, kept in memory (the projector and readers ask on every call). */
-  private firstSeq: number | null;
+  /**
+   * The journal's bounds, kept in memory (the projector and readers ask on every call): groups up
+   * to `projectedSeq` are in D1; `lastSeqAppended` is the last group journaled.
+   */
+  private projectedSeq: number;
   private lastSeqAppended: number;
+  /**
+   * Projected groups are deleted from SQLite later, not in a storage write of their own: in the
+   * transaction of the next group's append, or by compact() when the object goes quiet. Rows up to
+   * this seq are gone; those above it and up to projectedSeq are projected but still stored (after
+   * an eviction they are sent again, and the projector finds D1 holds them already).
+   */
+  private deletedThroughSeq: number;
+  /** The groups journaled in this object's life and not yet projected, in order (what oldest() reads). */
+  private recent: JournaledGroup[] = [];
 
   constructor(
     private readonly storage: DurableObjectStorage,
     private readonly sql: SqlStorage = storage.sql,
   ) {
     for (const statement of SCHEMA) this.sql.exec(statement);
-    const bounds = this.sql.exec<{ first: number | null; last: number | null }>('SELECT MIN(seq) AS first, MAX(seq) AS last FROM entry_journal').one();
-    this.firstSeq = bounds.first;
+    const first = this.sql.exec<{ first: number | null }>('SELECT MIN(seq) AS first FROM entry_journal').one().first;
     const ever = this.sql.exec<{ seq: number }>(`SELECT seq FROM sqlite_sequence WHERE name = 'entry_journal'`).toArray()[0];
     this.lastSeqAppended = ever?.seq ?? 0;
+    // Whatever a previous life of the object left here is taken as not projected yet.
+    this.projectedSeq = first === null ? this.lastSeqAppended : first - 1;
+    this.deletedThroughSeq = this.projectedSeq;
   }
 
   /** True when every journaled group is in D1. */
   get empty(): boolean {
-    return this.firstSeq === null;
+    return this.projectedSeq >= this.lastSeqAppended;
   }
 
   /** The seq of the last group journaled (0: none ever): everything answered so far is at or below it. */
   get answeredSeq(): number {
     return this.lastSeqAppended;
+  }
+
+  /** True when D1 lacks at least `n` journaled groups (told from memory: seqs follow each other). */
+  unprojectedAtLeast(n: number): boolean {
+    return this.lastSeqAppended - this.projectedSeq >= n;
+  }
+
+  /** How many journaled groups D1 does not hold yet (for tests and logs). */
+  get pendingGroups(): number {
+    return this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM entry_journal WHERE seq > ?', this.projectedSeq).one().n;
   }
 
   /** The entries already written under these keys, as they were answered. */
@@ -81,37 +109,62 @@ export class EntryJournal {
    * Throws (and stores nothing) when SQLite refuses; then no caller of the group is answered.
    */
   append(statements: PlainStatement[], rows: TransactionRow[]): number {
-    return this.storage.transactionSync(() => {
-      const seq = this.sql
-        .exec<{ seq: number }>('INSERT INTO entry_journal (statements, ids) VALUES (?, ?) RETURNING seq', JSON.stringify(statements), JSON.stringify(rows.map((r) => r.id)))
-        .one().seq;
+    const ids = rows.map((r) => r.id);
+    const deleteThroughSeq = this.projectedSeq;
+    const seq = this.storage.transactionSync(() => {
+      // The groups projected since the last write leave in this same transaction (no write of their own).
+      if (deleteThroughSeq > this.deletedThroughSeq) this.sql.exec('DELETE FROM entry_journal WHERE seq <= ?', deleteThroughSeq);
+      const appended = this.sql.exec<{ seq: number }>('INSERT INTO entry_journal (statements, ids) VALUES (?, ?) RETURNING seq', JSON.stringify(statements), JSON.stringify(ids)).one().seq;
       this.index(rows);
-      this.firstSeq ??= seq;
-      this.lastSeqAppended = seq;
-      return seq;
+      return appended;
     });
+    this.deletedThroughSeq = deleteThroughSeq;
+    this.lastSeqAppended = seq;
+    // Kept only as a contiguous run, and not without bound (a D1 outage piles groups up: read back then).
+    const last = this.recent[this.recent.length - 1];
+    if (last ? last.seq === seq - 1 && this.recent.length < MAX_RECENT_GROUPS : true) this.recent.push({ seq, statements, ids });
+    return seq;
   }
 
-  /** Entries in the key index (new ones, or ones D1 held before the index existed). */
+  /**
+   * Entries in the key index (new ones, or ones D1 held before the index existed): one statement
+   * for all of them (a group's worth on the hot path). Each entry is stored as its JSON text.
+   */
   index(rows: readonly TransactionRow[]): void {
-    for (const row of rows) {
-      this.sql.exec('INSERT INTO entry_keys (key, entry) VALUES (?, ?) ON CONFLICT (key) DO NOTHING', row.idempotencyKey, JSON.stringify(row));
-    }
+    if (rows.length === 0) return;
+    this.sql.exec(
+      // `WHERE true`: SQLite's parser needs it before an upsert clause on INSERT … SELECT.
+      `INSERT INTO entry_keys (key, entry) SELECT e.value ->> '$.idempotencyKey', e.value FROM json_each(?) AS e WHERE true ON CONFLICT (key) DO NOTHING`,
+      JSON.stringify(rows),
+    );
   }
 
   /** The oldest journaled groups, in order, at most `limit` of them. */
   oldest(limit: number): JournaledGroup[] {
+    // From memory when it holds the oldest one (always, unless a previous life left groups here).
+    if (this.recent[0]?.seq === this.projectedSeq + 1) return this.recent.slice(0, limit);
     return this.sql
-      .exec<{ seq: number; statements: string; ids: string }>('SELECT seq, statements, ids FROM entry_journal ORDER BY seq LIMIT ?', limit)
+      .exec<{ seq: number; statements: string; ids: string }>('SELECT seq, statements, ids FROM entry_journal WHERE seq > ? ORDER BY seq LIMIT ?', this.projectedSeq, limit)
       .toArray()
       .map((r) => ({ seq: r.seq, statements: JSON.parse(r.statements) as PlainStatement[], ids: JSON.parse(r.ids) as string[] }));
   }
 
-  /** The groups up to `seq` are in D1: they leave the journal (their keys stay in the index). */
+  /**
+   * The groups up to `seq` are in D1: they leave the journal (their keys stay in the index), in
+   * the next append's transaction or at the next compact().
+   */
   projectedThrough(seq: number): void {
-    if (this.firstSeq === null || seq < this.firstSeq) throw new LedgerInvariantError('projected a journal group that is not the oldest');
-    this.sql.exec('DELETE FROM entry_journal WHERE seq <= ?', seq);
-    this.firstSeq = this.sql.exec<{ first: number | null }>('SELECT MIN(seq) AS first FROM entry_journal').one().first;
+    if (this.empty || seq <= this.projectedSeq || seq > this.lastSeqAppended) throw new LedgerInvariantError('projected a journal group that is not the oldest');
+    this.projectedSeq = seq;
+    while (this.recent.length > 0 && this.recent[0]!.seq <= seq) this.recent.shift();
+  }
+
+  /** Deletes the projected groups still stored (when the object goes quiet: no append will). */
+  compact(): void {
+    const throughSeq = this.projectedSeq;
+    if (throughSeq <= this.deletedThroughSeq) return;
+    this.sql.exec('DELETE FROM entry_journal WHERE seq <= ?', throughSeq);
+    this.deletedThroughSeq = throughSeq;
   }
 
   get backfilled(): boolean {

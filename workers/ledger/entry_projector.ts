@@ -1,5 +1,5 @@
-// Sends journaled groups (entry_journal.ts) to the shard D1, strictly in order, and deletes them from
-// the journal once D1 committed them. Several groups may go in one D1 batch: each keeps its balance
+// Sends journaled groups (entry_journal.ts) to the shard D1, strictly in order, and marks them
+// projected in the journal once D1 committed them. Several groups may go in one D1 batch: each keeps its balance
 // guard, chained from the balance the group before it leaves, so D1 still proves the order. A failed
 // batch is retried with backoff for as long as it takes: its entries were answered, and the journal
 // holds them durably meanwhile. The object's other D1 writers (and readers) wait for `drained()`,
@@ -13,6 +13,8 @@ import { LedgerInvariantError } from './load_state';
 
 /** Groups per D1 batch: a group holds two statements per run of entries, at most 50 entries. */
 const MAX_GROUPS_PER_BATCH = 16;
+/** How long a run lets journaled groups gather before it sends them (see gather()). */
+const GATHER_MS = 40;
 const RETRY_FIRST_MS = 20;
 const RETRY_MAX_MS = 5_000;
 /**
@@ -34,6 +36,7 @@ export class EntryProjector {
   failures = 0;
   private attemptListeners: (() => void)[] = [];
   private wakeRetry: (() => void) | null = null;
+  private wakeGather: (() => void) | null = null;
 
   constructor(
     private readonly journal: EntryJournal,
@@ -41,17 +44,29 @@ export class EntryProjector {
     private readonly shardD1: () => Promise<D1Database | null>,
     /** The workspace (to look its entries up in D1 after an ambiguous failure). */
     private readonly workspaceId: () => Promise<string | null>,
-    /** Runs once the journal is empty, before waiting callers go on (the object re-arms its alarm for what it otherwise needs). */
+    /** Runs once the journal is empty, before waiting callers go on (the object then tidies up: stored projected groups, its alarm). */
     private readonly onEmpty: () => Promise<void> = async () => undefined,
   ) {}
 
-  /** Starts projecting if anything is journaled, or cuts a retry's wait short (answers at once). */
+  /**
+   * Starts projecting if anything is journaled, or cuts a wait short: a retry's after a
+   * contradiction, or the moment a run gives groups to gather (someone waits for D1 now).
+   */
   kick(): void {
     if (this.journal.empty) return;
     // A transient failure keeps its backoff; a contradiction is retried when asked (after a repair).
     if (this.running) {
       if (this.broken) this.wakeRetry?.();
+      this.wakeGather?.();
     } else this.running = this.run();
+  }
+
+  /**
+   * A group was journaled: projected with the groups journaled within the next moment, in one D1
+   * batch (nobody waits for it; whoever needs D1 to hold it calls drained(), which sends at once).
+   */
+  journaled(): void {
+    if (!this.running && !this.journal.empty) this.running = this.run();
   }
 
   /**
@@ -61,8 +76,10 @@ export class EntryProjector {
   async drained(): Promise<void> {
     while (!this.journal.empty) {
       const wasBroken = this.broken;
+      // Listening before the kick: a run it starts sends at once, without letting groups gather.
+      const attempt = new Promise<void>((resolve) => this.attemptListeners.push(resolve));
       this.kick();
-      await new Promise<void>((resolve) => this.attemptListeners.push(resolve));
+      await attempt;
       if (wasBroken && this.broken) throw this.broken;
     }
   }
@@ -85,6 +102,7 @@ export class EntryProjector {
   /** Projects until the journal is empty (false) or the run gives up after transient failures (true). */
   private async projectAll(): Promise<boolean> {
     while (!this.journal.empty) {
+      await this.gather();
       const groups = this.journal.oldest(MAX_GROUPS_PER_BATCH);
       let retryMs = 0;
       try {
@@ -113,6 +131,20 @@ export class EntryProjector {
       }
     }
     return false;
+  }
+
+  /**
+   * Lets groups gather for one batch: each D1 batch costs the object about as much CPU whether it
+   * carries one group or sixteen, and under a steady flow the journal would otherwise be sent one
+   * group at a time. Not when someone waits for D1, after a failure, or with a full batch waiting.
+   */
+  private async gather(): Promise<void> {
+    if (this.attemptListeners.length > 0 || this.failures > 0 || this.journal.unprojectedAtLeast(MAX_GROUPS_PER_BATCH)) return;
+    await new Promise<void>((resolve) => {
+      this.wakeGather = resolve;
+      setTimeout(resolve, GATHER_MS);
+    });
+    this.wakeGather = null;
   }
 
   private attempted(): void {

@@ -44,7 +44,6 @@ export class GroupBatch {
   private readonly directoryFirst: ToSql[] = [];
   /** Stripe events that caused the group's writes: marked processed in the directory after it. */
   private readonly stripeEventRows: (typeof stripeEvents.$inferInsert)[] = [];
-  private readonly directory: DrizzleD1Database;
   private readonly refusedKeys = new Set<string>();
   /** Consecutive completed entries not yet appended: one balance move and one INSERT for all. */
   private pendingEntries: { row: TransactionRow; deltaMicros: number }[] = [];
@@ -68,10 +67,14 @@ export class GroupBatch {
   ) {
     this.expectedMicros = startMicros;
     this.db = ledger.db;
-    this.directory = ledger.directory;
     // Raw D1 statements (drizzle's batch cannot carry a raw statement with parameters), on the
     // D1 handle the object's drizzle instance wraps (drizzle() sets $client; its type drops it).
     this.d1 = (this.db as DrizzleD1Database & { $client: D1Database }).$client;
+  }
+
+  /** The directory's drizzle handle, made only by the groups that write there (most never do). */
+  private get directory(): DrizzleD1Database {
+    return this.ledger.directory;
   }
 
   get workspaceId(): string {
@@ -223,7 +226,7 @@ export class GroupBatch {
   private pushMove(deltaMicros: number) {
     const guard = { workspaceId: this.workspaceId, balanceMicros: this.expectedMicros, open: { settledThroughMs: this.state.open.settledThroughMs } };
     this.expectedMicros += deltaMicros;
-    this.moves.push({ at: this.statements.push(this.plain(moveBalance(this.db, guard, deltaMicros, this.nowMs))) - 1, afterMicros: this.expectedMicros });
+    this.moves.push({ at: this.statements.push(moveBalance(guard, deltaMicros, this.nowMs)) - 1, afterMicros: this.expectedMicros });
   }
 
   private plain(query: ToSql | D1PreparedStatement): PlainStatement | D1PreparedStatement {

@@ -15,7 +15,7 @@ import { GroupView, type GroupFound } from './group_view';
 import type { EntryJournal } from './entry_journal';
 import type { EntryProjector } from './entry_projector';
 import { notFound, refreshPrices, WRITE_PRICE_CHECK_MS, type LedgerContext } from './ledger_context';
-import type { LedgerResult } from './ledger_result';
+import { ledgerUnavailable, type LedgerResult } from './ledger_result';
 import { LedgerInvariantError, type LedgerState } from './load_state';
 import { sendNotifications } from './send_notifications';
 import type { SerialQueue } from './serial_queue';
@@ -172,7 +172,8 @@ export class LedgerGroupCommit {
         try {
           await this.journaling.projector.drained();
         } catch (error) {
-          for (const w of group) w.reject(error);
+          // D1 contradicts the journal: this group's D1 batch cannot be guarded; it is refused, loudly.
+          for (const w of group) error instanceof LedgerInvariantError ? w.resolve(ledgerUnavailable) : w.reject(error);
           continue;
         }
         const flight = group.every((w) => w.write.pipelinable) ? await this.send(group, null).catch(() => null) : null;
@@ -245,7 +246,7 @@ export class LedgerGroupCommit {
       return;
     }
     if (wrote) {
-      this.journaling.projector.kick();
+      this.journaling.projector.journaled();
       await this.journaling.journaled();
       // Enforcement acts only when the balance demands it (and then waits for the projection: it
       // writes to D1); otherwise nothing of the group waits for D1.

@@ -1,6 +1,6 @@
-import { and, eq, sql } from 'drizzle-orm';
-import type { DrizzleD1Database } from 'drizzle-orm/d1';
+import { sql } from 'drizzle-orm';
 import { balances } from '../../schema/tables';
+import type { PlainStatement } from './group_batch';
 
 // The balance an entry leaves, read back inside its batch, and only if the guarded balance update
 // just before it changed exactly one row (SQLite's changes() sees the previous statement of the
@@ -16,29 +16,15 @@ export interface BalanceGuard {
 }
 
 /**
- * The guarded balance update every money batch starts with. Settlement also moves the settled
- * point, and with it the oldest hour in which the object still holds events (null: none).
+ * The guarded balance update every money batch starts with: it changes nothing unless D1 holds the
+ * balance and settled point the object expected. Constant SQL bound to its values (it runs for every
+ * group of entries, so it is not built by the query builder each time); settlement's variant, which
+ * also moves the settled point, is in usage/settle_hour.ts.
  */
-export function moveBalance(
-  db: DrizzleD1Database,
-  state: BalanceGuard,
-  deltaMicros: number,
-  nowMs: number,
-  settled?: { settledThroughMs: number; oldestOpenEventHourMs: number | null },
-) {
-  return db
-    .update(balances)
-    .set({
-      balanceMicros: sql`${balances.balanceMicros} + ${deltaMicros}`,
-      updatedAtMs: nowMs,
-      ...(settled ?? {}),
-    })
-    .where(
-      and(
-        eq(balances.workspaceId, state.workspaceId),
-        eq(balances.balanceMicros, state.balanceMicros),
-        eq(balances.settledThroughMs, state.open.settledThroughMs),
-      ),
-    )
-    .returning({ balanceMicros: balances.balanceMicros });
+const MOVE_BALANCE_SQL = `UPDATE balances SET balance_micros = balance_micros + ?1, updated_at_ms = ?2
+   WHERE workspace_id = ?3 AND balance_micros = ?4 AND settled_through_ms = ?5
+  RETURNING balance_micros`;
+
+export function moveBalance(state: BalanceGuard, deltaMicros: number, nowMs: number): PlainStatement {
+  return { sql: MOVE_BALANCE_SQL, params: [deltaMicros, nowMs, state.workspaceId, state.balanceMicros, state.open.settledThroughMs] };
 }

@@ -1,6 +1,7 @@
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import type { Env } from '../env';
 import { ledgerDbOf } from '../storage/databases';
+import { unwrap } from './ledger_result';
 import { ledgerFor } from './ledger_stub';
 
 /**
@@ -10,6 +11,7 @@ import { ledgerFor } from './ledger_stub';
  * at the same time as it looks the shard up. A caller then sees every entry it was answered.
  */
 export async function projectedLedgerDbOf(env: Env, workspaceId: string): Promise<DrizzleD1Database> {
-  const [db] = await Promise.all([ledgerDbOf(env, workspaceId), ledgerFor(env, workspaceId).projected()]);
+  const [db, projected] = await Promise.all([ledgerDbOf(env, workspaceId), ledgerFor(env, workspaceId).projected()]);
+  unwrap(projected);
   return db;
 }

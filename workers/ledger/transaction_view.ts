@@ -15,10 +15,17 @@ export interface TransactionView {
   forgivenMicros: number;
 }
 
+/** The last instant formatted: the entries of a group share theirs, and are answered one after another. */
+let lastIso = { ms: Number.NaN, text: '' };
+const isoOf = (ms: number): string => {
+  if (lastIso.ms !== ms) lastIso = { ms, text: iso(ms) };
+  return lastIso.text;
+};
+
 export function toTransactionView(row: TransactionRow): TransactionView {
   return {
     id: row.id,
-    createdAt: iso(row.createdAtMs),
+    createdAt: isoOf(row.createdAtMs),
     type: row.type,
     description: row.description,
     amountMicros: row.amountMicros,

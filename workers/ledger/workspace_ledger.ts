@@ -10,7 +10,7 @@ import { notFound, refreshPrices, type LedgerContext } from './ledger_context';
 import { withInjectedD1Latency } from './d1_latency';
 import { EntryWrite } from './entry_writes';
 import { LedgerGroupCommit } from './group_commit';
-import type { LedgerResult } from './ledger_result';
+import { ledgerUnavailable, type LedgerResult } from './ledger_result';
 import type { AutoTopupSettingsInput, CloseDepositInput, CreditSummary, DefaultCardInput, IngestResult, OpenDepositInput, PostEntryInput, SavedCardDepositInput } from './ledger_types';
 import { saveAutoTopupNow, saveDefaultCardNow } from './settings';
 import { LedgerInvariantError, readLedgerState, type LedgerState } from './load_state';
@@ -92,10 +92,12 @@ export class WorkspaceLedger extends DurableObject<Env> {
     this.journal,
     () => this.shardD1FromStorage(),
     async () => this.state?.workspaceId ?? (await this.ctx.storage.get<string>(WORKSPACE_ID_KEY)) ?? null,
-    () => this.alarmAfterJournal(),
+    () => this.journalEmptied(),
   );
   /** True while the alarm is armed sooner than enforcement planned it, for the journal's sake. */
   private alarmForJournalArmed = false;
+  /** Pending while the journal is empty for a moment (journalEmptied). */
+  private quietTimer: ReturnType<typeof setTimeout> | null = null;
 
   /** Every money write (entries, deposits, resources) goes through this group commit. */
   private readonly writes = new LedgerGroupCommit(
@@ -356,24 +358,66 @@ export class WorkspaceLedger extends DurableObject<Env> {
     this.enforcement.alarmAtMs = dueMs;
   }
 
-  /** The journal is empty: the alarm goes back to what enforcement last planned. */
-  private async alarmAfterJournal(): Promise<void> {
-    if (!this.alarmForJournalArmed) return;
+  /**
+   * The journal is empty: a moment later (if it still is), the projected groups are deleted from
+   * SQLite and the alarm goes back to what enforcement last planned. Under a steady flow of
+   * deductions the journal empties after nearly every group; doing both at once cost three storage
+   * writes per group (the next group deletes the projected ones in its own append, and finds the
+   * alarm still armed for it). An alarm that fires meanwhile finds nothing to project and re-arms
+   * for what enforcement plans.
+   */
+  private async journalEmptied(): Promise<void> {
+    if (this.quietTimer) return;
+    this.quietTimer = setTimeout(() => {
+      this.quietTimer = null;
+      this.journalQuiet().catch((error: unknown) =>
+        console.error(JSON.stringify({ level: 'error', msg: 'could not tidy up after the journal emptied; the alarm may fire early', error: String(error) })),
+      );
+    }, JOURNAL_QUIET_MS);
+  }
+
+  /** Does what waits for the journal to stay empty now (readers that look at storage or the alarm next). */
+  private async journalQuietNow(): Promise<void> {
+    if (!this.quietTimer) return;
+    clearTimeout(this.quietTimer);
+    this.quietTimer = null;
+    await this.journalQuiet();
+  }
+
+  private async journalQuiet(): Promise<void> {
+    if (!this.journal.empty) return;
+    this.journal.compact();
+    await this.restoreAlarm();
+  }
+
+  /** The alarm goes back to what enforcement last planned, if the journal had brought it forward. */
+  private async restoreAlarm(): Promise<void> {
+    if (!this.alarmForJournalArmed || !this.journal.empty) return;
     this.alarmForJournalArmed = false;
     const plannedMs = this.enforcement.plan.alarmAtMs;
-    if (this.enforcement.alarmAtMs === plannedMs) return;
-    if (plannedMs === null) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(plannedMs);
-    this.enforcement.alarmAtMs = plannedMs;
+    if (this.enforcement.alarmAtMs !== plannedMs) {
+      if (plannedMs === null) await this.ctx.storage.deleteAlarm();
+      else await this.ctx.storage.setAlarm(plannedMs);
+      this.enforcement.alarmAtMs = plannedMs;
+    }
+    // A group journaled while the alarm was being restored needs it again.
+    if (!this.journal.empty) await this.alarmForJournal();
   }
 
   /**
    * Readers of the workspace's D1 ledger (history, a transaction by id, exports, the dashboard's
    * series) call this first: it answers once every entry answered so far is in D1.
    */
-  async projected(): Promise<void> {
-    if (this.journal.empty) return;
-    await this.projector.drained();
+  async projected(): Promise<LedgerResult<null>> {
+    try {
+      if (!this.journal.empty) await this.projector.drained();
+    } catch (error) {
+      // D1 contradicts the journal (the projector logged why): readers must not trust D1.
+      if (error instanceof LedgerInvariantError) return ledgerUnavailable;
+      throw error;
+    }
+    await this.journalQuietNow();
+    return { ok: true, replayed: false, value: null };
   }
 
   /**
@@ -447,3 +491,5 @@ export class WorkspaceLedger extends DurableObject<Env> {
 const SHARD_KEY = 'ledgerShard';
 /** How soon the alarm projects a journal that an evicted object left behind. */
 const JOURNAL_ALARM_MS = 10_000;
+/** How long the journal stays empty before its projected groups are deleted and the alarm restored. */
+const JOURNAL_QUIET_MS = 1_000;
