@@ -1,3 +1,4 @@
+import { unwrap } from '../ledger/ledger_result';
 import { and, eq, gt, isNull } from 'drizzle-orm';
 import { Hono, type Context } from 'hono';
 import { apiKeys, dashboardLinks } from '../../schema/tables';
@@ -234,6 +235,8 @@ dashboard.post('/topup', async (c) => {
         amountCents,
         description: `Credit top-up (${dollarsFromCents(amountCents)}), saved card`,
       });
+      // The ledger's own failure is a plain 500 (logged by the error handler), not a message for the form.
+      if (!result.ok && result.code === 'internal_error') unwrap(result);
       if (!result.ok) return renderDashboard(c, session, { topup: { amount: form.amount, method, error: result.message } }, result.code === 'idempotency_conflict' ? 409 : 400);
       return c.redirect(`/dashboard?topup=${result.value.id}`, 303);
     }
