@@ -17,3 +17,23 @@ export async function latency(request, count, warmup = 50) {
 }
 
 export const fmt = (n, digits = 2) => n.toFixed(digits);
+
+/**
+ * Sequential latency of several requests (one connection), sampled in turn after a warm-up of each:
+ * a change in the machine's load during the run weighs on all of them alike, so their ratios hold.
+ */
+export async function interleavedLatency(requests, count, warmup = 50) {
+  for (let i = 0; i < warmup; i++) for (const request of requests) await request();
+  const samples = requests.map(() => []);
+  for (let i = 0; i < count; i++) {
+    for (const [k, request] of requests.entries()) {
+      const start = performance.now();
+      await request();
+      samples[k].push(performance.now() - start);
+    }
+  }
+  return samples.map((xs) => {
+    xs.sort((a, b) => a - b);
+    return { p50: percentile(xs, 50), p99: percentile(xs, 99), count };
+  });
+}
