@@ -94,6 +94,10 @@ export const balances = sqliteTable(
     // holds: written in the batch that projects it. A reader that got the object's answered seq
     // at the same time as it read here knows whether its rows include every answered entry.
     projectedJournalSeq: integer('projected_journal_seq').notNull().default(0),
+    // The sum of the workspace's completed entries, kept by triggers on `transactions` (migration
+    // 0002), never by the application: the ledger object checks it against balance_micros on every
+    // load in O(1), where a SUM over the workspace's entries grew with every entry it ever made.
+    ledgerSumMicros: integer('ledger_sum_micros').notNull().default(0),
   },
   (t) => [check('balances_non_negative', sql`${t.balanceMicros} >= 0`)],
 );

@@ -6,6 +6,7 @@ import { shardD1 } from '../../workers/storage/databases';
 interface LedgerStats {
   workspaceId: string;
   balanceMicros: number | null;
+  keptSumMicros: number | null;
   ledgerSumMicros: number;
   creditedMicros: number;
   maxBalanceAfterMicros: number;
@@ -32,6 +33,7 @@ afterAll(async () => {
       .prepare(
         `SELECT w.value AS workspaceId,
                 b.balance_micros AS balanceMicros,
+                b.ledger_sum_micros AS keptSumMicros,
                 (SELECT COALESCE(SUM(t.amount_micros), 0) FROM transactions t
                   WHERE t.workspace_id = w.value AND t.status = 'completed') AS ledgerSumMicros,
                 (SELECT COALESCE(SUM(t.amount_micros), 0) FROM transactions t
@@ -57,6 +59,8 @@ afterAll(async () => {
       expect(Number.isSafeInteger(value), `${name} of ${ws} is a safe integer (${value})`).toBe(true);
     }
     expect(row.balanceMicros, `balance of ${ws} equals its ledger`).toBe(row.ledgerSumMicros);
+    // The sum the shard's triggers keep (what the ledger object checks on every load) is the real one.
+    expect(row.keptSumMicros, `kept ledger sum of ${ws} equals its ledger`).toBe(row.ledgerSumMicros);
     expect(row.balanceMicros!, `balance of ${ws}`).toBeGreaterThanOrEqual(0);
     expect(row.balanceMicros!, `balance of ${ws} is within the cap`).toBeLessThanOrEqual(MAX_BALANCE_MICROS);
     expect(row.maxBalanceAfterMicros, `every balance after an entry of ${ws} is within the cap`).toBeLessThanOrEqual(MAX_BALANCE_MICROS);

@@ -17,7 +17,7 @@ const DIRECTORY_TABLES = ['api_keys', 'checkout_sessions', 'dashboard_links', 'i
 const tablesOf = (schema: Awaited<ReturnType<typeof schemaOf>>) => schema.filter((o) => o.type === 'table' && o.name !== 'd1_migrations').map((o) => o.name).sort();
 
 describe('the databases', () => {
-  it('every shard has the same schema: the ledger tables, their indexes and the append-only triggers', async () => {
+  it('every shard has the same schema: the ledger tables, their indexes, the append-only triggers and those keeping the ledger sum', async () => {
     const shards = allShards(env as unknown as Env);
     expect(shards.map((s) => s.name)).toEqual(['LEDGER_SHARD_0', 'LEDGER_SHARD_1', 'LEDGER_SHARD_2', 'LEDGER_SHARD_3']);
     const schemas = await Promise.all(shards.map((s) => schemaOf(s.d1)));
@@ -28,6 +28,8 @@ describe('the databases', () => {
       'transactions_no_delete',
       'transactions_pending_transition',
       'transactions_settled_immutable',
+      'transactions_sum_completed_insert',
+      'transactions_sum_completed_update',
     ]);
   });
 
