@@ -122,7 +122,11 @@ describe('the full flow reconciles', () => {
     // the comparison names the refund.
     await webhooks('pause');
     const refund = await stripeCall('/v1/refunds', { payment_intent: saved.id, amount: '200' });
-    const before = await compareWithStripe(env, Date.now() - 30 * 60_000, new Set([ws.workspaceId]));
+    const before = await compareWithStripe(
+      env,
+      Date.now() - 30 * 60_000,
+      new Map([[ws.workspaceId, (await env.DB.prepare('SELECT customer_id AS c FROM stripe_customers WHERE workspace_id = ?').bind(ws.workspaceId).first<{ c: string }>())!.c]]),
+    );
     expect(mine(before.mismatches, ws.workspaceId)).toEqual([{ workspaceId: ws.workspaceId, stripeObjectId: refund.body.id, detail: 'Stripe refunded 2000000 micros; the ledger has no refund entry' }]);
     const repairedRun = await reconcile();
     expect(mine(repairedRun.repaired, ws.workspaceId)).toEqual([expect.objectContaining({ stripeObjectId: saved.latest_charge, what: expect.stringMatching(/^refund completed \(-2000000 micros\) by charge\.refunded /) })]);

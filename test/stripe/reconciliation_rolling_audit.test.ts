@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { internal } from '../helpers/api';
 import { createWorkspace } from '../helpers/fixtures';
 import { compareWithStripe } from '../../workers/stripe/reconciliation/compare_ledger';
-import { topup } from './stripe_helpers';
+import { replayEvents } from '../../workers/stripe/reconciliation/replay_events';
+import { payCheckout, topup } from './stripe_helpers';
 
 const ledgerStub = (workspaceId: string) => env.WORKSPACE_LEDGER.get(env.WORKSPACE_LEDGER.idFromName(workspaceId));
 const PENDING_CUTOFF = () => Date.now() - 30 * 60_000;
@@ -21,6 +22,15 @@ async function workspaceWithGhostDeposit(name: string): Promise<string> {
   return ws.workspaceId;
 }
 
+/** The touched-workspaces argument: workspace id -> its Stripe customer, as the replay hands it over. */
+async function touching(...workspaceIds: string[]): Promise<Map<string, string>> {
+  const rows = await env.DB.prepare('SELECT workspace_id AS ws, customer_id AS customer FROM stripe_customers WHERE workspace_id IN (SELECT value FROM json_each(?))')
+    .bind(JSON.stringify(workspaceIds))
+    .all<{ ws: string; customer: string }>();
+  expect(rows.results).toHaveLength(workspaceIds.length);
+  return new Map(rows.results.map((r) => [r.ws, r.customer]));
+}
+
 const flagged = (mismatches: Array<{ workspaceId: string }>) => [...new Set(mismatches.map((m) => m.workspaceId))].sort();
 
 describe('reconciliation: the rolling comparison', () => {
@@ -31,22 +41,31 @@ describe('reconciliation: the rolling comparison', () => {
     const paying = (await env.DB.prepare('SELECT workspace_id AS id FROM stripe_customers ORDER BY workspace_id').all<{ id: string }>()).results.map((r) => r.id);
     expect(paying).toEqual(sorted); // nothing else in this file's storage pays
 
-    const first = await compareWithStripe(env, PENDING_CUTOFF(), new Set(), null, 2);
+    const first = await compareWithStripe(env, PENDING_CUTOFF(), new Map(), null, 2);
     expect(flagged(first.mismatches)).toEqual(sorted.slice(0, 2));
     expect(first.nextCursor).toBe(sorted[1]);
-    const second = await compareWithStripe(env, PENDING_CUTOFF(), new Set(), first.nextCursor, 2);
+    const second = await compareWithStripe(env, PENDING_CUTOFF(), new Map(), first.nextCursor, 2);
     expect(flagged(second.mismatches)).toEqual(sorted.slice(2, 4));
-    const third = await compareWithStripe(env, PENDING_CUTOFF(), new Set(), second.nextCursor, 2);
+    const third = await compareWithStripe(env, PENDING_CUTOFF(), new Map(), second.nextCursor, 2);
     expect(flagged(third.mismatches)).toEqual(sorted.slice(4));
     expect(third.nextCursor).toBeNull(); // the end: the next run starts over
-    const again = await compareWithStripe(env, PENDING_CUTOFF(), new Set(), third.nextCursor, 2);
+    const again = await compareWithStripe(env, PENDING_CUTOFF(), new Map(), third.nextCursor, 2);
     expect(flagged(again.mismatches)).toEqual(sorted.slice(0, 2));
 
     // A workspace outside the slice that this run's events touched is compared too, once.
-    const touched = await compareWithStripe(env, PENDING_CUTOFF(), new Set([sorted[4]!, sorted[0]!]), sorted[1]!, 1);
+    const touched = await compareWithStripe(env, PENDING_CUTOFF(), await touching(sorted[4]!, sorted[0]!), sorted[1]!, 1);
     expect(flagged(touched.mismatches)).toEqual([sorted[0], sorted[2], sorted[4]]);
     expect(touched.mismatches.filter((m) => m.workspaceId === sorted[0])).toHaveLength(1);
     expect(touched.nextCursor).toBe(sorted[2]);
+  });
+
+  it("hands the comparison each workspace whose customer the replayed events name, with that customer", async () => {
+    const since = Math.floor(Date.now() / 1000) - 60;
+    const ws = await createWorkspace('Rolling audit touched');
+    const created = await topup(ws.adminKey, 1500);
+    expect((await payCheckout(created.body.sessionId)).status).toBe(200); // events that name its customer
+    const replay = await replayEvents(env, since);
+    expect(replay.touchedCustomers.get(ws.workspaceId)).toBe((await touching(ws.workspaceId)).get(ws.workspaceId));
   });
 
   it('through the API, a platform with fewer paying workspaces than a slice has every one compared every run, and the stored cursor starts over', async () => {

@@ -1,4 +1,3 @@
-import { unwrap } from '../ledger/ledger_result';
 import { and, eq, gt, isNull } from 'drizzle-orm';
 import { Hono, type Context } from 'hono';
 import { apiKeys, dashboardLinks } from '../../schema/tables';
@@ -12,6 +11,7 @@ import { saveAutoTopup } from '../billing/save_auto_topup';
 import type { AppEnv, DashboardSession } from '../env';
 import { ApiError } from '../errors/api_error';
 import { ledgerFor } from '../ledger/ledger_stub';
+import { unwrap } from '../ledger/ledger_result';
 import { sha256Hex } from '../lib/crypto';
 import { randomToken } from '../lib/crypto';
 import { cancelReturnedCheckout, confirmReturnedCardSetup, confirmReturnedCheckout, readCancelledCheckout } from './checkout_return';

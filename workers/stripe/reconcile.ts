@@ -29,7 +29,7 @@ export async function reconcileWithStripe(env: Env): Promise<ReconciliationRepor
   const replay = await replayEvents(env, fromSeconds);
   const pendingCutoffMs = startedAtMs - PENDING_SWEEP_AFTER_MS;
   const sweep = await sweepPendingDeposits(env, pendingCutoffMs);
-  const comparison = await compareWithStripe(env, pendingCutoffMs, replay.touchedWorkspaceIds, previous?.compareCursor ?? null);
+  const comparison = await compareWithStripe(env, pendingCutoffMs, replay.touchedCustomers, previous?.compareCursor ?? null);
 
   const report: ReconciliationReport = {
     startedAt: iso(startedAtMs),

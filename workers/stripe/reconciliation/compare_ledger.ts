@@ -31,8 +31,9 @@ export interface Comparison {
  * object, against the ledger's entries for those objects, both ways. Entries still pending younger
  * than `pendingCutoffMs` are in flight, not mismatches.
  *
- * Each run compares the workspaces its replayed events touched, and the next `perRun` workspaces
- * after `cursor` in a rolling audit that starts over when it reaches the end. Comparing every
+ * Each run compares the workspaces its replayed events touched (`touchedCustomers`: workspace id ->
+ * customer id), and the next `perRun` workspaces after `cursor` in a rolling audit that starts
+ * over when it reaches the end. Comparing every
  * customer every hour would cost at least one Stripe call per workspace that ever paid (Stripe
  * allows about 100 a second) in one cron invocation; this way a run's cost is bounded, a platform
  * with up to `perRun` paying workspaces still has every one compared every hour, and a larger one
@@ -41,31 +42,21 @@ export interface Comparison {
 export async function compareWithStripe(
   env: Env,
   pendingCutoffMs: number,
-  touchedWorkspaceIds: ReadonlySet<string> = new Set(),
+  touchedCustomers: ReadonlyMap<string, string> = new Map(),
   cursor: string | null = null,
   perRun = COMPARED_PER_RUN,
 ): Promise<Comparison> {
-  const directory = directoryDb(env);
-  const slice = await directory
+  const slice = await directoryDb(env)
     .select({ workspaceId: stripeCustomers.workspaceId, customerId: stripeCustomers.customerId })
     .from(stripeCustomers)
     .where(gt(stripeCustomers.workspaceId, cursor ?? ''))
     .orderBy(asc(stripeCustomers.workspaceId))
     .limit(perRun)
     .all();
+  // The touched ones come with their customer (the replay read it): no second directory read.
   const inSlice = new Set(slice.map((c) => c.workspaceId));
-  const touched = [...touchedWorkspaceIds].filter((id) => !inSlice.has(id));
-  const touchedCustomers: typeof slice = [];
-  for (let i = 0; i < touched.length; i += 90) {
-    touchedCustomers.push(
-      ...(await directory
-        .select({ workspaceId: stripeCustomers.workspaceId, customerId: stripeCustomers.customerId })
-        .from(stripeCustomers)
-        .where(inArray(stripeCustomers.workspaceId, touched.slice(i, i + 90)))
-        .all()),
-    );
-  }
-  const customers = [...slice, ...touchedCustomers].sort((a, b) => (a.workspaceId < b.workspaceId ? -1 : a.workspaceId > b.workspaceId ? 1 : 0));
+  const touched = [...touchedCustomers].filter(([workspaceId]) => !inSlice.has(workspaceId)).map(([workspaceId, customerId]) => ({ workspaceId, customerId }));
+  const customers = [...slice, ...touched].sort((a, b) => (a.workspaceId < b.workspaceId ? -1 : a.workspaceId > b.workspaceId ? 1 : 0));
 
   const results: Mismatch[][] = new Array(customers.length);
   let next = 0;

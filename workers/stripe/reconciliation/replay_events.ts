@@ -15,8 +15,8 @@ export interface ReplayOutcome {
   failed: Mismatch[];
   /** Where the next run starts listing: the newest event seen, or the oldest that failed. */
   nextCursorSeconds: number | null;
-  /** Workspaces whose Stripe customer some listed event names: what the comparison looks at first. */
-  touchedWorkspaceIds: Set<string>;
+  /** Workspace id -> Stripe customer id, for every workspace whose customer a listed event names: the comparison looks at these too. */
+  touchedCustomers: Map<string, string>;
 }
 
 const handled = new Set<string>(HANDLED_EVENT_TYPES);
@@ -32,13 +32,13 @@ export async function replayEvents(env: Env, fromSeconds: number): Promise<Repla
   await callStripe('events', () => stripe.events.list({ created: { gte: fromSeconds }, limit: 100 }).autoPagingEach((event) => void events.push(event)));
   events.reverse(); // Stripe lists newest first
 
-  const outcome: ReplayOutcome = { eventsScanned: events.length, eventsApplied: 0, repaired: [], failed: [], nextCursorSeconds: null, touchedWorkspaceIds: new Set() };
+  const outcome: ReplayOutcome = { eventsScanned: events.length, eventsApplied: 0, repaired: [], failed: [], nextCursorSeconds: null, touchedCustomers: new Map() };
   // Every session, PaymentIntent and charge of burnrate's belongs to a workspace's customer: the
   // events of other customers (another product on the same Stripe account) are passed over
   // without a call to Stripe. Disputes name no customer; they are looked up. Only the customers the
   // events name are read, never the whole table (it grows with every workspace that ever paid).
   const workspaceOfCustomer = await workspacesOfCustomers(env, events.map(customerOf).filter((id): id is string => !!id));
-  for (const workspaceId of workspaceOfCustomer.values()) outcome.touchedWorkspaceIds.add(workspaceId);
+  for (const [customerId, workspaceId] of workspaceOfCustomer) outcome.touchedCustomers.set(workspaceId, customerId);
   const ours = events.filter((e) => {
     if (!handled.has(e.type)) return false;
     const customerId = customerOf(e);
