@@ -5,7 +5,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import { stripeEvents, transactions } from '../../schema/tables';
 import { insertOutbox, type OutboxEvent } from '../notifications/outbox';
-import { moveBalance } from './guarded_balance';
+import { balanceAfterGuardSql, moveBalance } from './guarded_balance';
 import { isCallerKey } from './caller_keys';
 import type { LedgerContext } from './ledger_context';
 import { LedgerInvariantError, type LedgerState } from './load_state';
@@ -272,7 +272,7 @@ function insertEntryRows(workspaceId: string, nowMs: number, rows: { row: Transa
                                  forgiven_micros, balance_after_micros, member_id, created_at_ms, settled_at_ms)
        SELECT e.value ->> 0, ?1, e.value ->> 1, e.value ->> 2, e.value ->> 3, 'completed', e.value ->> 4, e.value ->> 5,
               e.value ->> 6,
-              (SELECT b.balance_micros - (e.value ->> 7) FROM balances b WHERE b.workspace_id = ?1 AND changes() = 1),
+              ${balanceAfterGuardSql('?1')} - (e.value ->> 7),
               e.value ->> 8, ?2, ?2
          FROM json_each(?3) AS e
         ORDER BY e.key

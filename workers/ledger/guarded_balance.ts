@@ -8,6 +8,9 @@ import type { PlainStatement } from './group_batch';
 export const balanceAfterGuard = (workspaceId: string) =>
   sql`(SELECT ${balances.balanceMicros} FROM ${balances} WHERE ${balances.workspaceId} = ${workspaceId} AND changes() = 1)`;
 
+/** The same read-back in constant SQL: `workspaceParam` is the statement's placeholder for the workspace id (e.g. `?2`). */
+export const balanceAfterGuardSql = (workspaceParam: string) => `(SELECT balance_micros FROM balances WHERE workspace_id = ${workspaceParam} AND changes() = 1)`;
+
 /** What a guarded balance update expects D1 to hold (the cached state, or a group's running balance). */
 export interface BalanceGuard {
   workspaceId: string;

@@ -2,6 +2,7 @@ import { and, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import { resourceIntervals, usageRollups } from '../../schema/tables';
 import { iso } from '../lib/time';
+import { balanceAfterGuardSql } from '../ledger/guarded_balance';
 import { MS_PER_HOUR } from './exact_cost';
 import { selectIntervals } from './interval_query';
 import { allocate, describeHour, priceHour, type IntervalRow, type PricedLine, type RollupRow } from './price_hour';
@@ -88,16 +89,12 @@ const MOVE_SETTLED_BALANCE_SQL = `
    WHERE workspace_id = ?5 AND balance_micros = ?6 AND settled_through_ms = ?7
   RETURNING balance_micros AS balanceMicros`;
 
-/**
- * The hour's `usage` entry, keyed by the hour. Its balance_after is read back only if the update
- * just before it changed exactly one row (changes() sees the previous statement of the batch);
- * otherwise NULL, which the completed-entry CHECK turns into an aborted batch.
- */
+/** The hour's `usage` entry, keyed by the hour, with the balance the guarded update left (balanceAfterGuardSql). */
 const USAGE_ENTRY_SQL = `
   INSERT INTO transactions (id, workspace_id, idempotency_key, request_hash, type, status, description, amount_micros, forgiven_micros,
                             balance_after_micros, created_at_ms, settled_at_ms)
   VALUES (?1, ?2, ?3, 'settlement', 'usage', 'completed', ?4, ?5, ?6,
-          (SELECT balance_micros FROM balances WHERE workspace_id = ?2 AND changes() = 1), ?7, ?7)`;
+          ${balanceAfterGuardSql('?2')}, ?7, ?7)`;
 
 const SETTLEMENT_LINES_SQL = `
   INSERT INTO settlement_lines (workspace_id, hour_ms, member_id, kind, line_key, transaction_id, input_tokens, output_tokens, count,
