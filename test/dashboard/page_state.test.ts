@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { internal } from '../helpers/api';
-import { createWorkspace, grant } from '../helpers/fixtures';
+import { createWorkspace, drainToZero, grant } from '../helpers/fixtures';
 import { DashboardBrowser, historyRows } from './dashboard_browser';
 
 async function signedIn(apiKey: string) {
@@ -19,8 +19,7 @@ describe('dashboard page state', () => {
     const healthy = await browser.get('/dashboard');
     expect(healthy.text).not.toContain('data-testid="zero-balance-banner"');
 
-    const spendable = (await internal('GET', `/internal/v1/workspaces/${ws.workspaceId}/credit-check?amountMicros=0`)).body.balanceMicros;
-    expect((await internal('POST', '/internal/v1/deductions', { id: 'dash-drain', workspaceId: ws.workspaceId, amountMicros: spendable, description: 'Drain' })).status).toBe(201);
+    await drainToZero(ws.workspaceId);
     expect((await internal('GET', `/internal/v1/workspaces/${ws.workspaceId}/storage-quota`)).body.accessible).toBe(false);
 
     const page = await browser.get('/dashboard');
