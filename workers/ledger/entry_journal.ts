@@ -11,6 +11,7 @@
 // against about 560 in the shard, so the shard fills first.
 import { LedgerInvariantError } from './load_state';
 import type { PlainStatement } from './group_batch';
+import { layoutReady, markLayoutSql } from './object_layout';
 import type { TransactionRow } from './transaction_view';
 
 const SCHEMA = [
@@ -44,6 +45,8 @@ const MAX_RECENT_GROUPS = 256;
 
 /** The marker set once the key index holds every caller key D1 had before this object journaled. */
 const BACKFILLED = 'backfilled';
+/** The marker of the layout in SCHEMA (object_layout.ts): a new name whenever SCHEMA changes. */
+const JOURNAL_LAYOUT = 'entry_journal_layout_1';
 
 export class EntryJournal {
   /**
@@ -61,18 +64,27 @@ export class EntryJournal {
   private deletedThroughSeq: number;
   /** The groups journaled in this object's life and not yet projected, in order (what oldest() reads). */
   private recent: JournaledGroup[] = [];
+  private backfilledKnown: boolean;
 
   constructor(
     private readonly storage: DurableObjectStorage,
     private readonly sql: SqlStorage = storage.sql,
   ) {
-    for (const statement of SCHEMA) this.sql.exec(statement);
-    const first = this.sql.exec<{ first: number | null }>('SELECT MIN(seq) AS first FROM entry_journal').one().first;
-    const ever = this.sql.exec<{ seq: number }>(`SELECT seq FROM sqlite_sequence WHERE name = 'entry_journal'`).toArray()[0];
-    this.lastSeqAppended = ever?.seq ?? 0;
+    // Run on every cold start of the object: one read of the schema when the layout is current, one of the bounds.
+    if (!layoutReady(this.sql, JOURNAL_LAYOUT)) this.sql.exec([...SCHEMA, markLayoutSql(JOURNAL_LAYOUT)].join(';\n'));
+    const start = this.sql
+      .exec<{ first: number | null; ever: number | null; backfilled: number }>(
+        `SELECT (SELECT MIN(seq) FROM entry_journal) AS first,
+                (SELECT seq FROM sqlite_sequence WHERE name = 'entry_journal') AS ever,
+                EXISTS (SELECT 1 FROM entry_journal_meta WHERE name = ?) AS backfilled`,
+        BACKFILLED,
+      )
+      .one();
+    this.lastSeqAppended = start.ever ?? 0;
     // Whatever a previous life of the object left here is taken as not projected yet.
-    this.projectedSeq = first === null ? this.lastSeqAppended : first - 1;
+    this.projectedSeq = start.first === null ? this.lastSeqAppended : start.first - 1;
     this.deletedThroughSeq = this.projectedSeq;
+    this.backfilledKnown = start.backfilled === 1;
   }
 
   /** True when every journaled group is in D1. */
@@ -167,11 +179,13 @@ export class EntryJournal {
     this.deletedThroughSeq = throughSeq;
   }
 
+  /** True once the key index holds the caller keys D1 had before this object kept an index (read at start, then kept). */
   get backfilled(): boolean {
-    return this.sql.exec('SELECT 1 FROM entry_journal_meta WHERE name = ?', BACKFILLED).toArray().length > 0;
+    return this.backfilledKnown;
   }
 
   markBackfilled(): void {
     this.sql.exec('INSERT INTO entry_journal_meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING', BACKFILLED, String(Date.now()));
+    this.backfilledKnown = true;
   }
 }

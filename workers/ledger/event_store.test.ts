@@ -72,8 +72,10 @@ describe('EventStore layout', () => {
   it('moves events stored keyed by id into the appended table once, in (hour, id) order', async () => {
     await runInDurableObject(objectNamed('event-store-upgrade'), async (_instance, state) => {
       const sql = state.storage.sql;
-      // The object's constructor made today's table: put the earlier layout in its place.
+      // The object's constructor made today's table and marked its layout: put the earlier layout
+      // in its place, as an object from before the marker has it.
       sql.exec('DROP TABLE usage_events');
+      sql.exec('DROP TABLE usage_events_layout_2');
       sql.exec(`CREATE TABLE usage_events (
          event_id TEXT PRIMARY KEY, request_hash TEXT NOT NULL, hour_ms INTEGER NOT NULL, occurred_at_ms INTEGER NOT NULL,
          member_id TEXT NOT NULL, type TEXT NOT NULL, line_key TEXT NOT NULL, input_tokens INTEGER NOT NULL,
@@ -89,13 +91,29 @@ describe('EventStore layout', () => {
       expect(store.eventsOfHour(H + HOUR, 0, 10).map((e) => e.eventId)).toEqual(['c']);
       expect(store.knownHashes(['a', 'b', 'c']).size).toBe(3);
       const tables = sql.exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE name LIKE 'usage_events%' ORDER BY name`).toArray().map((t) => t.name);
-      expect(tables).toEqual(['usage_events', 'usage_events_by_hour']);
+      expect(tables).toEqual(['usage_events', 'usage_events_by_hour', 'usage_events_layout_2']);
 
       // A second start finds nothing to move; appends go on after the moved rows.
       const again = new EventStore(state.storage);
       again.append([row('d', H)], new Set(), new Map(), []);
       expect(again.eventsOfHour(H, 0, 10).map((e) => e.eventId)).toEqual(['a', 'b', 'd']);
       expect(again.eventCount()).toBe(4);
+    });
+  });
+
+  it('a start that finds its layout marked runs none of the schema statements again', async () => {
+    await runInDurableObject(objectNamed('event-store-marker'), async (_instance, state) => {
+      const sql = state.storage.sql;
+      const indexes = () => sql.exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'usage_events_by_hour'`).toArray().length;
+      // The object's constructor made the layout and marked it. Without its index, a start with
+      // the marker in place leaves it missing (it read the marker only); without the marker, a
+      // start brings the layout back whole.
+      sql.exec('DROP INDEX usage_events_by_hour');
+      new EventStore(state.storage);
+      expect(indexes()).toBe(0);
+      sql.exec('DROP TABLE usage_events_layout_2');
+      new EventStore(state.storage);
+      expect(indexes()).toBe(1);
     });
   });
 });

@@ -4,6 +4,7 @@
 // settlement makes of an hour (its transaction, lines and rollups), so it grows with
 // workspace-hours, never with events.
 import type { EventRow, TimedRollup } from '../usage/roll_up';
+import { layoutReady, markLayoutSql } from './object_layout';
 import type { RollupRow } from '../usage/price_hour';
 
 /** A rollup as the store keeps it: charge lines also remember when the charge happened. */
@@ -68,6 +69,9 @@ const SCHEMA = [
    ) WITHOUT ROWID`,
 ];
 
+/** The marker of the layout above (object_layout.ts): a new name whenever SCHEMA or the upgrade changes. */
+const EVENTS_LAYOUT = 'usage_events_layout_2';
+
 /**
  * An object that stored events before they had a seq (a table keyed by id, WITHOUT ROWID) moves
  * them once, in one transaction, in (hour, id) order: its earlier listing order.
@@ -101,9 +105,10 @@ export class EventStore {
     private readonly storage: DurableObjectStorage,
     private readonly sql: SqlStorage = storage.sql,
   ) {
+    // The constructor runs on every cold start of the object: one read when the layout is current.
+    if (layoutReady(this.sql, EVENTS_LAYOUT)) return;
     upgradeKeyedByIdTable(storage, this.sql);
-    // One call for the whole schema: the constructor runs on every cold start of the object.
-    this.sql.exec(SCHEMA.join(';\n'));
+    this.sql.exec([...SCHEMA, markLayoutSql(EVENTS_LAYOUT)].join(';\n'));
   }
 
   /** Request hashes of the ids among `ids` already stored. */

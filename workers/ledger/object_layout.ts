@@ -1,0 +1,15 @@
+// The ledger object's own SQLite tables are created by the object itself, on its first start. Every
+// cold start (an alarm, a queue message, the first call after an eviction) used to run each
+// `CREATE … IF NOT EXISTS` and the upgrade checks again: several statements per object, paid by
+// every one of the thousands of objects hourly settlement wakes. A layout marker (an empty table
+// named for the layout's version) lets a start tell a current layout with one read of the schema.
+// Changing a layout (a table, an index, an upgrade step) means a new marker name: objects then run
+// their idempotent schema statements and upgrades once more, and mark the new layout.
+
+/** True when the object's storage has been brought to the layout `marker` names. */
+export function layoutReady(sql: SqlStorage, marker: string): boolean {
+  return sql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`, marker).toArray().length > 0;
+}
+
+/** The statement that marks a layout as in place (run with the layout's own statements). */
+export const markLayoutSql = (marker: string) => `CREATE TABLE IF NOT EXISTS "${marker}" (marked INTEGER)`;
