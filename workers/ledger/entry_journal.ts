@@ -11,7 +11,7 @@
 // against about 560 in the shard, so the shard fills first.
 import { LedgerInvariantError } from './load_state';
 import type { PlainStatement } from './group_batch';
-import { layoutReady, markLayoutSql } from './object_layout';
+import { ensureLayout } from './object_layout';
 import type { TransactionRow } from './transaction_view';
 
 const SCHEMA = [
@@ -71,7 +71,7 @@ export class EntryJournal {
     private readonly sql: SqlStorage = storage.sql,
   ) {
     // Run on every cold start of the object: one read of the schema when the layout is current, one of the bounds.
-    if (!layoutReady(this.sql, JOURNAL_LAYOUT)) this.sql.exec([...SCHEMA, markLayoutSql(JOURNAL_LAYOUT)].join(';\n'));
+    ensureLayout(this.sql, JOURNAL_LAYOUT, SCHEMA);
     const start = this.sql
       .exec<{ first: number | null; ever: number | null; backfilled: number }>(
         `SELECT (SELECT MIN(seq) FROM entry_journal) AS first,

@@ -4,7 +4,7 @@
 // settlement makes of an hour (its transaction, lines and rollups), so it grows with
 // workspace-hours, never with events.
 import type { EventRow, TimedRollup } from '../usage/roll_up';
-import { layoutReady, markLayoutSql } from './object_layout';
+import { ensureLayout } from './object_layout';
 import type { RollupRow } from '../usage/price_hour';
 
 /** A rollup as the store keeps it: charge lines also remember when the charge happened. */
@@ -106,9 +106,7 @@ export class EventStore {
     private readonly sql: SqlStorage = storage.sql,
   ) {
     // The constructor runs on every cold start of the object: one read when the layout is current.
-    if (layoutReady(this.sql, EVENTS_LAYOUT)) return;
-    upgradeKeyedByIdTable(storage, this.sql);
-    this.sql.exec([...SCHEMA, markLayoutSql(EVENTS_LAYOUT)].join(';\n'));
+    ensureLayout(this.sql, EVENTS_LAYOUT, SCHEMA, () => upgradeKeyedByIdTable(storage, this.sql));
   }
 
   /** Request hashes of the ids among `ids` already stored. */

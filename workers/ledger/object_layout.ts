@@ -7,9 +7,17 @@
 // their idempotent schema statements and upgrades once more, and mark the new layout.
 
 /** True when the object's storage has been brought to the layout `marker` names. */
-export function layoutReady(sql: SqlStorage, marker: string): boolean {
+function layoutReady(sql: SqlStorage, marker: string): boolean {
   return sql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`, marker).toArray().length > 0;
 }
 
-/** The statement that marks a layout as in place (run with the layout's own statements). */
-export const markLayoutSql = (marker: string) => `CREATE TABLE IF NOT EXISTS "${marker}" (marked INTEGER)`;
+/**
+ * Brings the object's storage to the layout `marker` names, unless it is marked already (one read):
+ * `upgrade` first (moving an earlier layout's rows), then the layout's idempotent statements and
+ * the marker, in one call.
+ */
+export function ensureLayout(sql: SqlStorage, marker: string, statements: readonly string[], upgrade?: () => void): void {
+  if (layoutReady(sql, marker)) return;
+  upgrade?.();
+  sql.exec([...statements, `CREATE TABLE IF NOT EXISTS "${marker}" (marked INTEGER)`].join(';\n'));
+}
