@@ -6,6 +6,7 @@ import { internal } from '../helpers/api';
 describe('/__bench routes', () => {
   it.each([
     ['POST', '/__bench/raw-usage-insert'],
+    ['POST', '/__bench/accept-usage'],
     ['GET', '/__bench/counts'],
   ])('%s %s is a 404 even with the internal token', async (method, path) => {
     const res = await internal(method, path, method === 'POST' ? { workspaceId: 'ws_x', events: [] } : undefined);

@@ -9,8 +9,9 @@ import { shardFor } from '../storage/placement';
 import { createLedgers, seedRunningWorkspaces, wakeLedgers } from '../bench/seed_running_workspaces';
 
 /**
- * Floors for `npm run bench`, measured on the same server in the same run: raw D1 inserts of the
- * rows the ingestion path used to write to D1 (before events moved into the ledger objects), and
+ * Floors for `npm run bench`, measured on the same server in the same run: a usage request accepted
+ * and answered with nothing done; raw D1 inserts of the rows the ingestion path used to write to D1
+ * (before events moved into the ledger objects), and
  * counts (stored events, D1 and object bytes, settled hours); a deposit opened and closed without
  * Stripe (the ledger object's two grouped writes); a ledger of many entries for the history bench.
  * Mounted only when the bench's own server sets BENCH_ROUTES=enabled; behind the internal token
@@ -23,6 +24,16 @@ benchFloor.use('*', async (c, next) => {
   await next();
 });
 benchFloor.use('*', requireInternalToken);
+
+/**
+ * The floor under any ingestion design on this server: the same request (internal token, a body of
+ * events parsed) answered without validating, pricing or storing anything. No design can ingest
+ * faster than this; it tells how much of a ratio to another design is left to win at all.
+ */
+benchFloor.post('/accept-usage', async (c) => {
+  const { events } = await c.req.json<{ events: unknown[] }>();
+  return c.json({ accepted: events.length });
+});
 
 benchFloor.post('/raw-usage-insert', async (c) => {
   const { workspaceId, events } = await c.req.json<{ workspaceId: string; events: Array<{ id: string; model: string; inputTokens: number; outputTokens: number }> }>();
