@@ -40,7 +40,7 @@ try {
       benchWrites(server.baseUrl, delayed.baseUrl, d1LatencyMs, { deductions, events: Math.min(events, 10_000), connections, wideConnections }),
     )],
     ['history', () => benchHistory(server.baseUrl, historyEntries, Math.min(samples, 300))],
-    ['settle', () => benchSettlement(server, workspaces, Number(process.env.BENCH_SETTLE_HOURS ?? 1))],
+    ['settle', () => benchSettlement(server, workspaces, Number(process.env.BENCH_SETTLE_HOURS ?? 1), port + 3)],
     // Not in the default run: `npm run capacity`.
     ['capacity', () => benchCapacity(server.baseUrl, Number(process.env.BENCH_CAPACITY_WORKSPACES ?? 500), Number(process.env.BENCH_ENTRIES_PER_MONTH ?? 60))],
   ];

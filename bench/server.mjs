@@ -18,9 +18,18 @@ export async function startServer(port, vars = {}) {
   const envFile = join(stateDir, 'bench.env');
   const extra = Object.entries(vars).map(([name, value]) => `${name}="${value}"\n`).join('');
   writeFileSync(envFile, `INTERNAL_API_TOKEN="${INTERNAL_TOKEN}"\nBENCH_ROUTES="enabled"\nLOCAL_SCHEDULED_ROUTE="enabled"\n${extra}`);
+  return startWranglerDev(port, stateDir, ['--env-file', envFile]);
+}
+
+/**
+ * `wrangler dev` on `port` with its state in `stateDir` (removed on stop), answering /healthz:
+ * { baseUrl, cpuSeconds(), stop() }. `args`: more of wrangler's options (a config, an env file).
+ */
+export async function startWranglerDev(port, stateDir, args = []) {
+  const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
   const child = spawn(
     'wrangler',
-    ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', stateDir, '--env-file', envFile, '--log-level', 'error', '--show-interactive-dev-session=false'],
+    ['dev', ...args, '--ip', '127.0.0.1', '--port', String(port), '--persist-to', stateDir, '--log-level', 'error', '--show-interactive-dev-session=false'],
     { env, stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -29,7 +38,10 @@ export async function startServer(port, vars = {}) {
     try {
       if ((await fetch(`${baseUrl}/healthz`)).ok) break;
     } catch {}
-    if (Date.now() > deadline) throw new Error('bench server did not start');
+    if (Date.now() > deadline) {
+      child.kill('SIGTERM');
+      throw new Error(`wrangler dev ${args.join(' ')} did not start on port ${port}`);
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
   return {

@@ -1,3 +1,4 @@
+import { measureColdObjectFloor } from './cold_object_floor.mjs';
 import { INTERNAL_TOKEN, internalCall } from './server.mjs';
 import { fmt, latency } from './stats.mjs';
 
@@ -34,27 +35,40 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  *   hours to settle (an instance cannot start before its workspace existed, so the hours are made
  *   by moving the cron forward, not the start back), through the Queue.
  *
+ * And against a floor: the same number of objects of a minimal Worker on a server of its own, each
+ * woken cold through a Queue to read its storage, write one D1 batch and set its alarm
+ * (bench/cold_object_floor.mjs): what any design that settles each workspace in its own object
+ * pays on this machine before doing any of the work (when `floorPort` is given).
+ *
  * One closed hour is what settlement meets every hour (BENCH_SETTLE_HOURS, default 1). Setup goes
  * through bench-only routes (/__bench/running-workspaces: the rows the API would write, in one D1
  * batch per 500; /__bench/create-ledgers: each ledger object's storage created, as by its first
  * call; /__bench/wake-ledgers: each ledger object loaded once), not three API calls per workspace.
  * Setup is not measured.
  */
-export async function benchSettlement(server, workspaceCount, closedHours = 1) {
+export async function benchSettlement(server, workspaceCount, closedHours = 1, floorPort = null) {
   const { baseUrl, cpuSeconds } = server;
   const floor = await latency(async () => {
     const res = await fetch(`${baseUrl}/healthz`);
     await res.arrayBuffer();
   }, 300);
+  const coldFloor = floorPort === null ? null : await measureColdObjectFloor(floorPort, workspaceCount);
   // The cron first: fired with a time ahead, it would also settle the alarm bench's workspaces.
   const cron = await settleByCron(baseUrl, cpuSeconds, workspaceCount, closedHours);
   const alarm = await settleByAlarms(baseUrl, cpuSeconds, workspaceCount, closedHours);
   const hoursLabel = `${closedHours} closed hour${closedHours === 1 ? '' : 's'} each`;
-  const ratio = (r) => `${fmt(r.perWorkspaceMs)} ms per workspace, ${fmt(r.perWorkspaceMs / floor.p50)}x the trivial p50 (goal: no more than 1x)`;
+  const ratio = (r) =>
+    `${fmt(r.perWorkspaceMs)} ms per workspace, ${fmt(r.perWorkspaceMs / floor.p50)}x the trivial p50 (goal: no more than 1x)${coldFloor ? `, ${fmt(r.perWorkspaceMs / coldFloor.perObjectMs)}x the cold-object floor` : ''}`;
   const cpu = (r) => (r.cpuMsPerWorkspace === null ? '' : `; server CPU ${fmt(r.cpuMsPerWorkspace)} ms per workspace`);
+  const floorLine = coldFloor
+    ? [
+        `cold-object floor (${workspaceCount} objects of a minimal Worker, each woken cold through a Queue to read its storage, write one D1 batch and set its alarm): ${fmt(coldFloor.perObjectMs)} ms each = ${fmt(coldFloor.perObjectMs / floor.p50)}x the trivial p50${coldFloor.cpuMsPerObject === null ? '' : `; server CPU ${fmt(coldFloor.cpuMsPerObject)} ms each`} (its own server's trivial p50: ${fmt(coldFloor.trivialP50Ms)} ms)`,
+      ]
+    : [];
   return {
     name: `hourly settlement (${workspaceCount} workspaces with a running instance, ${hoursLabel}; trivial route p50 ${fmt(floor.p50)} ms)`,
     lines: [
+      ...floorLine,
       `by their alarms (production): setup ${fmt(alarm.setupSeconds, 1)} s, objects loaded in ${fmt(alarm.wakeSeconds, 1)} s (not measured); alarms due over ${fmt(alarm.dueSpanSeconds, 1)} s${alarm.wakeOverlapSeconds > 0 ? ` (loading overlapped the first ${fmt(alarm.wakeOverlapSeconds, 1)} s of them)` : ''}`,
       `by their alarms: settled ${alarm.settled} of ${workspaceCount} in ${fmt(alarm.seconds, 2)} s from the first alarm due, ${fmt(alarm.lagSeconds, 2)} s after the last (goal: within 60 s); ${ratio(alarm)}${cpu(alarm)}`,
       `by the cron backstop: setup ${fmt(cron.setupSeconds, 1)} s (not measured); cron enqueued all in ${fmt(cron.enqueuedSeconds, 2)} s`,
