@@ -92,7 +92,7 @@ export async function benchIngestion(baseUrl, totalEvents, connections, previous
       `ratio ${fmt(apiRate / rawRate, 2)}x raw D1 inserts, ${fmt(apiRate / acceptRate, 2)}x the accept floor`,
       previousRate === null
         ? `previous design (events in D1): not measured (${previous.skipped})`
-        : `previous design (events in D1, ${previous.ref.slice(0, 7)}) ${fmt(previousRate, 0)} events/s: this design is ${fmt(apiRate / previousRate, 2)}x it  (goal: >= 15000 events/s and >= 2x); 2x it would be ${fmt((2 * previousRate) / acceptRate, 2)}x the accept floor`,
+        : `previous design (events in D1, ${previous.ref.slice(0, 7)}) ${fmt(previousRate, 0)} events/s: this design is ${fmt(apiRate / previousRate, 2)}x it  (goal: >= 15000 events/s and >= 2x); 2x it would be ${fmt((2 * previousRate) / acceptRate, 2)}x the accept floor and ${fmt((2 * previousRate) / rawRate, 2)}x raw D1 inserts`,
       `D1 bytes/event ${fmt(d1BytesPerEvent, 2)} (goal < 1; was 271)   object storage bytes/event ${fmt(objectBytesPerEvent, 0)}`,
       `events stored ${stored} of ${totalEvents}: ${stored === totalEvents ? 'none lost' : 'MISMATCH'}`,
     ],

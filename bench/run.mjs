@@ -12,9 +12,10 @@ import { benchWrites } from './writes.mjs';
 
 // Wrangler's local trace collector (on by default in `wrangler dev`, for its local explorer) is
 // streamed every invocation of every server here: without it, settlement's server CPU per
-// workspace fell by about a quarter (3,000 workspaces: 132 → 170 settled per second). A deployed Worker pays nothing like it on its own thread, so every
-// server of the bench (this design's and the previous design's, which inherit this environment)
-// runs without it. X_LOCAL_OBSERVABILITY=true puts it back, to see what it costs.
+// workspace fell by about a quarter (3,000 workspaces: 132 → 170 settled per second). A deployed
+// Worker pays nothing like it on its own thread, so every server of the bench (this design's and
+// the previous design's, which inherit this environment) runs without it.
+// X_LOCAL_OBSERVABILITY=true puts it back, to see what it costs.
 process.env.X_LOCAL_OBSERVABILITY ??= 'false';
 
 const port = Number(process.env.BENCH_PORT ?? 8799);

@@ -60,7 +60,7 @@ export async function benchSettlement(server, workspaceCount, closedHours = 1, f
   const ratio = (r) =>
     `${fmt(r.perWorkspaceMs)} ms per workspace, ${fmt(r.perWorkspaceMs / floor.p50)}x the trivial p50 (goal: no more than 1x)${coldFloor ? `, ${fmt(r.perWorkspaceMs / coldFloor.perObjectMs)}x the cold-object floor` : ''}`;
   const cpu = (r) => (r.cpuMsPerWorkspace === null ? '' : `; server CPU ${fmt(r.cpuMsPerWorkspace)} ms per workspace`);
-  const floorLine = coldFloor
+  const floorLines = coldFloor
     ? [
         `cold-object floor (${workspaceCount} objects of a minimal Worker, each woken cold through a Queue to read its storage, write one D1 batch and set its alarm): ${fmt(coldFloor.perObjectMs)} ms each = ${fmt(coldFloor.perObjectMs / floor.p50)}x the trivial p50${coldFloor.cpuMsPerObject === null ? '' : `; server CPU ${fmt(coldFloor.cpuMsPerObject)} ms each`} (its own server's trivial p50: ${fmt(coldFloor.trivialP50Ms)} ms)`,
       ]
@@ -68,7 +68,7 @@ export async function benchSettlement(server, workspaceCount, closedHours = 1, f
   return {
     name: `hourly settlement (${workspaceCount} workspaces with a running instance, ${hoursLabel}; trivial route p50 ${fmt(floor.p50)} ms)`,
     lines: [
-      ...floorLine,
+      ...floorLines,
       `by their alarms (production): setup ${fmt(alarm.setupSeconds, 1)} s, objects loaded in ${fmt(alarm.wakeSeconds, 1)} s (not measured); alarms due over ${fmt(alarm.dueSpanSeconds, 1)} s${alarm.wakeOverlapSeconds > 0 ? ` (loading overlapped the first ${fmt(alarm.wakeOverlapSeconds, 1)} s of them)` : ''}`,
       `by their alarms: settled ${alarm.settled} of ${workspaceCount} in ${fmt(alarm.seconds, 2)} s from the first alarm due, ${fmt(alarm.lagSeconds, 2)} s after the last (goal: within 60 s); ${ratio(alarm)}${cpu(alarm)}`,
       `by the cron backstop: setup ${fmt(cron.setupSeconds, 1)} s (not measured); cron enqueued all in ${fmt(cron.enqueuedSeconds, 2)} s`,

@@ -31,10 +31,8 @@ describe('canonicalEventJson', () => {
     expect(JSON.parse(canonicalEventJson(event))).toEqual(event);
   });
 
-  it('lists every key of the schema, in the order canonicalJson sorts them', () => {
-    const schemaKeys = Object.keys(UsageEventSchema.shape);
-    expect([...CANONICAL_EVENT_KEYS].sort()).toEqual([...schemaKeys].sort());
-    expect([...CANONICAL_EVENT_KEYS]).toEqual([...CANONICAL_EVENT_KEYS].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+  it('lists every key of the schema, in the order canonicalJson sorts them (UTF-16 code units, as sort() does)', () => {
+    expect([...CANONICAL_EVENT_KEYS]).toEqual(Object.keys(UsageEventSchema.shape).sort());
   });
 
   it('drops keys the schema does not know, as parsing does, so they never change a fingerprint', () => {
