@@ -29,14 +29,13 @@ export const HANDLED_EVENT_TYPES = [
 export async function applyStripeEvent(env: Env, event: Stripe.Event): Promise<boolean> {
   const ref = { id: event.id, type: event.type };
   switch (event.type) {
-    // Checkout sessions are looked up at Stripe before the ledger moves (see fulfilCheckoutSessionEvent).
+    // Checkout sessions are looked up at Stripe before the ledger moves, and Stripe's session
+    // decides whether it was paid or failed, whatever the event's type says (fulfilCheckoutSessionEvent).
     case 'checkout.session.completed':
     case 'checkout.session.async_payment_succeeded':
-      await fulfilCheckoutSessionEvent(env, event.data.object, ref);
-      return true;
     case 'checkout.session.async_payment_failed':
     case 'checkout.session.expired':
-      await fulfilCheckoutSessionEvent(env, event.data.object, ref, 'failed');
+      await fulfilCheckoutSessionEvent(env, event.data.object, ref);
       return true;
     case 'charge.refunded':
       await fulfilChargeRefunds(env, event.data.object, ref);
