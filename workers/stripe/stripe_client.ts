@@ -1,6 +1,7 @@
 import Stripe from 'stripe';
 import type { Env } from '../env';
 import { ApiError } from '../errors/api_error';
+import { classifyStripeError } from './stripe_errors';
 
 /** How long one Stripe request may take and how often stripe-node retries it (its retries reuse the idempotency key). */
 export interface StripePatience {
@@ -55,6 +56,8 @@ export async function callStripe<T>(what: string, call: () => Promise<T>): Promi
     }
     if (e.type === 'StripeInvalidRequestError' && e.statusCode === 404) throw new ApiError('not_found', `No such ${what}.`);
     console.error(JSON.stringify({ level: 'error', msg: `stripe ${what} failed`, type: e.type, code: e.code, status: e.statusCode, error: e.message }));
+    const verdict = classifyStripeError(error);
+    if (verdict.decided) throw new ApiError('stripe_unavailable', `Stripe refused the request (${what}: ${verdict.code}); nothing was charged.`);
     throw new ApiError('stripe_unavailable', `Stripe did not answer (${what}); nothing was charged. Try again.`);
   }
 }
