@@ -25,13 +25,16 @@ export default defineConfig(async () => ({
           STRIPE_WEBHOOK_SECRET: 'whsec_test_burnrate',
           // Where Checkout sends the payer back: the tests' own origin (test/helpers/api.ts BASE).
           PUBLIC_BASE_URL: 'http://burnrate.test',
+          // TEST_SHOW_LOGS=1 npx vitest run …: print the Worker's error lines of passing tests too
+          // (test/setup/captured_logs.ts captures them).
+          TEST_SHOW_LOGS: process.env.TEST_SHOW_LOGS ?? '',
         },
       },
     }),
   ],
   test: {
     include: ['test/**/*.test.ts', 'workers/**/*.test.ts'],
-    setupFiles: ['./test/setup/apply_migrations.ts', './test/setup/ledger_invariant.ts'],
+    setupFiles: ['./test/setup/captured_logs.ts', './test/setup/apply_migrations.ts', './test/setup/ledger_invariant.ts'],
     globalSetup: ['./test/setup/stripe_emulator.global.ts'],
     testTimeout: 30_000,
   },
