@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { bannerLines } from './start/banner.mjs';
+import { portIsFree } from './start/port_free.mjs';
 import { hintFilter, isErrorLine, lineSplitter, tail } from './start/wrangler_output.mjs';
 import { startEmulator } from '../stripe-emulator/server.mjs';
 import { d1Bindings } from './d1_bindings.mjs';
@@ -246,8 +247,20 @@ function refuseUnsafeSecrets() {
   process.exit(1);
 }
 
+/** A port in use stops the start at once, naming the variable that moves it. */
+async function refuseTakenPorts() {
+  const ports = [['PORT', Number(PORT)]];
+  if (!settings.STRIPE_SECRET_KEY) ports.push(['STRIPE_EMULATOR_PORT', STRIPE_EMULATOR_PORT]);
+  for (const [name, port] of ports) {
+    if (await portIsFree(HOST, port)) continue;
+    log(`port ${port} is already in use (another npm start?); stop it, or choose another: ${name}=<port> npm start`);
+    process.exit(1);
+  }
+}
+
 async function main() {
   refuseUnsafeSecrets();
+  await refuseTakenPorts();
   process.on('SIGINT', stopOn);
   process.on('SIGTERM', stopOn);
   stopWhenOrphaned();

@@ -2,8 +2,13 @@
 // burnrate's own cron route and where wrangler's output went), and wrangler's contradicting hint
 // (`/cdn-cgi/local/scheduled`) never reaches the terminal, even with --verbose.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { bannerLines } from '../start/banner.mjs';
 import { hintFilter, isErrorLine, lineSplitter, tail } from '../start/wrangler_output.mjs';
 
@@ -21,6 +26,7 @@ const WRANGLER_OUTPUT = [
   '[wrangler:info] Ready on http://127.0.0.1:8787',
 ].join('\n');
 
+const START = fileURLToPath(new URL('../start.mjs', import.meta.url));
 const DEMO = { workspaceId: 'ws_demo1', memberId: 'mem_demo1', apiKey: 'br_abc-DEF_123' };
 const banner = (overrides = {}) =>
   bannerLines({
@@ -81,4 +87,25 @@ test('an operator’s own internal token is never printed: the export line reads
   const exportLine = text.split('\n').find((line) => line.trim().startsWith('export '));
   const out = execFileSync('sh', ['-c', `${exportLine.trim()}; printf '%s' "$TOKEN"`], { encoding: 'utf8', env: { ...process.env, INTERNAL_API_TOKEN: 'own-secret' } });
   assert.equal(out, 'own-secret');
+});
+
+test('npm start refuses a port already in use, naming the variable that moves it, before it runs anything', async () => {
+  const taken = createServer();
+  await new Promise((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  const port = taken.address().port;
+  const stateDir = mkdtempSync(join(tmpdir(), 'burnrate-port-'));
+  try {
+    const env = { ...process.env, PATH: '/nonexistent', PORT: String(port), BURNRATE_STATE_DIR: join(stateDir, 'state') };
+    delete env.STRIPE_SECRET_KEY;
+    // Not spawnSync: this process holds the port and must keep running while start.mjs checks it.
+    const result = await new Promise((resolve) =>
+      execFile(process.execPath, [START], { env, timeout: 20_000 }, (error, stdout, stderr) => resolve({ code: error?.code ?? 0, out: `${stdout}${stderr}` })),
+    );
+    assert.equal(result.code, 1, result.out);
+    assert.match(result.out, new RegExp(`port ${port} is already in use.*PORT=<port> npm start`));
+    assert.doesNotMatch(result.out, /could not run wrangler|applying D1 migrations/);
+  } finally {
+    taken.close();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
 });
