@@ -96,3 +96,14 @@ test('docs/api.md lists every operation of the OpenAPI document', () => {
   }
   assert.deepEqual(missing, [], 'add a row for each to the tables of docs/api.md');
 });
+
+test('docs/stripe.md lists every Stripe event type the webhook endpoint must send (HANDLED_EVENT_TYPES)', () => {
+  const source = readFileSync(join(ROOT, 'workers/stripe/apply_event.ts'), 'utf8');
+  const list = source.match(/HANDLED_EVENT_TYPES = \[([\s\S]*?)\]/);
+  assert.ok(list, 'HANDLED_EVENT_TYPES in workers/stripe/apply_event.ts');
+  const types = [...list[1].matchAll(/'([a-z_.]+)'/g)].map((m) => m[1]);
+  assert.ok(types.length > 5, types.join());
+  const stripeDoc = readFileSync(join(ROOT, 'docs/stripe.md'), 'utf8');
+  const section = stripeDoc.slice(stripeDoc.indexOf('## With real Stripe'));
+  assert.deepEqual(types.filter((type) => !section.includes(`\`${type}\``)), [], 'add them under "With real Stripe" in docs/stripe.md');
+});
