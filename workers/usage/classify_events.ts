@@ -1,4 +1,6 @@
 import { exactFromMicros, exactModel, hourOf, type Exact } from './exact_cost';
+import { breachMessage, eventBreach, HourBudget } from './hour_budget';
+import { eventLineKey, type OpenEventAmounts } from './open_usage';
 import type { EventRow } from './roll_up';
 import type { PriceBook } from './pricing';
 import type { NormalizedEvent } from './usage_event';
@@ -14,22 +16,28 @@ export interface WaiterOutcome {
 /**
  * Sorts the events of every request in a group into new rows and duplicates, against what is
  * already stored (`known`: event id → request hash) and against earlier requests of the group.
- * A request with a reused id and another body, or an event its prices cannot cover, is refused
- * whole; the rest of the group goes ahead.
+ * A request with a reused id and another body, an event its prices cannot cover, or an event that
+ * would break an amount limit (amount_limits.ts: the event, its line of the hour, the hour's events,
+ * the hour's tokens, counted over what the open hours hold and the group's accepted requests), is
+ * refused whole; the rest of the group goes ahead.
  */
 export function classifyEvents(
   requests: ReadonlyArray<readonly NormalizedEvent[]>,
   known: ReadonlyMap<string, string>,
   book: PriceBook,
-  settledThroughMs: number,
+  /** What the open hours hold already (the workspace's OpenUsage); its settled point bills late events. */
+  open: OpenEventAmounts,
   /** Events that occurred before this (the retention window, or the workspace's creation) are refused. */
   earliestAcceptedMs: number,
 ): { outcomes: WaiterOutcome[]; byok: Set<string>; descriptions: Map<string, string> } {
   const seen = new Map<string, string>();
   const byok = new Set<string>();
   const descriptions = new Map<string, string>();
+  const settledThroughMs = open.settledThroughMs;
+  const groupBudget = new HourBudget(open);
   const outcomes = requests.map((events): WaiterOutcome => {
     const outcome: WaiterOutcome = { rows: [], duplicates: 0, exact: 0n };
+    const budget = groupBudget.fork();
     const mine = new Map<string, string>();
     for (const e of events) {
       if (e.occurredAtMs < earliestAcceptedMs) {
@@ -44,16 +52,34 @@ export function classifyEvents(
         continue;
       }
       const prices = book.at(e.occurredAtMs);
-      let exact: Exact = 0n;
-      if (e.type === 'model' && !e.byok) {
-        const price = prices.models.get(e.model);
+      // Usage reported for an hour already settled is billed in the first open hour, at the
+      // prices of the moment it happened; a settled hour is never reopened.
+      const hourMs = Math.max(hourOf(e.occurredAtMs), settledThroughMs);
+      // The event's amounts by the request field that carries them: the field a refusal names.
+      let parts: Array<{ field: string; exact: Exact; tokens: number }>;
+      if (e.type === 'model') {
+        const price = e.byok ? { input: 0, output: 0 } : prices.models.get(e.model);
         if (!price) return refuse('invalid_request', `events: unknown model "${e.model}" (not in the price list in force at ${new Date(e.occurredAtMs).toISOString()}).`);
-        exact = exactModel(e.inputTokens, price.input) + exactModel(e.outputTokens, price.output);
+        parts = [
+          { field: 'inputTokens', exact: exactModel(e.inputTokens, price.input), tokens: e.inputTokens },
+          { field: 'outputTokens', exact: exactModel(e.outputTokens, price.output), tokens: e.outputTokens },
+        ];
       } else if (e.type === 'tool_execution') {
-        exact = exactFromMicros(prices.pricing.toolExecution.microsPerExecution);
-      } else if (e.type === 'charge') {
-        exact = exactFromMicros(e.amountMicros);
+        parts = [{ field: 'type', exact: exactFromMicros(prices.pricing.toolExecution.microsPerExecution), tokens: 0 }];
+      } else {
+        parts = [{ field: 'amountMicros', exact: exactFromMicros(e.amountMicros), tokens: 0 }];
         descriptions.set(e.id, e.description);
+      }
+      const exact = parts.reduce((sum, p) => sum + p.exact, 0n);
+      const lineKey = e.type === 'model' ? e.model : e.type === 'tool_execution' ? 'tools' : e.id;
+      const kind = e.type === 'model' ? 'model' : e.type === 'tool_execution' ? 'tool' : 'charge';
+      // Each field added in turn (the event so far, then its line and hour), so that a refusal
+      // names the one that crosses a limit; a refused request's budget is dropped whole.
+      let eventSoFar: Exact = 0n;
+      for (const part of parts) {
+        eventSoFar += part.exact;
+        const breach = eventBreach(eventSoFar) ?? budget.add(hourMs, eventLineKey(kind, lineKey), part.exact, part.tokens);
+        if (breach) return refuse('invalid_request', breachMessage(`events.${e.requestIndex}.${part.field}`, breach, hourMs));
       }
       if (e.type === 'model' && e.byok) byok.add(e.id);
       mine.set(e.id, e.requestHash);
@@ -61,13 +87,11 @@ export function classifyEvents(
       outcome.rows.push({
         eventId: e.id,
         requestHash: e.requestHash,
-        // Usage reported for an hour already settled is billed in the first open hour, at the
-        // prices of the moment it happened; a settled hour is never reopened.
-        hourMs: Math.max(hourOf(e.occurredAtMs), settledThroughMs),
+        hourMs,
         occurredAtMs: e.occurredAtMs,
         memberId: e.memberId,
         type: e.type,
-        lineKey: e.type === 'model' ? e.model : e.type === 'tool_execution' ? 'tools' : e.id,
+        lineKey,
         inputTokens: e.inputTokens,
         outputTokens: e.outputTokens,
         amountMicros: e.amountMicros,
@@ -75,6 +99,7 @@ export function classifyEvents(
       });
     }
     for (const [id, hash] of mine) seen.set(id, hash);
+    budget.commit();
     return outcome;
 
     function refuse(code: 'idempotency_conflict' | 'invalid_request', message: string): WaiterOutcome {

@@ -64,7 +64,7 @@ export const registerUsageRoutes = (app: Router) =>
     let book = await workerPriceBook(c.env);
     const byWorkspace = new Map<string, NormalizedEvent[]>();
     for (const [i, e] of events.entries()) {
-      const n = normalizeEvent(e, nowMs);
+      const n = normalizeEvent(e, nowMs, i);
       if (isInFuture(n.occurredAtMs, nowMs)) throw new ApiError('invalid_request', `events.${i}.occurredAt: must not be in the future.`);
       if (n.occurredAtMs < windowStartMs) {
         throw new ApiError('invalid_request', `events.${i}.occurredAt: older than the retention window (${retentionDays(c.env)} days); such events can no longer be deduplicated, so they are refused.`);
