@@ -31,6 +31,7 @@ export const recordUsageRoute = createRoute({
   description: [
     'Event types: `model` (tokens of a model; `byok: true` counts tokens at cost 0), `tool_execution`, and `charge` (`amountMicros`, a one-off amount). Usage is charged at hourly settlement with the prices in force when it occurred.',
     'The whole request is validated before anything is written: an unknown workspace, member or model, a time in the future, before the workspace existed or older than the retention window (`USAGE_EVENT_RETENTION_DAYS`, default 35 days), is a 4xx with nothing recorded. Answered only once durable (in the workspace\'s ledger object\'s own storage).',
+    '**Amount limits** (every amount stays an exact integer): one event costs at most 1,000,000 credits (10^12 micros); an event that would take its line of an open hour (a model, the tool executions, a charge) past 2,000,000 credits, the workspace\'s usage events of that hour past 5,000,000 credits, or their tokens past 10^12, is a 400 naming the event\'s field (`events.3.inputTokens`), with nothing of the workspace\'s events recorded.',
     '**Idempotency:** per event `id` within its workspace, for as long as the event is inside the retention window: an event already recorded with the same body counts as a duplicate; with another body the request is 409. Resending a whole request is always safe.',
   ].join(' '),
   security: [{ internalToken: [] }],
