@@ -133,11 +133,14 @@ describe('the probe\'s reproduction', () => {
       const at = await ingest(modelEvents(ws, 'legacy-top', 1, nowMs, 1_000_000, 0));
       expect(at.status, JSON.stringify(at.body)).toBe(200);
       expect(at.body).toEqual({ accepted: 1, duplicates: 0, costMicros: MAX_EVENT_MICROS });
-      // One output token more: 10^6 micros over the event's limit, named by the field that crosses it.
-      const over = await ingest(modelEvents(ws, 'legacy-top', 1, nowMs, 1_000_000, 1));
+      // One output token more: 10^6 micros over the event's limit, named by the field that crosses
+      // it; refused before any ledger object is asked, so another workspace's event is not recorded either.
+      const other = await createWorkspace('Legacy prices, other workspace');
+      const over = await ingest([...modelEvents(other, 'gpt-4o', 1, nowMs, 1000, 1000), ...modelEvents(ws, 'legacy-top', 1, nowMs, 1_000_000, 1)]);
       expect(over.status).toBe(400);
-      expect(over.body.error).toMatchObject({ code: 'invalid_request', message: expect.stringMatching(/^events\.0\.outputTokens: the event would cost 1000001000000 micros, more than one event may \(1000000000000 micros/) });
+      expect(over.body.error).toMatchObject({ code: 'invalid_request', message: expect.stringMatching(/^events\.1\.outputTokens: the event would cost 1000001000000 micros, more than one event may \(1000000000000 micros/) });
       expect(await storedEventsOf(ws.workspaceId)).toBe(1);
+      expect(await storedEventsOf(other.workspaceId)).toBe(0);
       expect((await credits(ws)).accumulatingMicros).toBe(MAX_EVENT_MICROS);
     } finally {
       // Put a bounded list back in force for the rest of the file.

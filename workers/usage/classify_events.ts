@@ -2,7 +2,7 @@ import { exactFromMicros, exactModel, hourOf, type Exact } from './exact_cost';
 import { breachMessage, eventBreach, HourBudget } from './hour_budget';
 import { eventLineKey, type OpenEventAmounts } from './open_usage';
 import type { EventRow } from './roll_up';
-import type { PriceBook } from './pricing';
+import type { PriceBook, PriceVersion } from './pricing';
 import type { NormalizedEvent } from './usage_event';
 
 export interface WaiterOutcome {
@@ -55,21 +55,9 @@ export function classifyEvents(
       // Usage reported for an hour already settled is billed in the first open hour, at the
       // prices of the moment it happened; a settled hour is never reopened.
       const hourMs = Math.max(hourOf(e.occurredAtMs), settledThroughMs);
-      // The event's amounts by the request field that carries them: the field a refusal names.
-      let parts: Array<{ field: string; exact: Exact; tokens: number }>;
-      if (e.type === 'model') {
-        const price = e.byok ? { input: 0, output: 0 } : prices.models.get(e.model);
-        if (!price) return refuse('invalid_request', `events: unknown model "${e.model}" (not in the price list in force at ${new Date(e.occurredAtMs).toISOString()}).`);
-        parts = [
-          { field: 'inputTokens', exact: exactModel(e.inputTokens, price.input), tokens: e.inputTokens },
-          { field: 'outputTokens', exact: exactModel(e.outputTokens, price.output), tokens: e.outputTokens },
-        ];
-      } else if (e.type === 'tool_execution') {
-        parts = [{ field: 'type', exact: exactFromMicros(prices.pricing.toolExecution.microsPerExecution), tokens: 0 }];
-      } else {
-        parts = [{ field: 'amountMicros', exact: exactFromMicros(e.amountMicros), tokens: 0 }];
-        descriptions.set(e.id, e.description);
-      }
+      const parts = eventParts(e, prices);
+      if (!parts) return refuse('invalid_request', `events: unknown model "${e.model}" (not in the price list in force at ${new Date(e.occurredAtMs).toISOString()}).`);
+      if (e.type === 'charge') descriptions.set(e.id, e.description);
       const exact = parts.reduce((sum, p) => sum + p.exact, 0n);
       const lineKey = e.type === 'model' ? e.model : e.type === 'tool_execution' ? 'tools' : e.id;
       const kind = e.type === 'model' ? 'model' : e.type === 'tool_execution' ? 'tool' : 'charge';
@@ -107,4 +95,32 @@ export function classifyEvents(
     }
   });
   return { outcomes, byok, descriptions };
+}
+
+/** One event's amounts by the request field that carries them (the field a refusal names); null: a model its prices do not list. */
+export function eventParts(e: NormalizedEvent, prices: PriceVersion): Array<{ field: string; exact: Exact; tokens: number }> | null {
+  if (e.type === 'model') {
+    const price = e.byok ? { input: 0, output: 0 } : prices.models.get(e.model);
+    if (!price) return null;
+    return [
+      { field: 'inputTokens', exact: exactModel(e.inputTokens, price.input), tokens: e.inputTokens },
+      { field: 'outputTokens', exact: exactModel(e.outputTokens, price.output), tokens: e.outputTokens },
+    ];
+  }
+  if (e.type === 'tool_execution') return [{ field: 'type', exact: exactFromMicros(prices.pricing.toolExecution.microsPerExecution), tokens: 0 }];
+  return [{ field: 'amountMicros', exact: exactFromMicros(e.amountMicros), tokens: 0 }];
+}
+
+/**
+ * The per-event limit alone, which needs no state: the route checks it before any ledger object
+ * is asked, so such a request records nothing in any workspace. Null when the event is within it.
+ */
+export function eventLimitRefusal(e: NormalizedEvent, prices: PriceVersion): string | null {
+  let soFar: Exact = 0n;
+  for (const part of eventParts(e, prices) ?? []) {
+    soFar += part.exact;
+    const breach = eventBreach(soFar);
+    if (breach) return breachMessage(`events.${e.requestIndex}.${part.field}`, breach, hourOf(e.occurredAtMs));
+  }
+  return null;
 }

@@ -5,6 +5,7 @@ import { ledgerFor } from '../../ledger/ledger_stub';
 import type { LedgerFailure } from '../../ledger/ledger_result';
 import { EX } from '../../openapi/examples';
 import { errorResponses, jsonBody, jsonResponse } from '../../openapi/schemas';
+import { eventLimitRefusal } from '../../usage/classify_events';
 import { assertTenants } from '../../usage/known_tenants';
 import { workerPriceBook } from '../../usage/price_cache';
 import { retentionCutoffMs, retentionDays } from '../../usage/retention';
@@ -77,6 +78,10 @@ export const registerUsageRoutes = (app: Router) =>
           throw new ApiError('invalid_request', `events.${i}.model: unknown model "${n.model}" (see GET /internal/v1/pricing).`);
         }
       }
+      // The per-event limit needs no ledger state: refused here, nothing of the request is recorded
+      // in any workspace. (Each ledger object checks it again, with the lines and hours it holds.)
+      const overLimit = eventLimitRefusal(n, book.at(n.occurredAtMs));
+      if (overLimit) throw new ApiError('invalid_request', overLimit);
       const list = byWorkspace.get(e.workspaceId) ?? [];
       list.push(n);
       byWorkspace.set(e.workspaceId, list);
