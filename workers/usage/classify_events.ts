@@ -1,6 +1,6 @@
 import { exactFromMicros, exactModel, hourOf, type Exact } from './exact_cost';
 import { breachMessage, eventBreach, HourBudget } from './hour_budget';
-import { eventLineKey, type OpenEventAmounts } from './open_usage';
+import type { OpenEventAmounts } from './open_usage';
 import type { EventRow } from './roll_up';
 import type { PriceBook, PriceVersion } from './pricing';
 import type { NormalizedEvent } from './usage_event';
@@ -38,6 +38,7 @@ export function classifyEvents(
   const outcomes = requests.map((events): WaiterOutcome => {
     const outcome: WaiterOutcome = { rows: [], duplicates: 0, exact: 0n };
     const budget = groupBudget.fork();
+    const added: NormalizedEvent[] = [];
     const mine = new Map<string, string>();
     for (const e of events) {
       if (e.occurredAtMs < earliestAcceptedMs) {
@@ -55,20 +56,23 @@ export function classifyEvents(
       // Usage reported for an hour already settled is billed in the first open hour, at the
       // prices of the moment it happened; a settled hour is never reopened.
       const hourMs = Math.max(hourOf(e.occurredAtMs), settledThroughMs);
-      const parts = eventParts(e, prices);
-      if (!parts) return refuse('invalid_request', `events: unknown model "${e.model}" (not in the price list in force at ${new Date(e.occurredAtMs).toISOString()}).`);
-      if (e.type === 'charge') descriptions.set(e.id, e.description);
-      const exact = parts.reduce((sum, p) => sum + p.exact, 0n);
-      const lineKey = e.type === 'model' ? e.model : e.type === 'tool_execution' ? 'tools' : e.id;
-      const kind = e.type === 'model' ? 'model' : e.type === 'tool_execution' ? 'tool' : 'charge';
-      // Each field added in turn (the event so far, then its line and hour), so that a refusal
-      // names the one that crosses a limit; a refused request's budget is dropped whole.
-      let eventSoFar: Exact = 0n;
-      for (const part of parts) {
-        eventSoFar += part.exact;
-        const breach = eventBreach(eventSoFar) ?? budget.add(hourMs, eventLineKey(kind, lineKey), part.exact, part.tokens);
-        if (breach) return refuse('invalid_request', breachMessage(`events.${e.requestIndex}.${part.field}`, breach, hourMs));
+      let exact: Exact;
+      if (e.type === 'model') {
+        const price = e.byok ? NO_PRICE : prices.models.get(e.model);
+        if (!price) return refuse('invalid_request', `events: unknown model "${e.model}" (not in the price list in force at ${new Date(e.occurredAtMs).toISOString()}).`);
+        exact = exactModel(e.inputTokens, price.input) + exactModel(e.outputTokens, price.output);
+      } else if (e.type === 'tool_execution') {
+        exact = exactFromMicros(prices.pricing.toolExecution.microsPerExecution);
+      } else {
+        exact = exactFromMicros(e.amountMicros);
+        descriptions.set(e.id, e.description);
       }
+      // The event's own limit (a list stored before the price bounds may break it); its line and
+      // hour are checked once for the whole request, below.
+      if (eventBreach(exact)) return refuse('invalid_request', eventLimitRefusal(e, prices)!);
+      const lineKey = e.type === 'model' ? e.model : e.type === 'tool_execution' ? 'tools' : e.id;
+      budget.add(hourMs, KIND[e.type], lineKey, exact, e.inputTokens + e.outputTokens);
+      added.push(e);
       if (e.type === 'model' && e.byok) byok.add(e.id);
       mine.set(e.id, e.requestHash);
       outcome.exact += exact;
@@ -86,6 +90,10 @@ export function classifyEvents(
         priceVersion: prices.version,
       });
     }
+    // The line, hour and token limits over everything the request adds; only a request that
+    // breaks one is gone through again, event by event, to name the field that crosses it.
+    const over = budget.breach();
+    if (over) return refuse('invalid_request', locateBreach(groupBudget, added, book, settledThroughMs) ?? breachMessage('events', over.breach, over.hourMs));
     for (const [id, hash] of mine) seen.set(id, hash);
     budget.commit();
     return outcome;
@@ -97,10 +105,38 @@ export function classifyEvents(
   return { outcomes, byok, descriptions };
 }
 
+const NO_PRICE = { input: 0, output: 0 };
+/** An event's line kind (byok or not, a model's events are one line). */
+const KIND = { model: 'model', tool_execution: 'tool', charge: 'charge' } as const;
+
+/**
+ * The refusal of the first field of the request's `added` events that takes its line or hour past
+ * a limit, replayed on the group's budget field by field (only for a request already found over).
+ */
+function locateBreach(groupBudget: HourBudget, added: readonly NormalizedEvent[], book: PriceBook, settledThroughMs: number): string | null {
+  const replay = groupBudget.fork();
+  for (const e of added) {
+    const hourMs = Math.max(hourOf(e.occurredAtMs), settledThroughMs);
+    const lineKey = e.type === 'model' ? e.model : e.type === 'tool_execution' ? 'tools' : e.id;
+    for (const part of eventParts(e, book.at(e.occurredAtMs)) ?? []) {
+      replay.add(hourMs, KIND[e.type], lineKey, part.exact, part.tokens);
+      const over = replay.breach();
+      if (over) return breachMessage(`events.${e.requestIndex}.${part.field}`, over.breach, over.hourMs);
+    }
+  }
+  return null;
+}
+
+interface EventPart {
+  field: string;
+  exact: Exact;
+  tokens: number;
+}
+
 /** One event's amounts by the request field that carries them (the field a refusal names); null: a model its prices do not list. */
-export function eventParts(e: NormalizedEvent, prices: PriceVersion): Array<{ field: string; exact: Exact; tokens: number }> | null {
+export function eventParts(e: NormalizedEvent, prices: PriceVersion): EventPart[] | null {
   if (e.type === 'model') {
-    const price = e.byok ? { input: 0, output: 0 } : prices.models.get(e.model);
+    const price = e.byok ? NO_PRICE : prices.models.get(e.model);
     if (!price) return null;
     return [
       { field: 'inputTokens', exact: exactModel(e.inputTokens, price.input), tokens: e.inputTokens },
@@ -116,6 +152,14 @@ export function eventParts(e: NormalizedEvent, prices: PriceVersion): Array<{ fi
  * is asked, so such a request records nothing in any workspace. Null when the event is within it.
  */
 export function eventLimitRefusal(e: NormalizedEvent, prices: PriceVersion): string | null {
+  // The common case without a field list: the whole event within the limit.
+  if (e.type === 'charge' || e.type === 'tool_execution' || e.byok) {
+    const exact = e.type === 'charge' ? exactFromMicros(e.amountMicros) : e.type === 'tool_execution' ? exactFromMicros(prices.pricing.toolExecution.microsPerExecution) : 0n;
+    if (!eventBreach(exact)) return null;
+  } else {
+    const price = prices.models.get(e.model);
+    if (!price || !eventBreach(exactModel(e.inputTokens, price.input) + exactModel(e.outputTokens, price.output))) return null;
+  }
   let soFar: Exact = 0n;
   for (const part of eventParts(e, prices) ?? []) {
     soFar += part.exact;
