@@ -155,7 +155,7 @@ export interface paths {
         put?: never;
         /**
          * Record usage events (1–1000, any workspaces)
-         * @description Event types: `model` (tokens of a model; `byok: true` counts tokens at cost 0), `tool_execution`, and `charge` (`amountMicros`, a one-off amount). Usage is charged at hourly settlement with the prices in force when it occurred. The whole request is validated before anything is written: an unknown workspace, member or model, a time in the future, before the workspace existed or older than the retention window (`USAGE_EVENT_RETENTION_DAYS`, default 35 days), is a 4xx with nothing recorded. Answered only once durable (in the workspace's ledger object's own storage). **Idempotency:** per event `id` within its workspace, for as long as the event is inside the retention window: an event already recorded with the same body counts as a duplicate; with another body the request is 409. Resending a whole request is always safe.
+         * @description Event types: `model` (tokens of a model; `byok: true` counts tokens at cost 0), `tool_execution`, and `charge` (`amountMicros`, a one-off amount). Usage is charged at hourly settlement with the prices in force when it occurred. The whole request is validated before anything is written: an unknown workspace, member or model, a time in the future, before the workspace existed or older than the retention window (`USAGE_EVENT_RETENTION_DAYS`, default 35 days), is a 4xx with nothing recorded. Answered only once durable (in the workspace's ledger object's own storage). **Amount limits** (every amount stays an exact integer): one event costs at most 1,000,000 credits (10^12 micros); an event that would take its line of an open hour (a model, the tool executions, a charge) past 2,000,000 credits, the workspace's usage events of that hour past 5,000,000 credits, or their tokens past 10^12, is a 400 naming the event's field (`events.3.inputTokens`), with nothing of the workspace's events recorded. **Idempotency:** per event `id` within its workspace, for as long as the event is inside the retention window: an event already recorded with the same body counts as a duplicate; with another body the request is 409. Resending a whole request is always safe.
          */
         post: operations["recordUsage"];
         delete?: never;
@@ -903,7 +903,7 @@ export interface components {
             description?: string;
         };
         /**
-         * @description Prices are integer micros: per million tokens (input and output), per instance-hour, per GB-month of storage (GB = 10^9 bytes, month = 730 hours), per tool execution.
+         * @description Prices are integer micros: per million tokens (input and output, at most 10^9), per instance-hour (at most 10^10), per GB-month of storage (GB = 10^9 bytes, month = 730 hours; at most 10^8), per tool execution (at most 10^9). The bounds keep every amount an exact integer (docs/amount-limits.md).
          * @example {
          *       "version": 3,
          *       "effectiveAt": "2026-11-01T09:12:00.000Z",
