@@ -3,6 +3,7 @@ import { members, workspaces } from '../../schema/tables';
 import type { Env } from '../env';
 import { notFound } from '../errors/api_error';
 import { iso } from '../lib/time';
+import { hourOf } from '../usage/exact_cost';
 import { loadPriceBook } from '../usage/pricing';
 import type { UsagePeriod, UsageReport } from '../openapi/usage_schemas';
 import { buildUsageRows, emptyUsageRow, readUsageInputs, sumUsageRows } from '../usage/usage_report';
@@ -10,9 +11,10 @@ import { directoryD1, directoryDb } from '../storage/databases';
 
 const DAY_MS = 86_400_000;
 
+/** Periods are whole UTC hours (usage is priced per hour): a trailing period starts on the hour. */
 function periodStart(period: UsagePeriod, nowMs: number, createdAtMs: number): number {
-  if (period === '7d') return nowMs - 7 * DAY_MS;
-  if (period === '30d') return nowMs - 30 * DAY_MS;
+  if (period === '7d') return hourOf(nowMs - 7 * DAY_MS);
+  if (period === '30d') return hourOf(nowMs - 30 * DAY_MS);
   if (period === 'all_time') return createdAtMs;
   const now = new Date(nowMs);
   return Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
