@@ -9,7 +9,8 @@ import { freePorts } from './free_ports.mjs';
 import { killGroupOnExit, signalGroup, waitForGroupExit } from './process_group.mjs';
 import { REPO_ROOT } from './repo_root.mjs';
 
-const START_TIMEOUT_MS = 90_000;
+// E2E_START_TIMEOUT_MS lengthens it on a loaded machine (several wrangler servers starting at once).
+const START_TIMEOUT_MS = Number(process.env.E2E_START_TIMEOUT_MS) || 90_000;
 const STOP_GRACE_MS = 15_000;
 const OUTPUT_LIMIT_CHARS = 200_000;
 
