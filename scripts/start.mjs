@@ -187,8 +187,9 @@ async function seedDemoWorkspace() {
   const workspaceId = created.workspace.id;
   const entries = [
     ['/internal/v1/adjustments', { id: 'demo-welcome-grant', amountMicros: 25_000_000, description: 'Welcome credits' }],
-    ['/internal/v1/deductions', { id: 'demo-charge-gpu', amountMicros: 1_840_000, description: 'GPU instance a10g-small, 46 minutes' }],
-    ['/internal/v1/deductions', { id: 'demo-charge-storage', amountMicros: 120_000, description: 'Volume vol-demo, 40 GB' }],
+    // A one-off charge the platform posts itself, for no member (it shows as Unattributed). The
+    // instance and the volume below are metered, hour by hour: no deduction stands in for them.
+    ['/internal/v1/deductions', { id: 'demo-charge-export', amountMicros: 120_000, description: 'One-off charge: snapshot export of res_demo_volume' }],
   ];
   for (const [path, body] of entries) await call('POST', path, { ...body, workspaceId });
   // Something metered, so the burn rate and the accumulating hour show a live picture.

@@ -1,8 +1,9 @@
 // PaymentMethods (cards): create from a test card, retrieve, attach/detach, list a customer's.
+import { createHash } from 'node:crypto';
 import { isCard, lookupCard, TEST_PAYMENT_METHODS } from '../lib/cards.mjs';
 import { nowSeconds } from '../lib/clock.mjs';
 import { invalidRequest, noSuch, StripeApiError, docUrl } from '../lib/errors.mjs';
-import { newId, randomToken } from '../lib/ids.mjs';
+import { newId } from '../lib/ids.mjs';
 import { listObject } from '../lib/list.mjs';
 import * as p from '../lib/params.mjs';
 import { insert } from '../lib/store.mjs';
@@ -52,13 +53,17 @@ export function createPaymentMethod(ctx, card, details = {}) {
   return pm;
 }
 
-/** Same card number, same fingerprint (as Stripe's card fingerprints). */
-const fingerprints = new Map();
-/** @param {string} number */
-function fingerprintOf(number) {
-  if (!fingerprints.has(number)) fingerprints.set(number, randomToken(16));
-  return fingerprints.get(number);
+/**
+ * Same card number, same fingerprint, as Stripe's card fingerprints: derived from the number alone,
+ * so it is stable across customers, payment methods and emulator restarts (a card saved twice is
+ * recognisable as one card). 16 characters of [A-Za-z0-9], like Stripe's.
+ * @param {string} number
+ */
+export function cardFingerprint(number) {
+  const digest = createHash('sha256').update(`burnrate-stripe-emulator:card:${number.replace(/\D/g, '')}`).digest('base64');
+  return digest.replace(/[^A-Za-z0-9]/g, '').slice(0, 16);
 }
+const fingerprintOf = cardFingerprint;
 
 /**
  * A PaymentMethod named in a request: an existing one, or one of Stripe's test ids

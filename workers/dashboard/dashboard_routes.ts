@@ -250,14 +250,16 @@ dashboard.post('/topup', async (c) => {
   }
 });
 
-// "Cancel this top-up" on the notice after the cancel link: expires the Checkout session and marks
+// "Cancel this top-up" on the notice after the cancel link, or "Cancel" on a pending row: expires the Checkout session and marks
 // the deposit Failed, then shows the page the link showed (now with the deposit as it is).
 dashboard.post('/checkout/cancel', async (c) => {
   const guarded = await adminForm(c);
   if ('response' in guarded) return guarded.response;
   const transactionId = guarded.form.txn ?? '';
   await cancelReturnedCheckout(c.env, guarded.session, transactionId);
-  const back = /^txn_[a-z0-9]{1,64}$/.test(transactionId) ? `/dashboard?checkout=cancelled&txn=${transactionId}` : '/dashboard';
+  // From a history row, back to the history (the row now Failed); from the notice, to the notice.
+  const fromHistory = guarded.form.back === 'history';
+  const back = fromHistory ? '/dashboard#history' : /^txn_[a-z0-9]{1,64}$/.test(transactionId) ? `/dashboard?checkout=cancelled&txn=${transactionId}` : '/dashboard';
   return c.redirect(back, 303);
 });
 

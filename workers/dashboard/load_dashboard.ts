@@ -9,7 +9,7 @@ import type { DashboardSession, Env } from '../env';
 import { notFound } from '../errors/api_error';
 import { unwrap } from '../ledger/ledger_result';
 import { ledgerFor } from '../ledger/ledger_stub';
-import type { CreditSummary } from '../ledger/ledger_types';
+import type { BurnBreakdown, CreditSummary } from '../ledger/ledger_types';
 import { randomToken } from '../lib/crypto';
 import { decodeCursor } from '../lib/history_cursor';
 import { iso } from '../lib/time';
@@ -34,6 +34,8 @@ export interface DashboardData {
   session: DashboardSession;
   query: DashboardQuery;
   summary: CreditSummary;
+  /** The burn rate split into what runs now and recent usage (null if the ledger did not answer). */
+  burn: BurnBreakdown | null;
   autoTopup: AutoTopup;
   history: HistoryPage;
   usage: UsageReport;
@@ -53,7 +55,7 @@ export interface DashboardData {
 }
 
 /** What the live regions (notice, balance panel, history table, saved card) need. */
-export type LiveView = Pick<DashboardData, 'session' | 'query' | 'summary' | 'history' | 'zeroBalance' | 'pending' | 'autoTopup' | 'paymentTx' | 'usageLines'>;
+export type LiveView = Pick<DashboardData, 'session' | 'query' | 'summary' | 'burn' | 'history' | 'zeroBalance' | 'pending' | 'autoTopup' | 'paymentTx' | 'usageLines'>;
 
 const isOneOf = <T extends string>(list: readonly T[], value: string | undefined): value is T => value !== undefined && (list as readonly string[]).includes(value);
 
@@ -84,11 +86,12 @@ export async function loadLiveData(env: Env, session: DashboardSession, query: D
   const ws = session.workspaceId;
   // The summary first: the history's accumulating row is made from it (one ledger call, not two).
   const summary = unwrap(await ledgerFor(env, ws).creditSummary(ws)).value;
-  const [history, flags, autoTopup, paymentTx] = await Promise.all([
+  const [history, flags, autoTopup, paymentTx, burn] = await Promise.all([
     historyPage(env, ws, { limit: HISTORY_PAGE_SIZE, cursor: query.cursor, type: query.type, status: query.status }, summary),
     readZeroBalanceState(env, ws),
     readAutoTopup(env, ws),
     query.payment ? readReturnedPayment(env, ws, query.payment) : Promise.resolve(null),
+    ledgerFor(env, ws).burnBreakdown(ws).then((r) => (r.ok ? r.value : null)),
   ]);
   if (!flags) throw notFound('workspace');
   const settledUsage = history.data.filter((tx) => tx.type === 'usage' && tx.status === 'completed').map((tx) => tx.id);
@@ -102,6 +105,7 @@ export async function loadLiveData(env: Env, session: DashboardSession, query: D
   return {
     usageLines,
     summary,
+    burn,
     history,
     zeroBalance: {
       terminatedAt: flags.terminatedAtMs === null ? null : iso(flags.terminatedAtMs),

@@ -3,7 +3,7 @@ import { iso } from '../lib/time';
 import { exactInstance, mulDivFloor, roundMicros } from '../usage/exact_cost';
 import { notFound, refreshPrices, spendableFrom, spendableMicros, type LedgerContext } from './ledger_context';
 import type { LedgerResult } from './ledger_result';
-import type { CreditSummary } from './ledger_types';
+import type { BurnBreakdown, CreditSummary } from './ledger_types';
 import type { LedgerState } from './load_state';
 import { hoursRemaining } from './enforcement_plan';
 
@@ -55,6 +55,29 @@ export class LedgerReads {
         openSinceMs: state.open.oldestUnsettledHourMs(nowMs),
       },
     };
+  }
+
+  /**
+   * The burn rate in its two parts, read at one moment: what runs now (each instance and volume
+   * with its rate) and the trailing hour of event usage (tokens, tools, charges).
+   */
+  async burnBreakdown(workspaceId: string): Promise<LedgerResult<BurnBreakdown>> {
+    const state = await this.ledger.load(workspaceId);
+    if (!state) return notFound;
+    this.refreshPricesSoon(state);
+    const nowMs = Date.now();
+    const running = state.open.runningResources(nowMs, state.book).map((r) => ({
+      resourceId: r.resourceId,
+      memberId: r.memberId || null,
+      kind: r.kind,
+      instanceType: r.instanceType,
+      sizeBytes: r.sizeBytes,
+      startedAt: iso(r.startedAtMs),
+      microsPerHour: r.microsPerHour,
+    }));
+    const runningMicrosPerHour = running.reduce((sum, r) => sum + r.microsPerHour, 0);
+    const recentMicrosPerHour = state.open.recentEventMicrosPerHour(nowMs);
+    return { ok: true, replayed: false, value: { running, runningMicrosPerHour, recentMicrosPerHour, burnRateMicrosPerHour: runningMicrosPerHour + recentMicrosPerHour, at: iso(nowMs) } };
   }
 
   async quoteSandboxRuntime(workspaceId: string, instanceType: string, seconds: number): Promise<LedgerResult<SandboxQuote | null>> {

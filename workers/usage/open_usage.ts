@@ -133,28 +133,40 @@ export class OpenUsage implements OpenEventAmounts {
     return total;
   }
 
-  /** Micros per hour that metered resources accrue right now (what drains the balance by itself). */
-  runningRateMicrosPerHour(nowMs: number, book: PriceBook): number {
-    let rate = 0;
+  /** What runs right now (instances and volumes), each with the micros per hour it accrues. */
+  runningResources(nowMs: number, book: PriceBook): Array<IntervalRow & { microsPerHour: number }> {
     const prices = book.at(nowMs);
-    for (const iv of this.intervals) {
-      if (iv.stoppedAtMs !== null || iv.startedAtMs > nowMs) continue;
-      if (iv.kind === 'instance') rate += book.instanceRate(prices, iv.instanceType ?? '');
-      else rate += roundMicros(exactStorage(iv.sizeBytes ?? 0, MS_PER_HOUR, prices.pricing.storage.microsPerGbMonth));
-    }
-    return rate;
+    return this.intervals
+      .filter((iv) => iv.stoppedAtMs === null && iv.startedAtMs <= nowMs)
+      .map((iv) => ({
+        ...iv,
+        microsPerHour:
+          iv.kind === 'instance'
+            ? book.instanceRate(prices, iv.instanceType ?? '')
+            : roundMicros(exactStorage(iv.sizeBytes ?? 0, MS_PER_HOUR, prices.pricing.storage.microsPerGbMonth)),
+      }));
   }
 
-  /** Credits per hour now: running instances and volumes, plus the trailing hour of event usage. */
-  burnRateMicrosPerHour(nowMs: number, book: PriceBook): number {
-    let rate = this.runningRateMicrosPerHour(nowMs, book);
-    // Trailing hour: this hour's events so far, plus the part of last hour still inside the window.
+  /** Micros per hour that metered resources accrue right now (what drains the balance by itself). */
+  runningRateMicrosPerHour(nowMs: number, book: PriceBook): number {
+    return this.runningResources(nowMs, book).reduce((sum, r) => sum + r.microsPerHour, 0);
+  }
+
+  /**
+   * Event usage (tokens, tools, charges) over the trailing hour: this hour's events so far, plus the
+   * part of last hour still inside the window. It goes on counting after every resource stopped.
+   */
+  recentEventMicrosPerHour(nowMs: number): number {
     const hour = hourOf(nowMs);
     const elapsed = (nowMs - hour) / MS_PER_HOUR;
     const lastSettled = this.lastSettledHour.hourMs === hour - MS_PER_HOUR ? this.lastSettledHour.eventMicros : 0;
     const previous = this.eventTotals.get(hour - MS_PER_HOUR) ?? lastSettled;
-    rate += (this.eventTotals.get(hour) ?? 0) + Math.round(previous * (1 - elapsed));
-    return rate;
+    return (this.eventTotals.get(hour) ?? 0) + Math.round(previous * (1 - elapsed));
+  }
+
+  /** Credits per hour now: running instances and volumes, plus the trailing hour of event usage. */
+  burnRateMicrosPerHour(nowMs: number, book: PriceBook): number {
+    return this.runningRateMicrosPerHour(nowMs, book) + this.recentEventMicrosPerHour(nowMs);
   }
 
   /** Forgets everything before the new settlement boundary (the settled hours are in D1 now). */

@@ -508,8 +508,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The caller's usage; admins may add every member and the workspace totals
-         * @description Periods are whole UTC hours: `current` is the calendar month (UTC) to date, `7d` and `30d` the trailing days, `all_time` since the workspace was created. Runtime is split into settled, pending (closed hours not yet settled), forgiven (not charged for lack of credits) and active (the open hour so far).
+         * The caller's usage; admins may add every member, unattributed usage and the workspace totals
+         * @description Periods are whole UTC hours: `current` is the calendar month (UTC) to date, `7d` and `30d` the trailing days, `all_time` since the workspace was created. Runtime is split into settled, pending (closed hours not yet settled), forgiven (not charged for lack of credits) and active (the open hour so far). With `all=true` (admins): `members[]`, `unattributed` (usage reported without a memberId) and `totals`, the whole workspace, which is exactly the members plus unattributed: a line several members share (a model in one hour) is split between them in proportion to their exact cost, in whole micros.
          */
         get: operations["getMyUsage"];
         put?: never;
@@ -1292,7 +1292,8 @@ export interface components {
                 name: string;
                 usage: components["schemas"]["UsageRow"];
             }[];
-            totals?: components["schemas"]["UsageRow"];
+            unattributed?: components["schemas"]["UsageRow"] & unknown;
+            totals?: components["schemas"]["UsageRow"] & unknown;
         };
         /**
          * @description One person's (or the workspace's) usage over the period. Runtime seconds are split into settled, pending (closed hours not yet settled), forgiven (not charged for lack of credits) and active (the open hour so far, an estimate).
@@ -4622,7 +4623,7 @@ export interface operations {
         parameters: {
             query?: {
                 period?: "current" | "7d" | "30d" | "all_time";
-                /** @description Admins only (403 for members): add members[] and totals. */
+                /** @description Admins only (403 for members): add members[], unattributed and totals. */
                 all?: "true" | "false";
             };
             header?: never;
@@ -4770,6 +4771,40 @@ export interface operations {
                      *           }
                      *         }
                      *       ],
+                     *       "unattributed": {
+                     *         "tokens": {
+                     *           "input": 0,
+                     *           "output": 0,
+                     *           "total": 0
+                     *         },
+                     *         "modelUsage": [],
+                     *         "sandboxRuntime": {
+                     *           "settledSeconds": 36000,
+                     *           "pendingSeconds": 0,
+                     *           "forgivenSeconds": 0,
+                     *           "activeSeconds": 1337,
+                     *           "settledMicros": 360000,
+                     *           "pendingMicros": 0,
+                     *           "forgivenMicros": 0,
+                     *           "activeEstimateMicros": 13370
+                     *         },
+                     *         "storageUsage": {
+                     *           "byteSeconds": 3600000000000,
+                     *           "costMicros": 137
+                     *         },
+                     *         "toolExecutions": {
+                     *           "count": 120,
+                     *           "costMicros": 120000
+                     *         },
+                     *         "resourceCharges": [
+                     *           {
+                     *             "description": "GPU snapshot export",
+                     *             "amountMicros": 500000,
+                     *             "createdAt": "2026-11-20T16:03:11.000Z"
+                     *           }
+                     *         ],
+                     *         "totalMicros": 250000
+                     *       },
                      *       "totals": {
                      *         "tokens": {
                      *           "input": 1250000,
@@ -4810,7 +4845,7 @@ export interface operations {
                      *             "createdAt": "2026-11-20T16:03:11.000Z"
                      *           }
                      *         ],
-                     *         "totalMicros": 10387014
+                     *         "totalMicros": 10637014
                      *       }
                      *     }
                      */

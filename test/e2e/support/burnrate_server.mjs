@@ -10,7 +10,7 @@ import { killGroupOnExit, signalGroup, waitForGroupExit } from './process_group.
 import { REPO_ROOT } from './repo_root.mjs';
 
 // Long enough for a loaded 2-core machine (five migration runs, then wrangler dev); E2E_START_TIMEOUT_MS overrides.
-const START_TIMEOUT_MS = Number(process.env.E2E_START_TIMEOUT_MS ?? 180_000);
+const START_TIMEOUT_MS = Number(process.env.E2E_START_TIMEOUT_MS) || 180_000;
 const STOP_GRACE_MS = 15_000;
 const OUTPUT_LIMIT_CHARS = 200_000;
 
