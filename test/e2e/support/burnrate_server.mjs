@@ -9,7 +9,8 @@ import { freePorts } from './free_ports.mjs';
 import { killGroupOnExit, signalGroup, waitForGroupExit } from './process_group.mjs';
 import { REPO_ROOT } from './repo_root.mjs';
 
-const START_TIMEOUT_MS = 90_000;
+// E2E_START_TIMEOUT_MS for a loaded machine, where the migrations alone can take a minute.
+const START_TIMEOUT_MS = Number(process.env.E2E_START_TIMEOUT_MS) || 90_000;
 const STOP_GRACE_MS = 15_000;
 const OUTPUT_LIMIT_CHARS = 200_000;
 
