@@ -12,6 +12,7 @@ import { registerApiKeyRoutes } from './routes/internal/api_keys';
 import { registerCreateMember } from './routes/internal/create_member';
 import { registerCreateWorkspace } from './routes/internal/create_workspace';
 import { registerDashboardLinkRoutes } from './routes/internal/dashboard_links';
+import { registerMemberSessionRoutes } from './routes/internal/member_sessions';
 import { dashboard } from './dashboard/dashboard_routes';
 import { registerCreditCheck } from './routes/internal/credit_check';
 import { registerLedgerEntryRoutes } from './routes/internal/ledger_entries';
@@ -69,6 +70,7 @@ export function buildApp() {
   registerQuoteRoutes(app);
   registerPlatformEventRoutes(app);
   registerDashboardLinkRoutes(app);
+  registerMemberSessionRoutes(app);
   registerStripeReconciliationRoutes(app);
 
   // Public API: each route carries requireApiKey so the OpenAPI document shows its security.

@@ -37,6 +37,9 @@ describe('BurnrateInternal', () => {
     expect(revoked).toMatchObject({ id: key.id, prefix: key.prefix, memberId: member.member.id });
     expect(await internal.apiKeys.revoke(ws, key.id)).toEqual(revoked); // idempotent
     await expect(publicClient(key.apiKey).billing.credits()).rejects.toMatchObject({ code: 'unauthenticated', status: 401 });
+
+    // No dashboard session open for the member (the link was never used): nothing to end.
+    expect(await internal.members.endDashboardSessions(ws, member.member.id)).toEqual({ memberId: member.member.id, endedSessions: 0 });
   });
 
   it('adjustments, deductions, credit check and usage', async () => {

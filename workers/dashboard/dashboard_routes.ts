@@ -172,7 +172,7 @@ dashboard.post('/sign-out', async (c) => {
   if (session && !(await readGuardedForm(c, session))) {
     return c.html(messagePage({ title: 'Form expired', message: 'This form was not sent from your current session. Reload the page and try again.', linkHref: '/dashboard', linkText: 'Reload billing' }), 403);
   }
-  endSession(c);
+  await endSession(c);
   return c.redirect('/dashboard?signed_out=1', 303);
 });
 

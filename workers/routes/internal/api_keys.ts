@@ -46,7 +46,8 @@ export const revokeApiKeyRoute = createRoute({
   operationId: 'revokeApiKey',
   tags: ['Workspaces'],
   summary: 'Revoke an API key',
-  description: 'The key stops working at once. **Idempotent:** revoking again answers 200 with the time of the first revocation.',
+  description:
+    "The key stops working at once, and its member is signed out of the dashboard everywhere (sessions signed in with any of the member's keys, and one-time-link sessions). **Idempotent:** revoking again answers 200 with the time of the first revocation and ends no session started since.",
   security: [{ internalToken: [] }],
   request: { params: z.object({ ws: WorkspaceIdSchema, id: ApiKeyIdSchema }) },
   responses: {
