@@ -241,7 +241,7 @@ dashboard.post('/topup', async (c) => {
       return c.redirect(`/dashboard?topup=${result.value.id}`, 303);
     }
     const checkout = await startCheckoutTopup(c.env, { workspaceId: session.workspaceId, amountCents, idempotencyKey: formKey });
-    return c.redirect(checkout.checkoutUrl, 303);
+    return c.redirect(checkout.value.checkoutUrl, 303);
   } catch (e) {
     if (e instanceof ApiError && e.code === 'stripe_unavailable') {
       return renderDashboard(c, session, { topup: { amount: form.amount, method, error: 'Payments are unavailable right now (Stripe did not answer). Nothing was charged; try again in a moment.' } }, 503);

@@ -32,5 +32,6 @@ export async function createDashboardLink(env: Env, workspaceId: string, origin:
       ],
     };
   });
-  return result.body;
+  // The answer, and whether it is the replay of an earlier create (the route marks it).
+  return { value: result.body, replayed: result.replayed };
 }

@@ -23,5 +23,7 @@ export async function revokeApiKey(env: Env, workspaceId: string, keyId: string)
   ]);
   const key = await db.select().from(apiKeys).where(scoped).get();
   if (!key) throw new ApiError('not_found', 'No such API key in this workspace.');
-  return { id: key.id, prefix: key.prefix, memberId: key.memberId, revokedAt: iso(key.revokedAtMs ?? nowMs) };
+  const revokedAtMs = key.revokedAtMs ?? nowMs;
+  // Revoked earlier than this call: the answer is the first revocation's, a replay.
+  return { value: { id: key.id, prefix: key.prefix, memberId: key.memberId, revokedAt: iso(revokedAtMs) }, replayed: revokedAtMs !== nowMs };
 }

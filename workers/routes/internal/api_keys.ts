@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { EX } from '../../openapi/examples';
 import { ApiKeyIdSchema, errorResponses, IdempotencyHeadersSchema, IdempotencyIdSchema, jsonBody, jsonResponse, MemberIdSchema, WorkspaceIdSchema } from '../../openapi/schemas';
 import type { Router } from '../router';
+import { replayedHeaders } from '../../http/idempotent_replayed';
 import { createApiKey } from '../../tenancy/create_api_key';
 import { revokeApiKey } from '../../tenancy/revoke_api_key';
 
@@ -61,9 +62,11 @@ export const registerApiKeyRoutes = (app: Router) =>
     .openapi(createApiKeyRoute, async (c) => {
       const { ws } = c.req.valid('param');
       const body = c.req.valid('json');
-      return c.json(await createApiKey(c.env, ws, body.id ?? c.req.valid('header')['idempotency-key'], body.memberId), 201);
+      const { value, replayed } = await createApiKey(c.env, ws, body.id ?? c.req.valid('header')['idempotency-key'], body.memberId);
+      return c.json(value, 201, replayedHeaders(replayed));
     })
     .openapi(revokeApiKeyRoute, async (c) => {
       const { ws, id } = c.req.valid('param');
-      return c.json(await revokeApiKey(c.env, ws, id), 200);
+      const { value, replayed } = await revokeApiKey(c.env, ws, id);
+      return c.json(value, 200, replayedHeaders(replayed));
     });

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { EX } from '../../openapi/examples';
 import { errorResponses, IdempotencyHeadersSchema, IdempotencyIdSchema, jsonBody, jsonResponse, MemberIdSchema, WorkspaceIdSchema } from '../../openapi/schemas';
 import type { Router } from '../router';
+import { replayedHeaders } from '../../http/idempotent_replayed';
 import { createDashboardLink } from '../../tenancy/create_dashboard_link';
 import { configuredPublicOrigin } from '../../billing/public_base_url';
 
@@ -57,5 +58,6 @@ export const registerDashboardLinkRoutes = (app: Router) =>
     // The link's host is this deployment's public address when configured, not whatever Host the caller sent.
     const origin = configuredPublicOrigin(c.env) ?? new URL(c.req.url).origin;
     const request = { memberId: body.memberId, ttlSeconds: body.ttlSeconds ?? DEFAULT_TTL_SECONDS };
-    return c.json(await createDashboardLink(c.env, ws, origin, body.id ?? c.req.valid('header')['idempotency-key'], request), 201);
+    const { value, replayed } = await createDashboardLink(c.env, ws, origin, body.id ?? c.req.valid('header')['idempotency-key'], request);
+    return c.json(value, 201, replayedHeaders(replayed));
   });
