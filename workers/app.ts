@@ -33,6 +33,7 @@ import { registerTopupRoutes } from './routes/public/topup';
 import { stripeWebhook } from './routes/stripe_webhook';
 import { newRouter } from './routes/router';
 import { requestBodyLimit } from './http/request_body_limit';
+import { noStoreJson } from './http/no_store';
 
 const requestId = createMiddleware<AppEnv>(async (c, next) => {
   const id = newId('req');
@@ -44,6 +45,8 @@ const requestId = createMiddleware<AppEnv>(async (c, next) => {
 export function buildApp() {
   const app = newRouter();
   app.use('*', requestId);
+  // Around everything below, errors included: JSON answers are never cached.
+  app.use('*', noStoreJson);
   // Before any route reads a body: over 1 MB is 413, too deeply nested JSON is 400.
   app.use('*', requestBodyLimit);
   app.onError(handleError);
