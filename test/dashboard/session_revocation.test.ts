@@ -20,7 +20,7 @@ async function signInByLink(workspaceId: string, memberId: string) {
   const minted = await internal('POST', `/internal/v1/workspaces/${workspaceId}/dashboard-links`, { memberId });
   expect(minted.status).toBe(201);
   const browser = new DashboardBrowser();
-  expect((await browser.post(new URL(minted.body.url).pathname, {})).status).toBe(303);
+  expect((await browser.post('/dashboard/link', { token: new URL(minted.body.url).hash.slice(1) })).status).toBe(303);
   return browser;
 }
 

@@ -29,7 +29,7 @@ describe('BurnrateInternal', () => {
 
     const link = await internal.dashboardLinks.create(ws, { memberId: member.member.id, ttlSeconds: 600 });
     expect(link.memberId).toBe(member.member.id);
-    expect(link.url.startsWith(`${BASE_URL}/dashboard/link/`)).toBe(true);
+    expect(link.url.startsWith(`${BASE_URL}/dashboard/link#`)).toBe(true);
     expect(Date.parse(link.expiresAt) - Date.now()).toBeGreaterThan(590_000);
     expect(Date.parse(link.expiresAt) - Date.now()).toBeLessThanOrEqual(600_000);
 

@@ -26,7 +26,8 @@ export async function createDashboardLink(env: Env, workspaceId: string, origin:
     const expiresAtMs = nowMs + request.ttlSeconds * 1000;
     return {
       status: 201,
-      body: { url: `${origin}/dashboard/link/${token}`, memberId: request.memberId, expiresAt: iso(expiresAtMs) },
+      // The token goes in the fragment, which browsers never send: it reaches no request log.
+      body: { url: `${origin}/dashboard/link#${token}`, memberId: request.memberId, expiresAt: iso(expiresAtMs) },
       statements: [
         db.insert(dashboardLinks).values({ tokenHash: await sha256Hex(token), workspaceId: ws, memberId: request.memberId, createdAtMs: nowMs, expiresAtMs }),
       ],

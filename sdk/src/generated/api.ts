@@ -1061,7 +1061,10 @@ export interface components {
             };
         };
         DashboardLink: {
-            /** @example https://billing.example.com/dashboard/link/3q2-7wJ0xE4b0pTz8gG1mYlq3sQnC5bV9hK2dRf6uA0 */
+            /**
+             * @description The link; its token is the fragment (after `#`), which browsers never send, so it is in no request log.
+             * @example https://billing.example.com/dashboard/link#3q2-7wJ0xE4b0pTz8gG1mYlq3sQnC5bV9hK2dRf6uA0
+             */
             url: string;
             memberId: string;
             /** @example 2026-11-21T10:15:00.000Z */
@@ -3696,7 +3699,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "url": "https://billing.example.com/dashboard/link/3q2-7wJ0xE4b0pTz8gG1mYlq3sQnC5bV9hK2dRf6uA0",
+                     *       "url": "https://billing.example.com/dashboard/link#3q2-7wJ0xE4b0pTz8gG1mYlq3sQnC5bV9hK2dRf6uA0",
                      *       "memberId": "mem_00mwq8lds0n4p6r8t0v2x4z6",
                      *       "expiresAt": "2026-11-21T10:15:00.000Z"
                      *     }

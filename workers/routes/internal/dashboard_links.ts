@@ -16,7 +16,10 @@ const LinkBody = z.object({
 
 const CreatedLink = z
   .object({
-    url: z.string().openapi({ example: 'https://billing.example.com/dashboard/link/3q2-7wJ0xE4b0pTz8gG1mYlq3sQnC5bV9hK2dRf6uA0' }),
+    url: z.string().openapi({
+      description: 'The link; its token is the fragment (after `#`), which browsers never send, so it is in no request log.',
+      example: 'https://billing.example.com/dashboard/link#3q2-7wJ0xE4b0pTz8gG1mYlq3sQnC5bV9hK2dRf6uA0',
+    }),
     memberId: z.string(),
     expiresAt: z.string().openapi({ example: '2026-11-21T10:15:00.000Z' }),
   })
@@ -38,7 +41,7 @@ export const createDashboardLinkRoute = createRoute({
   },
   responses: {
     201: jsonResponse('The link; it is shown once.', CreatedLink, {
-      url: 'https://billing.example.com/dashboard/link/3q2-7wJ0xE4b0pTz8gG1mYlq3sQnC5bV9hK2dRf6uA0',
+      url: 'https://billing.example.com/dashboard/link#3q2-7wJ0xE4b0pTz8gG1mYlq3sQnC5bV9hK2dRf6uA0',
       memberId: EX.memberId,
       expiresAt: '2026-11-21T10:15:00.000Z',
     }),
