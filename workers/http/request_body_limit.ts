@@ -9,8 +9,8 @@ export const MAX_JSON_DEPTH = 64;
 
 /**
  * How much of a refused body is still read, and thrown away, before the 413 is sent: 100 MB (the
- * smallest request body Cloudflare's edge forwards to a Worker on any plan; larger ones it refuses
- * itself) and at most 30 s. Why read what we refuse: a client such as Node's fetch sends the whole
+ * largest request body Cloudflare's edge forwards to a Worker on the Free and Pro plans; larger
+ * ones it refuses itself with a 413; Business allows 200 MB, Enterprise more) and at most 30 s. Why read what we refuse: a client such as Node's fetch sends the whole
  * body before it reads the answer, and a server that answers and closes while bytes are still
  * arriving resets the connection, so the client sees ECONNRESET/EPIPE (or wrangler dev's own 500
  * "Network connection lost") instead of the 413. Measured on `wrangler dev` (workerd): unread
@@ -87,7 +87,7 @@ async function readAtMost(stream: ReadableStream<Uint8Array>, maxBytes: number):
 /**
  * Reads and drops the rest of a refused body until it ends, `upTo` bytes in all have been read, or
  * DRAIN_MAX_MS has passed; then cancels whatever is left (a client still sending may then see the
- * connection close: such bodies never reach a deployed Worker, see DRAIN_MAX_BYTES).
+ * connection close; on Free and Pro plans such bodies never reach a deployed Worker).
  */
 async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, upTo: number, alreadyRead = 0) {
   const deadlineMs = Date.now() + DRAIN_MAX_MS;
