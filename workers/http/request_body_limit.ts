@@ -29,8 +29,9 @@ const tooLarge = () => new ApiError('payload_too_large', `body: larger than ${MA
  * over 1 MB (by its Content-Length, or counted while it streams when it has none) is refused with
  * 413 payload_too_large; nothing of it is parsed or kept, but the rest of it is read and dropped
  * first (up to DRAIN_MAX_BYTES, see above), so the client is done sending when the answer comes.
- * A client that sent `Expect: 100-continue` has sent nothing yet and waits for the answer: it is
- * refused at once, unread. The bytes of an accepted body are handed on as the request's body, so
+ * `Expect: 100-continue` changes nothing: a proxy in front (wrangler's, Cloudflare's edge) may have
+ * answered 100 Continue already, so the client may be sending (refusing those unread reset curl's
+ * connection now and then under wrangler dev). The bytes of an accepted body are handed on as the request's body, so
  * later readers (zod validation, signature checks, form parsing) see exactly what was sent.
  */
 export const requestBodyLimit = createMiddleware<AppEnv>(async (c, next) => {
@@ -38,7 +39,7 @@ export const requestBodyLimit = createMiddleware<AppEnv>(async (c, next) => {
   if (!raw.body) return next();
   const declared = declaredLength(raw.headers);
   if (declared !== null && declared > MAX_BODY_BYTES) {
-    if (declared > DRAIN_MAX_BYTES || /100-continue/i.test(raw.headers.get('expect') ?? '')) await raw.body.cancel().catch(() => undefined);
+    if (declared > DRAIN_MAX_BYTES) await raw.body.cancel().catch(() => undefined);
     else await drain(raw.body.getReader(), declared);
     throw tooLarge();
   }
