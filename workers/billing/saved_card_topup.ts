@@ -6,6 +6,7 @@ import type { TransactionView } from '../ledger/transaction_view';
 import { dollarsFromCents } from '../lib/money';
 import { randomToken } from '../lib/crypto';
 import { topupTransactionId } from './topup_key';
+import type { Replayable } from '../http/idempotent_replayed';
 
 export interface SavedCardTopup {
   checkoutUrl: null;
@@ -22,10 +23,10 @@ export interface SavedCardTopup {
  * detached there: stripe/stripe_errors.ts), is recorded as a failed deposit and answered 402
  * payment_failed, a replay of it too.
  */
-export async function topupWithSavedCard(env: Env, input: { workspaceId: string; amountCents: number; idempotencyKey?: string }): Promise<SavedCardTopup> {
+export async function topupWithSavedCard(env: Env, input: { workspaceId: string; amountCents: number; idempotencyKey?: string }): Promise<Replayable<SavedCardTopup>> {
   const { workspaceId, amountCents } = input;
   const transactionId = await topupTransactionId(env, workspaceId, input.idempotencyKey, 'card:');
-  const tx = unwrap(
+  const { value: tx, replayed } = unwrap(
     await ledgerFor(env, workspaceId).depositWithSavedCard({
       workspaceId,
       key: `card:${input.idempotencyKey ? `api-${input.idempotencyKey}` : randomToken(16)}`,
@@ -33,7 +34,7 @@ export async function topupWithSavedCard(env: Env, input: { workspaceId: string;
       amountCents,
       description: `Credit top-up (${dollarsFromCents(amountCents)}), saved card`,
     }),
-  ).value;
+  );
   if (tx.status === 'failed') throw new ApiError('payment_failed', `The saved card was declined, or Stripe no longer accepts it (deleted or detached); nothing was added (deposit ${tx.id} is recorded as failed). Pay with a new card through Checkout.`);
-  return { checkoutUrl: null, sessionId: null, transactionId: tx.id, transaction: tx };
+  return { value: { checkoutUrl: null, sessionId: null, transactionId: tx.id, transaction: tx }, replayed };
 }

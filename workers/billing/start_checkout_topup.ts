@@ -8,6 +8,7 @@ import { ensureCustomer } from '../stripe/ensure_customer';
 import { abandonSession, createTopupSession } from '../stripe/checkout_orphans';
 import type { TransactionView } from '../ledger/transaction_view';
 import { topupTransactionId } from './topup_key';
+import type { Replayable } from '../http/idempotent_replayed';
 
 export interface CheckoutTopup {
   checkoutUrl: string;
@@ -27,7 +28,7 @@ export interface CheckoutTopup {
 export async function startCheckoutTopup(
   env: Env,
   input: { workspaceId: string; amountCents: number; idempotencyKey?: string },
-): Promise<CheckoutTopup> {
+): Promise<Replayable<CheckoutTopup>> {
   const { workspaceId, amountCents } = input;
   // Before anything is created at Stripe: no public address configured, no Checkout.
   const origin = checkoutReturnOrigin(env);
@@ -75,5 +76,6 @@ export async function startCheckoutTopup(
     await abandonSession(env, session.id, workspaceId);
     throw error;
   }
-  return { checkoutUrl: session.url, sessionId: session.id, transactionId: tx.value.id, transaction: tx.value };
+  // A retry with the same idempotency key gets the same session from Stripe and so replays the deposit.
+  return { value: { checkoutUrl: session.url, sessionId: session.id, transactionId: tx.value.id, transaction: tx.value }, replayed: tx.replayed };
 }

@@ -76,7 +76,7 @@ export interface paths {
         post?: never;
         /**
          * Revoke an API key
-         * @description The key stops working at once. **Idempotent:** revoking again answers 200 with the time of the first revocation.
+         * @description The key stops working at once, and its member is signed out of the dashboard everywhere (sessions signed in with any of the member's keys, and one-time-link sessions). **Idempotent:** revoking again answers 200 with the time of the first revocation and ends no session started since.
          */
         delete: operations["revokeApiKey"];
         options?: never;
@@ -337,6 +337,26 @@ export interface paths {
          */
         post: operations["createDashboardLink"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/internal/v1/workspaces/{ws}/members/{memberId}/dashboard-sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End a member's dashboard sessions
+         * @description Signs the member out of the billing dashboard everywhere, at once: sessions signed in with an API key and sessions from one-time links (which no key revocation reaches when the member keeps their keys). The member can sign in again. **Idempotent:** calling again ends nothing more (`endedSessions: 0`).
+         */
+        delete: operations["endMemberDashboardSessions"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1041,11 +1061,22 @@ export interface components {
             };
         };
         DashboardLink: {
-            /** @example https://billing.example.com/dashboard/link/3q2-7wJ0xE4b0pTz8gG1mYlq3sQnC5bV9hK2dRf6uA0 */
+            /**
+             * @description The link; its token is the fragment (after `#`), which browsers never send, so it is in no request log.
+             * @example https://billing.example.com/dashboard/link#3q2-7wJ0xE4b0pTz8gG1mYlq3sQnC5bV9hK2dRf6uA0
+             */
             url: string;
             memberId: string;
             /** @example 2026-11-21T10:15:00.000Z */
             expiresAt: string;
+        };
+        EndedDashboardSessions: {
+            memberId: string;
+            /**
+             * @description How many open sessions this call ended (0 when there were none).
+             * @example 2
+             */
+            endedSessions: number;
         };
         /** @description One reconciliation with Stripe: its events replayed through the webhook's path, long-pending deposits looked up, and paid, refunded and disputed amounts per workspace compared with the ledger. */
         ReconciliationReport: {
@@ -3669,7 +3700,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "url": "https://billing.example.com/dashboard/link/3q2-7wJ0xE4b0pTz8gG1mYlq3sQnC5bV9hK2dRf6uA0",
+                     *       "url": "https://billing.example.com/dashboard/link#3q2-7wJ0xE4b0pTz8gG1mYlq3sQnC5bV9hK2dRf6uA0",
                      *       "memberId": "mem_00mwq8lds0n4p6r8t0v2x4z6",
                      *       "expiresAt": "2026-11-21T10:15:00.000Z"
                      *     }
@@ -3760,6 +3791,91 @@ export interface operations {
                      *       "error": {
                      *         "code": "payload_too_large",
                      *         "message": "body: larger than 1048576 bytes (1 MB); nothing was read or recorded.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    endMemberDashboardSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A workspace id (ws_…). */
+                ws: string;
+                /** @description A member id (mem_…). */
+                memberId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sessions are ended. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "memberId": "mem_00mwq8lds0n4p6r8t0v2x4z6",
+                     *       "endedSessions": 2
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EndedDashboardSessions"];
+                };
+            };
+            /** @description `invalid_request`: a body, query, header or path value failed validation; the message names the field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "memberId: must be a member id (mem_…)",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: missing or unknown credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "Unknown or revoked API key.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `not_found`: no such object in this workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "No such member in this workspace.",
                      *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
                      *       }
                      *     }

@@ -9,6 +9,7 @@ import { isInFuture } from '../../lib/time';
 import { assertTenants } from '../../usage/known_tenants';
 import { claimResourceId, resourceWorkspaceId } from '../../tenancy/resource_workspace';
 import type { Router } from '../router';
+import { replayedHeaders } from '../../http/idempotent_replayed';
 import type { Env } from '../../env';
 import { retentionCutoffMs, retentionDays } from '../../usage/retention';
 import { MAX_VOLUME_BYTES } from '../../usage/amount_limits';
@@ -150,20 +151,22 @@ export const registerResourceRoutes = (app: Router) =>
       if (startedAtMs !== undefined) assertStartInWindow(c.env, startedAtMs, createdAtMs.get(body.workspaceId) ?? 0);
       const { startedAt: _s, ...rest } = body;
       await claimResourceId(c.env, body.id, body.workspaceId);
-      const result = unwrap(await ledgerFor(c.env, body.workspaceId).startResource({ ...rest, startedAtMs }));
-      return c.json(result.value, 201);
+      const { value, replayed } = unwrap(await ledgerFor(c.env, body.workspaceId).startResource({ ...rest, startedAtMs }));
+      return c.json(value, 201, replayedHeaders(replayed));
     })
     .openapi(stopResourceRoute, async (c) => {
       const { id } = c.req.valid('param');
       const body = (c.req.valid('json') as { stoppedAt?: string } | undefined) ?? {};
       const stoppedAtMs = body.stoppedAt ? notInFuture(Date.parse(body.stoppedAt), 'stoppedAt') : null;
       const workspaceId = await resourceWorkspaceId(c.env, id);
-      return c.json(unwrap(await ledgerFor(c.env, workspaceId).stopResource(workspaceId, id, stoppedAtMs)).value, 200);
+      const { value, replayed } = unwrap(await ledgerFor(c.env, workspaceId).stopResource(workspaceId, id, stoppedAtMs));
+      return c.json(value, 200, replayedHeaders(replayed));
     })
     .openapi(resizeResourceRoute, async (c) => {
       const { id } = c.req.valid('param');
       const body = c.req.valid('json');
       const atMs = body.at ? notInFuture(Date.parse(body.at), 'at') : null;
       const workspaceId = await resourceWorkspaceId(c.env, id);
-      return c.json(unwrap(await ledgerFor(c.env, workspaceId).resizeVolume(workspaceId, id, body.sizeBytes, atMs)).value, 200);
+      const { value, replayed } = unwrap(await ledgerFor(c.env, workspaceId).resizeVolume(workspaceId, id, body.sizeBytes, atMs));
+      return c.json(value, 200, replayedHeaders(replayed));
     });

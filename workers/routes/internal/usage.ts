@@ -11,6 +11,7 @@ import { workerPriceBook } from '../../usage/price_cache';
 import { retentionCutoffMs, retentionDays } from '../../usage/retention';
 import { normalizeEvent, UsageEventSchema, type NormalizedEvent } from '../../usage/usage_event';
 import type { Router } from '../router';
+import { replayedHeaders } from '../../http/idempotent_replayed';
 
 const Body = z.object({ events: z.array(UsageEventSchema).min(1).max(1000) });
 const Answer = z
@@ -103,5 +104,6 @@ export const registerUsageRoutes = (app: Router) =>
       const others = total.accepted > 0 ? ` Events of other workspaces in this request were recorded (${total.accepted}); resending the request is safe.` : '';
       throw new ApiError(refusal.code, refusal.message + others);
     }
-    return c.json(total, 200);
+    // Every event already recorded (none new): the request is a replay of earlier ones.
+    return c.json(total, 200, replayedHeaders(total.accepted === 0 && total.duplicates === events.length));
   });
