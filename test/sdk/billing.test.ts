@@ -116,7 +116,11 @@ describe('rt.billing', () => {
     expect(mine.usage.tokens).toEqual({ input: 1_000_000, output: 500_000, total: 1_500_000 });
     expect(mine.usage.modelUsage).toEqual([{ model: 'gpt-4o-mini', inputTokens: 1_000_000, outputTokens: 500_000, totalTokens: 1_500_000, costMicros: 450_000 }]);
     expect(mine.members).toBeUndefined();
-    expect(Date.parse(mine.to) - Date.parse(mine.from)).toBe(30 * 86_400_000);
+    // 30 days back to the whole UTC hour (the periods start on an hour, as the hours they sum do).
+    const fromMs = Date.parse(mine.from);
+    expect(fromMs % 3_600_000).toBe(0);
+    expect(Date.parse(mine.to) - fromMs - 30 * 86_400_000).toBeGreaterThanOrEqual(0);
+    expect(Date.parse(mine.to) - fromMs - 30 * 86_400_000).toBeLessThan(3_600_000);
 
     const all = await ws.admin.billing.myUsage({ all: true, period: 'current' });
     expect(all.period).toBe('current');

@@ -69,7 +69,9 @@ export async function fulfilRefunds(env: Env, hint: RefundHint, event?: StripeEv
     return true;
   }
 
-  const refunds = oldestFirst(await refundsOf(stripe, paymentIntentId));
+  // As Stripe lists them (newest first): refundAllowances orders them itself.
+  const listed = await refundsOf(stripe, paymentIntentId);
+  const refunds = oldestFirst(listed);
   const db = await ledgerDbOf(env, workspaceId);
   const keys = refunds.flatMap((r) => [refundKey(r.id), refundReversedKey(r.id)]);
   const existing = new Map<string, typeof transactions.$inferSelect>();
@@ -98,7 +100,7 @@ export async function fulfilRefunds(env: Env, hint: RefundHint, event?: StripeEv
       description: `Refund of ${what} (${dollarsFromCents(refund.amount)}) failed: credits given back`,
     });
   }
-  const allowances = refundAllowances(refunds, entry.amountMicros);
+  const allowances = refundAllowances(listed, entry.amountMicros);
   for (const refund of refunds) {
     if (!refundSucceeded(refund) || existing.has(refundKey(refund.id))) continue;
     const allowedMicros = allowances.get(refund.id) ?? 0;

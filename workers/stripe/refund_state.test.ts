@@ -18,12 +18,15 @@ describe('refundAllowances: refunds of one deposit never take more than it credi
     expect(Object.fromEntries(refundAllowances(refunds, 10_000_000))).toEqual({ re_later: 8_000_000 });
   });
 
-  it('ties on `created` are broken by id, so every reader computes the same allowance', () => {
-    const a = refundAllowances([refund('re_2', 5, 600, 'succeeded'), refund('re_1', 5, 600, 'succeeded')], 10_000_000);
-    const b = refundAllowances([refund('re_1', 5, 600, 'succeeded'), refund('re_2', 5, 600, 'succeeded')], 10_000_000);
-    expect(Object.fromEntries(a)).toEqual(Object.fromEntries(b));
-    expect(a.get('re_1')).toBe(6_000_000);
-    expect(a.get('re_2')).toBe(4_000_000);
+  it('ties on `created` follow Stripe\'s list (newest first, the later-made first within a second): the refund made first uses the deposit first', () => {
+    // Stripe lists re_2 before re_1 in the same second: re_1 was made first.
+    const allowances = refundAllowances([refund('re_2', 5, 600, 'succeeded'), refund('re_1', 5, 600, 'succeeded')], 10_000_000);
+    expect(allowances.get('re_1')).toBe(6_000_000);
+    expect(allowances.get('re_2')).toBe(4_000_000);
+    // Ids are random: they must not decide (re_b made first here, though re_a sorts before it).
+    const byList = refundAllowances([refund('re_a', 5, 600, 'succeeded'), refund('re_b', 5, 600, 'succeeded')], 10_000_000);
+    expect(byList.get('re_b')).toBe(6_000_000);
+    expect(byList.get('re_a')).toBe(4_000_000);
   });
 
   it('refuses an amount that is not a whole number of cents', () => {

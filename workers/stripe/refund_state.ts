@@ -15,12 +15,17 @@ export const refundSucceeded = (refund: Stripe.Refund) => refund.status === 'suc
 /** A refund that will never move money (failed, possibly after succeeding, or canceled). */
 export const refundVoided = (refund: Stripe.Refund) => refund.status === 'failed' || refund.status === 'canceled';
 
-/** Oldest first (Stripe lists newest first): the order in which refunds use up their deposit. */
-export const oldestFirst = (refunds: readonly Stripe.Refund[]) =>
-  [...refunds].sort((a, b) => a.created - b.created || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+/**
+ * Oldest first: the order in which refunds use up their deposit. Stripe lists newest first, and
+ * within one second the later-made first, so the list reversed is the order they were made in;
+ * the (stable) sort by `created` only guards against a list out of order. Ids are random: breaking
+ * ties by id made two refunds of one second use the deposit up in a random order.
+ */
+export const oldestFirst = (refunds: readonly Stripe.Refund[]) => [...refunds].reverse().sort((a, b) => a.created - b.created);
 
 /**
- * How much of each refund of one deposit the ledger may take back (micros, by refund id), so that
+ * How much of each refund of one deposit the ledger may take back (micros, by refund id), given the
+ * refunds in the order Stripe lists them (newest first), so that
  * all of them together never exceed what the deposit credited. Refunds use the deposit up oldest
  * first; every refund that may still succeed (pending, requires_action, succeeded) counts in full
  * against those after it, so that an allowance given now stays within the cap whichever of them
@@ -31,10 +36,10 @@ export const oldestFirst = (refunds: readonly Stripe.Refund[]) =>
  * same entry (a replay); a refund whose allowance is 0 now is looked at again by the next event,
  * when a refund before it may have failed.
  */
-export function refundAllowances(refunds: readonly Stripe.Refund[], depositMicros: number): Map<string, number> {
+export function refundAllowances(listed: readonly Stripe.Refund[], depositMicros: number): Map<string, number> {
   const allowances = new Map<string, number>();
   let countedMicros = 0;
-  for (const refund of oldestFirst(refunds)) {
+  for (const refund of oldestFirst(listed)) {
     if (refundVoided(refund)) continue;
     if (!Number.isSafeInteger(refund.amount) || refund.amount < 0) throw new Error(`refund ${refund.id}: amount ${refund.amount} is not a whole number of cents`);
     const refundMicros = centsToMicros(refund.amount);
