@@ -154,3 +154,25 @@ export const dashboardLinks = sqliteTable(
   },
   (t) => [index('dashboard_links_workspace').on(t.workspaceId)],
 );
+
+// Dashboard sessions, one row a sign-in. The signed cookie names its row (the session id, kept
+// here only as a SHA-256 hash, like link tokens) and a session counts only while its row is open
+// (ended_at_ms null) and unexpired: signing out ends every copy of the cookie at once, and revoking
+// a member's key or ending the member's sessions ends them wherever they are, link sessions too.
+// Read by primary key on every dashboard request, joined with the member (workers/dashboard/load_session.ts).
+export const dashboardSessions = sqliteTable(
+  'dashboard_sessions',
+  {
+    /** SHA-256 (hex) of the cookie's session id. */
+    idHash: text('id_hash').primaryKey(),
+    workspaceId: text('workspace_id').notNull().references(() => workspaces.id),
+    memberId: text('member_id').notNull().references(() => members.id),
+    /** The API key signed in with; null for a one-time link. */
+    keyId: text('key_id'),
+    createdAtMs: integer('created_at_ms').notNull(),
+    expiresAtMs: integer('expires_at_ms').notNull(),
+    /** When it was signed out or revoked; null while it is open. */
+    endedAtMs: integer('ended_at_ms'),
+  },
+  (t) => [index('dashboard_sessions_member').on(t.memberId), index('dashboard_sessions_expires').on(t.expiresAtMs)],
+);

@@ -12,6 +12,7 @@ import { registerApiKeyRoutes } from './routes/internal/api_keys';
 import { registerCreateMember } from './routes/internal/create_member';
 import { registerCreateWorkspace } from './routes/internal/create_workspace';
 import { registerDashboardLinkRoutes } from './routes/internal/dashboard_links';
+import { registerMemberSessionRoutes } from './routes/internal/member_sessions';
 import { dashboard } from './dashboard/dashboard_routes';
 import { registerCreditCheck } from './routes/internal/credit_check';
 import { registerLedgerEntryRoutes } from './routes/internal/ledger_entries';
@@ -32,6 +33,7 @@ import { registerTopupRoutes } from './routes/public/topup';
 import { stripeWebhook } from './routes/stripe_webhook';
 import { newRouter } from './routes/router';
 import { requestBodyLimit } from './http/request_body_limit';
+import { noStoreJson } from './http/no_store';
 
 const requestId = createMiddleware<AppEnv>(async (c, next) => {
   const id = newId('req');
@@ -43,6 +45,8 @@ const requestId = createMiddleware<AppEnv>(async (c, next) => {
 export function buildApp() {
   const app = newRouter();
   app.use('*', requestId);
+  // Around everything below, errors included: JSON answers are never cached.
+  app.use('*', noStoreJson);
   // Before any route reads a body: over 1 MB is 413, too deeply nested JSON is 400.
   app.use('*', requestBodyLimit);
   app.onError(handleError);
@@ -69,6 +73,7 @@ export function buildApp() {
   registerQuoteRoutes(app);
   registerPlatformEventRoutes(app);
   registerDashboardLinkRoutes(app);
+  registerMemberSessionRoutes(app);
   registerStripeReconciliationRoutes(app);
 
   // Public API: each route carries requireApiKey so the OpenAPI document shows its security.

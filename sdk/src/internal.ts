@@ -15,6 +15,7 @@ import type {
   CreditCheck,
   DashboardLink,
   DeductionBody,
+  EndedDashboardSessions,
   PlatformEventList,
   PlatformEventsQuery,
   PriceList,
@@ -59,6 +60,11 @@ class MembersApi {
   /** A member (admin or member) with a first API key, returned once. */
   create(workspaceId: string, body: WithOptionalId<CreateMemberBody>): Promise<CreatedMember> {
     return this.http.request({ method: 'POST', path: `/internal/v1/workspaces/${segment(workspaceId)}/members`, body: withId(body, 'member') });
+  }
+
+  /** Signs the member out of the billing dashboard everywhere (key and one-time-link sessions); idempotent. */
+  endDashboardSessions(workspaceId: string, memberId: string): Promise<EndedDashboardSessions> {
+    return this.http.request({ method: 'DELETE', path: `/internal/v1/workspaces/${segment(workspaceId)}/members/${segment(memberId)}/dashboard-sessions` });
   }
 }
 

@@ -31,6 +31,8 @@ export interface RequestSpec {
 
 const DEFAULT_MAX_RETRIES = 2;
 const DEFAULT_TIMEOUT_MS = 30_000;
+/** The service refuses request bodies over 1 MB with 413 payload_too_large (the API contract). */
+export const MAX_BODY_BYTES = 1_048_576;
 
 export class Transport {
   private readonly baseUrl: string;
@@ -68,9 +70,15 @@ export class Transport {
     const headers: Record<string, string> = { accept, ...this.authHeaders, ...spec.headers };
     if (body !== undefined) headers['content-type'] = 'application/json';
 
+    const bodyBytes = body === undefined ? 0 : new TextEncoder().encode(body).byteLength;
+
     for (let attempt = 0; ; attempt++) {
       const outcome = await this.attempt(url, { method: spec.method, headers, body }, parseSuccess);
       if (outcome.ok) return outcome.value as T;
+      // The service reads and drops a refused body up to a bound and then answers 413; past that
+      // bound (or through a proxy that does not wait) the connection can close while the body is
+      // still being sent, and no answer arrives. Sending it again would end the same way.
+      if (outcome.error.code === 'network_error' && bodyBytes > MAX_BODY_BYTES) throw bodyTooLarge(bodyBytes, outcome.error);
       const { error, retryAfter } = outcome;
       const retryable = error.code === 'network_error' || isRetryableStatus(error.status);
       if (!retryable || attempt >= this.maxRetries) throw error;
@@ -116,6 +124,17 @@ export class Transport {
     const qs = search.toString();
     return `${this.baseUrl}${path}${qs ? `?${qs}` : ''}`;
   }
+}
+
+/** The refusal the service would have answered, for a body over the limit whose answer was lost. */
+function bodyTooLarge(bodyBytes: number, lost: BurnrateError): BurnrateError {
+  return new BurnrateError({
+    status: 413,
+    code: 'payload_too_large',
+    message: `burnrate: the request body is ${bodyBytes} bytes, over the service's ${MAX_BODY_BYTES}-byte (1 MB) limit, and the connection closed before an answer arrived; nothing was recorded. (${lost.message})`,
+    requestId: null,
+    cause: lost,
+  });
 }
 
 function parseJson(text: string): unknown {

@@ -74,6 +74,7 @@ export type SandboxRuntimeQuote = Schemas['SandboxRuntimeQuote'];
 export type StorageQuota = Schemas['StorageQuota'];
 export type PlatformEventRecord = Schemas['PlatformEvent'];
 export type DashboardLink = Schemas['DashboardLink'];
+export type EndedDashboardSessions = Schemas['EndedDashboardSessions'];
 export type ReconciliationReport = Schemas['ReconciliationReport'];
 
 export type CreateWorkspaceBody = JsonBody<'/internal/v1/workspaces', 'post'>;

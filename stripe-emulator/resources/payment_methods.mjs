@@ -1,8 +1,9 @@
 // PaymentMethods (cards): create from a test card, retrieve, attach/detach, list a customer's.
+import { createHash } from 'node:crypto';
 import { isCard, lookupCard, TEST_PAYMENT_METHODS } from '../lib/cards.mjs';
 import { nowSeconds } from '../lib/clock.mjs';
 import { invalidRequest, noSuch, StripeApiError, docUrl } from '../lib/errors.mjs';
-import { newId, randomToken } from '../lib/ids.mjs';
+import { newId } from '../lib/ids.mjs';
 import { listObject } from '../lib/list.mjs';
 import * as p from '../lib/params.mjs';
 import { insert } from '../lib/store.mjs';
@@ -52,13 +53,17 @@ export function createPaymentMethod(ctx, card, details = {}) {
   return pm;
 }
 
-/** Same card number, same fingerprint (as Stripe's card fingerprints). */
-const fingerprints = new Map();
-/** @param {string} number */
-function fingerprintOf(number) {
-  if (!fingerprints.has(number)) fingerprints.set(number, randomToken(16));
-  return fingerprints.get(number);
+/**
+ * Same card number, same fingerprint, as Stripe's card fingerprints: derived from the number alone,
+ * so it is stable across customers, payment methods and emulator restarts (a card saved twice is
+ * recognisable as one card). 16 characters of [A-Za-z0-9], like Stripe's.
+ * @param {string} number
+ */
+export function cardFingerprint(number) {
+  const digest = createHash('sha256').update(`burnrate-stripe-emulator:card:${number.replace(/\D/g, '')}`).digest('base64');
+  return digest.replace(/[^A-Za-z0-9]/g, '').slice(0, 16);
 }
+const fingerprintOf = cardFingerprint;
 
 /**
  * A PaymentMethod named in a request: an existing one, or one of Stripe's test ids
@@ -104,6 +109,11 @@ export function cardOf(ctx, pmId) {
  * @param {Record<string, any>} customer
  */
 export function attachPaymentMethod(ctx, pm, customer) {
+  if (ctx.store.detachedPaymentMethods.has(pm.id)) {
+    throw invalidRequest('This PaymentMethod was previously used without being attached to a Customer or was detached from a Customer, and may not be used again.', {
+      param: 'payment_method',
+    });
+  }
   if (pm.customer && pm.customer !== customer.id) {
     throw invalidRequest('The payment method you provided has already been attached to a customer.', {
       param: 'payment_method',
@@ -168,10 +178,35 @@ export function detachPaymentMethodHandler(request, ctx) {
       code: 'payment_method_unexpected_state',
     });
   }
+  return detachPaymentMethod(ctx, pm);
+}
+
+/**
+ * Detached for good, as at Stripe: it is no longer any customer's default, and it can never be
+ * charged or attached again (see refuseDetached).
+ * @param {import('../lib/context.mjs').Context} ctx
+ * @param {Record<string, any>} pm
+ */
+export function detachPaymentMethod(ctx, pm) {
   const customer = ctx.store.objects.customers.get(pm.customer);
   if (customer && customer.invoice_settings.default_payment_method === pm.id) customer.invoice_settings.default_payment_method = null;
   pm.customer = null;
+  ctx.store.detachedPaymentMethods.add(pm.id);
   return pm;
+}
+
+/**
+ * Stripe's answer to a payment with a detached card: a bare invalid_request_error (no `code`),
+ * naming the parameter.
+ * @param {import('../lib/context.mjs').Context} ctx
+ * @param {Record<string, any>} pm
+ */
+export function refuseDetached(ctx, pm) {
+  if (!ctx.store.detachedPaymentMethods.has(pm.id)) return;
+  throw invalidRequest(
+    'The provided PaymentMethod was previously used with a PaymentIntent without Customer attachment, shared with a connected account without Customer attachment, or was detached from a Customer. It may not be used again. To use a PaymentMethod multiple times, you must attach it to a Customer first.',
+    { param: 'payment_method' },
+  );
 }
 
 /** GET /v1/payment_methods?customer=&type=card @type {import('../lib/context.mjs').ApiHandler} */

@@ -37,9 +37,10 @@ describe('dashboard page state', () => {
     expect((await internal('POST', '/internal/v1/resources', { id: 'res_dash_gpu_1', workspaceId: ws.workspaceId, kind: 'instance', instanceType: 'gpu-a10g' })).status).toBe(201);
     const page = await (await signedIn(ws.adminKey)).get('/dashboard');
     expect(page.text).toMatch(/data-testid="burn-rate">\$1\.10</);
-    expect(page.text).toMatch(/class="metric metric-warning" data-testid="hours-remaining-metric"/);
-    expect(page.text).toMatch(/data-testid="hours-remaining">4 h<span class="warning-text"> · under 24 hours/);
-    expect(page.text).toMatch(/data-testid="accumulating">\$0\.\d+</);
+    expect(page.text).toMatch(/class="metric metric-warning" data-testid="hours-remaining-metric" data-state="low"/);
+    expect(page.text).toMatch(/data-testid="hours-remaining">4 h</);
+    expect(page.text).toMatch(/data-testid="runs-out-at">Under 24 hours: runs out (\d{4}-\d{2}-\d{2} )?\d{2}:\d{2} UTC</);
+    expect(page.text).toMatch(/data-testid="accumulating">(&lt;)?\$0\.\d{2}</);
   });
 
   it('filters history by type and status, and pages through it', async () => {

@@ -109,22 +109,29 @@ describe('dashboard sign-in with a one-time link', () => {
     expect(minted.status).toBe(201);
     expect(minted.body.memberId).toBe(member.memberId);
     expect(Date.parse(minted.body.expiresAt) - Date.now()).toBeGreaterThan(14 * 60_000);
-    const path = new URL(minted.body.url).pathname;
-    expect(path).toMatch(/^\/dashboard\/link\/[A-Za-z0-9_-]{40,}$/);
+    // The token is the URL's fragment: a browser never sends it, so no request log, proxy or
+    // Referer ever holds it; the page hands it to the form.
+    const url = new URL(minted.body.url);
+    expect(url.pathname).toBe('/dashboard/link');
+    expect(url.search).toBe('');
+    const token = url.hash.slice(1);
+    expect(token).toMatch(/^[A-Za-z0-9_-]{40,}$/);
 
     const browser = new DashboardBrowser();
-    const opened = await browser.get(path);
+    const opened = await browser.get(url.pathname);
     expect(opened.status).toBe(200);
     expect(opened.text).toContain('Continue');
+    expect(opened.text).toContain('<form method="post" action="/dashboard/link">');
+    expect(opened.text).toContain('<script src="/dashboard/assets/link.js" defer></script>');
     expect(browser.cookie).toBeNull();
 
-    const used = await browser.post(path, {});
+    const used = await browser.post('/dashboard/link', { token });
     expect(used.status).toBe(303);
     const page = await browser.get('/dashboard');
     expect(page.text).toContain('Link Co');
     expect(page.text).toContain('Max Member');
 
-    const again = await new DashboardBrowser().post(path, {});
+    const again = await new DashboardBrowser().post('/dashboard/link', { token });
     expect(again.status).toBe(400);
     expect(again.setCookie).toBeNull();
   });
@@ -141,7 +148,7 @@ describe('dashboard sign-in with a one-time link', () => {
     expect((await mint(a.workspaceId, a.adminMemberId, { id: 'link-once-1', ttlSeconds: 120 })).status).toBe(409);
 
     await env.DB.prepare('UPDATE dashboard_links SET expires_at_ms = ? WHERE workspace_id = ?').bind(Date.now() - 1, a.workspaceId).run();
-    const expired = await new DashboardBrowser().post(new URL(first.body.url).pathname, {});
+    const expired = await new DashboardBrowser().post('/dashboard/link', { token: new URL(first.body.url).hash.slice(1) });
     expect(expired.status).toBe(400);
     expect(expired.text).toContain('no longer works');
   });

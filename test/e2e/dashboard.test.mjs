@@ -89,7 +89,8 @@ test('add $25 with the paying card: the deposit goes pending → completed with 
     await watcher.goto('/dashboard');
     const watched = depositRows(watcher).first();
     assert.equal(await statusOf(watched), 'Pending');
-    assert.equal(await watched.getByTestId('amount').innerText(), '+$25.00');
+    // Pending money is not in the balance yet, and the row says so.
+    assert.match(await watched.getByTestId('amount').innerText(), /^\+\$25\.00\s+not in balance yet$/);
     await watcher.evaluate(() => (window.__notReloaded = true));
 
     await page.getByLabel('Card number').fill('4242 4242 4242 4242');

@@ -6,6 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { INTERNAL_TOKEN, internal, rawFetch } from '../helpers/api';
 import { createWorkspace, grant, unique, type TestWorkspace } from '../helpers/fixtures';
+import { DRAIN_MAX_BYTES } from '../../workers/http/request_body_limit';
 
 const LIMIT = 1_048_576;
 let ws: TestWorkspace;
@@ -59,7 +60,7 @@ describe('413 payload_too_large', () => {
     expect(await balanceOf(ws.workspaceId)).toBe(before + 1_000);
   });
 
-  it('a streamed body without Content-Length is counted and refused past 1 MB, without reading it all', async () => {
+  it('a streamed body without Content-Length is counted and refused past 1 MB; the rest is read and dropped, so the client can read the 413', async () => {
     const before = await balanceOf(ws.workspaceId);
     const body = streamedBody(8 * LIMIT);
     const res = await rawFetch('/internal/v1/adjustments', {
@@ -70,8 +71,34 @@ describe('413 payload_too_large', () => {
       duplex: 'half',
     });
     await expect413(res);
-    expect(body.pulled()).toBeLessThan(8 * LIMIT);
+    expect(body.pulled()).toBe(8 * LIMIT);
     expect(await balanceOf(ws.workspaceId)).toBe(before);
+  });
+
+  it('past DRAIN_MAX_BYTES (100 MB) a refused body is no longer read: still the 413', async () => {
+    const body = streamedBody(DRAIN_MAX_BYTES + 8 * LIMIT);
+    const res = await rawFetch('/internal/v1/adjustments', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${INTERNAL_TOKEN}`, 'content-type': 'application/json' },
+      body: body.stream,
+      // @ts-expect-error duplex is needed for a streamed request body
+      duplex: 'half',
+    });
+    await expect413(res);
+    expect(body.pulled()).toBeLessThan(DRAIN_MAX_BYTES + 8 * LIMIT);
+  });
+
+  it('Expect: 100-continue changes nothing (a proxy may have said Continue already): drained, then the 413', async () => {
+    const body = streamedBody(2 * LIMIT);
+    const res = await rawFetch('/internal/v1/adjustments', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${INTERNAL_TOKEN}`, 'content-type': 'application/json', 'content-length': String(2 * LIMIT), expect: '100-continue' },
+      body: body.stream,
+      // @ts-expect-error duplex is needed for a streamed request body
+      duplex: 'half',
+    });
+    await expect413(res);
+    expect(body.pulled()).toBe(2 * LIMIT);
   });
 
   it('a streamed body under the limit goes through unchanged', async () => {

@@ -29,7 +29,7 @@ describe('BurnrateInternal', () => {
 
     const link = await internal.dashboardLinks.create(ws, { memberId: member.member.id, ttlSeconds: 600 });
     expect(link.memberId).toBe(member.member.id);
-    expect(link.url.startsWith(`${BASE_URL}/dashboard/link/`)).toBe(true);
+    expect(link.url.startsWith(`${BASE_URL}/dashboard/link#`)).toBe(true);
     expect(Date.parse(link.expiresAt) - Date.now()).toBeGreaterThan(590_000);
     expect(Date.parse(link.expiresAt) - Date.now()).toBeLessThanOrEqual(600_000);
 
@@ -37,6 +37,9 @@ describe('BurnrateInternal', () => {
     expect(revoked).toMatchObject({ id: key.id, prefix: key.prefix, memberId: member.member.id });
     expect(await internal.apiKeys.revoke(ws, key.id)).toEqual(revoked); // idempotent
     await expect(publicClient(key.apiKey).billing.credits()).rejects.toMatchObject({ code: 'unauthenticated', status: 401 });
+
+    // No dashboard session open for the member (the link was never used): nothing to end.
+    expect(await internal.members.endDashboardSessions(ws, member.member.id)).toEqual({ memberId: member.member.id, endedSessions: 0 });
   });
 
   it('adjustments, deductions, credit check and usage', async () => {

@@ -6,9 +6,10 @@ import type { Env } from '../env';
 import { ApiError, notFound } from '../errors/api_error';
 import { cacheDefaultCard, customerOf, makeDefaultCard } from '../stripe/default_card';
 import { ensureCustomer } from '../stripe/ensure_customer';
-import { callStripe, idOf, stripeFor } from '../stripe/stripe_client';
+import { callStripe, idOf, stripeFor, type StripePatience } from '../stripe/stripe_client';
 import { directoryDb } from '../storage/databases';
 import { autoTopupEnabled } from './read_auto_topup';
+import { copiesOf, dedupeCards } from './dedupe_cards';
 
 // The workspace's cards live at Stripe: the customer's card PaymentMethods, the default being the
 // customer's invoice_settings.default_payment_method. stripe_customers keeps a copy of the default
@@ -33,10 +34,10 @@ const viewOf = (pm: Stripe.PaymentMethod, defaultId: string | null): PaymentMeth
 });
 
 /** The customer's cards (newest first) and the default's id; none before the workspace ever paid. */
-async function cardsAndDefault(env: Env, workspaceId: string) {
+async function cardsAndDefault(env: Env, workspaceId: string, patience?: StripePatience) {
   const row = await directoryDb(env).select().from(stripeCustomers).where(eq(stripeCustomers.workspaceId, workspaceId)).get();
   if (!row) return { customerId: null, cards: [] as Stripe.PaymentMethod[], defaultId: null };
-  const stripe = stripeFor(env);
+  const stripe = stripeFor(env, patience);
   const [customer, cards] = await Promise.all([
     callStripe('customer', () => stripe.customers.retrieve(row.customerId)),
     callStripe('payment methods', () => stripe.customers.listPaymentMethods(row.customerId, { type: 'card', limit: 100 })),
@@ -47,10 +48,11 @@ async function cardsAndDefault(env: Env, workspaceId: string) {
   return { customerId: row.customerId, cards: cards.data, defaultId };
 }
 
-/** GET /v1/billing/payment-methods */
-export async function listPaymentMethods(env: Env, workspaceId: string): Promise<{ data: PaymentMethodView[] }> {
-  const { cards, defaultId } = await cardsAndDefault(env, workspaceId);
-  return { data: cards.map((pm) => viewOf(pm, defaultId)) };
+/** GET /v1/billing/payment-methods (and the dashboard's Cards panel, with its own patience). */
+export async function listPaymentMethods(env: Env, workspaceId: string, patience?: StripePatience): Promise<{ data: PaymentMethodView[] }> {
+  const { cards, defaultId } = await cardsAndDefault(env, workspaceId, patience);
+  // A card saved twice (same fingerprint) is listed once.
+  return { data: dedupeCards(cards, defaultId).map((pm) => viewOf(pm, defaultId)) };
 }
 
 /**
@@ -98,18 +100,24 @@ export async function setDefaultPaymentMethod(env: Env, workspaceId: string, pay
 }
 
 /**
- * DELETE /v1/billing/payment-methods/:id: detached at Stripe. Removing the default makes the
+ * DELETE /v1/billing/payment-methods/:id: detached at Stripe, with any other copy of the same card
+ * (same fingerprint, listed once). Removing the default makes the
  * newest remaining card the default; the last card cannot go while auto-top-up is on (409).
  * Another card removed leaves the default as it is.
  */
 export async function removePaymentMethod(env: Env, workspaceId: string, paymentMethodId: string): Promise<void> {
   const { customerId, pm } = await ownedCard(env, workspaceId, paymentMethodId);
   const { cards, defaultId } = await cardsAndDefault(env, workspaceId);
-  const remaining = cards.filter((c) => c.id !== pm.id);
+  // Every copy of the card goes (the list shows a card saved twice once: removing it removes it).
+  const copies = copiesOf(cards, pm);
+  const remaining = cards.filter((c) => !copies.some((copy) => copy.id === c.id));
   if (remaining.length === 0) {
     if (await autoTopupEnabled(env, workspaceId)) throw new ApiError('payment_method_required', 'This is the last saved card and auto-top-up is on: turn auto-top-up off first, or add another card.');
   }
-  await callStripe('payment method', () => stripeFor(env).paymentMethods.detach(pm.id));
+  // The named one last: if Stripe fails midway, the card the user pressed Remove on is still listed.
+  for (const copy of [...copies.filter((c) => c.id !== pm.id), pm]) {
+    await callStripe('payment method', () => stripeFor(env).paymentMethods.detach(copy.id));
+  }
   const kept = remaining.find((c) => c.id === defaultId);
   if (kept) await cacheDefaultCard(env, workspaceId, customerId, kept); // the default stays; its copy is refreshed
   else if (remaining[0]) await makeDefaultCard(env, workspaceId, customerId, remaining[0]);

@@ -6,6 +6,7 @@ import type { TransactionView } from '../ledger/transaction_view';
 import { dollarsFromCents } from '../lib/money';
 import { randomToken } from '../lib/crypto';
 import { topupTransactionId } from './topup_key';
+import type { Replayable } from '../http/idempotent_replayed';
 
 export interface SavedCardTopup {
   checkoutUrl: null;
@@ -18,12 +19,14 @@ export interface SavedCardTopup {
  * POST /v1/billing/topup with `paymentMethod: "saved"`: the default saved card is charged at once
  * through the workspace's ledger object (the same path as the dashboard's "pay with the saved
  * card"). Completed or, when Stripe has not decided yet, pending (the payment_intent webhook closes
- * it); a decline is recorded as a failed deposit and answered 402 payment_failed, a replay of it too.
+ * it); a decline, or Stripe refusing the payment outright (the customer deleted at Stripe, the card
+ * detached there: stripe/stripe_errors.ts), is recorded as a failed deposit and answered 402
+ * payment_failed, a replay of it too.
  */
-export async function topupWithSavedCard(env: Env, input: { workspaceId: string; amountCents: number; idempotencyKey?: string }): Promise<SavedCardTopup> {
+export async function topupWithSavedCard(env: Env, input: { workspaceId: string; amountCents: number; idempotencyKey?: string }): Promise<Replayable<SavedCardTopup>> {
   const { workspaceId, amountCents } = input;
   const transactionId = await topupTransactionId(env, workspaceId, input.idempotencyKey, 'card:');
-  const tx = unwrap(
+  const { value: tx, replayed } = unwrap(
     await ledgerFor(env, workspaceId).depositWithSavedCard({
       workspaceId,
       key: `card:${input.idempotencyKey ? `api-${input.idempotencyKey}` : randomToken(16)}`,
@@ -31,7 +34,7 @@ export async function topupWithSavedCard(env: Env, input: { workspaceId: string;
       amountCents,
       description: `Credit top-up (${dollarsFromCents(amountCents)}), saved card`,
     }),
-  ).value;
-  if (tx.status === 'failed') throw new ApiError('payment_failed', `The saved card was declined; nothing was added (deposit ${tx.id} is recorded as failed).`);
-  return { checkoutUrl: null, sessionId: null, transactionId: tx.id, transaction: tx };
+  );
+  if (tx.status === 'failed') throw new ApiError('payment_failed', `The saved card was declined, or Stripe no longer accepts it (deleted or detached); nothing was added (deposit ${tx.id} is recorded as failed). Pay with a new card through Checkout.`);
+  return { value: { checkoutUrl: null, sessionId: null, transactionId: tx.id, transaction: tx }, replayed };
 }

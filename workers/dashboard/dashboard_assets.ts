@@ -32,6 +32,22 @@ main{max-width:72rem;margin:0 auto;padding:1rem}
 .metric-warning{background:var(--warn-bg);border-color:#e0b15c}
 .metric-warning dd,.warning-text{color:var(--warn)}
 .warning-text{font-size:.9rem;font-weight:500}
+.metric-danger{background:var(--danger-bg);border-color:#f0a9a3}
+.metric-danger dd,.danger-text{color:var(--red)}
+.danger-text{font-weight:700}
+.metric dd.metric-note{font-size:.85rem;font-weight:500;color:var(--muted)}
+.metric-warning dd.metric-note,.metric-danger dd.metric-note{color:inherit}
+.burn-split{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(18rem,100%),1fr));gap:.75rem;margin:.75rem 0 0}
+.burn-part{border:1px solid var(--line);border-radius:8px;padding:.6rem .75rem}
+.burn-part h3{font-size:1rem;margin:0;display:flex;flex-wrap:wrap;justify-content:space-between;gap:0 .75rem}
+.burn-part .hint{margin:.15rem 0 .4rem}
+.burn-rate{font-variant-numeric:tabular-nums;white-space:nowrap}
+.running-list{list-style:none;margin:0;padding:0}
+.running-item{display:grid;grid-template-columns:minmax(0,1fr) auto;gap:0 .75rem;border-top:1px dashed var(--line);padding:.3rem 0}
+.running-name{font-weight:600}
+.running-meta{grid-column:1;color:var(--muted);font-size:.85rem;overflow-wrap:anywhere}
+.running-rate{grid-column:2;grid-row:1;font-variant-numeric:tabular-nums;white-space:nowrap}
+.running-none{margin:0;color:var(--muted)}
 .hint{color:var(--muted);font-size:.9rem;margin:.25rem 0 .75rem}
 label{display:block;font-weight:600;margin-top:.5rem}
 label.choice{font-weight:400;display:flex;gap:.5rem;align-items:center;margin:.35rem 0}
@@ -85,12 +101,30 @@ button.secondary{background:none;color:var(--accent);border:1px solid var(--acce
 .transactions .cell-status{grid-area:status}
 .transactions .cell-invoice{grid-area:invoice;text-align:right}
 .transactions .cell-invoice-none{display:none}
+.usage-table,.usage-table tbody,.usage-table tfoot{display:block}
+.usage-table thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+.usage-table tr{display:grid;grid-template-columns:minmax(0,1fr) auto;gap:.1rem .75rem;border:1px solid var(--line);border-radius:8px;padding:.5rem .75rem;margin-bottom:.5rem}
+.usage-table th,.usage-table td{display:block;border:0;padding:0;min-width:0;text-align:left}
+.usage-table .cell-name{grid-column:1;grid-row:1;font-weight:600;color:var(--text);font-size:1rem}
+.usage-table .cell-total{grid-column:2;grid-row:1;text-align:right;font-weight:600}
+.usage-table td[data-label]:not(.cell-total){grid-column:1/-1;color:var(--muted);font-size:.9rem;text-align:left}
+.usage-table td[data-label]:not(.cell-total)::before{content:attr(data-label) ": "}
+.usage-table td.empty{grid-column:1/-1}
+.usage-table tfoot tr{border-width:2px;border-color:#8a919c}
 }
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
 th,td{text-align:left;padding:.5rem .6rem;border-bottom:1px solid var(--line);vertical-align:top}
 thead th{font-size:.85rem;color:var(--muted);font-weight:600}
 .amount,.num{text-align:right;white-space:nowrap}
+.usage-table .cell-name{overflow-wrap:normal;word-break:normal;hyphens:none}
+.usage-table tfoot th,.usage-table tfoot td{font-weight:700}
+.usage-table .cell-name .tx-type{font-weight:400}
+@media (min-width:40rem){.usage-table tfoot th,.usage-table tfoot td{border-top:2px solid #8a919c}}
+.legend-total{font-weight:600}
 .amount-in{color:var(--green);font-weight:600}.amount-void{color:var(--muted)}.amount-out{color:var(--red);font-weight:600}
+.amount-pending{color:var(--muted);font-style:italic}
+.amount-note{display:block;font-size:.75rem;font-style:normal;font-weight:400;color:var(--muted)}
+.row-action{display:inline;margin-left:.25rem}.row-action button{font-size:.85rem}
 .tx-type{display:block;color:var(--muted);font-size:.8rem}
 .empty{color:var(--muted);text-align:center}
 .badge{display:inline-block;border-radius:999px;padding:.05rem .6rem;font-size:.85rem;font-weight:600;border:1px solid}
@@ -137,6 +171,9 @@ thead th{font-size:.85rem;color:var(--muted);font-weight:600}
 .legend{list-style:none;padding:0;margin:.5rem 0 0;display:flex;flex-wrap:wrap;gap:.25rem 1rem;font-size:.9rem}
 .swatch{display:inline-block;width:.8rem;height:.8rem;border-radius:2px;margin-right:.35rem;vertical-align:-1px}
 @media (max-width:40rem){main{padding:.5rem}.card{padding:.75rem}.metric dd{font-size:1.25rem}th,td{padding:.4rem}}
+/* A chart is drawn 360 units wide and scaled to its box: on a phone (about 330 px) its labels are
+   set larger so that they still read at 12 px or more. */
+@media (max-width:39.99rem){.chart .axis{font-size:13px}.chart .value-label{font-size:14px}}
 `;
 
 // Live updates: while a payment is pending the page asks every 1.5 s for its live regions (the

@@ -20,6 +20,7 @@ import { parseDollarsToCents } from './format';
 import { readGuardedForm } from './form_guard';
 import { loadDashboard, loadLiveData, parseDashboardQuery } from './load_dashboard';
 import { endSession, loadSession, startSession } from './load_session';
+import { LINK_JS } from './link_script';
 import { dashboardSecurityHeaders } from './security_headers';
 import { newSessionClaims } from './session_cookie';
 import { dashboardPage, type PageState } from './views/dashboard_page';
@@ -47,6 +48,7 @@ const asset = (body: string, type: string) => (c: Context<AppEnv>) => {
 };
 dashboard.get('/assets/app.css', asset(DASHBOARD_CSS, 'text/css; charset=utf-8'));
 dashboard.get('/assets/app.js', asset(DASHBOARD_JS, 'text/javascript; charset=utf-8'));
+dashboard.get('/assets/link.js', asset(LINK_JS, 'text/javascript; charset=utf-8'));
 
 // --- the page -----------------------------------------------------------------------------------
 
@@ -172,17 +174,20 @@ dashboard.post('/sign-out', async (c) => {
   if (session && !(await readGuardedForm(c, session))) {
     return c.html(messagePage({ title: 'Form expired', message: 'This form was not sent from your current session. Reload the page and try again.', linkHref: '/dashboard', linkText: 'Reload billing' }), 403);
   }
-  endSession(c);
+  await endSession(c);
   return c.redirect('/dashboard?signed_out=1', 303);
 });
 
-dashboard.get('/link/:token', (c) => c.html(linkConfirmPage(c.req.param('token'))));
+// The link is /dashboard/link#<token>: the token never reaches the server in a URL (so no
+// request log holds it); the page's script posts it in the Continue form's body.
+dashboard.get('/link', (c) => c.html(linkConfirmPage()));
 
 // A link is consumed by a POST (the Continue button), not by opening it: mail scanners that
 // prefetch links must not use it up.
-dashboard.post('/link/:token', async (c) => {
+dashboard.post('/link', async (c) => {
   if (!fromOurOrigin(c)) return c.html(messagePage({ title: 'Sign-in link', message: 'Open the link itself to continue.' }), 403);
-  const token = c.req.param('token');
+  const form = await c.req.parseBody();
+  const token = typeof form.token === 'string' ? form.token : '';
   const nowMs = Date.now();
   const [used] =
     token.length <= 100
@@ -241,7 +246,7 @@ dashboard.post('/topup', async (c) => {
       return c.redirect(`/dashboard?topup=${result.value.id}`, 303);
     }
     const checkout = await startCheckoutTopup(c.env, { workspaceId: session.workspaceId, amountCents, idempotencyKey: formKey });
-    return c.redirect(checkout.checkoutUrl, 303);
+    return c.redirect(checkout.value.checkoutUrl, 303);
   } catch (e) {
     if (e instanceof ApiError && e.code === 'stripe_unavailable') {
       return renderDashboard(c, session, { topup: { amount: form.amount, method, error: 'Payments are unavailable right now (Stripe did not answer). Nothing was charged; try again in a moment.' } }, 503);
@@ -250,14 +255,16 @@ dashboard.post('/topup', async (c) => {
   }
 });
 
-// "Cancel this top-up" on the notice after the cancel link: expires the Checkout session and marks
+// "Cancel this top-up" on the notice after the cancel link, or "Cancel" on a pending row: expires the Checkout session and marks
 // the deposit Failed, then shows the page the link showed (now with the deposit as it is).
 dashboard.post('/checkout/cancel', async (c) => {
   const guarded = await adminForm(c);
   if ('response' in guarded) return guarded.response;
   const transactionId = guarded.form.txn ?? '';
   await cancelReturnedCheckout(c.env, guarded.session, transactionId);
-  const back = /^txn_[a-z0-9]{1,64}$/.test(transactionId) ? `/dashboard?checkout=cancelled&txn=${transactionId}` : '/dashboard';
+  // From a history row, back to the history (the row now Failed); from the notice, to the notice.
+  const fromHistory = guarded.form.back === 'history';
+  const back = fromHistory ? '/dashboard#history' : /^txn_[a-z0-9]{1,64}$/.test(transactionId) ? `/dashboard?checkout=cancelled&txn=${transactionId}` : '/dashboard';
   return c.redirect(back, 303);
 });
 

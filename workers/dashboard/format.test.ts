@@ -1,16 +1,43 @@
 import { describe, expect, it } from 'vitest';
-import { formatHoursRemaining, formatMicros, parseDollarsToCents } from './format';
+import { formatHoursRemaining, formatMicros, formatMicrosExact, formatMicrosPrecise, formatRate, formatRunsOutAt, parseDollarsToCents } from './format';
 
 describe('dashboard formatting', () => {
-  it('shows micros as dollars, half up to the cent, keeping sub-cent amounts visible', () => {
+  it('shows every amount with two decimals, half up to the cent, and a tiny one as <$0.01', () => {
     expect(formatMicros(25_000_000)).toBe('$25.00');
     expect(formatMicros(1_234_565_000)).toBe('$1,234.57');
     expect(formatMicros(1_234_564_999)).toBe('$1,234.56');
     expect(formatMicros(-3_000_000)).toBe('-$3.00');
     expect(formatMicros(3_000_000, { signed: true })).toBe('+$3.00');
-    expect(formatMicros(1_234)).toBe('$0.001234');
-    expect(formatMicros(100)).toBe('$0.0001');
+    expect(formatMicros(5_000)).toBe('$0.01');
+    expect(formatMicros(4_999)).toBe('<$0.01');
+    expect(formatMicros(-1_234, { signed: true })).toBe('-<$0.01');
+    expect(formatMicros(100)).toBe('<$0.01');
     expect(formatMicros(0)).toBe('$0.00');
+    // One column, one precision: whatever the amounts, two decimals (or the tiny-amount mark).
+    for (const micros of [1, 1_234, 12_345, 123_456, 1_234_567, 820_000, 50_000_000, -1_840_000, 999_999_999_999]) {
+      expect(formatMicros(micros, { signed: true })).toMatch(/^[+-]?(\$[\d,]+\.\d{2}|<\$0\.01)$/);
+    }
+  });
+
+  it('shows the exact amount to the micro, and rates and scales as precisely as they need', () => {
+    expect(formatMicrosExact(1_234)).toBe('$0.001234');
+    expect(formatMicrosExact(-1_234_565_000)).toBe('-$1,234.565000');
+    expect(formatMicrosExact(50_000_000, { signed: true })).toBe('+$50.000000');
+    expect(formatMicrosPrecise(820_000)).toBe('$0.82');
+    expect(formatMicrosPrecise(5_479)).toBe('$0.005479');
+    expect(formatMicrosPrecise(5_000_000)).toBe('$5.00');
+    expect(formatMicrosPrecise(2_500)).toBe('$0.0025');
+    expect(formatRate(54_795)).toBe('$0.0548/hour');
+    expect(formatRate(5_479)).toBe('$0.0055/hour');
+    expect(formatRate(820_000)).toBe('$0.82/hour');
+    expect(formatRate(0)).toBe('$0.00/hour');
+  });
+
+  it('says when the balance runs out, in UTC', () => {
+    const now = Date.parse('2026-12-07T14:24:00.000Z');
+    expect(formatRunsOutAt(now, 8 / 60)).toBe('14:32 UTC');
+    expect(formatRunsOutAt(now, 20)).toBe('2026-12-08 10:24 UTC');
+    expect(formatRunsOutAt(now, null)).toBeNull();
   });
 
   it('reads typed dollars as whole cents, or refuses them', () => {

@@ -3,19 +3,61 @@
 
 const withThousands = (whole: number) => whole.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
-/** `$1,234.57` (half up to the cent); sub-cent amounts keep up to six decimals (`$0.001234`). */
+// The precision rule: every amount the dashboard shows in a column or a tile has exactly two
+// decimals, rounded half up to the cent (`$1,234.57`, `-$0.82`); so a column of amounts never mixes
+// precisions. An amount that is not zero but rounds to zero cents shows as `<$0.01` rather than as
+// a misleading `$0.00`. The exact amount, to the micro, is one hover away (formatMicrosExact, in
+// the element's title) and in the CSV. Rates and chart ticks, which are not sums of money but
+// scales, use formatMicrosPrecise: two decimals, or up to six when a cent is too coarse.
+
+const dollarsOfCents = (cents: number) => `${withThousands(Math.floor(cents / 100))}.${(cents % 100).toString().padStart(2, '0')}`;
+
+/** An amount to the cent, half up: `$1,234.57`; a non-zero amount under half a cent is `<$0.01`. */
 export function formatMicros(micros: number, options: { signed?: boolean } = {}): string {
   const abs = Math.abs(micros);
   const sign = micros < 0 ? '-' : options.signed && micros > 0 ? '+' : '';
-  if (abs > 0 && abs < 10_000) {
-    const digits = abs.toString().padStart(6, '0').replace(/0+$/, '');
-    return `${sign}$0.${digits.padEnd(4, '0')}`;
-  }
   const cents = Math.floor((abs + 5_000) / 10_000);
-  return `${sign}$${withThousands(Math.floor(cents / 100))}.${(cents % 100).toString().padStart(2, '0')}`;
+  if (cents === 0 && abs > 0) return `${sign}<$0.01`;
+  return `${sign}$${dollarsOfCents(cents)}`;
 }
 
-export const formatCents = (cents: number) => `$${withThousands(Math.floor(cents / 100))}.${(cents % 100).toString().padStart(2, '0')}`;
+/** The exact amount, to the micro, always six decimals: `$0.001234`, `-$1,234.565000`. */
+export function formatMicrosExact(micros: number, options: { signed?: boolean } = {}): string {
+  const abs = Math.abs(micros);
+  const sign = micros < 0 ? '-' : options.signed && micros > 0 ? '+' : '';
+  return `${sign}$${withThousands(Math.floor(abs / 1_000_000))}.${(abs % 1_000_000).toString().padStart(6, '0')}`;
+}
+
+/** A rate or a scale: two decimals, more (up to six) only when the amount is not whole cents: `$0.0055`. */
+export function formatMicrosPrecise(micros: number): string {
+  const abs = Math.abs(micros);
+  const sign = micros < 0 ? '-' : '';
+  const fraction = (abs % 1_000_000).toString().padStart(6, '0').replace(/0+$/, '').padEnd(2, '0');
+  return `${sign}$${withThousands(Math.floor(abs / 1_000_000))}.${fraction}`;
+}
+
+/**
+ * Micros per hour as people read a rate: whole cents with two decimals (`$0.82/hour`), anything
+ * else half up to four (`$0.0415/hour`, `$0.0055/hour`), the precision a storage rate needs.
+ */
+export function formatRate(microsPerHour: number): string {
+  if (microsPerHour % 10_000 === 0) return `${formatMicros(microsPerHour)}/hour`;
+  const tenThousandths = Math.floor((Math.abs(microsPerHour) + 50) / 100);
+  return `${microsPerHour < 0 ? '-' : ''}$${withThousands(Math.floor(tenThousandths / 10_000))}.${(tenThousandths % 10_000).toString().padStart(4, '0')}/hour`;
+}
+
+/**
+ * When a balance runs out, `hoursRemaining` after `nowMs`: `14:32 UTC` on the same UTC day,
+ * `2026-12-08 14:32 UTC` later. Null when nothing will bring it to zero.
+ */
+export function formatRunsOutAt(nowMs: number, hoursRemaining: number | null): string | null {
+  if (hoursRemaining === null) return null;
+  const at = new Date(nowMs + Math.max(0, Math.floor(hoursRemaining * 3_600_000))).toISOString();
+  const now = new Date(nowMs).toISOString();
+  return at.slice(0, 10) === now.slice(0, 10) ? `${at.slice(11, 16)} UTC` : `${at.slice(0, 10)} ${at.slice(11, 16)} UTC`;
+}
+
+export const formatCents = (cents: number) => `$${dollarsOfCents(cents)}`;
 
 /** Cents as the plain number a form field shows: `25.00`. */
 export const centsToField = (cents: number) => `${Math.floor(cents / 100)}.${(cents % 100).toString().padStart(2, '0')}`;

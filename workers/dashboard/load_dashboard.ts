@@ -1,7 +1,6 @@
 import { transactionStatuses, transactionTypes } from '../../schema/tables';
 import { historyPage, type HistoryPage } from '../billing/history_page';
 import { listPaymentMethods, type PaymentMethodView } from '../billing/payment_methods';
-import { ApiError } from '../errors/api_error';
 import { readAutoTopup, type AutoTopup } from '../billing/read_auto_topup';
 import { usageForPeriod } from '../billing/usage_for_period';
 import { readZeroBalanceState } from '../billing/read_zero_balance_state';
@@ -10,10 +9,11 @@ import type { DashboardSession, Env } from '../env';
 import { notFound } from '../errors/api_error';
 import { unwrap } from '../ledger/ledger_result';
 import { ledgerFor } from '../ledger/ledger_stub';
-import type { CreditSummary } from '../ledger/ledger_types';
+import type { BurnBreakdown, CreditSummary } from '../ledger/ledger_types';
 import { randomToken } from '../lib/crypto';
 import { decodeCursor } from '../lib/history_cursor';
 import { iso } from '../lib/time';
+import { PAGE_PATIENCE } from '../stripe/stripe_client';
 import { readReturnedPayment, returnedPaymentOf, type ReturnedPayment } from './payment_notice';
 import { readOpenUsageLines, readUsageLines, type UsageLine } from './usage_lines';
 import { readBalanceSeries, readSpendByHour, type BalancePoint, type SpendHour } from './spend_series';
@@ -34,6 +34,8 @@ export interface DashboardData {
   session: DashboardSession;
   query: DashboardQuery;
   summary: CreditSummary;
+  /** The burn rate split into what runs now and recent usage (null if the ledger did not answer). */
+  burn: BurnBreakdown | null;
   autoTopup: AutoTopup;
   history: HistoryPage;
   usage: UsageReport;
@@ -48,12 +50,12 @@ export interface DashboardData {
   paymentTx: TransactionView | null;
   /** The lines of the settled usage transactions on this page of history, by transaction id. */
   usageLines: Map<string, UsageLine[]>;
-  /** The workspace's saved cards as Stripe lists them, or null when Stripe did not answer. */
+  /** The workspace's saved cards as Stripe lists them, or null when Stripe did not list them (in time). */
   cards: PaymentMethodView[] | null;
 }
 
 /** What the live regions (notice, balance panel, history table, saved card) need. */
-export type LiveView = Pick<DashboardData, 'session' | 'query' | 'summary' | 'history' | 'zeroBalance' | 'pending' | 'autoTopup' | 'paymentTx' | 'usageLines'>;
+export type LiveView = Pick<DashboardData, 'session' | 'query' | 'summary' | 'burn' | 'history' | 'zeroBalance' | 'pending' | 'autoTopup' | 'paymentTx' | 'usageLines'>;
 
 const isOneOf = <T extends string>(list: readonly T[], value: string | undefined): value is T => value !== undefined && (list as readonly string[]).includes(value);
 
@@ -84,11 +86,12 @@ export async function loadLiveData(env: Env, session: DashboardSession, query: D
   const ws = session.workspaceId;
   // The summary first: the history's accumulating row is made from it (one ledger call, not two).
   const summary = unwrap(await ledgerFor(env, ws).creditSummary(ws)).value;
-  const [history, flags, autoTopup, paymentTx] = await Promise.all([
+  const [history, flags, autoTopup, paymentTx, burn] = await Promise.all([
     historyPage(env, ws, { limit: HISTORY_PAGE_SIZE, cursor: query.cursor, type: query.type, status: query.status }, summary),
     readZeroBalanceState(env, ws),
     readAutoTopup(env, ws),
     query.payment ? readReturnedPayment(env, ws, query.payment) : Promise.resolve(null),
+    ledgerFor(env, ws).burnBreakdown(ws).then((r) => (r.ok ? r.value : null)),
   ]);
   if (!flags) throw notFound('workspace');
   const settledUsage = history.data.filter((tx) => tx.type === 'usage' && tx.status === 'completed').map((tx) => tx.id);
@@ -102,6 +105,7 @@ export async function loadLiveData(env: Env, session: DashboardSession, query: D
   return {
     usageLines,
     summary,
+    burn,
     history,
     zeroBalance: {
       terminatedAt: flags.terminatedAtMs === null ? null : iso(flags.terminatedAtMs),
@@ -126,12 +130,17 @@ export async function loadDashboard(env: Env, session: DashboardSession, query: 
   return { session, query, usage, spendByHour, balanceSeries, cards, formKey: randomToken(16), ...live };
 }
 
-/** The cards section's list: the rest of the page still shows when Stripe does not answer. */
+/**
+ * The Cards panel's list, the only part of the page that asks Stripe: whatever goes wrong there
+ * (Stripe slow past the page's 3 s, down, or refusing: the customer deleted at Stripe is "No such
+ * customer") shows as "unavailable right now" in that panel, and the rest of the page, which is
+ * the ledger's, renders as always.
+ */
 async function loadCards(env: Env, workspaceId: string): Promise<PaymentMethodView[] | null> {
   try {
-    return (await listPaymentMethods(env, workspaceId)).data;
+    return (await listPaymentMethods(env, workspaceId, PAGE_PATIENCE)).data;
   } catch (error) {
-    if (error instanceof ApiError && error.code === 'stripe_unavailable') return null;
-    throw error;
+    console.warn(JSON.stringify({ level: 'warn', msg: 'dashboard cards unavailable', workspaceId, error: String(error) }));
+    return null;
   }
 }

@@ -1,9 +1,10 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, gt, isNull } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { apiKeys, members, workspaces } from '../../schema/tables';
+import { apiKeys, dashboardSessions, members, workspaces } from '../../schema/tables';
 import type { AppEnv, DashboardSession } from '../env';
 import { csrfTokenFor, openSession, sealSession, SESSION_COOKIE, SESSION_TTL_MS, type SessionClaims } from './session_cookie';
+import { endSessionById, recordSession, sessionIdHash } from './session_store';
 import { directoryDb } from '../storage/databases';
 
 // The cookie is scoped to /dashboard, HttpOnly (no script reads it), Secure and SameSite=Strict (no
@@ -11,31 +12,51 @@ import { directoryDb } from '../storage/databases';
 // http://127.0.0.1, so this holds under `npm start` too.
 const COOKIE_OPTIONS = { path: '/dashboard', httpOnly: true, secure: true, sameSite: 'Strict' } as const;
 
+/** Records the session's row, then sets its cookie (a cookie without a row would sign nobody in). */
 export async function startSession(c: Context<AppEnv>, claims: SessionClaims) {
+  await recordSession(c.env, claims);
   setCookie(c, SESSION_COOKIE, await sealSession(c.env, claims), { ...COOKIE_OPTIONS, maxAge: Math.floor(SESSION_TTL_MS / 1000) });
 }
 
-export function endSession(c: Context<AppEnv>) {
+/**
+ * Sign-out: ends the session of this request's cookie on the server (every copy of the cookie
+ * stops working, not only this browser's), then clears the cookie. A cookie that does not verify
+ * names no session; it is cleared all the same.
+ */
+export async function endSession(c: Context<AppEnv>) {
+  const claims = await openSession(c.env, getCookie(c, SESSION_COOKIE));
+  if (claims) await endSessionById(c.env, claims.sid);
   deleteCookie(c, SESSION_COOKIE, COOKIE_OPTIONS);
 }
 
 /**
- * The signed-in user of this request, or null. The cookie only says who signed in; the member, the
- * role and (for API-key sign-ins) the key's revocation are read from D1 on every request, so a
- * revoked key or a removed member is signed out at once.
+ * The signed-in user of this request, or null. The cookie only says who signed in; whether its
+ * session is still open, the member, the role and (for API-key sign-ins) the key's revocation are
+ * read from D1 on every request, in one query by the session row's primary key, so a sign-out, a
+ * revoked key, ended sessions or a removed member take effect at once. Not cached: one indexed
+ * read is the cost of a dashboard request, and any cache would let a copied cookie outlive its
+ * sign-out for as long as the cache holds.
  */
 export async function loadSession(c: Context<AppEnv>): Promise<DashboardSession | null> {
   const claims = await openSession(c.env, getCookie(c, SESSION_COOKIE));
   if (!claims) return null;
-  // One query: the member, its workspace, and (for an API-key sign-in) the key, still unrevoked.
-  const memberOfSession = and(eq(members.id, claims.memberId), eq(members.workspaceId, claims.workspaceId));
+  const nowMs = Date.now();
+  // One query: the open session row, its member and workspace, and (for an API-key sign-in) the key, still unrevoked.
+  const openSessionRow = and(
+    eq(dashboardSessions.idHash, await sessionIdHash(claims.sid)),
+    eq(dashboardSessions.memberId, claims.memberId),
+    eq(dashboardSessions.workspaceId, claims.workspaceId),
+    isNull(dashboardSessions.endedAtMs),
+    gt(dashboardSessions.expiresAtMs, nowMs),
+  );
   const select = directoryDb(c.env)
     .select({ memberName: members.name, role: members.role, workspaceName: workspaces.name })
-    .from(members)
+    .from(dashboardSessions)
+    .innerJoin(members, and(eq(members.id, dashboardSessions.memberId), eq(members.workspaceId, dashboardSessions.workspaceId)))
     .innerJoin(workspaces, eq(workspaces.id, members.workspaceId));
   const row = await (claims.keyId
-    ? select.innerJoin(apiKeys, and(eq(apiKeys.id, claims.keyId), eq(apiKeys.memberId, members.id), isNull(apiKeys.revokedAtMs))).where(memberOfSession)
-    : select.where(memberOfSession)
+    ? select.innerJoin(apiKeys, and(eq(apiKeys.id, claims.keyId), eq(apiKeys.memberId, members.id), isNull(apiKeys.revokedAtMs))).where(openSessionRow)
+    : select.where(openSessionRow)
   ).get();
   if (!row) return null;
   return {

@@ -2,9 +2,11 @@ import type { Env } from '../env';
 import { randomToken } from '../lib/crypto';
 import { usableSecret } from '../auth/secret_policy';
 
-// The dashboard session is a signed cookie, not a server-side row: it names the workspace, the
-// member and (when signed in with an API key) the key, and every request re-checks that the member
-// still exists and the key is not revoked, so revoking a key ends its sessions.
+// The dashboard session is a signed cookie naming its server-side row (session_store.ts): the
+// cookie says who signed in (workspace, member, the key or null for a link) and cannot be forged;
+// the row, read with the member on every request, says whether the session is still open, so
+// signing out, revoking a key or ending a member's sessions takes effect at once, for every copy
+// of the cookie.
 export const SESSION_COOKIE = 'burnrate_session';
 export const SESSION_TTL_MS = 12 * 3_600_000;
 

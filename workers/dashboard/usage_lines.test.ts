@@ -35,8 +35,8 @@ describe('usage lines in the history', () => {
     const markup = String(historyTable(viewWith(new Map([[usageTx.id, lines]]))));
     expect(markup).toContain('<details class="tx-lines" data-details-for="txn_usage_1">');
     expect(markup).toContain('<summary>2 lines</summary>');
-    expect(markup).toContain('<span class="line-quantity">2,700 seconds</span> <span class="line-amount">-$1.84</span>');
-    expect(markup).toContain('<span class="line-quantity">41,250 tokens</span> <span class="line-amount">-$0.41</span>');
+    expect(markup).toContain('<span class="line-quantity">2,700 seconds</span> <span class="line-amount" title="-$1.840000">-$1.84</span>');
+    expect(markup).toContain('<span class="line-quantity">41,250 tokens</span> <span class="line-amount" title="-$0.412300">-$0.41</span>');
     // Descriptions are escaped like every other text.
     expect(markup).toContain('gpt-4o &lt;output&gt;');
   });

@@ -30,6 +30,25 @@ export interface CreditSummary {
   openSinceMs: number;
 }
 
+/** The burn rate split: what runs now, and the trailing hour of event usage. */
+export interface BurnBreakdown {
+  running: Array<{
+    resourceId: string;
+    memberId: string | null;
+    kind: 'instance' | 'volume';
+    instanceType: string | null;
+    sizeBytes: number | null;
+    startedAt: string;
+    microsPerHour: number;
+  }>;
+  runningMicrosPerHour: number;
+  /** Tokens, tool executions and charges over the trailing hour. */
+  recentMicrosPerHour: number;
+  /** running + recent: the CreditSummary's burn rate at `at`. */
+  burnRateMicrosPerHour: number;
+  at: string;
+}
+
 export interface IngestResult {
   accepted: number;
   duplicates: number;

@@ -1,9 +1,9 @@
 // Reads: answered from memory once loaded, never queued behind mutations.
 import { iso } from '../lib/time';
-import { exactInstance, roundMicros } from '../usage/exact_cost';
+import { exactInstance, mulDivFloor, roundMicros } from '../usage/exact_cost';
 import { notFound, refreshPrices, spendableFrom, spendableMicros, type LedgerContext } from './ledger_context';
 import type { LedgerResult } from './ledger_result';
-import type { CreditSummary } from './ledger_types';
+import type { BurnBreakdown, CreditSummary } from './ledger_types';
 import type { LedgerState } from './load_state';
 import { hoursRemaining } from './enforcement_plan';
 
@@ -57,6 +57,29 @@ export class LedgerReads {
     };
   }
 
+  /**
+   * The burn rate in its two parts, read at one moment: what runs now (each instance and volume
+   * with its rate) and the trailing hour of event usage (tokens, tools, charges).
+   */
+  async burnBreakdown(workspaceId: string): Promise<LedgerResult<BurnBreakdown>> {
+    const state = await this.ledger.load(workspaceId);
+    if (!state) return notFound;
+    this.refreshPricesSoon(state);
+    const nowMs = Date.now();
+    const running = state.open.runningResources(nowMs, state.book).map((r) => ({
+      resourceId: r.resourceId,
+      memberId: r.memberId || null,
+      kind: r.kind,
+      instanceType: r.instanceType,
+      sizeBytes: r.sizeBytes,
+      startedAt: iso(r.startedAtMs),
+      microsPerHour: r.microsPerHour,
+    }));
+    const runningMicrosPerHour = running.reduce((sum, r) => sum + r.microsPerHour, 0);
+    const recentMicrosPerHour = state.open.recentEventMicrosPerHour(nowMs);
+    return { ok: true, replayed: false, value: { running, runningMicrosPerHour, recentMicrosPerHour, burnRateMicrosPerHour: runningMicrosPerHour + recentMicrosPerHour, at: iso(nowMs) } };
+  }
+
   async quoteSandboxRuntime(workspaceId: string, instanceType: string, seconds: number): Promise<LedgerResult<SandboxQuote | null>> {
     const state = await this.ledger.load(workspaceId);
     if (!state) return notFound;
@@ -68,7 +91,8 @@ export class LedgerReads {
     const spendable = spendableMicros(state, nowMs);
     // How long the balance lasts with this instance added to what already burns.
     const burn = state.open.burnRateMicrosPerHour(nowMs, state.book) + rate;
-    const affordableSeconds = burn > 0 ? Math.floor((spendable * 3600) / burn) : null;
+    // spendable × 3600 passes 2^53 from 2.5×10^12 micros (2.5 million credits): the product is a BigInt.
+    const affordableSeconds = burn > 0 ? mulDivFloor(spendable, 3600, burn) : null;
     // Affordable: the balance covers the cost and lasts that long with what already runs.
     const affordable = spendable > 0 && spendable >= costMicros && (affordableSeconds === null || affordableSeconds >= seconds);
     return { ok: true, replayed: false, value: { costMicros, affordable, affordableSeconds, microsPerHour: rate } };

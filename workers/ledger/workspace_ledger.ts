@@ -11,7 +11,7 @@ import { withInjectedD1Latency } from './d1_latency';
 import { EntryWrite } from './entry_writes';
 import { LedgerGroupCommit } from './group_commit';
 import { ledgerUnavailable, type LedgerResult } from './ledger_result';
-import type { AutoTopupSettingsInput, CloseDepositInput, CreditSummary, DefaultCardInput, IngestResult, OpenDepositInput, PostEntryInput, SavedCardDepositInput } from './ledger_types';
+import type { AutoTopupSettingsInput, BurnBreakdown, CloseDepositInput, CreditSummary, DefaultCardInput, IngestResult, OpenDepositInput, PostEntryInput, SavedCardDepositInput } from './ledger_types';
 import { saveAutoTopupNow, saveDefaultCardNow } from './settings';
 import { LedgerInvariantError, readLedgerState, type LedgerState } from './load_state';
 import { LedgerReads } from './reads';
@@ -115,6 +115,11 @@ export class WorkspaceLedger extends DurableObject<Env> {
 
   creditSummary(workspaceId: string): Promise<LedgerResult<CreditSummary>> {
     return this.reads.creditSummary(workspaceId);
+  }
+
+  /** The burn rate split into what runs now (listed with rates) and recent event usage (the dashboard). */
+  burnBreakdown(workspaceId: string): Promise<LedgerResult<BurnBreakdown>> {
+    return this.reads.burnBreakdown(workspaceId);
   }
 
   quoteSandboxRuntime(

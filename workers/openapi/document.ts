@@ -28,8 +28,9 @@ hourly against the balance, and the platform is told when a workspace runs dry.
 
 ## Idempotency
 Every mutating internal call is idempotent by its \`id\` (or the \`Idempotency-Key\` header where
-offered): the same id with the same body answers the original result (a replay, marked
-\`Idempotent-Replayed: true\` on ledger entries); the same id with another body is 409
+offered): the same id with the same body answers the original result, marked
+\`Idempotent-Replayed: true\` (on creates, key revocations, ledger entries, resources, top-ups, and
+a usage request whose every event was already recorded); the same id with another body is 409
 \`idempotency_conflict\`. Usage events are idempotent per event id and workspace.
 
 ## Errors

@@ -40,7 +40,8 @@ export const MyUsageSchema = z
     to: z.string(),
     usage: UsageRowSchema,
     members: z.array(z.object({ memberId: z.string(), name: z.string(), usage: UsageRowSchema })).optional(),
-    totals: UsageRowSchema.optional(),
+    unattributed: UsageRowSchema.optional().openapi({ description: 'With all=true: usage reported without a memberId (the workspace\'s, no member\'s).' }),
+    totals: UsageRowSchema.optional().openapi({ description: 'With all=true: the whole workspace, members + unattributed.' }),
   })
   .openapi('MyUsage', { example: { period: 'current', from: '2026-11-01T00:00:00.000Z', to: EX.now, usage: usageRowExample } });
 

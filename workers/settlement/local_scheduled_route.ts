@@ -10,7 +10,8 @@ import { runScheduled } from './run_scheduled';
  * --test-scheduled middleware answers this path but drops `time` (the cron then always runs at the
  * wall clock), so `npm start` serves it from here instead, with the scheduled time honoured.
  * Exists only when LOCAL_SCHEDULED_ROUTE=enabled, which only `npm start` sets: a deployed Worker
- * must not let anyone pick the time settlement runs at.
+ * must not let anyone pick the time settlement runs at. A `time` in the future is refused: it would
+ * settle hours that have not happened yet (an instance running now billed to the end of its hour).
  */
 export const localScheduledRoute = new Hono<AppEnv>();
 
@@ -18,7 +19,11 @@ localScheduledRoute.get('/', async (c) => {
   if (c.env.LOCAL_SCHEDULED_ROUTE !== 'enabled') throw new ApiError('not_found', 'No such route.');
   const timeParam = c.req.query('time');
   if (timeParam !== undefined && !/^\d{1,16}$/.test(timeParam)) throw new ApiError('invalid_request', 'time: must be epoch milliseconds');
-  const scheduledTimeMs = timeParam === undefined ? Date.now() : Number(timeParam);
+  const nowMs = Date.now();
+  const scheduledTimeMs = timeParam === undefined ? nowMs : Number(timeParam);
+  if (scheduledTimeMs > nowMs) {
+    throw new ApiError('invalid_request', `time: ${scheduledTimeMs} is in the future (now ${nowMs}, ${iso(nowMs)}); only hours that have ended can be settled.`);
+  }
   const cron = c.req.query('cron') ?? '0 * * * *';
   const enqueued = await runScheduled(c.env, scheduledTimeMs, cron);
   return c.text(`Ran scheduled event: settlement of hours before ${iso(hourOf(scheduledTimeMs))} enqueued for ${enqueued} workspace(s)\n`);

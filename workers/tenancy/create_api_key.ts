@@ -23,5 +23,6 @@ export async function createApiKey(env: Env, workspaceId: string, key: string | 
       statements: [db.insert(apiKeys).values({ id: keyId, workspaceId: ws, memberId, keyHash: minted.keyHash, prefix: minted.prefix, createdAtMs: nowMs })],
     };
   });
-  return result.body;
+  // The answer, and whether it is the replay of an earlier create (the route marks it).
+  return { value: result.body, replayed: result.replayed };
 }

@@ -26,11 +26,13 @@ export async function createDashboardLink(env: Env, workspaceId: string, origin:
     const expiresAtMs = nowMs + request.ttlSeconds * 1000;
     return {
       status: 201,
-      body: { url: `${origin}/dashboard/link/${token}`, memberId: request.memberId, expiresAt: iso(expiresAtMs) },
+      // The token goes in the fragment, which browsers never send: it reaches no request log.
+      body: { url: `${origin}/dashboard/link#${token}`, memberId: request.memberId, expiresAt: iso(expiresAtMs) },
       statements: [
         db.insert(dashboardLinks).values({ tokenHash: await sha256Hex(token), workspaceId: ws, memberId: request.memberId, createdAtMs: nowMs, expiresAtMs }),
       ],
     };
   });
-  return result.body;
+  // The answer, and whether it is the replay of an earlier create (the route marks it).
+  return { value: result.body, replayed: result.replayed };
 }

@@ -49,5 +49,6 @@ export async function createMember(env: Env, workspaceId: string, key: string | 
     if (isDuplicateMemberEmail(error)) throw emailTaken();
     throw error;
   });
-  return result.body;
+  // The answer, and whether it is the replay of an earlier create (the route marks it).
+  return { value: result.body, replayed: result.replayed };
 }

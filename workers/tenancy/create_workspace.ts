@@ -47,5 +47,6 @@ export async function createWorkspace(env: Env, key: string | undefined, request
       ],
     };
   });
-  return result.body;
+  // The answer, and whether it is the replay of an earlier create (the route marks it).
+  return { value: result.body, replayed: result.replayed };
 }

@@ -76,7 +76,7 @@ export interface paths {
         post?: never;
         /**
          * Revoke an API key
-         * @description The key stops working at once. **Idempotent:** revoking again answers 200 with the time of the first revocation.
+         * @description The key stops working at once, and its member is signed out of the dashboard everywhere (sessions signed in with any of the member's keys, and one-time-link sessions). **Idempotent:** revoking again answers 200 with the time of the first revocation and ends no session started since.
          */
         delete: operations["revokeApiKey"];
         options?: never;
@@ -155,7 +155,7 @@ export interface paths {
         put?: never;
         /**
          * Record usage events (1–1000, any workspaces)
-         * @description Event types: `model` (tokens of a model; `byok: true` counts tokens at cost 0), `tool_execution`, and `charge` (`amountMicros`, a one-off amount). Usage is charged at hourly settlement with the prices in force when it occurred. The whole request is validated before anything is written: an unknown workspace, member or model, a time in the future, before the workspace existed or older than the retention window (`USAGE_EVENT_RETENTION_DAYS`, default 35 days), is a 4xx with nothing recorded. Answered only once durable (in the workspace's ledger object's own storage). **Idempotency:** per event `id` within its workspace, for as long as the event is inside the retention window: an event already recorded with the same body counts as a duplicate; with another body the request is 409. Resending a whole request is always safe.
+         * @description Event types: `model` (tokens of a model; `byok: true` counts tokens at cost 0), `tool_execution`, and `charge` (`amountMicros`, a one-off amount). Usage is charged at hourly settlement with the prices in force when it occurred. The whole request is validated before anything is written: an unknown workspace, member or model, a time in the future, before the workspace existed or older than the retention window (`USAGE_EVENT_RETENTION_DAYS`, default 35 days), is a 4xx with nothing recorded. Answered only once durable (in the workspace's ledger object's own storage). **Amount limits** (every amount stays an exact integer): one event costs at most 1,000,000 credits (10^12 micros); an event that would take its line of an open hour (a model, the tool executions, a charge) past 2,000,000 credits, the workspace's usage events of that hour past 5,000,000 credits, or their tokens past 10^12, is a 400 naming the event's field (`events.3.inputTokens`), with nothing of the workspace's events recorded. **Idempotency:** per event `id` within its workspace, for as long as the event is inside the retention window: an event already recorded with the same body counts as a duplicate; with another body the request is 409. Resending a whole request is always safe.
          */
         post: operations["recordUsage"];
         delete?: never;
@@ -342,6 +342,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/internal/v1/workspaces/{ws}/members/{memberId}/dashboard-sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End a member's dashboard sessions
+         * @description Signs the member out of the billing dashboard everywhere, at once: sessions signed in with an API key and sessions from one-time links (which no key revocation reaches when the member keeps their keys). The member can sign in again. **Idempotent:** calling again ends nothing more (`endedSessions: 0`).
+         */
+        delete: operations["endMemberDashboardSessions"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/internal/v1/stripe/reconcile": {
         parameters: {
             query?: never;
@@ -508,8 +528,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The caller's usage; admins may add every member and the workspace totals
-         * @description Periods are whole UTC hours: `current` is the calendar month (UTC) to date, `7d` and `30d` the trailing days, `all_time` since the workspace was created. Runtime is split into settled, pending (closed hours not yet settled), forgiven (not charged for lack of credits) and active (the open hour so far).
+         * The caller's usage; admins may add every member, unattributed usage and the workspace totals
+         * @description Periods are whole UTC hours: `current` is the calendar month (UTC) to date, `7d` and `30d` the trailing days, `all_time` since the workspace was created. Runtime is split into settled, pending (closed hours not yet settled), forgiven (not charged for lack of credits) and active (the open hour so far). With `all=true` (admins): `members[]`, `unattributed` (usage reported without a memberId) and `totals`, the whole workspace, which is exactly the members plus unattributed: a line several members share (a model in one hour) is split between them in proportion to their exact cost, in whole micros.
          */
         get: operations["getMyUsage"];
         put?: never;
@@ -655,7 +675,7 @@ export interface paths {
         put?: never;
         /**
          * Stripe webhook receiver
-         * @description Authenticated only by `Stripe-Signature` over the raw body (secret `STRIPE_WEBHOOK_SECRET`, 300 s tolerance either way: older or dated in the future is refused); a missing or bad signature is 400. Checkout Session events are not trusted for payment state: the session is retrieved from Stripe before a deposit is credited or failed, or a card saved. Handles `checkout.session.completed`, `checkout.session.async_payment_succeeded` / `_failed`, `checkout.session.expired` (top-ups, and cards saved in setup mode), `payment_intent.succeeded` / `payment_failed` (saved-card top-ups and auto-recharges Stripe left undecided), `charge.refunded` (refunds of any deposit) and `charge.dispute.created` / `funds_withdrawn` / `funds_reinstated` / `closed` (disputes: the dispute is read back from Stripe; withdrawn funds become a `dispute` entry, reinstated funds one giving back what was taken). Other types are acknowledged with `ignored: true`. **Idempotency:** each event id is applied once, in any order, and a deposit is credited once whether the webhook or `GET /v1/billing/success` sees it first; a redelivered event answers `duplicate: true`. A processing failure answers 500 so that Stripe retries.
+         * @description Authenticated only by `Stripe-Signature` over the raw body (secret `STRIPE_WEBHOOK_SECRET`, 300 s tolerance either way: older or dated in the future is refused); a missing or bad signature is 400. No event body is trusted for amounts or states: each event only names the Stripe object, which is read back from Stripe before anything moves (the Checkout Session before a deposit is credited or failed, or a card saved; the PaymentIntent; the dispute; the refunds of the PaymentIntent). Handles `checkout.session.completed`, `checkout.session.async_payment_succeeded` / `_failed`, `checkout.session.expired` (top-ups, and cards saved in setup mode), `payment_intent.succeeded` / `payment_failed` (saved-card top-ups and auto-recharges Stripe left undecided), `charge.refunded`, `charge.refund.updated`, `refund.created` / `updated` / `failed` (refunds of any deposit: a refund is taken once Stripe says it succeeded, never more in all than the deposit credited, and given back as its own positive `refund` entry if it fails afterwards) and `charge.dispute.created` / `funds_withdrawn` / `funds_reinstated` / `closed` (disputes: the dispute is read back from Stripe; withdrawn funds become a `dispute` entry, reinstated funds one giving back what was taken). Other types are acknowledged with `ignored: true`. **Idempotency:** each event id is applied once, in any order, and a deposit is credited once whether the webhook or `GET /v1/billing/success` sees it first; a redelivered event answers `duplicate: true`. A processing failure answers 500 so that Stripe retries.
          */
         post: operations["receiveStripeWebhook"];
         delete?: never;
@@ -903,7 +923,7 @@ export interface components {
             description?: string;
         };
         /**
-         * @description Prices are integer micros: per million tokens (input and output), per instance-hour, per GB-month of storage (GB = 10^9 bytes, month = 730 hours), per tool execution.
+         * @description Prices are integer micros: per million tokens (input and output, at most 10^9), per instance-hour (at most 10^10), per GB-month of storage (GB = 10^9 bytes, month = 730 hours; at most 10^8), per tool execution (at most 10^9). The bounds keep every amount an exact integer (docs/amount-limits.md).
          * @example {
          *       "version": 3,
          *       "effectiveAt": "2026-11-01T09:12:00.000Z",
@@ -1041,11 +1061,22 @@ export interface components {
             };
         };
         DashboardLink: {
-            /** @example https://billing.example.com/dashboard/link/3q2-7wJ0xE4b0pTz8gG1mYlq3sQnC5bV9hK2dRf6uA0 */
+            /**
+             * @description The link; its token is the fragment (after `#`), which browsers never send, so it is in no request log.
+             * @example https://billing.example.com/dashboard/link#3q2-7wJ0xE4b0pTz8gG1mYlq3sQnC5bV9hK2dRf6uA0
+             */
             url: string;
             memberId: string;
             /** @example 2026-11-21T10:15:00.000Z */
             expiresAt: string;
+        };
+        EndedDashboardSessions: {
+            memberId: string;
+            /**
+             * @description How many open sessions this call ended (0 when there were none).
+             * @example 2
+             */
+            endedSessions: number;
         };
         /** @description One reconciliation with Stripe: its events replayed through the webhook's path, long-pending deposits looked up, and paid, refunded and disputed amounts per workspace compared with the ledger. */
         ReconciliationReport: {
@@ -1292,7 +1323,8 @@ export interface components {
                 name: string;
                 usage: components["schemas"]["UsageRow"];
             }[];
-            totals?: components["schemas"]["UsageRow"];
+            unattributed?: components["schemas"]["UsageRow"] & unknown;
+            totals?: components["schemas"]["UsageRow"] & unknown;
         };
         /**
          * @description One person's (or the workspace's) usage over the period. Runtime seconds are split into settled, pending (closed hours not yet settled), forgiven (not charged for lack of credits) and active (the open hour so far, an estimate).
@@ -3668,7 +3700,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "url": "https://billing.example.com/dashboard/link/3q2-7wJ0xE4b0pTz8gG1mYlq3sQnC5bV9hK2dRf6uA0",
+                     *       "url": "https://billing.example.com/dashboard/link#3q2-7wJ0xE4b0pTz8gG1mYlq3sQnC5bV9hK2dRf6uA0",
                      *       "memberId": "mem_00mwq8lds0n4p6r8t0v2x4z6",
                      *       "expiresAt": "2026-11-21T10:15:00.000Z"
                      *     }
@@ -3759,6 +3791,91 @@ export interface operations {
                      *       "error": {
                      *         "code": "payload_too_large",
                      *         "message": "body: larger than 1048576 bytes (1 MB); nothing was read or recorded.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    endMemberDashboardSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A workspace id (ws_…). */
+                ws: string;
+                /** @description A member id (mem_…). */
+                memberId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sessions are ended. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "memberId": "mem_00mwq8lds0n4p6r8t0v2x4z6",
+                     *       "endedSessions": 2
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EndedDashboardSessions"];
+                };
+            };
+            /** @description `invalid_request`: a body, query, header or path value failed validation; the message names the field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "memberId: must be a member id (mem_…)",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: missing or unknown credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "Unknown or revoked API key.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `not_found`: no such object in this workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "No such member in this workspace.",
                      *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
                      *       }
                      *     }
@@ -4622,7 +4739,7 @@ export interface operations {
         parameters: {
             query?: {
                 period?: "current" | "7d" | "30d" | "all_time";
-                /** @description Admins only (403 for members): add members[] and totals. */
+                /** @description Admins only (403 for members): add members[], unattributed and totals. */
                 all?: "true" | "false";
             };
             header?: never;
@@ -4770,6 +4887,40 @@ export interface operations {
                      *           }
                      *         }
                      *       ],
+                     *       "unattributed": {
+                     *         "tokens": {
+                     *           "input": 0,
+                     *           "output": 0,
+                     *           "total": 0
+                     *         },
+                     *         "modelUsage": [],
+                     *         "sandboxRuntime": {
+                     *           "settledSeconds": 36000,
+                     *           "pendingSeconds": 0,
+                     *           "forgivenSeconds": 0,
+                     *           "activeSeconds": 1337,
+                     *           "settledMicros": 360000,
+                     *           "pendingMicros": 0,
+                     *           "forgivenMicros": 0,
+                     *           "activeEstimateMicros": 13370
+                     *         },
+                     *         "storageUsage": {
+                     *           "byteSeconds": 3600000000000,
+                     *           "costMicros": 137
+                     *         },
+                     *         "toolExecutions": {
+                     *           "count": 120,
+                     *           "costMicros": 120000
+                     *         },
+                     *         "resourceCharges": [
+                     *           {
+                     *             "description": "GPU snapshot export",
+                     *             "amountMicros": 500000,
+                     *             "createdAt": "2026-11-20T16:03:11.000Z"
+                     *           }
+                     *         ],
+                     *         "totalMicros": 250000
+                     *       },
                      *       "totals": {
                      *         "tokens": {
                      *           "input": 1250000,
@@ -4810,7 +4961,7 @@ export interface operations {
                      *             "createdAt": "2026-11-20T16:03:11.000Z"
                      *           }
                      *         ],
-                     *         "totalMicros": 10387014
+                     *         "totalMicros": 10637014
                      *       }
                      *     }
                      */

@@ -1,8 +1,31 @@
 import { html } from 'hono/html';
-import { formatHoursRemaining, formatMicros } from '../format';
+import { formatHoursRemaining, formatMicros, formatRunsOutAt } from '../format';
 import type { LiveView } from '../load_dashboard';
+import { burnBreakdown } from './burn_breakdown';
 
+/** Under this many hours left the tile turns amber; under CRITICAL_HOURS, red, with the time it runs out. */
 const LOW_HOURS = 24;
+const CRITICAL_HOURS = 2;
+
+/** How urgent the time remaining is: none, low (amber) or critical (red). */
+export function timeRemainingState(hoursRemaining: number | null): 'ok' | 'low' | 'critical' {
+  if (hoursRemaining === null || hoursRemaining >= LOW_HOURS) return 'ok';
+  return hoursRemaining < CRITICAL_HOURS ? 'critical' : 'low';
+}
+
+/** The time-remaining tile: amber under a day, red under two hours, saying when it runs out. */
+function timeRemainingMetric(hoursRemaining: number | null, nowMs: number) {
+  const state = timeRemainingState(hoursRemaining);
+  const runsOut = formatRunsOutAt(nowMs, hoursRemaining);
+  const note =
+    state === 'critical'
+      ? html`<span class="danger-text" data-testid="runs-out-at">Runs out at ${runsOut}</span>`
+      : state === 'low'
+        ? html`<span class="warning-text" data-testid="runs-out-at">Under 24 hours: runs out ${runsOut}</span>`
+        : '';
+  const cls = state === 'critical' ? ' metric-danger' : state === 'low' ? ' metric-warning' : '';
+  return html`<div class="metric${cls}" data-testid="hours-remaining-metric" data-state="${state}"><dt>Time remaining</dt><dd data-testid="hours-remaining">${formatHoursRemaining(hoursRemaining)}</dd>${note ? html`<dd class="metric-note">${note}</dd>` : ''}</div>`;
+}
 
 /** Zero-balance banner: what happened to instances and storage, and the way back. */
 export function zeroBalanceBanner(data: LiveView) {
@@ -18,16 +41,19 @@ export function zeroBalanceBanner(data: LiveView) {
 /** Balance, burn rate, hours remaining and the open hour's accumulating usage. */
 export function balancePanel(data: LiveView) {
   const { summary } = data;
-  const low = summary.hoursRemaining !== null && summary.hoursRemaining < LOW_HOURS;
+  const nowMs = Date.parse(data.burn?.at ?? summary.updatedAt);
+  // Money on its way (a Checkout not paid yet) is not spendable: said apart, never added in.
+  const pendingMicros = data.history.data.filter((tx) => tx.status === 'pending' && tx.amountMicros > 0).reduce((sum, tx) => sum + tx.amountMicros, 0);
   return html`${zeroBalanceBanner(data)}
 <section class="card" aria-labelledby="balance-title">
   <h2 id="balance-title">Credit balance</h2>
   <dl class="metrics">
-    <div class="metric"><dt>Current balance</dt><dd data-testid="balance">${formatMicros(summary.balanceMicros)}</dd></div>
-    <div class="metric"><dt>Burn rate</dt><dd data-testid="burn-rate">${formatMicros(summary.burnRateMicrosPerHour)}<span class="unit">/hour</span></dd></div>
-    <div class="metric${low ? ' metric-warning' : ''}" data-testid="hours-remaining-metric"><dt>Time remaining</dt><dd data-testid="hours-remaining">${formatHoursRemaining(summary.hoursRemaining)}${low ? html`<span class="warning-text"> · under 24 hours</span>` : ''}</dd></div>
+    <div class="metric"><dt>Current balance</dt><dd data-testid="balance">${formatMicros(summary.balanceMicros)}</dd>${pendingMicros > 0 ? html`<dd class="metric-note" data-testid="pending-note">${formatMicros(pendingMicros)} pending, added once paid</dd>` : ''}</div>
+    <div class="metric"><dt>Burn rate</dt><dd data-testid="burn-rate">${formatMicros(data.burn?.burnRateMicrosPerHour ?? summary.burnRateMicrosPerHour)}<span class="unit">/hour</span></dd><dd class="metric-note">running now + recent usage, below</dd></div>
+    ${timeRemainingMetric(summary.hoursRemaining, nowMs)}
     <div class="metric"><dt>Accumulating this hour</dt><dd data-testid="accumulating">${formatMicros(summary.accumulatingMicros)}</dd></div>
   </dl>
+  ${burnBreakdown(data.burn)}
   <p class="hint">Updated ${summary.updatedAt.slice(11, 19)} UTC. Usage is settled hourly; the balance already excludes what is accumulating.</p>
 </section>`;
 }

@@ -1,7 +1,7 @@
 import { html } from 'hono/html';
 import type { CreditSummary } from '../../ledger/ledger_types';
 import { bucketOf, bucketStartMs, HOUR_MS, moneyTicks, type ChartDomain } from '../chart_scale';
-import { formatDateTime, formatInteger, formatMicros } from '../format';
+import { formatDateTime, formatInteger, formatMicros, formatMicrosPrecise } from '../format';
 import type { BalancePoint, SpendCategory, SpendHour } from '../spend_series';
 import { spendCategories } from '../spend_series';
 
@@ -42,7 +42,7 @@ const bucketLabel = (d: ChartDomain, startMs: number) =>
 
 /** A tick's text: whole dollars when the step is whole dollars (`$1,000`), cents or finer otherwise. */
 function tickText(micros: number, stepMicros: number) {
-  return stepMicros % 1_000_000 === 0 ? `$${formatInteger(micros / 1_000_000)}` : formatMicros(micros);
+  return stepMicros % 1_000_000 === 0 ? `$${formatInteger(micros / 1_000_000)}` : formatMicrosPrecise(micros);
 }
 
 /** Round money gridlines and their labels, the axis names, and the time ticks. */
@@ -215,6 +215,7 @@ export function spendChart(hours: SpendHour[], d: ChartDomain, summary: Pick<Cre
     <ul class="legend">
       ${spendCategories.map((c) => html`<li><span class="swatch cat-${c}" aria-hidden="true"></span>${CATEGORY_LABELS[c]} <strong data-category-total="${c}">${formatMicros(totals[c])}</strong></li>`)}
       <li><span class="swatch open-usage" aria-hidden="true"></span>Open hour, accumulating <strong data-testid="open-hour-total">${formatMicros(openMicros)}</strong></li>
+      <li class="legend-total">Total <strong data-testid="spend-total" data-total-micros="${total + openMicros}">${formatMicros(total + openMicros)}</strong></li>
     </ul>
     <div class="visually-hidden"><table data-testid="spend-table">
       <caption>${cadence} spend by category${tableRows.length ? '' : ': none in this period'}</caption>

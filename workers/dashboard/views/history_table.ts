@@ -1,6 +1,6 @@
 import { html } from 'hono/html';
 import { transactionStatuses, transactionTypes } from '../../../schema/tables';
-import { formatDateTime, formatLineQuantity, formatMicros } from '../format';
+import { formatDateTime, formatLineQuantity, formatMicros, formatMicrosExact } from '../format';
 import type { LiveView } from '../load_dashboard';
 import type { UsageLine } from '../usage_lines';
 
@@ -9,7 +9,10 @@ const TYPE_LABELS: Record<string, string> = {
   usage: 'Usage',
   auto_recharge: 'Auto-Recharge',
   refund: 'Refund',
+  dispute: 'Dispute',
   adjustment: 'Adjustment',
+  grant: 'Grant',
+  expiration: 'Expiration',
 };
 
 const STATUS_LABELS: Record<string, string> = {
@@ -47,9 +50,24 @@ function usageLinesDetails(transactionId: string, lines: UsageLine[] | undefined
   return html`<details class="tx-lines" data-details-for="${transactionId}">
         <summary>${lines.length === 1 ? '1 line' : `${lines.length} lines`}</summary>
         <ul>${lines.map(
-          (l) => html`<li data-amount-micros="${l.amountMicros}"><span class="line-description">${l.description}</span> <span class="line-quantity">${formatLineQuantity(l.quantity, l.unit)}</span> <span class="line-amount">${formatMicros(l.amountMicros, { signed: true })}</span></li>`,
+          (l) => html`<li data-amount-micros="${l.amountMicros}"><span class="line-description">${l.description}</span> <span class="line-quantity">${formatLineQuantity(l.quantity, l.unit)}</span> <span class="line-amount" title="${formatMicrosExact(l.amountMicros, { signed: true })}">${formatMicros(l.amountMicros, { signed: true })}</span></li>`,
         )}</ul>
       </details>`;
+}
+
+/**
+ * "Cancel" on a pending Checkout top-up's row, for admins: the same form post (CSRF token) and route
+ * as the cancel after coming back from Checkout. It expires the Checkout session, so that it can no
+ * longer be paid, and marks the top-up Failed.
+ */
+function cancelPendingForm(data: LiveView, tx: LiveView['history']['data'][number]) {
+  if (data.session.role !== 'admin' || tx.type !== 'deposit' || tx.status !== 'pending') return '';
+  return html`<form method="post" action="/dashboard/checkout/cancel" class="row-action" data-testid="cancel-pending-form">
+        <input type="hidden" name="csrf" value="${data.session.csrfToken}">
+        <input type="hidden" name="txn" value="${tx.id}">
+        <input type="hidden" name="back" value="history">
+        <button type="submit" class="button-link">Cancel<span class="visually-hidden"> the pending top-up ${tx.description}</span></button>
+      </form>`;
 }
 
 /** Download CSV: the same filters as the table, every page (streamed by the server). */
@@ -69,16 +87,25 @@ export function historyActions(data: LiveView) {
 export function historyTable(data: LiveView) {
   const { history } = data;
   const rows = history.data.map((tx) => {
-    // A failed payment moved no money: its amount is shown struck through, not as a credit.
-    const amountClass = tx.status === 'failed' ? 'amount-void' : tx.amountMicros > 0 ? 'amount-in' : tx.amountMicros < 0 ? 'amount-out' : '';
+    const amount = formatMicros(tx.amountMicros, { signed: true });
+    const exact = formatMicrosExact(tx.amountMicros, { signed: true });
+    // A failed payment moved no money: its amount is struck through. A pending one has not moved
+    // any yet: neutral, never the green of credited money, and not in the balance.
+    const amountClass = tx.status === 'failed' ? 'amount-void' : tx.status === 'pending' ? 'amount-pending' : tx.amountMicros > 0 ? 'amount-in' : tx.amountMicros < 0 ? 'amount-out' : '';
+    const amountCell =
+      tx.status === 'failed'
+        ? html`<s>${amount}</s><span class="visually-hidden"> (not charged)</span>`
+        : tx.status === 'pending'
+          ? html`${amount}<span class="amount-note">not in balance yet</span>`
+          : amount;
     return html`<tr data-transaction-id="${tx.id}" data-status="${tx.status}" data-type="${tx.type}">
       <td class="cell-date"><time datetime="${tx.createdAt}">${formatDateTime(tx.createdAt)}</time></td>
       <td class="cell-description">${tx.description}<span class="tx-type">${TYPE_LABELS[tx.type] ?? tx.type}</span>${usageLinesDetails(tx.id, data.usageLines.get(tx.id))}</td>
       ${tx.invoiceUrl
         ? html`<td class="cell-invoice"><a href="${tx.invoiceUrl}" target="_blank" rel="noopener noreferrer" data-testid="invoice-link">Invoice<span class="visually-hidden"> for ${tx.description}</span></a></td>`
         : html`<td class="cell-invoice cell-invoice-none"><span aria-label="none">—</span></td>`}
-      <td class="amount cell-amount ${amountClass}" data-amount-micros="${tx.amountMicros}" data-testid="amount">${tx.status === 'failed' ? html`<s>${formatMicros(tx.amountMicros, { signed: true })}</s><span class="visually-hidden"> (not charged)</span>` : formatMicros(tx.amountMicros, { signed: true })}</td>
-      <td class="cell-status"><span class="badge badge-${tx.status}" data-testid="status">${STATUS_LABELS[tx.status] ?? tx.status}</span></td>
+      <td class="amount cell-amount ${amountClass}" data-amount-micros="${tx.amountMicros}" title="${exact}" data-testid="amount">${amountCell}</td>
+      <td class="cell-status"><span class="badge badge-${tx.status}" data-testid="status">${STATUS_LABELS[tx.status] ?? tx.status}</span>${cancelPendingForm(data, tx)}</td>
     </tr>`;
   });
   return html`<table class="transactions" data-testid="transactions">

@@ -20,16 +20,23 @@ export function signInPage(input: { error?: string; notice?: string }) {
   });
 }
 
-export function linkConfirmPage(token: string) {
+/**
+ * The page of a one-time link. Its token is in the URL's fragment, which only the page's script
+ * can read (link_script.ts): it fills the form's hidden field and enables Continue.
+ */
+export function linkConfirmPage() {
   return layout({
     title: 'Sign in · burnrate billing',
     body: html`<section class="card narrow" aria-labelledby="link-title">
   <h1 id="link-title">Continue to billing</h1>
   <p>This one-time link signs you in to your workspace's billing dashboard.</p>
-  <form method="post" action="/dashboard/link/${token}">
-    <button type="submit">Continue</button>
+  <form method="post" action="/dashboard/link">
+    <input type="hidden" id="link-token" name="token" value="">
+    <button type="submit" id="link-continue" disabled>Continue</button>
   </form>
-</section>`,
+  <noscript><p class="hint">Sign-in links need JavaScript in this browser. You can also sign in with an API key.</p></noscript>
+</section>
+<script src="/dashboard/assets/link.js" defer></script>`,
   });
 }
 

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { EX } from '../../openapi/examples';
 import { ApiKeyIdSchema, errorResponses, IdempotencyHeadersSchema, IdempotencyIdSchema, jsonBody, jsonResponse, MemberIdSchema, WorkspaceIdSchema } from '../../openapi/schemas';
 import type { Router } from '../router';
+import { replayedHeaders } from '../../http/idempotent_replayed';
 import { createApiKey } from '../../tenancy/create_api_key';
 import { revokeApiKey } from '../../tenancy/revoke_api_key';
 
@@ -46,7 +47,8 @@ export const revokeApiKeyRoute = createRoute({
   operationId: 'revokeApiKey',
   tags: ['Workspaces'],
   summary: 'Revoke an API key',
-  description: 'The key stops working at once. **Idempotent:** revoking again answers 200 with the time of the first revocation.',
+  description:
+    "The key stops working at once, and its member is signed out of the dashboard everywhere (sessions signed in with any of the member's keys, and one-time-link sessions). **Idempotent:** revoking again answers 200 with the time of the first revocation and ends no session started since.",
   security: [{ internalToken: [] }],
   request: { params: z.object({ ws: WorkspaceIdSchema, id: ApiKeyIdSchema }) },
   responses: {
@@ -60,9 +62,11 @@ export const registerApiKeyRoutes = (app: Router) =>
     .openapi(createApiKeyRoute, async (c) => {
       const { ws } = c.req.valid('param');
       const body = c.req.valid('json');
-      return c.json(await createApiKey(c.env, ws, body.id ?? c.req.valid('header')['idempotency-key'], body.memberId), 201);
+      const { value, replayed } = await createApiKey(c.env, ws, body.id ?? c.req.valid('header')['idempotency-key'], body.memberId);
+      return c.json(value, 201, replayedHeaders(replayed));
     })
     .openapi(revokeApiKeyRoute, async (c) => {
       const { ws, id } = c.req.valid('param');
-      return c.json(await revokeApiKey(c.env, ws, id), 200);
+      const { value, replayed } = await revokeApiKey(c.env, ws, id);
+      return c.json(value, 200, replayedHeaders(replayed));
     });

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { EX, memberExample } from '../../openapi/examples';
 import { EmailSchema, errorResponses, IdempotencyHeadersSchema, IdempotencyIdSchema, jsonBody, jsonResponse, MemberSchema, NameSchema, RoleSchema, WorkspaceIdSchema } from '../../openapi/schemas';
 import type { Router } from '../router';
+import { replayedHeaders } from '../../http/idempotent_replayed';
 import { createMember } from '../../tenancy/create_member';
 
 const Body = z.object({ id: IdempotencyIdSchema.optional(), name: NameSchema, email: EmailSchema, role: RoleSchema });
@@ -38,5 +39,6 @@ export const registerCreateMember = (app: Router) =>
   app.openapi(createMemberRoute, async (c) => {
     const { ws } = c.req.valid('param');
     const { id, ...request } = c.req.valid('json');
-    return c.json(await createMember(c.env, ws, id ?? c.req.valid('header')['idempotency-key'], request), 201);
+    const { value, replayed } = await createMember(c.env, ws, id ?? c.req.valid('header')['idempotency-key'], request);
+    return c.json(value, 201, replayedHeaders(replayed));
   });

@@ -3,6 +3,7 @@ import { adminMemberExample, EX, workspaceExample } from '../../openapi/examples
 import { EmailSchema, errorResponses, IdempotencyHeadersSchema, IdempotencyIdSchema, jsonBody, jsonResponse, MemberSchema, NameSchema, WorkspaceSchema } from '../../openapi/schemas';
 import { createWorkspace } from '../../tenancy/create_workspace';
 import type { Router } from '../router';
+import { replayedHeaders } from '../../http/idempotent_replayed';
 
 const Body = z.object({
   id: IdempotencyIdSchema.optional().openapi({ description: 'Optional idempotency key; the Idempotency-Key header also works.' }),
@@ -40,5 +41,6 @@ export const createWorkspaceRoute = createRoute({
 export const registerCreateWorkspace = (app: Router) =>
   app.openapi(createWorkspaceRoute, async (c) => {
     const { id, ...request } = c.req.valid('json');
-    return c.json(await createWorkspace(c.env, id ?? c.req.valid('header')['idempotency-key'], request), 201);
+    const { value, replayed } = await createWorkspace(c.env, id ?? c.req.valid('header')['idempotency-key'], request);
+    return c.json(value, 201, replayedHeaders(replayed));
   });

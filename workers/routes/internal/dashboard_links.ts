@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { EX } from '../../openapi/examples';
 import { errorResponses, IdempotencyHeadersSchema, IdempotencyIdSchema, jsonBody, jsonResponse, MemberIdSchema, WorkspaceIdSchema } from '../../openapi/schemas';
 import type { Router } from '../router';
+import { replayedHeaders } from '../../http/idempotent_replayed';
 import { createDashboardLink } from '../../tenancy/create_dashboard_link';
 import { configuredPublicOrigin } from '../../billing/public_base_url';
 
@@ -15,7 +16,10 @@ const LinkBody = z.object({
 
 const CreatedLink = z
   .object({
-    url: z.string().openapi({ example: 'https://billing.example.com/dashboard/link/3q2-7wJ0xE4b0pTz8gG1mYlq3sQnC5bV9hK2dRf6uA0' }),
+    url: z.string().openapi({
+      description: 'The link; its token is the fragment (after `#`), which browsers never send, so it is in no request log.',
+      example: 'https://billing.example.com/dashboard/link#3q2-7wJ0xE4b0pTz8gG1mYlq3sQnC5bV9hK2dRf6uA0',
+    }),
     memberId: z.string(),
     expiresAt: z.string().openapi({ example: '2026-11-21T10:15:00.000Z' }),
   })
@@ -37,7 +41,7 @@ export const createDashboardLinkRoute = createRoute({
   },
   responses: {
     201: jsonResponse('The link; it is shown once.', CreatedLink, {
-      url: 'https://billing.example.com/dashboard/link/3q2-7wJ0xE4b0pTz8gG1mYlq3sQnC5bV9hK2dRf6uA0',
+      url: 'https://billing.example.com/dashboard/link#3q2-7wJ0xE4b0pTz8gG1mYlq3sQnC5bV9hK2dRf6uA0',
       memberId: EX.memberId,
       expiresAt: '2026-11-21T10:15:00.000Z',
     }),
@@ -57,5 +61,6 @@ export const registerDashboardLinkRoutes = (app: Router) =>
     // The link's host is this deployment's public address when configured, not whatever Host the caller sent.
     const origin = configuredPublicOrigin(c.env) ?? new URL(c.req.url).origin;
     const request = { memberId: body.memberId, ttlSeconds: body.ttlSeconds ?? DEFAULT_TTL_SECONDS };
-    return c.json(await createDashboardLink(c.env, ws, origin, body.id ?? c.req.valid('header')['idempotency-key'], request), 201);
+    const { value, replayed } = await createDashboardLink(c.env, ws, origin, body.id ?? c.req.valid('header')['idempotency-key'], request);
+    return c.json(value, 201, replayedHeaders(replayed));
   });

@@ -15,6 +15,7 @@ import {
 } from '../../openapi/schemas';
 import { EX, transactionExample } from '../../openapi/examples';
 import type { Router } from '../router';
+import { replayedHeaders } from '../../http/idempotent_replayed';
 import { callerKey } from '../../ledger/caller_keys';
 
 const AdjustmentBody = z.object({
@@ -93,7 +94,7 @@ export const createDeductionRoute = createRoute({
 async function post(env: Parameters<typeof ledgerFor>[0], input: PostEntryInput) {
   // The caller's id is its idempotency key, kept apart from the ledger's own keys.
   const { value, replayed } = unwrap(await ledgerFor(env, input.workspaceId).postEntry({ ...input, id: callerKey(input.id) }));
-  return { value, headers: replayed ? { 'Idempotent-Replayed': 'true' } : undefined };
+  return { value, headers: replayedHeaders(replayed) };
 }
 
 export const registerLedgerEntryRoutes = (app: Router) =>

@@ -9,8 +9,10 @@ import { isInFuture } from '../../lib/time';
 import { assertTenants } from '../../usage/known_tenants';
 import { claimResourceId, resourceWorkspaceId } from '../../tenancy/resource_workspace';
 import type { Router } from '../router';
+import { replayedHeaders } from '../../http/idempotent_replayed';
 import type { Env } from '../../env';
 import { retentionCutoffMs, retentionDays } from '../../usage/retention';
+import { MAX_VOLUME_BYTES } from '../../usage/amount_limits';
 
 const Timestamp = z.iso.datetime({ offset: true });
 
@@ -21,7 +23,7 @@ const StartBody = z
     memberId: MemberIdSchema.optional(),
     kind: z.enum(['instance', 'volume']).openapi({ description: 'instance: billed per second at its type\'s hourly rate. volume: billed per byte-second of storage.' }),
     instanceType: plainText().min(1).max(100).optional().openapi({ description: 'Required for an instance: a type of the price list.', example: 'cpu-small' }),
-    sizeBytes: z.int().min(1).max(1_000_000_000_000_000).optional().openapi({ description: 'Required for a volume: its size in bytes.' }),
+    sizeBytes: z.int().min(1).max(MAX_VOLUME_BYTES).optional().openapi({ description: 'Required for a volume: its size in bytes.' }),
     startedAt: Timestamp.optional().openapi({ description: 'ISO-8601. Defaults to now; may be in the past to report late (not before the workspace existed, nor older than the usage retention window), never in the future.' }),
   })
   .superRefine((b, ctx) => {
@@ -111,7 +113,7 @@ export const resizeResourceRoute = createRoute({
     params: z.object({ id: IdempotencyIdSchema.openapi({ description: 'The id the volume was started with.', example: EX.volumeId }) }),
     body: jsonBody(
       z.object({
-        sizeBytes: z.int().min(1).max(1_000_000_000_000_000).openapi({ description: 'The new size in bytes.' }),
+        sizeBytes: z.int().min(1).max(MAX_VOLUME_BYTES).openapi({ description: 'The new size in bytes.' }),
         at: Timestamp.optional().openapi({ description: 'ISO-8601. Defaults to now; never in the future.' }),
       }),
       { sizeBytes: 100_000_000_000, at: '2026-11-21T10:15:00.000Z' },
@@ -149,20 +151,22 @@ export const registerResourceRoutes = (app: Router) =>
       if (startedAtMs !== undefined) assertStartInWindow(c.env, startedAtMs, createdAtMs.get(body.workspaceId) ?? 0);
       const { startedAt: _s, ...rest } = body;
       await claimResourceId(c.env, body.id, body.workspaceId);
-      const result = unwrap(await ledgerFor(c.env, body.workspaceId).startResource({ ...rest, startedAtMs }));
-      return c.json(result.value, 201);
+      const { value, replayed } = unwrap(await ledgerFor(c.env, body.workspaceId).startResource({ ...rest, startedAtMs }));
+      return c.json(value, 201, replayedHeaders(replayed));
     })
     .openapi(stopResourceRoute, async (c) => {
       const { id } = c.req.valid('param');
       const body = (c.req.valid('json') as { stoppedAt?: string } | undefined) ?? {};
       const stoppedAtMs = body.stoppedAt ? notInFuture(Date.parse(body.stoppedAt), 'stoppedAt') : null;
       const workspaceId = await resourceWorkspaceId(c.env, id);
-      return c.json(unwrap(await ledgerFor(c.env, workspaceId).stopResource(workspaceId, id, stoppedAtMs)).value, 200);
+      const { value, replayed } = unwrap(await ledgerFor(c.env, workspaceId).stopResource(workspaceId, id, stoppedAtMs));
+      return c.json(value, 200, replayedHeaders(replayed));
     })
     .openapi(resizeResourceRoute, async (c) => {
       const { id } = c.req.valid('param');
       const body = c.req.valid('json');
       const atMs = body.at ? notInFuture(Date.parse(body.at), 'at') : null;
       const workspaceId = await resourceWorkspaceId(c.env, id);
-      return c.json(unwrap(await ledgerFor(c.env, workspaceId).resizeVolume(workspaceId, id, body.sizeBytes, atMs)).value, 200);
+      const { value, replayed } = unwrap(await ledgerFor(c.env, workspaceId).resizeVolume(workspaceId, id, body.sizeBytes, atMs));
+      return c.json(value, 200, replayedHeaders(replayed));
     });

@@ -12,15 +12,15 @@ export const myUsageRoute = createRoute({
   path: '/v1/billing/my-usage',
   operationId: 'getMyUsage',
   tags: ['Billing'],
-  summary: "The caller's usage; admins may add every member and the workspace totals",
+  summary: "The caller's usage; admins may add every member, unattributed usage and the workspace totals",
   description:
-    'Periods are whole UTC hours: `current` is the calendar month (UTC) to date, `7d` and `30d` the trailing days, `all_time` since the workspace was created. Runtime is split into settled, pending (closed hours not yet settled), forgiven (not charged for lack of credits) and active (the open hour so far).',
+    'Periods are whole UTC hours: `current` is the calendar month (UTC) to date, `7d` and `30d` the trailing days, `all_time` since the workspace was created. Runtime is split into settled, pending (closed hours not yet settled), forgiven (not charged for lack of credits) and active (the open hour so far). With `all=true` (admins): `members[]`, `unattributed` (usage reported without a memberId) and `totals`, the whole workspace, which is exactly the members plus unattributed: a line several members share (a model in one hour) is split between them in proportion to their exact cost, in whole micros.',
   security: [{ apiKey: [] }],
   middleware: [requireApiKey] as const,
   request: {
     query: z.object({
       period: z.enum(usagePeriods).optional().openapi({ default: 'current', example: '30d' }),
-      all: z.enum(['true', 'false']).optional().openapi({ description: 'Admins only (403 for members): add members[] and totals.', example: 'true' }),
+      all: z.enum(['true', 'false']).optional().openapi({ description: 'Admins only (403 for members): add members[], unattributed and totals.', example: 'true' }),
     }),
   },
   responses: {
@@ -33,7 +33,8 @@ export const myUsageRoute = createRoute({
         { memberId: adminMemberExample.id, name: adminMemberExample.name, usage: usageRowExample },
         { memberId: memberExample.id, name: memberExample.name, usage: { ...usageRowExample, tokens: { input: 0, output: 0, total: 0 }, modelUsage: [], totalMicros: 993_507 } },
       ],
-      totals: { ...usageRowExample, totalMicros: 10_387_014 },
+      unattributed: { ...usageRowExample, tokens: { input: 0, output: 0, total: 0 }, modelUsage: [], totalMicros: 250_000 },
+      totals: { ...usageRowExample, totalMicros: 10_637_014 },
     }),
     ...errorResponses(
       ['invalid_request', "period: Invalid option: expected one of \"current\"|\"7d\"|\"30d\"|\"all_time\""],

@@ -7,6 +7,7 @@ import { MAX_TOPUP_CENTS, MIN_TOPUP_CENTS } from '../../billing/topup_bounds';
 import { depositExample, EX } from '../../openapi/examples';
 import { errorResponses, IdempotencyIdSchema, jsonBody, jsonResponse, TransactionSchema } from '../../openapi/schemas';
 import type { Router } from '../router';
+import { replayedHeaders } from '../../http/idempotent_replayed';
 
 const TopupBody = z.object({
   amountCents: z.int().min(MIN_TOPUP_CENTS).max(MAX_TOPUP_CENTS).openapi({ description: 'Whole US cents, $5 to $10,000.', example: 2500 }),
@@ -122,8 +123,12 @@ export const registerTopupRoutes = (app: Router) =>
       const { workspaceId } = c.get('auth');
       const { amountCents, paymentMethod } = c.req.valid('json');
       const idempotencyKey = c.req.valid('header')['idempotency-key'];
-      if (paymentMethod === 'saved') return c.json(await topupWithSavedCard(c.env, { workspaceId, amountCents, idempotencyKey }), 201);
-      return c.json(await startCheckoutTopup(c.env, { workspaceId, amountCents, idempotencyKey }), 201);
+      if (paymentMethod === 'saved') {
+        const { value, replayed } = await topupWithSavedCard(c.env, { workspaceId, amountCents, idempotencyKey });
+        return c.json(value, 201, replayedHeaders(replayed));
+      }
+      const { value, replayed } = await startCheckoutTopup(c.env, { workspaceId, amountCents, idempotencyKey });
+      return c.json(value, 201, replayedHeaders(replayed));
     })
     .openapi(successRoute, async (c) => {
       const { session_id: sessionId } = c.req.valid('query');
