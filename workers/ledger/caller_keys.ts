@@ -4,7 +4,7 @@
 // stored behind `caller:`, so no caller id can ever take a key the ledger needs (an adjustment with
 // id `settle:<hour>` once blocked that hour's settlement) and every caller id still maps to exactly
 // one key. Ids without such a prefix, which is nearly all, are stored as sent.
-const RESERVED = ['settle:', 'checkout:', 'auto:', 'card:', 'refund:', 'dispute:', 'caller:'];
+const RESERVED = ['settle:', 'checkout:', 'auto:', 'card:', 'refund:', 'dispute:', 'grant:', 'expire:', 'caller:'];
 
 export function callerKey(callerId: string): string {
   return RESERVED.some((prefix) => callerId.startsWith(prefix)) ? `caller:${callerId}` : callerId;
