@@ -15,6 +15,7 @@ import { registerDashboardLinkRoutes } from './routes/internal/dashboard_links';
 import { dashboard } from './dashboard/dashboard_routes';
 import { registerCreditCheck } from './routes/internal/credit_check';
 import { registerLedgerEntryRoutes } from './routes/internal/ledger_entries';
+import { registerGrantRoutes } from './routes/internal/grants';
 import { registerPlatformEventRoutes } from './routes/internal/platform_events';
 import { registerPricingRoutes } from './routes/internal/pricing';
 import { registerQuoteRoutes } from './routes/internal/quotes';
@@ -62,6 +63,7 @@ export function buildApp() {
   registerApiKeyRoutes(app);
   registerCreditCheck(app);
   registerLedgerEntryRoutes(app);
+  registerGrantRoutes(app);
   registerUsageRoutes(app);
   registerUsageEventRoutes(app);
   registerPricingRoutes(app);

@@ -48,6 +48,8 @@ export async function fulfilChargeRefunds(env: Env, charge: Stripe.Charge, event
         id: `refund:${refund.id}`,
         kind: 'refund',
         amountMicros: -centsToMicros(refund.amount),
+        // The refunded deposit's own credit block is taken back first (then other paid blocks).
+        depositTransactionId: entry.id,
         description: `Refund of ${what} (${dollarsFromCents(refund.amount)})`,
         stripeEvent: i === effective.length - 1 ? event : undefined,
       }),
