@@ -15,6 +15,8 @@ import type {
   CreditCheck,
   DashboardLink,
   DeductionBody,
+  GrantBody,
+  GrantResult,
   PlatformEventList,
   PlatformEventsQuery,
   PriceList,
@@ -122,6 +124,20 @@ class DeductionsApi {
   }
 }
 
+class GrantsApi {
+  constructor(private readonly http: Transport) {}
+
+  /** Credit as a block of its own: promotional, priority 50, never expiring unless told otherwise. */
+  create(body: WithOptionalId<GrantBody>): Promise<GrantResult> {
+    return this.http.request({ method: 'POST', path: '/internal/v1/grants', body: withId(body, 'grant') });
+  }
+
+  /** Removes what is left of the grant now (an `expiration`); voiding again answers the same. */
+  void(id: string): Promise<GrantResult> {
+    return this.http.request({ method: 'POST', path: `/internal/v1/grants/${segment(id)}/void` });
+  }
+}
+
 class PricingApi {
   constructor(private readonly http: Transport) {}
 
@@ -198,6 +214,7 @@ export class BurnrateInternal {
   readonly usage: UsageApi;
   readonly adjustments: AdjustmentsApi;
   readonly deductions: DeductionsApi;
+  readonly grants: GrantsApi;
   readonly pricing: PricingApi;
   readonly quotes: QuotesApi;
   readonly resources: ResourcesApi;
@@ -215,6 +232,7 @@ export class BurnrateInternal {
     this.usage = new UsageApi(this.http);
     this.adjustments = new AdjustmentsApi(this.http);
     this.deductions = new DeductionsApi(this.http);
+    this.grants = new GrantsApi(this.http);
     this.pricing = new PricingApi(this.http);
     this.quotes = new QuotesApi(this.http);
     this.resources = new ResourcesApi(this.http);

@@ -67,6 +67,22 @@ export async function readTransaction(env: Env, workspaceId: string, transaction
   return { ...view, ...(row.type === 'usage' && own ? { lines: own } : {}), ...(debit ? { funding } : {}) };
 }
 
+/** Which credit blocks paid for several debits of one workspace (the dashboard's history page), in one query. */
+export async function readTransactionFunding(env: Env, workspaceId: string, transactionIds: string[]): Promise<Map<string, FundingLineView[]>> {
+  const byTransaction = new Map<string, FundingLineView[]>();
+  if (transactionIds.length === 0) return byTransaction;
+  // Deductions are journaled first: read once the object has projected them.
+  const db = await projectedLedgerDbOf(env, workspaceId);
+  const rows = await db
+    .select({ transactionId: creditFunding.transactionId, blockId: creditFunding.blockId, category: creditBlocks.category, amountMicros: creditFunding.amountMicros })
+    .from(creditFunding)
+    .innerJoin(creditBlocks, eq(creditBlocks.id, creditFunding.blockId))
+    .where(and(inArray(creditFunding.transactionId, transactionIds), eq(creditFunding.workspaceId, workspaceId)))
+    .orderBy(creditFunding.transactionId, creditFunding.position);
+  for (const { transactionId, ...line } of rows) byTransaction.set(transactionId, [...(byTransaction.get(transactionId) ?? []), line]);
+  return byTransaction;
+}
+
 /** The lines of several settled hours of one workspace (the dashboard's history page), in one query. */
 export async function readTransactionLines(env: Env, workspaceId: string, transactionIds: string[]): Promise<Map<string, TransactionLine[]>> {
   if (transactionIds.length === 0) return new Map();

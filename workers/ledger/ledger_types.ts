@@ -40,6 +40,8 @@ export interface CreditSummary {
   updatedAt: string;
   /** Start of the oldest unsettled hour with usage (for the accumulating history row). */
   openSinceMs: number;
+  /** The category of what expires next (internal: the dashboard's wording). */
+  nextExpiryCategory: 'paid' | 'promotional' | 'mixed' | null;
 }
 
 export interface IngestResult {

@@ -61,6 +61,7 @@ export class LedgerReads {
         nextExpiry: nextExpiry ? { at: iso(nextExpiry.atMs), amountMicros: nextExpiry.amountMicros } : null,
         updatedAt: iso(Math.max(state.updatedAtMs, accumulatingMicros > 0 ? nowMs : 0)),
         openSinceMs: state.open.oldestUnsettledHourMs(nowMs),
+        nextExpiryCategory: nextExpiry?.category ?? null,
       },
     };
   }

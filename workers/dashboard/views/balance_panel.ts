@@ -1,5 +1,5 @@
 import { html } from 'hono/html';
-import { formatHoursRemaining, formatMicros } from '../format';
+import { formatDay, formatHoursRemaining, formatMicros } from '../format';
 import type { LiveView } from '../load_dashboard';
 
 const LOW_HOURS = 24;
@@ -15,7 +15,23 @@ export function zeroBalanceBanner(data: LiveView) {
 </section>`;
 }
 
-/** Balance, burn rate, hours remaining and the open hour's accumulating usage. */
+/**
+ * Paid and promotional credit (the unspent credit blocks) and the next expiry:
+ * "$12.00 promotional, expires 21 Dec".
+ */
+function creditKinds(data: LiveView) {
+  const { summary } = data;
+  const next = summary.nextExpiry;
+  const what = summary.nextExpiryCategory === 'paid' ? ' paid' : summary.nextExpiryCategory === 'promotional' ? ' promotional' : '';
+  return html`<p class="credit-kinds" data-testid="credit-kinds">
+    <span data-testid="paid-credits">${formatMicros(summary.paidMicros)} paid</span> ·
+    <span data-testid="promotional-credits">${formatMicros(summary.promotionalMicros)} promotional</span>${next
+      ? html` · <span data-testid="next-expiry"><time datetime="${next.at}">${formatMicros(next.amountMicros)}${what}, expires ${formatDay(next.at)}</time></span>`
+      : ''}
+  </p>`;
+}
+
+/** Balance, burn rate, hours remaining, the open hour's accumulating usage, and paid and promotional credit. */
 export function balancePanel(data: LiveView) {
   const { summary } = data;
   const low = summary.hoursRemaining !== null && summary.hoursRemaining < LOW_HOURS;
@@ -28,6 +44,7 @@ export function balancePanel(data: LiveView) {
     <div class="metric${low ? ' metric-warning' : ''}" data-testid="hours-remaining-metric"><dt>Time remaining</dt><dd data-testid="hours-remaining">${formatHoursRemaining(summary.hoursRemaining)}${low ? html`<span class="warning-text"> · under 24 hours</span>` : ''}</dd></div>
     <div class="metric"><dt>Accumulating this hour</dt><dd data-testid="accumulating">${formatMicros(summary.accumulatingMicros)}</dd></div>
   </dl>
+  ${creditKinds(data)}
   <p class="hint">Updated ${summary.updatedAt.slice(11, 19)} UTC. Usage is settled hourly; the balance already excludes what is accumulating.</p>
 </section>`;
 }

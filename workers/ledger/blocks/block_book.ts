@@ -9,6 +9,8 @@ export interface NextExpiry {
   atMs: number;
   /** What the blocks expiring at that instant hold now. */
   amountMicros: number;
+  /** Their category (`mixed` when both expire then): what the dashboard says of it. */
+  category: 'paid' | 'promotional' | 'mixed';
 }
 
 export class BlockBook {
@@ -78,8 +80,11 @@ export class BlockBook {
     let next: NextExpiry | null = null;
     for (const b of this.blocks) {
       if (b.expiresAtMs === null) continue;
-      if (!next || b.expiresAtMs < next.atMs) next = { atMs: b.expiresAtMs, amountMicros: b.remainingMicros };
-      else if (b.expiresAtMs === next.atMs) next.amountMicros += b.remainingMicros;
+      if (!next || b.expiresAtMs < next.atMs) next = { atMs: b.expiresAtMs, amountMicros: b.remainingMicros, category: b.category };
+      else if (b.expiresAtMs === next.atMs) {
+        next.amountMicros += b.remainingMicros;
+        if (next.category !== b.category) next.category = 'mixed';
+      }
     }
     this.expiry = next;
     return next;
