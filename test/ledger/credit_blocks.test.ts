@@ -229,6 +229,11 @@ describe('POST /internal/v1/grants/:id/void', () => {
     expect(await fundingOf(ws, first.body.transaction.id)).toEqual([{ blockId: first.body.block.id, category: 'promotional', amountMicros: 7 * CREDIT }]);
     expect((await blocksOf(ws)).map((b) => b.id)).toEqual([paid.id]);
     expect((await publicApi('GET', '/v1/billing/credits', ws.adminKey)).body.balanceMicros).toBe(4 * CREDIT);
+    // The CSV carries grants (credits) and the expiration (a debit).
+    const csv = (await publicApi('GET', '/v1/billing/credits/history.csv', ws.adminKey)).body as string;
+    expect(csv).toContain(`${first.body.transaction.id},`);
+    expect(csv).toMatch(/,expiration,completed,[^\n]*,-7\.000000,4\.000000,/);
+    expect(csv).toMatch(/,grant,completed,[^\n]*,10\.000000,/);
   });
 
   it('an unknown grant is a 404', async () => {

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import type { LedgerResult } from '../../workers/ledger/ledger_result';
 import type { PostEntryInput } from '../../workers/ledger/ledger_types';
 import type { TransactionView } from '../../workers/ledger/transaction_view';
-import { createWorkspace, deduct, grant, unique } from '../helpers/fixtures';
+// Funded with paid credit: the refunds these tests use as D1-durable entries take paid credit only.
+import { createWorkspace, deduct, grantPaid as grant, unique } from '../helpers/fixtures';
 import { expectInvariant, shardD1Of } from '../helpers/ledger_checks';
 import { balanceRow, completedSum, CREDIT, creditCheck, ledgerRows, ledgerStub, type LedgerRow } from './ledger_helpers';
 

@@ -114,12 +114,16 @@ export async function backfillBlocks(d1: D1Database, workspaceId: string): Promi
   const blocks = await replayBlocks(d1, workspaceId);
   const sum = blocks.reduce((s, b) => s + b.remainingMicros, 0);
   if (sum !== head.balanceMicros) throw new LedgerInvariantError(`credit blocks of ${workspaceId}: the replay holds ${sum} micros, the balance ${head.balanceMicros}`);
-  const guard = `(SELECT blocks_ready = 0 AND balance_micros = ?3 FROM balances WHERE workspace_id = ?1)`;
+  // Each INSERT only onto exactly the blocks this batch wrote before it (none at first): a workspace
+  // that has blocks already is never given a second set.
+  const guard = `(SELECT blocks_ready = 0 AND balance_micros = ?3 AND blocks_sum_micros = ?4 FROM balances WHERE workspace_id = ?1)`;
   const statements: D1PreparedStatement[] = [];
+  let writtenMicros = 0;
   for (let i = 0; i < blocks.length; i += BLOCKS_PER_STATEMENT) {
-    const packed = JSON.stringify(
-      blocks.slice(i, i + BLOCKS_PER_STATEMENT).map((b) => [b.id, b.category, b.source, b.transactionId, b.amountMicros, b.priority, b.createdAtMs]),
-    );
+    const chunk = blocks.slice(i, i + BLOCKS_PER_STATEMENT);
+    const packed = JSON.stringify(chunk.map((b) => [b.id, b.category, b.source, b.transactionId, b.amountMicros, b.priority, b.createdAtMs]));
+    const before = writtenMicros;
+    writtenMicros += chunk.reduce((s, b) => s + b.amountMicros, 0);
     statements.push(
       d1
         .prepare(
@@ -127,7 +131,7 @@ export async function backfillBlocks(d1: D1Database, workspaceId: string): Promi
            SELECT e.value ->> 0, ?1, e.value ->> 1, e.value ->> 2, e.value ->> 3, e.value ->> 4, e.value ->> 4, e.value ->> 5, NULL, e.value ->> 6, NULL
              FROM json_each(?2) AS e WHERE ${guard}`,
         )
-        .bind(workspaceId, packed, head.balanceMicros),
+        .bind(workspaceId, packed, head.balanceMicros, before),
     );
   }
   // Ready only if the blocks now add up to the balance (the triggers kept blocks_sum_micros).
