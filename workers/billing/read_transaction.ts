@@ -43,7 +43,7 @@ const selectFunding = (db: DrizzleD1Database, workspaceId: string, transactionId
     .orderBy(creditFunding.position);
 
 /** Types of entries that take credit (a debit shows its funding even when nothing was taken: all forgiven). */
-const DEBIT_TYPES: ReadonlySet<string> = new Set(['usage', 'expiration']);
+const DEBIT_TYPES: ReadonlySet<string> = new Set(['usage', 'expiration', 'refund']);
 
 /**
  * One transaction of the workspace (404 for another workspace's); a settled hour adds its lines, and

@@ -2809,6 +2809,24 @@ export interface operations {
                     "application/json": components["schemas"]["GrantResult"];
                 };
             };
+            /** @description `invalid_request`: a body, query, header or path value failed validation; the message names the field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "id: must be letters, digits, and _ - : . (starting with a letter or digit)",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description `unauthenticated`: missing or unknown credentials. */
             401: {
                 headers: {

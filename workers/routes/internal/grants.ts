@@ -78,7 +78,7 @@ export const voidGrantRoute = createRoute({
       block: { ...creditBlockExample, remainingMicros: 0 },
       transaction: { ...transactionExample, type: 'expiration', description: 'Grant voided: remaining promotional credit from a grant removed', amountMicros: -12_000_000, balanceAfterMicros: 6_734_500 },
     }),
-    ...errorResponses('unauthenticated', ['not_found', 'No such grant.']),
+    ...errorResponses(['invalid_request', 'id: must be letters, digits, and _ - : . (starting with a letter or digit)'], 'unauthenticated', ['not_found', 'No such grant.']),
   },
 });
 
