@@ -104,7 +104,7 @@ export const balances = sqliteTable(
     // is funded by blocks).
     blocksSumMicros: integer('blocks_sum_micros').notNull().default(0),
     // 1 once the workspace's credit is held in blocks: new workspaces from the start; a workspace
-    // that held credit before blocks existed gets its blocks on its ledger object's next load
+    // that existed before blocks (migration 0003 sets 0) gets its blocks on its ledger object's next load
     // (workers/ledger/blocks/backfill_blocks.ts), which sets it to 2 in the same batch (2: ready, but
     // debits from before have no funding rows).
     blocksReady: integer('blocks_ready').notNull().default(1),

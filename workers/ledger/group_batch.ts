@@ -250,7 +250,7 @@ export class GroupBatch {
   /** New blocks first, then funding (which may draw on them): one statement each. */
   private flushBlocks() {
     if (this.pendingBlocks.length > 0) this.statements.push(insertBlocks(this.workspaceId, this.pendingBlocks));
-    if (this.pendingFunding.length > 0) this.statements.push(insertFunding(this.workspaceId, this.pendingFunding));
+    if (this.pendingFunding.length > 0) this.statements.push(...insertFunding(this.workspaceId, this.pendingFunding));
     this.pendingBlocks = [];
     this.pendingFunding = [];
   }

@@ -67,10 +67,11 @@ CREATE INDEX `transactions_workspace_type_status_seq` ON `transactions` (`worksp
 ALTER TABLE `balances` ADD `blocks_sum_micros` integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE `balances` ADD `blocks_ready` integer DEFAULT 1 NOT NULL;--> statement-breakpoint
 -- Hand-written (drizzle has no trigger DSL) --------------------------------------------------------
--- Workspaces that hold credit get their blocks from their ledger object on its next load
--- (workers/ledger/blocks/backfill_blocks.ts), which sets blocks_ready in the same batch; an empty
--- balance needs no block. New workspaces start ready (the column's default).
-UPDATE `balances` SET `blocks_ready` = 0 WHERE `balance_micros` > 0;
+-- Every workspace that exists now gets its blocks from its ledger object on its next load
+-- (workers/ledger/blocks/backfill_blocks.ts), which sets blocks_ready in the same batch: after any
+-- entries its journal still holds from before this release have reached D1 (an empty balance now
+-- may not be empty then). New workspaces start ready (the column's default).
+UPDATE `balances` SET `blocks_ready` = 0;
 --> statement-breakpoint
 -- The ledger's triggers of migrations 0000 and 0002, on the rebuilt table, unchanged.
 CREATE TRIGGER `transactions_no_delete` BEFORE DELETE ON `transactions`

@@ -1,5 +1,6 @@
-// Workspaces that held credit before credit blocks existed (shard migration 0003 marks them with
-// blocks_ready = 0) get their blocks here, once, when their ledger object first loads: the
+// Workspaces that existed before credit blocks (shard migration 0003 marks them with
+// blocks_ready = 0) get their blocks here, once, when their ledger object first loads (after its
+// journal reached D1): the
 // workspace's completed entries are replayed in ledger order under the rules blocks follow now.
 //
 // - Every completed deposit, auto-recharge and reinstated dispute was paid credit; every positive

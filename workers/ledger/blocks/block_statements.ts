@@ -29,10 +29,21 @@ export interface EntryFunding {
   lines: readonly FundingLine[];
 }
 
-/** The funding of any number of entries; triggers move each block's remainder (and refuse overdrafts). */
-export function insertFunding(workspaceId: string, entries: readonly EntryFunding[]): PlainStatement {
-  const packed = JSON.stringify(entries.flatMap((e) => e.lines.map((l, i) => [e.transactionId, l.blockId, l.amountMicros, i])));
-  return { sql: INSERT_FUNDING_SQL, params: [workspaceId, packed] };
+/** Funding rows per statement: about 80 bytes of JSON each, well inside D1's 100 KB per statement. */
+const FUNDING_ROWS_PER_STATEMENT = 800;
+
+/**
+ * The funding of any number of entries; triggers move each block's remainder (and refuse
+ * overdrafts). One statement up to 800 rows (a settled hour drawing on a hundred blocks, or a
+ * group of fifty deductions), more only beyond.
+ */
+export function insertFunding(workspaceId: string, entries: readonly EntryFunding[]): PlainStatement[] {
+  const rows = entries.flatMap((e) => e.lines.map((l, i) => [e.transactionId, l.blockId, l.amountMicros, i]));
+  const statements: PlainStatement[] = [];
+  for (let i = 0; i < rows.length; i += FUNDING_ROWS_PER_STATEMENT) {
+    statements.push({ sql: INSERT_FUNDING_SQL, params: [workspaceId, JSON.stringify(rows.slice(i, i + FUNDING_ROWS_PER_STATEMENT))] });
+  }
+  return statements;
 }
 
 /** A block row as D1 holds it, read with the column aliases below. */

@@ -84,6 +84,6 @@ export function hourBlockWrites(
     });
     statements.push(insertEntryRows(workspaceId, nowMs, packed));
   }
-  if (funding.length > 0) statements.push(insertFunding(workspaceId, funding));
+  if (funding.length > 0) statements.push(...insertFunding(workspaceId, funding));
   return { statements, expiryMoveAt, expiredMicros, expirations };
 }
