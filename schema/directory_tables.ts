@@ -76,6 +76,15 @@ export const resourceOwners = sqliteTable('resource_owners', {
   claimedAtMs: integer('claimed_at_ms').notNull(),
 });
 
+// Which workspace each grant id belongs to (POST /internal/v1/grants): the id the caller chose is
+// what a void names, without its workspace, and the grant itself lives in its workspace's shard.
+// Claimed before the ledger object records the grant; the same id with another workspace is a 409.
+export const grantOwners = sqliteTable('grant_owners', {
+  grantId: text('grant_id').primaryKey(),
+  workspaceId: text('workspace_id').notNull(),
+  claimedAtMs: integer('claimed_at_ms').notNull(),
+});
+
 // --- pricing ------------------------------------------------------------------------------------
 
 // Versioned price lists. A version applies to usage that occurred at or after effective_from_ms and

@@ -28,7 +28,7 @@ export const ledgerWorkspaces = sqliteTable('ledger_workspaces', {
   autoTopupFailures: integer('auto_topup_failures').notNull().default(0),
 });
 
-export const transactionTypes = ['deposit', 'usage', 'auto_recharge', 'refund', 'dispute', 'adjustment'] as const;
+export const transactionTypes = ['deposit', 'usage', 'auto_recharge', 'refund', 'dispute', 'adjustment', 'grant', 'expiration'] as const;
 export const transactionStatuses = ['completed', 'pending', 'failed', 'accumulating'] as const;
 
 // The ledger. Append-only: a settled row (completed or failed) can never change, and no row can be
@@ -64,7 +64,7 @@ export const transactions = sqliteTable(
     index('transactions_workspace_type_seq').on(t.workspaceId, t.type, t.seq),
     index('transactions_workspace_status_seq').on(t.workspaceId, t.status, t.seq),
     index('transactions_workspace_type_status_seq').on(t.workspaceId, t.type, t.status, t.seq),
-    check('transactions_type_valid', sql`${t.type} IN ('deposit', 'usage', 'auto_recharge', 'refund', 'dispute', 'adjustment')`),
+    check('transactions_type_valid', sql`${t.type} IN ('deposit', 'usage', 'auto_recharge', 'refund', 'dispute', 'adjustment', 'grant', 'expiration')`),
     check('transactions_status_valid', sql`${t.status} IN ('completed', 'pending', 'failed', 'accumulating')`),
     check('transactions_forgiven_non_negative', sql`${t.forgivenMicros} >= 0`),
     // A completed entry always records the balance it left. The ledger object reads that value back
@@ -98,6 +98,16 @@ export const balances = sqliteTable(
     // 0002), never by the application: the ledger object checks it against balance_micros on every
     // load in O(1), where a SUM over the workspace's entries grew with every entry it ever made.
     ledgerSumMicros: integer('ledger_sum_micros').notNull().default(0),
+    // The sum of the workspace's credit blocks' remainders, kept by triggers on `credit_blocks` and
+    // `credit_funding` (migration 0003), never by the application: once `blocks_ready`, the ledger
+    // object checks on every load that it equals balance_micros (every credit is a block, every debit
+    // is funded by blocks).
+    blocksSumMicros: integer('blocks_sum_micros').notNull().default(0),
+    // 1 once the workspace's credit is held in blocks: new workspaces from the start; a workspace
+    // that existed before blocks (migration 0003 sets 0) gets its blocks on its ledger object's next load
+    // (workers/ledger/blocks/backfill_blocks.ts), which sets it to 2 in the same batch (2: ready, but
+    // debits from before have no funding rows).
+    blocksReady: integer('blocks_ready').notNull().default(1),
   },
   (t) => [check('balances_non_negative', sql`${t.balanceMicros} >= 0`)],
 );
@@ -234,4 +244,64 @@ export const stripeDisputes = sqliteTable(
     updatedAtMs: integer('updated_at_ms').notNull(),
   },
   (t) => [index('stripe_disputes_workspace_status').on(t.workspaceId, t.status)],
+);
+
+// --- credit blocks (workers/ledger/blocks/) ---------------------------------------------------------
+
+export const creditCategories = ['paid', 'promotional'] as const;
+export const creditSources = ['deposit', 'auto_recharge', 'grant', 'adjustment'] as const;
+
+// Every credit that enters a workspace is a block: a paid deposit, a grant, a positive adjustment,
+// a reinstated dispute. Debits draw on blocks in burn-down order (blocks/burn_down.ts) and record
+// which ones in credit_funding. remaining_micros is kept by a trigger on credit_funding (migration
+// 0003), never written by the application: remaining = amount - everything funded from the block.
+export const creditBlocks = sqliteTable(
+  'credit_blocks',
+  {
+    id: text('id').primaryKey(),
+    workspaceId: text('workspace_id').notNull(),
+    category: text('category', { enum: creditCategories }).notNull(),
+    source: text('source', { enum: creditSources }).notNull(),
+    // The ledger entry that brought the credit in (a deposit, a grant, an adjustment, a dispute).
+    transactionId: text('transaction_id').notNull(),
+    amountMicros: integer('amount_micros').notNull(),
+    remainingMicros: integer('remaining_micros').notNull(),
+    // 0-100, lower is spent first.
+    priority: integer('priority').notNull(),
+    expiresAtMs: integer('expires_at_ms'),
+    createdAtMs: integer('created_at_ms').notNull(),
+    // A grant's id as the caller chose it (what a void names); null for other blocks.
+    grantId: text('grant_id'),
+  },
+  (t) => [
+    // The open blocks the ledger object loads: only those with credit left.
+    index('credit_blocks_open').on(t.workspaceId).where(sql`${t.remainingMicros} > 0`),
+    uniqueIndex('credit_blocks_grant').on(t.workspaceId, t.grantId),
+    check('credit_blocks_category_valid', sql`${t.category} IN ('paid', 'promotional')`),
+    check('credit_blocks_source_valid', sql`${t.source} IN ('deposit', 'auto_recharge', 'grant', 'adjustment')`),
+    check('credit_blocks_amount_positive', sql`${t.amountMicros} > 0`),
+    // The last line of defence against spending a credit twice: funding beyond a block aborts its batch.
+    check('credit_blocks_remaining_within', sql`${t.remainingMicros} >= 0 AND ${t.remainingMicros} <= ${t.amountMicros}`),
+    check('credit_blocks_priority_valid', sql`${t.priority} BETWEEN 0 AND 100`),
+  ],
+);
+
+// Which blocks paid for a debit: one row per (entry, block), append-only, written in the batch of the
+// entry (journaled with it for deductions and adjustments). The rows of an entry add up to what it
+// took (its amount, negated; the forgiven part is not funded).
+export const creditFunding = sqliteTable(
+  'credit_funding',
+  {
+    transactionId: text('transaction_id').notNull(),
+    blockId: text('block_id').notNull(),
+    workspaceId: text('workspace_id').notNull(),
+    amountMicros: integer('amount_micros').notNull(),
+    // Order of the draws within the entry (burn-down order).
+    position: integer('position').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.transactionId, t.blockId] }),
+    index('credit_funding_block').on(t.blockId),
+    check('credit_funding_amount_positive', sql`${t.amountMicros} > 0`),
+  ],
 );

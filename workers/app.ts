@@ -16,6 +16,7 @@ import { registerMemberSessionRoutes } from './routes/internal/member_sessions';
 import { dashboard } from './dashboard/dashboard_routes';
 import { registerCreditCheck } from './routes/internal/credit_check';
 import { registerLedgerEntryRoutes } from './routes/internal/ledger_entries';
+import { registerGrantRoutes } from './routes/internal/grants';
 import { registerPlatformEventRoutes } from './routes/internal/platform_events';
 import { registerPricingRoutes } from './routes/internal/pricing';
 import { registerQuoteRoutes } from './routes/internal/quotes';
@@ -66,6 +67,7 @@ export function buildApp() {
   registerApiKeyRoutes(app);
   registerCreditCheck(app);
   registerLedgerEntryRoutes(app);
+  registerGrantRoutes(app);
   registerUsageRoutes(app);
   registerUsageEventRoutes(app);
   registerPricingRoutes(app);

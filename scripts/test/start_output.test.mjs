@@ -68,7 +68,7 @@ test('the banner: key, workspace, member, URLs, ready-made curls, burnrate’s c
   assert.match(text, /http:\/\/127\.0\.0\.1:8787\/dashboard/);
   assert.match(text, /http:\/\/127\.0\.0\.1:8787\/docs/);
   assert.match(text, /curl -H "X-API-Key: br_abc-DEF_123" http:\/\/127\.0\.0\.1:8787\/v1\/billing\/credits/);
-  assert.match(text, /\/__scheduled\?cron=0\+\*\+\*\+\*\+\*&time=/);
+  assert.match(text, /\/__scheduled\?cron=0\+\*\+\*\+\*\+\*"/);
   assert.doesNotMatch(text, /cdn-cgi/);
   assert.match(text, /wrangler's output: \.wrangler\/logs\/start\.log +\(npm start -- --verbose/);
   assert.doesNotMatch(banner({ logFile: null }), /start\.log/);

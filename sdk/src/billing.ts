@@ -5,6 +5,7 @@ import type {
   AutoTopup,
   AutoTopupSettings,
   CardSetupCreated,
+  CreditBlockList,
   CreditSummary,
   HistoryCsvQuery,
   HistoryQuery,
@@ -95,8 +96,14 @@ export class BillingApi {
     return this.http.request({ method: 'GET', path: '/v1/billing/plan' });
   }
 
+  /** Balance, burn rate, paid and promotional credit, the next expiry. */
   credits(): Promise<CreditSummary> {
     return this.http.request({ method: 'GET', path: '/v1/billing/credits' });
+  }
+
+  /** The credit blocks with credit left, in the order they are spent (burn-down order). */
+  creditBlocks(): Promise<CreditBlockList> {
+    return this.http.request({ method: 'GET', path: '/v1/billing/credit-blocks' });
   }
 
   /** One page of the ledger, newest first. Pass the page's `nextCursor` back for the next page. */

@@ -16,6 +16,8 @@ import type {
   DashboardLink,
   DeductionBody,
   EndedDashboardSessions,
+  GrantBody,
+  GrantResult,
   PlatformEventList,
   PlatformEventsQuery,
   PriceList,
@@ -128,6 +130,20 @@ class DeductionsApi {
   }
 }
 
+class GrantsApi {
+  constructor(private readonly http: Transport) {}
+
+  /** Credit as a block of its own: promotional, priority 50, never expiring unless told otherwise. */
+  create(body: WithOptionalId<GrantBody>): Promise<GrantResult> {
+    return this.http.request({ method: 'POST', path: '/internal/v1/grants', body: withId(body, 'grant') });
+  }
+
+  /** Removes what is left of the grant now (an `expiration`); voiding again answers the same. */
+  void(id: string): Promise<GrantResult> {
+    return this.http.request({ method: 'POST', path: `/internal/v1/grants/${segment(id)}/void` });
+  }
+}
+
 class PricingApi {
   constructor(private readonly http: Transport) {}
 
@@ -204,6 +220,7 @@ export class BurnrateInternal {
   readonly usage: UsageApi;
   readonly adjustments: AdjustmentsApi;
   readonly deductions: DeductionsApi;
+  readonly grants: GrantsApi;
   readonly pricing: PricingApi;
   readonly quotes: QuotesApi;
   readonly resources: ResourcesApi;
@@ -221,6 +238,7 @@ export class BurnrateInternal {
     this.usage = new UsageApi(this.http);
     this.adjustments = new AdjustmentsApi(this.http);
     this.deductions = new DeductionsApi(this.http);
+    this.grants = new GrantsApi(this.http);
     this.pricing = new PricingApi(this.http);
     this.quotes = new QuotesApi(this.http);
     this.resources = new ResourcesApi(this.http);

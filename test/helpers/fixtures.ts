@@ -50,6 +50,16 @@ export async function grant(workspaceId: string, amountMicros: number, id = uniq
   return res.body;
 }
 
+/**
+ * Paid credit (a `paid` credit block, through the grants API): what refunds and disputes can take
+ * back (they never take promotional credit, which is what `grant` above gives).
+ */
+export async function grantPaid(workspaceId: string, amountMicros: number, id = unique('paid')) {
+  const res = await internal('POST', '/internal/v1/grants', { id, workspaceId, amountMicros, description: 'Test paid credit', category: 'paid' });
+  expect(res.status).toBe(201);
+  return res.body.transaction;
+}
+
 /** A deduction through the API; once answered, waits until D1 holds it too (tests read D1 next). */
 export async function deduct(workspaceId: string, amountMicros: number, id = unique('deduct'), description = 'Test charge') {
   const res = await answeredDeduction(workspaceId, amountMicros, id, description);

@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createWorkspace, grant, unique } from '../helpers/fixtures';
 import { firstInAnyShard, shardD1Of } from '../helpers/ledger_checks';
-import { balanceRow, completedSum, CREDIT, creditCheck, insertEntry, ledgerRows } from './ledger_helpers';
+import { balanceRow, completedSum, CREDIT, creditCheck, insertBlockFor, insertEntry, ledgerRows } from './ledger_helpers';
 
 /** The ledger shard of the workspace (the tables under test live there). */
 const db = (workspaceId: string) => shardD1Of(workspaceId);
@@ -65,7 +65,7 @@ describe('a D1 batch is all or nothing', () => {
     const { workspaceId } = await createWorkspace('Batch commit');
     const entry = insertEntry(workspaceId, { amountMicros: 4 * CREDIT, balanceAfterMicros: 4 * CREDIT });
 
-    await db(workspaceId).batch([entry.statement, moveBalance(workspaceId, 4 * CREDIT)]);
+    await db(workspaceId).batch([entry.statement, moveBalance(workspaceId, 4 * CREDIT), insertBlockFor(workspaceId, entry.id, 4 * CREDIT)]);
 
     expect(await rowById(entry.id)).toMatchObject({ amount_micros: 4 * CREDIT, status: 'completed' });
     expect(await balanceRow(workspaceId)).toBe(4 * CREDIT);
@@ -148,6 +148,7 @@ describe('a pending entry settles once', () => {
         )
         .bind(settledAt, workspaceId, entry.id),
       moveBalance(workspaceId, 6 * CREDIT),
+      insertBlockFor(workspaceId, entry.id, 6 * CREDIT),
     ]);
     expect(await rowById(entry.id)).toMatchObject({ status: 'completed', amount_micros: 6 * CREDIT, balance_after_micros: 6 * CREDIT, settled_at_ms: settledAt });
     expect(await balanceRow(workspaceId)).toBe(6 * CREDIT);

@@ -8,7 +8,7 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { publicApi } from '../helpers/api';
-import { answeredDeduction as deduct, createWorkspace, grant, unique } from '../helpers/fixtures';
+import { answeredDeduction as deduct, createWorkspace, grant, grantPaid, unique } from '../helpers/fixtures';
 import { expectInvariant, projected, shardD1Of } from '../helpers/ledger_checks';
 import { adjust, balanceRow, CREDIT, creditCheck, ledgerRows, ledgerStub } from './ledger_helpers';
 
@@ -179,7 +179,8 @@ describe('deductions durable in the ledger object, projected to D1 behind their 
 
   it('a key a D1-durable entry took (a refund under a caller’s key) is in the index too: a journaled deduction under it is a 409', async () => {
     const ws = await createWorkspace('Journal: key taken by a refund');
-    await grant(ws.workspaceId, 10 * CREDIT);
+    // Paid credit: a refund takes paid credit only.
+    await grantPaid(ws.workspaceId, 10 * CREDIT);
     const id = unique('shared');
     const refunded = await ledgerStub(ws.workspaceId).postEntry({ workspaceId: ws.workspaceId, id, kind: 'refund', amountMicros: -CREDIT, description: 'Refund' });
     expect(refunded).toMatchObject({ ok: true, replayed: false });

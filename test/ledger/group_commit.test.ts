@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import type { LedgerResult } from '../../workers/ledger/ledger_result';
 import type { PostEntryInput } from '../../workers/ledger/ledger_types';
 import type { TransactionView } from '../../workers/ledger/transaction_view';
-import { createWorkspace, deduct, grant, unique } from '../helpers/fixtures';
+// Funded with paid credit: the refunds these tests use as D1-durable entries take paid credit only.
+import { createWorkspace, deduct, grantPaid as grant, unique } from '../helpers/fixtures';
 import { expectInvariant, shardD1Of } from '../helpers/ledger_checks';
 import { balanceRow, completedSum, CREDIT, creditCheck, ledgerRows, ledgerStub, type LedgerRow } from './ledger_helpers';
 
@@ -17,6 +18,15 @@ const charge = (amountMicros: number, id = unique('g'), description = 'Group cha
  * An entry that stays durable in D1 (a refund: not journaled in the object, see
  * workers/ledger/entry_journal.ts): what the tests of D1 batches, guards and pipelining write.
  */
+/** The credit block a write behind the object's back draws on (D1's block invariant kept too). */
+const fundBehind = (workspaceId: string, transactionId: string, micros: number) =>
+  shardD1Of(workspaceId)
+    .prepare(
+      `INSERT INTO credit_funding (transaction_id, block_id, workspace_id, amount_micros, position)
+       SELECT ?1, id, ?2, ?3, 0 FROM credit_blocks WHERE workspace_id = ?2 AND remaining_micros >= ?3 LIMIT 1`,
+    )
+    .bind(transactionId, workspaceId, micros);
+
 const refund = (amountMicros: number, id = unique('refund:g'), description = 'Group refund'): Entry => ({ id, kind: 'refund', amountMicros: -amountMicros, description });
 
 /**
@@ -252,12 +262,14 @@ describe('one group, held together', () => {
     expect((await creditCheck(ws.workspaceId, 0)).body.balanceMicros).toBe(10 * CREDIT);
     // Another writer takes 7 credits behind the object's back (keeping D1's own invariant).
     const shard = shardD1Of(ws.workspaceId);
+    const behindId = `txn_${unique('behind').replace(/[^A-Za-z0-9]/g, '_')}`;
     await shard.batch([
       shard.prepare(
         `INSERT INTO transactions (id, workspace_id, idempotency_key, request_hash, type, status, description, amount_micros, forgiven_micros, balance_after_micros, created_at_ms, settled_at_ms)
          VALUES (?, ?, ?, 'h', 'adjustment', 'completed', 'Behind its back', ?, 0, ?, ?, ?)`,
-      ).bind(`txn_${unique('behind').replace(/[^A-Za-z0-9]/g, '_')}`, ws.workspaceId, unique('behind'), -7 * CREDIT, 3 * CREDIT, Date.now(), Date.now()),
+      ).bind(behindId, ws.workspaceId, unique('behind'), -7 * CREDIT, 3 * CREDIT, Date.now(), Date.now()),
       shard.prepare('UPDATE balances SET balance_micros = balance_micros - ? WHERE workspace_id = ?').bind(7 * CREDIT, ws.workspaceId),
+      fundBehind(ws.workspaceId, behindId, 7 * CREDIT),
     ]);
     // Refunds, which stay D1-durable: journaled deductions are decided on the object's balance, the
     // only writer's (test/ledger/entry_journal.test.ts shows what a write behind its back does then).
@@ -359,12 +371,14 @@ describe('two groups in flight, the second decided on the first', () => {
     expect((await creditCheck(ws.workspaceId, 0)).body.balanceMicros).toBe(100 * CREDIT);
     // Another writer takes 70 credits behind the object's back (keeping D1's own invariant).
     const shard = shardD1Of(ws.workspaceId);
+    const behindId = `txn_${unique('behind').replace(/[^A-Za-z0-9]/g, '_')}`;
     await shard.batch([
       shard.prepare(
         `INSERT INTO transactions (id, workspace_id, idempotency_key, request_hash, type, status, description, amount_micros, forgiven_micros, balance_after_micros, created_at_ms, settled_at_ms)
          VALUES (?, ?, ?, 'h', 'adjustment', 'completed', 'Behind its back', ?, 0, ?, ?, ?)`,
-      ).bind(`txn_${unique('behind').replace(/[^A-Za-z0-9]/g, '_')}`, ws.workspaceId, unique('behind'), -70 * CREDIT, 30 * CREDIT, Date.now(), Date.now()),
+      ).bind(behindId, ws.workspaceId, unique('behind'), -70 * CREDIT, 30 * CREDIT, Date.now(), Date.now()),
       shard.prepare('UPDATE balances SET balance_micros = balance_micros - ? WHERE workspace_id = ?').bind(70 * CREDIT, ws.workspaceId),
+      fundBehind(ws.workspaceId, behindId, 70 * CREDIT),
     ]);
     const answers = (await inOneGroup(ws.workspaceId, refunds(60))).map(value);
     // On the stale 100 each would take its credit; on the true 30, the first 30 do, the rest is forgiven.

@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import type { LedgerResult } from '../../workers/ledger/ledger_result';
 import type { WorkspaceLedger } from '../../workers/ledger/workspace_ledger';
 import { internal } from '../helpers/api';
-import { createWorkspace, grant, unique } from '../helpers/fixtures';
+// Funded with paid credit: the refunds these tests use as D1-durable entries take paid credit only.
+import { createWorkspace, grantPaid as grant, unique } from '../helpers/fixtures';
 import { expectInvariant, shardD1Of } from '../helpers/ledger_checks';
 import { balanceRow, CREDIT, ledgerRows, ledgerStub } from './ledger_helpers';
 

@@ -85,3 +85,17 @@ export function insertEntry(
   return { id, statement };
 }
 
+
+/**
+ * The credit block of an entry written straight to D1 (every credit is a block, and the ledger
+ * object refuses to load a workspace whose blocks do not add up to its balance): promotional,
+ * priority 50, never expiring, whole.
+ */
+export function insertBlockFor(workspaceId: string, transactionId: string, amountMicros: number) {
+  return shardD1Of(workspaceId)
+    .prepare(
+      `INSERT INTO credit_blocks (id, workspace_id, category, source, transaction_id, amount_micros, remaining_micros, priority, expires_at_ms, created_at_ms)
+       VALUES (?1, ?2, 'promotional', 'adjustment', ?3, ?4, ?4, 50, NULL, ?5)`,
+    )
+    .bind(`blk_${unique('direct').replace(/[^A-Za-z0-9]/g, '_')}`, workspaceId, transactionId, amountMicros, Date.now());
+}

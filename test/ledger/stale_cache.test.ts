@@ -1,18 +1,29 @@
 import { describe, expect, it, vi } from 'vitest';
 import { publicApi } from '../helpers/api';
-import { answeredDeduction, createWorkspace, grant, unique } from '../helpers/fixtures';
+// Paid credit: the refunds below take paid credit only.
+import { answeredDeduction, createWorkspace, grantPaid as grant, unique } from '../helpers/fixtures';
 import { ledgerStub, shardD1Of } from '../helpers/ledger_checks';
-import { balanceRow, creditCheck, insertEntry, ledgerRows } from './ledger_helpers';
+import { balanceRow, creditCheck, insertBlockFor, insertEntry, ledgerRows } from './ledger_helpers';
 
 const CREDIT = 1_000_000;
 
-/** Another writer moves D1 by `deltaMicros`, keeping D1's own invariant (entry + balance in one batch). */
+/**
+ * Another writer moves D1 by `deltaMicros`, keeping D1's own invariants (entry + balance in one
+ * batch, and the credit blocks: a credit is a block, a debit is funded by one with enough left).
+ */
 async function moveBehindItsBack(workspaceId: string, deltaMicros: number, balanceAfterMicros: number) {
+  const d1 = shardD1Of(workspaceId);
   const other = insertEntry(workspaceId, { amountMicros: deltaMicros, balanceAfterMicros });
-  await shardD1Of(workspaceId).batch([
-    other.statement,
-    shardD1Of(workspaceId).prepare('UPDATE balances SET balance_micros = balance_micros + ? WHERE workspace_id = ?').bind(deltaMicros, workspaceId),
-  ]);
+  const blocks =
+    deltaMicros > 0
+      ? insertBlockFor(workspaceId, other.id, deltaMicros)
+      : d1
+          .prepare(
+            `INSERT INTO credit_funding (transaction_id, block_id, workspace_id, amount_micros, position)
+             SELECT ?1, id, ?2, ?3, 0 FROM credit_blocks WHERE workspace_id = ?2 AND remaining_micros >= ?3 ORDER BY remaining_micros LIMIT 1`,
+          )
+          .bind(other.id, workspaceId, -deltaMicros);
+  await d1.batch([other.statement, d1.prepare('UPDATE balances SET balance_micros = balance_micros + ? WHERE workspace_id = ?').bind(deltaMicros, workspaceId), blocks]);
 }
 
 /** A refund: an entry that stays D1-durable (its batch's guard is checked before it is answered). */
@@ -44,10 +55,12 @@ describe('a stale balance cache never writes on a wrong basis', () => {
 
     // Another writer takes 8 credits away: D1 holds 2, the object (its only writer) believes 10.
     await moveBehindItsBack(workspaceId, -8 * CREDIT, 2 * CREDIT);
-    // The object answers on its own balance: the deduction is durable in its journal.
-    const res = await answeredDeduction(workspaceId, 5 * CREDIT, unique('stale-deduction'));
+    // The object answers on its own balance: the deduction is durable in its journal. (2 credits:
+    // what the foreign write left of the credit block it draws on, so that once the balance is
+    // repaired its funding fits too.)
+    const res = await answeredDeduction(workspaceId, 2 * CREDIT, unique('stale-deduction'));
     expect(res.status).toBe(201);
-    expect(res.body.balanceAfterMicros).toBe(5 * CREDIT);
+    expect(res.body.balanceAfterMicros).toBe(8 * CREDIT);
 
     // Its guard does not hold in D1: nothing is written there, and every reader or D1 writer of the
     // workspace fails loudly instead of acting on a ledger that contradicts the object: the object
@@ -69,8 +82,8 @@ describe('a stale balance cache never writes on a wrong basis', () => {
     // Repaired (the foreign write compensated, append-only): the journaled deduction lands, once.
     await moveBehindItsBack(workspaceId, 8 * CREDIT, 10 * CREDIT);
     expect(await ledgerStub(workspaceId).projected()).toEqual({ ok: true, replayed: false, value: null });
-    expect(await balanceRow(workspaceId)).toBe(5 * CREDIT);
-    expect((await ledgerRows(workspaceId)).filter((r) => r.type === 'usage').map((r) => r.balance_after_micros)).toEqual([5 * CREDIT]);
+    expect(await balanceRow(workspaceId)).toBe(8 * CREDIT);
+    expect((await ledgerRows(workspaceId)).filter((r) => r.type === 'usage').map((r) => r.balance_after_micros)).toEqual([8 * CREDIT]);
   });
 
   it('re-decides a D1-durable correction on the true balance: clamps at zero and forgives the rest', async () => {

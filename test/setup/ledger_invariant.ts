@@ -47,6 +47,7 @@ afterAll(async () => {
     rows.push(...results);
   }
   expect(rows.length, 'every workspace of the directory was checked').toBe(workspaces.length);
+  await expectBlockInvariant(byShard);
   for (const row of rows) {
     const ws = row.workspaceId;
     expect(row.balanceMicros, `balance row of ${ws}`).not.toBeNull();
@@ -66,3 +67,53 @@ afterAll(async () => {
     expect(row.maxBalanceAfterMicros, `every balance after an entry of ${ws} is within the cap`).toBeLessThanOrEqual(MAX_BALANCE_MICROS);
   }
 });
+
+interface BlockStats {
+  workspaceId: string;
+  balanceMicros: number;
+  blocksReady: number;
+  keptBlocksSumMicros: number;
+  remainingSumMicros: number;
+  /** Blocks whose remainder is not their amount less every funding row drawn from them. */
+  driftedBlocks: number;
+  /** Entries whose funding rows do not add up to what they took. */
+  misfundedEntries: number;
+  /** Completed debits with no funding at all. */
+  unfundedDebits: number;
+}
+
+// The credit-block invariant beside the balance one (workers/ledger/blocks/): each block's remainder
+// is its amount less all funding drawn from it; once a workspace's credit is in blocks, the
+// remainders (and the sum triggers keep) equal its balance; every debit's funding adds up to what it
+// took (forgiven part aside), and a workspace born with blocks has no debit without funding
+// (blocks_ready 1; 2 is a workspace whose blocks the migration made, whose older debits have none).
+async function expectBlockInvariant(byShard: Map<string, string[]>) {
+  for (const [shard, ids] of byShard) {
+    const { results } = await shardD1(env, shard)
+      .prepare(
+        `SELECT w.value AS workspaceId, b.balance_micros AS balanceMicros, b.blocks_ready AS blocksReady,
+                b.blocks_sum_micros AS keptBlocksSumMicros,
+                (SELECT COALESCE(SUM(k.remaining_micros), 0) FROM credit_blocks k WHERE k.workspace_id = w.value) AS remainingSumMicros,
+                (SELECT COUNT(*) FROM credit_blocks k WHERE k.workspace_id = w.value
+                    AND k.remaining_micros <> k.amount_micros - (SELECT COALESCE(SUM(f.amount_micros), 0) FROM credit_funding f WHERE f.block_id = k.id)) AS driftedBlocks,
+                (SELECT COUNT(*) FROM transactions t WHERE t.workspace_id = w.value AND t.status = 'completed' AND t.amount_micros < 0
+                    AND EXISTS (SELECT 1 FROM credit_funding f WHERE f.transaction_id = t.id)
+                    AND (SELECT SUM(f.amount_micros) FROM credit_funding f WHERE f.transaction_id = t.id) <> -t.amount_micros) AS misfundedEntries,
+                (SELECT COUNT(*) FROM transactions t WHERE t.workspace_id = w.value AND t.status = 'completed' AND t.amount_micros < 0
+                    AND NOT EXISTS (SELECT 1 FROM credit_funding f WHERE f.transaction_id = t.id)) AS unfundedDebits
+           FROM json_each(?) w JOIN balances b ON b.workspace_id = w.value`,
+      )
+      .bind(JSON.stringify(ids))
+      .all<BlockStats>();
+    for (const row of results) {
+      const ws = row.workspaceId;
+      expect(row.driftedBlocks, `every block of ${ws}: remainder = amount - funding`).toBe(0);
+      expect(row.misfundedEntries, `every debit of ${ws}: funding adds up to what it took`).toBe(0);
+      if (row.blocksReady === 0) continue;
+      // Born with blocks (1), every debit is funded; made by the migration (2), earlier debits are not.
+      if (row.blocksReady === 1) expect(row.unfundedDebits, `every debit of ${ws} is funded by blocks`).toBe(0);
+      expect(row.remainingSumMicros, `the blocks of ${ws} add up to its balance`).toBe(row.balanceMicros);
+      expect(row.keptBlocksSumMicros, `the kept block sum of ${ws} is the real one`).toBe(row.remainingSumMicros);
+    }
+  }
+}

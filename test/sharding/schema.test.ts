@@ -12,12 +12,12 @@ async function schemaOf(d1: D1Database) {
   return results;
 }
 
-const LEDGER_TABLES = ['balances', 'ledger_workspaces', 'platform_events', 'resource_intervals', 'resources', 'settlement_lines', 'stripe_disputes', 'transactions', 'usage_rollups'];
-const DIRECTORY_TABLES = ['api_keys', 'checkout_sessions', 'dashboard_links', 'dashboard_sessions', 'idempotency_records', 'members', 'price_lists', 'reconciliation_runs', 'resource_owners', 'stripe_customers', 'stripe_events', 'workspaces'];
+const LEDGER_TABLES = ['balances', 'credit_blocks', 'credit_funding', 'ledger_workspaces', 'platform_events', 'resource_intervals', 'resources', 'settlement_lines', 'stripe_disputes', 'transactions', 'usage_rollups'];
+const DIRECTORY_TABLES = ['api_keys', 'checkout_sessions', 'dashboard_links', 'dashboard_sessions', 'grant_owners', 'idempotency_records', 'members', 'price_lists', 'reconciliation_runs', 'resource_owners', 'stripe_customers', 'stripe_events', 'workspaces'];
 const tablesOf = (schema: Awaited<ReturnType<typeof schemaOf>>) => schema.filter((o) => o.type === 'table' && o.name !== 'd1_migrations').map((o) => o.name).sort();
 
 describe('the databases', () => {
-  it('every shard has the same schema: the ledger tables, their indexes, the append-only triggers and those keeping the ledger sum', async () => {
+  it('every shard has the same schema: the ledger tables, their indexes, the append-only triggers and those keeping the ledger sum and the credit blocks', async () => {
     const shards = allShards(env as unknown as Env);
     expect(shards.map((s) => s.name)).toEqual(['LEDGER_SHARD_0', 'LEDGER_SHARD_1', 'LEDGER_SHARD_2', 'LEDGER_SHARD_3']);
     const schemas = await Promise.all(shards.map((s) => schemaOf(s.d1)));
@@ -25,6 +25,14 @@ describe('the databases', () => {
     expect(tablesOf(schemas[0]!)).toEqual(LEDGER_TABLES);
     expect(schemas[0]!.filter((o) => o.type === 'trigger').map((o) => o.name).sort()).toEqual([
       'balances_no_delete',
+      'credit_blocks_immutable',
+      'credit_blocks_no_delete',
+      'credit_blocks_start_whole',
+      'credit_blocks_sum_insert',
+      'credit_funding_block_exists',
+      'credit_funding_draw',
+      'credit_funding_immutable',
+      'credit_funding_no_delete',
       'transactions_no_delete',
       'transactions_pending_transition',
       'transactions_settled_immutable',

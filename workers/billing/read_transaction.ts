@@ -1,7 +1,7 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import type { z } from '@hono/zod-openapi';
-import { settlementLines, transactions } from '../../schema/tables';
+import { creditBlocks, creditFunding, settlementLines, transactions } from '../../schema/tables';
 import type { Env } from '../env';
 import { projectedLedgerDbOf } from '../ledger/projected_db';
 import { ledgerDbOf } from '../storage/databases';
@@ -27,21 +27,60 @@ function linesByTransaction(rows: readonly LineRow[]): Map<string, TransactionLi
   return new Map([...byTransaction].map(([id, lines]) => [id, toTransactionLines(lines)]));
 }
 
-/** One transaction of the workspace (404 for another workspace's); a settled hour adds its lines. */
-export async function readTransaction(env: Env, workspaceId: string, transactionId: string): Promise<TransactionView & { lines?: TransactionLine[] }> {
+export interface FundingLineView {
+  blockId: string;
+  category: 'paid' | 'promotional';
+  amountMicros: number;
+}
+
+/** Which credit blocks paid for a transaction, in the order they were drawn. */
+const selectFunding = (db: DrizzleD1Database, workspaceId: string, transactionId: string) =>
+  db
+    .select({ blockId: creditFunding.blockId, category: creditBlocks.category, amountMicros: creditFunding.amountMicros })
+    .from(creditFunding)
+    .innerJoin(creditBlocks, eq(creditBlocks.id, creditFunding.blockId))
+    .where(and(eq(creditFunding.transactionId, transactionId), eq(creditFunding.workspaceId, workspaceId)))
+    .orderBy(creditFunding.position);
+
+/** Types of entries that take credit (a debit shows its funding even when nothing was taken: all forgiven). */
+const DEBIT_TYPES: ReadonlySet<string> = new Set(['usage', 'expiration', 'refund']);
+
+/**
+ * One transaction of the workspace (404 for another workspace's); a settled hour adds its lines, and
+ * a debit the credit blocks that paid for it.
+ */
+export async function readTransaction(env: Env, workspaceId: string, transactionId: string): Promise<TransactionView & { lines?: TransactionLine[]; funding?: FundingLineView[] }> {
   const db = await projectedLedgerDbOf(env, workspaceId);
-  const [rows, lines] = await db.batch([
+  const [rows, lines, funding] = await db.batch([
     db
       .select()
       .from(transactions)
       .where(and(eq(transactions.id, transactionId), eq(transactions.workspaceId, workspaceId))),
     selectLines(db, workspaceId, [transactionId]),
+    selectFunding(db, workspaceId, transactionId),
   ]);
   const row = rows[0];
   if (!row) throw notFound('transaction');
   const view = toTransactionView(row);
   const own = linesByTransaction(lines).get(transactionId);
-  return row.type === 'usage' && own ? { ...view, lines: own } : view;
+  const debit = row.status === 'completed' && (row.amountMicros < 0 || DEBIT_TYPES.has(row.type));
+  return { ...view, ...(row.type === 'usage' && own ? { lines: own } : {}), ...(debit ? { funding } : {}) };
+}
+
+/** Which credit blocks paid for several debits of one workspace (the dashboard's history page), in one query. */
+export async function readTransactionFunding(env: Env, workspaceId: string, transactionIds: string[]): Promise<Map<string, FundingLineView[]>> {
+  const byTransaction = new Map<string, FundingLineView[]>();
+  if (transactionIds.length === 0) return byTransaction;
+  // Deductions are journaled first: read once the object has projected them.
+  const db = await projectedLedgerDbOf(env, workspaceId);
+  const rows = await db
+    .select({ transactionId: creditFunding.transactionId, blockId: creditFunding.blockId, category: creditBlocks.category, amountMicros: creditFunding.amountMicros })
+    .from(creditFunding)
+    .innerJoin(creditBlocks, eq(creditBlocks.id, creditFunding.blockId))
+    .where(and(inArray(creditFunding.transactionId, transactionIds), eq(creditFunding.workspaceId, workspaceId)))
+    .orderBy(creditFunding.transactionId, creditFunding.position);
+  for (const { transactionId, ...line } of rows) byTransaction.set(transactionId, [...(byTransaction.get(transactionId) ?? []), line]);
+  return byTransaction;
 }
 
 /** The lines of several settled hours of one workspace (the dashboard's history page), in one query. */

@@ -74,6 +74,14 @@ export function formatHoursRemaining(hours: number | null): string {
 
 export const formatDateTime = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** `21 Dec` (UTC), with the year when it is not the year of `nowIso`. */
+export function formatDay(iso: string, nowIso: string = new Date().toISOString()): string {
+  const day = `${Number(iso.slice(8, 10))} ${MONTHS[Number(iso.slice(5, 7)) - 1]}`;
+  return iso.slice(0, 4) === nowIso.slice(0, 4) ? day : `${day} ${iso.slice(0, 4)}`;
+}
+
 export const formatInteger = (n: number) => withThousands(Math.round(n));
 
 /** A usage quantity (tokens, hours, GB-hours): thousands separated, up to 3 decimals, no trailing zeros. */

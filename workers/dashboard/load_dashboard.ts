@@ -18,6 +18,7 @@ import { readReturnedPayment, returnedPaymentOf, type ReturnedPayment } from './
 import { readOpenUsageLines, readUsageLines, type UsageLine } from './usage_lines';
 import { readBalanceSeries, readSpendByHour, type BalancePoint, type SpendHour } from './spend_series';
 import type { TransactionView } from '../ledger/transaction_view';
+import { readTransactionFunding, type FundingLineView } from '../billing/read_transaction';
 
 export const HISTORY_PAGE_SIZE = 20;
 
@@ -50,12 +51,14 @@ export interface DashboardData {
   paymentTx: TransactionView | null;
   /** The lines of the settled usage transactions on this page of history, by transaction id. */
   usageLines: Map<string, UsageLine[]>;
+  /** What paid for the usage rows on this page (credit blocks by category), by transaction id. */
+  usageFunding?: Map<string, FundingLineView[]>;
   /** The workspace's saved cards as Stripe lists them, or null when Stripe did not list them (in time). */
   cards: PaymentMethodView[] | null;
 }
 
 /** What the live regions (notice, balance panel, history table, saved card) need. */
-export type LiveView = Pick<DashboardData, 'session' | 'query' | 'summary' | 'burn' | 'history' | 'zeroBalance' | 'pending' | 'autoTopup' | 'paymentTx' | 'usageLines'>;
+export type LiveView = Pick<DashboardData, 'session' | 'query' | 'summary' | 'burn' | 'history' | 'zeroBalance' | 'pending' | 'autoTopup' | 'paymentTx' | 'usageLines' | 'usageFunding'>;
 
 const isOneOf = <T extends string>(list: readonly T[], value: string | undefined): value is T => value !== undefined && (list as readonly string[]).includes(value);
 
@@ -96,14 +99,16 @@ export async function loadLiveData(env: Env, session: DashboardSession, query: D
   if (!flags) throw notFound('workspace');
   const settledUsage = history.data.filter((tx) => tx.type === 'usage' && tx.status === 'completed').map((tx) => tx.id);
   const accumulating = history.data.find((tx) => tx.status === 'accumulating');
-  const [usageLines, openLines] = await Promise.all([
+  const [usageLines, openLines, usageFunding] = await Promise.all([
     settledUsage.length ? readUsageLines(env, ws, settledUsage) : Promise.resolve(new Map<string, UsageLine[]>()),
     accumulating ? readOpenUsageLines(env, ws) : Promise.resolve([]),
+    settledUsage.length ? readTransactionFunding(env, ws, settledUsage) : Promise.resolve(new Map<string, FundingLineView[]>()),
   ]);
   // The accumulating row opens the open hours' lines so far.
   if (accumulating && openLines.length) usageLines.set(accumulating.id, openLines);
   return {
     usageLines,
+    usageFunding,
     summary,
     burn,
     history,

@@ -18,6 +18,7 @@ import type { LedgerResult } from './ledger_result';
 import type { CloseDepositInput, OpenDepositInput, SavedCardDepositInput } from './ledger_types';
 import { MAX_AUTO_RECHARGE_ATTEMPTS } from './recharge_retry';
 import { toTransactionView, type TransactionRow, type TransactionView } from './transaction_view';
+import { creditBlock } from './blocks/entry_blocks';
 
 /** WorkspaceLedger.openDeposit: a pending entry (and the checkout session that pays it), once per key. */
 export class OpenDepositWrite implements GroupWrite<TransactionView> {
@@ -119,6 +120,8 @@ export class CloseDepositWrite implements GroupWrite<TransactionView> {
           .set({ status: 'completed', balanceAfterMicros: balanceAfterGuard(input.workspaceId), invoiceUrl: closed.invoiceUrl, settledAtMs: nowMs })
           .where(pending),
       );
+      // Every deposit is a paid block: priority 50, never expires.
+      if (entry.amountMicros > 0) creditBlock(view, batch, entry.id, entry.amountMicros, { category: 'paid', source: entry.type === 'auto_recharge' ? 'auto_recharge' : 'deposit' });
     } else {
       closed = { ...entry, status: 'failed', settledAtMs: nowMs };
       batch.add(batch.db.update(transactions).set({ status: 'failed', settledAtMs: nowMs }).where(pending));

@@ -10,6 +10,8 @@ import type { EventStore } from './event_store';
 import { MS_PER_HOUR } from '../usage/exact_cost';
 import { retentionDays } from '../usage/retention';
 import type { SettlementSchedule } from './settlement_alarm';
+import { expiryAlarmMs, nothingOpen } from './blocks/expiry';
+import { predictZeroAtMs } from './blocks/zero_prediction';
 import { hoursRemaining, lowBalanceHorizonHours, nextAlarmMs, planEnforcement, restoreStatements, terminationStatements, type BalanceView, type Enforcement } from './enforcement_plan';
 
 /** Where the object keeps its workspace's id (in its own storage), for its alarm. */
@@ -23,6 +25,8 @@ export interface AlarmPlan {
   /** Settlement of the oldest hour with anything open (see settlement_alarm.ts). */
   settlementAtMs: number | null;
   pruneAtMs: number | null;
+  /** The soonest expiry of a credit block that the alarm removes (nothing open then; see blocks/expiry.ts). */
+  expiryAtMs: number | null;
 }
 
 /**
@@ -33,7 +37,7 @@ export class ZeroBalanceEnforcement {
   /** The alarm as last set (null: none, or not known). */
   alarmAtMs: number | null = null;
   /** Why the alarm was last armed when it was (what checkBalance answers). */
-  plan: AlarmPlan = { alarmAtMs: null, balanceAtMs: null, settlementAtMs: null, pruneAtMs: null };
+  plan: AlarmPlan = { alarmAtMs: null, balanceAtMs: null, settlementAtMs: null, pruneAtMs: null, expiryAtMs: null };
   private workspaceIdStored = false;
 
   /** The object found the workspace id already in its storage (read with its shard): no need to write it again. */
@@ -68,8 +72,11 @@ export class ZeroBalanceEnforcement {
     const balanceAtMs = nextAlarmMs(this.balanceView(state, nowMs), state.flags, nowMs, this.horizonHours());
     const settlementAtMs = this.settlement.dueMs(state.open, state.workspaceId, nowMs);
     const pruneAtMs = this.pruneDueMs(state, nowMs);
-    const next = earliest(earliest(balanceAtMs, settlementAtMs), pruneAtMs);
-    this.plan = { alarmAtMs: next, balanceAtMs, settlementAtMs, pruneAtMs };
+    const expiry = state.blocks.nextExpiry();
+    const expiryDueMs = expiry === null ? null : expiry.atMs > nowMs || nothingOpen(state.open) ? expiry.atMs : expiryAlarmMs(state.blocks.list, state.open, nowMs);
+    const expiryAtMs = expiryDueMs === null ? null : Math.max(expiryDueMs, nowMs + 1_000);
+    const next = earliest(earliest(earliest(balanceAtMs, settlementAtMs), pruneAtMs), expiryAtMs);
+    this.plan = { alarmAtMs: next, balanceAtMs, settlementAtMs, pruneAtMs, expiryAtMs };
     if (next !== this.alarmAtMs) {
       if (next === null) await this.storage.deleteAlarm();
       else await this.storage.setAlarm(next);
@@ -90,10 +97,16 @@ export class ZeroBalanceEnforcement {
   }
 
   private balanceView(state: LedgerState, nowMs: number): BalanceView {
+    const runningRateMicrosPerHour = state.open.runningRateMicrosPerHour(nowMs, state.book);
     return {
       spendableMicros: spendableMicros(state, nowMs),
       burnRateMicrosPerHour: state.open.burnRateMicrosPerHour(nowMs, state.book),
-      runningRateMicrosPerHour: state.open.runningRateMicrosPerHour(nowMs, state.book),
+      runningRateMicrosPerHour,
+      // Scheduled expiries bring the zero crossing forward (only computed when a block expires).
+      zeroAtMs:
+        state.blocks.nextExpiry() === null
+          ? undefined
+          : predictZeroAtMs(state.blocks.list, state.open.accumulatingMicros(nowMs, state.book), runningRateMicrosPerHour, nowMs),
     };
   }
 

@@ -37,6 +37,11 @@ export interface BalanceView {
   burnRateMicrosPerHour: number;
   /** What running resources accrue per hour (the part that keeps draining with no new usage). */
   runningRateMicrosPerHour: number;
+  /**
+   * The zero crossing counting the scheduled expiries of credit blocks (blocks/zero_prediction.ts);
+   * undefined when no block expires (then spendable / running rate says it).
+   */
+  zeroAtMs?: number | null;
 }
 
 export type Enforcement =
@@ -73,7 +78,8 @@ export function nextAlarmMs(view: BalanceView, flags: WorkspaceFlags, nowMs: num
   const retryAtMs = rechargeRetryAtMs(flags);
   if (view.runningRateMicrosPerHour <= 0 || view.spendableMicros <= 0) return retryAtMs === null ? null : Math.max(retryAtMs, nowMs + 1_000);
   const msUntil = (micros: number) => Math.ceil((micros * 3_600_000) / view.runningRateMicrosPerHour);
-  const zeroAtMs = nowMs + msUntil(view.spendableMicros);
+  const burnZeroAtMs = nowMs + msUntil(view.spendableMicros);
+  const zeroAtMs = view.zeroAtMs != null ? Math.min(view.zeroAtMs, burnZeroAtMs) : burnZeroAtMs;
   const candidates = [zeroAtMs];
   const lowAtMs = zeroAtMs - horizonHours * 3_600_000;
   if (flags.lowBalanceSinceMs === null && lowAtMs > nowMs) candidates.push(lowAtMs);

@@ -13,6 +13,7 @@ import type { GroupView } from './group_view';
 import type { LedgerFailure } from './ledger_result';
 import type { PostEntryInput } from './ledger_types';
 import { toTransactionView, type TransactionRow, type TransactionView } from './transaction_view';
+import { creditBlock, fundDebit, paidTakeableMicros } from './blocks/entry_blocks';
 
 export class EntryWrite implements GroupWrite<TransactionView> {
   readonly workspaceId: string;
@@ -54,9 +55,13 @@ export class EntryWrite implements GroupWrite<TransactionView> {
       if (spendableMicros < input.amountMicros) {
         refusal = { ok: false, code: 'insufficient_credits', message: `The balance (${spendableMicros} micros) cannot cover ${input.amountMicros} micros.` };
       }
+    } else if ((input.kind === 'refund' || input.kind === 'dispute') && input.amountMicros < 0) {
+      // Stripe taking money back takes paid credit only (never promotional), and never what the open
+      // hour's usage still needs; the rest is forgiven.
+      deltaMicros = -paidTakeableMicros(view, -input.amountMicros) || 0;
+      forgivenMicros = deltaMicros - input.amountMicros;
     } else {
-      // A correction (or a refund, which is negative) never takes what the open hour's usage still
-      // needs; the rest is forgiven.
+      // A correction never takes what the open hour's usage still needs; the rest is forgiven.
       deltaMicros = Math.max(input.amountMicros, -spendableMicros) || 0;
       forgivenMicros = deltaMicros - input.amountMicros;
       refusal = balanceCapFailure(view.balanceMicros, deltaMicros, 'amountMicros');
@@ -93,6 +98,15 @@ export class EntryWrite implements GroupWrite<TransactionView> {
     };
     view.entries.set(input.id, row);
     batch.entry(row, deltaMicros);
+    if (deltaMicros > 0) {
+      // A positive adjustment is promotional credit; a reinstated dispute, or a refund that failed
+      // after it was taken, gives paid credit back.
+      const paidBack = input.kind === 'dispute' || input.kind === 'refund';
+      creditBlock(view, batch, row.id, deltaMicros, paidBack ? { category: 'paid', source: 'deposit' } : { category: 'promotional', source: 'adjustment' });
+    } else if (deltaMicros < 0) {
+      const takesPaid = input.kind === 'refund' || input.kind === 'dispute';
+      fundDebit(view, batch, row.id, -deltaMicros, takesPaid ? { depositTransactionId: input.depositTransactionId } : undefined);
+    }
     const { stripeEvent: event, notify } = input;
     if (event) batch.recordStripeEvent(event);
     // A platform notification the entry causes (payment.disputed): in the outbox, same batch.

@@ -10,6 +10,8 @@ import { isCallerKey } from './caller_keys';
 import type { LedgerContext } from './ledger_context';
 import { LedgerInvariantError, type LedgerState } from './load_state';
 import type { TransactionRow } from './transaction_view';
+import type { CreditBlock, FundingLine } from './blocks/credit_block';
+import { insertBlocks, insertFunding, type EntryFunding } from './blocks/block_statements';
 
 /** A drizzle query, or anything else that can say which SQL it runs with which parameters. */
 interface ToSql {
@@ -47,6 +49,9 @@ export class GroupBatch {
   private readonly refusedKeys = new Set<string>();
   /** Consecutive completed entries not yet appended: one balance move and one INSERT for all. */
   private pendingEntries: { row: TransactionRow; deltaMicros: number }[] = [];
+  /** New credit blocks and entries' funding not yet appended: one statement each for a run of them, after its entries. */
+  private pendingBlocks: CreditBlock[] = [];
+  private pendingFunding: EntryFunding[] = [];
   /** D1's balance after the statements so far, if the guard holds. */
   private expectedMicros: number;
   private readonly moves: { at: number; afterMicros: number }[] = [];
@@ -87,9 +92,23 @@ export class GroupBatch {
     this.wrote = true;
   }
 
+  /** A new credit block (written after the entry that brings it in). */
+  creditBlock(block: CreditBlock): void {
+    this.pendingBlocks.push(block);
+    this.wrote = true;
+  }
+
+  /** Which blocks paid for an entry of this batch (written after it, and after any block of the batch). */
+  funding(transactionId: string, lines: readonly FundingLine[]): void {
+    if (lines.length === 0) return;
+    this.pendingFunding.push({ transactionId, lines });
+    this.wrote = true;
+  }
+
   /** A statement, in arrival order. */
   add(query: ToSql | D1PreparedStatement): Slot {
     this.flushEntries();
+    this.flushBlocks();
     this.wrote = true;
     return { at: this.statements.push(this.plain(query)) - 1 };
   }
@@ -100,6 +119,7 @@ export class GroupBatch {
    */
   moveBalanceThen(deltaMicros: number, query: ToSql): Slot {
     this.flushEntries();
+    this.flushBlocks();
     this.pushMove(deltaMicros);
     this.wrote = true;
     return { at: this.statements.push(this.plain(query)) - 1 };
@@ -147,6 +167,7 @@ export class GroupBatch {
   /** Runs the batch (one D1 round trip) and checks what it wrote. Throws when D1 refused it: nothing is written. */
   async commit(): Promise<Committed> {
     this.flushEntries();
+    this.flushBlocks();
     if (this.notices.length > 0) this.trailer.push(this.prepared(insertOutbox(this.db, this.workspaceId, this.notices, this.nowMs)));
     const lookup = this.refusedKeys.size > 0 ? [this.prepared(lookupKeys(this.db, this.workspaceId, [...this.refusedKeys]))] : [];
     const all = [...lookup, ...this.statements.map((s) => this.prepared(s)), ...this.trailer];
@@ -184,6 +205,7 @@ export class GroupBatch {
    */
   journalStatements(): PlainStatement[] {
     this.flushEntries();
+    this.flushBlocks();
     if (this.directoryFirst.length > 0 || this.stripeEventRows.length > 0 || this.notices.length > 0 || this.refusedKeys.size > 0) {
       throw new LedgerInvariantError('a group that reaches beyond the shard cannot be journaled');
     }
@@ -221,6 +243,16 @@ export class GroupBatch {
     });
     this.pushMove(totalMicros);
     this.inserts.push({ at: this.statements.push(insertEntryRows(this.workspaceId, this.nowMs, packed)) - 1, rows: entries.map((e) => e.row) });
+    // Their blocks and funding right behind them (never between a guarded move and its read-back).
+    this.flushBlocks();
+  }
+
+  /** New blocks first, then funding (which may draw on them): one statement each. */
+  private flushBlocks() {
+    if (this.pendingBlocks.length > 0) this.statements.push(insertBlocks(this.workspaceId, this.pendingBlocks));
+    if (this.pendingFunding.length > 0) this.statements.push(...insertFunding(this.workspaceId, this.pendingFunding));
+    this.pendingBlocks = [];
+    this.pendingFunding = [];
   }
 
   private pushMove(deltaMicros: number) {
@@ -263,7 +295,7 @@ interface InsertedRow {
  * reports that update while this statement runs. A stale guard makes every balance_after NULL,
  * and the completed-entry CHECK aborts the whole batch.
  */
-function insertEntryRows(workspaceId: string, nowMs: number, rows: { row: TransactionRow; laterMicros: number }[]): PlainStatement {
+export function insertEntryRows(workspaceId: string, nowMs: number, rows: { row: TransactionRow; laterMicros: number }[]): PlainStatement {
   const packed = JSON.stringify(
     rows.map(({ row, laterMicros }) => [row.id, row.idempotencyKey, row.requestHash, row.type, row.description, row.amountMicros, row.forgivenMicros, laterMicros, row.memberId]),
   );

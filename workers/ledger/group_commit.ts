@@ -314,7 +314,9 @@ export class LedgerGroupCommit {
     } catch (error) {
       // Nothing of this group is written. Each group behind expected a balance this one would have
       // left first: their batches abort too (a commit of one here would break that proof: fail loudly).
-      const behindWrote = (await Promise.all(behind.map((b) => b.committed.then(() => true, () => false)))).some(Boolean);
+      // A group behind that wrote nothing (it replayed what this one decided: the same key sent twice
+      // at once) had no guard to break: it is decided again below, with the rest.
+      const behindWrote = (await Promise.all(behind.map((b) => b.committed.then(() => b.batch.wrote, () => false)))).some(Boolean);
       this.ledger.dropState();
       const later = behind.flatMap((b) => b.group);
       if (behindWrote) {

@@ -3,6 +3,7 @@ import type { IntervalRow } from '../usage/price_hour';
 import { spendableFrom } from './ledger_context';
 import type { LedgerState } from './load_state';
 import type { TransactionRow } from './transaction_view';
+import { BlockDraws } from './blocks/block_draws';
 
 export type ResourceRow = typeof resources.$inferSelect;
 
@@ -25,6 +26,8 @@ export class GroupView {
   readonly resources: Map<string, ResourceRow>;
   autoTopupFailures: number;
   autoTopupEnabled: boolean;
+  /** The open credit blocks as the group's writes leave them (draws and new blocks). */
+  blocks: BlockDraws;
   private intervals: IntervalRow[];
   private intervalsChanged = false;
   private accumulating: number | null = null;
@@ -40,6 +43,7 @@ export class GroupView {
     this.autoTopupFailures = state.flags.autoTopupFailures;
     this.autoTopupEnabled = state.flags.autoTopupEnabled;
     this.intervals = state.open.intervals;
+    this.blocks = new BlockDraws(state.blocks);
   }
 
   /** The view a group decided behind `before` starts from: the state `before` leaves if it commits. */
@@ -50,6 +54,7 @@ export class GroupView {
     view.autoTopupEnabled = before.autoTopupEnabled;
     view.intervals = before.intervals;
     view.intervalsChanged = before.intervalsChanged;
+    view.blocks = new BlockDraws(before.state.blocks, before.blocks);
     return view;
   }
 
@@ -85,6 +90,7 @@ export class GroupView {
     if (this.intervalsChanged) state.open.intervals = this.intervals;
     state.flags.autoTopupFailures = this.autoTopupFailures;
     state.flags.autoTopupEnabled = this.autoTopupEnabled;
+    if (this.blocks.changed) this.blocks.applyTo(state.blocks);
   }
 
   private changeIntervals(next: IntervalRow[]) {

@@ -14,6 +14,12 @@ export interface PostEntryInput {
   amountMicros: number;
   description: string;
   memberId?: string | null;
+  /**
+   * A refund or dispute: the deposit (its ledger entry's id) whose money goes back. Its own credit
+   * block is taken first, then other paid blocks (blocks/refund_funding.ts). Not part of the request's
+   * identity: it follows from the Stripe object that the key names.
+   */
+  depositTransactionId?: string;
   /** The Stripe event that caused this entry (a refund): recorded as processed, in the directory, once the entry committed. */
   stripeEvent?: { id: string; type: string };
   /** A platform notification the entry causes, put in the outbox in the same batch; its data gains the entry's `transactionId` and `amountMicros`. */
@@ -25,9 +31,17 @@ export interface CreditSummary {
   accumulatingMicros: number;
   burnRateMicrosPerHour: number;
   hoursRemaining: number | null;
+  /** Unspent credit blocks by category (their sum is the settled balance). */
+  paidMicros: number;
+  promotionalMicros: number;
+  /** Reserved by active holds (none yet). */
+  heldMicros: number;
+  nextExpiry: { at: string; amountMicros: number } | null;
   updatedAt: string;
   /** Start of the oldest unsettled hour with usage (for the accumulating history row). */
   openSinceMs: number;
+  /** The category of what expires next (internal: the dashboard's wording). */
+  nextExpiryCategory: 'paid' | 'promotional' | 'mixed' | null;
 }
 
 /** The burn rate split: what runs now, and the trailing hour of event usage. */

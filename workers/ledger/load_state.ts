@@ -4,6 +4,9 @@ import type { IntervalRow } from '../usage/price_hour';
 import { PriceBook } from '../usage/pricing';
 import type { EventStore } from './event_store';
 import type { WorkspaceFlags } from './enforcement_plan';
+import { BlockBook } from './blocks/block_book';
+import { OPEN_BLOCKS_SQL } from './blocks/block_statements';
+import type { CreditBlock } from './blocks/credit_block';
 
 export interface LedgerState {
   workspaceId: string;
@@ -19,6 +22,13 @@ export interface LedgerState {
   /** When the price list was last compared with D1's. */
   pricesCheckedAtMs: number;
   flags: WorkspaceFlags;
+  /** The open credit blocks, in burn-down order: their remainders add up to balanceMicros. */
+  blocks: BlockBook;
+  /**
+   * False while the workspace's credit predates blocks (migration 0003): the object then makes its
+   * blocks (blocks/backfill_blocks.ts) before it uses this state.
+   */
+  blocksReady: boolean;
 }
 
 export class LedgerInvariantError extends Error {}
@@ -35,7 +45,7 @@ export class LedgerInvariantError extends Error {}
 const BALANCE_AND_FLAGS_SQL = `
   SELECT b.balance_micros AS balanceMicros, b.updated_at_ms AS updatedAtMs, b.settled_through_ms AS settledThroughMs,
          b.oldest_open_event_hour_ms AS oldestOpenEventHourMs,
-         b.ledger_sum_micros AS ledgerSumMicros,
+         b.ledger_sum_micros AS ledgerSumMicros, b.blocks_sum_micros AS blocksSumMicros, b.blocks_ready AS blocksReady,
          w.created_at_ms AS createdAtMs, w.storage_suspended_at_ms AS storageSuspendedAtMs, w.low_balance_since_ms AS lowBalanceSinceMs,
          w.auto_topup_enabled AS autoTopupEnabled, w.auto_topup_threshold_cents AS autoTopupThresholdCents,
          w.auto_topup_amount_cents AS autoTopupAmountCents, w.auto_topup_failures AS autoTopupFailures,
@@ -66,6 +76,8 @@ interface BalanceAndFlagsRow {
   settledThroughMs: number;
   oldestOpenEventHourMs: number | null;
   ledgerSumMicros: number;
+  blocksSumMicros: number;
+  blocksReady: number;
   createdAtMs: number;
   storageSuspendedAtMs: number | null;
   lowBalanceSinceMs: number | null;
@@ -83,11 +95,12 @@ interface BalanceAndFlagsRow {
  * object's own storage, the open hours' usage rollups. Null when the workspace does not exist.
  */
 export async function readLedgerState(shard: D1Database, directory: D1Database, workspaceId: string, store: EventStore): Promise<LedgerState | null> {
-  const [[balanceResult, intervalResult, previousResult], [priceResult, cardResult]] = await Promise.all([
+  const [[balanceResult, intervalResult, previousResult, blockResult], [priceResult, cardResult]] = await Promise.all([
     shard.batch([
       shard.prepare(BALANCE_AND_FLAGS_SQL).bind(workspaceId),
       shard.prepare(OPEN_INTERVALS_SQL).bind(workspaceId),
       shard.prepare(PREVIOUS_HOUR_SQL).bind(workspaceId),
+      shard.prepare(OPEN_BLOCKS_SQL).bind(workspaceId),
     ]),
     directory.batch([directory.prepare(PRICES_SQL), directory.prepare(CARD_SQL).bind(workspaceId)]),
   ]);
@@ -115,6 +128,15 @@ export async function readLedgerState(shard: D1Database, directory: D1Database, 
   if (row.balanceMicros !== row.ledgerSumMicros) {
     throw new LedgerInvariantError(`ledger invariant violated for ${workspaceId}: balance ${row.balanceMicros} != entries ${row.ledgerSumMicros}`);
   }
+  // The block invariant, as cheaply: every credit is a block and every debit is funded by blocks, so
+  // the remainders (kept by triggers, and those loaded) add up to the balance.
+  const blocks = new BlockBook(blockResult!.results as CreditBlock[]);
+  const blocksReady = row.blocksReady !== 0;
+  if (blocksReady && (row.blocksSumMicros !== row.balanceMicros || blocks.totalMicros !== row.balanceMicros)) {
+    throw new LedgerInvariantError(
+      `credit block invariant violated for ${workspaceId}: balance ${row.balanceMicros} != blocks ${row.blocksSumMicros} (open blocks hold ${blocks.totalMicros})`,
+    );
+  }
   const book = new PriceBook(prices);
   const open = new OpenUsage(row.settledThroughMs);
   // Rollups of hours before the settled point are in D1 already (a crash can leave them behind).
@@ -132,5 +154,7 @@ export async function readLedgerState(shard: D1Database, directory: D1Database, 
     book,
     pricesCheckedAtMs: Date.now(),
     flags,
+    blocks,
+    blocksReady,
   };
 }

@@ -6,6 +6,7 @@ import type { LedgerResult } from './ledger_result';
 import type { BurnBreakdown, CreditSummary } from './ledger_types';
 import type { LedgerState } from './load_state';
 import { hoursRemaining } from './enforcement_plan';
+import { hoursUntilZero } from './blocks/zero_prediction';
 
 const PRICE_CHECK_INTERVAL_MS = 10_000;
 
@@ -43,6 +44,9 @@ export class LedgerReads {
     const accumulatingMicros = state.open.accumulatingMicros(nowMs, state.book);
     const balanceMicros = spendableFrom(state.balanceMicros, accumulatingMicros);
     const burnRateMicrosPerHour = state.open.burnRateMicrosPerHour(nowMs, state.book);
+    const nextExpiry = state.blocks.nextExpiry();
+    // Scheduled expiries count toward the zero crossing (the plain division when none are scheduled).
+    const hoursLeft = nextExpiry ? hoursUntilZero(state.blocks.list, accumulatingMicros, burnRateMicrosPerHour, nowMs) : hoursRemaining(balanceMicros, burnRateMicrosPerHour);
     return {
       ok: true,
       replayed: false,
@@ -50,9 +54,14 @@ export class LedgerReads {
         balanceMicros,
         accumulatingMicros,
         burnRateMicrosPerHour,
-        hoursRemaining: hoursRemaining(balanceMicros, burnRateMicrosPerHour),
+        hoursRemaining: hoursLeft,
+        paidMicros: state.blocks.paidMicros,
+        promotionalMicros: state.blocks.promotionalMicros,
+        heldMicros: 0,
+        nextExpiry: nextExpiry ? { at: iso(nextExpiry.atMs), amountMicros: nextExpiry.amountMicros } : null,
         updatedAt: iso(Math.max(state.updatedAtMs, accumulatingMicros > 0 ? nowMs : 0)),
         openSinceMs: state.open.oldestUnsettledHourMs(nowMs),
+        nextExpiryCategory: nextExpiry?.category ?? null,
       },
     };
   }

@@ -11,6 +11,7 @@ import { notFound, refreshPrices, type LedgerContext } from './ledger_context';
 import type { LedgerResult } from './ledger_result';
 import { LedgerInvariantError, type LedgerState } from './load_state';
 import { isLedgerConflict } from '../lib/d1_errors';
+import { hourBlocks, hourBlockWrites } from './blocks/settle_blocks';
 
 export type SettleResult = { settledHours: number; chargedMicros: number; forgivenMicros: number };
 
@@ -72,26 +73,41 @@ async function settleHours(ledger: LedgerContext, store: EventStore, state: Ledg
     const nextHourMs = hourMs + MS_PER_HOUR;
     // The hour's events: from this object's storage.
     const rollups = store.rollupsOfHour(hourMs);
-    const bill = billHour(hourMs, rollups, intervalsInHour(intervals, hourMs), book, state.balanceMicros);
+    // Its charge is funded by the open blocks (not by those that expired before the hour began).
+    const blocks = hourBlocks(state.blocks, state.balanceMicros, hourMs);
+    const bill = billHour(hourMs, rollups, intervalsInHour(intervals, hourMs), book, blocks.availableMicros);
     // The raw events reach the archive before the hour is marked settled (after which they may be
     // pruned); a retry rewrites the same object.
     await archiveHour(ledger.env, store, workspaceId, hourMs);
     const oldestOpenEventHourMs = state.open.oldestEventHourFrom(nextHourMs);
     const nowMs = Date.now();
-    const [updated] = await ledger.d1.batch<{ balanceMicros: number }>(
-      settleHourStatements(ledger.d1, db, {
-        workspaceId,
-        expectedBalanceMicros: state.balanceMicros,
-        expectedSettledThroughMs: state.open.settledThroughMs,
-        bill,
-        transactionId: newId('txn', nowMs),
-        nowMs,
-        oldestOpenEventHourMs,
-        rollups,
-      }),
-    );
+    const transactionId = newId('txn', nowMs);
+    const hourStatements = settleHourStatements(ledger.d1, db, {
+      workspaceId,
+      expectedBalanceMicros: state.balanceMicros,
+      expectedSettledThroughMs: state.open.settledThroughMs,
+      bill,
+      transactionId,
+      nowMs,
+      oldestOpenEventHourMs,
+      rollups,
+    });
+    // Then, in the same batch, what paid for it, and the blocks that expire by the hour's end.
+    const afterChargeMicros = state.balanceMicros - bill.chargedMicros;
+    const blockWrites = hourBlockWrites(blocks, workspaceId, hourMs, transactionId, bill.chargedMicros, afterChargeMicros, nowMs);
+    const results = await ledger.d1.batch<Record<string, unknown>>([
+      ...hourStatements,
+      ...blockWrites.statements.map((s) => ledger.d1.prepare(s.sql).bind(...s.params)),
+    ]);
+    const updated = results[0]?.results[0]?.balanceMicros;
+    if (updated !== undefined && updated !== afterChargeMicros) throw new LedgerInvariantError('settlement moved the balance by an unexpected amount');
+    if (blockWrites.expiryMoveAt !== null) {
+      const moved = results[hourStatements.length + blockWrites.expiryMoveAt]?.results[0]?.balance_micros;
+      if (moved !== afterChargeMicros - blockWrites.expiredMicros) throw new LedgerInvariantError('expirations moved the balance by an unexpected amount');
+    }
     // Committed: the cache follows.
-    state.balanceMicros = updated?.results[0]?.balanceMicros ?? state.balanceMicros - bill.chargedMicros;
+    state.balanceMicros = afterChargeMicros - blockWrites.expiredMicros;
+    blocks.draws.applyTo(state.blocks);
     state.updatedAtMs = nowMs;
     state.oldestOpenEventHourMs = oldestOpenEventHourMs;
     state.open.settleThrough(nextHourMs);

@@ -21,12 +21,18 @@ import { SerialQueue } from './serial_queue';
 import { EntryJournal } from './entry_journal';
 import { EntryProjector } from './entry_projector';
 import { backfillKeyIndex } from './entry_keys_backfill';
+import { backfillBlocks } from './blocks/backfill_blocks';
 import { enforcementMayWriteD1 } from './enforcement_quiet';
 import { pruneEventsNow, settleNow, type SettleResult } from './settlement';
 import { SettlementSchedule } from './settlement_alarm';
 import { hourOf } from '../usage/exact_cost';
 import { directoryDb, shardHandle, shardNameOf, type LedgerShard } from '../storage/databases';
 import type { TransactionView } from './transaction_view';
+import { ExpireWrite, GrantWrite, type BlockAndTransaction, type GrantInput } from './blocks/grant_writes';
+import { toCreditBlockView, type CreditBlockView } from './blocks/credit_block';
+import { readGrantBlock } from './blocks/read_blocks';
+import { nothingOpen } from './blocks/expiry';
+import { commitGroup } from './group_commit';
 
 /**
  * The only writer of one workspace's money. Holds the settled balance, the unsettled usage and the
@@ -139,6 +145,41 @@ export class WorkspaceLedger extends DurableObject<Env> {
    */
   postEntry(input: PostEntryInput): Promise<LedgerResult<TransactionView>> {
     return this.writes.submit(new EntryWrite(input));
+  }
+
+  // --- credit blocks: grants, voids, the open blocks -------------------------------------------
+
+  /** A grant: a `grant` entry and its credit block, once per grant id (blocks/grant_writes.ts). */
+  async grant(input: GrantInput): Promise<LedgerResult<BlockAndTransaction>> {
+    const result = await this.writes.submit(new GrantWrite(input));
+    if (!result.ok) return result;
+    const { block, ...transaction } = result.value;
+    if (block) return { ok: true, replayed: result.replayed, value: { block, transaction } };
+    // A replay: the block as it stands now.
+    const state = await this.load(input.workspaceId);
+    const open = state?.blocks.ofGrant(input.grantId);
+    const found = open ?? (await readGrantBlock(this.ledger.d1, input.workspaceId, input.grantId));
+    if (!found) return { ok: false, code: 'internal_error', message: `grant ${input.grantId} has an entry but no credit block` };
+    return { ok: true, replayed: true, value: { block: toCreditBlockView(found), transaction } };
+  }
+
+  /** Removes what is left of a grant now (an `expiration`); a second void answers the first one's. */
+  async voidGrant(workspaceId: string, grantId: string): Promise<LedgerResult<BlockAndTransaction>> {
+    const state = await this.load(workspaceId);
+    if (!state) return notFound;
+    const block = state.blocks.ofGrant(grantId) ?? (await readGrantBlock(this.ledger.d1, workspaceId, grantId));
+    if (!block) return { ok: false, code: 'not_found', message: 'No such grant.' };
+    const result = await this.writes.submit(new ExpireWrite(workspaceId, { block, voided: true }));
+    if (!result.ok) return result;
+    if (!result.value) return { ok: false, code: 'internal_error', message: `the void of grant ${grantId} recorded nothing` };
+    return { ok: true, replayed: result.replayed, value: result.value };
+  }
+
+  /** The open credit blocks, in the order they are spent (from memory). */
+  async creditBlocks(workspaceId: string): Promise<LedgerResult<CreditBlockView[]>> {
+    const state = await this.load(workspaceId);
+    if (!state) return notFound;
+    return { ok: true, replayed: false, value: state.blocks.list.map(toCreditBlockView) };
   }
 
   // --- deposits: pending until Stripe says paid or failed --------------------------------------
@@ -343,10 +384,29 @@ export class WorkspaceLedger extends DurableObject<Env> {
    * (terminations, flags, an auto-recharge): then D1 must hold every journaled entry first.
    */
   private async enforce(state: LedgerState, atMs: number): Promise<void> {
+    await this.expireDue(state, atMs);
     if (!this.journal.empty && enforcementMayWriteD1(state, atMs, this.env)) await this.projector.drained();
     await this.enforcement.enforce(state, atMs);
     // Enforcement arms the alarm for what the balance needs; a journal still to project needs it sooner.
     if (!this.journal.empty) await this.alarmForJournal();
+  }
+
+  /**
+   * Blocks whose expiresAt has come, while nothing of the workspace's usage is open: their remainders
+   * are removed now (the alarm is armed for the soonest expiresAt, see enforcement.ts). With usage
+   * open, the settlement of the hour containing expiresAt removes them instead (settle_blocks.ts).
+   * Runs in the queue turn, before enforcement acts on the balance it leaves.
+   */
+  private async expireDue(state: LedgerState, atMs: number): Promise<void> {
+    const next = state.blocks.nextExpiry();
+    if (!next || next.atMs > atMs || !nothingOpen(state.open)) return;
+    const due = state.blocks.list.filter((b) => b.expiresAtMs !== null && b.expiresAtMs <= atMs);
+    // Its batch expects D1 to hold the balance the object holds.
+    await this.projector.drained();
+    await commitGroup(
+      this.ledger,
+      due.map((block) => new ExpireWrite(state.workspaceId, { block, voided: false })),
+    );
   }
 
   /**
@@ -456,7 +516,13 @@ export class WorkspaceLedger extends DurableObject<Env> {
           // object may have left some); the key index learns D1's caller keys once.
           await this.projector.drained();
           if (!this.journal.backfilled) await backfillKeyIndex(shard.db, workspaceId, this.journal);
-          return readLedgerState(shard.d1, this.env.DB, workspaceId, this.store);
+          const state = await readLedgerState(shard.d1, this.env.DB, workspaceId, this.store);
+          if (!state || state.blocksReady) return state;
+          // Credit from before blocks existed becomes blocks once (blocks/backfill_blocks.ts).
+          await backfillBlocks(shard.d1, workspaceId);
+          const ready = await readLedgerState(shard.d1, this.env.DB, workspaceId, this.store);
+          if (ready && !ready.blocksReady) throw new LedgerInvariantError(`credit blocks of ${workspaceId} could not be made`);
+          return ready;
         })
         .then((state) => (this.state = state))
         .finally(() => {

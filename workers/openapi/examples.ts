@@ -29,7 +29,23 @@ export const creditSummaryExample = {
   accumulatingMicros: 265_500,
   burnRateMicrosPerHour: 380_000,
   hoursRemaining: 49.3,
+  paidMicros: 7_000_000,
+  promotionalMicros: 12_000_000,
+  heldMicros: 0,
+  nextExpiry: { at: '2026-12-21T00:00:00.000Z', amountMicros: 12_000_000 },
   updatedAt: EX.now,
+};
+
+export const creditBlockExample = {
+  id: 'blk_00mwq8lds0grant0000000000',
+  category: 'promotional' as const,
+  source: 'grant' as const,
+  transactionId: 'txn_00mwq8lds0grant0000000000',
+  amountMicros: 20_000_000,
+  remainingMicros: 12_000_000,
+  priority: 50,
+  expiresAt: '2026-12-21T00:00:00.000Z',
+  createdAt: '2026-11-01T09:20:04.118Z',
 };
 
 export const autoTopupExample = {

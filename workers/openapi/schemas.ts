@@ -1,9 +1,9 @@
 // The zod schemas that validate requests and describe responses; /openapi.json is generated from them.
 import { z } from '@hono/zod-openapi';
-import { transactionStatuses, transactionTypes } from '../../schema/tables';
+import { creditCategories, creditSources, transactionStatuses, transactionTypes } from '../../schema/tables';
 import { MAX_ENTRY_MICROS } from '../lib/money';
 import { isPlainText, PLAIN_TEXT_MESSAGE, plainText } from './plain_text';
-import { autoTopupExample, creditSummaryExample, EX, memberExample, transactionExample, workspaceExample } from './examples';
+import { autoTopupExample, creditBlockExample, creditSummaryExample, EX, memberExample, transactionExample, workspaceExample } from './examples';
 
 // Only descriptions and examples are added with .openapi(): they never change what is accepted.
 export { ErrorSchema } from './error_schema';
@@ -76,7 +76,8 @@ export const TransactionSchema = z
     id: z.string().openapi({ description: 'txn_…; the open hour\'s row is txn_accumulating_….', example: EX.transactionId }),
     createdAt: z.string().openapi({ description: 'ISO-8601 UTC.', example: EX.createdAt }),
     type: z.enum(transactionTypes).openapi({
-      description: 'deposit (Checkout top-up), usage (hourly settlement or a deduction), auto_recharge (off-session card payment), refund, adjustment (grant or correction).',
+      description:
+        'deposit (Checkout or saved-card top-up), usage (hourly settlement or a deduction), auto_recharge (off-session card payment), refund, dispute, adjustment (grant or correction), grant (a credit block given by the platform), expiration (what was left of a credit block when it expired or its grant was voided).',
     }),
     description: z.string(),
     amountMicros: z.int().openapi({ description: 'Micro-credits, signed: positive in, negative out.', example: -412_300 }),
@@ -94,10 +95,41 @@ export const CreditSummarySchema = z
     balanceMicros: z.int().openapi({ description: 'What the workspace can spend now, in micros: settled balance minus the open hour\'s usage. Never below 0.' }),
     accumulatingMicros: z.int().openapi({ description: 'Usage of the open (not yet settled) hour so far, in micros.' }),
     burnRateMicrosPerHour: z.int().openapi({ description: 'Current spend rate (running instances and volumes), micros per hour.' }),
-    hoursRemaining: z.number().nullable().openapi({ description: 'balanceMicros / burnRateMicrosPerHour; null when the burn rate is 0.' }),
+    hoursRemaining: z.number().nullable().openapi({
+      description: 'Hours until the balance reaches 0 at the current burn rate, counting the scheduled expiries of credit blocks; null when nothing will bring it to 0.',
+    }),
+    paidMicros: z.int().openapi({ description: 'Unspent paid credit (deposits, auto-recharges), in micros.' }),
+    promotionalMicros: z.int().openapi({ description: 'Unspent promotional credit (grants, positive adjustments), in micros.' }),
+    heldMicros: z.int().openapi({ description: 'Reserved by active holds, in micros.' }),
+    nextExpiry: z
+      .object({ at: z.string().openapi({ description: 'ISO-8601 UTC.' }), amountMicros: z.int().openapi({ description: 'What the blocks expiring then hold now.' }) })
+      .nullable()
+      .openapi({ description: 'The soonest expiry of a credit block; null when none expires.' }),
     updatedAt: z.string().openapi({ description: 'ISO-8601 UTC time of this figure.' }),
   })
   .openapi('CreditSummary', { description: 'Balance and burn rate. 1 credit = 1 USD = 1,000,000 micros.', example: creditSummaryExample });
+
+export const CreditBlockSchema = z
+  .object({
+    id: z.string().openapi({ description: 'blk_…' }),
+    category: z.enum(creditCategories).openapi({ description: 'paid (deposits, auto-recharges, reinstated disputes) or promotional (grants by default, positive adjustments).' }),
+    source: z.enum(creditSources),
+    transactionId: z.string().openapi({ description: 'The transaction that brought the credit in.' }),
+    amountMicros: z.int().openapi({ description: 'What the block held when it was made.' }),
+    remainingMicros: z.int().openapi({ description: 'What it holds now: its amount less everything drawn from it.' }),
+    priority: z.int().openapi({ description: '0–100; lower is spent first.' }),
+    expiresAt: z.string().nullable().openapi({ description: 'ISO-8601 UTC; null: never expires.' }),
+    createdAt: z.string(),
+  })
+  .openapi('CreditBlock', {
+    description:
+      'Credit that entered the workspace. Debits take from blocks in burn-down order: lower priority first, then the soonest expiry (never-expiring last), then promotional before paid, then the oldest.',
+    example: creditBlockExample,
+  });
+
+export const FundingSchema = z
+  .object({ blockId: z.string(), category: z.enum(creditCategories), amountMicros: z.int().openapi({ description: 'What the block paid, in micros (positive).' }) })
+  .openapi('Funding', { description: 'One credit block\'s part in paying for a debit.' });
 
 export const AutoTopupSchema = z
   .object({

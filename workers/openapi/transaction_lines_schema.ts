@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { transactionExample } from './examples';
-import { TransactionSchema } from './schemas';
+import { FundingSchema, TransactionSchema } from './schemas';
 
 export const TransactionLineSchema = z
   .object({
@@ -18,8 +18,17 @@ const lineExamples = [
   { kind: 'instance' as const, description: 'Instance res_00mwq8lds0sbx42instance0: 6 min 44 s', quantity: 404, unit: 'seconds' as const, amountMicros: -112_300, forgivenMicros: 0 },
 ];
 
+const fundingExamples = [
+  { blockId: 'blk_00mwq8lds0grant0000000000', category: 'promotional' as const, amountMicros: 312_300 },
+  { blockId: 'blk_00mwq8lds0deposit00000000', category: 'paid' as const, amountMicros: 100_000 },
+];
+
 export const TransactionWithLinesSchema = TransactionSchema.extend({
   lines: z.array(TransactionLineSchema).optional().openapi({ description: 'Settled `usage` transactions only: the priced lines of the hour.' }),
-}).openapi('TransactionDetail', { example: { ...transactionExample, lines: lineExamples } });
+  funding: z
+    .array(FundingSchema)
+    .optional()
+    .openapi({ description: 'Debits only: the credit blocks that paid for it, in the order drawn; adds up to what was taken (the forgiven part aside).' }),
+}).openapi('TransactionDetail', { example: { ...transactionExample, lines: lineExamples, funding: fundingExamples } });
 
-export const transactionDetailExample = { ...transactionExample, lines: lineExamples };
+export const transactionDetailExample = { ...transactionExample, lines: lineExamples, funding: fundingExamples };

@@ -6,7 +6,7 @@ import { unwrap } from '../ledger/ledger_result';
 import { ledgerFor } from '../ledger/ledger_stub';
 import { allShards, ledgerShardOf, shardD1, shardNames } from '../storage/databases';
 import { shardFor } from '../storage/placement';
-import { createLedgers, seedRunningWorkspaces, wakeLedgers } from '../bench/seed_running_workspaces';
+import { createLedgers, MAX_BENCH_BLOCKS, seedRunningWorkspaces, settleLedgers, wakeLedgers } from '../bench/seed_running_workspaces';
 
 /**
  * Floors for `npm run bench`, measured on the same server in the same run: a usage request accepted
@@ -60,12 +60,13 @@ benchFloor.post('/raw-usage-insert', async (c) => {
  * created (back-dated) at `createdAtMs`, and with their ledger objects left unloaded (`wake: false`).
  */
 benchFloor.post('/running-workspaces', async (c) => {
-  const { count, startedAtMs, createdAtMs, wake } = await c.req.json<{ count: number; startedAtMs: number; createdAtMs?: number; wake?: boolean }>();
+  const { count, startedAtMs, createdAtMs, wake, blocks } = await c.req.json<{ count: number; startedAtMs: number; createdAtMs?: number; wake?: boolean; blocks?: number }>();
   if (!Number.isInteger(count) || count < 1 || count > 500 || !Number.isInteger(startedAtMs)) throw new ApiError('invalid_request', 'count: 1-500; startedAtMs: epoch ms');
   if (createdAtMs !== undefined && (!Number.isInteger(createdAtMs) || createdAtMs > startedAtMs || createdAtMs > Date.now())) {
     throw new ApiError('invalid_request', 'createdAtMs: epoch ms, not after startedAtMs nor in the future');
   }
-  return c.json({ workspaceIds: await seedRunningWorkspaces(c.env, count, startedAtMs, createdAtMs, wake !== false) });
+  if (blocks !== undefined && (!Number.isInteger(blocks) || blocks < 1 || blocks > MAX_BENCH_BLOCKS)) throw new ApiError('invalid_request', `blocks: 1-${MAX_BENCH_BLOCKS}`);
+  return c.json({ workspaceIds: await seedRunningWorkspaces(c.env, count, startedAtMs, createdAtMs, wake !== false, blocks ?? 1) });
 });
 
 /** Creates the given workspaces' ledger objects and their storage, without loading them (no alarm). */
@@ -74,6 +75,13 @@ benchFloor.post('/create-ledgers', async (c) => {
   if (!Array.isArray(workspaceIds) || workspaceIds.length > 500) throw new ApiError('invalid_request', 'workspaceIds: up to 500');
   await createLedgers(c.env, workspaceIds);
   return c.json({ created: workspaceIds.length });
+});
+
+/** Asks the given workspaces' ledger objects to settle every hour before `cutoffMs` (as the queue consumer does), 50 at a time. */
+benchFloor.post('/settle-ledgers', async (c) => {
+  const { workspaceIds, cutoffMs } = await c.req.json<{ workspaceIds: string[]; cutoffMs: number }>();
+  if (!Array.isArray(workspaceIds) || workspaceIds.length > 500 || !Number.isInteger(cutoffMs)) throw new ApiError('invalid_request', 'workspaceIds: up to 500; cutoffMs: epoch ms');
+  return c.json({ settled: await settleLedgers(c.env, workspaceIds, cutoffMs) });
 });
 
 /** Loads the given workspaces' ledger objects (each arms its alarm); answers the settlement due times' span. */

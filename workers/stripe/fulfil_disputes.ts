@@ -64,6 +64,8 @@ export async function fulfilDispute(env: Env, disputeOrId: Stripe.Dispute | stri
         id: withdrawnKey(dispute.id),
         kind: 'dispute',
         amountMicros: -centsToMicros(dispute.amount),
+        // The disputed deposit's own credit block is taken back first (then other paid blocks).
+        depositTransactionId: entry.id,
         description: `Dispute of ${what} (${dollarsFromCents(dispute.amount)}): funds withdrawn`,
         stripeEvent: reinstated ? undefined : event,
         notify: { type: 'payment.disputed', data: { disputeId: dispute.id, status: dispute.status, disputedMicros: centsToMicros(dispute.amount) } },

@@ -114,7 +114,9 @@ export async function fulfilRefunds(env: Env, hint: RefundHint, event?: StripeEv
   const ledger = ledgerFor(env, workspaceId);
   // The event id is recorded (in the directory) with the last entry it causes, once that committed.
   for (const [i, write] of writes.entries()) {
-    const result = await ledger.postEntry({ workspaceId, kind: 'refund', ...write, stripeEvent: i === writes.length - 1 ? event : undefined });
+    // A refund takes back the refunded deposit's own credit block first (then other paid blocks);
+    // a failed refund's credits come back as a paid block of their own.
+    const result = await ledger.postEntry({ workspaceId, kind: 'refund', ...write, depositTransactionId: entry.id, stripeEvent: i === writes.length - 1 ? event : undefined });
     // Another delivery wrote this key just now from an older read of Stripe's list (a cap computed
     // before a refund failed): its entry stands, as the first write of a key always does.
     if (!result.ok && result.code === 'idempotency_conflict') continue;

@@ -144,6 +144,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/internal/v1/grants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Grant credits as a block of their own
+         * @description Records a `grant` transaction (`completed`) and its credit block: `promotional` by default, priority 50, never expiring, unless given otherwise. Blocks are spent in burn-down order (lower priority, then soonest expiry, then promotional before paid, then oldest). **Idempotency:** by `id`: the same id and body answers the original grant (its block as it stands); the same id with another body is 409.
+         */
+        post: operations["createGrant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/internal/v1/grants/{id}/void": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Void a grant: remove what is left of it now
+         * @description Records one `expiration` transaction taking the grant's unspent remainder (zero if it is spent). **Idempotent:** voiding again answers the same expiration.
+         */
+        post: operations["voidGrant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/internal/v1/usage": {
         parameters: {
             query?: never;
@@ -431,6 +471,26 @@ export interface paths {
          * @description Amounts in micros (1 credit = 1 USD = 1,000,000 micros). `balanceMicros` already has the open hour's usage taken off.
          */
         get: operations["getCredits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/billing/credit-blocks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Credit blocks with credit left, in the order they are spent
+         * @description Every credit that entered the workspace is a block: `paid` (deposits, auto-recharges) or `promotional` (grants, positive adjustments). Debits take from them in this order: lower priority first, then the soonest expiry (never-expiring last), then promotional before paid, then the oldest. Any member may read it.
+         */
+        get: operations["listCreditBlocks"];
         put?: never;
         post?: never;
         delete?: never;
@@ -824,10 +884,10 @@ export interface components {
              */
             createdAt: string;
             /**
-             * @description deposit (Checkout top-up), usage (hourly settlement or a deduction), auto_recharge (off-session card payment), refund, adjustment (grant or correction).
+             * @description deposit (Checkout or saved-card top-up), usage (hourly settlement or a deduction), auto_recharge (off-session card payment), refund, dispute, adjustment (grant or correction), grant (a credit block given by the platform), expiration (what was left of a credit block when it expired or its grant was voided).
              * @enum {string}
              */
-            type: "deposit" | "usage" | "auto_recharge" | "refund" | "dispute" | "adjustment";
+            type: "deposit" | "usage" | "auto_recharge" | "refund" | "dispute" | "adjustment" | "grant" | "expiration";
             description: string;
             /**
              * @description Micro-credits, signed: positive in, negative out.
@@ -845,6 +905,46 @@ export interface components {
             balanceAfterMicros: number | null;
             /** @description Micros that the balance could not cover and were not charged (no debt). */
             forgivenMicros: number;
+        };
+        GrantResult: {
+            block: components["schemas"]["CreditBlock"];
+            transaction: components["schemas"]["Transaction"];
+        };
+        /**
+         * @description Credit that entered the workspace. Debits take from blocks in burn-down order: lower priority first, then the soonest expiry (never-expiring last), then promotional before paid, then the oldest.
+         * @example {
+         *       "id": "blk_00mwq8lds0grant0000000000",
+         *       "category": "promotional",
+         *       "source": "grant",
+         *       "transactionId": "txn_00mwq8lds0grant0000000000",
+         *       "amountMicros": 20000000,
+         *       "remainingMicros": 12000000,
+         *       "priority": 50,
+         *       "expiresAt": "2026-12-21T00:00:00.000Z",
+         *       "createdAt": "2026-11-01T09:20:04.118Z"
+         *     }
+         */
+        CreditBlock: {
+            /** @description blk_… */
+            id: string;
+            /**
+             * @description paid (deposits, auto-recharges, reinstated disputes) or promotional (grants by default, positive adjustments).
+             * @enum {string}
+             */
+            category: "paid" | "promotional";
+            /** @enum {string} */
+            source: "deposit" | "auto_recharge" | "grant" | "adjustment";
+            /** @description The transaction that brought the credit in. */
+            transactionId: string;
+            /** @description What the block held when it was made. */
+            amountMicros: number;
+            /** @description What it holds now: its amount less everything drawn from it. */
+            remainingMicros: number;
+            /** @description 0–100; lower is spent first. */
+            priority: number;
+            /** @description ISO-8601 UTC; null: never expires. */
+            expiresAt: string | null;
+            createdAt: string;
         };
         /**
          * @example {
@@ -1113,6 +1213,13 @@ export interface components {
          *         "accumulatingMicros": 265500,
          *         "burnRateMicrosPerHour": 380000,
          *         "hoursRemaining": 49.3,
+         *         "paidMicros": 7000000,
+         *         "promotionalMicros": 12000000,
+         *         "heldMicros": 0,
+         *         "nextExpiry": {
+         *           "at": "2026-12-21T00:00:00.000Z",
+         *           "amountMicros": 12000000
+         *         },
          *         "updatedAt": "2026-11-21T10:42:17.512Z"
          *       },
          *       "autoTopup": {
@@ -1141,6 +1248,13 @@ export interface components {
          *       "accumulatingMicros": 265500,
          *       "burnRateMicrosPerHour": 380000,
          *       "hoursRemaining": 49.3,
+         *       "paidMicros": 7000000,
+         *       "promotionalMicros": 12000000,
+         *       "heldMicros": 0,
+         *       "nextExpiry": {
+         *         "at": "2026-12-21T00:00:00.000Z",
+         *         "amountMicros": 12000000
+         *       },
          *       "updatedAt": "2026-11-21T10:42:17.512Z"
          *     }
          */
@@ -1151,8 +1265,21 @@ export interface components {
             accumulatingMicros: number;
             /** @description Current spend rate (running instances and volumes), micros per hour. */
             burnRateMicrosPerHour: number;
-            /** @description balanceMicros / burnRateMicrosPerHour; null when the burn rate is 0. */
+            /** @description Hours until the balance reaches 0 at the current burn rate, counting the scheduled expiries of credit blocks; null when nothing will bring it to 0. */
             hoursRemaining: number | null;
+            /** @description Unspent paid credit (deposits, auto-recharges), in micros. */
+            paidMicros: number;
+            /** @description Unspent promotional credit (grants, positive adjustments), in micros. */
+            promotionalMicros: number;
+            /** @description Reserved by active holds, in micros. */
+            heldMicros: number;
+            /** @description The soonest expiry of a credit block; null when none expires. */
+            nextExpiry: {
+                /** @description ISO-8601 UTC. */
+                at: string;
+                /** @description What the blocks expiring then hold now. */
+                amountMicros: number;
+            } | null;
             /** @description ISO-8601 UTC time of this figure. */
             updatedAt: string;
         };
@@ -1179,6 +1306,9 @@ export interface components {
                 brand: string;
                 last4: string;
             } | null;
+        };
+        CreditBlockList: {
+            data: components["schemas"]["CreditBlock"][];
         };
         /**
          * @example {
@@ -1242,12 +1372,26 @@ export interface components {
          *           "amountMicros": -112300,
          *           "forgivenMicros": 0
          *         }
+         *       ],
+         *       "funding": [
+         *         {
+         *           "blockId": "blk_00mwq8lds0grant0000000000",
+         *           "category": "promotional",
+         *           "amountMicros": 312300
+         *         },
+         *         {
+         *           "blockId": "blk_00mwq8lds0deposit00000000",
+         *           "category": "paid",
+         *           "amountMicros": 100000
+         *         }
          *       ]
          *     }
          */
         TransactionDetail: components["schemas"]["Transaction"] & {
             /** @description Settled `usage` transactions only: the priced lines of the hour. */
             lines?: components["schemas"]["TransactionLine"][];
+            /** @description Debits only: the credit blocks that paid for it, in the order drawn; adds up to what was taken (the forgiven part aside). */
+            funding?: components["schemas"]["Funding"][];
         };
         /** @description One priced line of a settled hour (rounded once, halves up). */
         TransactionLine: {
@@ -1262,6 +1406,14 @@ export interface components {
             amountMicros: number;
             /** @description What the balance could not cover of this line (not charged). */
             forgivenMicros: number;
+        };
+        /** @description One credit block's part in paying for a debit. */
+        Funding: {
+            blockId: string;
+            /** @enum {string} */
+            category: "paid" | "promotional";
+            /** @description What the block paid, in micros (positive). */
+            amountMicros: number;
         };
         /**
          * @example {
@@ -2451,6 +2603,291 @@ export interface operations {
                      *       "error": {
                      *         "code": "payload_too_large",
                      *         "message": "body: larger than 1048576 bytes (1 MB); nothing was read or recorded.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createGrant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "welcome-acme",
+                 *       "workspaceId": "ws_00mwq8lds0k3v9x2b7q4p1mz",
+                 *       "amountMicros": 20000000,
+                 *       "description": "Welcome credits",
+                 *       "expiresAt": "2026-12-21T00:00:00.000Z"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description Your id for the grant: its idempotency key, and what a void names.
+                     * @example welcome-acme
+                     */
+                    id: string;
+                    /**
+                     * @description A workspace id (ws_…).
+                     * @example ws_00mwq8lds0k3v9x2b7q4p1mz
+                     */
+                    workspaceId: string;
+                    /**
+                     * @description The credit granted, in micros (positive).
+                     * @example 20000000
+                     */
+                    amountMicros: number;
+                    /**
+                     * @description One line of text: no control characters, bidi overrides or unpaired surrogates.
+                     * @example GPU snapshot export
+                     */
+                    description: string;
+                    /**
+                     * @description Default `promotional`. Refunds and disputes never take promotional credit.
+                     * @enum {string}
+                     */
+                    category?: "paid" | "promotional";
+                    /** @description 0–100, default 50: blocks with a lower priority are spent first. */
+                    priority?: number;
+                    /**
+                     * Format: date-time
+                     * @description ISO-8601, in the future. What is left then expires (an `expiration` transaction). Default: never.
+                     */
+                    expiresAt?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Granted (or the original grant, on a replay). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "block": {
+                     *         "id": "blk_00mwq8lds0grant0000000000",
+                     *         "category": "promotional",
+                     *         "source": "grant",
+                     *         "transactionId": "txn_00mwq8lds0grant0000000000",
+                     *         "amountMicros": 20000000,
+                     *         "remainingMicros": 20000000,
+                     *         "priority": 50,
+                     *         "expiresAt": "2026-12-21T00:00:00.000Z",
+                     *         "createdAt": "2026-11-01T09:20:04.118Z"
+                     *       },
+                     *       "transaction": {
+                     *         "id": "txn_00mwq8lds0p5r7t9v1x3z5b7",
+                     *         "createdAt": "2026-11-21T10:00:00.000Z",
+                     *         "type": "grant",
+                     *         "description": "Welcome credits",
+                     *         "amountMicros": 20000000,
+                     *         "status": "completed",
+                     *         "invoiceUrl": null,
+                     *         "balanceAfterMicros": 38734500,
+                     *         "forgivenMicros": 0
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GrantResult"];
+                };
+            };
+            /** @description `invalid_request`: a body, query, header or path value failed validation; the message names the field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "expiresAt: must be in the future.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: missing or unknown credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "Unknown or revoked API key.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `not_found`: no such object in this workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "body.workspaceId: no such workspace.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `idempotency_conflict`: the idempotency key was already used with a different request. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "idempotency_conflict",
+                     *         "message": "The id \"welcome-acme\" was already used with a different request.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`: the request body is over 1 MB (1,048,576 bytes); refused before it is parsed. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "body: larger than 1048576 bytes (1 MB); nothing was read or recorded.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    voidGrant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id the grant was made with. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Voided (or the earlier void). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "block": {
+                     *         "id": "blk_00mwq8lds0grant0000000000",
+                     *         "category": "promotional",
+                     *         "source": "grant",
+                     *         "transactionId": "txn_00mwq8lds0grant0000000000",
+                     *         "amountMicros": 20000000,
+                     *         "remainingMicros": 0,
+                     *         "priority": 50,
+                     *         "expiresAt": "2026-12-21T00:00:00.000Z",
+                     *         "createdAt": "2026-11-01T09:20:04.118Z"
+                     *       },
+                     *       "transaction": {
+                     *         "id": "txn_00mwq8lds0p5r7t9v1x3z5b7",
+                     *         "createdAt": "2026-11-21T10:00:00.000Z",
+                     *         "type": "expiration",
+                     *         "description": "Grant voided: remaining promotional credit from a grant removed",
+                     *         "amountMicros": -12000000,
+                     *         "status": "completed",
+                     *         "invoiceUrl": null,
+                     *         "balanceAfterMicros": 6734500,
+                     *         "forgivenMicros": 0
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GrantResult"];
+                };
+            };
+            /** @description `invalid_request`: a body, query, header or path value failed validation; the message names the field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "id: must be letters, digits, and _ - : . (starting with a letter or digit)",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: missing or unknown credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "Unknown or revoked API key.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `not_found`: no such object in this workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "No such grant.",
                      *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
                      *       }
                      *     }
@@ -4071,6 +4508,13 @@ export interface operations {
                      *         "accumulatingMicros": 265500,
                      *         "burnRateMicrosPerHour": 380000,
                      *         "hoursRemaining": 49.3,
+                     *         "paidMicros": 7000000,
+                     *         "promotionalMicros": 12000000,
+                     *         "heldMicros": 0,
+                     *         "nextExpiry": {
+                     *           "at": "2026-12-21T00:00:00.000Z",
+                     *           "amountMicros": 12000000
+                     *         },
                      *         "updatedAt": "2026-11-21T10:42:17.512Z"
                      *       },
                      *       "autoTopup": {
@@ -4146,10 +4590,90 @@ export interface operations {
                      *       "accumulatingMicros": 265500,
                      *       "burnRateMicrosPerHour": 380000,
                      *       "hoursRemaining": 49.3,
+                     *       "paidMicros": 7000000,
+                     *       "promotionalMicros": 12000000,
+                     *       "heldMicros": 0,
+                     *       "nextExpiry": {
+                     *         "at": "2026-12-21T00:00:00.000Z",
+                     *         "amountMicros": 12000000
+                     *       },
                      *       "updatedAt": "2026-11-21T10:42:17.512Z"
                      *     }
                      */
                     "application/json": components["schemas"]["CreditSummary"];
+                };
+            };
+            /** @description `unauthenticated`: missing or unknown credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "Unknown or revoked API key.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`: too many requests. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; retry after a moment.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listCreditBlocks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The open blocks. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "blk_00mwq8lds0grant0000000000",
+                     *           "category": "promotional",
+                     *           "source": "grant",
+                     *           "transactionId": "txn_00mwq8lds0grant0000000000",
+                     *           "amountMicros": 20000000,
+                     *           "remainingMicros": 12000000,
+                     *           "priority": 50,
+                     *           "expiresAt": "2026-12-21T00:00:00.000Z",
+                     *           "createdAt": "2026-11-01T09:20:04.118Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CreditBlockList"];
                 };
             };
             /** @description `unauthenticated`: missing or unknown credentials. */
@@ -4198,7 +4722,7 @@ export interface operations {
                 /** @description The nextCursor of the previous page (opaque). */
                 cursor?: string;
                 /** @description Only transactions of this type. */
-                type?: "deposit" | "usage" | "auto_recharge" | "refund" | "dispute" | "adjustment";
+                type?: "deposit" | "usage" | "auto_recharge" | "refund" | "dispute" | "adjustment" | "grant" | "expiration";
                 /** @description Only transactions in this status. */
                 status?: "completed" | "pending" | "failed" | "accumulating";
             };
@@ -4348,6 +4872,18 @@ export interface operations {
                      *           "amountMicros": -112300,
                      *           "forgivenMicros": 0
                      *         }
+                     *       ],
+                     *       "funding": [
+                     *         {
+                     *           "blockId": "blk_00mwq8lds0grant0000000000",
+                     *           "category": "promotional",
+                     *           "amountMicros": 312300
+                     *         },
+                     *         {
+                     *           "blockId": "blk_00mwq8lds0deposit00000000",
+                     *           "category": "paid",
+                     *           "amountMicros": 100000
+                     *         }
                      *       ]
                      *     }
                      */
@@ -4432,7 +4968,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Only transactions of this type. */
-                type?: "deposit" | "usage" | "auto_recharge" | "refund" | "dispute" | "adjustment";
+                type?: "deposit" | "usage" | "auto_recharge" | "refund" | "dispute" | "adjustment" | "grant" | "expiration";
                 /** @description Only transactions in this status. */
                 status?: "completed" | "pending" | "failed" | "accumulating";
             };

@@ -1,5 +1,5 @@
 import { html } from 'hono/html';
-import { formatHoursRemaining, formatMicros, formatRunsOutAt } from '../format';
+import { formatDay, formatHoursRemaining, formatMicros, formatRunsOutAt } from '../format';
 import type { LiveView } from '../load_dashboard';
 import { burnBreakdown } from './burn_breakdown';
 
@@ -38,7 +38,23 @@ export function zeroBalanceBanner(data: LiveView) {
 </section>`;
 }
 
-/** Balance, burn rate, hours remaining and the open hour's accumulating usage. */
+/**
+ * Paid and promotional credit (the unspent credit blocks) and the next expiry:
+ * "$12.00 promotional, expires 21 Dec".
+ */
+function creditKinds(data: LiveView) {
+  const { summary } = data;
+  const next = summary.nextExpiry;
+  const what = summary.nextExpiryCategory === 'paid' ? ' paid' : summary.nextExpiryCategory === 'promotional' ? ' promotional' : '';
+  return html`<p class="credit-kinds" data-testid="credit-kinds">
+    <span data-testid="paid-credits">${formatMicros(summary.paidMicros)} paid</span> ·
+    <span data-testid="promotional-credits">${formatMicros(summary.promotionalMicros)} promotional</span>${next
+      ? html` · <span data-testid="next-expiry"><time datetime="${next.at}">${formatMicros(next.amountMicros)}${what}, expires ${formatDay(next.at)}</time></span>`
+      : ''}
+  </p>`;
+}
+
+/** Balance, burn rate, hours remaining, the open hour's accumulating usage, and paid and promotional credit. */
 export function balancePanel(data: LiveView) {
   const { summary } = data;
   const nowMs = Date.parse(data.burn?.at ?? summary.updatedAt);
@@ -53,6 +69,7 @@ export function balancePanel(data: LiveView) {
     ${timeRemainingMetric(summary.hoursRemaining, nowMs)}
     <div class="metric"><dt>Accumulating this hour</dt><dd data-testid="accumulating">${formatMicros(summary.accumulatingMicros)}</dd></div>
   </dl>
+  ${creditKinds(data)}
   ${burnBreakdown(data.burn)}
   <p class="hint">Updated ${summary.updatedAt.slice(11, 19)} UTC. Usage is settled hourly; the balance already excludes what is accumulating.</p>
 </section>`;

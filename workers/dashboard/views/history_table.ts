@@ -3,6 +3,7 @@ import { transactionStatuses, transactionTypes } from '../../../schema/tables';
 import { formatDateTime, formatLineQuantity, formatMicros, formatMicrosExact } from '../format';
 import type { LiveView } from '../load_dashboard';
 import type { UsageLine } from '../usage_lines';
+import type { FundingLineView } from '../../billing/read_transaction';
 
 const TYPE_LABELS: Record<string, string> = {
   deposit: 'Deposit',
@@ -44,14 +45,27 @@ export function historyFilters(data: LiveView) {
   </form>`;
 }
 
-/** A settled usage row opens its lines (what was charged for what), without script: <details>. */
-function usageLinesDetails(transactionId: string, lines: UsageLine[] | undefined) {
-  if (!lines?.length) return '';
+/** What paid for a usage row: its credit blocks' parts, by category ("Paid from $1.00 promotional and $0.50 paid credit"). */
+function fundingNote(funding: FundingLineView[] | undefined) {
+  if (!funding?.length) return '';
+  const byCategory = new Map<string, number>();
+  for (const f of funding) byCategory.set(f.category, (byCategory.get(f.category) ?? 0) + f.amountMicros);
+  const parts = [...byCategory].map(([category, micros]) => `${formatMicros(micros)} ${category}`);
+  return html`<p class="tx-funding" data-testid="funding">Paid from ${parts.join(' and ')} credit</p>`;
+}
+
+/** A settled usage row opens its lines (what was charged for what) and what paid for it, without script: <details>. */
+function usageLinesDetails(transactionId: string, lines: UsageLine[] | undefined, funding?: FundingLineView[]) {
+  if (!lines?.length && !funding?.length) return '';
+  const count = lines?.length ?? 0;
   return html`<details class="tx-lines" data-details-for="${transactionId}">
-        <summary>${lines.length === 1 ? '1 line' : `${lines.length} lines`}</summary>
-        <ul>${lines.map(
-          (l) => html`<li data-amount-micros="${l.amountMicros}"><span class="line-description">${l.description}</span> <span class="line-quantity">${formatLineQuantity(l.quantity, l.unit)}</span> <span class="line-amount" title="${formatMicrosExact(l.amountMicros, { signed: true })}">${formatMicros(l.amountMicros, { signed: true })}</span></li>`,
-        )}</ul>
+        <summary>${count === 0 ? 'Paid from' : count === 1 ? '1 line' : `${count} lines`}</summary>
+        ${count > 0
+          ? html`<ul>${lines!.map(
+              (l) => html`<li data-amount-micros="${l.amountMicros}"><span class="line-description">${l.description}</span> <span class="line-quantity">${formatLineQuantity(l.quantity, l.unit)}</span> <span class="line-amount" title="${formatMicrosExact(l.amountMicros, { signed: true })}">${formatMicros(l.amountMicros, { signed: true })}</span></li>`,
+            )}</ul>`
+          : ''}
+        ${fundingNote(funding)}
       </details>`;
 }
 
@@ -100,7 +114,7 @@ export function historyTable(data: LiveView) {
           : amount;
     return html`<tr data-transaction-id="${tx.id}" data-status="${tx.status}" data-type="${tx.type}">
       <td class="cell-date"><time datetime="${tx.createdAt}">${formatDateTime(tx.createdAt)}</time></td>
-      <td class="cell-description">${tx.description}<span class="tx-type">${TYPE_LABELS[tx.type] ?? tx.type}</span>${usageLinesDetails(tx.id, data.usageLines.get(tx.id))}</td>
+      <td class="cell-description">${tx.description}<span class="tx-type">${TYPE_LABELS[tx.type] ?? tx.type}</span>${usageLinesDetails(tx.id, data.usageLines.get(tx.id), data.usageFunding?.get(tx.id))}</td>
       ${tx.invoiceUrl
         ? html`<td class="cell-invoice"><a href="${tx.invoiceUrl}" target="_blank" rel="noopener noreferrer" data-testid="invoice-link">Invoice<span class="visually-hidden"> for ${tx.description}</span></a></td>`
         : html`<td class="cell-invoice cell-invoice-none"><span aria-label="none">—</span></td>`}

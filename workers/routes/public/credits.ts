@@ -1,7 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { requireApiKey } from '../../auth/require_api_key';
-import { autoTopupExample, creditSummaryExample } from '../../openapi/examples';
-import { AutoTopupSchema, CreditSummarySchema, errorResponses, jsonResponse } from '../../openapi/schemas';
+import { autoTopupExample, creditBlockExample, creditSummaryExample } from '../../openapi/examples';
+import { AutoTopupSchema, CreditBlockSchema, CreditSummarySchema, errorResponses, jsonResponse } from '../../openapi/schemas';
+import { unwrap } from '../../ledger/ledger_result';
+import { ledgerFor } from '../../ledger/ledger_stub';
 import { readCreditSummary } from '../../billing/read_credit_summary';
 import { readPlan } from '../../billing/read_plan';
 import type { Router } from '../router';
@@ -37,7 +39,26 @@ export const getCreditsRoute = createRoute({
   responses: { 200: jsonResponse('The credit summary.', CreditSummarySchema, creditSummaryExample), ...errorResponses('unauthenticated', 'rate_limited') },
 });
 
+const CreditBlocks = z.object({ data: z.array(CreditBlockSchema) }).openapi('CreditBlockList');
+
+export const getCreditBlocksRoute = createRoute({
+  method: 'get',
+  path: '/v1/billing/credit-blocks',
+  operationId: 'listCreditBlocks',
+  tags: ['Billing'],
+  summary: 'Credit blocks with credit left, in the order they are spent',
+  description:
+    'Every credit that entered the workspace is a block: `paid` (deposits, auto-recharges) or `promotional` (grants, positive adjustments). Debits take from them in this order: lower priority first, then the soonest expiry (never-expiring last), then promotional before paid, then the oldest. Any member may read it.',
+  security: [{ apiKey: [] }],
+  middleware: [requireApiKey] as const,
+  responses: { 200: jsonResponse('The open blocks.', CreditBlocks, { data: [creditBlockExample] }), ...errorResponses('unauthenticated', 'rate_limited') },
+});
+
 export const registerCreditRoutes = (app: Router) =>
   app
     .openapi(getPlanRoute, async (c) => c.json(await readPlan(c.env, c.get('auth').workspaceId), 200))
-    .openapi(getCreditsRoute, async (c) => c.json(await readCreditSummary(c.env, c.get('auth').workspaceId), 200));
+    .openapi(getCreditsRoute, async (c) => c.json(await readCreditSummary(c.env, c.get('auth').workspaceId), 200))
+    .openapi(getCreditBlocksRoute, async (c) => {
+      const workspaceId = c.get('auth').workspaceId;
+      return c.json({ data: unwrap(await ledgerFor(c.env, workspaceId).creditBlocks(workspaceId)).value }, 200);
+    });

@@ -1,0 +1,5 @@
+CREATE TABLE `grant_owners` (
+	`grant_id` text PRIMARY KEY NOT NULL,
+	`workspace_id` text NOT NULL,
+	`claimed_at_ms` integer NOT NULL
+);
