@@ -25,6 +25,9 @@ export default defineConfig(async () => ({
           STRIPE_WEBHOOK_SECRET: 'whsec_test_burnrate',
           // Where Checkout sends the payer back: the tests' own origin (test/helpers/api.ts BASE).
           PUBLIC_BASE_URL: 'http://burnrate.test',
+          // The seeded simulator's fault injection and broken rules (workers/lib/sim_hooks.ts):
+          // honoured only with this binding, which nothing but this config sets.
+          SIM_HOOKS: 'enabled',
         },
       },
     }),

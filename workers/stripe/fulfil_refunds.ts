@@ -6,6 +6,7 @@ import { centsToMicros, dollarsFromCents } from '../lib/money';
 import { depositEntry, fulfilPaymentIntent } from './fulfil_payment_intent';
 import { recordEvent, type StripeEventRef } from './record_event';
 import { callStripe, idOf, stripeFor } from './stripe_client';
+import { simBroken } from '../lib/sim_hooks';
 
 /**
  * The refunds on a charge (charge.refunded), for any kind of deposit: a Checkout top-up, a
@@ -45,7 +46,8 @@ export async function fulfilChargeRefunds(env: Env, charge: Stripe.Charge, event
     unwrap(
       await ledger.postEntry({
         workspaceId: deposit.workspaceId,
-        id: `refund:${refund.id}`,
+        // (Keyed by the delivery only under the simulator's test-only switch: proves its Stripe-once check fails.)
+        id: simBroken('stripe_refund_per_delivery') ? `refund:${refund.id}:${event.id}` : `refund:${refund.id}`,
         kind: 'refund',
         amountMicros: -centsToMicros(refund.amount),
         description: `Refund of ${what} (${dollarsFromCents(refund.amount)})`,
