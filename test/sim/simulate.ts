@@ -18,6 +18,8 @@ export interface SimOptions {
   breakRule?: SimBreakRule | null;
   /** How many of the last operations a violation shows (default 25). */
   traceLength?: number;
+  /** Weights multiplied per operation name, to aim a short run at some paths (the broken-rule tests). */
+  focus?: Record<string, number>;
 }
 
 export interface SimViolation {
@@ -36,6 +38,8 @@ export interface SimResult {
   digest: string | null;
   /** How often each operation ran. */
   opCounts: Record<string, number>;
+  /** The run's workspaces, in the order it created them. */
+  workspaceIds: string[];
 }
 
 /** Each step, the chance that D1 faults are armed for its operation. */
@@ -57,7 +61,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
       clock.advance(rng.int(0, 240) * 1_000);
       const op = rng.weighted(
         OPS.filter((o) => o.weight(world) > 0),
-        (o) => o.weight(world),
+        (o) => o.weight(world) * (options.focus?.[o.name] ?? 1),
       );
       if (op.name !== 'clock_jump' && rng.chance(D1_FAULT_CHANCE)) world.note('d1_fault', armD1Fault(world));
       opCounts[op.name] = (opCounts[op.name] ?? 0) + 1;
@@ -71,16 +75,19 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
       }
       const violation = await firstViolation(world);
       if (violation) {
-        return { seed: options.seed, steps: step, violation: { seed: options.seed, step, ...violation, trace: world.trace.slice(-(options.traceLength ?? 25)) }, digest: null, opCounts };
+        const trace = world.trace.slice(-(options.traceLength ?? 25));
+        return { seed: options.seed, steps: step, violation: { seed: options.seed, step, ...violation, trace }, digest: null, opCounts, workspaceIds: idsOf(world) };
       }
     }
-    return { seed: options.seed, steps: options.steps, violation: null, digest: await digestOf(world), opCounts };
+    return { seed: options.seed, steps: options.steps, violation: null, digest: await digestOf(world), opCounts, workspaceIds: idsOf(world) };
   } finally {
     disarmFaults(world);
     clock.uninstall();
     delete globals.__burnrateSim;
   }
 }
+
+const idsOf = (w: World) => w.workspaces.map((ws) => ws.workspaceId);
 
 /** A violation as the CLI and the tests print it: seed, step, invariant, and the trace that led there. */
 export function formatViolation(v: SimViolation): string {

@@ -2,8 +2,11 @@
 import { internal } from '../../helpers/api';
 import type { SimOp } from './op';
 
-/** A run keeps to a few workspaces, so that each sees enough of everything else. */
-export const MAX_WORKSPACES = 4;
+/**
+ * A run keeps to a few workspaces, so that each sees enough of everything else; five, so that two of
+ * them share a ledger shard (there are four) and a read scoped to the wrong workspace would show.
+ */
+export const MAX_WORKSPACES = 5;
 
 export const workspaceOps: SimOp[] = [
   {
