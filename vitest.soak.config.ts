@@ -13,6 +13,7 @@ export default defineConfig(async (configEnv) => {
           steps: Number(process.env.SIM_STEPS ?? 500),
           breakRule: process.env.SIM_BREAK || null,
           traceLength: Number(process.env.SIM_TRACE ?? 25),
+          d1FaultChance: Number(process.env.SIM_D1_FAULTS ?? 0.06),
         },
       },
       testTimeout: 0,

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run soak -- [--seeds N] [--steps M] [--first-seed K] [--seed S] [--break RULE] [--trace T]
+// npm run soak -- [--seeds N] [--steps M] [--first-seed K] [--seed S] [--break RULE] [--trace T] [--d1-faults P]
 //
 // Runs the seeded simulator (test/sim/, docs/simulation.md) inside workerd through vitest
 // (vitest.soak.config.ts) and prints one line per seed, then `N seeds, M steps, V violations`
@@ -12,7 +12,7 @@ import path from 'node:path';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 function parseArgs(argv) {
-  const options = { seeds: 1, steps: 500, firstSeed: 1, single: false, breakRule: '', trace: 25 };
+  const options = { seeds: 1, steps: 500, firstSeed: 1, single: false, breakRule: '', trace: 25, d1Faults: 0.06 };
   for (let i = 0; i < argv.length; i++) {
     const [flag, value] = [argv[i], argv[i + 1]];
     const int = () => {
@@ -28,6 +28,10 @@ function parseArgs(argv) {
       options.firstSeed = int();
       options.seeds = 1;
       options.single = true;
+    } else if (flag === '--d1-faults') {
+      if (!/^(0(\.\d+)?|1)$/.test(value ?? '')) throw new Error('--d1-faults needs a chance between 0 and 1');
+      options.d1Faults = Number(value);
+      i++;
     } else if (flag === '--break') {
       options.breakRule = value ?? '';
       i++;
@@ -49,6 +53,7 @@ async function main() {
     SIM_STEPS: String(options.steps),
     SIM_BREAK: options.breakRule,
     SIM_TRACE: String(options.trace),
+    SIM_D1_FAULTS: String(options.d1Faults),
   };
   const vitest = path.join(root, 'node_modules', '.bin', 'vitest');
   const child = spawn(vitest, ['run', '--config', 'vitest.soak.config.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });

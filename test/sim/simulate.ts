@@ -20,6 +20,8 @@ export interface SimOptions {
   traceLength?: number;
   /** Weights multiplied per operation name, to aim a short run at some paths (the broken-rule tests). */
   focus?: Record<string, number>;
+  /** Each step, the chance that D1 faults are armed for its operation (default 0.06). */
+  d1FaultChance?: number;
 }
 
 export interface SimViolation {
@@ -42,7 +44,7 @@ export interface SimResult {
   workspaceIds: string[];
 }
 
-/** Each step, the chance that D1 faults are armed for its operation. */
+/** Each step, the chance that D1 faults are armed for its operation, unless the options say otherwise. */
 const D1_FAULT_CHANCE = 0.06;
 
 export async function simulate(options: SimOptions): Promise<SimResult> {
@@ -63,7 +65,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
         OPS.filter((o) => o.weight(world) > 0),
         (o) => o.weight(world) * (options.focus?.[o.name] ?? 1),
       );
-      if (op.name !== 'clock_jump' && rng.chance(D1_FAULT_CHANCE)) world.note('d1_fault', armD1Fault(world));
+      if (op.name !== 'clock_jump' && rng.chance(options.d1FaultChance ?? D1_FAULT_CHANCE)) world.note('d1_fault', armD1Fault(world));
       opCounts[op.name] = (opCounts[op.name] ?? 0) + 1;
       try {
         await op.run(world);

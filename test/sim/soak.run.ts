@@ -11,6 +11,7 @@ interface SoakOptions {
   steps: number;
   breakRule: SimBreakRule | null;
   traceLength: number;
+  d1FaultChance: number;
 }
 
 declare module 'vitest' {
@@ -23,7 +24,7 @@ it('soak', async () => {
   const options = inject('simSoak');
   for (let seed = options.firstSeed; seed < options.firstSeed + options.seeds; seed++) {
     const startedAt = performance.now();
-    const result = await simulate({ seed, steps: options.steps, breakRule: options.breakRule, traceLength: options.traceLength });
+    const result = await simulate({ seed, steps: options.steps, breakRule: options.breakRule, traceLength: options.traceLength, d1FaultChance: options.d1FaultChance });
     const line = {
       seed,
       steps: result.steps,
