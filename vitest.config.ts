@@ -1,4 +1,5 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
+import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 // No network here and no telemetry wanted: keep wrangler's internals offline.
@@ -10,8 +11,24 @@ process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';
 process.env.BURNRATE_TEST_STRIPE_PORT ??= String(20_000 + (process.pid % 20_000));
 const stripeEmulatorUrl = `http://127.0.0.1:${process.env.BURNRATE_TEST_STRIPE_PORT}`;
 
+// stripe-node's ESM build ships source maps that name sources it does not ship: vite warns once per
+// file ("Sourcemap for … points to missing source files", 200-odd lines) on the first run after an
+// install, before node_modules/.vitest-cache holds the transforms. Nothing of ours: those warnings
+// are dropped, every other one still prints. (Vitest replaces `customLogger` with its own, so the
+// resolved logger is wrapped instead.)
+const quietDependencySourcemaps: Plugin = {
+  name: 'burnrate:quiet-dependency-sourcemaps',
+  configResolved(config) {
+    const warnOnce = config.logger.warnOnce.bind(config.logger);
+    config.logger.warnOnce = (message, options) => {
+      if (!/^Sourcemap for ".*\/node_modules\/.*" points to missing source files$/.test(message)) warnOnce(message, options);
+    };
+  },
+};
+
 export default defineConfig(async () => ({
   plugins: [
+    quietDependencySourcemaps,
     cloudflareTest({
       wrangler: { configPath: './wrangler.toml' },
       miniflare: {
@@ -25,6 +42,9 @@ export default defineConfig(async () => ({
           STRIPE_WEBHOOK_SECRET: 'whsec_test_burnrate',
           // Where Checkout sends the payer back: the tests' own origin (test/helpers/api.ts BASE).
           PUBLIC_BASE_URL: 'http://burnrate.test',
+          // TEST_SHOW_LOGS=1 npx vitest run …: print the Worker's error lines of passing tests too
+          // (test/setup/captured_logs.ts captures them).
+          TEST_SHOW_LOGS: process.env.TEST_SHOW_LOGS ?? '',
           // The seeded simulator's fault injection and broken rules (workers/lib/sim_hooks.ts):
           // honoured only with this binding, which nothing but this config sets.
           SIM_HOOKS: 'enabled',
@@ -34,7 +54,7 @@ export default defineConfig(async () => ({
   ],
   test: {
     include: ['test/**/*.test.ts', 'workers/**/*.test.ts'],
-    setupFiles: ['./test/setup/apply_migrations.ts', './test/setup/ledger_invariant.ts'],
+    setupFiles: ['./test/setup/captured_logs.ts', './test/setup/apply_migrations.ts', './test/setup/ledger_invariant.ts'],
     globalSetup: ['./test/setup/stripe_emulator.global.ts'],
     testTimeout: 30_000,
   },

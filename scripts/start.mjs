@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 // `npm start`: the local burnrate. Applies D1 migrations, serves the Worker through
 // `wrangler dev` (D1, Durable Objects, Queues and cron all local, no account, no network),
-// seeds a demo workspace once, and prints its admin API key.
+// seeds a demo workspace once, and prints its admin API key. wrangler's own output goes to a log
+// file (its path is in the banner); `npm start -- --verbose` streams it too.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { bannerLines } from './start/banner.mjs';
+import { portIsFree } from './start/port_free.mjs';
+import { hintFilter, isErrorLine, lineSplitter, tail } from './start/wrangler_output.mjs';
 import { startEmulator } from '../stripe-emulator/server.mjs';
 import { d1Bindings } from './d1_bindings.mjs';
 import { DEV_SECRET_DEFAULTS, unsafeSecretsForRealStripe } from '../workers/lib/published_secrets.mjs';
@@ -20,6 +24,10 @@ const DEMO_FILE = join(STATE_DIR, 'demo-workspace.json');
 // The secrets handed to wrangler, next to the state they belong to (`.wrangler/dev.env` by
 // default), named per port so two servers sharing a parent directory never read each other's.
 const DEV_ENV_FILE = join(dirname(STATE_DIR), PORT === '8787' ? 'dev.env' : `dev.${PORT}.env`);
+// wrangler's output (migrations, bindings, every request, the Worker's logs), next to the state
+// (`.wrangler/logs/start.log` by default), rewritten at each start.
+const LOG_FILE = join(dirname(STATE_DIR), 'logs', PORT === '8787' ? 'start.log' : `start.${PORT}.log`);
+const VERBOSE = process.argv.slice(2).includes('--verbose');
 
 // Secrets and settings: from the environment when set, else the documented dev defaults — but
 // only with the Stripe emulator. With a real STRIPE_SECRET_KEY nothing falls back to a published
@@ -66,8 +74,45 @@ function writeDevEnvFile() {
 const children = new Set();
 let stopping = false;
 
+// Every line of wrangler's output goes to the log; with --verbose to the terminal too (without its
+// hint to fire the cron at /cdn-cgi/local/scheduled: the banner names burnrate's own route); without
+// it, only error lines reach the terminal, once the server is up.
+mkdirSync(dirname(LOG_FILE), { recursive: true });
+const logStream = createWriteStream(LOG_FILE, { flags: 'w' });
+let logText = ''; // the log's tail, kept to show when the start fails
+let serverUp = false;
+const keepLine = hintFilter();
+function wranglerLine(line) {
+  logStream.write(`${line}\n`);
+  logText = `${logText}${line}\n`.slice(-50_000);
+  if (VERBOSE) {
+    if (keepLine(line)) process.stdout.write(`${line}\n`);
+  } else if (serverUp && isErrorLine(line)) {
+    process.stderr.write(`${line}\n`);
+  }
+}
+
+// The log's path as a person would type it: relative to here when it is below here.
+function shownPath(path) {
+  const rel = relative(process.cwd(), path);
+  return rel.startsWith('..') ? path : rel;
+}
+
+let tailShown = false;
+function showLogTail() {
+  if (tailShown) return;
+  tailShown = true;
+  process.stderr.write(`${tail(logText, 40)}\n`);
+  log(`(the last lines of wrangler's output; all of it is in ${shownPath(LOG_FILE)})`);
+}
+
 function spawnChild(args) {
-  const child = spawn('wrangler', args, { stdio: 'inherit', env: childEnv });
+  const child = spawn('wrangler', args, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv });
+  for (const stream of [child.stdout, child.stderr]) {
+    const lines = lineSplitter(wranglerLine);
+    stream.setEncoding('utf8').on('data', (chunk) => lines.push(chunk));
+    stream.on('end', () => lines.end());
+  }
   children.add(child);
   child.on('exit', () => children.delete(child));
   child.on('error', (error) => {
@@ -84,12 +129,14 @@ function exitCodeOf(child) {
 // The directory's migrations to DB, the shard migrations to each ledger shard (every D1 binding of
 // wrangler.toml, each with its own migrations_dir).
 async function applyMigrations() {
-  for (const binding of d1Bindings()) {
-    log(`applying D1 migrations to ${binding} (local)…`);
+  const bindings = d1Bindings();
+  log(`applying D1 migrations (local): ${bindings.join(', ')}…`);
+  for (const binding of bindings) {
     const code = await exitCodeOf(spawnChild(['d1', 'migrations', 'apply', binding, '--local', '--persist-to', STATE_DIR]));
     if (stopping) process.exit(0);
     if (code !== 0) {
-      log('migrations failed; see the output above.');
+      if (!VERBOSE) showLogTail();
+      log(`migrations of ${binding} failed.`);
       process.exit(code);
     }
   }
@@ -160,23 +207,16 @@ async function seedDemoWorkspace() {
 }
 
 function printBanner(demo) {
-  const lines = [
-    '',
-    `  burnrate is running at ${BASE_URL}`,
-    '',
-    `  demo workspace   ${demo.workspaceId}`,
-    `  admin API key    ${demo.apiKey}`,
-    `  internal token   ${settings.INTERNAL_API_TOKEN === DEV_SECRET_DEFAULTS.INTERNAL_API_TOKEN ? `${DEV_SECRET_DEFAULTS.INTERNAL_API_TOKEN} (dev default)` : '(from INTERNAL_API_TOKEN)'}`,
-    `  Stripe           ${settings.STRIPE_SECRET_KEY ? 'api.stripe.com (STRIPE_SECRET_KEY)' : settings.STRIPE_EMULATOR_URL + ' (local emulator)'}`,
-    '',
-    `  curl -H "X-API-Key: ${demo.apiKey}" ${BASE_URL}/v1/billing/credits`,
-    `  curl -H "X-API-Key: ${demo.apiKey}" ${BASE_URL}/v1/billing/credits/history`,
-    `  curl -H "X-API-Key: ${demo.apiKey}" ${BASE_URL}/v1/billing/my-usage`,
-    `  settle now: curl "${BASE_URL}/__scheduled?cron=0+*+*+*+*&time=$(( $(date +%s) * 1000 + 3600000 ))"`,
-    `  dashboard        ${BASE_URL}/dashboard  (sign in with the admin API key)`,
-    `  API reference    ${BASE_URL}/docs  (${BASE_URL}/openapi.json)`,
-    '',
-  ];
+  const tokenIsDevDefault = settings.INTERNAL_API_TOKEN === DEV_SECRET_DEFAULTS.INTERNAL_API_TOKEN;
+  const lines = bannerLines({
+    baseUrl: BASE_URL,
+    demo,
+    internalToken: { value: tokenIsDevDefault ? settings.INTERNAL_API_TOKEN : '', isDevDefault: tokenIsDevDefault },
+    stripe: settings.STRIPE_SECRET_KEY
+      ? 'api.stripe.com (STRIPE_SECRET_KEY)'
+      : `${settings.STRIPE_EMULATOR_URL} (local emulator; card 4242 4242 4242 4242 pays)`,
+    logFile: VERBOSE ? null : shownPath(LOG_FILE),
+  });
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
@@ -207,8 +247,20 @@ function refuseUnsafeSecrets() {
   process.exit(1);
 }
 
+/** A port in use stops the start at once, naming the variable that moves it. */
+async function refuseTakenPorts() {
+  const ports = [['PORT', Number(PORT)]];
+  if (!settings.STRIPE_SECRET_KEY) ports.push(['STRIPE_EMULATOR_PORT', STRIPE_EMULATOR_PORT]);
+  for (const [name, port] of ports) {
+    if (await portIsFree(HOST, port)) continue;
+    log(`port ${port} is already in use (another npm start?); stop it, or choose another: ${name}=<port> npm start`);
+    process.exit(1);
+  }
+}
+
 async function main() {
   refuseUnsafeSecrets();
+  await refuseTakenPorts();
   process.on('SIGINT', stopOn);
   process.on('SIGTERM', stopOn);
   stopWhenOrphaned();
@@ -216,15 +268,16 @@ async function main() {
   let emulator = null;
   if (!settings.STRIPE_SECRET_KEY) {
     emulator = await startEmulator({ port: STRIPE_EMULATOR_PORT, webhookUrl: `${BASE_URL}/v1/stripe/webhook`, webhookSecret: settings.STRIPE_WEBHOOK_SECRET });
-    log(`local Stripe emulator on ${emulator.url} (set STRIPE_SECRET_KEY to use Stripe itself)`);
   }
   if (stopping) {
     await emulator?.close();
     process.exit(0);
   }
   const envFile = writeDevEnvFile();
+  log(`starting the Worker (wrangler dev) on ${BASE_URL}…`);
   const dev = spawnChild(['dev', '--ip', HOST, '--port', PORT, '--persist-to', STATE_DIR, '--env-file', envFile, '--show-interactive-dev-session=false']);
   dev.on('exit', async (code) => {
+    if (!stopping && !serverUp && !VERBOSE) showLogTail();
     await emulator?.close();
     process.exit(process.exitCode ?? code ?? 0); // a failed start (exitCode 1) stays a failure
   });
@@ -232,9 +285,12 @@ async function main() {
   try {
     await waitForServer(90_000);
     if (stopping) return;
-    printBanner(await seedDemoWorkspace());
+    const demo = await seedDemoWorkspace();
+    serverUp = true;
+    printBanner(demo);
   } catch (error) {
     if (stopping) return;
+    if (!VERBOSE) showLogTail();
     log(`start failed: ${error.message}`);
     dev.kill('SIGTERM');
     process.exitCode = 1;

@@ -6,6 +6,7 @@ declare namespace Cloudflare {
   interface Env extends WorkerEnv {
     TEST_DIRECTORY_MIGRATIONS: import('cloudflare:test').D1Migration[];
     TEST_SHARD_MIGRATIONS: import('cloudflare:test').D1Migration[];
+    TEST_SHOW_LOGS: string;
   }
   interface GlobalProps {
     mainModule: typeof import('../workers/index');

@@ -14,6 +14,8 @@
  * @property {Decline | null} onSession what a payment with the customer present does
  * @property {Decline | null} offSession what an off-session payment does
  * @property {boolean} [disputes] every successful charge is disputed at once (Stripe's …0259 card)
+ * @property {'pending' | 'fails'} [refunds] what a refund of its charges does: starts `pending` (…7726)
+ *   or starts `succeeded` and fails later (…5126); the emulator's refund routes do the "later"
  */
 
 const GENERIC = { code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' };
@@ -43,6 +45,11 @@ const CARDS = {
   '4000002760003184': { brand: 'visa', funding: 'credit', onSession: null, offSession: AUTH_REQUIRED },
   // Pays, then the charge is disputed as fraudulent with its funds withdrawn (Stripe's "dispute" card).
   '4000000000000259': { brand: 'visa', funding: 'credit', onSession: null, offSession: null, disputes: true },
+  // Pays; a refund of the charge starts `pending` and succeeds later (Stripe's "pending refund" card).
+  '4000000000007726': { brand: 'visa', funding: 'credit', onSession: null, offSession: null, refunds: 'pending' },
+  // Pays; a refund of the charge starts `succeeded` and fails later with expired_or_canceled_card
+  // (Stripe's "refund fail" card).
+  '4000000000005126': { brand: 'visa', funding: 'credit', onSession: null, offSession: null, refunds: 'fails' },
 };
 
 /** Stripe's test PaymentMethod ids, usable wherever a `payment_method` id is accepted. */
@@ -57,6 +64,8 @@ export const TEST_PAYMENT_METHODS = /** @type {Record<string, string>} */ ({
   pm_card_chargeCustomerFail: '4000000000000341',
   pm_card_authenticationRequired: '4000002760003184',
   pm_card_createDispute: '4000000000000259',
+  pm_card_pendingRefund: '4000000000007726',
+  pm_card_refundFail: '4000000000005126',
 });
 
 /**

@@ -57,6 +57,12 @@ export function createStore() {
     sessionExtras: new Map(),
     /** @type {Map<string, import('./idempotency.mjs').SavedResponse>} */
     idempotency: new Map(),
+    /** Customers deleted (DELETE /v1/customers/:id): retrieving one answers Stripe's deleted stub. */
+    /** @type {Set<string>} */
+    deletedCustomers: new Set(),
+    /** PaymentMethods detached from their customer: Stripe never lets them be used or attached again. */
+    /** @type {Set<string>} */
+    detachedPaymentMethods: new Set(),
     /** @type {Array<Record<string, unknown>>} */
     requests: [],
     invoiceCounter: 0,
@@ -90,6 +96,8 @@ export function resetStore(store) {
   for (const map of Object.values(store.objects)) map.clear();
   store.cards.clear();
   store.sessionExtras.clear();
+  store.deletedCustomers.clear();
+  store.detachedPaymentMethods.clear();
   store.idempotency.clear();
   store.requests.length = 0;
   store.invoiceCounter = 0;

@@ -9,6 +9,7 @@ import { formatAmount, isKnownCurrency, minimumAmount } from '../lib/money.mjs';
 import * as p from '../lib/params.mjs';
 import { insert } from '../lib/store.mjs';
 import { getCustomer } from './customers.mjs';
+import { createdRange } from '../lib/created_range.mjs';
 import { createSetupIntent } from './setup_intents.mjs';
 
 /** @typedef {import('../lib/store.mjs').StripeObject} StripeObject */
@@ -316,12 +317,14 @@ function readInvoiceCreation(params) {
   };
 }
 
-/** GET /v1/checkout/sessions with optional `payment_intent` or `customer` filters. @type {import('../lib/context.mjs').ApiHandler} */
+/** GET /v1/checkout/sessions with optional `payment_intent`, `customer`, `status` and `created` filters. @type {import('../lib/context.mjs').ApiHandler} */
 export function listCheckoutSessions(request, ctx) {
   const paymentIntent = p.string(request.params, 'payment_intent');
   const customer = p.string(request.params, 'customer');
+  const status = p.oneOf(request.params, 'status', ['open', 'complete', 'expired']);
+  const inRange = createdRange(request.params);
   const sessions = [...ctx.store.objects.checkout_sessions.values()].filter(
-    (s) => (!paymentIntent || s.payment_intent === paymentIntent) && (!customer || s.customer === customer),
+    (s) => (!paymentIntent || s.payment_intent === paymentIntent) && (!customer || s.customer === customer) && (!status || s.status === status) && inRange(s.created),
   );
   return listObject(sessions, '/v1/checkout/sessions', request.params);
 }

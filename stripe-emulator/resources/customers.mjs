@@ -1,10 +1,10 @@
-// Customers: create, retrieve, update (including invoice_settings.default_payment_method).
+// Customers: create, retrieve, update (including invoice_settings.default_payment_method), delete.
 import { nowSeconds } from '../lib/clock.mjs';
 import { invalidRequest, noSuch } from '../lib/errors.mjs';
 import { newId, randomToken } from '../lib/ids.mjs';
 import * as p from '../lib/params.mjs';
 import { insert } from '../lib/store.mjs';
-import { attachPaymentMethod, resolvePaymentMethod } from './payment_methods.mjs';
+import { attachPaymentMethod, detachPaymentMethod, resolvePaymentMethod } from './payment_methods.mjs';
 
 /**
  * @param {import('../lib/context.mjs').Context} ctx
@@ -61,9 +61,31 @@ export function createCustomerHandler(request, ctx) {
   return customer;
 }
 
-/** @type {import('../lib/context.mjs').ApiHandler} */
+/** @param {string} id */
+const deletedStub = (id) => ({ id, object: 'customer', deleted: true });
+
+/** A deleted customer still answers GET, with Stripe's deleted stub. @type {import('../lib/context.mjs').ApiHandler} */
 export function retrieveCustomer(request, ctx) {
-  return getCustomer(ctx, /** @type {string} */ (request.pathParams.id));
+  const id = /** @type {string} */ (request.pathParams.id);
+  if (ctx.store.deletedCustomers.has(id)) return deletedStub(id);
+  return getCustomer(ctx, id);
+}
+
+/**
+ * DELETE /v1/customers/:id: gone for good. Its cards are detached (never usable again); every later
+ * use of the customer (a PaymentIntent, a Checkout Session, its cards, an update) is
+ * `resource_missing`, and retrieving it answers the deleted stub. Emits customer.deleted.
+ * @type {import('../lib/context.mjs').ApiHandler}
+ */
+export function deleteCustomer(request, ctx) {
+  const customer = getCustomer(ctx, /** @type {string} */ (request.pathParams.id));
+  for (const pm of ctx.store.objects.payment_methods.values()) {
+    if (pm.customer === customer.id) detachPaymentMethod(ctx, pm);
+  }
+  ctx.store.objects.customers.delete(customer.id);
+  ctx.store.deletedCustomers.add(customer.id);
+  ctx.emit('customer.deleted', customer, request.info);
+  return deletedStub(customer.id);
 }
 
 /** @type {import('../lib/context.mjs').ApiHandler} */

@@ -8,7 +8,7 @@ import { invalidRequest, noSuch, StripeApiError } from '../lib/errors.mjs';
 import { formatAmount, isKnownCurrency, minimumAmount } from '../lib/money.mjs';
 import * as p from '../lib/params.mjs';
 import { getCustomer } from './customers.mjs';
-import { cardOf, resolvePaymentMethod } from './payment_methods.mjs';
+import { cardOf, refuseDetached, resolvePaymentMethod } from './payment_methods.mjs';
 import { createPaymentIntent, outcomeOf, settlePayment } from './payments.mjs';
 
 /** @typedef {import('../lib/store.mjs').StripeObject} StripeObject */
@@ -36,6 +36,7 @@ export function createPaymentIntentHandler(request, ctx) {
   const pmId = p.string(params, 'payment_method');
   if (confirm && !pmId) throw missingPaymentMethod(customerId);
   const pm = pmId ? resolvePaymentMethod(ctx, pmId, 'payment_method') : undefined;
+  if (pm) refuseDetached(ctx, pm);
   if (pm) checkOwnership(pm, customer);
 
   const pi = createPaymentIntent(ctx, {
@@ -78,6 +79,7 @@ export function confirmPaymentIntentHandler(request, ctx) {
   if (!pmId) throw missingPaymentMethod(pi.customer);
   const pm = resolvePaymentMethod(ctx, pmId, 'payment_method');
   const customer = pi.customer ? ctx.store.objects.customers.get(pi.customer) : undefined;
+  refuseDetached(ctx, pm);
   checkOwnership(pm, customer);
   pi.payment_method = pm.id;
   confirmWith(ctx, pi, pm, readOffSession(request.params), request.info);

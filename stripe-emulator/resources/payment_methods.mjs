@@ -104,6 +104,11 @@ export function cardOf(ctx, pmId) {
  * @param {Record<string, any>} customer
  */
 export function attachPaymentMethod(ctx, pm, customer) {
+  if (ctx.store.detachedPaymentMethods.has(pm.id)) {
+    throw invalidRequest('This PaymentMethod was previously used without being attached to a Customer or was detached from a Customer, and may not be used again.', {
+      param: 'payment_method',
+    });
+  }
   if (pm.customer && pm.customer !== customer.id) {
     throw invalidRequest('The payment method you provided has already been attached to a customer.', {
       param: 'payment_method',
@@ -168,10 +173,35 @@ export function detachPaymentMethodHandler(request, ctx) {
       code: 'payment_method_unexpected_state',
     });
   }
+  return detachPaymentMethod(ctx, pm);
+}
+
+/**
+ * Detached for good, as at Stripe: it is no longer any customer's default, and it can never be
+ * charged or attached again (see refuseDetached).
+ * @param {import('../lib/context.mjs').Context} ctx
+ * @param {Record<string, any>} pm
+ */
+export function detachPaymentMethod(ctx, pm) {
   const customer = ctx.store.objects.customers.get(pm.customer);
   if (customer && customer.invoice_settings.default_payment_method === pm.id) customer.invoice_settings.default_payment_method = null;
   pm.customer = null;
+  ctx.store.detachedPaymentMethods.add(pm.id);
   return pm;
+}
+
+/**
+ * Stripe's answer to a payment with a detached card: a bare invalid_request_error (no `code`),
+ * naming the parameter.
+ * @param {import('../lib/context.mjs').Context} ctx
+ * @param {Record<string, any>} pm
+ */
+export function refuseDetached(ctx, pm) {
+  if (!ctx.store.detachedPaymentMethods.has(pm.id)) return;
+  throw invalidRequest(
+    'The provided PaymentMethod was previously used with a PaymentIntent without Customer attachment, shared with a connected account without Customer attachment, or was detached from a Customer. It may not be used again. To use a PaymentMethod multiple times, you must attach it to a Customer first.',
+    { param: 'payment_method' },
+  );
 }
 
 /** GET /v1/payment_methods?customer=&type=card @type {import('../lib/context.mjs').ApiHandler} */

@@ -1,5 +1,10 @@
 // Refunds: POST /v1/refunds with payment_intent or charge and an optional amount (default: what
-// is left). Updates the charge (amount_refunded, refunded) and emits charge.refunded.
+// is left). Updates the charge (amount_refunded, refunded) and emits charge.refunded and
+// refund.created (sent for every refund since API version 2024-10-28.acacia). A refund starts
+// `succeeded`, or `pending` for Stripe's pending-refund card (…7726); settleRefund moves it on
+// later, as Stripe does some time after: pending → succeeded, or pending/succeeded → failed (the
+// refund-fail card …5126 does that), each change sending charge.refund.updated and refund.updated,
+// a failure also refund.failed. A failed refund no longer counts in the charge's amount_refunded.
 import { nowSeconds } from '../lib/clock.mjs';
 import { invalidRequest, noSuch } from '../lib/errors.mjs';
 import { newId } from '../lib/ids.mjs';
@@ -42,6 +47,7 @@ export function createRefund(request, ctx) {
     );
   }
   const reason = p.oneOf(params, 'reason', ['duplicate', 'fraudulent', 'requested_by_customer']);
+  const pending = ctx.store.cards.get(charge.payment_method)?.refunds === 'pending';
 
   const refund = insert(ctx.store, 'refunds', {
     id: newId('re_'),
@@ -57,12 +63,49 @@ export function createRefund(request, ctx) {
     reason: reason ?? null,
     receipt_number: null,
     source_transfer_reversal: null,
-    status: 'succeeded',
+    status: pending ? 'pending' : 'succeeded',
+    ...(pending ? { pending_reason: 'processing' } : {}),
     transfer_reversal: null,
   });
   charge.amount_refunded += amount;
   charge.refunded = charge.amount_refunded >= charge.amount_captured;
   ctx.emit('charge.refunded', charge, request.info);
+  ctx.emit('refund.created', refund, request.info);
+  return refund;
+}
+
+/** Statuses a refund can still leave (Stripe's `succeeded` → `failed` included). */
+const SETTLEABLE = { succeed: ['pending', 'requires_action'], fail: ['pending', 'requires_action', 'succeeded'] };
+
+/**
+ * What Stripe does to a refund some time after it was made: `succeed` (pending → succeeded) or
+ * `fail` (pending or succeeded → failed, with `failure_reason`; the funds go back to the balance,
+ * so the charge's amount_refunded drops by the refund's amount). Emulator-only (/__emulator).
+ * @param {import('../lib/context.mjs').Context} ctx
+ * @param {string} id
+ * @param {'succeed' | 'fail'} outcome
+ * @param {string} [failureReason] default: expired_or_canceled_card for the refund-fail card, else unknown
+ */
+export function settleRefund(ctx, id, outcome, failureReason) {
+  const refund = ctx.store.objects.refunds.get(id);
+  if (!refund) throw noSuch('refund', id);
+  if (!SETTLEABLE[outcome].includes(refund.status)) {
+    throw invalidRequest(`Refund ${id} is ${refund.status}; it cannot ${outcome === 'succeed' ? 'succeed' : 'fail'} now.`, { code: 'refund_unexpected_state' });
+  }
+  const charge = getCharge(ctx, refund.charge);
+  delete refund.pending_reason;
+  if (outcome === 'succeed') {
+    refund.status = 'succeeded';
+  } else {
+    refund.status = 'failed';
+    refund.failure_reason = failureReason ?? (ctx.store.cards.get(charge.payment_method)?.refunds === 'fails' ? 'expired_or_canceled_card' : 'unknown');
+    refund.failure_balance_transaction = null;
+    charge.amount_refunded -= refund.amount;
+    charge.refunded = charge.amount_refunded >= charge.amount_captured;
+  }
+  ctx.emit('charge.refund.updated', refund);
+  ctx.emit('refund.updated', refund);
+  if (outcome === 'fail') ctx.emit('refund.failed', refund);
   return refund;
 }
 

@@ -8,7 +8,7 @@ import {
   listCheckoutSessions,
   retrieveCheckoutSession,
 } from '../resources/checkout_sessions.mjs';
-import { createCustomerHandler, retrieveCustomer, updateCustomer } from '../resources/customers.mjs';
+import { createCustomerHandler, deleteCustomer, retrieveCustomer, updateCustomer } from '../resources/customers.mjs';
 import { acceptDispute, listDisputes, retrieveDispute, updateDispute } from '../resources/disputes.mjs';
 import { listEvents, retrieveEvent } from '../resources/events.mjs';
 import { createInvoice, createInvoiceItem, finalizeInvoice, listInvoices, payInvoice, retrieveInvoice } from '../resources/invoices.mjs';
@@ -36,6 +36,7 @@ export const API_ROUTES = [
   ['POST /v1/customers', createCustomerHandler],
   ['GET /v1/customers/:id', retrieveCustomer],
   ['POST /v1/customers/:id', updateCustomer],
+  ['DELETE /v1/customers/:id', deleteCustomer],
   ['GET /v1/customers/:id/payment_methods', listCustomerPaymentMethods],
 
   ['POST /v1/checkout/sessions', createCheckoutSession],

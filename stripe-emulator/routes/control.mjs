@@ -9,6 +9,8 @@
 //   POST /__emulator/disputes/:id/withdraw    withdraws a dispute's funds (charge.dispute.funds_withdrawn)
 //   POST /__emulator/disputes/:id/reinstate   gives them back (charge.dispute.funds_reinstated)
 //   POST /__emulator/disputes/:id/close       {status: 'won' | 'lost'} (charge.dispute.closed; won reinstates first)
+//   POST /__emulator/refunds/:id/succeed      a pending refund succeeds (charge.refund.updated, refund.updated)
+//   POST /__emulator/refunds/:id/fail         {failure_reason?}: a pending or succeeded refund fails (… and refund.failed)
 //   POST /__emulator/webhooks/pause           holds back webhook delivery (events are still recorded)
 //   POST /__emulator/webhooks/resume          {drop?: boolean}: sends the held events (or drops them)
 //   GET  /__emulator/requests                 every /v1 call (method, path, status, idempotency key, replay)
@@ -21,6 +23,7 @@ import { resetStore } from '../lib/store.mjs';
 import { StripeApiError } from '../lib/errors.mjs';
 import { payCheckoutSession } from '../resources/checkout_payment.mjs';
 import { closeDispute, getDispute, openDispute, reinstateDisputeFunds, withdrawDisputeFunds } from '../resources/disputes.mjs';
+import { settleRefund } from '../resources/refunds.mjs';
 
 /**
  * @typedef {object} ControlDeps
@@ -130,6 +133,11 @@ const ROUTES = [
       if (body.status !== 'won' && body.status !== 'lost') return [400, { error: { type: 'invalid_request_error', message: "status must be 'won' or 'lost'", param: 'status' } }];
       return [200, closeDispute(ctx, getDispute(ctx, params.id ?? ''), body.status)];
     },
+  ],
+  ['POST /__emulator/refunds/:id/succeed', (params, _b, { ctx }) => [200, settleRefund(ctx, params.id ?? '', 'succeed')]],
+  [
+    'POST /__emulator/refunds/:id/fail',
+    (params, body, { ctx }) => [200, settleRefund(ctx, params.id ?? '', 'fail', body.failure_reason === undefined ? undefined : String(body.failure_reason))],
   ],
   ['GET /__emulator/requests', (_p, _b, { ctx }) => [200, { object: 'list', data: ctx.store.requests, has_more: false, url: '/__emulator/requests' }]],
   [

@@ -94,3 +94,50 @@ test('GET /v1/refunds lists a charge\'s refunds, newest first', async () => {
     await emulator.close();
   }
 });
+
+test("Stripe's pending-refund card: the refund starts pending and succeeds later, each step sending its events", async () => {
+  const { pay } = await h.paidTopUp({ amount: 2000, card: '4000 0000 0000 7726' });
+  const pi = pay.json.payment_intent;
+  const refund = await h.stripe.refunds.create({ payment_intent: pi.id, amount: 800 });
+  assert.deepEqual({ status: refund.status, pending_reason: refund.pending_reason }, { status: 'pending', pending_reason: 'processing' });
+  assert.equal((await h.stripe.charges.retrieve(pi.latest_charge)).amount_refunded, 800);
+  await h.receiver.waitFor((e) => e.type === 'refund.created' && e.data.object.id === refund.id);
+  // Listed by PaymentIntent and by charge, as Stripe lists them.
+  assert.deepEqual((await h.stripe.refunds.list({ payment_intent: pi.id })).data.map((r) => [r.id, r.status]), [[refund.id, 'pending']]);
+  assert.deepEqual((await h.stripe.refunds.list({ charge: pi.latest_charge })).data.map((r) => r.id), [refund.id]);
+
+  const settled = await h.call(`/__emulator/refunds/${refund.id}/succeed`, { json: {} });
+  assert.equal(settled.status, 200);
+  assert.equal(settled.json.status, 'succeeded');
+  assert.equal('pending_reason' in settled.json, false);
+  for (const type of ['charge.refund.updated', 'refund.updated']) {
+    const [delivery] = await h.receiver.waitFor((e) => e.type === type && e.data.object.id === refund.id);
+    assert.equal(delivery.event.data.object.status, 'succeeded');
+  }
+  assert.equal((await h.stripe.refunds.retrieve(refund.id)).status, 'succeeded');
+  // A succeeded refund cannot succeed again.
+  const again = await h.call(`/__emulator/refunds/${refund.id}/succeed`, { json: {} });
+  assert.equal(again.status, 400);
+});
+
+test("Stripe's refund-fail card: the refund succeeds, then fails; the charge counts it no more", async () => {
+  const { pay } = await h.paidTopUp({ amount: 2000, card: '4000 0000 0000 5126' });
+  const pi = pay.json.payment_intent;
+  const refund = await h.stripe.refunds.create({ payment_intent: pi.id });
+  assert.equal(refund.status, 'succeeded');
+  assert.equal((await h.stripe.charges.retrieve(pi.latest_charge)).refunded, true);
+
+  const failed = await h.call(`/__emulator/refunds/${refund.id}/fail`, { json: {} });
+  assert.equal(failed.status, 200);
+  assert.deepEqual({ status: failed.json.status, failure_reason: failed.json.failure_reason }, { status: 'failed', failure_reason: 'expired_or_canceled_card' });
+  for (const type of ['charge.refund.updated', 'refund.updated', 'refund.failed']) {
+    const [delivery] = await h.receiver.waitFor((e) => e.type === type && e.data.object.id === refund.id);
+    assert.equal(delivery.event.data.object.status, 'failed');
+  }
+  const charge = await h.stripe.charges.retrieve(pi.latest_charge);
+  assert.deepEqual({ amount_refunded: charge.amount_refunded, refunded: charge.refunded }, { amount_refunded: 0, refunded: false });
+  // A failed refund is final; the charge can be refunded again.
+  assert.equal((await h.call(`/__emulator/refunds/${refund.id}/fail`, { json: {} })).status, 400);
+  assert.equal((await h.stripe.refunds.create({ payment_intent: pi.id, amount: 500 })).amount, 500);
+  assert.equal((await h.call('/__emulator/refunds/re_missing/fail', { json: {} })).status, 404);
+});

@@ -11,7 +11,8 @@
 //   await page.goto('/healthz'); await saveScreenshot(page, 'dashboard-home'); // the viewport; { fullPage: true } for all
 //   // finally: await browser.close(); await server.stop();
 //
-// E2E_VERBOSE=1 streams the server's output; E2E_KEEP_STATE=1 keeps its temp state directory.
+// E2E_VERBOSE=1 streams start.mjs's output (wrangler's goes to logs/start.<port>.log beside the state
+// directory, whose tail a failed start shows); E2E_KEEP_STATE=1 keeps that temp directory.
 export { startBurnrate, E2E_INTERNAL_TOKEN } from './support/burnrate_server.mjs';
 export { launchBrowser, newPage, isExternalUrl } from './support/browser.mjs';
 export { saveScreenshot, ARTIFACTS_DIR } from './support/screenshot.mjs';

@@ -50,6 +50,25 @@ describe('checkout.session.completed', () => {
     expect((await credits(ws.adminKey)).balanceMicros).toBe(12 * CREDIT);
   });
 
+  it('a signed "expired" or "async_payment_failed" notice for a session still open fails nothing: paying it later credits it', async () => {
+    const ws = await createWorkspace('Forged failure of an open session');
+    const created = await topup(ws.adminKey, 900);
+    for (const type of ['checkout.session.expired', 'checkout.session.async_payment_failed']) {
+      const forged = {
+        id: `evt_${unique('failed')}`,
+        object: 'event',
+        type,
+        data: { object: { id: created.body.sessionId, object: 'checkout.session', mode: 'payment', status: type.endsWith('expired') ? 'expired' : 'complete', payment_status: 'unpaid' } },
+      };
+      expect((await deliver(forged)).status).toBe(200);
+      expect((await publicApi('GET', `/v1/billing/transactions/${created.body.transactionId}`, ws.adminKey)).body.status).toBe('pending');
+    }
+    await payCheckout(created.body.sessionId);
+    expect((await deliver(await eventFor('checkout.session.completed', created.body.sessionId))).status).toBe(200);
+    expect((await publicApi('GET', `/v1/billing/transactions/${created.body.transactionId}`, ws.adminKey)).body.status).toBe('completed');
+    expect((await credits(ws.adminKey)).balanceMicros).toBe(9 * CREDIT);
+  });
+
   it('a session burnrate did not create is acknowledged without moving anything', async () => {
     const res = await deliver({
       id: `evt_${unique('foreign')}`,

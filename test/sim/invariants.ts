@@ -73,17 +73,19 @@ export const INVARIANTS: readonly Invariant[] = [
     },
   },
   {
-    // Each Stripe refund and dispute moved the ledger at most once, and after a repair run of
+    // Each Stripe refund and dispute took credits at most once and gave them back at most once
+    // (refund:<id>, refund:<id>:reversed; dispute:<id>:withdrawn, dispute:<id>:reinstated: counted
+    // by the sign of the amount, whatever the key's suffix), and after a repair run of
     // reconciliation nothing of this run's workspaces is left mismatched.
     name: 'stripe_object_once',
     check: (w, snaps) => {
       if (w.reconciledMismatches && w.reconciledMismatches.length > 0) return `reconciliation after a repair still reports: ${w.reconciledMismatches.join('; ')}`;
       return everyWorkspace(w, snaps, (_ws, { keys }) => {
         const perObject = new Map<string, number>();
-        for (const { key } of keys) {
-          const [kind, id, phase] = key.split(':');
+        for (const { key, amountMicros } of keys) {
+          const [kind, id] = key.split(':');
           if (kind !== 'refund' && kind !== 'dispute') continue;
-          const object = kind === 'dispute' ? `${id}:${phase}` : id!;
+          const object = `${id} ${amountMicros < 0 ? 'taken' : 'given back'}`;
           perObject.set(object, (perObject.get(object) ?? 0) + 1);
         }
         const twice = [...perObject].filter(([, n]) => n > 1);

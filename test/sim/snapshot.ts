@@ -28,8 +28,8 @@ export interface WorkspaceSnapshot {
   /** Null when the ledger object projected its journal; else why it could not. */
   projectionFailure: string | null;
   sums: { balance: number; keptSum: number; ledger: number; minBalanceAfter: number; settledThroughMs: number } | null;
-  /** Every ledger row's key and id. */
-  keys: { key: string; id: string }[];
+  /** Every ledger row's key, id and amount. */
+  keys: { key: string; id: string; amountMicros: number }[];
   lines: SettledLine[];
   events: StoredEvent[];
   creditCheckMicros: number | null;
@@ -48,7 +48,7 @@ export async function snapshotOf(ws: SimWorkspace): Promise<WorkspaceSnapshot> {
            FROM balances b WHERE b.workspace_id = ?`,
       )
       .bind(ws.workspaceId),
-    d1.prepare('SELECT idempotency_key AS key, id FROM transactions WHERE workspace_id = ?').bind(ws.workspaceId),
+    d1.prepare('SELECT idempotency_key AS key, id, amount_micros AS amountMicros FROM transactions WHERE workspace_id = ?').bind(ws.workspaceId),
     d1
       .prepare(
         `SELECT hour_ms AS hourMs, kind, line_key AS lineKey, SUM(count) AS count, SUM(input_tokens) AS input, SUM(output_tokens) AS output

@@ -130,7 +130,7 @@ describe('deduplication inside the retention window', () => {
     const stub = ledgerStub(ws.workspaceId);
     const old = Date.now() - 36 * DAY_MS;
     const result = await stub.ingest(ws.workspaceId, [
-      { id: 'direct-old', requestHash: 'h', memberId: '', occurredAtMs: old, type: 'tool_execution', byok: false, model: '', inputTokens: 0, outputTokens: 0, amountMicros: 0, description: '' },
+      { id: 'direct-old', requestIndex: 0, requestHash: 'h', memberId: '', occurredAtMs: old, type: 'tool_execution', byok: false, model: '', inputTokens: 0, outputTokens: 0, amountMicros: 0, description: '' },
     ]);
     expect(result).toMatchObject({ ok: false, code: 'invalid_request' });
     expect(await storedEventsOf(ws.workspaceId)).toBe(0);

@@ -3,7 +3,7 @@ import { checkoutSessions } from '../../schema/tables';
 import type { Env } from '../env';
 import { ApiError } from '../errors/api_error';
 import { fulfilPaymentSession, fulfilSetupSession, type CheckoutOutcome, type SetupOutcome } from '../stripe/fulfil_checkout_session';
-import { callStripe, stripeFor } from '../stripe/stripe_client';
+import { callStripe, stripeFor, type StripePatience } from '../stripe/stripe_client';
 import { directoryDb } from '../storage/databases';
 
 const noSuchSession = () => new ApiError('not_found', 'No such checkout session in this workspace.');
@@ -13,14 +13,14 @@ const noSuchSession = () => new ApiError('not_found', 'No such checkout session 
  * session and fulfils it through the same path as the webhook (credited once, whoever is first).
  * Tenancy before Stripe: a session of another workspace, or none of ours, is a 404.
  */
-export async function confirmCheckoutTopup(env: Env, workspaceId: string, sessionId: string): Promise<CheckoutOutcome> {
+export async function confirmCheckoutTopup(env: Env, workspaceId: string, sessionId: string, patience?: StripePatience): Promise<CheckoutOutcome> {
   const row = await directoryDb(env)
     .select({ sessionId: checkoutSessions.sessionId })
     .from(checkoutSessions)
     .where(and(eq(checkoutSessions.sessionId, sessionId), eq(checkoutSessions.workspaceId, workspaceId)))
     .get();
   if (!row) throw noSuchSession();
-  const session = await callStripe('checkout session', () => stripeFor(env).checkout.sessions.retrieve(sessionId));
+  const session = await callStripe('checkout session', () => stripeFor(env, patience).checkout.sessions.retrieve(sessionId));
   const outcome = await fulfilPaymentSession(env, session);
   if (!outcome) throw noSuchSession();
   return outcome;
@@ -30,9 +30,9 @@ export async function confirmCheckoutTopup(env: Env, workspaceId: string, sessio
  * The dashboard's return from a card-saving Checkout (setup mode): the card becomes the default
  * now rather than when the webhook arrives. A session of another workspace is a 404.
  */
-export async function confirmCardSetup(env: Env, workspaceId: string, sessionId: string): Promise<SetupOutcome> {
+export async function confirmCardSetup(env: Env, workspaceId: string, sessionId: string, patience?: StripePatience): Promise<SetupOutcome> {
   if (!/^cs_[A-Za-z0-9_]{1,250}$/.test(sessionId)) throw noSuchSession();
-  const session = await callStripe('checkout session', () => stripeFor(env).checkout.sessions.retrieve(sessionId));
+  const session = await callStripe('checkout session', () => stripeFor(env, patience).checkout.sessions.retrieve(sessionId));
   if (session.mode !== 'setup' || session.metadata?.workspaceId !== workspaceId) throw noSuchSession();
   const outcome = await fulfilSetupSession(env, session);
   if (!outcome) throw noSuchSession();

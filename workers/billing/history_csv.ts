@@ -3,6 +3,7 @@ import { transactions, type transactionStatuses, type transactionTypes } from '.
 import type { Env } from '../env';
 import { projectedLedgerDbOf } from '../ledger/projected_db';
 import { MICROS_PER_CREDIT } from '../lib/money';
+import { assertSafeMicros } from '../usage/amount_limits';
 import { iso } from '../lib/time';
 
 // The ledger as CSV, shared by GET /v1/billing/credits/history.csv and the dashboard's download.
@@ -34,11 +35,16 @@ export interface HistoryCsvFilters {
   status?: (typeof transactionStatuses)[number];
 }
 
-/** -412300 micros → "-0.412300": integer division and remainder, never a float. */
+/**
+ * -412300 micros → "-0.412300": integer remainder and an exact division of what is left, never a
+ * float's rounding. Only a safe integer is an amount (amount_limits.ts); anything else is refused.
+ */
 export function creditsFromMicros(micros: number): string {
+  assertSafeMicros(micros, 'CSV amount');
   const abs = Math.abs(micros);
-  const whole = Math.floor(abs / MICROS_PER_CREDIT);
-  const fraction = (abs % MICROS_PER_CREDIT).toString().padStart(6, '0');
+  const remainder = abs % MICROS_PER_CREDIT;
+  const whole = (abs - remainder) / MICROS_PER_CREDIT;
+  const fraction = remainder.toString().padStart(6, '0');
   return `${micros < 0 ? '-' : ''}${whole}.${fraction}`;
 }
 

@@ -6,7 +6,7 @@ import type { Env } from '../env';
 import { ApiError, notFound } from '../errors/api_error';
 import { cacheDefaultCard, customerOf, makeDefaultCard } from '../stripe/default_card';
 import { ensureCustomer } from '../stripe/ensure_customer';
-import { callStripe, idOf, stripeFor } from '../stripe/stripe_client';
+import { callStripe, idOf, stripeFor, type StripePatience } from '../stripe/stripe_client';
 import { directoryDb } from '../storage/databases';
 import { autoTopupEnabled } from './read_auto_topup';
 
@@ -33,10 +33,10 @@ const viewOf = (pm: Stripe.PaymentMethod, defaultId: string | null): PaymentMeth
 });
 
 /** The customer's cards (newest first) and the default's id; none before the workspace ever paid. */
-async function cardsAndDefault(env: Env, workspaceId: string) {
+async function cardsAndDefault(env: Env, workspaceId: string, patience?: StripePatience) {
   const row = await directoryDb(env).select().from(stripeCustomers).where(eq(stripeCustomers.workspaceId, workspaceId)).get();
   if (!row) return { customerId: null, cards: [] as Stripe.PaymentMethod[], defaultId: null };
-  const stripe = stripeFor(env);
+  const stripe = stripeFor(env, patience);
   const [customer, cards] = await Promise.all([
     callStripe('customer', () => stripe.customers.retrieve(row.customerId)),
     callStripe('payment methods', () => stripe.customers.listPaymentMethods(row.customerId, { type: 'card', limit: 100 })),
@@ -47,9 +47,9 @@ async function cardsAndDefault(env: Env, workspaceId: string) {
   return { customerId: row.customerId, cards: cards.data, defaultId };
 }
 
-/** GET /v1/billing/payment-methods */
-export async function listPaymentMethods(env: Env, workspaceId: string): Promise<{ data: PaymentMethodView[] }> {
-  const { cards, defaultId } = await cardsAndDefault(env, workspaceId);
+/** GET /v1/billing/payment-methods (and the dashboard's Cards panel, with its own patience). */
+export async function listPaymentMethods(env: Env, workspaceId: string, patience?: StripePatience): Promise<{ data: PaymentMethodView[] }> {
+  const { cards, defaultId } = await cardsAndDefault(env, workspaceId, patience);
   return { data: cards.map((pm) => viewOf(pm, defaultId)) };
 }
 

@@ -18,7 +18,9 @@ export interface SavedCardTopup {
  * POST /v1/billing/topup with `paymentMethod: "saved"`: the default saved card is charged at once
  * through the workspace's ledger object (the same path as the dashboard's "pay with the saved
  * card"). Completed or, when Stripe has not decided yet, pending (the payment_intent webhook closes
- * it); a decline is recorded as a failed deposit and answered 402 payment_failed, a replay of it too.
+ * it); a decline, or Stripe refusing the payment outright (the customer deleted at Stripe, the card
+ * detached there: stripe/stripe_errors.ts), is recorded as a failed deposit and answered 402
+ * payment_failed, a replay of it too.
  */
 export async function topupWithSavedCard(env: Env, input: { workspaceId: string; amountCents: number; idempotencyKey?: string }): Promise<SavedCardTopup> {
   const { workspaceId, amountCents } = input;
@@ -32,6 +34,6 @@ export async function topupWithSavedCard(env: Env, input: { workspaceId: string;
       description: `Credit top-up (${dollarsFromCents(amountCents)}), saved card`,
     }),
   ).value;
-  if (tx.status === 'failed') throw new ApiError('payment_failed', `The saved card was declined; nothing was added (deposit ${tx.id} is recorded as failed).`);
+  if (tx.status === 'failed') throw new ApiError('payment_failed', `The saved card was declined, or Stripe no longer accepts it (deleted or detached); nothing was added (deposit ${tx.id} is recorded as failed). Pay with a new card through Checkout.`);
   return { checkoutUrl: null, sessionId: null, transactionId: tx.id, transaction: tx };
 }

@@ -3,7 +3,7 @@ import { confirmCardSetup, confirmCheckoutTopup } from '../billing/confirm_check
 import type { DashboardSession, Env } from '../env';
 import { ApiError } from '../errors/api_error';
 import { fulfilPaymentSession } from '../stripe/fulfil_checkout_session';
-import { stripeFor } from '../stripe/stripe_client';
+import { PAGE_PATIENCE, stripeFor } from '../stripe/stripe_client';
 
 const TRANSACTION_ID = /^txn_[a-z0-9]{1,64}$/;
 
@@ -50,12 +50,13 @@ export async function cancelReturnedCheckout(env: Env, session: DashboardSession
 /**
  * The payer came back from Checkout through success_url: the session is verified with Stripe and
  * fulfilled through the same path as the webhook (credited once, whoever comes first). Stripe not
- * answering is not the page's failure: the webhook settles the deposit and the page refreshes.
+ * answering (within the page's 3 s) is not the page's failure: the webhook settles the deposit and
+ * the page refreshes.
  */
 export async function confirmReturnedCheckout(env: Env, session: DashboardSession, sessionId: string | null): Promise<'completed' | 'failed' | 'pending'> {
   if (!sessionId || sessionId.length > 255) return 'pending';
   try {
-    return (await confirmCheckoutTopup(env, session.workspaceId, sessionId)).status;
+    return (await confirmCheckoutTopup(env, session.workspaceId, sessionId, PAGE_PATIENCE)).status;
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     return 'pending';
@@ -66,7 +67,7 @@ export async function confirmReturnedCheckout(env: Env, session: DashboardSessio
 export async function confirmReturnedCardSetup(env: Env, session: DashboardSession, sessionId: string | null): Promise<boolean> {
   if (!sessionId || sessionId.length > 255) return false;
   try {
-    return (await confirmCardSetup(env, session.workspaceId, sessionId)).status === 'saved';
+    return (await confirmCardSetup(env, session.workspaceId, sessionId, PAGE_PATIENCE)).status === 'saved';
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     return false;

@@ -1,7 +1,6 @@
 import { transactionStatuses, transactionTypes } from '../../schema/tables';
 import { historyPage, type HistoryPage } from '../billing/history_page';
 import { listPaymentMethods, type PaymentMethodView } from '../billing/payment_methods';
-import { ApiError } from '../errors/api_error';
 import { readAutoTopup, type AutoTopup } from '../billing/read_auto_topup';
 import { usageForPeriod } from '../billing/usage_for_period';
 import { readZeroBalanceState } from '../billing/read_zero_balance_state';
@@ -14,6 +13,7 @@ import type { CreditSummary } from '../ledger/ledger_types';
 import { randomToken } from '../lib/crypto';
 import { decodeCursor } from '../lib/history_cursor';
 import { iso } from '../lib/time';
+import { PAGE_PATIENCE } from '../stripe/stripe_client';
 import { readReturnedPayment, returnedPaymentOf, type ReturnedPayment } from './payment_notice';
 import { readOpenUsageLines, readUsageLines, type UsageLine } from './usage_lines';
 import { readBalanceSeries, readSpendByHour, type BalancePoint, type SpendHour } from './spend_series';
@@ -48,7 +48,7 @@ export interface DashboardData {
   paymentTx: TransactionView | null;
   /** The lines of the settled usage transactions on this page of history, by transaction id. */
   usageLines: Map<string, UsageLine[]>;
-  /** The workspace's saved cards as Stripe lists them, or null when Stripe did not answer. */
+  /** The workspace's saved cards as Stripe lists them, or null when Stripe did not list them (in time). */
   cards: PaymentMethodView[] | null;
 }
 
@@ -126,12 +126,17 @@ export async function loadDashboard(env: Env, session: DashboardSession, query: 
   return { session, query, usage, spendByHour, balanceSeries, cards, formKey: randomToken(16), ...live };
 }
 
-/** The cards section's list: the rest of the page still shows when Stripe does not answer. */
+/**
+ * The Cards panel's list, the only part of the page that asks Stripe: whatever goes wrong there
+ * (Stripe slow past the page's 3 s, down, or refusing: the customer deleted at Stripe is "No such
+ * customer") shows as "unavailable right now" in that panel, and the rest of the page, which is
+ * the ledger's, renders as always.
+ */
 async function loadCards(env: Env, workspaceId: string): Promise<PaymentMethodView[] | null> {
   try {
-    return (await listPaymentMethods(env, workspaceId)).data;
+    return (await listPaymentMethods(env, workspaceId, PAGE_PATIENCE)).data;
   } catch (error) {
-    if (error instanceof ApiError && error.code === 'stripe_unavailable') return null;
-    throw error;
+    console.warn(JSON.stringify({ level: 'warn', msg: 'dashboard cards unavailable', workspaceId, error: String(error) }));
+    return null;
   }
 }

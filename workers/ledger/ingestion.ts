@@ -76,7 +76,7 @@ export class UsageIngestion {
       group.map((w) => w.events),
       this.store.knownHashes(ids),
       state.book,
-      state.open.settledThroughMs,
+      state.open,
       earliestAcceptedMs,
     );
     const rows = outcomes.flatMap((o) => o.rows);

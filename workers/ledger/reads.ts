@@ -1,6 +1,6 @@
 // Reads: answered from memory once loaded, never queued behind mutations.
 import { iso } from '../lib/time';
-import { exactInstance, roundMicros } from '../usage/exact_cost';
+import { exactInstance, mulDivFloor, roundMicros } from '../usage/exact_cost';
 import { notFound, refreshPrices, spendableFrom, spendableMicros, type LedgerContext } from './ledger_context';
 import type { LedgerResult } from './ledger_result';
 import type { CreditSummary } from './ledger_types';
@@ -68,7 +68,8 @@ export class LedgerReads {
     const spendable = spendableMicros(state, nowMs);
     // How long the balance lasts with this instance added to what already burns.
     const burn = state.open.burnRateMicrosPerHour(nowMs, state.book) + rate;
-    const affordableSeconds = burn > 0 ? Math.floor((spendable * 3600) / burn) : null;
+    // spendable × 3600 passes 2^53 from 2.5×10^12 micros (2.5 million credits): the product is a BigInt.
+    const affordableSeconds = burn > 0 ? mulDivFloor(spendable, 3600, burn) : null;
     // Affordable: the balance covers the cost and lasts that long with what already runs.
     const affordable = spendable > 0 && spendable >= costMicros && (affordableSeconds === null || affordableSeconds >= seconds);
     return { ok: true, replayed: false, value: { costMicros, affordable, affordableSeconds, microsPerHour: rate } };

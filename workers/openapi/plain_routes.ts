@@ -33,9 +33,9 @@ export function registerPlainRouteDocs(app: Router) {
     summary: 'Stripe webhook receiver',
     description: [
       'Authenticated only by `Stripe-Signature` over the raw body (secret `STRIPE_WEBHOOK_SECRET`, 300 s tolerance either way: older or dated in the future is refused); a missing or bad signature is 400.',
-      'Checkout Session events are not trusted for payment state: the session is retrieved from Stripe before a deposit is credited or failed, or a card saved.',
+      'No event body is trusted for amounts or states: each event only names the Stripe object, which is read back from Stripe before anything moves (the Checkout Session before a deposit is credited or failed, or a card saved; the PaymentIntent; the dispute; the refunds of the PaymentIntent).',
       'Handles `checkout.session.completed`, `checkout.session.async_payment_succeeded` / `_failed`, `checkout.session.expired` (top-ups, and cards saved in setup mode),',
-      '`payment_intent.succeeded` / `payment_failed` (saved-card top-ups and auto-recharges Stripe left undecided), `charge.refunded` (refunds of any deposit) and `charge.dispute.created` / `funds_withdrawn` / `funds_reinstated` / `closed` (disputes: the dispute is read back from Stripe; withdrawn funds become a `dispute` entry, reinstated funds one giving back what was taken). Other types are acknowledged with `ignored: true`.',
+      '`payment_intent.succeeded` / `payment_failed` (saved-card top-ups and auto-recharges Stripe left undecided), `charge.refunded`, `charge.refund.updated`, `refund.created` / `updated` / `failed` (refunds of any deposit: a refund is taken once Stripe says it succeeded, never more in all than the deposit credited, and given back as its own positive `refund` entry if it fails afterwards) and `charge.dispute.created` / `funds_withdrawn` / `funds_reinstated` / `closed` (disputes: the dispute is read back from Stripe; withdrawn funds become a `dispute` entry, reinstated funds one giving back what was taken). Other types are acknowledged with `ignored: true`.',
       '**Idempotency:** each event id is applied once, in any order, and a deposit is credited once whether the webhook or `GET /v1/billing/success` sees it first;',
       'a redelivered event answers `duplicate: true`. A processing failure answers 500 so that Stripe retries.',
     ].join(' '),

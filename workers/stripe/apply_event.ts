@@ -3,7 +3,7 @@ import type { Env } from '../env';
 import { fulfilCheckoutSessionEvent } from './fulfil_checkout_session';
 import { fulfilDispute } from './fulfil_disputes';
 import { fulfilPaymentIntent } from './fulfil_payment_intent';
-import { fulfilChargeRefunds } from './fulfil_refunds';
+import { fulfilRefunds, hintOfCharge, hintOfRefund } from './fulfil_refunds';
 
 /** The Stripe event types burnrate acts on (the webhook endpoint's subscription; see README). */
 export const HANDLED_EVENT_TYPES = [
@@ -12,6 +12,10 @@ export const HANDLED_EVENT_TYPES = [
   'checkout.session.async_payment_failed',
   'checkout.session.expired',
   'charge.refunded',
+  'charge.refund.updated',
+  'refund.created',
+  'refund.updated',
+  'refund.failed',
   'payment_intent.succeeded',
   'payment_intent.payment_failed',
   'charge.dispute.created',
@@ -29,17 +33,24 @@ export const HANDLED_EVENT_TYPES = [
 export async function applyStripeEvent(env: Env, event: Stripe.Event): Promise<boolean> {
   const ref = { id: event.id, type: event.type };
   switch (event.type) {
-    // Checkout sessions are looked up at Stripe before the ledger moves (see fulfilCheckoutSessionEvent).
+    // Checkout sessions are looked up at Stripe before the ledger moves, and Stripe's session
+    // decides whether it was paid or failed, whatever the event's type says (fulfilCheckoutSessionEvent).
     case 'checkout.session.completed':
     case 'checkout.session.async_payment_succeeded':
-      await fulfilCheckoutSessionEvent(env, event.data.object, ref);
-      return true;
     case 'checkout.session.async_payment_failed':
     case 'checkout.session.expired':
-      await fulfilCheckoutSessionEvent(env, event.data.object, ref, 'failed');
+      await fulfilCheckoutSessionEvent(env, event.data.object, ref);
       return true;
+    // A refund event only names the PaymentIntent (or charge) whose refunds are read back from
+    // Stripe: their amounts and statuses there decide (fulfilRefunds), not the event's copy.
     case 'charge.refunded':
-      await fulfilChargeRefunds(env, event.data.object, ref);
+      await fulfilRefunds(env, hintOfCharge(event.data.object), ref);
+      return true;
+    case 'charge.refund.updated':
+    case 'refund.created':
+    case 'refund.updated':
+    case 'refund.failed':
+      await fulfilRefunds(env, hintOfRefund(event.data.object), ref);
       return true;
     case 'payment_intent.succeeded':
     case 'payment_intent.payment_failed':

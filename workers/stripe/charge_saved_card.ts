@@ -2,6 +2,7 @@ import type { Env } from '../env';
 import { declineCodeOf } from './intent_details';
 import { invoiceOffSessionPayment } from './invoice_off_session';
 import { stripeFor } from './stripe_client';
+import { classifyStripeError } from './stripe_errors';
 
 export interface SavedCardCharge {
   workspaceId: string;
@@ -24,7 +25,10 @@ export interface SavedCardOutcome {
 /**
  * One off-session payment on the saved card. Answers `completed` or `failed` when Stripe decided,
  * and `null` when it did not (or did not answer): the entry then stays pending for the webhook
- * (payment_intent.succeeded / payment_failed), which finds it by the metadata set here.
+ * (payment_intent.succeeded / payment_failed), which finds it by the metadata set here, and for
+ * reconciliation. A refusal is a decision too (stripe_errors.ts): a declined card, and also a
+ * customer deleted at Stripe or a card detached there, fail the payment at once; its
+ * failureReason is Stripe's decline code or error code (`resource_missing`, …).
  */
 export async function chargeSavedCard(env: Env, charge: SavedCardCharge): Promise<SavedCardOutcome> {
   try {
@@ -49,9 +53,13 @@ export async function chargeSavedCard(env: Env, charge: SavedCardCharge): Promis
     if (intent.status === 'requires_payment_method' || intent.status === 'canceled') return { outcome: 'failed', failureReason: declineCodeOf(intent) ?? 'payment_failed' };
     return { outcome: null };
   } catch (error) {
-    const e = error as { type?: string; code?: string; decline_code?: string; message?: string };
-    if (e.type === 'StripeCardError') return { outcome: 'failed', failureReason: e.decline_code ?? e.code ?? 'card_declined' };
-    console.error(JSON.stringify({ level: 'error', msg: 'auto-recharge payment undecided', workspaceId: charge.workspaceId, error: String(e.message ?? error) }));
+    const verdict = classifyStripeError(error);
+    const log = { workspaceId: charge.workspaceId, transactionKey: charge.transactionKey, code: verdict.code, error: verdict.message };
+    if (verdict.decided) {
+      if (verdict.kind === 'request_refused') console.warn(JSON.stringify({ level: 'warn', msg: 'saved-card payment refused by Stripe', ...log }));
+      return { outcome: 'failed', failureReason: verdict.code };
+    }
+    console.error(JSON.stringify({ level: 'error', msg: 'saved-card payment undecided', ...log }));
     return { outcome: null };
   }
 }

@@ -17,57 +17,68 @@ export type SetupOutcome = { status: 'saved' | 'pending'; workspaceId: string; p
 /**
  * The one way a Checkout Session moves burnrate, whoever brings it (the webhook, GET
  * /v1/billing/success, the dashboard's return from Checkout, a refund arriving first): a
- * payment-mode session settles its deposit (paid → completed with its invoice link, expired or
- * failed → failed, else still pending), a setup-mode session makes its card the default. The
- * ledger settles a deposit once, so calls may race in any order and any number.
+ * payment-mode session settles its deposit (paid → completed with its invoice link, expired or its
+ * payment failed → failed, else still pending), a setup-mode session makes its card the default.
+ * The ledger settles a deposit once, so calls may race in any order and any number.
  */
-export async function fulfilCheckoutSession(env: Env, session: Stripe.Checkout.Session, event?: StripeEventRef, outcomeHint?: 'failed') {
+export async function fulfilCheckoutSession(env: Env, session: Stripe.Checkout.Session, event?: StripeEventRef) {
   if (session.mode === 'setup') {
     const outcome = await fulfilSetupSession(env, session);
     if (event) await recordEvent(env, event, outcome?.workspaceId ?? null);
     return outcome;
   }
-  return fulfilPaymentSession(env, session, event, outcomeHint);
+  return fulfilPaymentSession(env, session, event);
 }
 
 /**
- * A checkout.session.* webhook event. The event body is only a notification: before the ledger
- * moves, the session is retrieved from Stripe (as GET /v1/billing/success does) and its state there
- * decides, so a forged or replayed body signed with a leaked secret, or an event that is stale by
- * the time it arrives, cannot credit a deposit that Stripe does not say is paid. Payment sessions
- * burnrate did not create are ignored without asking Stripe.
+ * A checkout.session.* webhook event. The event body is only a notification, and so is its type:
+ * before the ledger moves, the session is retrieved from Stripe (as GET /v1/billing/success does)
+ * and its state there decides, so a forged or replayed body signed with a leaked secret, or an
+ * event that is stale by the time it arrives, cannot credit a deposit that Stripe does not say is
+ * paid, nor fail one that Stripe still has open (an `expired` notice for a session the payer is
+ * still on would otherwise keep their payment from crediting). Payment sessions burnrate did not
+ * create are ignored without asking Stripe.
  */
-export async function fulfilCheckoutSessionEvent(env: Env, notified: Stripe.Checkout.Session, event: StripeEventRef, outcomeHint?: 'failed') {
+export async function fulfilCheckoutSessionEvent(env: Env, notified: Stripe.Checkout.Session, event: StripeEventRef) {
   if (notified.mode !== 'setup') {
     const known = await directoryDb(env).select({ sessionId: checkoutSessions.sessionId }).from(checkoutSessions).where(eq(checkoutSessions.sessionId, notified.id)).get();
     if (!known) return null;
   }
   const stripe = stripeFor(env);
   const session = await callStripe('checkout session', () => stripe.checkout.sessions.retrieve(notified.id));
-  // A failure notice counts only while Stripe does not say the session was paid.
-  const paid = session.payment_status === 'paid' || session.payment_status === 'no_payment_required';
-  return fulfilCheckoutSession(env, session, event, paid ? undefined : outcomeHint);
+  return fulfilCheckoutSession(env, session, event);
 }
 
-/** A top-up's Checkout Session (payment mode); null when burnrate did not create it. */
-export async function fulfilPaymentSession(
-  env: Env,
-  session: Stripe.Checkout.Session,
-  event?: StripeEventRef,
-  outcomeHint?: 'failed',
-): Promise<CheckoutOutcome | null> {
+/**
+ * Whether Stripe says this payment session will never be paid: it expired, or it completed with a
+ * delayed payment method whose payment then failed (the session stays `complete` and `unpaid`; its
+ * PaymentIntent went back to `requires_payment_method`, or was canceled). A session still open, or
+ * complete with its payment still processing, may yet be paid.
+ */
+async function sessionFailed(env: Env, session: Stripe.Checkout.Session): Promise<boolean> {
+  if (session.status === 'expired') return true;
+  if (session.status !== 'complete' || session.payment_status !== 'unpaid') return false;
+  const paymentIntentId = idOf(session.payment_intent as string | { id: string } | null);
+  if (!paymentIntentId) return false;
+  const intent = await callStripe('payment intent', () => stripeFor(env).paymentIntents.retrieve(paymentIntentId));
+  return intent.status === 'requires_payment_method' || intent.status === 'canceled';
+}
+
+/** A top-up's Checkout Session (payment mode), as Stripe returned it; null when burnrate did not create it. */
+export async function fulfilPaymentSession(env: Env, session: Stripe.Checkout.Session, event?: StripeEventRef): Promise<CheckoutOutcome | null> {
   const db = directoryDb(env);
   const row = await db.select().from(checkoutSessions).where(eq(checkoutSessions.sessionId, session.id)).get();
   if (!row) return null; // not a session burnrate created
   const ledger = ledgerFor(env, row.workspaceId);
   const settled = (tx: TransactionView): CheckoutOutcome => ({ status: tx.status === 'completed' ? 'completed' : tx.status === 'failed' ? 'failed' : 'pending', transaction: tx });
 
-  if (outcomeHint === 'failed' || session.status === 'expired') {
+  const paid = session.payment_status === 'paid' || session.payment_status === 'no_payment_required';
+  if (!paid && (await sessionFailed(env, session))) {
     return settled(unwrap(await ledger.closeDeposit({ workspaceId: row.workspaceId, key: row.transactionKey, outcome: 'failed', event })).value);
   }
   const entry = await findByKey(await ledgerDbOf(env, row.workspaceId), row.workspaceId, row.transactionKey);
   if (!entry) return null;
-  if (session.payment_status !== 'paid' && session.payment_status !== 'no_payment_required') {
+  if (!paid) {
     if (event) await recordEvent(env, event, row.workspaceId);
     return settled(toTransactionView(entry));
   }

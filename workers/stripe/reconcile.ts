@@ -1,6 +1,7 @@
 import type { Env } from '../env';
 import { iso } from '../lib/time';
 import { compareWithStripe } from './reconciliation/compare_ledger';
+import { expireOrphanedSessions } from './reconciliation/expire_orphans';
 import { replayEvents } from './reconciliation/replay_events';
 import type { ReconciliationReport } from './reconciliation/report';
 import { lastRun, saveRun } from './reconciliation/run_store';
@@ -14,7 +15,8 @@ const FIRST_RUN_LOOKBACK_SECONDS = 30 * 86_400;
 /**
  * Reconciliation with Stripe (POST /internal/v1/stripe/reconcile and the hourly cron): replays
  * Stripe's events since the last run through the webhook's fulfilment paths, settles deposits
- * pending for over 30 minutes from Stripe's record, then compares paid, refunded and disputed
+ * pending for over 30 minutes from Stripe's record, expires top-up Checkout Sessions left open
+ * without a pending deposit (reconciliation/expire_orphans.ts), then compares paid, refunded and disputed
  * amounts with the ledger for the workspaces those events touched and the next slice of a rolling
  * audit of every paying workspace (compare_ledger.ts says why not all at once). Every step is
  * idempotent (each Stripe object moves the ledger at most once), so runs may overlap or repeat. The
@@ -29,6 +31,7 @@ export async function reconcileWithStripe(env: Env): Promise<ReconciliationRepor
   const replay = await replayEvents(env, fromSeconds);
   const pendingCutoffMs = startedAtMs - PENDING_SWEEP_AFTER_MS;
   const sweep = await sweepPendingDeposits(env, pendingCutoffMs);
+  const orphans = await expireOrphanedSessions(env, startedAtMs);
   const comparison = await compareWithStripe(env, pendingCutoffMs, replay.touchedCustomers, previous?.compareCursor ?? null);
 
   const report: ReconciliationReport = {
@@ -37,8 +40,8 @@ export async function reconcileWithStripe(env: Env): Promise<ReconciliationRepor
     eventsScanned: replay.eventsScanned,
     eventsApplied: replay.eventsApplied,
     pendingResolved: sweep.pendingResolved,
-    repaired: [...replay.repaired, ...sweep.repaired],
-    mismatches: [...replay.failed, ...sweep.failed, ...comparison.mismatches],
+    repaired: [...replay.repaired, ...sweep.repaired, ...orphans.repaired],
+    mismatches: [...replay.failed, ...sweep.failed, ...orphans.failed, ...comparison.mismatches],
   };
   // The cursor never moves back, and never past an event that failed.
   const cursor = replay.nextCursorSeconds ?? previous?.eventCursorSeconds ?? nowSeconds;

@@ -1,7 +1,7 @@
 // Unit tests of the exact cost arithmetic: every cost is a BigInt numerator over DENOMINATOR
 // (micros), summed without loss and rounded once, to the nearest micro, halves up.
 import { describe, expect, it } from 'vitest';
-import { DENOMINATOR, exactFromMicros, exactInstance, exactModel, exactStorage, hourOf, MS_PER_HOUR, roundMicros } from './exact_cost';
+import { DENOMINATOR, exactFromMicros, exactInstance, exactModel, exactStorage, hourOf, MS_PER_HOUR, mulDivFloor, mulDivRound, roundMicros } from './exact_cost';
 
 const GB = 1_000_000_000;
 const MONTH_MS = 730 * MS_PER_HOUR;
@@ -34,6 +34,22 @@ describe('roundMicros: nearest micro, halves up', () => {
   it('refuses a negative cost', () => {
     expect(() => roundMicros(-1n)).toThrow(RangeError);
   });
+
+  it('refuses a cost past 2^53 micros rather than answering a Number that is not it', () => {
+    expect(roundMicros(exactFromMicros(Number.MAX_SAFE_INTEGER))).toBe(Number.MAX_SAFE_INTEGER);
+    expect(() => roundMicros(exactFromMicros(Number.MAX_SAFE_INTEGER) + DENOMINATOR)).toThrow(RangeError);
+    // The probe's event: 10^10 tokens at 10^12 µ per million tokens is 10^16 micros.
+    expect(() => roundMicros(exactModel(10_000_000_000, 1_000_000_000_000))).toThrow(/beyond exact integers/);
+  });
+
+  it('multiplies then divides in BigInt, halves up (round) or down (floor)', () => {
+    // 3,600,000 ms × 2.5×10^12 µ would be 9×10^18 on the way: a float product is not exact there.
+    expect(mulDivRound(3_600_000, 2_500_000_000_001, 7_500_000_000_003)).toBe(1_200_000);
+    expect(mulDivRound(1, 1, 2)).toBe(1);
+    expect(mulDivRound(1, 1, 3)).toBe(0);
+    expect(mulDivFloor(999_999_999_999_999, 3600, 1)).toBe(Number.MAX_SAFE_INTEGER);
+    expect(mulDivFloor(1_000_000_000_000_001, 3600, 3_600)).toBe(1_000_000_000_000_001); // 3.6e18 on the way
+  });
 });
 
 describe('exact costs of one line, rounded once', () => {
@@ -44,7 +60,7 @@ describe('exact costs of one line, rounded once', () => {
     ['3 tokens at 150,000 µ/M = 0.45 → 0', exactModel(3, 150_000), 0],
     ['999,999 tokens at 2,500,000 µ/M = 2,499,997.5 → 2,499,998', exactModel(999_999, 2_500_000), 2_499_998],
     ['1,000,001 tokens at 500,000 µ/M = 500,000.5 → 500,001', exactModel(1_000_001, 500_000), 500_001],
-    ['10^10 tokens at 10^12 µ/M = 10^16 (beyond 2^53 on the way)', exactModel(10_000_000_000, 1_000_000_000_000), 1e16],
+    ['5×10^8 tokens at 10^9 µ/M (both maxima) = 5×10^11 (beyond 2^53 on the way)', exactModel(500_000_000, 1_000_000_000), 500_000_000_000],
     // instance: ms × micros per hour / 3,600,000
     ['1 hour of cpu-small (36,000 µ/h)', exactInstance(MS_PER_HOUR, 36_000), 36_000],
     ['50 ms of cpu-small = 50 × 0.01 = 0.5 → 1', exactInstance(50, 36_000), 1],

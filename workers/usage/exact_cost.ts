@@ -26,10 +26,31 @@ export const exactInstance = (runtimeMs: number, microsPerHour: number): Exact =
 export const exactStorage = (sizeBytes: number, runtimeMs: number, microsPerGbMonth: number): Exact =>
   BigInt(sizeBytes) * BigInt(runtimeMs) * BigInt(microsPerGbMonth);
 
-/** Rounds a non-negative exact cost to whole micros, halves up. */
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * Rounds a non-negative exact cost to whole micros, halves up: where an exact cost becomes a Number.
+ * The limits (amount_limits.ts) keep every line far below 2^53; past it the Number would not be the
+ * amount, so it is refused rather than answered.
+ */
 export function roundMicros(exact: Exact): number {
   if (exact < 0n) throw new RangeError('costs are never negative');
-  return Number((exact + DENOMINATOR / 2n) / DENOMINATOR);
+  const micros = (exact + DENOMINATOR / 2n) / DENOMINATOR;
+  if (micros > MAX_SAFE) throw new RangeError(`a cost of ${micros} micros is beyond exact integers (2^53); an amount bound is broken`);
+  return Number(micros);
+}
+
+/** round(a × b / c) for non-negative safe integers, halves up, without a float's rounding on the way. */
+export function mulDivRound(a: number, b: number, c: number): number {
+  const q = (BigInt(a) * BigInt(b) * 2n + BigInt(c)) / (2n * BigInt(c));
+  if (q > MAX_SAFE) throw new RangeError(`${q} is beyond exact integers (2^53)`);
+  return Number(q);
+}
+
+/** floor(a × b / c) for non-negative safe integers, at most 2^53 − 1 (a quantity, not an amount). */
+export function mulDivFloor(a: number, b: number, c: number): number {
+  const q = (BigInt(a) * BigInt(b)) / BigInt(c);
+  return q > MAX_SAFE ? Number.MAX_SAFE_INTEGER : Number(q);
 }
 
 export const hourOf = (ms: number): number => Math.floor(ms / MS_PER_HOUR) * MS_PER_HOUR;

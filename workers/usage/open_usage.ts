@@ -7,6 +7,21 @@ interface EventLine {
   rounded: number;
 }
 
+/** The key of an hour's event line, as settlement prices it: one per model, one for tools, one per charge. */
+export const eventLineKey = (kind: RollupRow['kind'], lineKey: string): string =>
+  kind === 'model' || kind === 'model_byok' ? `model:${lineKey}` : kind === 'tool' ? 'tools' : `charge:${lineKey}`;
+
+/** What an open hour's event lines hold now: what ingestion's limits (hour_budget.ts) add to. */
+export interface OpenEventAmounts {
+  readonly settledThroughMs: number;
+  /** The exact cost of one event line of an open hour (0n when it has none yet). */
+  eventLineExact(hourMs: number, lineKey: string): Exact;
+  /** The sum of an open hour's event lines, each rounded as settlement rounds it. */
+  eventHourMicros(hourMs: number): number;
+  /** Tokens (input + output, every model) of an open hour. */
+  eventHourTokens(hourMs: number): number;
+}
+
 /**
  * What a workspace has used but not yet settled, held by its Durable Object so that credit checks,
  * the live `accumulating` amount and the burn rate need no database read. Event usage is kept as
@@ -14,10 +29,11 @@ interface EventLine {
  * at the moment asked. It mirrors usage_rollups and resource_intervals (from which it is rebuilt)
  * for every hour at or after settledThroughMs.
  */
-export class OpenUsage {
+export class OpenUsage implements OpenEventAmounts {
   settledThroughMs: number;
   private readonly eventLines = new Map<number, Map<string, EventLine>>();
   private readonly eventTotals = new Map<number, number>();
+  private readonly eventTokens = new Map<number, number>();
   intervals: IntervalRow[] = [];
   /** Event usage of the last settled hour (and which hour that was), for the trailing-hour burn rate. */
   lastSettledHour = { hourMs: -1, eventMicros: 0 };
@@ -27,7 +43,7 @@ export class OpenUsage {
   }
 
   addRollup(r: RollupRow, book: PriceBook): void {
-    const lineKey = r.kind === 'model' || r.kind === 'model_byok' ? `model:${r.lineKey}` : r.kind === 'tool' ? 'tools' : `charge:${r.lineKey}`;
+    const lineKey = eventLineKey(r.kind, r.lineKey);
     let exact: Exact = 0n;
     if (r.kind === 'model') {
       const p = book.modelPrice(r.priceVersion, r.lineKey);
@@ -45,6 +61,19 @@ export class OpenUsage {
     line.rounded = roundMicros(line.exact);
     hour.set(lineKey, line);
     this.eventTotals.set(r.hourMs, (this.eventTotals.get(r.hourMs) ?? 0) + line.rounded - before);
+    this.eventTokens.set(r.hourMs, (this.eventTokens.get(r.hourMs) ?? 0) + r.inputTokens + r.outputTokens);
+  }
+
+  eventLineExact(hourMs: number, lineKey: string): Exact {
+    return this.eventLines.get(hourMs)?.get(lineKey)?.exact ?? 0n;
+  }
+
+  eventHourMicros(hourMs: number): number {
+    return this.eventTotals.get(hourMs) ?? 0;
+  }
+
+  eventHourTokens(hourMs: number): number {
+    return this.eventTokens.get(hourMs) ?? 0;
   }
 
   /** The hours with anything unsettled that end at or before cutoffMs. */
@@ -136,6 +165,7 @@ export class OpenUsage {
       if (h < newSettledThroughMs) {
         this.eventLines.delete(h);
         this.eventTotals.delete(h);
+        this.eventTokens.delete(h);
       }
     }
     this.settledThroughMs = newSettledThroughMs;

@@ -2,18 +2,21 @@ import { z } from '@hono/zod-openapi';
 import { desc } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { priceLists } from '../../schema/tables';
+import { MAX_MICROS_PER_EXECUTION, MAX_MICROS_PER_GB_MONTH, MAX_MICROS_PER_INSTANCE_HOUR, MAX_MICROS_PER_MILLION_TOKENS } from './amount_limits';
 
-const Price = z.int().min(0).max(1_000_000_000_000);
+// Each price is bounded so that one event, one resource line of an hour, stays far inside exact
+// integers: amount_limits.ts derives the bounds.
+const Price = (max: number) => z.int().min(0).max(max);
 const Name = z.string().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9_\-:.\/@]*$/, 'must be letters, digits and _ - : . / @');
 
 export const PricingSchema = z
   .object({
     models: z
-      .array(z.object({ model: Name, inputMicrosPerMillionTokens: Price, outputMicrosPerMillionTokens: Price }))
+      .array(z.object({ model: Name, inputMicrosPerMillionTokens: Price(MAX_MICROS_PER_MILLION_TOKENS), outputMicrosPerMillionTokens: Price(MAX_MICROS_PER_MILLION_TOKENS) }))
       .max(1000),
-    instanceTypes: z.array(z.object({ instanceType: Name, microsPerHour: Price })).max(1000),
-    storage: z.object({ microsPerGbMonth: Price }),
-    toolExecution: z.object({ microsPerExecution: Price }),
+    instanceTypes: z.array(z.object({ instanceType: Name, microsPerHour: Price(MAX_MICROS_PER_INSTANCE_HOUR) })).max(1000),
+    storage: z.object({ microsPerGbMonth: Price(MAX_MICROS_PER_GB_MONTH) }),
+    toolExecution: z.object({ microsPerExecution: Price(MAX_MICROS_PER_EXECUTION) }),
   })
   .superRefine((p, ctx) => {
     const dup = (names: string[]) => names.find((n, i) => names.indexOf(n) !== i);

@@ -3,6 +3,7 @@ import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import { resourceIntervals, usageRollups } from '../../schema/tables';
 import { iso } from '../lib/time';
 import { balanceAfterGuardSql } from '../ledger/guarded_balance';
+import { assertSafeMicros } from './amount_limits';
 import { MS_PER_HOUR } from './exact_cost';
 import { selectIntervals } from './interval_query';
 import { allocate, describeHour, priceHour, type IntervalRow, type PricedLine, type RollupRow } from './price_hour';
@@ -72,7 +73,11 @@ export interface HourBill {
 export function billHour(hourMs: number, rollups: RollupRow[], intervals: IntervalRow[], book: PriceBook, availableMicros: number): HourBill {
   const lines = priceHour(hourMs, hourMs + MS_PER_HOUR, rollups, intervals, book);
   const allocations = allocate(lines, availableMicros);
-  const totalMicros = lines.reduce((s, l) => s + l.costMicros, 0);
+  // The hour's lines are each bounded (amount_limits.ts); their sum is what the entry records.
+  const totalMicros = assertSafeMicros(
+    lines.reduce((s, l) => s + l.costMicros, 0),
+    `settlement of ${iso(hourMs)}`,
+  );
   const chargedMicros = allocations.reduce((s, a) => s + a.chargedMicros, 0);
   return { hourMs, lines, totalMicros, chargedMicros, forgivenMicros: totalMicros - chargedMicros, description: describeHour(hourMs, lines), allocations };
 }

@@ -1,9 +1,10 @@
 import { z } from '@hono/zod-openapi';
 import { fingerprint128 } from '../lib/fingerprint';
 import { plainText } from '../openapi/plain_text';
+import { MAX_TOKENS_PER_EVENT } from './amount_limits';
 import { DescriptionSchema, IdempotencyIdSchema, MemberIdSchema, PositiveMicrosSchema, WorkspaceIdSchema } from '../openapi/schemas';
 
-const TokenCount = z.int().min(0).max(10_000_000_000);
+const TokenCount = z.int().min(0).max(MAX_TOKENS_PER_EVENT);
 
 export const UsageEventSchema = z
   .object({
@@ -32,6 +33,8 @@ export type UsageEvent = z.infer<typeof UsageEventSchema>;
 /** An event as the ledger object takes it: validated, timestamped, fingerprinted. */
 export interface NormalizedEvent {
   id: string;
+  /** Its place in the request's `events`, for the field a refusal names (`events.3.inputTokens`). */
+  requestIndex: number;
   requestHash: string;
   memberId: string;
   occurredAtMs: number;
@@ -65,10 +68,11 @@ export function canonicalEventJson(e: UsageEvent): string {
   return text + '}';
 }
 
-export function normalizeEvent(e: UsageEvent, receivedAtMs: number): NormalizedEvent {
+export function normalizeEvent(e: UsageEvent, receivedAtMs: number, requestIndex: number): NormalizedEvent {
   const canonical = canonicalEventJson(e);
   return {
     id: e.id,
+    requestIndex,
     // The fingerprint covers what the caller sent, so a retry with the same body is a duplicate and
     // the same id with another body is a conflict, whatever the defaults resolve to.
     requestHash: fingerprint128(canonical),

@@ -5,7 +5,8 @@ import { projectedLedgerDbOf } from '../ledger/projected_db';
 import { ledgerFor } from '../ledger/ledger_stub';
 import { iso } from '../lib/time';
 import { directChargesOf } from './direct_charges';
-import { hourOf, MS_PER_HOUR } from './exact_cost';
+import { assertSafeMicros } from './amount_limits';
+import { hourOf, mulDivRound, MS_PER_HOUR } from './exact_cost';
 import { selectIntervals } from './interval_query';
 import { priceHour, type IntervalRow, type RollupRow } from './price_hour';
 import type { PriceBook } from './pricing';
@@ -121,7 +122,8 @@ export function buildUsageRow(inputs: UsageInputs, book: PriceBook, fromMs: numb
           // Settled first: a cron fired with a later time may have settled the hour still open.
           if (settled) {
             // Split the hour's runtime in proportion to what was forgiven of its cost.
-            const forgivenMs = line.costMicros > 0 ? Math.round((line.runtimeMs * forgiven) / line.costMicros) : 0;
+            // runtimeMs × forgiven reaches past 2^53 (3.6e6 ms × 10^10 µ): the product is a BigInt.
+            const forgivenMs = line.costMicros > 0 ? mulDivRound(line.runtimeMs, forgiven, line.costMicros) : 0;
             ms.forgiven += forgivenMs;
             ms.settled += line.runtimeMs - forgivenMs;
             r.forgivenMicros += forgiven;
@@ -162,7 +164,31 @@ export function buildUsageRow(inputs: UsageInputs, book: PriceBook, fromMs: numb
     row.storageUsage.costMicros +
     row.toolExecutions.costMicros +
     row.resourceCharges.reduce((s, c) => s + c.amountMicros, 0);
+  assertSafeRow(row);
   return row;
+}
+
+/**
+ * Every number of a usage row is a sum over the period's hours: the limits keep a month of them far
+ * below 2^53 (amount_limits.ts); a longer period (all_time) is checked here rather than answered
+ * inexactly.
+ */
+function assertSafeRow(row: UsageRow): void {
+  const r = row.sandboxRuntime;
+  // byteSeconds is a quantity, not an amount: a petabyte for an hour is 3.6e18 of them, so it is
+  // not held to exact integers (its cost is, computed exactly from bytes and milliseconds).
+  const numbers: Array<[string, number]> = [
+    ['tokens.total', row.tokens.total],
+    ['totalMicros', row.totalMicros],
+    ['sandboxRuntime', r.settledMicros + r.pendingMicros + r.forgivenMicros + r.activeEstimateMicros],
+    ['storageUsage.costMicros', row.storageUsage.costMicros],
+    ['toolExecutions.costMicros', row.toolExecutions.costMicros],
+    ...row.modelUsage.flatMap((m): Array<[string, number]> => [
+      [`modelUsage ${m.model} totalTokens`, m.totalTokens],
+      [`modelUsage ${m.model} costMicros`, m.costMicros],
+    ]),
+  ];
+  for (const [what, value] of numbers) assertSafeMicros(value, `usage report ${what}`);
 }
 
 function chargeTime(rollups: readonly RollupRow[], lineKey: string, hourMs: number): number {

@@ -4,12 +4,13 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { freePorts } from './free_ports.mjs';
 import { killGroupOnExit, signalGroup, waitForGroupExit } from './process_group.mjs';
 import { REPO_ROOT } from './repo_root.mjs';
 
-const START_TIMEOUT_MS = 90_000;
+// Long enough for a loaded 2-core machine (five migration runs, then wrangler dev); E2E_START_TIMEOUT_MS overrides.
+const START_TIMEOUT_MS = Number(process.env.E2E_START_TIMEOUT_MS ?? 180_000);
 const STOP_GRACE_MS = 15_000;
 const OUTPUT_LIMIT_CHARS = 200_000;
 
@@ -58,17 +59,27 @@ function readDemoFile(path) {
   }
 }
 
-async function waitForDemo({ demoFile, child, output, name }) {
+// start.mjs sends wrangler's output to a log file next to the state (the banner names it): its
+// tail goes into a failed start's message, after start.mjs's own output.
+function wranglerLogTail(logFile) {
+  try {
+    return `\n--- the last lines of ${logFile} ---\n${readFileSync(logFile, 'utf8').split('\n').slice(-60).join('\n')}`;
+  } catch {
+    return '';
+  }
+}
+
+async function waitForDemo({ demoFile, logFile, child, output, name }) {
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`burnrate (${name}) exited with ${child.exitCode ?? child.signalCode} before it was ready:\n${output()}`);
+      throw new Error(`burnrate (${name}) exited with ${child.exitCode ?? child.signalCode} before it was ready:\n${output()}${wranglerLogTail(logFile)}`);
     }
     const demo = readDemoFile(demoFile);
     if (demo?.apiKey && demo.workspaceId) return demo;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  throw new Error(`burnrate (${name}) was not ready within ${START_TIMEOUT_MS / 1000}s:\n${output()}`);
+  throw new Error(`burnrate (${name}) was not ready within ${START_TIMEOUT_MS / 1000}s:\n${output()}${wranglerLogTail(logFile)}`);
 }
 
 async function readBody(res) {
@@ -126,7 +137,8 @@ export async function startBurnrate({ name = 'e2e' } = {}) {
 
   let demo;
   try {
-    demo = await waitForDemo({ demoFile: join(stateDir, 'demo-workspace.json'), child, output, name });
+    const logFile = join(dirname(stateDir), 'logs', `start.${port}.log`);
+    demo = await waitForDemo({ demoFile: join(stateDir, 'demo-workspace.json'), logFile, child, output, name });
   } catch (error) {
     await stop();
     throw error;

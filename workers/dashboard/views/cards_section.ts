@@ -32,7 +32,7 @@ export function cardsSection(data: DashboardData) {
   const admin = data.session.role === 'admin';
   const list =
     data.cards === null
-      ? html`<p class="notice notice-error" role="status">Stripe did not answer; the cards cannot be shown right now.</p>`
+      ? html`<p class="notice notice-error" role="status" data-testid="cards-unavailable">Cards are unavailable right now (Stripe did not list them). Balance and history on this page are up to date; reload to try again.</p>`
       : data.cards.length === 0
         ? html`<p data-testid="no-cards">No card is saved yet. A card paid with at Checkout is saved here.</p>`
         : html`<ul class="saved-cards" aria-label="Saved cards">${data.cards.map((card) => cardRow(data, card))}</ul>`;

@@ -9,7 +9,8 @@ import type { Router } from '../router';
 const PriceListSchema = PricingSchema.and(
   z.object({ version: z.int(), effectiveAt: z.string().openapi({ description: 'Usage from this instant on is priced with this list.' }) }),
 ).openapi('PriceList', {
-  description: 'Prices are integer micros: per million tokens (input and output), per instance-hour, per GB-month of storage (GB = 10^9 bytes, month = 730 hours), per tool execution.',
+  description:
+    'Prices are integer micros: per million tokens (input and output, at most 10^9), per instance-hour (at most 10^10), per GB-month of storage (GB = 10^9 bytes, month = 730 hours; at most 10^8), per tool execution (at most 10^9). The bounds keep every amount an exact integer (docs/amount-limits.md).',
   example: { version: 3, effectiveAt: EX.workspaceCreatedAt, ...pricingExample },
 });
 

@@ -11,6 +11,7 @@ import { claimResourceId, resourceWorkspaceId } from '../../tenancy/resource_wor
 import type { Router } from '../router';
 import type { Env } from '../../env';
 import { retentionCutoffMs, retentionDays } from '../../usage/retention';
+import { MAX_VOLUME_BYTES } from '../../usage/amount_limits';
 
 const Timestamp = z.iso.datetime({ offset: true });
 
@@ -21,7 +22,7 @@ const StartBody = z
     memberId: MemberIdSchema.optional(),
     kind: z.enum(['instance', 'volume']).openapi({ description: 'instance: billed per second at its type\'s hourly rate. volume: billed per byte-second of storage.' }),
     instanceType: plainText().min(1).max(100).optional().openapi({ description: 'Required for an instance: a type of the price list.', example: 'cpu-small' }),
-    sizeBytes: z.int().min(1).max(1_000_000_000_000_000).optional().openapi({ description: 'Required for a volume: its size in bytes.' }),
+    sizeBytes: z.int().min(1).max(MAX_VOLUME_BYTES).optional().openapi({ description: 'Required for a volume: its size in bytes.' }),
     startedAt: Timestamp.optional().openapi({ description: 'ISO-8601. Defaults to now; may be in the past to report late (not before the workspace existed, nor older than the usage retention window), never in the future.' }),
   })
   .superRefine((b, ctx) => {
@@ -111,7 +112,7 @@ export const resizeResourceRoute = createRoute({
     params: z.object({ id: IdempotencyIdSchema.openapi({ description: 'The id the volume was started with.', example: EX.volumeId }) }),
     body: jsonBody(
       z.object({
-        sizeBytes: z.int().min(1).max(1_000_000_000_000_000).openapi({ description: 'The new size in bytes.' }),
+        sizeBytes: z.int().min(1).max(MAX_VOLUME_BYTES).openapi({ description: 'The new size in bytes.' }),
         at: Timestamp.optional().openapi({ description: 'ISO-8601. Defaults to now; never in the future.' }),
       }),
       { sizeBytes: 100_000_000_000, at: '2026-11-21T10:15:00.000Z' },

@@ -5,6 +5,7 @@ import { ledgerFor } from '../../ledger/ledger_stub';
 import type { LedgerFailure } from '../../ledger/ledger_result';
 import { EX } from '../../openapi/examples';
 import { errorResponses, jsonBody, jsonResponse } from '../../openapi/schemas';
+import { eventLimitRefusal } from '../../usage/classify_events';
 import { assertTenants } from '../../usage/known_tenants';
 import { workerPriceBook } from '../../usage/price_cache';
 import { retentionCutoffMs, retentionDays } from '../../usage/retention';
@@ -31,6 +32,7 @@ export const recordUsageRoute = createRoute({
   description: [
     'Event types: `model` (tokens of a model; `byok: true` counts tokens at cost 0), `tool_execution`, and `charge` (`amountMicros`, a one-off amount). Usage is charged at hourly settlement with the prices in force when it occurred.',
     'The whole request is validated before anything is written: an unknown workspace, member or model, a time in the future, before the workspace existed or older than the retention window (`USAGE_EVENT_RETENTION_DAYS`, default 35 days), is a 4xx with nothing recorded. Answered only once durable (in the workspace\'s ledger object\'s own storage).',
+    '**Amount limits** (every amount stays an exact integer): one event costs at most 1,000,000 credits (10^12 micros); an event that would take its line of an open hour (a model, the tool executions, a charge) past 2,000,000 credits, the workspace\'s usage events of that hour past 5,000,000 credits, or their tokens past 10^12, is a 400 naming the event\'s field (`events.3.inputTokens`), with nothing of the workspace\'s events recorded.',
     '**Idempotency:** per event `id` within its workspace, for as long as the event is inside the retention window: an event already recorded with the same body counts as a duplicate; with another body the request is 409. Resending a whole request is always safe.',
   ].join(' '),
   security: [{ internalToken: [] }],
@@ -64,7 +66,7 @@ export const registerUsageRoutes = (app: Router) =>
     let book = await workerPriceBook(c.env);
     const byWorkspace = new Map<string, NormalizedEvent[]>();
     for (const [i, e] of events.entries()) {
-      const n = normalizeEvent(e, nowMs);
+      const n = normalizeEvent(e, nowMs, i);
       if (isInFuture(n.occurredAtMs, nowMs)) throw new ApiError('invalid_request', `events.${i}.occurredAt: must not be in the future.`);
       if (n.occurredAtMs < windowStartMs) {
         throw new ApiError('invalid_request', `events.${i}.occurredAt: older than the retention window (${retentionDays(c.env)} days); such events can no longer be deduplicated, so they are refused.`);
@@ -76,6 +78,10 @@ export const registerUsageRoutes = (app: Router) =>
           throw new ApiError('invalid_request', `events.${i}.model: unknown model "${n.model}" (see GET /internal/v1/pricing).`);
         }
       }
+      // The per-event limit needs no ledger state: refused here, nothing of the request is recorded
+      // in any workspace. (Each ledger object checks it again, with the lines and hours it holds.)
+      const overLimit = eventLimitRefusal(n, book.at(n.occurredAtMs));
+      if (overLimit) throw new ApiError('invalid_request', overLimit);
       const list = byWorkspace.get(e.workspaceId) ?? [];
       list.push(n);
       byWorkspace.set(e.workspaceId, list);

@@ -6,6 +6,7 @@ import { directoryDb, ledgerDbOf } from '../../storage/databases';
 import { centsToMicros } from '../../lib/money';
 import { fundsReinstated, fundsWithdrawn, reinstatedKey, withdrawnKey } from '../dispute_state';
 import { offSessionDeposit } from '../fulfil_payment_intent';
+import { refundKey, refundReversedKey, refundSucceeded, refundVoided } from '../refund_state';
 import { callStripe, stripeFor } from '../stripe_client';
 import type { Mismatch } from './report';
 import { STRIPE_ENTRY_TYPES } from './repairs_since';
@@ -112,13 +113,7 @@ async function compareWorkspace(env: Env, workspaceId: string, customerId: strin
     const refunds = charge.refunds?.has_more
       ? (await callStripe('refunds', () => stripe.refunds.list({ charge: charge.id, limit: 100 }))).data
       : (charge.refunds?.data ?? []);
-    for (const refund of refunds.filter((r) => r.status === 'succeeded' || r.status === 'pending')) {
-      const refundKey = `refund:${refund.id}`;
-      explained.add(refundKey);
-      const taken = byKey.get(refundKey);
-      if (!taken) mismatch(refund.id, `Stripe refunded ${centsToMicros(refund.amount)} micros; the ledger has no refund entry`);
-      else if (requestedMicros(taken) !== -centsToMicros(refund.amount)) mismatch(refund.id, `Stripe refunded ${centsToMicros(refund.amount)} micros; refund ${taken.id} took ${-requestedMicros(taken)}`);
-    }
+    for (const refund of refunds) compareRefund(refund, byKey, explained, mismatch);
     if (!charge.disputed) continue;
     const disputes = (await callStripe('disputes', () => stripe.disputes.list({ payment_intent: intent.id, limit: 100 }))).data;
     for (const dispute of disputes) {
@@ -145,4 +140,28 @@ async function compareWorkspace(env: Env, workspaceId: string, customerId: strin
     mismatch(objectId, `${entry.type} ${entry.id} moved ${entry.amountMicros} micros; Stripe shows no such ${entry.type === 'refund' ? 'refund' : entry.type === 'dispute' ? 'dispute movement' : 'succeeded payment'}`);
   }
   return out;
+}
+
+/**
+ * One refund Stripe lists against the ledger's entries for it (fulfil_refunds.ts): a succeeded
+ * refund has taken its whole amount (before the zero floor) and was not given back; a failed or
+ * canceled one that was taken has been given back exactly; a pending one has taken nothing yet.
+ */
+function compareRefund(refund: Stripe.Refund, byKey: ReadonlyMap<string, Entry>, explained: Set<string>, mismatch: (stripeObjectId: string, detail: string) => void) {
+  const refundMicros = centsToMicros(refund.amount);
+  const taken = byKey.get(refundKey(refund.id));
+  const givenBack = byKey.get(refundReversedKey(refund.id));
+  if (taken) explained.add(refundKey(refund.id));
+  if (givenBack) explained.add(refundReversedKey(refund.id));
+  if (refundSucceeded(refund)) {
+    if (!taken) mismatch(refund.id, `Stripe refunded ${refundMicros} micros; the ledger has no refund entry`);
+    else if (requestedMicros(taken) !== -refundMicros) mismatch(refund.id, `Stripe refunded ${refundMicros} micros; refund ${taken.id} took ${-requestedMicros(taken)}`);
+    if (givenBack) mismatch(refund.id, `Stripe refunded ${refundMicros} micros; refund ${givenBack.id} gave ${givenBack.amountMicros} back as if it had failed`);
+  } else if (refundVoided(refund)) {
+    if (taken && !givenBack) mismatch(refund.id, `Stripe's refund is ${refund.status}; refund ${taken.id} took ${-taken.amountMicros} micros and nothing gave them back`);
+    else if (taken && givenBack && givenBack.amountMicros !== -taken.amountMicros) mismatch(refund.id, `refund ${givenBack.id} gave back ${givenBack.amountMicros} micros; ${-taken.amountMicros} were taken`);
+    else if (!taken && givenBack) mismatch(refund.id, `refund ${givenBack.id} gave back ${givenBack.amountMicros} micros; nothing was taken`);
+  } else if (taken) {
+    mismatch(refund.id, `Stripe's refund is still ${refund.status}; refund ${taken.id} took ${-requestedMicros(taken)} micros already`);
+  }
 }

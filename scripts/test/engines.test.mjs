@@ -1,0 +1,36 @@
+// `npm install` is clean on every Node version package.json's `engines` allows: no locked
+// dependency (outside the optional, platform-specific ones npm skips) asks for a newer Node, which
+// npm would report as EBADENGINE. And the README and .nvmrc say the same version.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import semver from 'semver';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const read = (file) => readFileSync(join(ROOT, file), 'utf8');
+const pkg = JSON.parse(read('package.json'));
+const lock = JSON.parse(read('package-lock.json'));
+const nodeRange = pkg.engines?.node;
+
+test('package.json names the Node versions it supports', () => {
+  assert.ok(nodeRange && semver.validRange(nodeRange), `engines.node: ${nodeRange}`);
+});
+
+test('every locked dependency accepts every Node version package.json allows (no EBADENGINE)', () => {
+  const tooNew = [];
+  for (const [path, entry] of Object.entries(lock.packages)) {
+    if (!path || entry.optional || !entry.engines?.node) continue;
+    if (!semver.subset(nodeRange, entry.engines.node)) tooNew.push(`${path.replace(/^.*node_modules\//, '')}@${entry.version} wants node ${entry.engines.node}`);
+  }
+  assert.deepEqual(tooNew, [], `raise engines.node (${nodeRange}) and the README, or lower these`);
+});
+
+test('the README and .nvmrc agree with engines.node', () => {
+  const minimum = semver.minVersion(nodeRange);
+  const shown = `${minimum.major}.${minimum.minor}`;
+  assert.match(read('README.md'), new RegExp(`Node\\.js ${shown.replace('.', '\\.')} or newer`));
+  assert.match(read('CONTRIBUTING.md'), new RegExp(`Node\\.js ${shown.replace('.', '\\.')} or newer`));
+  assert.ok(semver.satisfies(`${read('.nvmrc').trim()}.99.0`, nodeRange), `.nvmrc ${read('.nvmrc').trim()}`);
+});
