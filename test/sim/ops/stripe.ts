@@ -201,9 +201,11 @@ export const stripeOps: SimOp[] = [
       w.note('reconcile', `→ ${repair.status} (${repair.body?.repaired?.length ?? '?'} repaired), ${check.status}`);
       if (!w.expectStatus('reconcile', repair.status, [200], repair.body) || !w.expectStatus('reconcile', check.status, [200], check.body)) return;
       const ours = new Set(w.workspaces.map((ws) => ws.workspaceId));
-      w.reconciledMismatches = (check.body.mismatches as { workspaceId: string; stripeObjectId: string; detail: string }[])
-        .filter((m) => ours.has(m.workspaceId))
-        .map((m) => `${m.stripeObjectId}: ${m.detail}`);
+      const mine = (report: { mismatches: { workspaceId: string; stripeObjectId: string; detail: string }[] }) =>
+        report.mismatches.filter((m) => ours.has(m.workspaceId)).map((m) => `${m.stripeObjectId}: ${m.detail}`);
+      w.reconciledMismatches = mine(check.body);
+      // What the repair run itself saw, for the trace of a violation.
+      if (w.reconciledMismatches.length > 0) w.note('reconcile', `the repair run reported: ${mine(repair.body).join('; ') || 'nothing'}; applied ${repair.body.eventsApplied}, check run applied ${check.body.eventsApplied} of ${check.body.eventsScanned} listed`);
       await collectWebhooks(w);
     },
   },
