@@ -8,6 +8,7 @@ import { internal, publicApi } from '../../helpers/api';
 import { shardD1Of } from '../../helpers/ledger_checks';
 import { deliver, EMULATOR, payCheckout, setCardOutcome, stripeCall, topup } from '../../stripe/stripe_helpers';
 import type { SimDeposit, SimWorkspace, World } from '../world';
+import { disarmFaults } from './faults';
 import type { SimOp } from './op';
 
 const DECLINED_CARD = '4000000000000002';
@@ -195,11 +196,17 @@ export const stripeOps: SimOp[] = [
     name: 'reconcile',
     weight: (w) => (w.workspaces.length > 0 ? 3 : 0),
     async run(w) {
-      // A repair run, then a second one: after a repair nothing of this run's may be left mismatched.
+      // A repair run (under the step's faults, if any), then a second one without faults: after a
+      // repair nothing of this run's may be left mismatched.
       const repair = await internal('POST', '/internal/v1/stripe/reconcile');
+      const faulted = w.faultArmed;
+      disarmFaults(w);
       const check = await internal('POST', '/internal/v1/stripe/reconcile');
+      w.faultArmed = faulted;
       w.note('reconcile', `→ ${repair.status} (${repair.body?.repaired?.length ?? '?'} repaired), ${check.status}`);
-      if (!w.expectStatus('reconcile', repair.status, [200], repair.body) || !w.expectStatus('reconcile', check.status, [200], check.body)) return;
+      if (!w.expectStatus('reconcile', repair.status, [200], repair.body)) return;
+      w.faultArmed = false;
+      if (!w.expectStatus('reconcile after the repair', check.status, [200], check.body)) return;
       const ours = new Set(w.workspaces.map((ws) => ws.workspaceId));
       const mine = (report: { mismatches: { workspaceId: string; stripeObjectId: string; detail: string }[] }) =>
         report.mismatches.filter((m) => ours.has(m.workspaceId)).map((m) => `${m.stripeObjectId}: ${m.detail}`);
