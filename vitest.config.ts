@@ -45,6 +45,9 @@ export default defineConfig(async () => ({
           // TEST_SHOW_LOGS=1 npx vitest run …: print the Worker's error lines of passing tests too
           // (test/setup/captured_logs.ts captures them).
           TEST_SHOW_LOGS: process.env.TEST_SHOW_LOGS ?? '',
+          // The seeded simulator's fault injection and broken rules (workers/lib/sim_hooks.ts):
+          // honoured only with this binding, which nothing but this config sets.
+          SIM_HOOKS: 'enabled',
         },
       },
     }),

@@ -12,3 +12,8 @@ declare namespace Cloudflare {
     mainModule: typeof import('../workers/index');
   }
 }
+
+declare module '*?raw' {
+  const text: string;
+  export default text;
+}

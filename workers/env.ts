@@ -36,6 +36,11 @@ export interface Env {
    * ledger objects, as a deployed object far from its database sees (see ledger/d1_latency.ts).
    */
   BENCH_D1_LATENCY_MS?: string;
+  /**
+   * Set to `enabled` only by vitest.config.ts: the seeded simulator's fault injection and broken
+   * rules (lib/sim_hooks.ts). Never set in wrangler.toml.
+   */
+  SIM_HOOKS?: string;
   /** balance.low fires when hours remaining drop below this (default 24). */
   LOW_BALANCE_HORIZON_HOURS?: string;
   /** Signs dashboard session cookies; when unset, a key is derived from INTERNAL_API_TOKEN. */

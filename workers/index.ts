@@ -4,13 +4,18 @@ import { deliverEvents } from './notifications/deliver_events';
 import { runScheduled } from './settlement/run_scheduled';
 import { MS_PER_HOUR } from './usage/exact_cost';
 import { settleBatch } from './settlement/settle_queue';
+import { enableSimHooks } from './lib/sim_hooks';
 
 export { WorkspaceLedger } from './ledger/workspace_ledger';
 
 const app = buildApp();
 
 export default {
-  fetch: app.fetch,
+  fetch(request, env, ctx) {
+    // Test-only switches (lib/sim_hooks.ts): a no-op unless the test-only binding SIM_HOOKS is set.
+    enableSimHooks(env);
+    return app.fetch(request, env, ctx);
+  },
   // Awaited, not waitUntil: the cron only counts as done once every message is enqueued. The
   // backstop: the hour that has just closed is left to the ledger objects' own alarms.
   async scheduled(controller, env, _ctx) {

@@ -47,16 +47,31 @@ export async function projected(workspaceId: string): Promise<void> {
   if (!result.ok) throw new Error(`the ledger object of ${workspaceId} could not project its journal: ${result.message}`);
 }
 
-/** The ledger invariant, checked on the spot: balance row == sum of completed entries, never negative. */
-export async function expectInvariant(workspaceId: string) {
+/** A workspace's balance row beside its ledger: what the ledger invariant compares (null: no balance row). */
+export interface LedgerSums {
+  balance: number;
+  keptSum: number;
+  ledger: number;
+  /** The smallest balance after any completed entry (0 with none). */
+  minBalanceAfter: number;
+}
+
+/** The balance row, the sum the shard's triggers keep and the real sum of completed entries, read once projected. */
+export async function ledgerSums(workspaceId: string): Promise<LedgerSums | null> {
   await projected(workspaceId);
-  const row = await (await ledgerD1(workspaceId)).prepare(
-    `SELECT b.balance_micros AS balance,
-            (SELECT COALESCE(SUM(amount_micros), 0) FROM transactions t WHERE t.workspace_id = b.workspace_id AND t.status = 'completed') AS ledger
+  return (await ledgerD1(workspaceId)).prepare(
+    `SELECT b.balance_micros AS balance, b.ledger_sum_micros AS keptSum,
+            (SELECT COALESCE(SUM(amount_micros), 0) FROM transactions t WHERE t.workspace_id = b.workspace_id AND t.status = 'completed') AS ledger,
+            (SELECT COALESCE(MIN(balance_after_micros), 0) FROM transactions t WHERE t.workspace_id = b.workspace_id AND t.status = 'completed') AS minBalanceAfter
        FROM balances b WHERE b.workspace_id = ?`,
   )
     .bind(workspaceId)
-    .first<{ balance: number; ledger: number }>();
+    .first<LedgerSums>();
+}
+
+/** The ledger invariant, checked on the spot: balance row == sum of completed entries, never negative. */
+export async function expectInvariant(workspaceId: string) {
+  const row = await ledgerSums(workspaceId);
   expect(row, `balances row of ${workspaceId}`).not.toBeNull();
   expect(row!.balance, `balance of ${workspaceId} equals its ledger`).toBe(row!.ledger);
   expect(row!.balance).toBeGreaterThanOrEqual(0);

@@ -1,3 +1,4 @@
+import { simBroken } from '../lib/sim_hooks';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import type { z } from '@hono/zod-openapi';
@@ -55,7 +56,8 @@ export async function readTransaction(env: Env, workspaceId: string, transaction
     db
       .select()
       .from(transactions)
-      .where(and(eq(transactions.id, transactionId), eq(transactions.workspaceId, workspaceId))),
+      // (Unscoped only under the simulator's test-only switch: proves its tenancy check fails.)
+      .where(simBroken('tenancy_leak') ? eq(transactions.id, transactionId) : and(eq(transactions.id, transactionId), eq(transactions.workspaceId, workspaceId))),
     selectLines(db, workspaceId, [transactionId]),
     selectFunding(db, workspaceId, transactionId),
   ]);

@@ -7,6 +7,7 @@ import { outboxEvent } from '../notifications/outbox';
 import { balanceCapFailure } from './balance_cap';
 import { replay } from './entry_replay';
 import { isCallerKey } from './caller_keys';
+import { simBroken } from '../lib/sim_hooks';
 import type { GroupBatch } from './group_batch';
 import type { GroupWrite } from './group_commit';
 import type { GroupView } from './group_view';
@@ -43,7 +44,8 @@ export class EntryWrite implements GroupWrite<TransactionView> {
     const { input, requestHash } = this;
     // The id is in D1 already, or an earlier entry of this group wrote it: its replay (or 409).
     const known = view.entries.get(input.id);
-    if (known) return () => replay(known, requestHash);
+    // (Broken on purpose only by the simulator's test-only switch: proves its idempotency check fails.)
+    if (known && !(input.kind === 'adjustment' && simBroken('adjustment_idempotency'))) return () => replay(known, requestHash);
 
     // What the open hour's usage already holds back: a deduction may only take what is above it.
     const spendableMicros = view.spendableMicros();
@@ -52,7 +54,7 @@ export class EntryWrite implements GroupWrite<TransactionView> {
     let refusal: LedgerFailure | null = null;
     if (input.kind === 'deduction') {
       deltaMicros = -input.amountMicros;
-      if (spendableMicros < input.amountMicros) {
+      if (spendableMicros < input.amountMicros && !simBroken('deduction_below_zero')) {
         refusal = { ok: false, code: 'insufficient_credits', message: `The balance (${spendableMicros} micros) cannot cover ${input.amountMicros} micros.` };
       }
     } else if ((input.kind === 'refund' || input.kind === 'dispute') && input.amountMicros < 0) {

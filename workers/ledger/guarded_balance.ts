@@ -1,3 +1,4 @@
+import { simBroken } from '../lib/sim_hooks';
 import { sql } from 'drizzle-orm';
 import { balances } from '../../schema/tables';
 import type { PlainStatement } from './group_batch';
@@ -29,5 +30,7 @@ const MOVE_BALANCE_SQL = `UPDATE balances SET balance_micros = balance_micros + 
   RETURNING balance_micros`;
 
 export function moveBalance(state: BalanceGuard, deltaMicros: number, nowMs: number): PlainStatement {
-  return { sql: MOVE_BALANCE_SQL, params: [deltaMicros, nowMs, state.workspaceId, state.balanceMicros, state.open.settledThroughMs] };
+  // (One micro of drift only under the simulator's test-only switch: proves its balance check fails.)
+  const drift = deltaMicros !== 0 && simBroken('balance_drift') ? 1 : 0;
+  return { sql: MOVE_BALANCE_SQL, params: [deltaMicros + drift, nowMs, state.workspaceId, state.balanceMicros, state.open.settledThroughMs] };
 }

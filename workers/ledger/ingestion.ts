@@ -1,4 +1,5 @@
 // Usage ingestion: group commit of events into the object's own storage.
+import { simBroken } from '../lib/sim_hooks';
 import { classifyEvents } from '../usage/classify_events';
 import { roundMicros } from '../usage/exact_cost';
 import { retentionCutoffMs } from '../usage/retention';
@@ -81,6 +82,8 @@ export class UsageIngestion {
     const rows = outcomes.flatMap((o) => o.rows);
     if (rows.length > 0) {
       const rollups = rollUp(rows, byok, descriptions);
+      // (Tools counted twice only under the simulator's test-only switch: proves its billed-once check fails.)
+      if (simBroken('usage_double_count')) for (const r of rollups) if (r.kind === 'tool') r.count *= 2;
       // The hourly cron finds workspaces with events to settle through D1: before the events are
       // stored, make sure it will (once per settlement cycle in steady state, not per group).
       const oldestHourMs = Math.min(...rollups.map((r) => r.hourMs));

@@ -1,4 +1,5 @@
 import { and, eq, inArray } from 'drizzle-orm';
+import { simBroken } from '../lib/sim_hooks';
 import type Stripe from 'stripe';
 import { transactions } from '../../schema/tables';
 import type { Env } from '../env';
@@ -108,7 +109,9 @@ export async function fulfilRefunds(env: Env, hint: RefundHint, event?: StripeEv
       console.error(JSON.stringify({ level: 'error', msg: 'refunds exceed their deposit; capped', workspaceId, transactionId: entry.id, refund: refund.id, refundMicros: centsToMicros(refund.amount), allowedMicros }));
     }
     if (allowedMicros === 0) continue;
-    writes.push({ id: refundKey(refund.id), amountMicros: -allowedMicros, description: `Refund of ${what} (${dollarsFromCents(refund.amount)})` });
+    // (Keyed by the delivery only under the simulator's test-only switch: proves its Stripe-once check fails.)
+    const id = simBroken('stripe_refund_per_delivery') ? `${refundKey(refund.id)}:${event?.id ?? 'replay'}` : refundKey(refund.id);
+    writes.push({ id, amountMicros: -allowedMicros, description: `Refund of ${what} (${dollarsFromCents(refund.amount)})` });
   }
 
   const ledger = ledgerFor(env, workspaceId);

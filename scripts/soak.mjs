@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+// npm run soak -- [--seeds N] [--steps M] [--first-seed K] [--seed S] [--break RULE] [--trace T] [--d1-faults P]
+//
+// Runs the seeded simulator (test/sim/, docs/simulation.md) inside workerd through vitest
+// (vitest.soak.config.ts) and prints one line per seed, then `N seeds, M steps, V violations`
+// (exit 1 on any violation). `--seed S` runs that one seed and prints `digest <hex>` of its final
+// state, or the violation with the last operations: the same seed and steps replay it exactly.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+function parseArgs(argv) {
+  const options = { seeds: 1, steps: 500, firstSeed: 1, single: false, breakRule: '', trace: 25, d1Faults: 0.06 };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, value] = [argv[i], argv[i + 1]];
+    const int = () => {
+      if (!/^\d+$/.test(value ?? '')) throw new Error(`${flag} needs a whole number`);
+      i++;
+      return Number(value);
+    };
+    if (flag === '--seeds') options.seeds = int();
+    else if (flag === '--steps') options.steps = int();
+    else if (flag === '--first-seed') options.firstSeed = int();
+    else if (flag === '--trace') options.trace = int();
+    else if (flag === '--seed') {
+      options.firstSeed = int();
+      options.seeds = 1;
+      options.single = true;
+    } else if (flag === '--d1-faults') {
+      if (!/^(0(\.\d+)?|1)$/.test(value ?? '')) throw new Error('--d1-faults needs a chance between 0 and 1');
+      options.d1Faults = Number(value);
+      i++;
+    } else if (flag === '--break') {
+      options.breakRule = value ?? '';
+      i++;
+    } else throw new Error(`unknown option ${flag} (see scripts/soak.mjs)`);
+  }
+  return options;
+}
+
+const stripAnsi = (text) => text.replace(/\u001b\[[0-9;]*m/g, '');
+
+async function main() {
+  const options = parseArgs(process.argv.slice(2));
+  const env = {
+    ...process.env,
+    WRANGLER_SEND_METRICS: 'false',
+    CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+    SIM_FIRST_SEED: String(options.firstSeed),
+    SIM_SEEDS: String(options.seeds),
+    SIM_STEPS: String(options.steps),
+    SIM_BREAK: options.breakRule,
+    SIM_TRACE: String(options.trace),
+    SIM_D1_FAULTS: String(options.d1Faults),
+  };
+  const vitest = path.join(root, 'node_modules', '.bin', 'vitest');
+  const child = spawn(vitest, ['run', '--config', 'vitest.soak.config.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const results = [];
+  let buffered = '';
+  let output = '';
+  const onData = (chunk) => {
+    const text = chunk.toString();
+    output += text;
+    buffered += text;
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const raw of lines) {
+      const match = stripAnsi(raw).match(/SIM (\{.*\})\s*$/);
+      if (!match) continue;
+      const result = JSON.parse(match[1]);
+      results.push(result);
+      if (result.violation) console.log(`seed ${result.seed}: VIOLATION at step ${result.violation.step} (${result.ms} ms)\n${result.violation.text}`);
+      else console.log(`seed ${result.seed}: ${result.steps} steps, no violation, digest ${result.digest} (${result.ms} ms)`);
+    }
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', (chunk) => (output += chunk.toString()));
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  if (results.length < options.seeds) {
+    console.error(stripAnsi(output).split('\n').slice(-60).join('\n'));
+    console.error(`the simulator reported ${results.length} of ${options.seeds} seeds (vitest exited ${code})`);
+    process.exit(1);
+  }
+  const violations = results.filter((r) => r.violation).length;
+  const steps = results.reduce((sum, r) => sum + r.steps, 0);
+  if (options.single && !results[0].violation) console.log(`digest ${results[0].digest}`);
+  console.log(`${results.length} seeds, ${steps} steps, ${violations} violations`);
+  // vitest fails the file too when the after-file ledger check finds what a run left broken.
+  if (code !== 0 && violations === 0) {
+    console.error(stripAnsi(output).split('\n').slice(-60).join('\n'));
+    console.error(`vitest exited ${code}`);
+  }
+  process.exit(violations > 0 || code !== 0 ? 1 : 0);
+}
+
+main().catch((error) => {
+  console.error(String(error?.message ?? error));
+  process.exit(2);
+});

@@ -1,0 +1,42 @@
+// The simulator can fail: with one rule of money broken on purpose (workers/lib/sim_hooks.ts, a
+// switch honoured only with the test-only SIM_HOOKS binding), a short run aimed at that rule's
+// paths reports the invariant that rule protects, within its budget of steps.
+import { afterEach, describe, expect, it } from 'vitest';
+import { SIM_BREAK_RULES, type SimBreakRule } from '../../workers/lib/sim_hooks';
+import { simulate, type SimResult } from './simulate';
+import { forgetWorkspaces } from './sim_helpers';
+
+interface Case {
+  rule: SimBreakRule;
+  invariant: string;
+  steps: number;
+  focus: Record<string, number>;
+}
+
+const CASES: Case[] = [
+  { rule: 'adjustment_idempotency', invariant: 'idempotency_one_effect', steps: 80, focus: { adjustment: 12 } },
+  { rule: 'deduction_below_zero', invariant: 'never_below_zero', steps: 80, focus: { deduction: 8 } },
+  { rule: 'stripe_refund_per_delivery', invariant: 'stripe_object_once', steps: 150, focus: { checkout_topup: 4, refund: 10, deliver_webhook: 3, reconcile: 3 } },
+  { rule: 'usage_double_count', invariant: 'usage_billed_once', steps: 150, focus: { usage_events: 4, alarm: 4, cron: 3, clock_jump: 4 } },
+  { rule: 'balance_drift', invariant: 'balance_equals_ledger', steps: 40, focus: { adjustment: 5 } },
+  { rule: 'tenancy_leak', invariant: 'tenancy', steps: 150, focus: { create_workspace: 20, adjustment: 5 } },
+];
+
+let result: SimResult | null = null;
+afterEach(async () => {
+  if (result) await forgetWorkspaces(result.workspaceIds);
+  result = null;
+});
+
+describe('each broken rule is caught by its invariant', () => {
+  it('every rule the switch can break has a case here', () => {
+    expect(CASES.map((c) => c.rule).sort()).toEqual([...SIM_BREAK_RULES].sort());
+  });
+
+  it.each(CASES)('$rule → $invariant within $steps steps', async ({ rule, invariant, steps, focus }) => {
+    result = await simulate({ seed: 11, steps, breakRule: rule, focus });
+    expect(result.violation, `no violation in ${steps} steps`).not.toBeNull();
+    expect(result.violation!.invariant, result.violation!.detail).toBe(invariant);
+    expect(result.violation!.trace.length).toBeGreaterThan(0);
+  }, 120_000);
+});

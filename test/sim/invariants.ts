@@ -1,0 +1,170 @@
+// What must hold after every step, for every workspace of the run. Each invariant is one entry of
+// INVARIANTS: a name and a check over the world and the step's snapshot (snapshot.ts) that answers
+// null (holds) or what is wrong. Operations report what they see broken in an answer under an
+// invariant's name (world.observe), and that is reported first. To add one ("block remainder =
+// amount − funding", "held = sum of active holds"): read what it needs in snapshot.ts, append an
+// entry here and, if an operation sees it in answers, observe it there under the same name.
+import { publicApi } from '../helpers/api';
+import { hourOf } from './clock';
+import { Prng } from './prng';
+import { env } from 'cloudflare:workers';
+import { shardNames } from '../../workers/storage/databases';
+import { shardFor } from '../../workers/storage/placement';
+import { snapshotAll, type WorkspaceSnapshot } from './snapshot';
+import type { SimWorkspace, World } from './world';
+
+export interface Invariant {
+  name: string;
+  check(world: World, snapshots: readonly WorkspaceSnapshot[]): Promise<string | null> | string | null;
+}
+
+const shardOf = (ws: SimWorkspace) => shardFor(ws.workspaceId, shardNames(env));
+
+/** The first problem of any workspace, named after it. */
+function everyWorkspace(w: World, snapshots: readonly WorkspaceSnapshot[], check: (ws: SimWorkspace, s: WorkspaceSnapshot) => string | null): string | null {
+  for (const ws of w.workspaces) {
+    const problem = check(ws, snapshots[ws.index]!);
+    if (problem) return `ws${ws.index}: ${problem}`;
+  }
+  return null;
+}
+
+export const INVARIANTS: readonly Invariant[] = [
+  {
+    // The ledger object answers (its journal reached D1), and D1's balance row equals the sum of
+    // completed entries, as does the sum the shard's triggers keep (test/setup/ledger_invariant.ts).
+    name: 'balance_equals_ledger',
+    check: (w, snaps) =>
+      everyWorkspace(w, snaps, (_ws, { projectionFailure, sums }) => {
+        if (projectionFailure) return `the ledger object cannot project its journal: ${projectionFailure}`;
+        if (!sums) return 'no balance row';
+        if (sums.balance !== sums.ledger) return `balance ${sums.balance} ≠ sum of completed entries ${sums.ledger}`;
+        if (sums.keptSum !== sums.ledger) return `kept ledger sum ${sums.keptSum} ≠ sum of completed entries ${sums.ledger}`;
+        return null;
+      }),
+  },
+  {
+    name: 'never_below_zero',
+    check: (w, snaps) =>
+      everyWorkspace(w, snaps, (_ws, { sums, creditCheckMicros }) => {
+        if (sums && (sums.balance < 0 || sums.minBalanceAfter < 0)) return `balance ${sums.balance}, lowest balance after an entry ${sums.minBalanceAfter}`;
+        if (creditCheckMicros !== null && creditCheckMicros < 0) return `credit check answers ${creditCheckMicros}`;
+        return null;
+      }),
+  },
+  {
+    // Every key the simulator saw answered 201 is one row in D1, the one it was answered with.
+    name: 'idempotency_one_effect',
+    check: (w, snaps) => {
+      const byKey = snaps.map((s) => {
+        const m = new Map<string, string[]>();
+        for (const { key, id } of s.keys) {
+          const caller = key.startsWith('caller:') ? key.slice('caller:'.length) : key;
+          m.set(caller, [...(m.get(caller) ?? []), id]);
+        }
+        return m;
+      });
+      for (const effect of w.keys.values()) {
+        if (!effect.answer) continue;
+        const ids = byKey[effect.workspace]!.get(effect.key) ?? [];
+        if (ids.length !== 1 || ids[0] !== effect.answer.id) return `ws${effect.workspace}: key ${effect.key} answered ${effect.answer.id}, D1 holds ${JSON.stringify(ids)}`;
+      }
+      return null;
+    },
+  },
+  {
+    // Each Stripe refund and dispute took credits at most once and gave them back at most once
+    // (refund:<id>, refund:<id>:reversed; dispute:<id>:withdrawn, dispute:<id>:reinstated: counted
+    // by the sign of the amount, whatever the key's suffix), and after a repair run of
+    // reconciliation nothing of this run's workspaces is left mismatched.
+    name: 'stripe_object_once',
+    check: (w, snaps) => {
+      if (w.reconciledMismatches && w.reconciledMismatches.length > 0) return `reconciliation after a repair still reports: ${w.reconciledMismatches.join('; ')}`;
+      return everyWorkspace(w, snaps, (_ws, { keys }) => {
+        const perObject = new Map<string, number>();
+        for (const { key, amountMicros } of keys) {
+          const [kind, id] = key.split(':');
+          if (kind !== 'refund' && kind !== 'dispute') continue;
+          const object = `${id} ${amountMicros < 0 ? 'taken' : 'given back'}`;
+          perObject.set(object, (perObject.get(object) ?? 0) + 1);
+        }
+        const twice = [...perObject].filter(([, n]) => n > 1);
+        return twice.length > 0 ? `Stripe objects that moved the ledger more than once: ${twice.map(([id, n]) => `${id} ×${n}`).join(', ')}` : null;
+      });
+    },
+  },
+  {
+    // Each usage event the simulator sent is stored once, in an hour no earlier than its own, and
+    // every settled hour billed exactly the events stored in it (tool executions counted, model
+    // tokens summed, one line per charge).
+    name: 'usage_billed_once',
+    check: (w, snaps) =>
+      everyWorkspace(w, snaps, (ws, { events, sums, lines }) => {
+        const storedIds = new Set(events.map((e) => e.id));
+        for (const id of ws.events.keys()) if (!storedIds.has(id)) return `accepted event ${id} is not stored`;
+        for (const e of events) {
+          const sent = ws.sent.get(e.id);
+          if (!sent) return `stored event ${e.id} was never sent`;
+          if (e.hourMs < hourOf(Date.parse(sent.occurredAt as string))) return `event ${e.id} billed in an hour before it occurred`;
+        }
+        const settledThroughMs = sums?.settledThroughMs ?? 0;
+        const expected = new Map<string, { count: number; input: number; output: number }>();
+        for (const e of events) {
+          if (e.hourMs >= settledThroughMs) continue;
+          const kind = e.type === 'model' ? 'model' : e.type === 'tool_execution' ? 'tool' : 'charge';
+          const key = `${e.hourMs}|${kind}|${e.lineKey}`;
+          const agg = expected.get(key) ?? { count: 0, input: 0, output: 0 };
+          agg.count += 1;
+          agg.input += e.input;
+          agg.output += e.output;
+          expected.set(key, agg);
+        }
+        const billed = new Map(lines.map((l) => [`${l.hourMs}|${l.kind}|${l.lineKey}`, l]));
+        for (const [key, agg] of expected) {
+          const line = billed.get(key);
+          const kind = key.split('|')[1];
+          if (!line) return `no settled line for ${key} (${agg.count} events)`;
+          if (kind === 'model' ? line.input !== agg.input || line.output !== agg.output : line.count !== agg.count) {
+            return `line ${key} billed ${JSON.stringify({ count: line.count, input: line.input, output: line.output })}, its events hold ${JSON.stringify(agg)}`;
+          }
+        }
+        for (const key of billed.keys()) if (!expected.has(key)) return `settled line ${key} has no stored events`;
+        return null;
+      }),
+  },
+  {
+    // A transaction of another workspace is a 404 through the public API, and never in the history.
+    name: 'tenancy',
+    check: async (w) => {
+      const withEntries = w.workspaces.filter((ws) => ws.transactionIds.length > 0);
+      if (w.workspaces.length < 2 || withEntries.length === 0) return null;
+      // Half the time a caller on the owner's own ledger shard, where a read that forgot the
+      // workspace would find the row; else any other workspace.
+      const rng = new Prng(w.seed ^ Math.imul(w.step, 0x9e3779b1));
+      const owner = rng.pick(withEntries);
+      const others = w.workspaces.filter((ws) => ws !== owner);
+      const sameShard = others.filter((ws) => shardOf(ws) === shardOf(owner));
+      const caller = rng.pick(sameShard.length > 0 && rng.chance(0.5) ? sameShard : others);
+      const txnId = rng.pick(owner.transactionIds);
+      const read = await publicApi('GET', `/v1/billing/transactions/${txnId}`, caller.adminKey);
+      if (read.status !== 404) return `ws${caller.index} read ws${owner.index}'s ${txnId}: ${read.status}`;
+      if (w.step % 5 !== 0) return null;
+      const history = await publicApi('GET', '/v1/billing/credits/history?limit=200', caller.adminKey);
+      const foreign = new Set(owner.transactionIds);
+      const leaked = ((history.body.data ?? []) as { id: string }[]).filter((t) => foreign.has(t.id));
+      return leaked.length > 0 ? `ws${caller.index}'s history lists ws${owner.index}'s ${leaked.map((t) => t.id).join(', ')}` : null;
+    },
+  },
+];
+
+/** The first violation after a step: what operations observed, then each invariant in turn. */
+export async function firstViolation(w: World): Promise<{ invariant: string; detail: string } | null> {
+  const [observed] = w.observations;
+  if (observed) return observed;
+  const snapshots = await snapshotAll(w.workspaces);
+  for (const invariant of INVARIANTS) {
+    const detail = await invariant.check(w, snapshots);
+    if (detail) return { invariant: invariant.name, detail };
+  }
+  return null;
+}

@@ -1,0 +1,95 @@
+// Deductions and adjustments through the internal API: new keys, replays of a key with its body
+// (one effect, the original answer) and with another body (409), amounts the balance covers,
+// exactly what it holds (zero balance) and one micro more (402).
+import { internal } from '../../helpers/api';
+import type { KeyedEffect, SimWorkspace, World } from '../world';
+import { CREDIT, type SimOp } from './op';
+
+type Kind = 'deduction' | 'adjustment';
+
+async function spendable(ws: SimWorkspace): Promise<number | null> {
+  const res = await internal('GET', `/internal/v1/workspaces/${ws.workspaceId}/credit-check?amountMicros=0`);
+  return res.status === 200 ? (res.body.balanceMicros as number) : null;
+}
+
+/** Sends one keyed entry and checks its answer against what the key was answered before. */
+async function post(w: World, ws: SimWorkspace, kind: Kind, key: string, body: Record<string, unknown>, mode: string) {
+  const bodyText = JSON.stringify(body);
+  const earlier = w.keys.get(key);
+  const res = await internal('POST', kind === 'deduction' ? '/internal/v1/deductions' : '/internal/v1/adjustments', body);
+  if (!earlier) w.keys.set(key, { workspace: ws.index, kind, key, body: bodyText, answer: null });
+  w.note(kind, `ws${ws.index} ${mode} ${body.amountMicros} → ${res.status}${res.status === 201 ? ` after ${res.body.balanceAfterMicros}` : ''}`);
+  const sameBody = earlier?.body === bodyText;
+  if (earlier && !sameBody && earlier.answer) {
+    // A key answered before, reused with another body: 409, nothing recorded.
+    if (res.status !== 409 && !(w.faultArmed && res.status >= 500)) w.observe('idempotency_one_effect', `${kind} key ${key} reused with another body answered ${res.status}, not 409`);
+    return;
+  }
+  const allowed = kind === 'deduction' ? [201, 402, 409] : [201, 409];
+  if (!w.expectStatus(kind, res.status, allowed, res.body)) return;
+  if (res.status === 409) {
+    if (!earlier || sameBody) w.observe('idempotency_one_effect', `${kind} key ${key} answered 409 to its own body`);
+    return;
+  }
+  if (res.status === 402) {
+    if (earlier?.answer && sameBody) w.observe('idempotency_one_effect', `${kind} key ${key} answered 201 before, now 402`);
+    return;
+  }
+  const answer = { id: res.body.id as string, amountMicros: res.body.amountMicros as number };
+  if (typeof res.body.balanceAfterMicros === 'number' && res.body.balanceAfterMicros < 0) {
+    w.observe('never_below_zero', `${kind} ${key} answered a balance after of ${res.body.balanceAfterMicros}`);
+  }
+  ws.transactionIds.push(answer.id);
+  if (earlier?.answer) {
+    if (earlier.answer.id !== answer.id || earlier.answer.amountMicros !== answer.amountMicros) {
+      w.observe('idempotency_one_effect', `${kind} key ${key} replayed as ${answer.id} (${answer.amountMicros}), first answered ${earlier.answer.id} (${earlier.answer.amountMicros})`);
+    }
+    return;
+  }
+  // The first 201 of the key (an earlier attempt may have been refused, or failed with a fault).
+  const effect = w.keys.get(key)!;
+  if (effect.answer === null) {
+    effect.body = bodyText;
+    effect.answer = answer;
+  }
+}
+
+/** A key this workspace used before for this kind, if any (replays and conflicts reuse one). */
+function usedKey(w: World, ws: SimWorkspace, kind: Kind): KeyedEffect | null {
+  const mine = [...w.keys.values()].filter((k) => k.workspace === ws.index && k.kind === kind);
+  return mine.length === 0 ? null : w.rng.pick(mine);
+}
+
+function entryOp(kind: Kind, weight: number): SimOp {
+  return {
+    name: kind,
+    weight: (w) => (w.workspaces.length > 0 ? weight : 0),
+    async run(w) {
+      const ws = w.pickWorkspace()!;
+      const roll = w.rng.int(0, 99);
+      const used = usedKey(w, ws, kind);
+      if (used && roll < 15) return post(w, ws, kind, used.key, JSON.parse(used.body), 'replay');
+      if (used && roll < 22) {
+        const body = JSON.parse(used.body);
+        return post(w, ws, kind, used.key, { ...body, amountMicros: body.amountMicros + (body.amountMicros > 0 ? 1 : -1) }, 'conflict');
+      }
+      const key = w.nextId(kind === 'deduction' ? 'ded' : 'adj');
+      let amountMicros: number;
+      let mode = 'new';
+      if (kind === 'adjustment') {
+        amountMicros = w.rng.chance(0.75) ? w.rng.int(1, 30) * CREDIT + w.rng.int(0, 999_999) : -(w.rng.int(1, 15) * CREDIT);
+      } else {
+        const shape = w.rng.int(0, 9);
+        const can = shape >= 7 ? await spendable(ws) : null;
+        if (shape === 7 && can !== null && can > 0) [amountMicros, mode] = [can, 'drain'];
+        else if (shape >= 8 && can !== null) [amountMicros, mode] = [can + 1, 'over'];
+        else amountMicros = w.rng.int(1, 4 * CREDIT);
+      }
+      const member = w.rng.pick(ws.members);
+      const body = { id: key, workspaceId: ws.workspaceId, amountMicros, description: `Sim ${kind}`, ...(kind === 'deduction' && w.rng.chance(0.5) ? { memberId: member.memberId } : {}) };
+      return post(w, ws, kind, key, body, mode);
+    },
+  };
+}
+
+export const entryOps: SimOp[] = [entryOp('deduction', 14), entryOp('adjustment', 7)];

@@ -1,0 +1,42 @@
+// Faults: a ledger object evicted between any two steps, the clock jumping hours ahead, and D1
+// errors and latency during the next operation (workers/lib/sim_hooks.ts). While a fault is armed an
+// answer may be a 5xx; whatever it was, the invariants after the step must hold.
+import { evictDurableObject } from 'cloudflare:test';
+import { HOUR_MS } from '../clock';
+import { ledgerStubOf, type World } from '../world';
+import type { SimOp } from './op';
+
+export const faultOps: SimOp[] = [
+  {
+    name: 'evict',
+    weight: (w) => (w.workspaces.length > 0 ? 5 : 0),
+    async run(w) {
+      const ws = w.pickWorkspace()!;
+      await evictDurableObject(ledgerStubOf(ws.workspaceId));
+      w.note('evict', `ws${ws.index}`);
+    },
+  },
+  {
+    name: 'clock_jump',
+    weight: () => 3,
+    async run(w) {
+      const ms = w.rng.int(1, 3) * HOUR_MS + w.rng.int(0, 59) * 60_000;
+      w.clock.advance(ms);
+      w.note('clock_jump', `+${Math.round(ms / 60_000)} min`);
+    },
+  },
+];
+
+/** Arms D1 faults for the operation that follows in the same step (simulate.ts disarms them after it). */
+export function armD1Fault(w: World): string {
+  w.control.d1.failNext = w.rng.int(1, 3);
+  w.control.d1.delayMs = w.rng.chance(0.3) ? w.rng.int(1, 15) : 0;
+  w.faultArmed = true;
+  return `D1 fails the next ${w.control.d1.failNext} round trip(s), ${w.control.d1.delayMs} ms latency`;
+}
+
+export function disarmFaults(w: World): void {
+  w.control.d1.failNext = 0;
+  w.control.d1.delayMs = 0;
+  w.faultArmed = false;
+}

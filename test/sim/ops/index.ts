@@ -1,0 +1,12 @@
+// Every operation the simulator chooses from, by family. To add one: write it beside its family
+// (or in a new file) and list it here; its weight decides how often it runs.
+import { entryOps } from './entries';
+import { faultOps } from './faults';
+import type { SimOp } from './op';
+import { resourceOps } from './resources';
+import { settlementOps } from './settlement';
+import { stripeOps } from './stripe';
+import { usageOps } from './usage';
+import { workspaceOps } from './workspaces';
+
+export const OPS: readonly SimOp[] = [...workspaceOps, ...entryOps, ...usageOps, ...resourceOps, ...stripeOps, ...settlementOps, ...faultOps];

@@ -1,0 +1,133 @@
+// What the simulator knows about the system it drives: its workspaces, the keys it used and what
+// they were first answered, the usage events it sent, the Stripe objects it made, the webhooks
+// Stripe has sent but nobody delivered yet, and the trace of what it did. Operations (ops/) change
+// it; invariants (invariants.ts) read it beside the system's own state.
+import { env } from 'cloudflare:workers';
+import type { SimBreakRule, SimControl } from '../../workers/lib/sim_hooks';
+import type { SimClock } from './clock';
+import type { Prng } from './prng';
+
+export interface SimMember {
+  memberId: string;
+  apiKey: string;
+}
+
+export interface SimDeposit {
+  /** The ledger key's Stripe object: the Checkout Session (cs_…) or null for a saved-card payment. */
+  sessionId: string | null;
+  transactionId: string;
+  amountCents: number;
+  paymentIntentId: string | null;
+  chargeId: string | null;
+  refundedCents: number;
+  disputed: boolean;
+}
+
+export interface SimWorkspace {
+  /** The order the simulator created it in: how the trace and the digest name it. */
+  index: number;
+  workspaceId: string;
+  adminKey: string;
+  members: SimMember[];
+  createdAtMs: number;
+  deposits: SimDeposit[];
+  resources: { id: string; kind: 'instance' | 'volume'; running: boolean; confirmed: boolean }[];
+  /** Transaction ids the simulator saw in answers (for cross-workspace reads). */
+  transactionIds: string[];
+  /** Usage events answered as accepted: id → the event body (as sent). */
+  events: Map<string, Record<string, unknown>>;
+  /** Every usage event sent, answered or not (a fault may have hidden that it was stored). */
+  sent: Map<string, Record<string, unknown>>;
+  /** Disputes opened at Stripe. */
+  disputes: { id: string; closed: boolean }[];
+}
+
+/** A key of an idempotent call: the body it was first answered for, and that answer. */
+export interface KeyedEffect {
+  workspace: number;
+  kind: 'deduction' | 'adjustment';
+  key: string;
+  body: string;
+  /** Set once a call with this key was answered 201 (an earlier 5xx leaves the outcome open). */
+  answer: { id: string; amountMicros: number } | null;
+}
+
+export interface TraceEntry {
+  step: number;
+  at: string;
+  op: string;
+  detail: string;
+}
+
+/** A rule an operation saw broken in an answer; invariants.ts reports it under the rule's name. */
+export interface Observation {
+  invariant: string;
+  detail: string;
+}
+
+export class World {
+  readonly workspaces: SimWorkspace[] = [];
+  readonly keys = new Map<string, KeyedEffect>();
+  /** Stripe events that concern this run's workspaces, not yet delivered (oldest first). */
+  pendingWebhooks: { id: string; type: string; event: unknown }[] = [];
+  readonly seenEventIds = new Set<string>();
+  /** Settlement messages the cron enqueued and the simulator holds back, to deliver late. */
+  heldMessages: { workspaceId: string; cutoffMs: number }[] = [];
+  readonly trace: TraceEntry[] = [];
+  observations: Observation[] = [];
+  /** Set by the reconciliation operation: its mismatches for this run's workspaces after a repair run. */
+  reconciledMismatches: string[] | null = null;
+  /** True while an injected fault may make the current step's answers 5xx. */
+  faultArmed = false;
+  step = 0;
+  private counter = 0;
+
+  constructor(
+    readonly seed: number,
+    readonly rng: Prng,
+    readonly clock: SimClock,
+    readonly control: SimControl,
+  ) {}
+
+  /** A seeded id, unique in this isolate's run (the run number keeps two runs of one seed apart). */
+  nextId(label: string): string {
+    return `sim${this.seed.toString(36)}r${runNumber}-${label}-${(this.counter++).toString(36)}`;
+  }
+
+  note(op: string, detail: string): void {
+    this.trace.push({ step: this.step, at: this.clock.rel(this.clock.now()), op, detail });
+  }
+
+  observe(invariant: string, detail: string): void {
+    this.observations.push({ invariant, detail });
+  }
+
+  /**
+   * An answer that is neither documented for this call nor explained by an injected fault: a 5xx
+   * while no fault is armed, or a status the operation does not allow.
+   */
+  expectStatus(what: string, status: number, allowed: readonly number[], body: unknown): boolean {
+    if (allowed.includes(status)) return true;
+    if (this.faultArmed && status >= 500) return false;
+    this.observe('answers_as_documented', `${what} answered ${status}: ${JSON.stringify(body).slice(0, 300)}`);
+    return false;
+  }
+
+  ws(index: number): SimWorkspace {
+    return this.workspaces[index]!;
+  }
+
+  pickWorkspace(): SimWorkspace | null {
+    return this.workspaces.length === 0 ? null : this.rng.pick(this.workspaces);
+  }
+
+  get broken(): SimBreakRule | null {
+    return this.control.break;
+  }
+}
+
+let runNumber = 0;
+/** Each run in this isolate gets its own number (ids stay unique when a seed runs twice). */
+export const newRunNumber = () => ++runNumber;
+
+export const ledgerStubOf = (workspaceId: string) => env.WORKSPACE_LEDGER.get(env.WORKSPACE_LEDGER.idFromName(workspaceId));

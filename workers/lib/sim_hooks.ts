@@ -1,0 +1,45 @@
+// Test-only switches of the seeded simulator (test/sim/, docs/simulation.md): faults it injects
+// into the ledger objects' D1 and deliberately broken rules that prove its invariants can fail.
+// They are honoured only after a ledger object was built with the binding SIM_HOOKS = 'enabled',
+// which only vitest.config.ts sets (wrangler.toml never does: test/sim/sim_hooks.test.ts checks
+// that the deployed Worker's bindings lack it). The simulator, in the same isolate as the Worker
+// under test, sets globalThis.__burnrateSim; without the binding that object is never read.
+
+/** One deliberately broken rule per invariant the simulator checks. */
+export const SIM_BREAK_RULES = [
+  /** A replayed adjustment is written again instead of answered from its first result. */
+  'adjustment_idempotency',
+  /** A deduction is not refused when the balance cannot cover it. */
+  'deduction_below_zero',
+  /** A refund entry is keyed by the delivery, not by Stripe's refund id: each delivery moves the ledger. */
+  'stripe_refund_per_delivery',
+  /** Tool executions are counted twice into the hour's rollup (settlement bills them twice). */
+  'usage_double_count',
+  /** The balance row moves one micro more than the entry that moved it. */
+  'balance_drift',
+  /** A transaction is read by id without the caller's workspace in the query. */
+  'tenancy_leak',
+] as const;
+export type SimBreakRule = (typeof SIM_BREAK_RULES)[number];
+
+/** What the simulator controls: a broken rule, and faults of the ledger objects' D1. */
+export interface SimControl {
+  break: SimBreakRule | null;
+  d1: { failNext: number; delayMs: number };
+}
+
+let enabled = false;
+
+/** Called with the bindings a ledger object (or the Worker) was built with: enables the hooks in tests only. */
+export function enableSimHooks(env: { SIM_HOOKS?: string }): void {
+  if (env.SIM_HOOKS === 'enabled') enabled = true;
+}
+
+/** The simulator's control object, or null (always, unless the test-only binding enabled the hooks). */
+export function simControl(): SimControl | null {
+  if (!enabled) return null;
+  return ((globalThis as { __burnrateSim?: SimControl }).__burnrateSim ?? null);
+}
+
+/** True when the simulator has deliberately broken this rule (never outside tests). */
+export const simBroken = (rule: SimBreakRule): boolean => simControl()?.break === rule;
