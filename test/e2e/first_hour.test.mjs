@@ -73,6 +73,8 @@ const EXPECTED = [
   ['GET', /^\/__scheduled$/, (b) => typeof b === 'string' && /Ran scheduled event/.test(b)],
   ['POST', /^\/v1\/billing\/topup$/, (b) => b.checkoutUrl.startsWith(server.emulatorUrl) && b.transaction.status === 'pending'],
   ['GET', /^\/v1\/billing\/credits\/history$/, (b) => Array.isArray(b.data) && b.data.length > 0 && 'nextCursor' in b],
+  ['POST', /^\/internal\/v1\/grants$/, (b) => b.block?.category === 'promotional' && b.block.priority === 10 && b.block.expiresAt !== null && b.transaction?.type === 'grant'],
+  ['GET', /^\/v1\/billing\/credit-blocks$/, (b) => Array.isArray(b.data) && b.data[0]?.priority === 10],
 ];
 
 test('the README’s curl tour, run as written, answers as the README says', () => {
