@@ -14,6 +14,8 @@ import { registerCreateWorkspace } from './routes/internal/create_workspace';
 import { registerDashboardLinkRoutes } from './routes/internal/dashboard_links';
 import { dashboard } from './dashboard/dashboard_routes';
 import { registerCreditCheck } from './routes/internal/credit_check';
+import { registerHoldRoutes } from './routes/internal/holds';
+import { registerSpendLimitRoutes } from './routes/public/spend_limits';
 import { registerLedgerEntryRoutes } from './routes/internal/ledger_entries';
 import { registerPlatformEventRoutes } from './routes/internal/platform_events';
 import { registerPricingRoutes } from './routes/internal/pricing';
@@ -62,6 +64,7 @@ export function buildApp() {
   registerApiKeyRoutes(app);
   registerCreditCheck(app);
   registerLedgerEntryRoutes(app);
+  registerHoldRoutes(app);
   registerUsageRoutes(app);
   registerUsageEventRoutes(app);
   registerPricingRoutes(app);
@@ -76,6 +79,7 @@ export function buildApp() {
   registerHistoryRoutes(app);
   registerHistoryCsvRoute(app);
   registerAutoTopupRoutes(app);
+  registerSpendLimitRoutes(app);
   registerMyUsageRoute(app);
   registerTopupRoutes(app);
   registerPaymentMethodRoutes(app);

@@ -23,6 +23,8 @@ export interface AlarmPlan {
   /** Settlement of the oldest hour with anything open (see settlement_alarm.ts). */
   settlementAtMs: number | null;
   pruneAtMs: number | null;
+  /** The earliest expiry of an active hold (holds/): the alarm expires it then. */
+  holdExpiryAtMs?: number | null;
 }
 
 /**
@@ -46,6 +48,8 @@ export class ZeroBalanceEnforcement {
     private readonly storage: DurableObjectStorage,
     private readonly store: EventStore,
     private readonly settlement: SettlementSchedule,
+    /** When the earliest active hold expires (holds/hold_book.ts), or null. */
+    private readonly holdExpiryAtMs: () => number | null = () => null,
   ) {}
 
   async enforce(state: LedgerState, nowMs: number): Promise<void> {
@@ -68,12 +72,27 @@ export class ZeroBalanceEnforcement {
     const balanceAtMs = nextAlarmMs(this.balanceView(state, nowMs), state.flags, nowMs, this.horizonHours());
     const settlementAtMs = this.settlement.dueMs(state.open, state.workspaceId, nowMs);
     const pruneAtMs = this.pruneDueMs(state, nowMs);
-    const next = earliest(earliest(balanceAtMs, settlementAtMs), pruneAtMs);
-    this.plan = { alarmAtMs: next, balanceAtMs, settlementAtMs, pruneAtMs };
+    const holdExpiryAtMs = this.holdExpiryAtMs();
+    const next = earliest(earliest(earliest(balanceAtMs, settlementAtMs), pruneAtMs), holdExpiryAtMs);
+    this.plan = { alarmAtMs: next, balanceAtMs, settlementAtMs, pruneAtMs, holdExpiryAtMs };
     if (next !== this.alarmAtMs) {
       if (next === null) await this.storage.deleteAlarm();
       else await this.storage.setAlarm(next);
       this.alarmAtMs = next;
+    }
+  }
+
+  /**
+   * A hold made since the last plan expires at `atMs`: the alarm must fire by then (holds touch no
+   * D1, so no enforcement runs after one; the plan keeps it for when the alarm is restored).
+   */
+  async wakeBy(atMs: number): Promise<void> {
+    if (this.plan.alarmAtMs === null || this.plan.alarmAtMs > atMs) this.plan = { ...this.plan, alarmAtMs: atMs, holdExpiryAtMs: atMs };
+    // Not known (a fresh life of the object): an alarm armed earlier by a previous life must stand.
+    this.alarmAtMs ??= await this.storage.getAlarm();
+    if (this.alarmAtMs === null || this.alarmAtMs > atMs) {
+      await this.storage.setAlarm(atMs);
+      this.alarmAtMs = atMs;
     }
   }
 

@@ -10,7 +10,7 @@ export interface PostEntryInput {
    * spendable balance, the rest recorded as forgiven. refund and dispute (Stripe taking money back,
    * or a dispute's funds given back) are applied as adjustments are.
    */
-  kind: 'deduction' | 'adjustment' | 'refund' | 'dispute';
+  kind: 'deduction' | 'adjustment' | 'refund' | 'dispute' | 'capture';
   amountMicros: number;
   description: string;
   memberId?: string | null;
@@ -25,6 +25,8 @@ export interface CreditSummary {
   accumulatingMicros: number;
   burnRateMicrosPerHour: number;
   hoursRemaining: number | null;
+  /** Reserved by active holds (holds/): already taken out of balanceMicros. */
+  heldMicros: number;
   updatedAt: string;
   /** Start of the oldest unsettled hour with usage (for the accumulating history row). */
   openSinceMs: number;

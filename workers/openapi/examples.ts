@@ -29,6 +29,7 @@ export const creditSummaryExample = {
   accumulatingMicros: 265_500,
   burnRateMicrosPerHour: 380_000,
   hoursRemaining: 49.3,
+  heldMicros: 250_000,
   updatedAt: EX.now,
 };
 

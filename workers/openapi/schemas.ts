@@ -95,6 +95,7 @@ export const CreditSummarySchema = z
     accumulatingMicros: z.int().openapi({ description: 'Usage of the open (not yet settled) hour so far, in micros.' }),
     burnRateMicrosPerHour: z.int().openapi({ description: 'Current spend rate (running instances and volumes), micros per hour.' }),
     hoursRemaining: z.number().nullable().openapi({ description: 'balanceMicros / burnRateMicrosPerHour; null when the burn rate is 0.' }),
+    heldMicros: z.int().openapi({ description: 'Reserved by active holds (POST /internal/v1/holds), already taken out of balanceMicros.' }),
     updatedAt: z.string().openapi({ description: 'ISO-8601 UTC time of this figure.' }),
   })
   .openapi('CreditSummary', { description: 'Balance and burn rate. 1 credit = 1 USD = 1,000,000 micros.', example: creditSummaryExample });

@@ -1,0 +1,50 @@
+import { eq } from 'drizzle-orm';
+import { holdOwners } from '../../schema/tables';
+import type { Env } from '../env';
+import { ApiError } from '../errors/api_error';
+import { directoryD1, directoryDb } from '../storage/databases';
+
+// Hold ids are the caller's, unique across workspaces; the holds live in their workspace's ledger
+// object. A capture or release names only the hold: the directory says whose it is. Owners never
+// change, so the isolate remembers them (bounded), and a capture right after its hold reads nothing.
+const owners = new Map<string, string>();
+const MAX_REMEMBERED = 50_000;
+
+function remember(holdId: string, workspaceId: string) {
+  if (owners.size >= MAX_REMEMBERED) owners.clear();
+  owners.set(holdId, workspaceId);
+}
+
+/**
+ * Claims a hold id for the workspace (one D1 round trip: the claim and its read-back in one batch).
+ * False when another workspace holds the id already.
+ */
+export async function claimHoldId(env: Env, holdId: string, workspaceId: string): Promise<boolean> {
+  const known = owners.get(holdId);
+  if (known) return known === workspaceId;
+  const d1 = directoryD1(env);
+  const [, owner] = await d1.batch([
+    d1.prepare('INSERT INTO hold_owners (hold_id, workspace_id, claimed_at_ms) VALUES (?1, ?2, ?3) ON CONFLICT (hold_id) DO NOTHING').bind(holdId, workspaceId, Date.now()),
+    d1.prepare('SELECT workspace_id AS workspaceId FROM hold_owners WHERE hold_id = ?1').bind(holdId),
+  ]);
+  const ownerId = (owner!.results[0] as { workspaceId: string } | undefined)?.workspaceId;
+  if (ownerId) remember(holdId, ownerId);
+  return ownerId === workspaceId;
+}
+
+/** Gives up a claim whose hold was never made (the workspace does not exist). */
+export async function unclaimHoldId(env: Env, holdId: string, workspaceId: string): Promise<void> {
+  owners.delete(holdId);
+  await directoryD1(env).prepare('DELETE FROM hold_owners WHERE hold_id = ?1 AND workspace_id = ?2').bind(holdId, workspaceId).run();
+}
+
+/** The workspace a hold belongs to, or 404 (also when `expectedWorkspaceId` is another's). */
+export async function holdWorkspaceId(env: Env, holdId: string, expectedWorkspaceId?: string): Promise<string> {
+  let workspaceId = owners.get(holdId);
+  if (!workspaceId) {
+    const row = await directoryDb(env).select({ workspaceId: holdOwners.workspaceId }).from(holdOwners).where(eq(holdOwners.holdId, holdId)).get();
+    if (row) remember(holdId, (workspaceId = row.workspaceId));
+  }
+  if (!workspaceId || (expectedWorkspaceId !== undefined && workspaceId !== expectedWorkspaceId)) throw new ApiError('not_found', 'No such hold.');
+  return workspaceId;
+}
