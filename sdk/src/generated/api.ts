@@ -3008,6 +3008,24 @@ export interface operations {
                     };
                 };
             };
+            /** @description `invalid_request`: a body, query, header or path value failed validation; the message names the field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "workspaceId: must be a workspace id (ws_…)",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description `unauthenticated`: missing or unknown credentials. */
             401: {
                 headers: {
@@ -3121,6 +3139,24 @@ export interface operations {
                     "application/json": {
                         data: components["schemas"]["Hold"][];
                     };
+                };
+            };
+            /** @description `invalid_request`: a body, query, header or path value failed validation; the message names the field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "ws: must be a workspace id (ws_…)",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description `unauthenticated`: missing or unknown credentials. */

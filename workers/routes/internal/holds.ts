@@ -81,7 +81,7 @@ export const releaseHoldRoute = createRoute({
   },
   responses: {
     200: jsonResponse('Released (or as it stands).', z.object({ hold: HoldSchema }), { hold: { ...holdExample, status: 'released' } }),
-    ...errorResponses('unauthenticated', ['not_found', 'No such hold.'], ['hold_closed', 'The hold "stream-91ac" was captured; it can no longer be released.']),
+    ...errorResponses(['invalid_request', 'workspaceId: must be a workspace id (ws_…)'], 'unauthenticated', ['not_found', 'No such hold.'], ['hold_closed', 'The hold "stream-91ac" was captured; it can no longer be released.']),
   },
 });
 
@@ -95,7 +95,7 @@ export const listHoldsRoute = createRoute({
   request: { params: z.object({ ws: WorkspaceIdSchema }) },
   responses: {
     200: jsonResponse('Active holds, oldest first.', z.object({ data: z.array(HoldSchema) }), { data: [holdExample] }),
-    ...errorResponses('unauthenticated', 'not_found'),
+    ...errorResponses(['invalid_request', 'ws: must be a workspace id (ws_…)'], 'unauthenticated', 'not_found'),
   },
 });
 
