@@ -307,7 +307,7 @@ describe('GET /v1/billing/plan', () => {
       expect(res.body.plan.name.length).toBeGreaterThan(0);
 
       const credits = res.body.credits;
-      expect(Object.keys(credits).sort()).toEqual(['accumulatingMicros', 'balanceMicros', 'burnRateMicrosPerHour', 'hoursRemaining', 'updatedAt']);
+      expect(Object.keys(credits).sort()).toEqual(['accumulatingMicros', 'balanceMicros', 'burnRateMicrosPerHour', 'heldMicros', 'hoursRemaining', 'updatedAt']);
       expect(credits.balanceMicros).toBe(10 * CREDIT);
       expect(Number.isInteger(credits.accumulatingMicros)).toBe(true);
       expect(Number.isInteger(credits.burnRateMicrosPerHour)).toBe(true);
