@@ -18,6 +18,7 @@ import { readReturnedPayment, returnedPaymentOf, type ReturnedPayment } from './
 import { readOpenUsageLines, readUsageLines, type UsageLine } from './usage_lines';
 import { readBalanceSeries, readSpendByHour, type BalancePoint, type SpendHour } from './spend_series';
 import type { TransactionView } from '../ledger/transaction_view';
+import { loadSpendLimitsPanel, type SpendLimitsPanelData } from './spend_limits_data';
 
 export const HISTORY_PAGE_SIZE = 20;
 
@@ -50,6 +51,8 @@ export interface DashboardData {
   usageLines: Map<string, UsageLine[]>;
   /** The workspace's saved cards as Stripe lists them, or null when Stripe did not answer. */
   cards: PaymentMethodView[] | null;
+  /** Members' spend limits (views/spend_limits_panel.ts). */
+  spendLimits: SpendLimitsPanelData;
 }
 
 /** What the live regions (notice, balance panel, history table, saved card) need. */
@@ -116,14 +119,15 @@ export async function loadLiveData(env: Env, session: DashboardSession, query: D
 export async function loadDashboard(env: Env, session: DashboardSession, query: DashboardQuery): Promise<DashboardData> {
   const ws = session.workspaceId;
   const nowMs = Date.now();
-  const [live, usage, cards] = await Promise.all([
+  const [live, usage, cards, spendLimits] = await Promise.all([
     loadLiveData(env, session, query),
     usageForPeriod(env, { workspaceId: ws, memberId: session.memberId, period: query.period, allMembers: session.role === 'admin', nowMs }),
     loadCards(env, ws),
+    loadSpendLimitsPanel(env, session),
   ]);
   const fromMs = Date.parse(usage.from);
   const [spendByHour, balanceSeries] = await Promise.all([readSpendByHour(env, ws, fromMs), readBalanceSeries(env, ws, fromMs)]);
-  return { session, query, usage, spendByHour, balanceSeries, cards, formKey: randomToken(16), ...live };
+  return { session, query, usage, spendByHour, balanceSeries, cards, spendLimits, formKey: randomToken(16), ...live };
 }
 
 /** The cards section's list: the rest of the page still shows when Stripe does not answer. */

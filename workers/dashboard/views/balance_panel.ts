@@ -27,6 +27,7 @@ export function balancePanel(data: LiveView) {
     <div class="metric"><dt>Burn rate</dt><dd data-testid="burn-rate">${formatMicros(summary.burnRateMicrosPerHour)}<span class="unit">/hour</span></dd></div>
     <div class="metric${low ? ' metric-warning' : ''}" data-testid="hours-remaining-metric"><dt>Time remaining</dt><dd data-testid="hours-remaining">${formatHoursRemaining(summary.hoursRemaining)}${low ? html`<span class="warning-text"> · under 24 hours</span>` : ''}</dd></div>
     <div class="metric"><dt>Accumulating this hour</dt><dd data-testid="accumulating">${formatMicros(summary.accumulatingMicros)}</dd></div>
+    ${summary.heldMicros > 0 ? html`<div class="metric"><dt>Held</dt><dd data-testid="held">${formatMicros(summary.heldMicros)}</dd></div>` : ''}
   </dl>
   <p class="hint">Updated ${summary.updatedAt.slice(11, 19)} UTC. Usage is settled hourly; the balance already excludes what is accumulating.</p>
 </section>`;
