@@ -38,13 +38,15 @@ export async function unclaimHoldId(env: Env, holdId: string, workspaceId: strin
   await directoryD1(env).prepare('DELETE FROM hold_owners WHERE hold_id = ?1 AND workspace_id = ?2').bind(holdId, workspaceId).run();
 }
 
-/** The workspace a hold belongs to, or 404 (also when `expectedWorkspaceId` is another's). */
+/** The workspace whose object to ask about a hold: the one the caller names, else the directory's (404 when none). */
 export async function holdWorkspaceId(env: Env, holdId: string, expectedWorkspaceId?: string): Promise<string> {
+  // Named by the caller: that workspace's object answers, and says 404 for a hold that is not its own.
+  if (expectedWorkspaceId !== undefined) return expectedWorkspaceId;
   let workspaceId = owners.get(holdId);
   if (!workspaceId) {
     const row = await directoryDb(env).select({ workspaceId: holdOwners.workspaceId }).from(holdOwners).where(eq(holdOwners.holdId, holdId)).get();
     if (row) remember(holdId, (workspaceId = row.workspaceId));
   }
-  if (!workspaceId || (expectedWorkspaceId !== undefined && workspaceId !== expectedWorkspaceId)) throw new ApiError('not_found', 'No such hold.');
+  if (!workspaceId) throw new ApiError('not_found', 'No such hold.');
   return workspaceId;
 }
