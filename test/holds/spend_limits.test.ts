@@ -140,6 +140,24 @@ describe('spend limits', () => {
     expect((await limits(member.apiKey)).body.data[0].spentMicros).toBe(3_333_333);
   });
 
+  it('settled usage counts when the object settles right after an eviction (its state read during settlement)', async () => {
+    const ws = await createWorkspace('Limit settlement cold');
+    const member = await addMember(ws.workspaceId);
+    await grant(ws.workspaceId, 100 * CREDIT);
+    expect((await setLimit(ws.adminKey, member.memberId, 50 * CREDIT, 'month')).status).toBe(200);
+    const lastHour = Math.floor(Date.now() / HOUR_MS) * HOUR_MS - HOUR_MS;
+    const monthStart = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), 1);
+    const occurredAt = new Date(Math.max(lastHour, monthStart) + 60_000).toISOString();
+    await internal('POST', '/internal/v1/usage', {
+      events: [{ id: unique('chg'), workspaceId: ws.workspaceId, memberId: member.memberId, occurredAt, type: 'charge', amountMicros: 1_234_567, description: 'Batch job' }],
+    });
+    expect((await deduct(ws.workspaceId, 765_433, member.memberId)).status).toBe(201);
+    const stub = ledgerStub(ws.workspaceId);
+    await evictDurableObject(stub);
+    expect(await stub.settle(ws.workspaceId, Math.floor(Date.now() / HOUR_MS) * HOUR_MS)).toMatchObject({ ok: true });
+    expect((await limits(member.apiKey)).body.data[0].spentMicros).toBe(2 * CREDIT);
+  });
+
   it('roles: members read their own limit only; only admins change limits', async () => {
     const ws = await createWorkspace('Limit roles');
     const member = await addMember(ws.workspaceId);

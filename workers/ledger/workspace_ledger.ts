@@ -238,8 +238,8 @@ export class WorkspaceLedger extends DurableObject<Env> {
       if (!state) return notFound;
       await this.projector.drained();
       await saveLimitStatement(this.ledger.d1, workspaceId, memberId, limit, Date.now()).run();
-      this.spend.tracker = this.spendTracker(state, await readSpendRows(this.ledger.d1, workspaceId, periodStartMs('month', this.spend.clock())));
-      return { ok: true, replayed: false, value: this.spend.tracker.view(memberId, this.spend.clock()) };
+      const tracker = await this.reloadSpend(state);
+      return { ok: true, replayed: false, value: tracker.view(memberId, this.spend.clock()) };
     });
   }
 
@@ -272,6 +272,14 @@ export class WorkspaceLedger extends DurableObject<Env> {
         await sendNotifications(this.env, events.map((e) => e.event));
       })(),
     );
+  }
+
+  /** The members' spend read again from D1 (in a queue turn, once D1 holds every journaled entry). */
+  private async reloadSpend(state: LedgerState): Promise<SpendTracker> {
+    await this.projector.drained();
+    const tracker = this.spendTracker(state, await readSpendRows(this.ledger.d1, state.workspaceId, periodStartMs('month', this.spend.clock())));
+    this.spend.tracker = tracker;
+    return tracker;
   }
 
   private spendTracker(state: LedgerState, rows: Awaited<ReturnType<typeof readSpendRows>>): SpendTracker {
@@ -380,9 +388,15 @@ export class WorkspaceLedger extends DurableObject<Env> {
     return this.queue.run(async () => {
       await this.projector.drained();
       // holds/limits: the closing hours' usage per limited member, kept once they are settled.
-      const closing = this.state ? this.spend.tracker?.closingHours(cutoffMs) : undefined;
+      const tracker = this.state ? this.spend.tracker : null;
+      const closing = tracker?.closingHours(cutoffMs);
       const result = await settleNow(this.ledger, this.store, workspaceId, cutoffMs, this.state === null);
-      if (closing && this.state) this.spend.tracker?.settled(closing);
+      if (result.ok && result.value.settledHours > 0 && this.state && this.spend.tracker && !this.spend.tracker.empty) {
+        // The same tracker saw the hours close: it keeps them. One rebuilt meanwhile (a state loaded
+        // during settlement) may lack them: read again from D1, which holds them now.
+        if (closing && this.spend.tracker === tracker) tracker.settled(closing);
+        else await this.reloadSpend(this.state);
+      }
       if (result.ok) this.settlement.succeeded();
       return this.thenEnforce(workspaceId, Promise.resolve(result));
     });
