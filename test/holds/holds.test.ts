@@ -48,6 +48,21 @@ describe('holds', () => {
     expect((await listHolds(ws.workspaceId)).body.data).toHaveLength(0);
   });
 
+  it('holds and deductions racing for the same credits: never more granted than the balance, nothing taken twice', async () => {
+    const ws = await createWorkspace('Holds and deductions');
+    await grant(ws.workspaceId, 60 * CREDIT);
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => (i % 2 ? createHold({ workspaceId: ws.workspaceId, id: unique(`mix-${i}`), amountMicros: CREDIT }) : answeredDeduction(ws.workspaceId, CREDIT, unique(`mix-${i}`)))),
+    );
+    const holdsGranted = answers.filter((r, i) => i % 2 && r.status === 201).length;
+    const deducted = answers.filter((r, i) => !(i % 2) && r.status === 201).length;
+    expect(holdsGranted + deducted).toBe(60);
+    for (const r of answers) expect([201, 402]).toContain(r.status);
+    expect((await credits(ws.adminKey)).body).toMatchObject({ balanceMicros: 0, heldMicros: holdsGranted * CREDIT });
+    expect(await balanceRow(ws.workspaceId)).toBe((60 - deducted) * CREDIT);
+    expect(await completedSum(ws.workspaceId)).toBe((60 - deducted) * CREDIT);
+  });
+
   it('a hold lowers the balance for checks, deductions and other holds; capture charges once and frees the rest', async () => {
     const ws = await createWorkspace('Hold lifecycle');
     await grant(ws.workspaceId, 10 * CREDIT);
