@@ -16,18 +16,18 @@ function remember(holdId: string, workspaceId: string) {
 }
 
 /**
- * Claims a hold id for the workspace (one D1 round trip: the claim and its read-back in one batch).
+ * Claims a hold id for the workspace (one D1 statement, answering the owner).
  * False when another workspace holds the id already.
  */
 export async function claimHoldId(env: Env, holdId: string, workspaceId: string): Promise<boolean> {
   const known = owners.get(holdId);
   if (known) return known === workspaceId;
-  const d1 = directoryD1(env);
-  const [, owner] = await d1.batch([
-    d1.prepare('INSERT INTO hold_owners (hold_id, workspace_id, claimed_at_ms) VALUES (?1, ?2, ?3) ON CONFLICT (hold_id) DO NOTHING').bind(holdId, workspaceId, Date.now()),
-    d1.prepare('SELECT workspace_id AS workspaceId FROM hold_owners WHERE hold_id = ?1').bind(holdId),
-  ]);
-  const ownerId = (owner!.results[0] as { workspaceId: string } | undefined)?.workspaceId;
+  // One statement: a new claim, or (on conflict) the row as it stands, returned either way.
+  const owner = await directoryD1(env)
+    .prepare('INSERT INTO hold_owners (hold_id, workspace_id, claimed_at_ms) VALUES (?1, ?2, ?3) ON CONFLICT (hold_id) DO UPDATE SET hold_id = excluded.hold_id RETURNING workspace_id AS workspaceId')
+    .bind(holdId, workspaceId, Date.now())
+    .first<{ workspaceId: string }>();
+  const ownerId = owner?.workspaceId;
   if (ownerId) remember(holdId, ownerId);
   return ownerId === workspaceId;
 }

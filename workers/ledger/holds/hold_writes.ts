@@ -4,7 +4,7 @@
 // deduction of the same moment takes, nor the other way round. A hold touches no D1 statement: it
 // is durable once its row is in the object's SQLite, written when its group is (before the answer).
 // Captures are ledger entries (entry_writes.ts, kind `capture`) with the hooks of spend_controls.ts.
-import { canonicalJson, sha256Hex } from '../../lib/crypto';
+import { canonicalJson } from '../../lib/crypto';
 import type { GroupBatch } from '../group_batch';
 import type { GroupWrite } from '../group_commit';
 import type { GroupView } from '../group_view';
@@ -37,18 +37,19 @@ function persisted(write: () => void, hold: HoldRecord, replayed = false): Ledge
 export class CreateHoldWrite implements GroupWrite<HoldView> {
   readonly workspaceId: string;
   readonly journaled = true;
-  private requestHash = '';
+  /**
+   * What a replay must match: the request itself, canonical (a few hundred bytes at most, kept with
+   * the hold), rather than a hash of it: no digest to wait for on the hold's hot path.
+   */
+  private readonly requestHash: string;
 
   constructor(
     private readonly input: CreateHoldInput,
     private readonly controls: SpendControls,
   ) {
     this.workspaceId = input.workspaceId;
-  }
-
-  async prepare() {
-    const { workspaceId, memberId, amountMicros, ttlSeconds, description } = this.input;
-    this.requestHash = await sha256Hex(canonicalJson({ workspaceId, memberId, amountMicros, ttlSeconds, description }));
+    const { workspaceId, memberId, amountMicros, ttlSeconds, description } = input;
+    this.requestHash = canonicalJson({ workspaceId, memberId, amountMicros, ttlSeconds, description });
   }
 
   decide(view: GroupView, _batch: GroupBatch): () => LedgerResult<HoldView> {
