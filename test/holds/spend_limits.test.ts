@@ -20,7 +20,7 @@ const limits = (apiKey: string) => publicApi('GET', '/v1/billing/spend-limits', 
 /** Moves the clock the object counts spend-limit periods by (null: back to the wall clock). */
 const setLimitClock = (workspaceId: string, atMs: number | null) =>
   runInDurableObject(ledgerStub(workspaceId), (instance) => {
-    (instance as unknown as { spend: { clock: () => number } }).spend.clock = atMs === null ? () => Date.now() : () => atMs;
+    (instance as unknown as { desk: { spend: { clock: () => number } } }).desk.spend.clock = atMs === null ? () => Date.now() : () => atMs;
   });
 
 async function reachedNotices(workspaceId: string, expected: number) {

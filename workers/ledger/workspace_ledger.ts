@@ -27,17 +27,11 @@ import { SettlementSchedule } from './settlement_alarm';
 import { hourOf } from '../usage/exact_cost';
 import { directoryDb, shardHandle, shardNameOf, type LedgerShard } from '../storage/databases';
 import type { TransactionView } from './transaction_view';
-// --- holds and spend limits (holds/, limits/) ---
-import { HoldBook, holdView, type HoldView } from './holds/hold_book';
-import { CloseHoldWrite, CreateHoldWrite, type CreateHoldInput } from './holds/hold_writes';
-import { captured, SpendControls } from './holds/spend_controls';
-import { LimitNotices } from './limits/limit_notices';
-import { readSpendRows, saveLimitStatement } from './limits/load_spend';
-import { periodStartMs, type LimitPeriod } from './limits/periods';
-import { SpendTracker, type SpendLimitView } from './limits/spend_tracker';
-import { insertOutbox, outboxEvent } from '../notifications/outbox';
-import { sendNotifications } from './send_notifications';
-import { holdEntryKey } from './holds/hold_keys';
+import { HoldsDesk } from './holds/holds_desk';
+import type { HoldView } from './holds/hold_book';
+import type { CreateHoldInput } from './holds/hold_writes';
+import type { LimitPeriod } from './limits/periods';
+import type { SpendLimitView } from './limits/spend_tracker';
 
 /**
  * The only writer of one workspace's money. Holds the settled balance, the unsettled usage and the
@@ -83,7 +77,7 @@ export class WorkspaceLedger extends DurableObject<Env> {
       load: (workspaceId: string) => this.load(workspaceId),
       dropState: () => {
         this.state = null;
-        this.spend.tracker = null; // holds/limits: rebuilt with the state
+        this.desk.dropped(); // holds/limits: members' spend read again with the state
       },
       rememberKeys: (rows) => this.journal.index(rows),
     };
@@ -92,16 +86,22 @@ export class WorkspaceLedger extends DurableObject<Env> {
   private readonly store = new EventStore(this.ctx.storage);
   /** When the object wakes up to settle its closed hours, and the backoff after a failure. */
   private readonly settlement = new SettlementSchedule();
-  /** Holds (in this object's SQLite) and members' spend limits: what checks, deductions and holds may take. */
-  private readonly holds = new HoldBook(this.ctx.storage.sql);
-  private readonly limitNotices = new LimitNotices(this.ctx.storage.sql);
-  private readonly spend = new SpendControls(this.holds, (memberIds) => this.limitReached(memberIds));
-  private readonly enforcement = new ZeroBalanceEnforcement(this.ledger, this.ctx.storage, this.store, this.settlement, () => this.holds.earliestExpiryMs);
-  private readonly reads = new LedgerReads(this.ledger, this.ctx, (workspaceId) => this.checkBalance(workspaceId), this.spend);
+  /** Holds (in this object's SQLite) and members' spend limits (holds/holds_desk.ts). */
+  private readonly desk: HoldsDesk = new HoldsDesk({
+    ctx: this.ctx,
+    env: this.env,
+    ledger: this.ledger,
+    queue: this.queue,
+    store: this.store,
+    writes: () => this.writes,
+    projector: () => this.projector,
+    enforcement: () => this.enforcement,
+    state: () => this.state,
+  });
+  private readonly enforcement = new ZeroBalanceEnforcement(this.ledger, this.ctx.storage, this.store, this.settlement, () => this.desk.holds.earliestExpiryMs);
+  private readonly reads = new LedgerReads(this.ledger, this.ctx, (workspaceId) => this.checkBalance(workspaceId), this.desk.spend);
   private readonly ingestion = new UsageIngestion(this.ledger, this.queue, this.store, (workspaceId) => {
-    // holds/limits: usage arrived; a member may have reached their limit.
-    this.spend.tracker?.usageChanged();
-    this.spend.checkAllReached();
+    this.desk.usageArrived(); // holds/limits: a member may have reached their limit
     return this.thenEnforce(workspaceId, Promise.resolve({ ok: true, replayed: false, value: null }));
   });
 
@@ -129,12 +129,12 @@ export class WorkspaceLedger extends DurableObject<Env> {
   // --- reads: answered from memory once loaded --------------------------------------------------
 
   creditCheck(workspaceId: string, amountMicros: number, memberId?: string): Promise<LedgerResult<{ allowed: boolean; balanceMicros: number; reason?: 'insufficient_credits' | 'spend_limit' }>> {
-    this.holds.expireDue(Date.now());
+    this.desk.expireDue();
     return this.reads.creditCheck(workspaceId, amountMicros, memberId);
   }
 
   creditSummary(workspaceId: string): Promise<LedgerResult<CreditSummary>> {
-    this.holds.expireDue(Date.now());
+    this.desk.expireDue();
     return this.reads.creditSummary(workspaceId);
   }
 
@@ -155,141 +155,47 @@ export class WorkspaceLedger extends DurableObject<Env> {
    */
   postEntry(input: PostEntryInput): Promise<LedgerResult<TransactionView>> {
     // A deduction takes only what holds leave, within its member's spend limit (holds/spend_controls.ts).
-    return this.writes.submit(new EntryWrite(input, input.kind === 'deduction' ? this.spend.deductionHooks(input.memberId) : undefined));
+    return this.writes.submit(new EntryWrite(input, input.kind === 'deduction' ? this.desk.spend.deductionHooks(input.memberId) : undefined));
   }
 
-  // --- holds and spend limits (holds/, limits/) ---------------------------------------------------
+  // --- holds and spend limits (holds/holds_desk.ts) -----------------------------------------------
 
   /**
    * Reserves credits: granted only if the balance less what is held covers it (and the member's
    * limit does), decided in the group commit beside deductions, durable in this object's SQLite
    * before the answer. The same id and body answers the hold as it stands; another body is a 409.
    */
-  async createHold(input: CreateHoldInput): Promise<LedgerResult<HoldView>> {
-    this.holds.expireDue(Date.now());
-    const result = await this.writes.submit(new CreateHoldWrite(input, this.spend));
-    // Holds write nothing to D1, so no enforcement re-plans the alarm after one: it must expire it.
-    if (result.ok && !result.replayed && result.value.status === 'held') await this.enforcement.wakeBy(Date.parse(result.value.expiresAt));
-    return result;
+  createHold(input: CreateHoldInput): Promise<LedgerResult<HoldView>> {
+    return this.desk.createHold(input);
   }
 
   /**
    * Charges `amountMicros` for a hold as one `usage` entry through the same path as a deduction
-   * (as far as the balance covers it, the rest forgiven), and frees the rest; 0 releases it.
+   * (as far as the balance covers it, the rest forgiven) and frees the rest; 0 releases it.
    * Idempotent: the same amount answers the original; another amount is a 409.
    */
-  async captureHold(workspaceId: string, holdId: string, amountMicros: number): Promise<LedgerResult<{ hold: HoldView; transaction: TransactionView | null }>> {
-    this.holds.expireDue(Date.now());
-    if (amountMicros === 0) {
-      const released = await this.writes.submit(new CloseHoldWrite(workspaceId, holdId, 'capture_zero', this.spend));
-      return released.ok ? { ...released, value: { hold: released.value, transaction: null } } : released;
-    }
-    const hold = this.holds.get(holdId);
-    if (!hold || hold.workspaceId !== workspaceId) return { ok: false, code: 'not_found', message: 'No such hold.' };
-    const entry = await this.writes.submit(
-      new EntryWrite(
-        { kind: 'capture', workspaceId, id: holdEntryKey(holdId), amountMicros, description: hold.description ?? `Hold ${holdId}`, memberId: hold.memberId },
-        this.spend.captureHooks(holdId, workspaceId, amountMicros),
-      ),
-    );
-    if (!entry.ok) return entry;
-    let after = this.holds.get(holdId)!;
-    if (after.status !== 'captured') {
-      // A replay of a capture whose hold was not closed (an eviction between the two writes): closed now.
-      after = captured(after, amountMicros, { id: entry.value.id, createdAtMs: Date.parse(entry.value.createdAt) } as Parameters<typeof captured>[2]);
-      this.holds.close(after);
-    }
-    return { ok: true, replayed: entry.replayed, value: { hold: holdView(after), transaction: entry.value } };
+  captureHold(workspaceId: string, holdId: string, amountMicros: number): Promise<LedgerResult<{ hold: HoldView; transaction: TransactionView | null }>> {
+    return this.desk.captureHold(workspaceId, holdId, amountMicros);
   }
 
   /** Frees a hold: idempotent; a captured hold is 409 hold_closed. */
   releaseHold(workspaceId: string, holdId: string): Promise<LedgerResult<HoldView>> {
-    this.holds.expireDue(Date.now());
-    return this.writes.submit(new CloseHoldWrite(workspaceId, holdId, 'release', this.spend));
+    return this.desk.releaseHold(workspaceId, holdId);
   }
 
-  /** The active holds. */
-  async listHolds(workspaceId: string): Promise<LedgerResult<HoldView[]>> {
-    const state = await this.load(workspaceId);
-    if (!state) return notFound;
-    this.holds.expireDue(Date.now());
-    return { ok: true, replayed: false, value: this.holds.activeHolds().map(holdView) };
+  /** The active holds, oldest first. */
+  listHolds(workspaceId: string): Promise<LedgerResult<HoldView[]>> {
+    return this.desk.listHolds(workspaceId);
   }
 
   /** Members' spend limits with their spend this period: one member's, or (null) every limited member's. */
-  async spendLimits(workspaceId: string, memberId: string | null): Promise<LedgerResult<SpendLimitView[]>> {
-    const state = await this.load(workspaceId);
-    if (!state) return notFound;
-    this.holds.expireDue(Date.now());
-    const tracker = this.spend.tracker;
-    if (!tracker) return ledgerUnavailable;
-    const nowMs = this.spend.clock();
-    const members = memberId === null ? [...tracker.limits.keys()].sort() : [memberId];
-    return { ok: true, replayed: false, value: members.flatMap((m) => tracker.view(m, nowMs) ?? []) };
+  spendLimits(workspaceId: string, memberId: string | null): Promise<LedgerResult<SpendLimitView[]>> {
+    return this.desk.spendLimits(workspaceId, memberId);
   }
 
-  /**
-   * Sets (or, with null, removes) a member's spend limit: written to the shard, then what the object
-   * enforces is read again from D1 once it holds every journaled entry (the member's spend with it).
-   */
+  /** Sets (or, with null, removes) a member's spend limit; answers it with this period's spend. */
   setSpendLimit(workspaceId: string, memberId: string, limit: { limitMicros: number; period: LimitPeriod } | null): Promise<LedgerResult<SpendLimitView | null>> {
-    return this.queue.run(async () => {
-      const state = await this.load(workspaceId);
-      if (!state) return notFound;
-      await this.projector.drained();
-      await saveLimitStatement(this.ledger.d1, workspaceId, memberId, limit, Date.now()).run();
-      const tracker = await this.reloadSpend(state);
-      return { ok: true, replayed: false, value: tracker.view(memberId, this.spend.clock()) };
-    });
-  }
-
-  /** `spend_limit.reached`, once per member per period (remembered in this object's SQLite), through the outbox. */
-  private limitReached(memberIds: string[]): void {
-    const tracker = this.spend.tracker;
-    const state = this.state;
-    if (!tracker || !state) return;
-    const nowMs = this.spend.clock();
-    const events = memberIds.flatMap((memberId) => {
-      const limit = tracker.limits.get(memberId);
-      if (!limit) return [];
-      const startMs = periodStartMs(limit.period, nowMs);
-      if (!this.limitNotices.claim(memberId, startMs, Date.now())) return [];
-      const view = tracker.view(memberId, nowMs)!;
-      return [{ memberId, startMs, event: outboxEvent('spend_limit.reached', { ...view, periodStart: new Date(startMs).toISOString() }) }];
-    });
-    if (events.length === 0) return;
-    const workspaceId = state.workspaceId;
-    // A notification, not money: put in the outbox after the answer; unclaimed if that fails, so the next occasion sends it.
-    this.ctx.waitUntil(
-      (async () => {
-        try {
-          await insertOutbox(this.ledger.db, workspaceId, events.map((e) => e.event), Date.now());
-        } catch (error) {
-          for (const e of events) this.limitNotices.unclaim(e.memberId, e.startMs);
-          console.error(JSON.stringify({ level: 'error', msg: 'spend_limit.reached not recorded; sent on the next occasion', workspaceId, error: String(error) }));
-          return;
-        }
-        await sendNotifications(this.env, events.map((e) => e.event));
-      })(),
-    );
-  }
-
-  /** The members' spend read again from D1 (in a queue turn, once D1 holds every journaled entry). */
-  private async reloadSpend(state: LedgerState): Promise<SpendTracker> {
-    await this.projector.drained();
-    const tracker = this.spendTracker(state, await readSpendRows(this.ledger.d1, state.workspaceId, periodStartMs('month', this.spend.clock())));
-    this.spend.tracker = tracker;
-    return tracker;
-  }
-
-  private spendTracker(state: LedgerState, rows: Awaited<ReturnType<typeof readSpendRows>>): SpendTracker {
-    return SpendTracker.fromRows(rows, {
-      settledThroughMs: () => state.open.settledThroughMs,
-      openRollups: () => this.store.rollupsFrom(state.open.settledThroughMs),
-      openIntervals: () => state.open.intervals,
-      book: () => state.book,
-      memberHeldMicros: (memberId, view) => (view ? this.holds.memberHeldIn(view, memberId) : this.holds.memberHeldMicros(memberId)),
-    });
+    return this.desk.setSpendLimit(workspaceId, memberId, limit);
   }
 
   // --- deposits: pending until Stripe says paid or failed --------------------------------------
@@ -387,16 +293,8 @@ export class WorkspaceLedger extends DurableObject<Env> {
   settle(workspaceId: string, cutoffMs: number): Promise<LedgerResult<SettleResult>> {
     return this.queue.run(async () => {
       await this.projector.drained();
-      // holds/limits: the closing hours' usage per limited member, kept once they are settled.
-      const tracker = this.state ? this.spend.tracker : null;
-      const closing = tracker?.closingHours(cutoffMs);
-      const result = await settleNow(this.ledger, this.store, workspaceId, cutoffMs, this.state === null);
-      if (result.ok && result.value.settledHours > 0 && this.state && this.spend.tracker && !this.spend.tracker.empty) {
-        // The same tracker saw the hours close: it keeps them. One rebuilt meanwhile (a state loaded
-        // during settlement) may lack them: read again from D1, which holds them now.
-        if (closing && this.spend.tracker === tracker) tracker.settled(closing);
-        else await this.reloadSpend(this.state);
-      }
+      // holds/limits: the closing hours' usage stays in the members' spend once settled.
+      const result = await this.desk.settling(cutoffMs, () => settleNow(this.ledger, this.store, workspaceId, cutoffMs, this.state === null));
       if (result.ok) this.settlement.succeeded();
       return this.thenEnforce(workspaceId, Promise.resolve(result));
     });
@@ -441,8 +339,8 @@ export class WorkspaceLedger extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     this.enforcement.alarmAtMs = null;
-    // Holds whose time has come are expired first (holds/hold_book.ts); the plan below re-arms for the next.
-    this.holds.expireDue(Date.now());
+    // Holds whose time has come are expired first (holds/); the plan below re-arms for the next.
+    this.desk.expireDue();
     const workspaceId = await this.ctx.storage.get<string>(WORKSPACE_ID_KEY);
     if (!workspaceId) return;
     try {
@@ -619,11 +517,8 @@ export class WorkspaceLedger extends DurableObject<Env> {
           await this.projector.drained();
           if (!this.journal.backfilled) await backfillKeyIndex(shard.db, workspaceId, this.journal);
           // holds/limits: the members' spend read beside the balance (one more statement batch, at once).
-          const [state, spendRows] = await Promise.all([
-            readLedgerState(shard.d1, this.env.DB, workspaceId, this.store),
-            readSpendRows(shard.d1, workspaceId, periodStartMs('month', this.spend.clock())),
-          ]);
-          if (state) this.spend.tracker = this.spendTracker(state, spendRows);
+          const [state, spendRows] = await Promise.all([readLedgerState(shard.d1, this.env.DB, workspaceId, this.store), this.desk.readSpendRows(shard.d1, workspaceId)]);
+          if (state) this.desk.loaded(state, spendRows);
           return state;
         })
         .then((state) => (this.state = state))

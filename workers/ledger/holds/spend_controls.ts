@@ -109,7 +109,7 @@ export class SpendControls {
 }
 
 /** The hold once captured by `row` (what was asked, charged or forgiven). */
-export const captured = (hold: HoldRecord, amountMicros: number, row: TransactionRow): HoldRecord => ({
+export const captured = (hold: HoldRecord, amountMicros: number, row: Pick<TransactionRow, 'id' | 'createdAtMs'>): HoldRecord => ({
   ...hold,
   status: 'captured',
   capturedMicros: amountMicros,
