@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { publicApi } from '../helpers/api';
 import { answeredDeduction, createWorkspace, grant, unique } from '../helpers/fixtures';
 import { balanceRow, completedSum, ledgerRows } from '../ledger/ledger_helpers';
+import { shardD1Of } from '../helpers/ledger_checks';
 import { captureHold, createHold, CREDIT, creditCheck, credits, listHolds, releaseHold } from './holds_helpers';
 
 describe('holds', () => {
@@ -140,6 +141,25 @@ describe('holds', () => {
     expect((await captureHold(zero.body.id, 0)).body).toEqual(captured0.body);
     expect((await captureHold(zero.body.id, 5)).body.error.code).toBe('hold_closed');
     expect((await ledgerRows(ws.workspaceId)).filter((r) => r.type === 'usage')).toHaveLength(0);
+  });
+
+  it('holds never terminate anything: a running instance keeps running while holds reserve every credit', async () => {
+    const ws = await createWorkspace('Holds never terminate');
+    await grant(ws.workspaceId, 5 * CREDIT);
+    const { eventCounts, startInstance } = await import('../zero_balance/zero_balance_helpers');
+    const { ledgerStub } = await import('../helpers/ledger_checks');
+    expect((await startInstance(ws.workspaceId, unique('res_hold'), 'cpu-small')).status).toBe(201);
+    const available = (await creditCheck(ws.workspaceId, 0)).body.balanceMicros as number;
+    // Everything spendable held (runtime accrues meanwhile: a micro or two less, if need be).
+    let held = await createHold({ workspaceId: ws.workspaceId, amountMicros: available });
+    if (held.status === 402) held = await createHold({ workspaceId: ws.workspaceId, amountMicros: available - 1000 });
+    expect(held.status).toBe(201);
+    expect((await credits(ws.adminKey)).body.balanceMicros).toBeLessThanOrEqual(1000);
+    // Enforcement acts on the balance holds aside: nothing to terminate.
+    await ledgerStub(ws.workspaceId).checkBalance(ws.workspaceId);
+    const running = await shardD1Of(ws.workspaceId).prepare('SELECT COUNT(*) AS n FROM resources WHERE workspace_id = ? AND stopped_at_ms IS NULL').bind(ws.workspaceId).first<{ n: number }>();
+    expect(running!.n).toBe(1);
+    expect((await eventCounts(ws.workspaceId))['instance.terminated'] ?? 0).toBe(0);
   });
 
   it('a hold survives the object\'s eviction', async () => {
