@@ -3,6 +3,9 @@
 // never waits on D1. Active holds are also kept in memory, with their total and each member's, so
 // that every credit check, deduction and hold subtracts them without a read.
 //
+// Closed holds are kept, as the key index keeps entries (entry_journal.ts): a hold id answers as it
+// did for ever, and its capture's key (hold_keys.ts) can never be taken by a new hold of the same id.
+//
 // Holds are decided in the object's group commit (hold_writes.ts), beside deductions: a group's
 // writes see each other's holds through an overlay keyed by the group's view, and the book itself
 // changes only once the group is durable.
@@ -172,11 +175,6 @@ export class HoldBook {
     );
     for (const h of due) this.forget(h.id);
     return due.map((h) => ({ ...h, status: 'expired' as const, closedAtMs: nowMs }));
-  }
-
-  /** Closed holds older than `beforeMs` leave the storage (their ids may then be used again). */
-  pruneClosed(beforeMs: number): number {
-    return this.sql.exec(`DELETE FROM holds WHERE status <> 'held' AND closed_at_ms < ?`, beforeMs).rowsWritten;
   }
 
   // --- a group's view: its writes see each other before the group is durable ---------------------
