@@ -30,8 +30,6 @@ export interface EntryHooks {
   decided?(view: GroupView, row: TransactionRow): void;
   /** The entry is durable: the object's memory follows (called once, before the answer). */
   durable?(row: TransactionRow): void;
-  /** The entry was refused: told to the object (a spend limit that refused something). */
-  refused?(failure: LedgerFailure): void;
 }
 
 export class EntryWrite implements GroupWrite<TransactionView> {
@@ -96,7 +94,6 @@ export class EntryWrite implements GroupWrite<TransactionView> {
     }
     if (refusal) {
       const failure = refusal;
-      hooks?.refused?.(failure);
       // A refused entry whose id succeeded earlier (a retry) still answers as it did then. A
       // journaled group's view holds every key the object wrote (the key index): nothing to look up.
       if (!this.journaled) batch.lookUpIfRefused(input.id);
