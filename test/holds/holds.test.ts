@@ -1,10 +1,13 @@
 // Holds: reserve, capture, release, and what they do to every other spend decision.
 import { describe, expect, it } from 'vitest';
-import { publicApi } from '../helpers/api';
+import { internal, publicApi } from '../helpers/api';
 import { answeredDeduction, createWorkspace, grant, unique } from '../helpers/fixtures';
 import { balanceRow, completedSum, ledgerRows } from '../ledger/ledger_helpers';
 import { shardD1Of } from '../helpers/ledger_checks';
 import { captureHold, createHold, CREDIT, creditCheck, credits, listHolds, releaseHold } from './holds_helpers';
+
+const cpuSmallMicrosPerHour = async () =>
+  ((await internal('GET', '/internal/v1/pricing')).body.instanceTypes as Array<{ instanceType: string; microsPerHour: number }>).find((t) => t.instanceType === 'cpu-small')!.microsPerHour;
 
 describe('holds', () => {
   it('200 concurrent holds against a balance that covers 137: exactly 137 granted; balance, held and ledger exact', async () => {
@@ -77,6 +80,10 @@ describe('holds', () => {
     expect((await creditCheck(ws.workspaceId, 6 * CREDIT + 1)).body).toMatchObject({ allowed: false, reason: 'insufficient_credits' });
     expect((await answeredDeduction(ws.workspaceId, 6 * CREDIT + 1)).status).toBe(402);
     expect((await createHold({ workspaceId: ws.workspaceId, amountMicros: 6 * CREDIT + 1 })).status).toBe(402);
+    // A runtime quote counts only what holds leave too.
+    const quote = await internal('GET', `/internal/v1/quotes/sandbox-runtime?workspaceId=${ws.workspaceId}&instanceType=cpu-small&seconds=60`);
+    expect(quote.status).toBe(200);
+    expect(quote.body.affordableSeconds).toBe(Math.floor((6 * CREDIT * 3600) / (await cpuSmallMicrosPerHour())));
 
     // Replay: the same body answers the hold; another body is a conflict.
     const replay = await createHold({ workspaceId: ws.workspaceId, id, amountMicros: 4 * CREDIT, description: 'model stream' });

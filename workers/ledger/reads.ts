@@ -82,7 +82,8 @@ export class LedgerReads {
     const rate = state.book.at(nowMs).instanceTypes.get(instanceType);
     if (rate === undefined) return { ok: true, replayed: false, value: null };
     const costMicros = roundMicros(exactInstance(seconds * 1000, rate));
-    const spendable = spendableMicros(state, nowMs);
+    // What holds reserve is not there to run an instance on.
+    const spendable = this.spend.availableMicros(state, nowMs);
     // How long the balance lasts with this instance added to what already burns.
     const burn = state.open.burnRateMicrosPerHour(nowMs, state.book) + rate;
     const affordableSeconds = burn > 0 ? Math.floor((spendable * 3600) / burn) : null;
