@@ -185,3 +185,15 @@ export const dashboardSessions = sqliteTable(
   },
   (t) => [index('dashboard_sessions_member').on(t.memberId), index('dashboard_sessions_expires').on(t.expiresAtMs)],
 );
+
+// --- holds ----------------------------------------------------------------------------------------
+
+// Which workspace each hold id belongs to. Hold ids are the caller's and unique across workspaces,
+// while the holds themselves live in their workspace's ledger object: a capture or release names
+// only the hold, and finds its workspace (and so its object) here. Claimed when the hold is made; the
+// same id in another workspace is a 409, as the same id with another body.
+export const holdOwners = sqliteTable('hold_owners', {
+  holdId: text('hold_id').primaryKey(),
+  workspaceId: text('workspace_id').notNull(),
+  claimedAtMs: integer('claimed_at_ms').notNull(),
+});

@@ -305,3 +305,25 @@ export const creditFunding = sqliteTable(
     check('credit_funding_amount_positive', sql`${t.amountMicros} > 0`),
   ],
 );
+
+// --- spend limits --------------------------------------------------------------------------------
+
+// A member's spend limit per UTC day or calendar month (PUT /v1/billing/spend-limits/:memberId),
+// written only by the workspace's ledger object, which enforces it from memory
+// (workers/ledger/limits/). Removing a limit deletes its row.
+export const spendLimits = sqliteTable(
+  'spend_limits',
+  {
+    workspaceId: text('workspace_id').notNull(),
+    memberId: text('member_id').notNull(),
+    limitMicros: integer('limit_micros').notNull(),
+    // day | month (UTC)
+    period: text('period', { enum: ['day', 'month'] }).notNull(),
+    updatedAtMs: integer('updated_at_ms').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.memberId] }),
+    check('spend_limits_positive', sql`${t.limitMicros} > 0`),
+    check('spend_limits_period_valid', sql`${t.period} IN ('day', 'month')`),
+  ],
+);

@@ -15,6 +15,8 @@ import { registerDashboardLinkRoutes } from './routes/internal/dashboard_links';
 import { registerMemberSessionRoutes } from './routes/internal/member_sessions';
 import { dashboard } from './dashboard/dashboard_routes';
 import { registerCreditCheck } from './routes/internal/credit_check';
+import { registerHoldRoutes } from './routes/internal/holds';
+import { registerSpendLimitRoutes } from './routes/public/spend_limits';
 import { registerLedgerEntryRoutes } from './routes/internal/ledger_entries';
 import { registerGrantRoutes } from './routes/internal/grants';
 import { registerPlatformEventRoutes } from './routes/internal/platform_events';
@@ -68,6 +70,7 @@ export function buildApp() {
   registerCreditCheck(app);
   registerLedgerEntryRoutes(app);
   registerGrantRoutes(app);
+  registerHoldRoutes(app);
   registerUsageRoutes(app);
   registerUsageEventRoutes(app);
   registerPricingRoutes(app);
@@ -83,6 +86,7 @@ export function buildApp() {
   registerHistoryRoutes(app);
   registerHistoryCsvRoute(app);
   registerAutoTopupRoutes(app);
+  registerSpendLimitRoutes(app);
   registerMyUsageRoute(app);
   registerTopupRoutes(app);
   registerPaymentMethodRoutes(app);

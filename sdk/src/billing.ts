@@ -12,6 +12,9 @@ import type {
   MyUsage,
   PaymentMethodList,
   Plan,
+  SpendLimit,
+  SpendLimitList,
+  SpendLimitSettings,
   TopupBody,
   CheckoutTopupCreated,
   SavedCardTopupCreated,
@@ -82,13 +85,34 @@ export class PaymentMethodsApi {
   }
 }
 
+export class SpendLimitsApi {
+  constructor(private readonly http: Transport) {}
+
+  /** The caller's own limit (an empty list without one); an admin gets every member's. */
+  list(): Promise<SpendLimitList> {
+    return this.http.request({ method: 'GET', path: '/v1/billing/spend-limits' });
+  }
+
+  /** Admin only: caps what a member may spend per UTC day or calendar month (replacing any limit). */
+  set(memberId: string, settings: SpendLimitSettings): Promise<SpendLimit> {
+    return this.http.request({ method: 'PUT', path: `/v1/billing/spend-limits/${segment(memberId)}`, body: settings });
+  }
+
+  /** Admin only: removes a member's limit (idempotent). */
+  async remove(memberId: string): Promise<void> {
+    await this.http.request({ method: 'DELETE', path: `/v1/billing/spend-limits/${segment(memberId)}` });
+  }
+}
+
 export class BillingApi {
   readonly autoTopup: AutoTopupApi;
   readonly paymentMethods: PaymentMethodsApi;
+  readonly spendLimits: SpendLimitsApi;
 
   constructor(private readonly http: Transport) {
     this.autoTopup = new AutoTopupApi(http);
     this.paymentMethods = new PaymentMethodsApi(http);
+    this.spendLimits = new SpendLimitsApi(http);
   }
 
   /** Plan, credit summary and auto-top-up settings in one call. */

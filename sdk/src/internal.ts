@@ -5,6 +5,11 @@ import { newIdempotencyKey } from './ids.js';
 import { segment, Transport, type TransportOptions } from './transport.js';
 import type {
   AdjustmentBody,
+  CaptureHoldBody,
+  CreateHoldBody,
+  Hold,
+  HoldCapture,
+  HoldList,
   CreateApiKeyBody,
   CreatedApiKey,
   CreatedMember,
@@ -144,6 +149,40 @@ class GrantsApi {
   }
 }
 
+class HoldsApi {
+  constructor(private readonly http: Transport) {}
+
+  /**
+   * Reserves credits for work whose cost is not known yet (a model stream, an agent step): 402
+   * `insufficient_credits` when the balance less what is held cannot cover it, 402
+   * `spend_limit_exceeded` past the member's limit; nothing is held then. The id (generated if
+   * omitted) is what capture and release name.
+   */
+  create(body: WithOptionalId<CreateHoldBody>): Promise<Hold> {
+    return this.http.request({ method: 'POST', path: '/internal/v1/holds', body: withId(body, 'hold') });
+  }
+
+  /**
+   * Charges what the work cost (one `usage` transaction) and frees the rest; 0 releases. May exceed
+   * the hold (the excess is taken as far as the balance covers it, the rest forgiven). Idempotent
+   * for the same amount; another amount is 409 `idempotency_conflict`, a released hold 409 `hold_closed`.
+   */
+  capture(id: string, amountMicros: number, options: Omit<CaptureHoldBody, 'amountMicros'> = {}): Promise<HoldCapture> {
+    return this.http.request({ method: 'POST', path: `/internal/v1/holds/${segment(id)}/capture`, body: { ...options, amountMicros } });
+  }
+
+  /** Frees a hold; idempotent. A captured hold is 409 `hold_closed`. */
+  async release(id: string, options: { workspaceId?: string } = {}): Promise<Hold> {
+    const answer: { hold: Hold } = await this.http.request({ method: 'POST', path: `/internal/v1/holds/${segment(id)}/release`, body: options });
+    return answer.hold;
+  }
+
+  /** The workspace's active holds, oldest first. */
+  list(workspaceId: string): Promise<HoldList> {
+    return this.http.request({ method: 'GET', path: `/internal/v1/workspaces/${segment(workspaceId)}/holds` });
+  }
+}
+
 class PricingApi {
   constructor(private readonly http: Transport) {}
 
@@ -221,6 +260,7 @@ export class BurnrateInternal {
   readonly adjustments: AdjustmentsApi;
   readonly deductions: DeductionsApi;
   readonly grants: GrantsApi;
+  readonly holds: HoldsApi;
   readonly pricing: PricingApi;
   readonly quotes: QuotesApi;
   readonly resources: ResourcesApi;
@@ -239,6 +279,7 @@ export class BurnrateInternal {
     this.adjustments = new AdjustmentsApi(this.http);
     this.deductions = new DeductionsApi(this.http);
     this.grants = new GrantsApi(this.http);
+    this.holds = new HoldsApi(this.http);
     this.pricing = new PricingApi(this.http);
     this.quotes = new QuotesApi(this.http);
     this.resources = new ResourcesApi(this.http);
@@ -246,9 +287,16 @@ export class BurnrateInternal {
     this.stripe = new StripeApi(this.http);
   }
 
-  /** Can the workspace spend `amountMicros` now? Answered from memory, for the hot path. */
-  creditCheck(workspaceId: string, amountMicros: number): Promise<CreditCheck> {
-    return this.http.request({ method: 'GET', path: `/internal/v1/workspaces/${segment(workspaceId)}/credit-check`, query: { amountMicros } });
+  /**
+   * Can the workspace spend `amountMicros` now (active holds aside)? With `memberId`, within the
+   * member's spend limit too (`reason: 'spend_limit'`). Answered from memory, for the hot path.
+   */
+  creditCheck(workspaceId: string, amountMicros: number, memberId?: string): Promise<CreditCheck> {
+    return this.http.request({
+      method: 'GET',
+      path: `/internal/v1/workspaces/${segment(workspaceId)}/credit-check`,
+      query: memberId === undefined ? { amountMicros } : { amountMicros, memberId },
+    });
   }
 
   /** Storage in use and whether the workspace's volumes are accessible (false after zero balance). */

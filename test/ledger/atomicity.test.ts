@@ -58,7 +58,7 @@ describe('a D1 batch is all or nothing', () => {
     expect(await rowById(entry.id)).toBeNull();
     expect(await balanceRow(workspaceId)).toBe(0);
     // The workspace's ledger (loaded from D1 now, for the first time) agrees: still nothing.
-    expect((await creditCheck(workspaceId, 0)).body).toEqual({ allowed: false, balanceMicros: 0 });
+    expect((await creditCheck(workspaceId, 0)).body).toEqual({ allowed: false, balanceMicros: 0, reason: 'insufficient_credits' });
   });
 
   it('the same batch without the failing statement does commit (the rollbacks above were caused by it)', async () => {

@@ -38,9 +38,9 @@ describe('concurrent deductions through the HTTP path', () => {
     expect(credits.body.balanceMicros).toBe(0);
     const checkZero = await creditCheck(ws.workspaceId, 0);
     expect(checkZero.status).toBe(200);
-    expect(checkZero.body).toEqual({ allowed: false, balanceMicros: 0 });
+    expect(checkZero.body).toEqual({ allowed: false, balanceMicros: 0, reason: 'insufficient_credits' });
     const checkOne = await creditCheck(ws.workspaceId, 1);
-    expect(checkOne.body).toEqual({ allowed: false, balanceMicros: 0 });
+    expect(checkOne.body).toEqual({ allowed: false, balanceMicros: 0, reason: 'insufficient_credits' });
 
     // D1 holds exactly the grant and the ten usage entries; they sum to the balance row (0).
     const rows = await ledgerRows(ws.workspaceId);

@@ -104,7 +104,7 @@ describe('the ledger object rebuilds its balance from D1 after eviction', () => 
     expect(answers.filter((r) => r.status === 402)).toHaveLength(3);
     expect(await balanceRow(ws.workspaceId)).toBe(0);
     expect(await completedSum(ws.workspaceId)).toBe(0);
-    expect((await creditCheck(ws.workspaceId, 0)).body).toEqual({ allowed: false, balanceMicros: 0 });
+    expect((await creditCheck(ws.workspaceId, 0)).body).toEqual({ allowed: false, balanceMicros: 0, reason: 'insufficient_credits' });
   });
 });
 
@@ -133,7 +133,7 @@ describe('the hot path is answered from memory', () => {
     await setBalanceRow(ws.workspaceId, 1_000 * CREDIT);
     try {
       // Warm: served from memory, so D1's (wrong) 1,000 credits are not seen.
-      expect((await creditCheck(ws.workspaceId, 5 * CREDIT)).body).toEqual({ allowed: false, balanceMicros: 4 * CREDIT });
+      expect((await creditCheck(ws.workspaceId, 5 * CREDIT)).body).toEqual({ allowed: false, balanceMicros: 4 * CREDIT, reason: 'insufficient_credits' });
       expect((await publicApi('GET', '/v1/billing/credits', ws.adminKey)).body.balanceMicros).toBe(4 * CREDIT);
 
       // Cold: the rebuild finds balance (1,000 credits) != ledger (4 credits) and refuses to serve.

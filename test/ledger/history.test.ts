@@ -260,7 +260,7 @@ describe('negative adjustments never take the balance below zero', () => {
       balanceAfterMicros: 0,
     });
     expect(await balanceRow(ws.workspaceId)).toBe(0);
-    expect((await creditCheck(ws.workspaceId, 0)).body).toEqual({ allowed: false, balanceMicros: 0 });
+    expect((await creditCheck(ws.workspaceId, 0)).body).toEqual({ allowed: false, balanceMicros: 0, reason: 'insufficient_credits' });
 
     // At zero, a further correction moves nothing and forgives all of it.
     const atZero = await adjust(ws.workspaceId, -CREDIT, unique('fix-at-zero'), 'Correction at zero');

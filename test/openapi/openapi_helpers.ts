@@ -122,16 +122,18 @@ export const ADMIN_ONLY_OPERATIONS = [
   'POST /v1/billing/payment-methods/{id}/default',
   'POST /v1/billing/topup',
   'PUT /v1/billing/auto-topup',
+  'PUT /v1/billing/spend-limits/{memberId}',
+  'DELETE /v1/billing/spend-limits/{memberId}',
 ];
 
 /** The contract's error table: which codes each status may carry. */
 export const CODES_BY_STATUS: Record<number, string[]> = {
   400: ['invalid_request'],
   401: ['unauthenticated'],
-  402: ['insufficient_credits', 'payment_failed'],
+  402: ['insufficient_credits', 'payment_failed', 'spend_limit_exceeded'],
   403: ['forbidden'],
   404: ['not_found'],
-  409: ['idempotency_conflict', 'payment_method_required'],
+  409: ['idempotency_conflict', 'payment_method_required', 'hold_closed'],
   413: ['payload_too_large'],
   429: ['rate_limited'],
   500: ['internal_error'],

@@ -54,7 +54,7 @@ describe('BurnrateInternal', () => {
     expect(deduction).toMatchObject({ type: 'usage', status: 'completed', amountMicros: -2 * CREDIT_MICROS, balanceAfterMicros: 3 * CREDIT_MICROS, description: 'GPU snapshot' });
 
     expect(await internal.creditCheck(ws, 3 * CREDIT_MICROS)).toEqual({ allowed: true, balanceMicros: 3 * CREDIT_MICROS });
-    expect(await internal.creditCheck(ws, 3 * CREDIT_MICROS + 1)).toEqual({ allowed: false, balanceMicros: 3 * CREDIT_MICROS });
+    expect(await internal.creditCheck(ws, 3 * CREDIT_MICROS + 1)).toEqual({ allowed: false, balanceMicros: 3 * CREDIT_MICROS, reason: 'insufficient_credits' });
 
     const eventId = unique('evt');
     const events = [

@@ -56,7 +56,7 @@ describe('a charge larger than the balance', () => {
 
     // While open: the spendable balance shows 0, not -3,000; nothing more can be spent.
     expect(await credits(ws.adminKey)).toMatchObject({ balanceMicros: 0, accumulatingMicros: 8_000 });
-    expect((await creditCheck(ws.workspaceId, 1)).body).toEqual({ allowed: false, balanceMicros: 0 });
+    expect((await creditCheck(ws.workspaceId, 1)).body).toEqual({ allowed: false, balanceMicros: 0, reason: 'insufficient_credits' });
 
     const result = await deliverSettlement([{ workspaceId: ws.workspaceId, cutoffMs: hourMs + HOUR_MS }]);
     expect(result.explicitAcks).toHaveLength(1);
@@ -241,7 +241,7 @@ describe('the credit summary while instances run', () => {
     expect(summary.balanceMicros).toBe(0);
     expect(summary.burnRateMicrosPerHour).toBe(0);
     expect(summary.hoursRemaining).toBeNull();
-    expect((await creditCheck(ws.workspaceId, 1)).body).toEqual({ allowed: false, balanceMicros: 0 });
+    expect((await creditCheck(ws.workspaceId, 1)).body).toEqual({ allowed: false, balanceMicros: 0, reason: 'insufficient_credits' });
     expect((await stopResource(id)).body).toMatchObject({ status: 'stopped', stopReason: 'zero_balance' });
   });
 

@@ -96,8 +96,8 @@ describe('1 credit and a gpu-a100 (3.6 credits/hour) started now', () => {
     await expectInvariant(ws.workspaceId);
 
     // At zero: the credit check refuses, and nothing new may start.
-    expect(await creditCheck(ws.workspaceId, 1)).toEqual({ allowed: false, balanceMicros: 0 });
-    expect(await creditCheck(ws.workspaceId, 0)).toEqual({ allowed: false, balanceMicros: 0 });
+    expect(await creditCheck(ws.workspaceId, 1)).toEqual({ allowed: false, balanceMicros: 0, reason: 'insufficient_credits' });
+    expect(await creditCheck(ws.workspaceId, 0)).toEqual({ allowed: false, balanceMicros: 0, reason: 'insufficient_credits' });
     const refused = await startInstance(ws.workspaceId, unique('res_refused'), 'cpu-small');
     expect(refused.status).toBe(402);
     expect(refused.body.error.code).toBe('insufficient_credits');
@@ -157,7 +157,7 @@ describe('1 credit and a gpu-a100 (3.6 credits/hour) started now', () => {
     expect(row!.stopped_at_ms!).toBeLessThanOrEqual(crossing + 60_000);
 
     // At zero now, for real: refused, and told once.
-    expect(await creditCheck(ws.workspaceId, 1)).toEqual({ allowed: false, balanceMicros: 0 });
+    expect(await creditCheck(ws.workspaceId, 1)).toEqual({ allowed: false, balanceMicros: 0, reason: 'insufficient_credits' });
     const refused = await startInstance(ws.workspaceId, unique('res_refused'), 'cpu-small');
     expect(refused.status).toBe(402);
     expect(refused.body.error.code).toBe('insufficient_credits');

@@ -77,7 +77,7 @@ describe('zero balance suspends storage, a deposit restores it', () => {
     // --- the balance reaches zero ---------------------------------------------------------------
     const drained = await deductWholeBalance(ws.workspaceId);
     expect(drained.status).toBe('completed');
-    expect(await creditCheck(ws.workspaceId, 1)).toEqual({ allowed: false, balanceMicros: 0 });
+    expect(await creditCheck(ws.workspaceId, 1)).toEqual({ allowed: false, balanceMicros: 0, reason: 'insufficient_credits' });
 
     // The instance is stopped for a zero balance; the volume is kept (its row still running, its
     // size still counted) but no longer metered.
@@ -157,7 +157,7 @@ describe('zero balance suspends storage, a deposit restores it', () => {
 
     // 2) a deposit that does not cover the open charge leaves the balance at 0: still suspended.
     await grant(ws.workspaceId, CREDIT);
-    expect(await creditCheck(ws.workspaceId, 1)).toEqual({ allowed: false, balanceMicros: 0 });
+    expect(await creditCheck(ws.workspaceId, 1)).toEqual({ allowed: false, balanceMicros: 0, reason: 'insufficient_credits' });
     expect(await storageQuota(ws.workspaceId)).toMatchObject({ accessible: false });
     expect(await eventsOf(ws.workspaceId, 'storage.restored')).toHaveLength(0);
 

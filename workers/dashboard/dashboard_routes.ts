@@ -27,6 +27,7 @@ import { dashboardPage, type PageState } from './views/dashboard_page';
 import { liveRegionMarkup } from './views/live_regions';
 import { bouncePage, linkConfirmPage, messagePage, signInPage } from './views/sign_in_view';
 import { directoryDb } from '../storage/databases';
+import { saveSpendLimitForm } from './spend_limit_form';
 
 const FORM_KEY = /^[A-Za-z0-9_-]{16,64}$/;
 
@@ -310,6 +311,16 @@ async function changeCard(c: Context<AppEnv>, change: 'default' | 'removed') {
 
 dashboard.post('/cards/:id/default', (c) => changeCard(c, 'default'));
 dashboard.post('/cards/:id/remove', (c) => changeCard(c, 'removed'));
+
+// A member's spend limit (views/spend_limits_panel.ts): set or changed (`action=save`) or removed.
+dashboard.post('/spend-limits', async (c) => {
+  const guarded = await adminForm(c);
+  if ('response' in guarded) return guarded.response;
+  const { session, form } = guarded;
+  const outcome = await saveSpendLimitForm(c.env, session, form);
+  if (!outcome.ok) return renderDashboard(c, session, { notice: { kind: 'error', text: outcome.error } }, 400);
+  return c.redirect('/dashboard?saved=spend-limit#spend-limits', 303);
+});
 
 dashboard.post('/auto-recharge', async (c) => {
   const guarded = await adminForm(c);

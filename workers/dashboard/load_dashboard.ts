@@ -19,6 +19,7 @@ import { readOpenUsageLines, readUsageLines, type UsageLine } from './usage_line
 import { readBalanceSeries, readSpendByHour, type BalancePoint, type SpendHour } from './spend_series';
 import type { TransactionView } from '../ledger/transaction_view';
 import { readTransactionFunding, type FundingLineView } from '../billing/read_transaction';
+import { loadSpendLimitsPanel, type SpendLimitsPanelData } from './spend_limits_data';
 
 export const HISTORY_PAGE_SIZE = 20;
 
@@ -55,6 +56,8 @@ export interface DashboardData {
   usageFunding?: Map<string, FundingLineView[]>;
   /** The workspace's saved cards as Stripe lists them, or null when Stripe did not list them (in time). */
   cards: PaymentMethodView[] | null;
+  /** Members' spend limits (views/spend_limits_panel.ts). */
+  spendLimits: SpendLimitsPanelData;
 }
 
 /** What the live regions (notice, balance panel, history table, saved card) need. */
@@ -125,14 +128,15 @@ export async function loadLiveData(env: Env, session: DashboardSession, query: D
 export async function loadDashboard(env: Env, session: DashboardSession, query: DashboardQuery): Promise<DashboardData> {
   const ws = session.workspaceId;
   const nowMs = Date.now();
-  const [live, usage, cards] = await Promise.all([
+  const [live, usage, cards, spendLimits] = await Promise.all([
     loadLiveData(env, session, query),
     usageForPeriod(env, { workspaceId: ws, memberId: session.memberId, period: query.period, allMembers: session.role === 'admin', nowMs }),
     loadCards(env, ws),
+    loadSpendLimitsPanel(env, session),
   ]);
   const fromMs = Date.parse(usage.from);
   const [spendByHour, balanceSeries] = await Promise.all([readSpendByHour(env, ws, fromMs), readBalanceSeries(env, ws, fromMs)]);
-  return { session, query, usage, spendByHour, balanceSeries, cards, formKey: randomToken(16), ...live };
+  return { session, query, usage, spendByHour, balanceSeries, cards, spendLimits, formKey: randomToken(16), ...live };
 }
 
 /**

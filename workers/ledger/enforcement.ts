@@ -27,6 +27,8 @@ export interface AlarmPlan {
   pruneAtMs: number | null;
   /** The soonest expiry of a credit block that the alarm removes (nothing open then; see blocks/expiry.ts). */
   expiryAtMs: number | null;
+  /** The earliest expiry of an active hold (holds/): the alarm expires it then. */
+  holdExpiryAtMs?: number | null;
 }
 
 /**
@@ -50,6 +52,8 @@ export class ZeroBalanceEnforcement {
     private readonly storage: DurableObjectStorage,
     private readonly store: EventStore,
     private readonly settlement: SettlementSchedule,
+    /** When the earliest active hold expires (holds/hold_book.ts), or null. */
+    private readonly holdExpiryAtMs: () => number | null = () => null,
   ) {}
 
   async enforce(state: LedgerState, nowMs: number): Promise<void> {
@@ -75,12 +79,27 @@ export class ZeroBalanceEnforcement {
     const expiry = state.blocks.nextExpiry();
     const expiryDueMs = expiry === null ? null : expiry.atMs > nowMs || nothingOpen(state.open) ? expiry.atMs : expiryAlarmMs(state.blocks.list, state.open, nowMs);
     const expiryAtMs = expiryDueMs === null ? null : Math.max(expiryDueMs, nowMs + 1_000);
-    const next = earliest(earliest(earliest(balanceAtMs, settlementAtMs), pruneAtMs), expiryAtMs);
-    this.plan = { alarmAtMs: next, balanceAtMs, settlementAtMs, pruneAtMs, expiryAtMs };
+    const holdExpiryAtMs = this.holdExpiryAtMs();
+    const next = earliest(earliest(earliest(earliest(balanceAtMs, settlementAtMs), pruneAtMs), expiryAtMs), holdExpiryAtMs);
+    this.plan = { alarmAtMs: next, balanceAtMs, settlementAtMs, pruneAtMs, expiryAtMs, holdExpiryAtMs };
     if (next !== this.alarmAtMs) {
       if (next === null) await this.storage.deleteAlarm();
       else await this.storage.setAlarm(next);
       this.alarmAtMs = next;
+    }
+  }
+
+  /**
+   * A hold made since the last plan expires at `atMs`: the alarm must fire by then (holds touch no
+   * D1, so no enforcement runs after one; the plan keeps it for when the alarm is restored).
+   */
+  async wakeBy(atMs: number): Promise<void> {
+    if (this.plan.alarmAtMs === null || this.plan.alarmAtMs > atMs) this.plan = { ...this.plan, alarmAtMs: atMs, holdExpiryAtMs: atMs };
+    // Not known (a fresh life of the object): an alarm armed earlier by a previous life must stand.
+    this.alarmAtMs ??= await this.storage.getAlarm();
+    if (this.alarmAtMs === null || this.alarmAtMs > atMs) {
+      await this.storage.setAlarm(atMs);
+      this.alarmAtMs = atMs;
     }
   }
 

@@ -16,6 +16,24 @@ import type { PostEntryInput } from './ledger_types';
 import { toTransactionView, type TransactionRow, type TransactionView } from './transaction_view';
 import { creditBlock, fundDebit, paidTakeableMicros } from './blocks/entry_blocks';
 
+/**
+ * What holds and spend limits add to an entry's decision (holds/, limits/): set by the object for
+ * deductions and captures, absent for every other entry (corrections, refunds and disputes count
+ * the balance holds aside).
+ */
+export interface EntryHooks {
+  /** A refusal decided before the balance is looked at (a closed hold). */
+  refuseFirst?(view: GroupView): LedgerFailure | null;
+  /** What the entry may take now: the spendable balance less what active holds reserve. */
+  availableMicros(view: GroupView): number;
+  /** A refusal decided once the balance covers the entry (a member's spend limit). */
+  refuseAfter?(view: GroupView, amountMicros: number): LedgerFailure | null;
+  /** The entry is decided: later writes of its group must see it (a hold captured, a member's spend). */
+  decided?(view: GroupView, row: TransactionRow): void;
+  /** The entry is durable: the object's memory follows (called once, before the answer). */
+  durable?(row: TransactionRow): void;
+}
+
 export class EntryWrite implements GroupWrite<TransactionView> {
   readonly workspaceId: string;
   readonly writes: { keys: string[] };
@@ -28,10 +46,13 @@ export class EntryWrite implements GroupWrite<TransactionView> {
   readonly journaled: boolean;
   private requestHash = '';
 
-  constructor(private readonly input: PostEntryInput) {
+  constructor(
+    private readonly input: PostEntryInput,
+    private readonly hooks?: EntryHooks,
+  ) {
     this.workspaceId = input.workspaceId;
     this.writes = { keys: [input.id] };
-    this.journaled = (input.kind === 'deduction' || input.kind === 'adjustment') && !input.stripeEvent && !input.notify && isCallerKey(input.id);
+    this.journaled = (input.kind === 'deduction' || input.kind === 'adjustment' || input.kind === 'capture') && !input.stripeEvent && !input.notify && isCallerKey(input.id);
     this.pipelinable = !this.journaled;
   }
 
@@ -47,16 +68,26 @@ export class EntryWrite implements GroupWrite<TransactionView> {
     // (Broken on purpose only by the simulator's test-only switch: proves its idempotency check fails.)
     if (known && !(input.kind === 'adjustment' && simBroken('adjustment_idempotency'))) return () => replay(known, requestHash);
 
-    // What the open hour's usage already holds back: a deduction may only take what is above it.
-    const spendableMicros = view.spendableMicros();
+    const { hooks } = this;
+    // What the open hour's usage already holds back: a deduction may only take what is above it
+    // (and above what active holds reserve, hooks.availableMicros).
+    const spendableMicros = hooks ? hooks.availableMicros(view) : view.spendableMicros();
     let deltaMicros: number;
     let forgivenMicros = 0;
-    let refusal: LedgerFailure | null = null;
-    if (input.kind === 'deduction') {
+    let refusal: LedgerFailure | null = hooks?.refuseFirst?.(view) ?? null;
+    if (refusal) {
+      deltaMicros = 0;
+    } else if (input.kind === 'deduction') {
       deltaMicros = -input.amountMicros;
       if (spendableMicros < input.amountMicros && !simBroken('deduction_below_zero')) {
         refusal = { ok: false, code: 'insufficient_credits', message: `The balance (${spendableMicros} micros) cannot cover ${input.amountMicros} micros.` };
+      } else {
+        refusal = hooks?.refuseAfter?.(view, input.amountMicros) ?? null;
       }
+    } else if (input.kind === 'capture') {
+      // A capture charges what the work cost: as far as the balance covers it, the rest forgiven.
+      deltaMicros = -Math.min(input.amountMicros, spendableMicros) || 0;
+      forgivenMicros = input.amountMicros + deltaMicros;
     } else if ((input.kind === 'refund' || input.kind === 'dispute') && input.amountMicros < 0) {
       // Stripe taking money back takes paid credit only (never promotional), and never what the open
       // hour's usage still needs; the rest is forgiven.
@@ -87,7 +118,7 @@ export class EntryWrite implements GroupWrite<TransactionView> {
       workspaceId: input.workspaceId,
       idempotencyKey: input.id,
       requestHash,
-      type: input.kind === 'deduction' ? 'usage' : input.kind,
+      type: input.kind === 'deduction' || input.kind === 'capture' ? 'usage' : input.kind,
       status: 'completed',
       description: input.description,
       amountMicros: deltaMicros,
@@ -106,13 +137,18 @@ export class EntryWrite implements GroupWrite<TransactionView> {
       const paidBack = input.kind === 'dispute' || input.kind === 'refund';
       creditBlock(view, batch, row.id, deltaMicros, paidBack ? { category: 'paid', source: 'deposit' } : { category: 'promotional', source: 'adjustment' });
     } else if (deltaMicros < 0) {
+      // Deductions and captures (what was taken, forgiven aside) are funded in burn-down order.
       const takesPaid = input.kind === 'refund' || input.kind === 'dispute';
       fundDebit(view, batch, row.id, -deltaMicros, takesPaid ? { depositTransactionId: input.depositTransactionId } : undefined);
     }
+    hooks?.decided?.(view, row);
     const { stripeEvent: event, notify } = input;
     if (event) batch.recordStripeEvent(event);
     // A platform notification the entry causes (payment.disputed): in the outbox, same batch.
     if (notify) batch.notify(outboxEvent(notify.type, { ...notify.data, transactionId: row.id, amountMicros: row.amountMicros }));
-    return () => ({ ok: true, replayed: false, value: toTransactionView(row) }) as const;
+    return () => {
+      hooks?.durable?.(row);
+      return { ok: true, replayed: false, value: toTransactionView(row) } as const;
+    };
   }
 }

@@ -4,7 +4,7 @@ import { ApiError, type ErrorCode } from '../errors/api_error';
 // RPC loses its class, and these outcomes are expected, not exceptional.
 export type LedgerFailure = {
   ok: false;
-  code: Extract<ErrorCode, 'not_found' | 'insufficient_credits' | 'idempotency_conflict' | 'invalid_request' | 'payment_method_required' | 'internal_error'>;
+  code: Extract<ErrorCode, 'not_found' | 'insufficient_credits' | 'spend_limit_exceeded' | 'hold_closed' | 'idempotency_conflict' | 'invalid_request' | 'payment_method_required' | 'internal_error'>;
   message: string;
 };
 export type LedgerResult<T> = { ok: true; value: T; replayed: boolean } | LedgerFailure;

@@ -10,7 +10,7 @@ export interface PostEntryInput {
    * spendable balance, the rest recorded as forgiven. refund and dispute (Stripe taking money back,
    * or a dispute's funds given back) are applied as adjustments are.
    */
-  kind: 'deduction' | 'adjustment' | 'refund' | 'dispute';
+  kind: 'deduction' | 'adjustment' | 'refund' | 'dispute' | 'capture';
   amountMicros: number;
   description: string;
   memberId?: string | null;
@@ -34,7 +34,7 @@ export interface CreditSummary {
   /** Unspent credit blocks by category (their sum is the settled balance). */
   paidMicros: number;
   promotionalMicros: number;
-  /** Reserved by active holds (none yet). */
+  /** Reserved by active holds (holds/): already taken out of balanceMicros. */
   heldMicros: number;
   nextExpiry: { at: string; amountMicros: number } | null;
   updatedAt: string;

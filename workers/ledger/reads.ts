@@ -7,6 +7,7 @@ import type { BurnBreakdown, CreditSummary } from './ledger_types';
 import type { LedgerState } from './load_state';
 import { hoursRemaining } from './enforcement_plan';
 import { hoursUntilZero } from './blocks/zero_prediction';
+import type { SpendControls } from './holds/spend_controls';
 
 const PRICE_CHECK_INTERVAL_MS = 10_000;
 
@@ -22,18 +23,30 @@ export class LedgerReads {
     private readonly ledger: LedgerContext,
     private readonly ctx: DurableObjectState,
     private readonly checkBalance: (workspaceId: string) => Promise<unknown>,
+    /** Holds and spend limits (holds/spend_controls.ts): checks subtract holds and apply the member's limit. */
+    private readonly spend: SpendControls,
   ) {}
 
-  async creditCheck(workspaceId: string, amountMicros: number): Promise<LedgerResult<{ allowed: boolean; balanceMicros: number }>> {
+  async creditCheck(
+    workspaceId: string,
+    amountMicros: number,
+    memberId?: string,
+  ): Promise<LedgerResult<{ allowed: boolean; balanceMicros: number; reason?: 'insufficient_credits' | 'spend_limit' }>> {
     const state = await this.ledger.load(workspaceId);
     if (!state) return notFound;
     this.refreshPricesSoon(state);
-    const spendable = spendableMicros(state, Date.now());
-    // The alarm should have acted already; if a check sees the balance gone first, act now.
+    const nowMs = Date.now();
+    const spendable = spendableMicros(state, nowMs);
+    // The alarm should have acted already; if a check sees the balance gone first, act now (holds aside: they never terminate).
     if (spendable <= 0 && state.open.intervals.some((iv) => iv.stoppedAtMs === null)) {
       this.ctx.waitUntil(this.checkBalance(workspaceId).catch(() => undefined));
     }
-    return { ok: true, replayed: false, value: { allowed: spendable > 0 && spendable >= amountMicros, balanceMicros: spendable } };
+    const available = this.spend.availableMicros(state, nowMs);
+    if (!(available > 0 && available >= amountMicros)) return { ok: true, replayed: false, value: { allowed: false, balanceMicros: available, reason: 'insufficient_credits' } };
+    // A member's limit: what is left of it must be positive and cover the amount, as the balance must.
+    const limited = this.spend.limitRefusal(memberId, Math.max(amountMicros, 1));
+    if (limited) return { ok: true, replayed: false, value: { allowed: false, balanceMicros: available, reason: 'spend_limit' } };
+    return { ok: true, replayed: false, value: { allowed: true, balanceMicros: available } };
   }
 
   async creditSummary(workspaceId: string): Promise<LedgerResult<CreditSummary>> {
@@ -42,11 +55,14 @@ export class LedgerReads {
     this.refreshPricesSoon(state);
     const nowMs = Date.now();
     const accumulatingMicros = state.open.accumulatingMicros(nowMs, state.book);
-    const balanceMicros = spendableFrom(state.balanceMicros, accumulatingMicros);
+    const spendable = spendableFrom(state.balanceMicros, accumulatingMicros);
+    // What active holds reserve is not spendable, but the hours remaining count the burn alone (holds aside).
+    const heldMicros = this.spend.book.heldMicros;
+    const balanceMicros = Math.max(0, spendable - heldMicros);
     const burnRateMicrosPerHour = state.open.burnRateMicrosPerHour(nowMs, state.book);
     const nextExpiry = state.blocks.nextExpiry();
     // Scheduled expiries count toward the zero crossing (the plain division when none are scheduled).
-    const hoursLeft = nextExpiry ? hoursUntilZero(state.blocks.list, accumulatingMicros, burnRateMicrosPerHour, nowMs) : hoursRemaining(balanceMicros, burnRateMicrosPerHour);
+    const hoursLeft = nextExpiry ? hoursUntilZero(state.blocks.list, accumulatingMicros, burnRateMicrosPerHour, nowMs) : hoursRemaining(spendable, burnRateMicrosPerHour);
     return {
       ok: true,
       replayed: false,
@@ -57,7 +73,7 @@ export class LedgerReads {
         hoursRemaining: hoursLeft,
         paidMicros: state.blocks.paidMicros,
         promotionalMicros: state.blocks.promotionalMicros,
-        heldMicros: 0,
+        heldMicros,
         nextExpiry: nextExpiry ? { at: iso(nextExpiry.atMs), amountMicros: nextExpiry.amountMicros } : null,
         updatedAt: iso(Math.max(state.updatedAtMs, accumulatingMicros > 0 ? nowMs : 0)),
         openSinceMs: state.open.oldestUnsettledHourMs(nowMs),
@@ -97,7 +113,8 @@ export class LedgerReads {
     const rate = state.book.at(nowMs).instanceTypes.get(instanceType);
     if (rate === undefined) return { ok: true, replayed: false, value: null };
     const costMicros = roundMicros(exactInstance(seconds * 1000, rate));
-    const spendable = spendableMicros(state, nowMs);
+    // What holds reserve is not there to run an instance on.
+    const spendable = this.spend.availableMicros(state, nowMs);
     // How long the balance lasts with this instance added to what already burns.
     const burn = state.open.burnRateMicrosPerHour(nowMs, state.book) + rate;
     // spendable × 3600 passes 2^53 from 2.5×10^12 micros (2.5 million credits): the product is a BigInt.

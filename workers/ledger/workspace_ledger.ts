@@ -33,6 +33,11 @@ import { toCreditBlockView, type CreditBlockView } from './blocks/credit_block';
 import { readGrantBlock } from './blocks/read_blocks';
 import { nothingOpen } from './blocks/expiry';
 import { commitGroup } from './group_commit';
+import { HoldsDesk } from './holds/holds_desk';
+import type { HoldView } from './holds/hold_book';
+import type { CreateHoldInput } from './holds/hold_writes';
+import type { LimitPeriod } from './limits/periods';
+import type { SpendLimitView } from './limits/spend_tracker';
 
 /**
  * The only writer of one workspace's money. Holds the settled balance, the unsettled usage and the
@@ -78,6 +83,7 @@ export class WorkspaceLedger extends DurableObject<Env> {
       load: (workspaceId: string) => this.load(workspaceId),
       dropState: () => {
         this.state = null;
+        this.desk.dropped(); // holds/limits: members' spend read again with the state
       },
       rememberKeys: (rows) => this.journal.index(rows),
     };
@@ -86,11 +92,24 @@ export class WorkspaceLedger extends DurableObject<Env> {
   private readonly store = new EventStore(this.ctx.storage);
   /** When the object wakes up to settle its closed hours, and the backoff after a failure. */
   private readonly settlement = new SettlementSchedule();
-  private readonly enforcement = new ZeroBalanceEnforcement(this.ledger, this.ctx.storage, this.store, this.settlement);
-  private readonly reads = new LedgerReads(this.ledger, this.ctx, (workspaceId) => this.checkBalance(workspaceId));
-  private readonly ingestion = new UsageIngestion(this.ledger, this.queue, this.store, (workspaceId) =>
-    this.thenEnforce(workspaceId, Promise.resolve({ ok: true, replayed: false, value: null })),
-  );
+  /** Holds (in this object's SQLite) and members' spend limits (holds/holds_desk.ts). */
+  private readonly desk: HoldsDesk = new HoldsDesk({
+    ctx: this.ctx,
+    env: this.env,
+    ledger: this.ledger,
+    queue: this.queue,
+    store: this.store,
+    writes: () => this.writes,
+    projector: () => this.projector,
+    enforcement: () => this.enforcement,
+    state: () => this.state,
+  });
+  private readonly enforcement = new ZeroBalanceEnforcement(this.ledger, this.ctx.storage, this.store, this.settlement, () => this.desk.holds.earliestExpiryMs);
+  private readonly reads = new LedgerReads(this.ledger, this.ctx, (workspaceId) => this.checkBalance(workspaceId), this.desk.spend);
+  private readonly ingestion = new UsageIngestion(this.ledger, this.queue, this.store, (workspaceId) => {
+    this.desk.usageArrived(); // holds/limits: a member may have reached their limit
+    return this.thenEnforce(workspaceId, Promise.resolve({ ok: true, replayed: false, value: null }));
+  });
 
   /** Deductions and adjustments, durable here first (entry_journal.ts), and what sends them to D1 in order. */
   private readonly journal = new EntryJournal(this.ctx.storage);
@@ -115,11 +134,13 @@ export class WorkspaceLedger extends DurableObject<Env> {
 
   // --- reads: answered from memory once loaded --------------------------------------------------
 
-  creditCheck(workspaceId: string, amountMicros: number): Promise<LedgerResult<{ allowed: boolean; balanceMicros: number }>> {
-    return this.reads.creditCheck(workspaceId, amountMicros);
+  creditCheck(workspaceId: string, amountMicros: number, memberId?: string): Promise<LedgerResult<{ allowed: boolean; balanceMicros: number; reason?: 'insufficient_credits' | 'spend_limit' }>> {
+    this.desk.expireDue();
+    return this.reads.creditCheck(workspaceId, amountMicros, memberId);
   }
 
   creditSummary(workspaceId: string): Promise<LedgerResult<CreditSummary>> {
+    this.desk.expireDue();
     return this.reads.creditSummary(workspaceId);
   }
 
@@ -144,7 +165,48 @@ export class WorkspaceLedger extends DurableObject<Env> {
    * (group commit); each is answered with its own outcome once durable.
    */
   postEntry(input: PostEntryInput): Promise<LedgerResult<TransactionView>> {
-    return this.writes.submit(new EntryWrite(input));
+    // A deduction takes only what holds leave, within its member's spend limit (holds/spend_controls.ts).
+    return this.writes.submit(new EntryWrite(input, input.kind === 'deduction' ? this.desk.spend.deductionHooks(input.memberId) : undefined));
+  }
+
+  // --- holds and spend limits (holds/holds_desk.ts) -----------------------------------------------
+
+  /**
+   * Reserves credits: granted only if the balance less what is held covers it (and the member's
+   * limit does), decided in the group commit beside deductions, durable in this object's SQLite
+   * before the answer. The same id and body answers the hold as it stands; another body is a 409.
+   */
+  createHold(input: CreateHoldInput): Promise<LedgerResult<HoldView>> {
+    return this.desk.createHold(input);
+  }
+
+  /**
+   * Charges `amountMicros` for a hold as one `usage` entry through the same path as a deduction
+   * (as far as the balance covers it, the rest forgiven) and frees the rest; 0 releases it.
+   * Idempotent: the same amount answers the original; another amount is a 409.
+   */
+  captureHold(workspaceId: string, holdId: string, amountMicros: number): Promise<LedgerResult<{ hold: HoldView; transaction: TransactionView | null }>> {
+    return this.desk.captureHold(workspaceId, holdId, amountMicros);
+  }
+
+  /** Frees a hold: idempotent; a captured hold is 409 hold_closed. */
+  releaseHold(workspaceId: string, holdId: string): Promise<LedgerResult<HoldView>> {
+    return this.desk.releaseHold(workspaceId, holdId);
+  }
+
+  /** The active holds, oldest first. */
+  listHolds(workspaceId: string): Promise<LedgerResult<HoldView[]>> {
+    return this.desk.listHolds(workspaceId);
+  }
+
+  /** Members' spend limits with their spend this period: one member's, or (null) every limited member's. */
+  spendLimits(workspaceId: string, memberId: string | null): Promise<LedgerResult<SpendLimitView[]>> {
+    return this.desk.spendLimits(workspaceId, memberId);
+  }
+
+  /** Sets (or, with null, removes) a member's spend limit; answers it with this period's spend. */
+  setSpendLimit(workspaceId: string, memberId: string, limit: { limitMicros: number; period: LimitPeriod } | null): Promise<LedgerResult<SpendLimitView | null>> {
+    return this.desk.setSpendLimit(workspaceId, memberId, limit);
   }
 
   // --- credit blocks: grants, voids, the open blocks -------------------------------------------
@@ -277,7 +339,8 @@ export class WorkspaceLedger extends DurableObject<Env> {
   settle(workspaceId: string, cutoffMs: number): Promise<LedgerResult<SettleResult>> {
     return this.queue.run(async () => {
       await this.projector.drained();
-      const result = await settleNow(this.ledger, this.store, workspaceId, cutoffMs, this.state === null);
+      // holds/limits: the closing hours' usage stays in the members' spend once settled.
+      const result = await this.desk.settling(cutoffMs, () => settleNow(this.ledger, this.store, workspaceId, cutoffMs, this.state === null));
       if (result.ok) this.settlement.succeeded();
       return this.thenEnforce(workspaceId, Promise.resolve(result));
     });
@@ -322,6 +385,8 @@ export class WorkspaceLedger extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     this.enforcement.alarmAtMs = null;
+    // Holds whose time has come are expired first (holds/); the plan below re-arms for the next.
+    this.desk.expireDue();
     const workspaceId = await this.ctx.storage.get<string>(WORKSPACE_ID_KEY);
     if (!workspaceId) return;
     try {
@@ -516,12 +581,18 @@ export class WorkspaceLedger extends DurableObject<Env> {
           // object may have left some); the key index learns D1's caller keys once.
           await this.projector.drained();
           if (!this.journal.backfilled) await backfillKeyIndex(shard.db, workspaceId, this.journal);
-          const state = await readLedgerState(shard.d1, this.env.DB, workspaceId, this.store);
-          if (!state || state.blocksReady) return state;
-          // Credit from before blocks existed becomes blocks once (blocks/backfill_blocks.ts).
-          await backfillBlocks(shard.d1, workspaceId);
-          const ready = await readLedgerState(shard.d1, this.env.DB, workspaceId, this.store);
-          if (ready && !ready.blocksReady) throw new LedgerInvariantError(`credit blocks of ${workspaceId} could not be made`);
+          // holds/limits: the members' spend read beside the balance (one more statement batch, at once).
+          const [state, spendRows] = await Promise.all([readLedgerState(shard.d1, this.env.DB, workspaceId, this.store), this.desk.readSpendRows(shard.d1, workspaceId)]);
+          if (!state) return state;
+          let ready = state;
+          if (!state.blocksReady) {
+            // Credit from before blocks existed becomes blocks once (blocks/backfill_blocks.ts).
+            await backfillBlocks(shard.d1, workspaceId);
+            const rebuilt = await readLedgerState(shard.d1, this.env.DB, workspaceId, this.store);
+            if (!rebuilt || !rebuilt.blocksReady) throw new LedgerInvariantError(`credit blocks of ${workspaceId} could not be made`);
+            ready = rebuilt;
+          }
+          this.desk.loaded(ready, spendRows);
           return ready;
         })
         .then((state) => (this.state = state))

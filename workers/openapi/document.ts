@@ -57,6 +57,7 @@ const tags = [
   { name: 'Billing', description: 'The public API for a workspace\'s members: balance, ledger, usage, top-ups, auto-top-up. Authenticated with an API key.' },
   { name: 'Workspaces', description: 'Internal: create workspaces and members, issue and revoke API keys.' },
   { name: 'Credits', description: 'Internal: credit checks on the hot path, grants and corrections, all-or-nothing deductions.' },
+  { name: 'Holds', description: 'Internal: reserve credits before work whose cost is not known yet (a model stream, an agent step), then capture what it cost or release it.' },
   { name: 'Usage', description: 'Internal: usage events, metered instances and volumes, runtime quotes and storage quota.' },
   { name: 'Pricing', description: 'Internal: the versioned price list. A change applies to usage from the moment it is made.' },
   { name: 'Platform events', description: 'Internal: the notifications sent to the platform (instance.terminated, storage.suspended, …) and their delivery state.' },

@@ -31,7 +31,7 @@ export const creditSummaryExample = {
   hoursRemaining: 49.3,
   paidMicros: 7_000_000,
   promotionalMicros: 12_000_000,
-  heldMicros: 0,
+  heldMicros: 250_000,
   nextExpiry: { at: '2026-12-21T00:00:00.000Z', amountMicros: 12_000_000 },
   updatedAt: EX.now,
 };

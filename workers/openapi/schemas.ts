@@ -96,11 +96,11 @@ export const CreditSummarySchema = z
     accumulatingMicros: z.int().openapi({ description: 'Usage of the open (not yet settled) hour so far, in micros.' }),
     burnRateMicrosPerHour: z.int().openapi({ description: 'Current spend rate (running instances and volumes), micros per hour.' }),
     hoursRemaining: z.number().nullable().openapi({
-      description: 'Hours until the balance reaches 0 at the current burn rate, counting the scheduled expiries of credit blocks; null when nothing will bring it to 0.',
+      description: 'Hours until the balance reaches 0 at the current burn rate, counting the scheduled expiries of credit blocks (holds aside); null when nothing will bring it to 0.',
     }),
     paidMicros: z.int().openapi({ description: 'Unspent paid credit (deposits, auto-recharges), in micros.' }),
     promotionalMicros: z.int().openapi({ description: 'Unspent promotional credit (grants, positive adjustments), in micros.' }),
-    heldMicros: z.int().openapi({ description: 'Reserved by active holds, in micros.' }),
+    heldMicros: z.int().openapi({ description: 'Reserved by active holds (POST /internal/v1/holds), already taken out of balanceMicros.' }),
     nextExpiry: z
       .object({ at: z.string().openapi({ description: 'ISO-8601 UTC.' }), amountMicros: z.int().openapi({ description: 'What the blocks expiring then hold now.' }) })
       .nullable()

@@ -13,7 +13,12 @@ const memberWorkspace = new Map<string, string>();
  * Checks that every workspace exists and every member belongs to the workspace named with it;
  * answers when each workspace was created.
  */
-export async function assertTenants(env: Env, pairs: ReadonlyArray<{ workspaceId: string; memberId?: string; path: string }>): Promise<ReadonlyMap<string, number>> {
+export async function assertTenants(
+  env: Env,
+  pairs: ReadonlyArray<{ workspaceId: string; memberId?: string | null; path: string }>,
+  /** What a member of another workspace (or none) is: 404 for usage; 400 naming the field for holds, deductions and limits. */
+  memberMismatch: 'not_found' | 'invalid_request' = 'not_found',
+): Promise<ReadonlyMap<string, number>> {
   const wsMissing = [...new Set(pairs.map((p) => p.workspaceId))].filter((w) => !knownWorkspaces.has(w));
   const memMissing = [...new Set(pairs.flatMap((p) => (p.memberId ? [p.memberId] : [])))].filter((m) => !memberWorkspace.has(m));
   if (wsMissing.length || memMissing.length) {
@@ -29,9 +34,10 @@ export async function assertTenants(env: Env, pairs: ReadonlyArray<{ workspaceId
     for (const r of (mem?.results ?? []) as Array<{ id: string; workspace_id: string }>) memberWorkspace.set(r.id, r.workspace_id);
   }
   for (const p of pairs) {
-    if (!knownWorkspaces.has(p.workspaceId)) throw new ApiError('not_found', `${p.path}.workspaceId: no such workspace.`);
+    const at = p.path ? `${p.path}.` : '';
+    if (!knownWorkspaces.has(p.workspaceId)) throw new ApiError('not_found', `${at}workspaceId: no such workspace.`);
     if (p.memberId && memberWorkspace.get(p.memberId) !== p.workspaceId) {
-      throw new ApiError('not_found', `${p.path}.memberId: no such member in this workspace.`);
+      throw new ApiError(memberMismatch, `${at}memberId: no such member in this workspace.`);
     }
   }
   return knownWorkspaces;

@@ -93,7 +93,7 @@ export interface paths {
         };
         /**
          * Can the workspace spend this much now?
-         * @description Answered from the workspace ledger's memory, for the hot path before starting work. Records nothing; a later deduction may still be refused.
+         * @description Answered from the workspace ledger's memory, for the hot path before starting work: active holds are not spendable, and with `memberId` the member's spend limit applies. Records nothing; a later deduction may still be refused.
          */
         get: operations["checkCredit"];
         put?: never;
@@ -135,7 +135,7 @@ export interface paths {
         put?: never;
         /**
          * Charge a resource, all or nothing
-         * @description Records a `usage` transaction (`completed`) right away, shown in my-usage as a resource charge. When the spendable balance cannot cover the whole amount the answer is 402 and nothing is recorded. **Idempotency:** by `id`: the same id and body answers the original transaction (header `Idempotent-Replayed: true`), even if the balance has since dropped; the same id with another body is 409.
+         * @description Records a `usage` transaction (`completed`) right away, shown in my-usage as a resource charge. When the spendable balance (less active holds) cannot cover the whole amount the answer is 402 and nothing is recorded; with a `memberId` past their spend limit, 402 `spend_limit_exceeded`. **Idempotency:** by `id`: the same id and body answers the original transaction (header `Idempotent-Replayed: true`), even if the balance has since dropped; the same id with another body is 409.
          */
         post: operations["createDeduction"];
         delete?: never;
@@ -178,6 +178,83 @@ export interface paths {
          * @description Records one `expiration` transaction taking the grant's unspent remainder (zero if it is spent). **Idempotent:** voiding again answers the same expiration.
          */
         post: operations["voidGrant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/internal/v1/holds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reserve credits for work whose cost is not known yet
+         * @description Granted only when the balance, less what active holds already reserve, covers `amountMicros` (else 402 `insufficient_credits`, nothing held), and within the member's spend limit (else 402 `spend_limit_exceeded`). While active, the hold lowers `balanceMicros` for every credit check, deduction and other hold; it never terminates anything. It expires after `ttlSeconds` (default 900) and is then released within 60 s. Durable in the workspace's ledger object before the answer. **Idempotency:** by `id`: the same id and body answers the hold as it stands; another body (or another workspace) is 409.
+         */
+        post: operations["createHold"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/internal/v1/holds/{id}/capture": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Charge what the work cost and free the rest
+         * @description Records one `usage` transaction (`completed`, with the hold's memberId) of `amountMicros` and frees the rest of the hold; 0 releases it (no transaction). The amount may exceed the hold: the excess is taken as far as the balance covers it and the rest recorded as `forgivenMicros`. An expired hold is still captured so (the work was done). **Idempotency:** the same amount answers the original; another amount is 409 `idempotency_conflict`; a released hold is 409 `hold_closed`.
+         */
+        post: operations["captureHold"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/internal/v1/holds/{id}/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Free a hold without charging
+         * @description **Idempotent:** releasing a released or expired hold answers it as it stands; a captured hold is 409 `hold_closed`.
+         */
+        post: operations["releaseHold"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/internal/v1/workspaces/{ws}/holds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The workspace's active holds */
+        get: operations["listHolds"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -580,6 +657,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/billing/spend-limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Spend limits and what was spent this period
+         * @description A member sees their own limit (an empty list when they have none); an admin sees every member's.
+         */
+        get: operations["listSpendLimits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/billing/spend-limits/{memberId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set a member's spend limit (admin)
+         * @description Caps what the member may spend per UTC day or calendar month: settled and accumulating usage attributed to them, deductions and captures with their memberId, plus their active holds. A hold or deduction that would pass it is 402 `spend_limit_exceeded`; usage events are never refused. Replaces any earlier limit of the member.
+         */
+        put: operations["setSpendLimit"];
+        post?: never;
+        /**
+         * Remove a member's spend limit (admin)
+         * @description Idempotent: removing a limit that is not set answers 204 too.
+         */
+        delete: operations["removeSpendLimit"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/billing/my-usage": {
         parameters: {
             query?: never;
@@ -797,7 +918,7 @@ export interface components {
                  * @example invalid_request
                  * @enum {string}
                  */
-                code: "invalid_request" | "unauthenticated" | "forbidden" | "not_found" | "idempotency_conflict" | "insufficient_credits" | "payment_failed" | "payment_method_required" | "payload_too_large" | "rate_limited" | "stripe_unavailable" | "internal_error";
+                code: "invalid_request" | "unauthenticated" | "forbidden" | "not_found" | "idempotency_conflict" | "insufficient_credits" | "spend_limit_exceeded" | "hold_closed" | "payment_failed" | "payment_method_required" | "payload_too_large" | "rate_limited" | "stripe_unavailable" | "internal_error";
                 /**
                  * @description A human sentence; for invalid_request it starts with the field.
                  * @example amountMicros: Invalid input: expected int, received number
@@ -855,8 +976,13 @@ export interface components {
         CreditCheck: {
             /** @description true when the spendable balance is positive and covers amountMicros. */
             allowed: boolean;
-            /** @description The spendable balance now, in micros (settled balance minus the open hour's usage). */
+            /** @description The spendable balance now, in micros (settled balance minus the open hour's usage, minus active holds). */
             balanceMicros: number;
+            /**
+             * @description When not allowed: the balance cannot cover the amount, or it would pass the member's spend limit.
+             * @enum {string}
+             */
+            reason?: "insufficient_credits" | "spend_limit";
         };
         /**
          * @description One ledger entry.
@@ -945,6 +1071,49 @@ export interface components {
             /** @description ISO-8601 UTC; null: never expires. */
             expiresAt: string | null;
             createdAt: string;
+        };
+        /**
+         * @description Credits reserved for work whose cost is not known yet.
+         * @example {
+         *       "id": "stream-91ac",
+         *       "workspaceId": "ws_00mwq8lds0k3v9x2b7q4p1mz",
+         *       "memberId": "mem_00mwq8lds0n4p6r8t0v2x4z6",
+         *       "amountMicros": 250000,
+         *       "status": "held",
+         *       "capturedMicros": null,
+         *       "transactionId": null,
+         *       "description": "claude-sonnet-4 stream",
+         *       "expiresAt": "2026-11-21T10:15:00.000Z",
+         *       "createdAt": "2026-11-21T10:00:00.000Z"
+         *     }
+         */
+        Hold: {
+            /**
+             * @description The id the caller chose for the hold (also its idempotency key).
+             * @example stream-91ac
+             */
+            id: string;
+            workspaceId: string;
+            memberId: string | null;
+            /** @description Micro-credits reserved while the hold is active. */
+            amountMicros: number;
+            /**
+             * @description held: active, lowering balanceMicros. captured: charged (capturedMicros, transactionId). released: freed (a capture of 0 releases). expired: freed at expiresAt (still capturable).
+             * @enum {string}
+             */
+            status: "held" | "captured" | "released" | "expired";
+            /** @description What the capture charged (charged plus forgiven); 0 for a capture of 0; null otherwise. */
+            capturedMicros: number | null;
+            /** @description The capture's `usage` transaction (txn_…); null until captured. */
+            transactionId: string | null;
+            description: string | null;
+            /** @description ISO-8601 UTC; the hold is released within 60 s after it. */
+            expiresAt: string;
+            createdAt: string;
+        };
+        HoldCapture: {
+            hold: components["schemas"]["Hold"];
+            transaction: components["schemas"]["Transaction"] & (Record<string, never> | null);
         };
         /**
          * @example {
@@ -1215,7 +1384,7 @@ export interface components {
          *         "hoursRemaining": 49.3,
          *         "paidMicros": 7000000,
          *         "promotionalMicros": 12000000,
-         *         "heldMicros": 0,
+         *         "heldMicros": 250000,
          *         "nextExpiry": {
          *           "at": "2026-12-21T00:00:00.000Z",
          *           "amountMicros": 12000000
@@ -1250,7 +1419,7 @@ export interface components {
          *       "hoursRemaining": 49.3,
          *       "paidMicros": 7000000,
          *       "promotionalMicros": 12000000,
-         *       "heldMicros": 0,
+         *       "heldMicros": 250000,
          *       "nextExpiry": {
          *         "at": "2026-12-21T00:00:00.000Z",
          *         "amountMicros": 12000000
@@ -1265,13 +1434,13 @@ export interface components {
             accumulatingMicros: number;
             /** @description Current spend rate (running instances and volumes), micros per hour. */
             burnRateMicrosPerHour: number;
-            /** @description Hours until the balance reaches 0 at the current burn rate, counting the scheduled expiries of credit blocks; null when nothing will bring it to 0. */
+            /** @description Hours until the balance reaches 0 at the current burn rate, counting the scheduled expiries of credit blocks (holds aside); null when nothing will bring it to 0. */
             hoursRemaining: number | null;
             /** @description Unspent paid credit (deposits, auto-recharges), in micros. */
             paidMicros: number;
             /** @description Unspent promotional credit (grants, positive adjustments), in micros. */
             promotionalMicros: number;
-            /** @description Reserved by active holds, in micros. */
+            /** @description Reserved by active holds (POST /internal/v1/holds), already taken out of balanceMicros. */
             heldMicros: number;
             /** @description The soonest expiry of a credit block; null when none expires. */
             nextExpiry: {
@@ -1414,6 +1583,36 @@ export interface components {
             category: "paid" | "promotional";
             /** @description What the block paid, in micros (positive). */
             amountMicros: number;
+        };
+        /**
+         * @description A member's spend limit and their spend in the current period.
+         * @example {
+         *       "memberId": "mem_00mwq8lds0n4p6r8t0v2x4z6",
+         *       "limitMicros": 20000000,
+         *       "period": "day",
+         *       "spentMicros": 4312800,
+         *       "heldMicros": 250000,
+         *       "remainingMicros": 15437200,
+         *       "resetsAt": "2026-11-22T00:00:00.000Z"
+         *     }
+         */
+        SpendLimit: {
+            memberId: string;
+            /** @description What the member may spend per period, in micros. */
+            limitMicros: number;
+            /**
+             * @description UTC day, or calendar month (UTC).
+             * @enum {string}
+             */
+            period: "day" | "month";
+            /** @description Spent this period: settled and accumulating usage attributed to the member, deductions and captures with their memberId. */
+            spentMicros: number;
+            /** @description The member's active holds. */
+            heldMicros: number;
+            /** @description limitMicros − spentMicros − heldMicros, never below 0. */
+            remainingMicros: number;
+            /** @description ISO-8601 UTC: the start of the next period. */
+            resetsAt: string;
         };
         /**
          * @example {
@@ -2201,6 +2400,8 @@ export interface operations {
             query: {
                 /** @description The amount about to be spent, in micros (0 asks only whether the balance is positive). */
                 amountMicros: number;
+                /** @description The member the spend is for: their spend limit applies too (reason `spend_limit`). */
+                memberId?: string;
             };
             header?: never;
             path: {
@@ -2467,6 +2668,11 @@ export interface operations {
                      */
                     workspaceId: string;
                     /**
+                     * @description The member the charge is for: shown in their usage, and counted against their spend limit (402 `spend_limit_exceeded` past it).
+                     * @example mem_00mwq8lds0n4p6r8t0v2x4z6
+                     */
+                    memberId?: string;
+                    /**
                      * @description The amount to take; all or nothing.
                      * @example 1000000
                      */
@@ -2538,21 +2744,12 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `insufficient_credits`: the balance cannot cover the amount; nothing was recorded. */
+            /** @description `insufficient_credits`: the balance cannot cover the amount; nothing was recorded. `spend_limit_exceeded`: the amount would pass the member's spend limit for the period; nothing was recorded. */
             402: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "error": {
-                     *         "code": "insufficient_credits",
-                     *         "message": "The balance (312000 micros) cannot cover 500000 micros.",
-                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
-                     *       }
-                     *     }
-                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2888,6 +3085,574 @@ export interface operations {
                      *       "error": {
                      *         "code": "not_found",
                      *         "message": "No such grant.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createHold: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "stream-91ac",
+                 *       "workspaceId": "ws_00mwq8lds0k3v9x2b7q4p1mz",
+                 *       "memberId": "mem_00mwq8lds0n4p6r8t0v2x4z6",
+                 *       "amountMicros": 250000,
+                 *       "ttlSeconds": 300,
+                 *       "description": "claude-sonnet-4 stream"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description Your id for the hold; also its idempotency key. Unique across workspaces.
+                     * @example stream-91ac
+                     */
+                    id: string;
+                    /**
+                     * @description A workspace id (ws_…).
+                     * @example ws_00mwq8lds0k3v9x2b7q4p1mz
+                     */
+                    workspaceId: string;
+                    /**
+                     * @description The member the work is for: the hold counts against their spend limit.
+                     * @example mem_00mwq8lds0n4p6r8t0v2x4z6
+                     */
+                    memberId?: string;
+                    /**
+                     * @description Micro-credits to reserve (> 0).
+                     * @example 250000
+                     */
+                    amountMicros: number;
+                    /**
+                     * @description Seconds until the hold expires (1–86400; default 900).
+                     * @example 300
+                     */
+                    ttlSeconds?: number;
+                    /**
+                     * @description Shown on the capture's transaction.
+                     * @example claude-sonnet-4 stream
+                     */
+                    description?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Held (or the hold as it stands, on a replay). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "stream-91ac",
+                     *       "workspaceId": "ws_00mwq8lds0k3v9x2b7q4p1mz",
+                     *       "memberId": "mem_00mwq8lds0n4p6r8t0v2x4z6",
+                     *       "amountMicros": 250000,
+                     *       "status": "held",
+                     *       "capturedMicros": null,
+                     *       "transactionId": null,
+                     *       "description": "claude-sonnet-4 stream",
+                     *       "expiresAt": "2026-11-21T10:15:00.000Z",
+                     *       "createdAt": "2026-11-21T10:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Hold"];
+                };
+            };
+            /** @description `invalid_request`: a body, query, header or path value failed validation; the message names the field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "ttlSeconds: Too big: expected number to be <=86400",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: missing or unknown credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "Unknown or revoked API key.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `insufficient_credits`: the balance cannot cover the amount; nothing was recorded. `spend_limit_exceeded`: the amount would pass the member's spend limit for the period; nothing was recorded. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `not_found`: no such object in this workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "workspaceId: no such workspace.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `idempotency_conflict`: the idempotency key was already used with a different request. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "idempotency_conflict",
+                     *         "message": "The hold id \"stream-91ac\" was already used with a different request.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`: the request body is over 1 MB (1,048,576 bytes); refused before it is parsed. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "body: larger than 1048576 bytes (1 MB); nothing was read or recorded.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    captureHold: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id the hold was made with. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "amountMicros": 187400
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description What the work cost, in micros (≥ 0; 0 releases). May exceed the hold: the excess is charged as far as the balance covers it, the rest forgiven.
+                     * @example 187400
+                     */
+                    amountMicros: number;
+                    /**
+                     * @description Optional: when sent, a hold of another workspace is a 404.
+                     * @example ws_00mwq8lds0k3v9x2b7q4p1mz
+                     */
+                    workspaceId?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Captured (or the original capture, on a replay). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "hold": {
+                     *         "id": "stream-91ac",
+                     *         "workspaceId": "ws_00mwq8lds0k3v9x2b7q4p1mz",
+                     *         "memberId": "mem_00mwq8lds0n4p6r8t0v2x4z6",
+                     *         "amountMicros": 250000,
+                     *         "status": "captured",
+                     *         "capturedMicros": 187400,
+                     *         "transactionId": "txn_00mwq8lds0p5r7t9v1x3z5b7",
+                     *         "description": "claude-sonnet-4 stream",
+                     *         "expiresAt": "2026-11-21T10:15:00.000Z",
+                     *         "createdAt": "2026-11-21T10:00:00.000Z"
+                     *       },
+                     *       "transaction": {
+                     *         "id": "txn_00mwq8lds0p5r7t9v1x3z5b7",
+                     *         "createdAt": "2026-11-21T10:00:00.000Z",
+                     *         "type": "usage",
+                     *         "description": "claude-sonnet-4 stream",
+                     *         "amountMicros": -187400,
+                     *         "status": "completed",
+                     *         "invoiceUrl": null,
+                     *         "balanceAfterMicros": 18547100,
+                     *         "forgivenMicros": 0
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["HoldCapture"];
+                };
+            };
+            /** @description `invalid_request`: a body, query, header or path value failed validation; the message names the field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "amountMicros: Too small: expected number to be >=0",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: missing or unknown credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "Unknown or revoked API key.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `not_found`: no such object in this workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "No such hold.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `idempotency_conflict`: the idempotency key was already used with a different request. `hold_closed`: the hold was released (it cannot be captured) or captured (it cannot be released). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`: the request body is over 1 MB (1,048,576 bytes); refused before it is parsed. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "body: larger than 1048576 bytes (1 MB); nothing was read or recorded.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    releaseHold: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id the hold was made with. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": {
+                    /**
+                     * @description Optional: when sent, a hold of another workspace is a 404.
+                     * @example ws_00mwq8lds0k3v9x2b7q4p1mz
+                     */
+                    workspaceId?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Released (or as it stands). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "hold": {
+                     *         "id": "stream-91ac",
+                     *         "workspaceId": "ws_00mwq8lds0k3v9x2b7q4p1mz",
+                     *         "memberId": "mem_00mwq8lds0n4p6r8t0v2x4z6",
+                     *         "amountMicros": 250000,
+                     *         "status": "released",
+                     *         "capturedMicros": null,
+                     *         "transactionId": null,
+                     *         "description": "claude-sonnet-4 stream",
+                     *         "expiresAt": "2026-11-21T10:15:00.000Z",
+                     *         "createdAt": "2026-11-21T10:00:00.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        hold: components["schemas"]["Hold"];
+                    };
+                };
+            };
+            /** @description `invalid_request`: a body, query, header or path value failed validation; the message names the field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "workspaceId: must be a workspace id (ws_…)",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: missing or unknown credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "Unknown or revoked API key.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `not_found`: no such object in this workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "No such hold.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `hold_closed`: the hold was released (it cannot be captured) or captured (it cannot be released). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "hold_closed",
+                     *         "message": "The hold \"stream-91ac\" was captured; it can no longer be released.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`: the request body is over 1 MB (1,048,576 bytes); refused before it is parsed. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "body: larger than 1048576 bytes (1 MB); nothing was read or recorded.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listHolds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A workspace id (ws_…). */
+                ws: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Active holds, oldest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "stream-91ac",
+                     *           "workspaceId": "ws_00mwq8lds0k3v9x2b7q4p1mz",
+                     *           "memberId": "mem_00mwq8lds0n4p6r8t0v2x4z6",
+                     *           "amountMicros": 250000,
+                     *           "status": "held",
+                     *           "capturedMicros": null,
+                     *           "transactionId": null,
+                     *           "description": "claude-sonnet-4 stream",
+                     *           "expiresAt": "2026-11-21T10:15:00.000Z",
+                     *           "createdAt": "2026-11-21T10:00:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["Hold"][];
+                    };
+                };
+            };
+            /** @description `invalid_request`: a body, query, header or path value failed validation; the message names the field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "ws: must be a workspace id (ws_…)",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: missing or unknown credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "Unknown or revoked API key.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `not_found`: no such object in this workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "No such workspace.",
                      *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
                      *       }
                      *     }
@@ -3985,7 +4750,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 /** @description Only events of this type. */
-                type?: "instance.terminated" | "storage.suspended" | "storage.restored" | "balance.low" | "auto_recharge.failed" | "payment.disputed";
+                type?: "instance.terminated" | "storage.suspended" | "storage.restored" | "balance.low" | "auto_recharge.failed" | "payment.disputed" | "spend_limit.reached";
             };
             header?: never;
             path: {
@@ -4510,7 +5275,7 @@ export interface operations {
                      *         "hoursRemaining": 49.3,
                      *         "paidMicros": 7000000,
                      *         "promotionalMicros": 12000000,
-                     *         "heldMicros": 0,
+                     *         "heldMicros": 250000,
                      *         "nextExpiry": {
                      *           "at": "2026-12-21T00:00:00.000Z",
                      *           "amountMicros": 12000000
@@ -4592,7 +5357,7 @@ export interface operations {
                      *       "hoursRemaining": 49.3,
                      *       "paidMicros": 7000000,
                      *       "promotionalMicros": 12000000,
-                     *       "heldMicros": 0,
+                     *       "heldMicros": 250000,
                      *       "nextExpiry": {
                      *         "at": "2026-12-21T00:00:00.000Z",
                      *         "amountMicros": 12000000
@@ -5244,6 +6009,317 @@ export interface operations {
                      *       "error": {
                      *         "code": "payload_too_large",
                      *         "message": "body: larger than 1048576 bytes (1 MB); nothing was read or recorded.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`: too many requests. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; retry after a moment.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listSpendLimits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The limits. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "memberId": "mem_00mwq8lds0n4p6r8t0v2x4z6",
+                     *           "limitMicros": 20000000,
+                     *           "period": "day",
+                     *           "spentMicros": 4312800,
+                     *           "heldMicros": 250000,
+                     *           "remainingMicros": 15437200,
+                     *           "resetsAt": "2026-11-22T00:00:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["SpendLimit"][];
+                    };
+                };
+            };
+            /** @description `unauthenticated`: missing or unknown credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "Unknown or revoked API key.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`: too many requests. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; retry after a moment.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setSpendLimit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A member id (mem_…). */
+                memberId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "limitMicros": 20000000,
+                 *       "period": "day"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description Micro-credits per period (> 0).
+                     * @example 20000000
+                     */
+                    limitMicros: number;
+                    /**
+                     * @description day: per UTC day. month: per calendar month (UTC).
+                     * @enum {string}
+                     */
+                    period: "day" | "month";
+                };
+            };
+        };
+        responses: {
+            /** @description The limit now in force, with this period's spend. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "memberId": "mem_00mwq8lds0n4p6r8t0v2x4z6",
+                     *       "limitMicros": 20000000,
+                     *       "period": "day",
+                     *       "spentMicros": 4312800,
+                     *       "heldMicros": 250000,
+                     *       "remainingMicros": 15437200,
+                     *       "resetsAt": "2026-11-22T00:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SpendLimit"];
+                };
+            };
+            /** @description `invalid_request`: a body, query, header or path value failed validation; the message names the field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "memberId: no such member in this workspace.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: missing or unknown credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "Unknown or revoked API key.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden`: authenticated, but the role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "This action needs a workspace admin.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`: the request body is over 1 MB (1,048,576 bytes); refused before it is parsed. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "body: larger than 1048576 bytes (1 MB); nothing was read or recorded.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`: too many requests. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; retry after a moment.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    removeSpendLimit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A member id (mem_…). */
+                memberId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid_request`: a body, query, header or path value failed validation; the message names the field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "memberId: no such member in this workspace.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: missing or unknown credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "Unknown or revoked API key.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden`: authenticated, but the role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "This action needs a workspace admin.",
                      *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
                      *       }
                      *     }

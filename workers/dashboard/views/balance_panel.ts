@@ -68,6 +68,7 @@ export function balancePanel(data: LiveView) {
     <div class="metric"><dt>Burn rate</dt><dd data-testid="burn-rate">${formatMicros(data.burn?.burnRateMicrosPerHour ?? summary.burnRateMicrosPerHour)}<span class="unit">/hour</span></dd><dd class="metric-note">running now + recent usage, below</dd></div>
     ${timeRemainingMetric(summary.hoursRemaining, nowMs)}
     <div class="metric"><dt>Accumulating this hour</dt><dd data-testid="accumulating">${formatMicros(summary.accumulatingMicros)}</dd></div>
+    ${summary.heldMicros > 0 ? html`<div class="metric"><dt>Held</dt><dd data-testid="held">${formatMicros(summary.heldMicros)}</dd></div>` : ''}
   </dl>
   ${creditKinds(data)}
   ${burnBreakdown(data.burn)}

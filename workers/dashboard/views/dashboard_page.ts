@@ -8,6 +8,7 @@ import { liveRegion, paymentNoticeContent } from './live_regions';
 import { layout } from './layout';
 import { topupForm, type TopupFormState } from './topup_form';
 import { usageSection } from './usage_section';
+import { spendLimitsPanel } from './spend_limits_panel';
 
 export interface PageState {
   notice?: { kind: 'info' | 'success' | 'error'; text: string };
@@ -48,6 +49,7 @@ ${state.cancelCheckout ? cancelCheckoutForm(data, state.cancelCheckout.transacti
     ${autoRechargeForm(data, state.autoRecharge)}
   </div>
   ${cardsSection(data)}
+  ${spendLimitsPanel(data.session, data.spendLimits, data.summary.heldMicros)}
   <section class="card" id="history" aria-labelledby="history-title">
     <div class="section-head">
       <h2 id="history-title">Transaction history</h2>

@@ -9,6 +9,7 @@ import {
   IdempotencyIdSchema,
   jsonBody,
   jsonResponse,
+  MemberIdSchema,
   PositiveMicrosSchema,
   TransactionSchema,
   WorkspaceIdSchema,
@@ -17,6 +18,7 @@ import { EX, transactionExample } from '../../openapi/examples';
 import type { Router } from '../router';
 import { replayedHeaders } from '../../http/idempotent_replayed';
 import { callerKey } from '../../ledger/caller_keys';
+import { assertTenants } from '../../usage/known_tenants';
 
 const AdjustmentBody = z.object({
   id: IdempotencyIdSchema,
@@ -33,6 +35,7 @@ const AdjustmentBody = z.object({
 const DeductionBody = z.object({
   id: IdempotencyIdSchema,
   workspaceId: WorkspaceIdSchema,
+  memberId: MemberIdSchema.optional().openapi({ description: 'The member the charge is for: shown in their usage, and counted against their spend limit (402 `spend_limit_exceeded` past it).' }),
   amountMicros: PositiveMicrosSchema.openapi({ description: 'The amount to take; all or nothing.', example: 1_000_000 }),
   description: DescriptionSchema,
 });
@@ -71,7 +74,7 @@ export const createDeductionRoute = createRoute({
   tags: ['Credits'],
   summary: 'Charge a resource, all or nothing',
   description:
-    'Records a `usage` transaction (`completed`) right away, shown in my-usage as a resource charge. When the spendable balance cannot cover the whole amount the answer is 402 and nothing is recorded. **Idempotency:** by `id`: the same id and body answers the original transaction (header `Idempotent-Replayed: true`), even if the balance has since dropped; the same id with another body is 409.',
+    'Records a `usage` transaction (`completed`) right away, shown in my-usage as a resource charge. When the spendable balance (less active holds) cannot cover the whole amount the answer is 402 and nothing is recorded; with a `memberId` past their spend limit, 402 `spend_limit_exceeded`. **Idempotency:** by `id`: the same id and body answers the original transaction (header `Idempotent-Replayed: true`), even if the balance has since dropped; the same id with another body is 409.',
   security: [{ internalToken: [] }],
   request: { body: jsonBody(DeductionBody, { id: 'snapshot-export-8812', workspaceId: EX.workspaceId, amountMicros: 500_000, description: 'GPU snapshot export' }) },
   responses: {
@@ -85,6 +88,7 @@ export const createDeductionRoute = createRoute({
       ['invalid_request', 'amountMicros: Too small: expected number to be >=1'],
       'unauthenticated',
       ['insufficient_credits', 'The balance (312000 micros) cannot cover 500000 micros.'],
+      'spend_limit_exceeded',
       'not_found',
       ['idempotency_conflict', 'The id "snapshot-export-8812" was already used with a different request.'],
     ),
@@ -106,6 +110,7 @@ export const registerLedgerEntryRoutes = (app: Router) =>
     })
     .openapi(createDeductionRoute, async (c) => {
       const body = c.req.valid('json');
+      if (body.memberId) await assertTenants(c.env, [{ workspaceId: body.workspaceId, memberId: body.memberId, path: '' }], 'invalid_request');
       const { value, headers } = await post(c.env, { ...body, kind: 'deduction' });
       return c.json(value, 201, headers);
     });
