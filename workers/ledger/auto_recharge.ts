@@ -7,7 +7,9 @@ import { hasOpenDispute } from '../stripe/open_disputes';
 import { closeDepositNow } from './deposits';
 import { spendableMicros, type LedgerContext } from './ledger_context';
 import type { LedgerState } from './load_state';
+import { autoRechargeSpentThisMonthCents, cappedRechargeCents, utcMonthKey, wantedRechargeCents } from './recharge_month';
 import { rechargeRetryAtMs } from './recharge_retry';
+import { insertOutbox, outboxEvent } from '../notifications/outbox';
 
 /**
  * One off-session payment per crossing below the threshold: a pending `auto_recharge` entry and
@@ -37,8 +39,17 @@ export async function maybeAutoRecharge(ledger: LedgerContext, state: LedgerStat
   // Not while a dispute of the workspace is open; the crossing stays unmarked, so the first
   // decision after the dispute closes charges.
   if (await hasOpenDispute(ledger.db, ws)) return;
+  const amountCents = await rechargeAmountCents(ledger, state, nowMs);
+  if (amountCents === 0) {
+    // The month's cap leaves nothing to charge: this crossing is over for auto-recharge.
+    await ledger.db
+      .update(ledgerWorkspaces)
+      .set({ autoRechargeCrossingAtMs: nowMs })
+      .where(and(eq(ledgerWorkspaces.workspaceId, ws), lastTryAtMs === null ? isNull(ledgerWorkspaces.autoRechargeCrossingAtMs) : eq(ledgerWorkspaces.autoRechargeCrossingAtMs, lastTryAtMs)));
+    f.autoRechargeCrossingAtMs = nowMs;
+    return;
+  }
   const key = `auto:${nowMs}`;
-  const amountCents = f.autoTopupAmountCents;
   await ledger.db.batch([
     ledger.db.insert(transactions).values({
       id: newId('txn', nowMs),
@@ -69,6 +80,38 @@ export async function maybeAutoRecharge(ledger: LedgerContext, state: LedgerStat
   // Paid and back above the threshold: the crossing is over now, so that the next one (perhaps by
   // the very next deduction) is seen as a new crossing.
   if (outcome === 'completed') await clearCrossingIfAbove(ledger, state, nowMs);
+}
+
+/**
+ * What this recharge charges: the fixed amount, or in target mode what brings the balance up to
+ * the target (at least $5); then cut to what the month's cap leaves (nothing when under $5). When
+ * the cap cuts or stops a charge, auto_recharge.limit_reached is sent, once per UTC month.
+ */
+async function rechargeAmountCents(ledger: LedgerContext, state: LedgerState, nowMs: number): Promise<number> {
+  const ws = state.workspaceId;
+  const settings = await ledger.db
+    .select({
+      mode: ledgerWorkspaces.autoTopupMode,
+      targetCents: ledgerWorkspaces.autoTopupTargetCents,
+      limitCents: ledgerWorkspaces.autoTopupMonthlyLimitCents,
+      notifiedMonth: ledgerWorkspaces.autoRechargeLimitNotifiedMonth,
+    })
+    .from(ledgerWorkspaces)
+    .where(eq(ledgerWorkspaces.workspaceId, ws))
+    .get();
+  const wanted = wantedRechargeCents(settings?.mode ?? 'fixed', state.flags.autoTopupAmountCents, settings?.targetCents ?? null, spendableMicros(state, nowMs));
+  const limitCents = settings?.limitCents ?? null;
+  if (limitCents === null) return wanted;
+  const spentCents = await autoRechargeSpentThisMonthCents(ledger.db, ws, nowMs);
+  const cents = cappedRechargeCents(wanted, limitCents, spentCents);
+  const month = utcMonthKey(nowMs);
+  if (cents < wanted && settings?.notifiedMonth !== month) {
+    await ledger.db.batch([
+      ledger.db.update(ledgerWorkspaces).set({ autoRechargeLimitNotifiedMonth: month }).where(eq(ledgerWorkspaces.workspaceId, ws)),
+      insertOutbox(ledger.db, ws, [outboxEvent('auto_recharge.limit_reached', { monthlyLimitCents: limitCents, spentThisMonthCents: spentCents, month, wantedCents: wanted, chargedCents: cents })], nowMs),
+    ]);
+  }
+  return cents;
 }
 
 /** Above the threshold: forgets the crossing mark (and any retry waiting on it). True when above. */
