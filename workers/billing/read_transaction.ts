@@ -7,6 +7,7 @@ import { projectedLedgerDbOf } from '../ledger/projected_db';
 import { ledgerDbOf } from '../storage/databases';
 import { notFound } from '../errors/api_error';
 import { toTransactionView, type TransactionView } from '../ledger/transaction_view';
+import { withActionUrls } from './action_urls';
 import type { TransactionLineSchema } from '../openapi/transaction_lines_schema';
 import { byPaymentOrder } from '../usage/price_hour';
 import { runtimeText } from './runtime_text';
@@ -28,7 +29,7 @@ function linesByTransaction(rows: readonly LineRow[]): Map<string, TransactionLi
 }
 
 /** One transaction of the workspace (404 for another workspace's); a settled hour adds its lines. */
-export async function readTransaction(env: Env, workspaceId: string, transactionId: string): Promise<TransactionView & { lines?: TransactionLine[] }> {
+export async function readTransaction(env: Env, workspaceId: string, transactionId: string): Promise<TransactionView & { lines?: TransactionLine[]; actionUrl?: string | null }> {
   const db = await projectedLedgerDbOf(env, workspaceId);
   const [rows, lines] = await db.batch([
     db
@@ -39,7 +40,7 @@ export async function readTransaction(env: Env, workspaceId: string, transaction
   ]);
   const row = rows[0];
   if (!row) throw notFound('transaction');
-  const view = toTransactionView(row);
+  const view = (await withActionUrls(db, workspaceId, [toTransactionView(row)]))[0]!;
   const own = linesByTransaction(lines).get(transactionId);
   return row.type === 'usage' && own ? { ...view, lines: own } : view;
 }

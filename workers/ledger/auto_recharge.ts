@@ -1,5 +1,5 @@
 import { and, eq, isNull } from 'drizzle-orm';
-import { transactions, ledgerWorkspaces } from '../../schema/tables';
+import { autoRechargeActions, transactions, ledgerWorkspaces } from '../../schema/tables';
 import { newId } from '../lib/ids';
 import { dollarsFromCents, MICROS_PER_CENT } from '../lib/money';
 import { chargeSavedCard } from '../stripe/charge_saved_card';
@@ -50,9 +50,10 @@ export async function maybeAutoRecharge(ledger: LedgerContext, state: LedgerStat
     return;
   }
   const key = `auto:${nowMs}`;
+  const transactionId = newId('txn', nowMs);
   await ledger.db.batch([
     ledger.db.insert(transactions).values({
-      id: newId('txn', nowMs),
+      id: transactionId,
       workspaceId: ws,
       idempotencyKey: key,
       requestHash: 'auto_recharge',
@@ -68,7 +69,7 @@ export async function maybeAutoRecharge(ledger: LedgerContext, state: LedgerStat
       .where(and(eq(ledgerWorkspaces.workspaceId, ws), lastTryAtMs === null ? isNull(ledgerWorkspaces.autoRechargeCrossingAtMs) : eq(ledgerWorkspaces.autoRechargeCrossingAtMs, lastTryAtMs))),
   ]);
   f.autoRechargeCrossingAtMs = nowMs;
-  const { outcome, failureReason, invoiceUrl } = await chargeSavedCard(ledger.env, {
+  const { outcome, failureReason, invoiceUrl, action } = await chargeSavedCard(ledger.env, {
     workspaceId: ws,
     transactionKey: key,
     amountCents,
@@ -76,6 +77,17 @@ export async function maybeAutoRecharge(ledger: LedgerContext, state: LedgerStat
     paymentMethodId: f.paymentMethodId,
     description: 'burnrate auto-recharge',
   });
+  // 3-D Secure: no decline; the entry stays pending with the page where the customer completes it
+  // (the payment_intent.succeeded that follows completes it; reconciliation expires it after 23 h).
+  if (action) {
+    await ledger.db.batch([
+      ledger.db
+        .insert(autoRechargeActions)
+        .values({ transactionId, workspaceId: ws, paymentIntentId: action.paymentIntentId, actionUrl: action.url, createdAtMs: nowMs })
+        .onConflictDoNothing(),
+      insertOutbox(ledger.db, ws, [outboxEvent('auto_recharge.action_required', { transactionId, actionUrl: action.url })], nowMs),
+    ]);
+  }
   if (outcome) await closeDepositNow(ledger, { workspaceId: ws, key, outcome, failureReason, invoiceUrl });
   // Paid and back above the threshold: the crossing is over now, so that the next one (perhaps by
   // the very next deduction) is seen as a new crossing.
