@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { internal, publicApi } from '../helpers/api';
 import { createWorkspace, deduct } from '../helpers/fixtures';
 import { shardD1Of } from '../helpers/ledger_checks';
+import { DashboardBrowser } from '../dashboard/dashboard_browser';
 import { AUTHENTICATION_EXPIRES_AFTER_MS, expireAwaitedAuthentications } from '../../workers/stripe/reconciliation/expire_authentications';
 import { credits, deliver, EMULATOR, eventFor, payCheckout, stripeCall, topup } from './stripe_helpers';
 
@@ -46,6 +47,11 @@ describe('3-D Secure auto-recharge', () => {
     expect((await eventsOf(ws.workspaceId, 'auto_recharge.action_required')).map((e) => e.data)).toEqual([{ transactionId: entry.id, actionUrl }]);
     expect(await eventsOf(ws.workspaceId, 'auto_recharge.failed')).toHaveLength(0);
     expect((await credits(ws.adminKey)).balanceMicros).toBe(14 * CREDIT);
+    // The dashboard shows the banner with the link.
+    const browser = new DashboardBrowser();
+    await browser.signIn(ws.adminKey);
+    const banner = (await browser.page()).text.match(/<p[^>]*data-testid="action-required"[^>]*>[\s\S]*?<\/p>/)?.[0];
+    expect(banner).toContain(`href="${actionUrl}"`);
 
     // Not a decline: no retry an hour later (or later), auto-top-up stays on.
     const stub = env.WORKSPACE_LEDGER.get(env.WORKSPACE_LEDGER.idFromName(ws.workspaceId));
@@ -63,6 +69,7 @@ describe('3-D Secure auto-recharge', () => {
     expect(done).toMatchObject({ id: entry.id, status: 'completed', actionUrl: null });
     expect((await credits(ws.adminKey)).balanceMicros).toBe(39 * CREDIT);
     expect(await eventsOf(ws.workspaceId, 'auto_recharge.failed')).toHaveLength(0);
+    expect((await browser.page()).text).not.toContain('data-testid="action-required"');
   });
 
   it('left unauthenticated for 23 hours, it expires into failed with its auto_recharge.failed notice, still not a decline', async () => {

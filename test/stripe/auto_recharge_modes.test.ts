@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { internal, publicApi } from '../helpers/api';
 import { createWorkspace, deduct } from '../helpers/fixtures';
 import { credits, workspaceWithSavedCard } from './stripe_helpers';
+import { DashboardBrowser } from '../dashboard/dashboard_browser';
 
 const CREDIT = 1_000_000;
 const rechargeEntries = async (apiKey: string) => (await publicApi('GET', '/v1/billing/credits/history?type=auto_recharge', apiKey)).body.data as any[];
@@ -68,6 +69,19 @@ describe('auto-recharge modes', () => {
     const ok = await put({ mode: 'target', targetCents: 1001, monthlyLimitCents: 500 });
     expect(ok.status).toBe(200);
     expect(ok.body).toMatchObject({ mode: 'target', targetCents: 1001, monthlyLimitCents: 500, spentThisMonthCents: 0 });
+    // The dashboard form carries the same fields.
+    const browser = new DashboardBrowser();
+    await browser.signIn(ws.adminKey);
+    const { csrf } = await browser.page();
+    const bad = await browser.post('/dashboard/auto-recharge', { csrf, threshold: '10', amount: '25', mode: 'target', target: '10', limit: '' });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('target balance above the threshold');
+    const saved = await browser.post('/dashboard/auto-recharge', { csrf, threshold: '10', amount: '25', mode: 'target', target: '60', limit: '100' });
+    expect(saved.status).toBe(303);
+    expect((await publicApi('GET', '/v1/billing/auto-topup', ws.adminKey)).body).toMatchObject({ mode: 'target', targetCents: 6000, monthlyLimitCents: 10000 });
+    const form = (await browser.page()).text;
+    expect(form).toMatch(/name="mode" value="target" checked/);
+    expect(form).toMatch(/id="auto-target" name="target"[^>]*\s+value="60\.00"/);
     // PUT replaces every setting: omitted means fixed, no target, no cap.
     expect((await put({})).body).toMatchObject({ mode: 'fixed', targetCents: null, monthlyLimitCents: null });
   });
