@@ -10,6 +10,7 @@ import type { LedgerState } from './load_state';
 import { autoRechargeSpentThisMonthCents, cappedRechargeCents, utcMonthKey, wantedRechargeCents } from './recharge_month';
 import { rechargeRetryAtMs } from './recharge_retry';
 import { insertOutbox, outboxEvent } from '../notifications/outbox';
+import { sendNotifications } from './send_notifications';
 
 /**
  * One off-session payment per crossing below the threshold: a pending `auto_recharge` entry and
@@ -80,13 +81,15 @@ export async function maybeAutoRecharge(ledger: LedgerContext, state: LedgerStat
   // 3-D Secure: no decline; the entry stays pending with the page where the customer completes it
   // (the payment_intent.succeeded that follows completes it; reconciliation expires it after 23 h).
   if (action) {
+    const notice = outboxEvent('auto_recharge.action_required', { transactionId, actionUrl: action.url });
     await ledger.db.batch([
       ledger.db
         .insert(autoRechargeActions)
         .values({ transactionId, workspaceId: ws, paymentIntentId: action.paymentIntentId, actionUrl: action.url, createdAtMs: nowMs })
         .onConflictDoNothing(),
-      insertOutbox(ledger.db, ws, [outboxEvent('auto_recharge.action_required', { transactionId, actionUrl: action.url })], nowMs),
+      insertOutbox(ledger.db, ws, [notice], nowMs),
     ]);
+    await sendNotifications(ledger.env, [notice]);
   }
   if (outcome) await closeDepositNow(ledger, { workspaceId: ws, key, outcome, failureReason, invoiceUrl });
   // Paid and back above the threshold: the crossing is over now, so that the next one (perhaps by
@@ -118,10 +121,12 @@ async function rechargeAmountCents(ledger: LedgerContext, state: LedgerState, no
   const cents = cappedRechargeCents(wanted, limitCents, spentCents);
   const month = utcMonthKey(nowMs);
   if (cents < wanted && settings?.notifiedMonth !== month) {
+    const notice = outboxEvent('auto_recharge.limit_reached', { monthlyLimitCents: limitCents, spentThisMonthCents: spentCents, month, wantedCents: wanted, chargedCents: cents });
     await ledger.db.batch([
       ledger.db.update(ledgerWorkspaces).set({ autoRechargeLimitNotifiedMonth: month }).where(eq(ledgerWorkspaces.workspaceId, ws)),
-      insertOutbox(ledger.db, ws, [outboxEvent('auto_recharge.limit_reached', { monthlyLimitCents: limitCents, spentThisMonthCents: spentCents, month, wantedCents: wanted, chargedCents: cents })], nowMs),
+      insertOutbox(ledger.db, ws, [notice], nowMs),
     ]);
+    await sendNotifications(ledger.env, [notice]);
   }
   return cents;
 }
