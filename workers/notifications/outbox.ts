@@ -2,7 +2,7 @@ import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import { platformEvents } from '../../schema/tables';
 import { newId } from '../lib/ids';
 
-export type PlatformEventType = 'instance.terminated' | 'storage.suspended' | 'storage.restored' | 'balance.low' | 'auto_recharge.failed' | 'payment.disputed';
+export type PlatformEventType = 'instance.terminated' | 'storage.suspended' | 'storage.restored' | 'balance.low' | 'auto_recharge.failed' | 'auto_recharge.limit_reached' | 'auto_recharge.action_required' | 'payment.disputed';
 
 export interface OutboxEvent {
   id: string;
