@@ -68,6 +68,12 @@ describe('3-D Secure auto-recharge', () => {
     const [done] = await rechargeEntries(ws.adminKey);
     expect(done).toMatchObject({ id: entry.id, status: 'completed', actionUrl: null });
     expect((await credits(ws.adminKey)).balanceMicros).toBe(39 * CREDIT);
+    // The same completion path as any deposit: the authenticated charge is a paid credit block.
+    const blocks = (await publicApi('GET', '/v1/billing/credit-blocks', ws.adminKey)).body.data as any[];
+    expect(blocks.filter((b) => b.transactionId === entry.id)).toEqual([
+      expect.objectContaining({ category: 'paid', source: 'auto_recharge', amountMicros: 25 * CREDIT, remainingMicros: 25 * CREDIT, expiresAt: null }),
+    ]);
+    expect(blocks.reduce((sum, b) => sum + b.remainingMicros, 0)).toBe(39 * CREDIT);
     expect(await eventsOf(ws.workspaceId, 'auto_recharge.failed')).toHaveLength(0);
     expect((await browser.page()).text).not.toContain('data-testid="action-required"');
   });
