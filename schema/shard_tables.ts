@@ -26,7 +26,28 @@ export const ledgerWorkspaces = sqliteTable('ledger_workspaces', {
   autoRechargeCrossingAtMs: integer('auto_recharge_crossing_at_ms'),
   /** Consecutive declined auto-recharges; three turn auto-top-up off. */
   autoTopupFailures: integer('auto_topup_failures').notNull().default(0),
+  /** fixed: charge autoTopupAmountCents; target: charge up to autoTopupTargetCents (migration 0005). */
+  autoTopupMode: text('auto_topup_mode', { enum: ['fixed', 'target'] }).notNull().default('fixed'),
+  autoTopupTargetCents: integer('auto_topup_target_cents'),
+  /** Cap on auto-recharge payments per UTC month; null = none. */
+  autoTopupMonthlyLimitCents: integer('auto_topup_monthly_limit_cents'),
+  /** The UTC month (YYYY-MM) whose auto_recharge.limit_reached was sent: once a month. */
+  autoRechargeLimitNotifiedMonth: text('auto_recharge_limit_notified_month'),
 });
+
+// A pending auto-recharge the bank wants the customer to authenticate (3-D Secure): the page where
+// they do it. A side table because a pending ledger entry may only change by settling.
+export const autoRechargeActions = sqliteTable(
+  'auto_recharge_actions',
+  {
+    transactionId: text('transaction_id').primaryKey(),
+    workspaceId: text('workspace_id').notNull(),
+    paymentIntentId: text('payment_intent_id').notNull(),
+    actionUrl: text('action_url').notNull(),
+    createdAtMs: integer('created_at_ms').notNull(),
+  },
+  (t) => [index('auto_recharge_actions_workspace').on(t.workspaceId)],
+);
 
 export const transactionTypes = ['deposit', 'usage', 'auto_recharge', 'refund', 'dispute', 'adjustment', 'grant', 'expiration'] as const;
 export const transactionStatuses = ['completed', 'pending', 'failed', 'accumulating'] as const;

@@ -13,6 +13,8 @@
  * @property {string} funding
  * @property {Decline | null} onSession what a payment with the customer present does
  * @property {Decline | null} offSession what an off-session payment does
+ * @property {boolean} [authenticates] an off-session payment waits for the customer: the
+ *   PaymentIntent answers `requires_action` with a hosted page (/authenticate/:id) that completes it
  * @property {boolean} [disputes] every successful charge is disputed at once (Stripe's …0259 card)
  * @property {'pending' | 'fails'} [refunds] what a refund of its charges does: starts `pending` (…7726)
  *   or starts `succeeded` and fails later (…5126); the emulator's refund routes do the "later"
@@ -41,8 +43,9 @@ const CARDS = {
   '4000000000009995': { brand: 'visa', funding: 'credit', onSession: INSUFFICIENT, offSession: INSUFFICIENT },
   // Attaching succeeds, every charge fails (Stripe's "charge customer fail" card).
   '4000000000000341': { brand: 'visa', funding: 'credit', onSession: GENERIC, offSession: GENERIC },
-  // Needs 3D Secure every time: the hosted page stands in for a passed challenge, off-session fails.
-  '4000002760003184': { brand: 'visa', funding: 'credit', onSession: null, offSession: AUTH_REQUIRED },
+  // Needs 3D Secure every time: the hosted checkout page stands in for a passed challenge; an
+  // off-session payment waits in requires_action for the customer (see payment_intents.mjs).
+  '4000002760003184': { brand: 'visa', funding: 'credit', onSession: null, offSession: AUTH_REQUIRED, authenticates: true },
   // Pays, then the charge is disputed as fraudulent with its funds withdrawn (Stripe's "dispute" card).
   '4000000000000259': { brand: 'visa', funding: 'credit', onSession: null, offSession: null, disputes: true },
   // Pays; a refund of the charge starts `pending` and succeeds later (Stripe's "pending refund" card).
@@ -125,6 +128,6 @@ export function isCard(value) {
  */
 export function decliningCopy(card, declineCode) {
   const decline = declineCode === 'insufficient_funds' ? INSUFFICIENT : { ...GENERIC, decline_code: declineCode };
-  return { ...card, onSession: decline, offSession: decline };
+  return { ...card, onSession: decline, offSession: decline, authenticates: false };
 }
 

@@ -121,8 +121,41 @@ export function getPaymentIntent(ctx, id) {
  * @param {import('../lib/context.mjs').RequestInfo} info
  */
 function confirmWith(ctx, pi, pm, offSession, info) {
+  if (offSession && cardOf(ctx, pm.id).authenticates) return awaitAuthentication(ctx, pi, pm, info);
   const result = settlePayment(ctx, pi, pm, outcomeOf(cardOf(ctx, pm.id), { offSession }), info);
   if (!result.ok) throw new StripeApiError(402, result.error, { saveIdempotent: true });
+}
+
+/**
+ * Card 4000 0027 6000 3184 charged off-session: the bank wants the customer. Real Stripe, with
+ * `off_session: true`, answers a 402 `authentication_required` and leaves the PaymentIntent in
+ * `requires_payment_method`; the emulator instead answers what Stripe answers for a confirmation
+ * that needs a next action (`requires_action`, `next_action.redirect_to_url`), so that one hosted
+ * page (GET/POST /authenticate/:id, routes/hosted.mjs) can stand in for the customer completing it.
+ * @param {import('../lib/context.mjs').Context} ctx
+ * @param {StripeObject} pi
+ * @param {StripeObject} pm
+ * @param {import('../lib/context.mjs').RequestInfo} info
+ */
+function awaitAuthentication(ctx, pi, pm, info) {
+  pi.status = 'requires_action';
+  pi.payment_method = pm.id;
+  pi.next_action = { type: 'redirect_to_url', redirect_to_url: { url: `${ctx.baseUrl}/authenticate/${pi.id}`, return_url: null } };
+  ctx.emit('payment_intent.requires_action', pi, info);
+}
+
+/**
+ * The customer passed the challenge on the hosted page: the payment is made now (a
+ * payment_intent.succeeded follows). False when the PaymentIntent is not waiting for that.
+ * @param {import('../lib/context.mjs').Context} ctx
+ * @param {StripeObject} pi
+ */
+export function completeAuthentication(ctx, pi) {
+  if (pi.status !== 'requires_action' || !pi.payment_method) return false;
+  const pm = resolvePaymentMethod(ctx, pi.payment_method, 'payment_method');
+  pi.next_action = null;
+  settlePayment(ctx, pi, pm, null, null);
+  return true;
 }
 
 /**

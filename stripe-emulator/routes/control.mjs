@@ -105,7 +105,7 @@ const ROUTES = [
       if (body.outcome === 'decline') {
         ctx.store.cards.set(/** @type {string} */ (params.id), decliningCopy(card, String(body.decline_code ?? 'generic_decline')));
       } else if (body.outcome === 'succeed') {
-        ctx.store.cards.set(/** @type {string} */ (params.id), { ...card, onSession: null, offSession: null });
+        ctx.store.cards.set(/** @type {string} */ (params.id), { ...card, onSession: null, offSession: null, authenticates: false });
       } else {
         return [400, { error: { type: 'invalid_request_error', message: "outcome must be 'decline' or 'succeed'", param: 'outcome' } }];
       }

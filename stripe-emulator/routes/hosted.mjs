@@ -5,6 +5,8 @@ import { createRouter } from '../lib/router.mjs';
 import { checkoutPage, closedSessionPage, notFoundPage } from '../pages/checkout_page.mjs';
 import { invoicePage } from '../pages/invoice_page.mjs';
 import { receiptPage } from '../pages/receipt_page.mjs';
+import { authenticatePage } from '../pages/authenticate_page.mjs';
+import { completeAuthentication } from '../resources/payment_intents.mjs';
 import { payCheckoutSession } from '../resources/checkout_payment.mjs';
 import { sessionExtras } from '../resources/checkout_sessions.mjs';
 
@@ -56,6 +58,22 @@ function showInvoice(_req, res, params, ctx) {
 }
 
 /** @type {PageHandler} */
+function showAuthenticate(_req, res, params, ctx) {
+  const pi = ctx.store.objects.payment_intents.get(params.id ?? '');
+  if (!pi) return sendHtml(res, 404, notFoundPage('No such payment.'));
+  sendHtml(res, 200, authenticatePage(pi));
+}
+
+/** The customer completes the 3-D Secure challenge: the payment is made. @type {PageHandler} */
+async function submitAuthenticate(req, res, params, ctx) {
+  const pi = ctx.store.objects.payment_intents.get(params.id ?? '');
+  if (!pi) return sendHtml(res, 404, notFoundPage('No such payment.'));
+  await readBody(req);
+  completeAuthentication(ctx, pi);
+  sendHtml(res, 200, authenticatePage(pi));
+}
+
+/** @type {PageHandler} */
 function showReceipt(_req, res, params, ctx) {
   const charge = ctx.store.objects.charges.get(params.id ?? '');
   if (!charge || !charge.paid) return sendHtml(res, 404, notFoundPage('No such receipt.'));
@@ -68,5 +86,7 @@ export const matchPage = createRouter(
     ['POST /c/pay/:id', submitCheckout],
     ['GET /invoices/:id', showInvoice],
     ['GET /receipts/:id', showReceipt],
+    ['GET /authenticate/:id', showAuthenticate],
+    ['POST /authenticate/:id', submitAuthenticate],
   ]),
 );

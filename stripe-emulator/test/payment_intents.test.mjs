@@ -99,14 +99,30 @@ test('a saved card can be told to start declining, and to pay again', async () =
   assert.equal(pi.status, 'succeeded');
 });
 
-test('a card that always needs 3D Secure fails off-session with authentication_required', async () => {
+test('a card that always needs 3D Secure waits off-session in requires_action; its hosted page completes the payment', async () => {
   const customer = await h.stripe.customers.create({ email: '3ds@example.com' });
   const pm = await h.stripe.paymentMethods.attach('pm_card_authenticationRequired', { customer: customer.id });
-  await assert.rejects(h.stripe.paymentIntents.create(offSession(customer.id, pm.id)), (/** @type {any} */ err) => {
-    assert.equal(err.statusCode, 402);
-    assert.equal(err.code, 'authentication_required');
-    return true;
-  });
+  const pi = await h.stripe.paymentIntents.create(offSession(customer.id, pm.id));
+  assert.equal(pi.status, 'requires_action');
+  assert.equal(pi.amount_received, 0);
+  assert.equal(pi.next_action?.type, 'redirect_to_url');
+  const url = /** @type {string} */ (pi.next_action?.redirect_to_url?.url);
+  assert.match(url, new RegExp(`/authenticate/${pi.id}$`));
+  await h.receiver.waitFor((e) => e.type === 'payment_intent.requires_action' && e.data.object.id === pi.id);
+  assert.equal(h.receiver.received.filter((d) => d.event.type === 'payment_intent.succeeded' && d.event.data.object.id === pi.id).length, 0);
+
+  const page = await fetch(url);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /Complete authentication/);
+  const done = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+  assert.equal(done.status, 200);
+  assert.match(await done.text(), /Payment confirmed/);
+  const after = await h.stripe.paymentIntents.retrieve(pi.id);
+  assert.deepEqual({ status: after.status, amount_received: after.amount_received, next_action: after.next_action }, { status: 'succeeded', amount_received: 5000, next_action: null });
+  await h.receiver.waitFor((e) => e.type === 'payment_intent.succeeded' && e.data.object.id === pi.id);
+  // A second submit changes nothing (the same charge stays the latest).
+  await fetch(url, { method: 'POST', body: '' });
+  assert.equal((await h.stripe.paymentIntents.retrieve(pi.id)).latest_charge, after.latest_charge);
 });
 
 test('Idempotency-Key: the same key and body replay the first response without a second payment', async () => {

@@ -330,6 +330,10 @@ describe('GET /v1/billing/plan', () => {
         thresholdCents: expect.any(Number),
         topupAmountCents: expect.any(Number),
         paymentMethod: null,
+        mode: 'fixed',
+        targetCents: null,
+        monthlyLimitCents: null,
+        spentThisMonthCents: 0,
       });
       expect(Number.isInteger(res.body.autoTopup.thresholdCents)).toBe(true);
       expect(Number.isInteger(res.body.autoTopup.topupAmountCents)).toBe(true);

@@ -152,7 +152,7 @@ describe('rt.billing', () => {
     expect((await rt.billing.credits()).balanceMicros).toBe(25_000_000);
 
     const settings = await rt.billing.autoTopup.set({ enabled: true, thresholdCents: 1000, topupAmountCents: 2500 });
-    expect(settings).toEqual({ enabled: true, thresholdCents: 1000, topupAmountCents: 2500, paymentMethod: { brand: 'visa', last4: '4242' } });
+    expect(settings).toEqual({ enabled: true, thresholdCents: 1000, topupAmountCents: 2500, paymentMethod: { brand: 'visa', last4: '4242' }, mode: 'fixed', targetCents: null, monthlyLimitCents: null, spentThisMonthCents: 0 });
     expect(await rt.billing.autoTopup.get()).toEqual(settings);
     expect((await rt.billing.plan()).autoTopup).toEqual(settings);
 

@@ -492,7 +492,7 @@ describe('roles: members read, only admins change auto-top-up', () => {
   ])('%s: the same PUT → 200, and the settings are in force', async (_label, key, body) => {
     const res = await publicApi('PUT', '/v1/billing/auto-topup', key(), body);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ ...body, paymentMethod: null });
+    expect(res.body).toEqual({ ...body, paymentMethod: null, mode: 'fixed', targetCents: null, monthlyLimitCents: null, spentThisMonthCents: 0 });
     const read = await publicApi('GET', '/v1/billing/auto-topup', ctx.aMember.apiKey);
     expect(read.body).toEqual(res.body);
     const plan = await publicApi('GET', '/v1/billing/plan', ctx.aMember.apiKey);

@@ -372,7 +372,7 @@ describe('unknown JSON fields are ignored and cannot override server-set values'
   it('PUT /v1/billing/auto-topup: 200; a payment method cannot be smuggled in', async () => {
     const res = await publicApi('PUT', '/v1/billing/auto-topup', ctx.adminKey, { enabled: false, thresholdCents: 1_500, topupAmountCents: 3_000, paymentMethod: { brand: 'visa', last4: '4242' }, extra: 1 });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ enabled: false, thresholdCents: 1_500, topupAmountCents: 3_000, paymentMethod: null });
+    expect(res.body).toEqual({ enabled: false, thresholdCents: 1_500, topupAmountCents: 3_000, paymentMethod: null, mode: 'fixed', targetCents: null, monthlyLimitCents: null, spentThisMonthCents: 0 });
     const enable = await publicApi('PUT', '/v1/billing/auto-topup', ctx.adminKey, { enabled: true, thresholdCents: 1_500, topupAmountCents: 3_000, paymentMethod: { brand: 'visa', last4: '4242' } });
     expectError(enable, 409, 'payment_method_required');
   });

@@ -7,6 +7,7 @@ import { unwrap } from '../ledger/ledger_result';
 import { ledgerFor } from '../ledger/ledger_stub';
 import type { CreditSummary } from '../ledger/ledger_types';
 import { toTransactionView, type TransactionView } from '../ledger/transaction_view';
+import { withActionUrls } from './action_urls';
 import { decodeCursor, encodeCursor } from '../lib/history_cursor';
 import { iso } from '../lib/time';
 
@@ -76,9 +77,9 @@ async function freshHistoryRows(env: Env, workspaceId: string, query: HistoryQue
     ledger.answeredSeq(),
     ledgerDbOf(env, workspaceId).then(async (d) => [d, await read(d)] as const),
   ]);
-  if ((projected[0]?.seq ?? 0) >= answeredSeq) return rows;
+  if ((projected[0]?.seq ?? 0) >= answeredSeq) return { db, rows };
   unwrap(await ledger.projected());
-  return (await read(db))[0];
+  return { db, rows: (await read(db))[0] };
 }
 
 /**
@@ -90,13 +91,13 @@ export async function historyPage(env: Env, workspaceId: string, query: HistoryQ
   // shows it on top, as the one `accumulating` transaction.
   // Asked of the ledger object and of D1 at once (one round trip's wait, not two): the stored rows
   // are read as if the open hour's row took no place, and cut to fit once it is known.
-  const [open, rows] = await Promise.all([
+  const [open, { db, rows }] = await Promise.all([
     query.cursor ? null : accumulatingRow(env, workspaceId, query.type, query.status, summary),
     freshHistoryRows(env, workspaceId, query),
   ]);
   const dbLimit = open ? query.limit - 1 : query.limit;
   const page = rows.slice(0, dbLimit);
-  const data = [...(open ? [open] : []), ...page.map(toTransactionView)];
+  const data = [...(open ? [open] : []), ...(await withActionUrls(db, workspaceId, page.map(toTransactionView)))];
   if (rows.length <= dbLimit) return { data, nextCursor: null };
   // With limit=1 the open hour's row fills the first page: the next one starts at the newest stored row.
   const last = page[page.length - 1];

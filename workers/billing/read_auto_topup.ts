@@ -3,6 +3,7 @@ import { ledgerWorkspaces, stripeCustomers } from '../../schema/tables';
 import type { Env } from '../env';
 import { notFound } from '../errors/api_error';
 import type { AutoTopupSchema } from '../openapi/schemas';
+import { autoRechargeSpentThisMonthCents } from '../ledger/recharge_month';
 import { directoryDb, ledgerDbOf } from '../storage/databases';
 import type { z } from '@hono/zod-openapi';
 
@@ -15,12 +16,15 @@ export type AutoTopup = z.infer<typeof AutoTopupSchema>;
  */
 export async function readAutoTopup(env: Env, workspaceId: string): Promise<AutoTopup> {
   const ledger = await ledgerDbOf(env, workspaceId);
-  const [row, card] = await Promise.all([
+  const [row, card, spentThisMonthCents] = await Promise.all([
     ledger
       .select({
         enabled: ledgerWorkspaces.autoTopupEnabled,
         thresholdCents: ledgerWorkspaces.autoTopupThresholdCents,
         topupAmountCents: ledgerWorkspaces.autoTopupAmountCents,
+        mode: ledgerWorkspaces.autoTopupMode,
+        targetCents: ledgerWorkspaces.autoTopupTargetCents,
+        monthlyLimitCents: ledgerWorkspaces.autoTopupMonthlyLimitCents,
       })
       .from(ledgerWorkspaces)
       .where(eq(ledgerWorkspaces.workspaceId, workspaceId))
@@ -30,6 +34,7 @@ export async function readAutoTopup(env: Env, workspaceId: string): Promise<Auto
       .from(stripeCustomers)
       .where(eq(stripeCustomers.workspaceId, workspaceId))
       .get(),
+    autoRechargeSpentThisMonthCents(ledger, workspaceId, Date.now()),
   ]);
   if (!row) throw notFound('workspace');
   return {
@@ -37,6 +42,10 @@ export async function readAutoTopup(env: Env, workspaceId: string): Promise<Auto
     thresholdCents: row.thresholdCents,
     topupAmountCents: row.topupAmountCents,
     paymentMethod: card?.paymentMethodId ? { brand: card.brand ?? 'card', last4: card.last4 ?? '' } : null,
+    mode: row.mode,
+    targetCents: row.targetCents,
+    monthlyLimitCents: row.monthlyLimitCents,
+    spentThisMonthCents,
   };
 }
 

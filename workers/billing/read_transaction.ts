@@ -8,6 +8,7 @@ import { projectedLedgerDbOf } from '../ledger/projected_db';
 import { ledgerDbOf } from '../storage/databases';
 import { notFound } from '../errors/api_error';
 import { toTransactionView, type TransactionView } from '../ledger/transaction_view';
+import { withActionUrls } from './action_urls';
 import type { TransactionLineSchema } from '../openapi/transaction_lines_schema';
 import { byPaymentOrder } from '../usage/price_hour';
 import { runtimeText } from './runtime_text';
@@ -50,7 +51,7 @@ const DEBIT_TYPES: ReadonlySet<string> = new Set(['usage', 'expiration', 'refund
  * One transaction of the workspace (404 for another workspace's); a settled hour adds its lines, and
  * a debit the credit blocks that paid for it.
  */
-export async function readTransaction(env: Env, workspaceId: string, transactionId: string): Promise<TransactionView & { lines?: TransactionLine[]; funding?: FundingLineView[] }> {
+export async function readTransaction(env: Env, workspaceId: string, transactionId: string): Promise<TransactionView & { lines?: TransactionLine[]; funding?: FundingLineView[]; actionUrl?: string | null }> {
   const db = await projectedLedgerDbOf(env, workspaceId);
   const [rows, lines, funding] = await db.batch([
     db
@@ -63,7 +64,7 @@ export async function readTransaction(env: Env, workspaceId: string, transaction
   ]);
   const row = rows[0];
   if (!row) throw notFound('transaction');
-  const view = toTransactionView(row);
+  const view = (await withActionUrls(db, workspaceId, [toTransactionView(row)]))[0]!;
   const own = linesByTransaction(lines).get(transactionId);
   const debit = row.status === 'completed' && (row.amountMicros < 0 || DEBIT_TYPES.has(row.type));
   return { ...view, ...(row.type === 'usage' && own ? { lines: own } : {}), ...(debit ? { funding } : {}) };

@@ -329,13 +329,22 @@ dashboard.post('/auto-recharge', async (c) => {
   const enabled = form.enabled === 'on';
   const thresholdCents = parseDollarsToCents(form.threshold ?? '');
   const topupAmountCents = parseDollarsToCents(form.amount ?? '');
-  const state = { enabled, threshold: form.threshold, amount: form.amount };
+  const mode = form.mode === 'target' ? 'target' : 'fixed';
+  const targetText = (form.target ?? '').trim();
+  const limitText = (form.limit ?? '').trim();
+  const targetCents = targetText === '' ? null : parseDollarsToCents(targetText);
+  const monthlyLimitCents = limitText === '' ? null : parseDollarsToCents(limitText);
+  const state = { enabled, threshold: form.threshold, amount: form.amount, mode, target: form.target, limit: form.limit } as const;
   let error: string | null = null;
   if (thresholdCents === null || thresholdCents > MAX_TOPUP_CENTS) error = 'Enter a threshold between $0.00 and $10,000.00.';
   else if (topupAmountCents === null || topupAmountCents < MIN_TOPUP_CENTS || topupAmountCents > MAX_TOPUP_CENTS) error = 'The recharge amount must be between $5.00 and $10,000.00.';
+  else if ((targetText !== '' && (targetCents === null || targetCents > MAX_TOPUP_CENTS)) || (mode === 'target' && (targetCents === null || targetCents <= thresholdCents)))
+    error = 'In target mode, enter a target balance above the threshold (at most $10,000.00).';
+  else if (targetCents !== null && targetCents <= thresholdCents) error = 'The target balance must be above the threshold.';
+  else if (limitText !== '' && (monthlyLimitCents === null || monthlyLimitCents < MIN_TOPUP_CENTS || monthlyLimitCents > 10_000_000_000)) error = 'The monthly limit must be at least $5.00 (or empty for none).';
   if (error || thresholdCents === null || topupAmountCents === null) return renderDashboard(c, session, { autoRecharge: { ...state, error: error ?? undefined } }, 400);
   try {
-    await saveAutoTopup(c.env, session.workspaceId, { enabled, thresholdCents, topupAmountCents });
+    await saveAutoTopup(c.env, session.workspaceId, { enabled, thresholdCents, topupAmountCents, mode, targetCents, monthlyLimitCents });
   } catch (e) {
     if (e instanceof ApiError && e.code === 'payment_method_required') {
       return renderDashboard(c, session, { autoRecharge: { ...state, error: 'Add credits with a card first: auto-recharge charges the card saved by a top-up.' } }, 409);

@@ -1,4 +1,5 @@
 import { transactionStatuses, transactionTypes } from '../../schema/tables';
+import { waitingAuthentication } from '../billing/action_urls';
 import { historyPage, type HistoryPage } from '../billing/history_page';
 import { listPaymentMethods, type PaymentMethodView } from '../billing/payment_methods';
 import { readAutoTopup, type AutoTopup } from '../billing/read_auto_topup';
@@ -14,6 +15,7 @@ import { randomToken } from '../lib/crypto';
 import { decodeCursor } from '../lib/history_cursor';
 import { iso } from '../lib/time';
 import { PAGE_PATIENCE } from '../stripe/stripe_client';
+import { ledgerDbOf } from '../storage/databases';
 import { readReturnedPayment, returnedPaymentOf, type ReturnedPayment } from './payment_notice';
 import { readOpenUsageLines, readUsageLines, type UsageLine } from './usage_lines';
 import { readBalanceSeries, readSpendByHour, type BalancePoint, type SpendHour } from './spend_series';
@@ -58,6 +60,8 @@ export interface DashboardData {
   cards: PaymentMethodView[] | null;
   /** Members' spend limits (views/spend_limits_panel.ts). */
   spendLimits: SpendLimitsPanelData;
+  /** An auto-recharge waiting for the customer's 3-D Secure authentication: the banner's link. */
+  actionRequired: { transactionId: string; actionUrl: string } | null;
 }
 
 /** What the live regions (notice, balance panel, history table, saved card) need. */
@@ -128,15 +132,16 @@ export async function loadLiveData(env: Env, session: DashboardSession, query: D
 export async function loadDashboard(env: Env, session: DashboardSession, query: DashboardQuery): Promise<DashboardData> {
   const ws = session.workspaceId;
   const nowMs = Date.now();
-  const [live, usage, cards, spendLimits] = await Promise.all([
+  const [live, usage, cards, spendLimits, actionRequired] = await Promise.all([
     loadLiveData(env, session, query),
     usageForPeriod(env, { workspaceId: ws, memberId: session.memberId, period: query.period, allMembers: session.role === 'admin', nowMs }),
     loadCards(env, ws),
     loadSpendLimitsPanel(env, session),
+    ledgerDbOf(env, ws).then((db) => waitingAuthentication(db, ws)),
   ]);
   const fromMs = Date.parse(usage.from);
   const [spendByHour, balanceSeries] = await Promise.all([readSpendByHour(env, ws, fromMs), readBalanceSeries(env, ws, fromMs)]);
-  return { session, query, usage, spendByHour, balanceSeries, cards, spendLimits, formKey: randomToken(16), ...live };
+  return { session, query, usage, spendByHour, balanceSeries, cards, spendLimits, actionRequired, formKey: randomToken(16), ...live };
 }
 
 /**

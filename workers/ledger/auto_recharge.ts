@@ -1,5 +1,5 @@
 import { and, eq, isNull } from 'drizzle-orm';
-import { transactions, ledgerWorkspaces } from '../../schema/tables';
+import { autoRechargeActions, transactions, ledgerWorkspaces } from '../../schema/tables';
 import { newId } from '../lib/ids';
 import { dollarsFromCents, MICROS_PER_CENT } from '../lib/money';
 import { chargeSavedCard } from '../stripe/charge_saved_card';
@@ -7,7 +7,10 @@ import { hasOpenDispute } from '../stripe/open_disputes';
 import { closeDepositNow } from './deposits';
 import { spendableMicros, type LedgerContext } from './ledger_context';
 import type { LedgerState } from './load_state';
+import { autoRechargeSpentThisMonthCents, cappedRechargeCents, utcMonthKey, wantedRechargeCents } from './recharge_month';
 import { rechargeRetryAtMs } from './recharge_retry';
+import { insertOutbox, outboxEvent } from '../notifications/outbox';
+import { sendNotifications } from './send_notifications';
 
 /**
  * One off-session payment per crossing below the threshold: a pending `auto_recharge` entry and
@@ -37,11 +40,21 @@ export async function maybeAutoRecharge(ledger: LedgerContext, state: LedgerStat
   // Not while a dispute of the workspace is open; the crossing stays unmarked, so the first
   // decision after the dispute closes charges.
   if (await hasOpenDispute(ledger.db, ws)) return;
+  const amountCents = await rechargeAmountCents(ledger, state, nowMs);
+  if (amountCents === 0) {
+    // The month's cap leaves nothing to charge: this crossing is over for auto-recharge.
+    await ledger.db
+      .update(ledgerWorkspaces)
+      .set({ autoRechargeCrossingAtMs: nowMs })
+      .where(and(eq(ledgerWorkspaces.workspaceId, ws), lastTryAtMs === null ? isNull(ledgerWorkspaces.autoRechargeCrossingAtMs) : eq(ledgerWorkspaces.autoRechargeCrossingAtMs, lastTryAtMs)));
+    f.autoRechargeCrossingAtMs = nowMs;
+    return;
+  }
   const key = `auto:${nowMs}`;
-  const amountCents = f.autoTopupAmountCents;
+  const transactionId = newId('txn', nowMs);
   await ledger.db.batch([
     ledger.db.insert(transactions).values({
-      id: newId('txn', nowMs),
+      id: transactionId,
       workspaceId: ws,
       idempotencyKey: key,
       requestHash: 'auto_recharge',
@@ -57,7 +70,7 @@ export async function maybeAutoRecharge(ledger: LedgerContext, state: LedgerStat
       .where(and(eq(ledgerWorkspaces.workspaceId, ws), lastTryAtMs === null ? isNull(ledgerWorkspaces.autoRechargeCrossingAtMs) : eq(ledgerWorkspaces.autoRechargeCrossingAtMs, lastTryAtMs))),
   ]);
   f.autoRechargeCrossingAtMs = nowMs;
-  const { outcome, failureReason, invoiceUrl } = await chargeSavedCard(ledger.env, {
+  const { outcome, failureReason, invoiceUrl, action } = await chargeSavedCard(ledger.env, {
     workspaceId: ws,
     transactionKey: key,
     amountCents,
@@ -65,10 +78,57 @@ export async function maybeAutoRecharge(ledger: LedgerContext, state: LedgerStat
     paymentMethodId: f.paymentMethodId,
     description: 'burnrate auto-recharge',
   });
+  // 3-D Secure: no decline; the entry stays pending with the page where the customer completes it
+  // (the payment_intent.succeeded that follows completes it; reconciliation expires it after 23 h).
+  if (action) {
+    const notice = outboxEvent('auto_recharge.action_required', { transactionId, actionUrl: action.url });
+    await ledger.db.batch([
+      ledger.db
+        .insert(autoRechargeActions)
+        .values({ transactionId, workspaceId: ws, paymentIntentId: action.paymentIntentId, actionUrl: action.url, createdAtMs: nowMs })
+        .onConflictDoNothing(),
+      insertOutbox(ledger.db, ws, [notice], nowMs),
+    ]);
+    await sendNotifications(ledger.env, [notice]);
+  }
   if (outcome) await closeDepositNow(ledger, { workspaceId: ws, key, outcome, failureReason, invoiceUrl });
   // Paid and back above the threshold: the crossing is over now, so that the next one (perhaps by
   // the very next deduction) is seen as a new crossing.
   if (outcome === 'completed') await clearCrossingIfAbove(ledger, state, nowMs);
+}
+
+/**
+ * What this recharge charges: the fixed amount, or in target mode what brings the balance up to
+ * the target (at least $5); then cut to what the month's cap leaves (nothing when under $5). When
+ * the cap cuts or stops a charge, auto_recharge.limit_reached is sent, once per UTC month.
+ */
+async function rechargeAmountCents(ledger: LedgerContext, state: LedgerState, nowMs: number): Promise<number> {
+  const ws = state.workspaceId;
+  const settings = await ledger.db
+    .select({
+      mode: ledgerWorkspaces.autoTopupMode,
+      targetCents: ledgerWorkspaces.autoTopupTargetCents,
+      limitCents: ledgerWorkspaces.autoTopupMonthlyLimitCents,
+      notifiedMonth: ledgerWorkspaces.autoRechargeLimitNotifiedMonth,
+    })
+    .from(ledgerWorkspaces)
+    .where(eq(ledgerWorkspaces.workspaceId, ws))
+    .get();
+  const wanted = wantedRechargeCents(settings?.mode ?? 'fixed', state.flags.autoTopupAmountCents, settings?.targetCents ?? null, spendableMicros(state, nowMs));
+  const limitCents = settings?.limitCents ?? null;
+  if (limitCents === null) return wanted;
+  const spentCents = await autoRechargeSpentThisMonthCents(ledger.db, ws, nowMs);
+  const cents = cappedRechargeCents(wanted, limitCents, spentCents);
+  const month = utcMonthKey(nowMs);
+  if (cents < wanted && settings?.notifiedMonth !== month) {
+    const notice = outboxEvent('auto_recharge.limit_reached', { monthlyLimitCents: limitCents, spentThisMonthCents: spentCents, month, wantedCents: wanted, chargedCents: cents });
+    await ledger.db.batch([
+      ledger.db.update(ledgerWorkspaces).set({ autoRechargeLimitNotifiedMonth: month }).where(eq(ledgerWorkspaces.workspaceId, ws)),
+      insertOutbox(ledger.db, ws, [notice], nowMs),
+    ]);
+    await sendNotifications(ledger.env, [notice]);
+  }
+  return cents;
 }
 
 /** Above the threshold: forgets the crossing mark (and any retry waiting on it). True when above. */

@@ -7,6 +7,7 @@ import { newId } from '../lib/ids';
 import { MICROS_PER_CENT } from '../lib/money';
 import { outboxEvent } from '../notifications/outbox';
 import { chargeSavedCard } from '../stripe/charge_saved_card';
+import { AUTHENTICATION_EXPIRED } from '../stripe/intent_details';
 import { balanceCapFailure } from './balance_cap';
 import { replay } from './entry_replay';
 import type { Committed, GroupBatch } from './group_batch';
@@ -130,7 +131,9 @@ export class CloseDepositWrite implements GroupWrite<TransactionView> {
     // Every decline tells the platform (auto_recharge.failed, with which try it was); the third in a
     // row turns auto-top-up off.
     if (entry.type === 'auto_recharge') {
-      const failures = input.outcome === 'completed' ? 0 : view.autoTopupFailures + 1;
+      // A payment left unauthenticated (3-D Secure) fails without being a decline of the card.
+      const declined = input.outcome === 'failed' && input.failureReason !== AUTHENTICATION_EXPIRED;
+      const failures = input.outcome === 'completed' ? 0 : declined ? view.autoTopupFailures + 1 : view.autoTopupFailures;
       const giveUp = failures >= MAX_AUTO_RECHARGE_ATTEMPTS;
       batch.add(
         batch.db
@@ -139,7 +142,7 @@ export class CloseDepositWrite implements GroupWrite<TransactionView> {
           .where(eq(ledgerWorkspaces.workspaceId, input.workspaceId)),
       );
       if (input.outcome === 'failed') {
-        batch.notify(outboxEvent('auto_recharge.failed', { transactionId: entry.id, attempt: failures, declineCode: input.failureReason ?? 'card_declined', disabled: giveUp }));
+        batch.notify(outboxEvent('auto_recharge.failed', { transactionId: entry.id, attempt: view.autoTopupFailures + 1, declineCode: input.failureReason ?? 'card_declined', disabled: giveUp }));
       }
       view.autoTopupFailures = failures;
       if (giveUp) view.autoTopupEnabled = false;

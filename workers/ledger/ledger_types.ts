@@ -105,6 +105,10 @@ export interface AutoTopupSettingsInput {
   enabled: boolean;
   thresholdCents: number;
   topupAmountCents: number;
+  /** Omitted: fixed, no target, no monthly cap (PUT replaces every setting). */
+  mode?: 'fixed' | 'target';
+  targetCents?: number | null;
+  monthlyLimitCents?: number | null;
 }
 
 /** The customer's default card at Stripe, copied beside the ledger (null when the last card went). */

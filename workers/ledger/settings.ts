@@ -28,6 +28,9 @@ export async function saveAutoTopupNow(ledger: LedgerContext, workspaceId: strin
       autoTopupThresholdCents: settings.thresholdCents,
       autoTopupAmountCents: settings.topupAmountCents,
       autoTopupFailures: failures,
+      autoTopupMode: settings.mode ?? 'fixed',
+      autoTopupTargetCents: settings.targetCents ?? null,
+      autoTopupMonthlyLimitCents: settings.monthlyLimitCents ?? null,
     })
     .where(eq(ledgerWorkspaces.workspaceId, workspaceId));
   Object.assign(state.flags, {

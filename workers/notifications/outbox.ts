@@ -2,7 +2,16 @@ import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import { platformEvents } from '../../schema/tables';
 import { newId } from '../lib/ids';
 
-export type PlatformEventType = 'instance.terminated' | 'storage.suspended' | 'storage.restored' | 'balance.low' | 'auto_recharge.failed' | 'payment.disputed' | 'spend_limit.reached';
+export type PlatformEventType =
+  | 'instance.terminated'
+  | 'storage.suspended'
+  | 'storage.restored'
+  | 'balance.low'
+  | 'auto_recharge.failed'
+  | 'auto_recharge.limit_reached'
+  | 'auto_recharge.action_required'
+  | 'payment.disputed'
+  | 'spend_limit.reached';
 
 export interface OutboxEvent {
   id: string;

@@ -53,6 +53,10 @@ export const autoTopupExample = {
   thresholdCents: 1000,
   topupAmountCents: 2500,
   paymentMethod: { brand: 'visa', last4: '4242' },
+  mode: 'fixed' as const,
+  targetCents: null,
+  monthlyLimitCents: 10000,
+  spentThisMonthCents: 2500,
 };
 
 export const transactionExample = {

@@ -87,6 +87,7 @@ export const TransactionSchema = z
     invoiceUrl: z.string().nullable().openapi({ description: 'Stripe-hosted invoice of a paid deposit or recharge; null otherwise.' }),
     balanceAfterMicros: z.int().nullable().openapi({ description: 'Settled balance right after this entry, in micros; null while pending or accumulating.' }),
     forgivenMicros: z.int().openapi({ description: 'Micros that the balance could not cover and were not charged (no debt).' }),
+    actionUrl: z.string().nullable().optional().openapi({ description: 'A pending auto-recharge waiting for the customer (3-D Secure): the page where they complete it; null otherwise.' }),
   })
   .openapi('Transaction', { description: 'One ledger entry.', example: transactionExample });
 
@@ -140,6 +141,10 @@ export const AutoTopupSchema = z
       .object({ brand: z.string(), last4: z.string() })
       .nullable()
       .openapi({ description: 'The default saved card (see /v1/billing/payment-methods), charged by auto-recharge; null while none is saved.' }),
+    mode: z.enum(['fixed', 'target']).openapi({ description: 'fixed: each recharge charges topupAmountCents; target: one payment that brings the balance up to targetCents (at least 500 cents).' }),
+    targetCents: z.int().nullable().openapi({ description: 'The balance a target-mode recharge aims for, in US cents; above thresholdCents. Null when not set.' }),
+    monthlyLimitCents: z.int().nullable().openapi({ description: 'Cap on auto-recharge payments per UTC month, in US cents (at least 500); null = no cap.' }),
+    spentThisMonthCents: z.int().openapi({ description: 'Auto-recharge payments of this UTC month that completed or are still pending, in US cents (what counts toward monthlyLimitCents).' }),
   })
   .openapi('AutoTopup', { description: 'Automatic recharge settings: one off-session payment per threshold crossing.', example: autoTopupExample });
 

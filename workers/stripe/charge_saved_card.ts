@@ -20,6 +20,11 @@ export interface SavedCardOutcome {
   failureReason?: string;
   /** The paid invoice's hosted page (stripe/invoice_off_session.ts): the deposit's invoice link. */
   invoiceUrl?: string | null;
+  /**
+   * The bank wants the customer to authenticate (3-D Secure): the PaymentIntent waits in
+   * requires_action and this is Stripe's page where they complete it (outcome stays null).
+   */
+  action?: { paymentIntentId: string; url: string };
 }
 
 /**
@@ -51,6 +56,8 @@ export async function chargeSavedCard(env: Env, charge: SavedCardCharge): Promis
       return { outcome: 'completed', invoiceUrl };
     }
     if (intent.status === 'requires_payment_method' || intent.status === 'canceled') return { outcome: 'failed', failureReason: declineCodeOf(intent) ?? 'payment_failed' };
+    const url = intent.status === 'requires_action' ? intent.next_action?.redirect_to_url?.url : null;
+    if (url) return { outcome: null, action: { paymentIntentId: intent.id, url } };
     return { outcome: null };
   } catch (error) {
     const verdict = classifyStripeError(error);

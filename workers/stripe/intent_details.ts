@@ -1,7 +1,17 @@
 import type Stripe from 'stripe';
 
+/**
+ * An auto-recharge the customer never authenticated (3-D Secure), cancelled by burnrate after
+ * AUTHENTICATION_EXPIRES_AFTER_MS (reconciliation/expire_authentications.ts): failed, but no decline.
+ */
+export const AUTHENTICATION_EXPIRED = 'authentication_expired';
+
 /** Why Stripe declined a PaymentIntent, for the failed entry and the auto_recharge.failed notification. */
-export const declineCodeOf = (intent: Stripe.PaymentIntent) => intent.last_payment_error?.decline_code ?? intent.last_payment_error?.code ?? undefined;
+export const declineCodeOf = (intent: Stripe.PaymentIntent) =>
+  intent.last_payment_error?.decline_code ??
+  intent.last_payment_error?.code ??
+  // burnrate cancels an unauthenticated payment with this reason, and no other.
+  (intent.status === 'canceled' && intent.cancellation_reason === 'abandoned' ? AUTHENTICATION_EXPIRED : undefined);
 
 /**
  * The hosted receipt of a PaymentIntent's charge (`latest_charge` expanded): the link of an

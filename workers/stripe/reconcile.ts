@@ -5,6 +5,7 @@ import { expireOrphanedSessions } from './reconciliation/expire_orphans';
 import { replayEvents } from './reconciliation/replay_events';
 import type { ReconciliationReport } from './reconciliation/report';
 import { lastRun, saveRun } from './reconciliation/run_store';
+import { expireAwaitedAuthentications } from './reconciliation/expire_authentications';
 import { PENDING_SWEEP_AFTER_MS, sweepPendingDeposits } from './reconciliation/sweep_pending';
 
 /** Events are listed again from this far before the last cursor: Stripe's `created` is not the order events become listable in. */
@@ -30,6 +31,7 @@ export async function reconcileWithStripe(env: Env): Promise<ReconciliationRepor
 
   const replay = await replayEvents(env, fromSeconds);
   const pendingCutoffMs = startedAtMs - PENDING_SWEEP_AFTER_MS;
+  const expired = await expireAwaitedAuthentications(env, startedAtMs);
   const sweep = await sweepPendingDeposits(env, pendingCutoffMs);
   const orphans = await expireOrphanedSessions(env, startedAtMs);
   const comparison = await compareWithStripe(env, pendingCutoffMs, replay.touchedCustomers, previous?.compareCursor ?? null);
@@ -40,8 +42,8 @@ export async function reconcileWithStripe(env: Env): Promise<ReconciliationRepor
     eventsScanned: replay.eventsScanned,
     eventsApplied: replay.eventsApplied,
     pendingResolved: sweep.pendingResolved,
-    repaired: [...replay.repaired, ...sweep.repaired, ...orphans.repaired],
-    mismatches: [...replay.failed, ...sweep.failed, ...orphans.failed, ...comparison.mismatches],
+    repaired: [...replay.repaired, ...expired.repaired, ...sweep.repaired, ...orphans.repaired],
+    mismatches: [...replay.failed, ...expired.failed, ...sweep.failed, ...orphans.failed, ...comparison.mismatches],
   };
   // The cursor never moves back, and never past an event that failed.
   const cursor = replay.nextCursorSeconds ?? previous?.eventCursorSeconds ?? nowSeconds;

@@ -647,7 +647,7 @@ export interface paths {
         get: operations["getAutoTopup"];
         /**
          * Change auto-top-up settings (admin)
-         * @description Replaces all three settings. Enabling needs a saved card (from a Checkout top-up, or added with POST /v1/billing/payment-methods), else 409 `payment_method_required`. A balance already below the new threshold recharges at once. Sending the same settings again changes nothing.
+         * @description Replaces all the settings (omitted mode / targetCents / monthlyLimitCents: fixed, none, none). Enabling needs a saved card (from a Checkout top-up, or added with POST /v1/billing/payment-methods), else 409 `payment_method_required`. A balance already below the new threshold recharges at once. Sending the same settings again changes nothing.
          */
         put: operations["updateAutoTopup"];
         post?: never;
@@ -1031,6 +1031,8 @@ export interface components {
             balanceAfterMicros: number | null;
             /** @description Micros that the balance could not cover and were not charged (no debt). */
             forgivenMicros: number;
+            /** @description A pending auto-recharge waiting for the customer (3-D Secure): the page where they complete it; null otherwise. */
+            actionUrl?: string | null;
         };
         GrantResult: {
             block: components["schemas"]["CreditBlock"];
@@ -1398,7 +1400,11 @@ export interface components {
          *         "paymentMethod": {
          *           "brand": "visa",
          *           "last4": "4242"
-         *         }
+         *         },
+         *         "mode": "fixed",
+         *         "targetCents": null,
+         *         "monthlyLimitCents": 10000,
+         *         "spentThisMonthCents": 2500
          *       }
          *     }
          */
@@ -1461,7 +1467,11 @@ export interface components {
          *       "paymentMethod": {
          *         "brand": "visa",
          *         "last4": "4242"
-         *       }
+         *       },
+         *       "mode": "fixed",
+         *       "targetCents": null,
+         *       "monthlyLimitCents": 10000,
+         *       "spentThisMonthCents": 2500
          *     }
          */
         AutoTopup: {
@@ -1475,6 +1485,17 @@ export interface components {
                 brand: string;
                 last4: string;
             } | null;
+            /**
+             * @description fixed: each recharge charges topupAmountCents; target: one payment that brings the balance up to targetCents (at least 500 cents).
+             * @enum {string}
+             */
+            mode: "fixed" | "target";
+            /** @description The balance a target-mode recharge aims for, in US cents; above thresholdCents. Null when not set. */
+            targetCents: number | null;
+            /** @description Cap on auto-recharge payments per UTC month, in US cents (at least 500); null = no cap. */
+            monthlyLimitCents: number | null;
+            /** @description Auto-recharge payments of this UTC month that completed or are still pending, in US cents (what counts toward monthlyLimitCents). */
+            spentThisMonthCents: number;
         };
         CreditBlockList: {
             data: components["schemas"]["CreditBlock"][];
@@ -4750,7 +4771,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 /** @description Only events of this type. */
-                type?: "instance.terminated" | "storage.suspended" | "storage.restored" | "balance.low" | "auto_recharge.failed" | "payment.disputed" | "spend_limit.reached";
+                type?: "instance.terminated" | "storage.suspended" | "storage.restored" | "balance.low" | "auto_recharge.failed" | "auto_recharge.limit_reached" | "auto_recharge.action_required" | "payment.disputed" | "spend_limit.reached";
             };
             header?: never;
             path: {
@@ -5289,7 +5310,11 @@ export interface operations {
                      *         "paymentMethod": {
                      *           "brand": "visa",
                      *           "last4": "4242"
-                     *         }
+                     *         },
+                     *         "mode": "fixed",
+                     *         "targetCents": null,
+                     *         "monthlyLimitCents": 10000,
+                     *         "spentThisMonthCents": 2500
                      *       }
                      *     }
                      */
@@ -5836,7 +5861,11 @@ export interface operations {
                      *       "paymentMethod": {
                      *         "brand": "visa",
                      *         "last4": "4242"
-                     *       }
+                     *       },
+                     *       "mode": "fixed",
+                     *       "targetCents": null,
+                     *       "monthlyLimitCents": 10000,
+                     *       "spentThisMonthCents": 2500
                      *     }
                      */
                     "application/json": components["schemas"]["AutoTopup"];
@@ -5900,8 +5929,17 @@ export interface operations {
                     enabled: boolean;
                     /** @description Recharge when the balance falls below this, in US cents (0 to $10,000). */
                     thresholdCents: number;
-                    /** @description US cents charged per recharge ($5 to $10,000). */
+                    /** @description US cents charged per recharge in fixed mode ($5 to $10,000). */
                     topupAmountCents: number;
+                    /**
+                     * @description fixed (default): charge topupAmountCents; target: charge what brings the balance up to targetCents.
+                     * @enum {string}
+                     */
+                    mode?: "fixed" | "target";
+                    /** @description Required in target mode: above thresholdCents, in US cents. */
+                    targetCents?: number | null;
+                    /** @description Cap on auto-recharge payments per UTC month, in US cents (at least 500); null or omitted = none. */
+                    monthlyLimitCents?: number | null;
                 };
             };
         };
@@ -5920,7 +5958,11 @@ export interface operations {
                      *       "paymentMethod": {
                      *         "brand": "visa",
                      *         "last4": "4242"
-                     *       }
+                     *       },
+                     *       "mode": "fixed",
+                     *       "targetCents": null,
+                     *       "monthlyLimitCents": 10000,
+                     *       "spentThisMonthCents": 2500
                      *     }
                      */
                     "application/json": components["schemas"]["AutoTopup"];
@@ -5936,7 +5978,7 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "invalid_request",
-                     *         "message": "topupAmountCents: Too small: expected number to be >=500",
+                     *         "message": "targetCents: must be above thresholdCents",
                      *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
                      *       }
                      *     }

@@ -7,6 +7,9 @@ export interface AutoRechargeFormState {
   enabled?: boolean;
   threshold?: string;
   amount?: string;
+  mode?: 'fixed' | 'target';
+  target?: string;
+  limit?: string;
   error?: string;
   saved?: boolean;
 }
@@ -22,13 +25,15 @@ export function autoRechargeForm(data: DashboardData, state: AutoRechargeFormSta
   <dl class="settings" data-testid="auto-recharge-readonly">
     <div><dt>Status</dt><dd>${current.enabled ? 'On' : 'Off'}</dd></div>
     <div><dt>When the balance falls below</dt><dd>${formatCents(current.thresholdCents)}</dd></div>
-    <div><dt>Recharge amount</dt><dd>${formatCents(current.topupAmountCents)}</dd></div>
+    <div><dt>Recharge amount</dt><dd>${current.mode === 'target' && current.targetCents !== null ? `Up to ${formatCents(current.targetCents)}` : formatCents(current.topupAmountCents)}</dd></div>
+    <div><dt>Monthly limit</dt><dd>${current.monthlyLimitCents === null ? 'None' : formatCents(current.monthlyLimitCents)} (${formatCents(current.spentThisMonthCents)} this month)</dd></div>
     <div><dt>Payment method</dt><dd>${card}</dd></div>
   </dl>
   <p class="hint">Only workspace admins can change these settings.</p>
 </section>`;
   }
   const enabled = state.enabled ?? current.enabled;
+  const mode = state.mode ?? current.mode;
   const describedBy = (id: string) => `${id}-hint${state.error ? ' auto-recharge-error' : ''}`;
   return html`<section class="card" id="auto-recharge" aria-labelledby="auto-recharge-title">
   <h2 id="auto-recharge-title">Auto-recharge</h2>
@@ -44,6 +49,18 @@ export function autoRechargeForm(data: DashboardData, state: AutoRechargeFormSta
     <div class="money-input"><span aria-hidden="true">$</span><input id="auto-amount" name="amount" inputmode="decimal" autocomplete="off"
       value="${state.amount ?? centsToField(current.topupAmountCents)}" aria-describedby="${describedBy('auto-amount')}"></div>
     <p id="auto-amount-hint" class="hint">Minimum $5.00. Charged off-session to the saved card: ${card}.</p>
+    <fieldset><legend>Each recharge</legend>
+      <label class="choice"><input type="radio" name="mode" value="fixed" ${mode === 'fixed' ? 'checked' : ''}> Charges the recharge amount</label>
+      <label class="choice"><input type="radio" name="mode" value="target" ${mode === 'target' ? 'checked' : ''}> Brings the balance up to the target</label>
+    </fieldset>
+    <label for="auto-target">Target balance (USD)</label>
+    <div class="money-input"><span aria-hidden="true">$</span><input id="auto-target" name="target" inputmode="decimal" autocomplete="off"
+      value="${state.target ?? (current.targetCents === null ? '' : centsToField(current.targetCents))}" aria-describedby="${describedBy('auto-target')}"></div>
+    <p id="auto-target-hint" class="hint">Target mode only: above the threshold; at least $5.00 is charged.</p>
+    <label for="auto-limit">Monthly limit (USD, optional)</label>
+    <div class="money-input"><span aria-hidden="true">$</span><input id="auto-limit" name="limit" inputmode="decimal" autocomplete="off"
+      value="${state.limit ?? (current.monthlyLimitCents === null ? '' : centsToField(current.monthlyLimitCents))}" aria-describedby="${describedBy('auto-limit')}"></div>
+    <p id="auto-limit-hint" class="hint">At least $5.00; empty for none. ${formatCents(current.spentThisMonthCents)} recharged this month (UTC).</p>
     ${state.error ? html`<p id="auto-recharge-error" class="field-error" role="alert">${state.error}</p>` : ''}
     <button type="submit">Save auto-recharge</button>
   </form>

@@ -41,6 +41,9 @@ ${data.query.payment
   ? liveRegion('div', 'notice-region', paymentNoticeContent(data), { role: 'status' })
   : state.notice ? html`<p class="notice notice-${state.notice.kind}" role="status" data-testid="notice">${state.notice.text}</p>` : ''}
 ${state.cancelCheckout ? cancelCheckoutForm(data, state.cancelCheckout.transactionId) : ''}
+${data.actionRequired
+  ? html`<p class="notice notice-error" role="alert" data-testid="action-required">Your bank wants you to confirm an auto-recharge (3-D Secure). <a href="${data.actionRequired.actionUrl}" rel="noopener">Confirm the payment</a> to add the credits.</p>`
+  : ''}
 <p id="live-status" class="visually-hidden" role="status" aria-live="polite"></p>
 <div data-live-url="${liveUrl}" data-pending="${data.pending ? 'true' : 'false'}">
   ${liveRegion('div', 'balance-region', balancePanel(data))}
