@@ -9,7 +9,8 @@ import { withInjectedD1Latency } from '../../workers/ledger/d1_latency';
 
 describe('injected D1 latency (bench only)', () => {
   it('is off unless BENCH_D1_LATENCY_MS is set: the bindings pass unchanged', () => {
-    const plain = env as unknown as Env;
+    // As deployed: without the tests' SIM_HOOKS binding either (with it, the simulator's faults wrap D1).
+    const plain = { ...(env as unknown as Env), SIM_HOOKS: undefined };
     expect(plain.BENCH_D1_LATENCY_MS).toBeUndefined();
     expect(withInjectedD1Latency(plain)).toBe(plain);
     const zero = { ...plain, BENCH_D1_LATENCY_MS: '0' };
