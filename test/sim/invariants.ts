@@ -133,6 +133,64 @@ export const INVARIANTS: readonly Invariant[] = [
       }),
   },
   {
+    // Credit blocks (docs/credit-blocks.md): each block's remainder is its amount less every funding
+    // row drawn from it, the remainders add up to the balance (and to the sum the triggers keep),
+    // and the credit check never answers more than the blocks hold.
+    name: 'credit_blocks_add_up',
+    check: (w, snaps) =>
+      everyWorkspace(w, snaps, (_ws, { sums, blockFacts: b, creditCheckMicros }) => {
+        if (b.blocksReady !== 1) return `blocks_ready ${b.blocksReady} (a workspace made now is born with blocks)`;
+        let remainingSum = 0;
+        for (const k of b.blocks) {
+          if (k.remaining !== k.amount - k.funded) return `block ${k.id}: remaining ${k.remaining} ≠ amount ${k.amount} − funding ${k.funded}`;
+          remainingSum += k.remaining;
+        }
+        if (sums && remainingSum !== sums.balance) return `the blocks hold ${remainingSum}, the balance is ${sums.balance}`;
+        if (b.keptBlocksSum !== remainingSum) return `kept block sum ${b.keptBlocksSum} ≠ the blocks' remainders ${remainingSum}`;
+        if (creditCheckMicros !== null && creditCheckMicros > remainingSum) return `the credit check answers ${creditCheckMicros}, the blocks hold ${remainingSum}`;
+        return null;
+      }),
+  },
+  {
+    // Every completed debit's funding adds up to what it took (-amountMicros: a forgiven part is not
+    // funded), and every funding row belongs to an entry of the workspace.
+    name: 'debit_funded',
+    check: (w, snaps) =>
+      everyWorkspace(w, snaps, (_ws, { blockFacts: b }) => {
+        const [m] = b.misfunded;
+        if (m) return `${m.type} ${m.id} took ${-m.amount}, its funding adds up to ${m.funded}`;
+        const [o] = b.orphanFunding;
+        if (o) return `funding of ${o.amount} from ${o.blockId} names ${o.transactionId}, no entry of the workspace`;
+        return null;
+      }),
+  },
+  {
+    // Refunds and withdrawn disputes take paid credit only. (That every debit drew in burn-down order
+    // over the blocks open at its time is checked to the micro in test/ledger/credit_blocks.test.ts.)
+    name: 'refund_paid_only',
+    check: (w, snaps) =>
+      everyWorkspace(w, snaps, (_ws, { blockFacts: b }) => {
+        const [p] = b.promotionalRefunds;
+        return p ? `${p.type} ${p.id} took ${p.amount} from promotional block ${p.blockId}` : null;
+      }),
+  },
+  {
+    // A block expires (or is voided) at most once: one `expiration` entry, keyed expire:<block id>, per block of the workspace.
+    name: 'block_expires_once',
+    check: (w, snaps) =>
+      everyWorkspace(w, snaps, (_ws, { blockFacts: b }) => {
+        const ids = new Set(b.blocks.map((k) => k.id));
+        const perBlock = new Map<string, number>();
+        for (const key of b.expirationKeys) {
+          const [prefix, blockId] = key.split(':');
+          if (prefix !== 'expire' || !blockId || !ids.has(blockId)) return `expiration keyed ${key} names no block of the workspace`;
+          perBlock.set(blockId, (perBlock.get(blockId) ?? 0) + 1);
+        }
+        const twice = [...perBlock].filter(([, n]) => n > 1);
+        return twice.length > 0 ? `blocks expired more than once: ${twice.map(([id, n]) => `${id} ×${n}`).join(', ')}` : null;
+      }),
+  },
+  {
     // A transaction of another workspace is a 404 through the public API, and never in the history.
     name: 'tenancy',
     check: async (w) => {

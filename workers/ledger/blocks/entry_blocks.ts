@@ -2,6 +2,7 @@
 // block, a debit is funded from blocks (burn-down order; refunds and disputes from paid blocks only,
 // the refunded deposit's own block first).
 import { newId } from '../../lib/ids';
+import { simBroken } from '../../lib/sim_hooks';
 import type { GroupBatch } from '../group_batch';
 import type { GroupView } from '../group_view';
 import { LedgerInvariantError } from '../load_state';
@@ -46,9 +47,11 @@ export const paidTakeableMicros = (view: GroupView, wantedMicros: number): numbe
 export function fundDebit(view: GroupView, batch: GroupBatch, transactionId: string, micros: number, refundOf?: { depositTransactionId?: string }): FundingLine[] {
   if (micros <= 0) return [];
   const lines = refundOf
-    ? view.blocks.take(micros, { only: 'paid', firstBlockId: refundOf.depositTransactionId ? view.blocks.ofTransaction(refundOf.depositTransactionId)?.id : undefined })
+    ? view.blocks.take(micros, { ...(simBroken('refund_takes_promotional') ? {} : { only: 'paid' as const }), firstBlockId: refundOf.depositTransactionId ? view.blocks.ofTransaction(refundOf.depositTransactionId)?.id : undefined })
     : view.blocks.take(micros);
   if (fundedMicros(lines) !== micros) throw new LedgerInvariantError(`credit blocks cannot fund ${micros} micros of ${transactionId}`);
-  batch.funding(transactionId, lines);
+  if (!(simBroken('block_funding_skipped') && !refundOf)) {
+    batch.funding(simBroken('funding_misattributed') && !refundOf ? `${transactionId}-elsewhere` : transactionId, lines);
+  }
   return lines;
 }
