@@ -5,7 +5,7 @@
 // amount − funding", "held = sum of active holds"): read what it needs in snapshot.ts, append an
 // entry here and, if an operation sees it in answers, observe it there under the same name.
 import { publicApi } from '../helpers/api';
-import { hourOf } from './clock';
+import { HOUR_MS, hourOf } from './clock';
 import { Prng } from './prng';
 import { env } from 'cloudflare:workers';
 import { shardNames } from '../../workers/storage/databases';
@@ -175,10 +175,11 @@ export const INVARIANTS: readonly Invariant[] = [
       }),
   },
   {
-    // A block expires (or is voided) at most once: one `expiration` entry, keyed expire:<block id>, per block of the workspace.
+    // A block expires (or is voided) at most once: one `expiration` entry, keyed expire:<block id>, per
+    // block of the workspace; and once the hour containing its expiresAt is settled, it holds nothing.
     name: 'block_expires_once',
     check: (w, snaps) =>
-      everyWorkspace(w, snaps, (_ws, { blockFacts: b }) => {
+      everyWorkspace(w, snaps, (_ws, { sums, blockFacts: b }) => {
         const ids = new Set(b.blocks.map((k) => k.id));
         const perBlock = new Map<string, number>();
         for (const key of b.expirationKeys) {
@@ -187,7 +188,11 @@ export const INVARIANTS: readonly Invariant[] = [
           perBlock.set(blockId, (perBlock.get(blockId) ?? 0) + 1);
         }
         const twice = [...perBlock].filter(([, n]) => n > 1);
-        return twice.length > 0 ? `blocks expired more than once: ${twice.map(([id, n]) => `${id} ×${n}`).join(', ')}` : null;
+        if (twice.length > 0) return `blocks expired more than once: ${twice.map(([id, n]) => `${id} ×${n}`).join(', ')}`;
+        // The hour containing a block's expiresAt is settled: its remainder went with that settlement.
+        const settledThroughMs = sums?.settledThroughMs ?? 0;
+        const late = b.blocks.find((k) => k.expiresAtMs !== null && k.remaining > 0 && hourOf(k.expiresAtMs) + HOUR_MS <= settledThroughMs);
+        return late ? `block ${late.id} holds ${late.remaining} past its expiry at ${w.clock.rel(late.expiresAtMs)}, settled through ${w.clock.rel(settledThroughMs)}` : null;
       }),
   },
   {

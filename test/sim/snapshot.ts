@@ -31,6 +31,7 @@ export interface BlockRow {
   amount: number;
   remaining: number;
   funded: number;
+  expiresAtMs: number | null;
 }
 
 /** What the credit-block invariants read (rules as in test/setup/ledger_invariant.ts). */
@@ -84,7 +85,7 @@ export async function snapshotOf(ws: SimWorkspace): Promise<WorkspaceSnapshot> {
     d1.prepare('SELECT blocks_ready AS blocksReady, blocks_sum_micros AS keptBlocksSum FROM balances WHERE workspace_id = ?').bind(ws.workspaceId),
     d1
       .prepare(
-        `SELECT k.id, k.category, k.amount_micros AS amount, k.remaining_micros AS remaining,
+        `SELECT k.id, k.category, k.amount_micros AS amount, k.remaining_micros AS remaining, k.expires_at_ms AS expiresAtMs,
                 (SELECT COALESCE(SUM(f.amount_micros), 0) FROM credit_funding f WHERE f.block_id = k.id) AS funded
            FROM credit_blocks k WHERE k.workspace_id = ? ORDER BY k.id`,
       )
