@@ -1,8 +1,8 @@
 // What must hold after every step, for every workspace of the run. Each invariant is one entry of
 // INVARIANTS: a name and a check over the world and the step's snapshot (snapshot.ts) that answers
 // null (holds) or what is wrong. Operations report what they see broken in an answer under an
-// invariant's name (world.observe), and that is reported first. To add one ("block remainder =
-// amount − funding", "held = sum of active holds"): read what it needs in snapshot.ts, append an
+// invariant's name (world.observe), and that is reported first. To add one ("held = sum
+// of active holds"): read what it needs in snapshot.ts, append an
 // entry here and, if an operation sees it in answers, observe it there under the same name.
 import { publicApi } from '../helpers/api';
 import { HOUR_MS, hourOf } from './clock';
