@@ -20,6 +20,11 @@ const CASES: Case[] = [
   { rule: 'usage_double_count', invariant: 'usage_billed_once', steps: 150, focus: { usage_events: 4, alarm: 4, cron: 3, clock_jump: 4 } },
   { rule: 'balance_drift', invariant: 'balance_equals_ledger', steps: 40, focus: { adjustment: 5 } },
   { rule: 'tenancy_leak', invariant: 'tenancy', steps: 150, focus: { create_workspace: 20, adjustment: 5 } },
+  { rule: 'block_funding_skipped', invariant: 'credit_blocks_add_up', steps: 60, focus: { grant: 3, deduction: 8 } },
+  { rule: 'funding_misattributed', invariant: 'debit_funded', steps: 60, focus: { grant: 3, deduction: 8 } },
+  { rule: 'refund_takes_promotional', invariant: 'refund_paid_only', steps: 150, focus: { checkout_topup: 4, grant: 4, refund: 10, deliver_webhook: 3 } },
+  { rule: 'void_expires_again', invariant: 'block_expires_once', steps: 80, focus: { grant: 6, void_grant: 12 } },
+  { rule: 'credit_check_over_blocks', invariant: 'credit_blocks_add_up', steps: 20, focus: { grant: 5 } },
 ];
 
 let result: SimResult | null = null;

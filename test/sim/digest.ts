@@ -1,4 +1,4 @@
-// A hash of a run's final state: every workspace's ledger rows, balance, settled lines and resources,
+// A hash of a run's final state: every workspace's ledger rows, balance, settled lines, resources and credit blocks,
 // in the order the simulator created them, with ids left out and times made relative to the run's
 // start. The same seed gives the same digest; a changed rule of money (or a nondeterminism) does not.
 import { projected, shardD1Of } from '../helpers/ledger_checks';
@@ -23,11 +23,16 @@ export async function digestOf(w: World): Promise<string> {
     const resources = await all<Record<string, number | string | null>>(
       'SELECT kind, instance_type AS t, size_bytes AS z, started_at_ms AS a, stopped_at_ms AS b, stop_reason AS r FROM resources WHERE workspace_id = ? ORDER BY started_at_ms, kind, instance_type, size_bytes',
     );
+    const blocks = await all<Record<string, number | string | null>>(
+      `SELECT category, source, amount_micros AS a, remaining_micros AS r, priority AS p, expires_at_ms AS e, created_at_ms AS c
+         FROM credit_blocks WHERE workspace_id = ? ORDER BY created_at_ms, amount_micros, priority, category`,
+    );
     parts.push({
       entries: entries.map((e) => ({ ...e, c: rel(e.c as number), s: rel(e.s as number | null) })),
       balance: balance.map((b) => ({ b: b.b, t: b.t === 0 ? 0 : rel(b.t) })),
       lines: lines.map((l) => ({ ...l, h: rel(l.h as number) })),
       resources: resources.map((r) => ({ ...r, a: rel(r.a as number), b: rel(r.b as number | null) })),
+      blocks: blocks.map((k) => ({ ...k, e: rel(k.e as number | null), c: rel(k.c as number) })),
     });
   }
   const bytes = new TextEncoder().encode(JSON.stringify(parts));

@@ -1,11 +1,11 @@
 // What must hold after every step, for every workspace of the run. Each invariant is one entry of
 // INVARIANTS: a name and a check over the world and the step's snapshot (snapshot.ts) that answers
 // null (holds) or what is wrong. Operations report what they see broken in an answer under an
-// invariant's name (world.observe), and that is reported first. To add one ("block remainder =
-// amount − funding", "held = sum of active holds"): read what it needs in snapshot.ts, append an
+// invariant's name (world.observe), and that is reported first. To add one ("held = sum
+// of active holds"): read what it needs in snapshot.ts, append an
 // entry here and, if an operation sees it in answers, observe it there under the same name.
 import { publicApi } from '../helpers/api';
-import { hourOf } from './clock';
+import { HOUR_MS, hourOf } from './clock';
 import { Prng } from './prng';
 import { env } from 'cloudflare:workers';
 import { shardNames } from '../../workers/storage/databases';
@@ -130,6 +130,69 @@ export const INVARIANTS: readonly Invariant[] = [
         }
         for (const key of billed.keys()) if (!expected.has(key)) return `settled line ${key} has no stored events`;
         return null;
+      }),
+  },
+  {
+    // Credit blocks (docs/credit-blocks.md): each block's remainder is its amount less every funding
+    // row drawn from it, the remainders add up to the balance (and to the sum the triggers keep),
+    // and the credit check never answers more than the blocks hold.
+    name: 'credit_blocks_add_up',
+    check: (w, snaps) =>
+      everyWorkspace(w, snaps, (_ws, { sums, blockFacts: b, creditCheckMicros }) => {
+        if (b.blocksReady !== 1) return `blocks_ready ${b.blocksReady} (a workspace made now is born with blocks)`;
+        let remainingSum = 0;
+        for (const k of b.blocks) {
+          if (k.remaining !== k.amount - k.funded) return `block ${k.id}: remaining ${k.remaining} ≠ amount ${k.amount} − funding ${k.funded}`;
+          remainingSum += k.remaining;
+        }
+        if (sums && remainingSum !== sums.balance) return `the blocks hold ${remainingSum}, the balance is ${sums.balance}`;
+        if (b.keptBlocksSum !== remainingSum) return `kept block sum ${b.keptBlocksSum} ≠ the blocks' remainders ${remainingSum}`;
+        if (creditCheckMicros !== null && creditCheckMicros > remainingSum) return `the credit check answers ${creditCheckMicros}, the blocks hold ${remainingSum}`;
+        return null;
+      }),
+  },
+  {
+    // Every completed debit's funding adds up to what it took (-amountMicros: a forgiven part is not
+    // funded), and every funding row belongs to an entry of the workspace.
+    name: 'debit_funded',
+    check: (w, snaps) =>
+      everyWorkspace(w, snaps, (_ws, { blockFacts: b }) => {
+        const [m] = b.misfunded;
+        if (m) return `${m.type} ${m.id} took ${-m.amount}, its funding adds up to ${m.funded}`;
+        const [o] = b.orphanFunding;
+        if (o) return `funding of ${o.amount} from ${o.blockId} names ${o.transactionId}, no entry of the workspace`;
+        return null;
+      }),
+  },
+  {
+    // Refunds and withdrawn disputes take paid credit only. (That every debit drew in burn-down order
+    // over the blocks open at its time is checked to the micro in test/ledger/credit_blocks.test.ts.)
+    name: 'refund_paid_only',
+    check: (w, snaps) =>
+      everyWorkspace(w, snaps, (_ws, { blockFacts: b }) => {
+        const [p] = b.promotionalRefunds;
+        return p ? `${p.type} ${p.id} took ${p.amount} from promotional block ${p.blockId}` : null;
+      }),
+  },
+  {
+    // A block expires (or is voided) at most once: one `expiration` entry, keyed expire:<block id>, per
+    // block of the workspace; and once the hour containing its expiresAt is settled, it holds nothing.
+    name: 'block_expires_once',
+    check: (w, snaps) =>
+      everyWorkspace(w, snaps, (_ws, { sums, blockFacts: b }) => {
+        const ids = new Set(b.blocks.map((k) => k.id));
+        const perBlock = new Map<string, number>();
+        for (const key of b.expirationKeys) {
+          const [prefix, blockId] = key.split(':');
+          if (prefix !== 'expire' || !blockId || !ids.has(blockId)) return `expiration keyed ${key} names no block of the workspace`;
+          perBlock.set(blockId, (perBlock.get(blockId) ?? 0) + 1);
+        }
+        const twice = [...perBlock].filter(([, n]) => n > 1);
+        if (twice.length > 0) return `blocks expired more than once: ${twice.map(([id, n]) => `${id} ×${n}`).join(', ')}`;
+        // The hour containing a block's expiresAt is settled: its remainder went with that settlement.
+        const settledThroughMs = sums?.settledThroughMs ?? 0;
+        const late = b.blocks.find((k) => k.expiresAtMs !== null && k.remaining > 0 && hourOf(k.expiresAtMs) + HOUR_MS <= settledThroughMs);
+        return late ? `block ${late.id} holds ${late.remaining} past its expiry at ${w.clock.rel(late.expiresAtMs)}, settled through ${w.clock.rel(settledThroughMs)}` : null;
       }),
   },
   {

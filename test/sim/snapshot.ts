@@ -24,6 +24,32 @@ export interface SettledLine {
   output: number;
 }
 
+/** A credit block as D1 holds it, with the funding drawn from it. */
+export interface BlockRow {
+  id: string;
+  category: 'paid' | 'promotional';
+  amount: number;
+  remaining: number;
+  funded: number;
+  expiresAtMs: number | null;
+}
+
+/** What the credit-block invariants read (rules as in test/setup/ledger_invariant.ts). */
+export interface BlockFacts {
+  /** balances.blocks_ready (1: born with blocks, every debit funded) and the block sum triggers keep. */
+  blocksReady: number;
+  keptBlocksSum: number;
+  blocks: BlockRow[];
+  /** Completed debits whose funding does not add up to what they took (-amount; forgiven part aside). */
+  misfunded: { id: string; type: string; amount: number; funded: number }[];
+  /** Funding rows that name no transaction of the workspace. */
+  orphanFunding: { transactionId: string; blockId: string; amount: number }[];
+  /** Promotional funding of refunds and disputes (they take paid credit only). */
+  promotionalRefunds: { id: string; type: string; blockId: string; amount: number }[];
+  /** Every expiration entry's key (expire:<block id>). */
+  expirationKeys: string[];
+}
+
 export interface WorkspaceSnapshot {
   /** Null when the ledger object projected its journal; else why it could not. */
   projectionFailure: string | null;
@@ -33,13 +59,14 @@ export interface WorkspaceSnapshot {
   lines: SettledLine[];
   events: StoredEvent[];
   creditCheckMicros: number | null;
+  blockFacts: BlockFacts;
 }
 
 export async function snapshotOf(ws: SimWorkspace): Promise<WorkspaceSnapshot> {
   const stub = ledgerStubOf(ws.workspaceId);
   const projected = await stub.projected();
   const d1 = shardD1Of(ws.workspaceId);
-  const [sums, keys, lines] = await d1.batch([
+  const [sums, keys, lines, ready, blocks, misfunded, orphans, promotional, expirations] = await d1.batch([
     d1
       .prepare(
         `SELECT b.balance_micros AS balance, b.ledger_sum_micros AS keptSum, b.settled_through_ms AS settledThroughMs,
@@ -55,6 +82,37 @@ export async function snapshotOf(ws: SimWorkspace): Promise<WorkspaceSnapshot> {
            FROM settlement_lines WHERE workspace_id = ? AND kind IN ('model', 'tool', 'charge') GROUP BY hour_ms, kind, line_key`,
       )
       .bind(ws.workspaceId),
+    d1.prepare('SELECT blocks_ready AS blocksReady, blocks_sum_micros AS keptBlocksSum FROM balances WHERE workspace_id = ?').bind(ws.workspaceId),
+    d1
+      .prepare(
+        `SELECT k.id, k.category, k.amount_micros AS amount, k.remaining_micros AS remaining, k.expires_at_ms AS expiresAtMs,
+                (SELECT COALESCE(SUM(f.amount_micros), 0) FROM credit_funding f WHERE f.block_id = k.id) AS funded
+           FROM credit_blocks k WHERE k.workspace_id = ? ORDER BY k.id`,
+      )
+      .bind(ws.workspaceId),
+    // The rule of test/setup/ledger_invariant.ts (misfundedEntries and, blocks_ready 1, unfundedDebits) in one query.
+    d1
+      .prepare(
+        `SELECT t.id, t.type, t.amount_micros AS amount, COALESCE((SELECT SUM(f.amount_micros) FROM credit_funding f WHERE f.transaction_id = t.id), 0) AS funded
+           FROM transactions t WHERE t.workspace_id = ? AND t.status = 'completed' AND t.amount_micros < 0
+            AND COALESCE((SELECT SUM(f.amount_micros) FROM credit_funding f WHERE f.transaction_id = t.id), 0) <> -t.amount_micros
+          LIMIT 5`,
+      )
+      .bind(ws.workspaceId),
+    d1
+      .prepare(
+        `SELECT f.transaction_id AS transactionId, f.block_id AS blockId, f.amount_micros AS amount FROM credit_funding f
+          WHERE f.workspace_id = ? AND NOT EXISTS (SELECT 1 FROM transactions t WHERE t.id = f.transaction_id AND t.workspace_id = f.workspace_id) LIMIT 5`,
+      )
+      .bind(ws.workspaceId),
+    d1
+      .prepare(
+        `SELECT t.id, t.type, f.block_id AS blockId, f.amount_micros AS amount
+           FROM credit_funding f JOIN credit_blocks k ON k.id = f.block_id JOIN transactions t ON t.id = f.transaction_id
+          WHERE f.workspace_id = ? AND t.type IN ('refund', 'dispute') AND k.category <> 'paid' LIMIT 5`,
+      )
+      .bind(ws.workspaceId),
+    d1.prepare(`SELECT idempotency_key AS key FROM transactions WHERE workspace_id = ? AND type = 'expiration'`).bind(ws.workspaceId),
   ]);
   const events = await runInDurableObject(stub, (_instance, state) =>
     state.storage.sql
@@ -72,6 +130,15 @@ export async function snapshotOf(ws: SimWorkspace): Promise<WorkspaceSnapshot> {
     lines: lines!.results as SettledLine[],
     events,
     creditCheckMicros: check.ok ? check.value.balanceMicros : null,
+    blockFacts: {
+      blocksReady: (ready!.results[0] as { blocksReady: number } | undefined)?.blocksReady ?? 0,
+      keptBlocksSum: (ready!.results[0] as { keptBlocksSum: number } | undefined)?.keptBlocksSum ?? 0,
+      blocks: blocks!.results as BlockRow[],
+      misfunded: misfunded!.results as BlockFacts['misfunded'],
+      orphanFunding: orphans!.results as BlockFacts['orphanFunding'],
+      promotionalRefunds: promotional!.results as BlockFacts['promotionalRefunds'],
+      expirationKeys: (expirations!.results as { key: string }[]).map((r) => r.key),
+    },
   };
 }
 

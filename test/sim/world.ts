@@ -52,6 +52,17 @@ export interface KeyedEffect {
   answer: { id: string; amountMicros: number } | null;
 }
 
+/** A grant the simulator made (POST /internal/v1/grants), by its id. */
+export interface SimGrant {
+  workspace: number;
+  id: string;
+  body: string;
+  /** Set once a call with this id was answered 201. */
+  answer: { transactionId: string; blockId: string } | null;
+  /** The expiration the first void answered (a second void must answer the same). */
+  voidTransactionId: string | null;
+}
+
 export interface TraceEntry {
   step: number;
   at: string;
@@ -68,6 +79,7 @@ export interface Observation {
 export class World {
   readonly workspaces: SimWorkspace[] = [];
   readonly keys = new Map<string, KeyedEffect>();
+  readonly grants = new Map<string, SimGrant>();
   /** Stripe events that concern this run's workspaces, not yet delivered (oldest first). */
   pendingWebhooks: { id: string; type: string; event: unknown }[] = [];
   readonly seenEventIds = new Set<string>();

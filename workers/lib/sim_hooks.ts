@@ -19,6 +19,16 @@ export const SIM_BREAK_RULES = [
   'balance_drift',
   /** A transaction is read by id without the caller's workspace in the query. */
   'tenancy_leak',
+  /** A debit's funding rows are not written (its blocks keep in D1 what the balance lost). */
+  'block_funding_skipped',
+  /** A deduction's funding rows name another transaction (the blocks add up, the debit is unfunded). */
+  'funding_misattributed',
+  /** A refund or withdrawn dispute is funded from any block, promotional ones too. */
+  'refund_takes_promotional',
+  /** A void of a voided grant writes another expiration instead of answering the first. */
+  'void_expires_again',
+  /** The credit check answers one micro more than the workspace holds. */
+  'credit_check_over_blocks',
 ] as const;
 export type SimBreakRule = (typeof SIM_BREAK_RULES)[number];
 

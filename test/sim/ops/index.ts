@@ -2,6 +2,7 @@
 // (or in a new file) and list it here; its weight decides how often it runs.
 import { entryOps } from './entries';
 import { faultOps } from './faults';
+import { grantOps } from './grants';
 import type { SimOp } from './op';
 import { resourceOps } from './resources';
 import { settlementOps } from './settlement';
@@ -9,4 +10,4 @@ import { stripeOps } from './stripe';
 import { usageOps } from './usage';
 import { workspaceOps } from './workspaces';
 
-export const OPS: readonly SimOp[] = [...workspaceOps, ...entryOps, ...usageOps, ...resourceOps, ...stripeOps, ...settlementOps, ...faultOps];
+export const OPS: readonly SimOp[] = [...workspaceOps, ...entryOps, ...grantOps, ...usageOps, ...resourceOps, ...stripeOps, ...settlementOps, ...faultOps];

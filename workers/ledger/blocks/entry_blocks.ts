@@ -2,6 +2,7 @@
 // block, a debit is funded from blocks (burn-down order; refunds and disputes from paid blocks only,
 // the refunded deposit's own block first).
 import { newId } from '../../lib/ids';
+import { simBroken } from '../../lib/sim_hooks';
 import type { GroupBatch } from '../group_batch';
 import type { GroupView } from '../group_view';
 import { LedgerInvariantError } from '../load_state';
@@ -45,10 +46,14 @@ export const paidTakeableMicros = (view: GroupView, wantedMicros: number): numbe
  */
 export function fundDebit(view: GroupView, batch: GroupBatch, transactionId: string, micros: number, refundOf?: { depositTransactionId?: string }): FundingLine[] {
   if (micros <= 0) return [];
-  const lines = refundOf
+  // Broken on purpose (sim_hooks): a refund drawn like any debit, promotional credit first.
+  const lines = refundOf && !simBroken('refund_takes_promotional')
     ? view.blocks.take(micros, { only: 'paid', firstBlockId: refundOf.depositTransactionId ? view.blocks.ofTransaction(refundOf.depositTransactionId)?.id : undefined })
     : view.blocks.take(micros);
-  if (fundedMicros(lines) !== micros) throw new LedgerInvariantError(`credit blocks cannot fund ${micros} micros of ${transactionId}`);
-  batch.funding(transactionId, lines);
+  // Broken on purpose (sim_hooks): an overdraft the blocks cannot fund goes through, partly funded.
+  if (fundedMicros(lines) !== micros && !simBroken('deduction_below_zero')) throw new LedgerInvariantError(`credit blocks cannot fund ${micros} micros of ${transactionId}`);
+  if (!(simBroken('block_funding_skipped') && !refundOf)) {
+    batch.funding(simBroken('funding_misattributed') && !refundOf ? `${transactionId}-elsewhere` : transactionId, lines);
+  }
   return lines;
 }

@@ -2,6 +2,7 @@
 // object's alarm: writes of the object's group commit (group_commit.ts), answered once D1 holds them.
 import { canonicalJson, sha256Hex } from '../../lib/crypto';
 import { newId } from '../../lib/ids';
+import { simBroken } from '../../lib/sim_hooks';
 import { balanceCapFailure } from '../balance_cap';
 import { replay } from '../entry_replay';
 import type { Committed, GroupBatch } from '../group_batch';
@@ -133,13 +134,16 @@ export class ExpireWrite implements GroupWrite<BlockAndTransaction | null> {
     const key = expirationKey(block.id);
     const spentView = (): CreditBlockView => ({ ...toCreditBlockView(block), remainingMicros: 0 });
     const known = view.entries.get(key);
-    if (known) return () => ({ ok: true, replayed: true, value: { block: spentView(), transaction: toTransactionView(known) } });
+    const again = voided && simBroken('void_expires_again');
+    if (known && !again) return () => ({ ok: true, replayed: true, value: { block: spentView(), transaction: toTransactionView(known) } });
     const open = view.blocks.find(block.id);
     if (!open && !voided) return () => ({ ok: true, replayed: false, value: null });
     const line = open ? view.blocks.takeAll(open) : null;
     const micros = line?.amountMicros ?? 0;
     view.balanceMicros -= micros;
     const row = expirationRow(view.state.workspaceId, open ?? block, micros, view.nowMs, view.balanceMicros, voided, newId('txn', view.nowMs));
+    // Broken on purpose: a second void's expiration under a key of its own (written again).
+    if (again && known) row.idempotencyKey = `${key}:${view.nowMs}`;
     view.entries.set(key, row);
     batch.entry(row, -micros);
     if (line) batch.funding(row.id, [line]);
