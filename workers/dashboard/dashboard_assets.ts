@@ -111,6 +111,12 @@ button.secondary{background:none;color:var(--accent);border:1px solid var(--acce
 .usage-table td[data-label]:not(.cell-total)::before{content:attr(data-label) ": "}
 .usage-table td.empty{grid-column:1/-1}
 .usage-table tfoot tr{border-width:2px;border-color:#8a919c}
+.limits-table,.limits-table tbody{display:block}
+.limits-table thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+.limits-table tr{display:grid;grid-template-columns:minmax(0,1fr);gap:.25rem;border:1px solid var(--line);border-radius:8px;padding:.6rem .75rem;margin-bottom:.5rem}
+.limits-table th,.limits-table td{display:block;border:0;padding:0;min-width:0}
+.limits-table td[data-label]::before{content:attr(data-label) ": ";color:var(--muted)}
+.limits-table .inline-form{display:flex;flex-wrap:wrap;gap:.4rem;align-items:center}
 }
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
 th,td{text-align:left;padding:.5rem .6rem;border-bottom:1px solid var(--line);vertical-align:top}

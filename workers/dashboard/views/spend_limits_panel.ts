@@ -35,7 +35,7 @@ export function spendLimitsPanel(session: DashboardSession, data: SpendLimitsPan
   <h2 id="spend-limits-title">Spend limits</h2>
   ${held}
   <p class="hint">A member past their limit is refused new holds and charges until the period resets; usage already reported still counts.</p>
-  <div class="history-scroll"><table data-testid="spend-limits-table">
+  <div class="history-scroll"><table class="limits-table" data-testid="spend-limits-table">
     <thead><tr><th scope="col">Member</th><th scope="col">Limit</th><th scope="col">Spent</th><th scope="col">Remaining</th><th scope="col">Change</th></tr></thead>
     <tbody>
     ${data.members.map((m) => {
@@ -43,10 +43,10 @@ export function spendLimitsPanel(session: DashboardSession, data: SpendLimitsPan
       const field = `limit-${m.id}`;
       return html`<tr data-member="${m.id}">
       <th scope="row">${m.name}<br><span class="hint">${m.email}</span></th>
-      <td>${limit ? html`${formatMicros(limit.limitMicros)} ${periodText(limit.period)}` : 'None'}</td>
-      <td>${limit ? formatMicros(limit.spentMicros + limit.heldMicros) : '—'}${limit && limit.heldMicros > 0 ? html`<br><span class="hint">${formatMicros(limit.heldMicros)} held</span>` : ''}</td>
-      <td>${limit ? formatMicros(limit.remainingMicros) : '—'}</td>
-      <td>
+      <td data-label="Limit">${limit ? html`${formatMicros(limit.limitMicros)} ${periodText(limit.period)}` : 'None'}</td>
+      <td data-label="Spent">${limit ? formatMicros(limit.spentMicros + limit.heldMicros) : '—'}${limit && limit.heldMicros > 0 ? html`<br><span class="hint">${formatMicros(limit.heldMicros)} held</span>` : ''}</td>
+      <td data-label="Remaining">${limit ? formatMicros(limit.remainingMicros) : '—'}</td>
+      <td class="cell-change">
         <form method="post" action="/dashboard/spend-limits" class="inline-form" data-testid="spend-limit-form">
           <input type="hidden" name="csrf" value="${session.csrfToken}">
           <input type="hidden" name="memberId" value="${m.id}">
