@@ -43,7 +43,7 @@ test('the link signs in from Chromium, and its token is in no request log line',
   let output = '';
   for (let i = 0; i < 20 && !/POST \/dashboard\/link /.test(output); i++) {
     await new Promise((resolve) => setTimeout(resolve, 250));
-    output = server.output();
+    output = server.output() + server.wranglerLog();
   }
   assert.match(output, /GET \/dashboard\/link /, 'the request log is captured (the link page was logged)');
   assert.match(output, /POST \/dashboard\/link /, 'the request log is captured (the sign-in was logged)');

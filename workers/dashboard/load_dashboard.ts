@@ -111,8 +111,13 @@ export async function loadLiveData(env: Env, session: DashboardSession, query: D
     accumulating ? readOpenUsageLines(env, ws) : Promise.resolve([]),
     settledUsage.length ? readTransactionFunding(env, ws, settledUsage) : Promise.resolve(new Map<string, FundingLineView[]>()),
   ]);
-  // The accumulating row opens the open hours' lines so far.
-  if (accumulating && openLines.length) usageLines.set(accumulating.id, openLines);
+  // The accumulating row opens the open hours' lines so far. They were priced a moment after the
+  // summary the row was made from: with an instance running, the two instants differ by a micro or
+  // so, so the row shows the lines' total (what it opens must add up to what it says).
+  if (accumulating && openLines.length) {
+    usageLines.set(accumulating.id, openLines);
+    accumulating.amountMicros = openLines.reduce((sum, line) => sum + line.amountMicros, 0);
+  }
   return {
     usageLines,
     usageFunding,

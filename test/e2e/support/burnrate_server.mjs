@@ -2,7 +2,7 @@
 // migrations, wrangler dev, the Stripe emulator, the seeded demo workspace), but with a fresh
 // state directory and free ports, so it never touches or collides with a developer's server.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { freePorts } from './free_ports.mjs';
@@ -136,8 +136,8 @@ export async function startBurnrate({ name = 'e2e' } = {}) {
   };
 
   let demo;
+  const logFile = join(dirname(stateDir), 'logs', `start.${port}.log`);
   try {
-    const logFile = join(dirname(stateDir), 'logs', `start.${port}.log`);
     demo = await waitForDemo({ demoFile: join(stateDir, 'demo-workspace.json'), logFile, child, output, name });
   } catch (error) {
     await stop();
@@ -154,6 +154,8 @@ export async function startBurnrate({ name = 'e2e' } = {}) {
     startupMs: Date.now() - startedAt,
     demo, // { workspaceId, memberId, apiKey } as start.mjs seeded it
     output,
+    // wrangler's own output (its request log among it), which start.mjs sends to the log file the banner names.
+    wranglerLog: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),
     // The internal API, with the server's internal token.
     internal: (method, path, body) =>
       request(`${baseUrl}${path}`, { method, body, headers: { authorization: `Bearer ${E2E_INTERNAL_TOKEN}` } }),
