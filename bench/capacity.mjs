@@ -1,5 +1,5 @@
 import { INTERNAL_TOKEN, internalCall } from './server.mjs';
-import { fmt } from './stats.mjs';
+import { fmt, inParallel } from './stats.mjs';
 
 const HOUR_MS = 3_600_000;
 const D1_CAP_BYTES = 10 * 1024 ** 3; // a D1 database's size limit
@@ -9,13 +9,6 @@ const headers = { authorization: `Bearer ${INTERNAL_TOKEN}` };
 // what one shard grows by for each of its workspaces, whichever shard that is.
 const counts = async (baseUrl) => (await fetch(`${baseUrl}/__bench/counts`, { headers })).json();
 const d1Bytes = async (baseUrl) => (await counts(baseUrl)).d1Bytes;
-
-async function inParallel(items, limit, task) {
-  let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) await task(items[next++]);
-  }));
-}
 
 /**
  * What a ledger shard grows by, measured with D1's own size: per ledger entry (a grant or a

@@ -1,15 +1,8 @@
 import { internalCall } from './server.mjs';
-import { fmt, interleavedLatency } from './stats.mjs';
+import { fmt, inParallel, interleavedLatency } from './stats.mjs';
 
 /** Grants made to the many-blocks workspace, each its own credit block (issue 24's 1,000 open blocks). */
 const MANY_BLOCKS = Number(process.env.BENCH_OPEN_BLOCKS ?? 1_000);
-
-async function inParallel(items, limit, task) {
-  let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) await task(items[next++]);
-  }));
-}
 
 async function benchWorkspace(baseUrl, name) {
   const created = await internalCall(baseUrl, 'POST', '/internal/v1/workspaces', { name, admin: { name: 'Bench', email: 'bench@example.com' } });

@@ -6,20 +6,9 @@
 //   every hold and capture accounted for exactly: the balance afterwards is the grant less what
 //     was captured, and nothing stays held.
 import { INTERNAL_TOKEN, internalCall } from './server.mjs';
-import { fmt, interleavedLatency } from './stats.mjs';
+import { fmt, interleavedLatency, throughput } from './stats.mjs';
 
 const headers = { authorization: `Bearer ${INTERNAL_TOKEN}`, 'content-type': 'application/json' };
-
-async function throughput(request, count, connections) {
-  let next = 0;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      while (next < count) await request(next++);
-    }),
-  );
-  return count / ((performance.now() - start) / 1000);
-}
 
 async function call(url, method, body) {
   const res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });

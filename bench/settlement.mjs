@@ -1,19 +1,12 @@
 import { measureColdObjectFloor } from './cold_object_floor.mjs';
 import { INTERNAL_TOKEN, internalCall } from './server.mjs';
-import { fmt, latency } from './stats.mjs';
+import { fmt, inParallel, latency } from './stats.mjs';
 
 const HOUR_MS = 3_600_000;
 const SEED_PER_CALL = 500;
 /** settlement_alarm.ts: alarms are jittered over minutes 1-6 after the hour, and never sooner than 60 s from now. */
 const JITTER_END_MS = 6 * 60_000;
 const MIN_DELAY_MS = 60_000;
-
-async function inParallel(items, limit, task) {
-  let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) await task(items[next++]);
-  }));
-}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

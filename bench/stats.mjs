@@ -37,3 +37,23 @@ export async function interleavedLatency(requests, count, warmup = 50) {
     return { p50: percentile(xs, 50), p99: percentile(xs, 99), count };
   });
 }
+
+/** Runs `task` over `items`, `limit` at a time. */
+export async function inParallel(items, limit, task) {
+  let next = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (next < items.length) await task(items[next++]);
+  }));
+}
+
+/** Requests per second of `request(i)` for i < count, `connections` at a time. */
+export async function throughput(request, count, connections) {
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (next < count) await request(next++);
+    }),
+  );
+  return count / ((performance.now() - start) / 1000);
+}

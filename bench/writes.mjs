@@ -1,19 +1,7 @@
 import { INTERNAL_TOKEN, internalCall } from './server.mjs';
-import { fmt, latency } from './stats.mjs';
+import { fmt, latency, throughput } from './stats.mjs';
 
 const headers = { authorization: `Bearer ${INTERNAL_TOKEN}`, 'content-type': 'application/json' };
-
-/** Requests per second of `request(i)` for i < count, `connections` at a time. */
-async function throughput(request, count, connections) {
-  let next = 0;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      while (next < count) await request(next++);
-    }),
-  );
-  return count / ((performance.now() - start) / 1000);
-}
 
 async function post(url, body) {
   const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
