@@ -33,6 +33,14 @@ export const ledgerWorkspaces = sqliteTable('ledger_workspaces', {
   autoTopupMonthlyLimitCents: integer('auto_topup_monthly_limit_cents'),
   /** The UTC month (YYYY-MM) whose auto_recharge.limit_reached was sent: once a month. */
   autoRechargeLimitNotifiedMonth: text('auto_recharge_limit_notified_month'),
+  /**
+   * Alerts (migration 0006): up to 5 thresholds as JSON, `[{ "balanceCents": n } | { "hoursRemaining": n }]`,
+   * the lead time of the termination warning (0 = none) and whether admins get alerts by email.
+   */
+  alertThresholdsJson: text('alert_thresholds_json').notNull().default('[]'),
+  alertTerminationWarningMinutes: integer('alert_termination_warning_minutes').notNull().default(60),
+  alertEmailAdmins: integer('alert_email_admins', { mode: 'boolean' }).notNull().default(false),
+  alertsUpdatedAtMs: integer('alerts_updated_at_ms'),
 });
 
 // A pending auto-recharge the bank wants the customer to authenticate (3-D Secure): the page where
