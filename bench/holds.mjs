@@ -36,8 +36,13 @@ export async function benchHolds(baseUrl, { samples, holds, connections }) {
     const res = await fetch(`${baseUrl}/internal/v1/workspaces/${ws}/credit-check?amountMicros=1000`, { headers });
     await res.arrayBuffer();
   };
+  let floorWrites = 0;
+  const objectWrite = async () => {
+    const res = await fetch(`${baseUrl}/__bench/object-write`, { method: 'POST', headers, body: JSON.stringify({ id: `w-${floorWrites++}`, workspaceId: ws, amountMicros: 5_000, ttlSeconds: 600 }) });
+    await res.arrayBuffer();
+  };
   const held = [];
-  const [checkLatency, holdLatency] = await interleavedLatency([check, async () => held.push(await hold())], samples);
+  const [checkLatency, holdLatency, writeLatency] = await interleavedLatency([check, async () => held.push(await hold()), objectWrite], samples);
 
   const trivialPerSecond = await throughput(async () => {
     const res = await fetch(`${baseUrl}/healthz`);
@@ -56,6 +61,7 @@ export async function benchHolds(baseUrl, { samples, holds, connections }) {
     name: `holds (${samples} samples at 1 connection; ${holds} holds and captures at ${connections} connections)`,
     lines: [
       `credit check p50 ${fmt(checkLatency.p50)} ms (p99 ${fmt(checkLatency.p99)}); hold p50 ${fmt(holdLatency.p50)} ms (p99 ${fmt(holdLatency.p99)}) = ${fmt(holdLatency.p50 / checkLatency.p50)}x the credit check (goal <= 1.5x)`,
+      `durable-write floor (one row in an object's SQLite, answered) p50 ${fmt(writeLatency.p50)} ms = ${fmt(writeLatency.p50 / checkLatency.p50)}x the credit check; the hold = ${fmt(holdLatency.p50 / writeLatency.p50)}x that floor`,
       `trivial route ${fmt(trivialPerSecond, 0)} req/s; holds and captures into one workspace ${fmt(requestsPerSecond, 0)} req/s = ${fmt(requestsPerSecond / trivialPerSecond)}x trivial (goal >= 0.5x)`,
       `every hold and capture accounted for exactly: ${exact ? 'yes' : `MISMATCH (balance ${balance.balanceMicros}, expected ${grantMicros - capturedMicros}; ${active.data.length} still held)`}`,
     ],

@@ -1,4 +1,5 @@
 import type { WorkspaceLedger } from './ledger/workspace_ledger';
+import type { HoldIdRegistry } from './tenancy/hold_id_registry';
 
 // Bindings and secrets of the Worker. Secrets are optional in the type because a deployment may
 // not have set them yet; code that needs one fails closed when it is missing.
@@ -12,6 +13,8 @@ export interface Env {
   /** The ledger shards themselves (LEDGER_SHARD_0 …), reached by name through workers/storage/. */
   [shard: `LEDGER_SHARD_${string}`]: D1Database;
   WORKSPACE_LEDGER: DurableObjectNamespace<WorkspaceLedger>;
+  /** Which workspace owns each hold id (tenancy/hold_id_registry.ts). */
+  HOLD_ID_REGISTRY: DurableObjectNamespace<HoldIdRegistry>;
   SETTLEMENT_QUEUE: Queue<SettlementMessage>;
   NOTIFICATION_QUEUE: Queue<NotificationMessage>;
   /** Per API key request budget of the public API (wrangler.toml); absent → not limited. */

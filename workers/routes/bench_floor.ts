@@ -6,6 +6,7 @@ import { unwrap } from '../ledger/ledger_result';
 import { ledgerFor } from '../ledger/ledger_stub';
 import { allShards, ledgerShardOf, shardD1, shardNames } from '../storage/databases';
 import { shardFor } from '../storage/placement';
+import { holdRegistryFor } from '../tenancy/hold_id_registry';
 import { createLedgers, MAX_BENCH_BLOCKS, seedRunningWorkspaces, settleLedgers, wakeLedgers } from '../bench/seed_running_workspaces';
 
 /**
@@ -33,6 +34,17 @@ benchFloor.use('*', requireInternalToken);
 benchFloor.post('/accept-usage', async (c) => {
   const { events } = await c.req.json<{ events: unknown[] }>();
   return c.json({ accepted: events.length });
+});
+
+/**
+ * The floor under any write that is durable before its answer: one row written to a Durable
+ * Object's own SQLite (a hold-id registry object's claim, under an id of its own) and answered. A
+ * hold does that and decides the balance besides; a credit check only reads.
+ */
+benchFloor.post('/object-write', async (c) => {
+  const { id } = await c.req.json<{ id: string }>();
+  const key = `bench-floor-${id}`;
+  return c.json({ owner: await holdRegistryFor(c.env, key).claim(key, 'ws_bench_floor') });
 });
 
 benchFloor.post('/raw-usage-insert', async (c) => {

@@ -113,7 +113,7 @@ export const registerHoldRoutes = (app: Router) =>
         ttlSeconds: body.ttlSeconds ?? HOLD_TTL_DEFAULT_SECONDS,
         description: body.description ?? null,
       };
-      // The id is claimed for the workspace in the directory while the object decides: one round trip's wait.
+      // The id is claimed for the workspace in the hold-id registry while the object decides.
       const [claimed, result] = await Promise.all([claimHoldId(c.env, body.id, body.workspaceId), ledgerFor(c.env, body.workspaceId).createHold(input)]);
       if (!claimed) {
         // Another workspace's id: whatever this workspace's object just held is let go (no capture can reach it).
