@@ -154,6 +154,17 @@ describe('3-D Secure auto-recharge (402 authentication_required)', () => {
     expect(await offSessionIntents(ws.customerId)).toHaveLength(3);
   });
 
+  it('a top-up asked for with the saved 3-D Secure card is declined by Stripe (authentication_required): 402 payment_failed, the deposit failed, auto-top-up untouched', async () => {
+    const ws = await workspaceWith3dsCard('3DS saved top-up');
+    const answer = await topup(ws.adminKey, 2500, '3ds-saved-1', 'saved');
+    expect([answer.status, answer.body.error?.code]).toEqual([402, 'payment_failed']);
+    const history = (await publicApi('GET', '/v1/billing/credits/history?type=deposit', ws.adminKey)).body.data as any[];
+    expect(history.filter((d) => d.status === 'failed')).toEqual([expect.objectContaining({ amountMicros: 25 * CREDIT })]);
+    expect((await credits(ws.adminKey)).balanceMicros).toBe(20 * CREDIT);
+    expect(await failuresOf(ws.workspaceId)).toBe(0);
+    expect(await eventsOf(ws.workspaceId, 'auto_recharge.action_required')).toHaveLength(0);
+  });
+
   it('an off-session try whose page could not be made fails after a grace period as authentication_required, still not a decline', async () => {
     const ws = await workspaceWith3dsCard('3DS no page');
     // The off-session try as burnrate makes it, but with no page recorded for it (Stripe answered
