@@ -13,8 +13,10 @@
  * @property {string} funding
  * @property {Decline | null} onSession what a payment with the customer present does
  * @property {Decline | null} offSession what an off-session payment does
- * @property {boolean} [authenticates] an off-session payment waits for the customer: the
- *   PaymentIntent answers `requires_action` with a hosted page (/authenticate/:id) that completes it
+ * @property {boolean} [authenticates] every payment needs 3-D Secure: confirmed through the API
+ *   with the customer present, the PaymentIntent answers `requires_action` with a hosted page
+ *   (/authenticate/:id) that completes it; off-session it is declined (`offSession`) with
+ *   `authentication_required`; the hosted checkout page takes the challenge as passed
  * @property {boolean} [disputes] every successful charge is disputed at once (Stripe's …0259 card)
  * @property {'pending' | 'fails'} [refunds] what a refund of its charges does: starts `pending` (…7726)
  *   or starts `succeeded` and fails later (…5126); the emulator's refund routes do the "later"
@@ -43,8 +45,9 @@ const CARDS = {
   '4000000000009995': { brand: 'visa', funding: 'credit', onSession: INSUFFICIENT, offSession: INSUFFICIENT },
   // Attaching succeeds, every charge fails (Stripe's "charge customer fail" card).
   '4000000000000341': { brand: 'visa', funding: 'credit', onSession: GENERIC, offSession: GENERIC },
-  // Needs 3D Secure every time: the hosted checkout page stands in for a passed challenge; an
-  // off-session payment waits in requires_action for the customer (see payment_intents.mjs).
+  // Needs 3D Secure every time: the hosted checkout page stands in for a passed challenge; an API
+  // confirmation with the customer present waits in requires_action (payment_intents.mjs); an
+  // off-session one is declined, 402 authentication_required, as Stripe does.
   '4000002760003184': { brand: 'visa', funding: 'credit', onSession: null, offSession: AUTH_REQUIRED, authenticates: true },
   // Pays, then the charge is disputed as fraudulent with its funds withdrawn (Stripe's "dispute" card).
   '4000000000000259': { brand: 'visa', funding: 'credit', onSession: null, offSession: null, disputes: true },

@@ -48,7 +48,7 @@ export function createPaymentIntentHandler(request, ctx) {
     setup_future_usage: setupFutureUsage ?? null,
     payment_method: pm?.id ?? null,
   });
-  if (confirm && pm) confirmWith(ctx, pi, pm, offSession, request.info);
+  if (confirm && pm) confirmWith(ctx, pi, pm, offSession, request.info, p.string(params, 'return_url') ?? null);
   return pi;
 }
 
@@ -82,7 +82,7 @@ export function confirmPaymentIntentHandler(request, ctx) {
   refuseDetached(ctx, pm);
   checkOwnership(pm, customer);
   pi.payment_method = pm.id;
-  confirmWith(ctx, pi, pm, readOffSession(request.params), request.info);
+  confirmWith(ctx, pi, pm, readOffSession(request.params), request.info, p.string(request.params, 'return_url') ?? null);
   return pi;
 }
 
@@ -119,28 +119,38 @@ export function getPaymentIntent(ctx, id) {
  * @param {StripeObject} pm
  * @param {boolean} offSession
  * @param {import('../lib/context.mjs').RequestInfo} info
+ * @param {string | null} returnUrl
  */
-function confirmWith(ctx, pi, pm, offSession, info) {
-  if (offSession && cardOf(ctx, pm.id).authenticates) return awaitAuthentication(ctx, pi, pm, info);
-  const result = settlePayment(ctx, pi, pm, outcomeOf(cardOf(ctx, pm.id), { offSession }), info);
+function confirmWith(ctx, pi, pm, offSession, info, returnUrl) {
+  const card = cardOf(ctx, pm.id);
+  // A card that needs 3-D Secure with the customer present: the payment waits for the challenge.
+  // Off-session (no customer to ask) it is declined like any other: 402 authentication_required.
+  if (!offSession && card.authenticates) return awaitAuthentication(ctx, pi, pm, info, returnUrl);
+  const result = settlePayment(ctx, pi, pm, outcomeOf(card, { offSession }), info);
   if (!result.ok) throw new StripeApiError(402, result.error, { saveIdempotent: true });
 }
 
 /**
- * Card 4000 0027 6000 3184 charged off-session: the bank wants the customer. Real Stripe, with
- * `off_session: true`, answers a 402 `authentication_required` and leaves the PaymentIntent in
- * `requires_payment_method`; the emulator instead answers what Stripe answers for a confirmation
- * that needs a next action (`requires_action`, `next_action.redirect_to_url`), so that one hosted
- * page (GET/POST /authenticate/:id, routes/hosted.mjs) can stand in for the customer completing it.
+ * Card 4000 0027 6000 3184 confirmed with the customer present (no `off_session`): as Stripe does,
+ * the PaymentIntent answers `requires_action`. With a `return_url` the next action is
+ * `redirect_to_url` (Stripe's hosted challenge, which sends the customer back to return_url);
+ * without one it is `use_stripe_sdk` (Stripe.js runs the challenge; the emulator's `stripe_js`
+ * points at the same page). The page (GET/POST /authenticate/:id, routes/hosted.mjs) stands in for
+ * the customer passing the challenge. Off-session this card is declined with
+ * `authentication_required` (lib/cards.mjs), as Stripe does.
  * @param {import('../lib/context.mjs').Context} ctx
  * @param {StripeObject} pi
  * @param {StripeObject} pm
  * @param {import('../lib/context.mjs').RequestInfo} info
+ * @param {string | null} returnUrl
  */
-function awaitAuthentication(ctx, pi, pm, info) {
+function awaitAuthentication(ctx, pi, pm, info, returnUrl) {
+  const url = `${ctx.baseUrl}/authenticate/${pi.id}`;
   pi.status = 'requires_action';
   pi.payment_method = pm.id;
-  pi.next_action = { type: 'redirect_to_url', redirect_to_url: { url: `${ctx.baseUrl}/authenticate/${pi.id}`, return_url: null } };
+  pi.next_action = returnUrl
+    ? { type: 'redirect_to_url', redirect_to_url: { url, return_url: returnUrl } }
+    : { type: 'use_stripe_sdk', use_stripe_sdk: { type: 'three_d_secure_redirect', stripe_js: url, source: pm.id } };
   ctx.emit('payment_intent.requires_action', pi, info);
 }
 

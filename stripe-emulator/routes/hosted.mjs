@@ -69,8 +69,22 @@ async function submitAuthenticate(req, res, params, ctx) {
   const pi = ctx.store.objects.payment_intents.get(params.id ?? '');
   if (!pi) return sendHtml(res, 404, notFoundPage('No such payment.'));
   await readBody(req);
-  completeAuthentication(ctx, pi);
+  const returnUrl = pi.next_action?.redirect_to_url?.return_url ?? null;
+  // As Stripe's hosted challenge does: back to return_url (with the PaymentIntent named) when one was given.
+  if (completeAuthentication(ctx, pi) && returnUrl) return redirect(res, withPaymentIntent(returnUrl, pi));
   sendHtml(res, 200, authenticatePage(pi));
+}
+
+/**
+ * @param {string} returnUrl
+ * @param {Record<string, any>} pi
+ */
+function withPaymentIntent(returnUrl, pi) {
+  const url = new URL(returnUrl);
+  url.searchParams.set('payment_intent', pi.id);
+  url.searchParams.set('payment_intent_client_secret', pi.client_secret);
+  url.searchParams.set('redirect_status', pi.status === 'succeeded' ? 'succeeded' : 'failed');
+  return url.toString();
 }
 
 /** @type {PageHandler} */

@@ -1,7 +1,7 @@
 // Off-session charges (auto-recharge): success with the saved card, declines, idempotency.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { startHarness, WEBHOOK_SECRET } from './helpers.mjs';
+import { startHarness, topUpParams, WEBHOOK_SECRET } from './helpers.mjs';
 
 /** @type {Awaited<ReturnType<typeof startHarness>>} */
 let h;
@@ -99,30 +99,90 @@ test('a saved card can be told to start declining, and to pay again', async () =
   assert.equal(pi.status, 'succeeded');
 });
 
-test('a card that always needs 3D Secure waits off-session in requires_action; its hosted page completes the payment', async () => {
+test('a card that always needs 3D Secure is declined off-session: 402 authentication_required with the PaymentIntent in the error', async () => {
   const customer = await h.stripe.customers.create({ email: '3ds@example.com' });
   const pm = await h.stripe.paymentMethods.attach('pm_card_authenticationRequired', { customer: customer.id });
-  const pi = await h.stripe.paymentIntents.create(offSession(customer.id, pm.id));
+  /** @type {any} */
+  let caught;
+  await assert.rejects(h.stripe.paymentIntents.create(offSession(customer.id, pm.id)), (/** @type {any} */ err) => {
+    caught = err;
+    return true;
+  });
+  // Stripe's shape: a card_error whose code and decline_code are authentication_required, naming the
+  // PaymentIntent, left in requires_payment_method with last_payment_error (no next_action).
+  assert.equal(caught.type, 'StripeCardError');
+  assert.equal(caught.statusCode, 402);
+  assert.equal(caught.raw.type, 'card_error');
+  assert.equal(caught.code, 'authentication_required');
+  assert.equal(caught.decline_code, 'authentication_required');
+  const inError = caught.payment_intent;
+  assert.equal(inError.status, 'requires_payment_method');
+  assert.equal(inError.next_action, null);
+  assert.equal(inError.last_payment_error.code, 'authentication_required');
+  assert.equal(inError.last_payment_error.payment_method.id, pm.id);
+  assert.deepEqual(inError.metadata, { workspace_id: 'ws_test', kind: 'auto_recharge' });
+  const pi = await h.stripe.paymentIntents.retrieve(inError.id);
+  assert.deepEqual({ status: pi.status, amount_received: pi.amount_received, code: pi.last_payment_error?.code }, {
+    status: 'requires_payment_method',
+    amount_received: 0,
+    code: 'authentication_required',
+  });
+  await h.receiver.waitFor((e) => e.type === 'payment_intent.payment_failed' && e.data.object.id === pi.id);
+  assert.equal(h.receiver.received.filter((d) => d.event.type === 'payment_intent.requires_action' && d.event.data.object.id === pi.id).length, 0);
+});
+
+test('the declined PaymentIntent confirmed again with the customer present waits for the challenge; its hosted page pays it and returns to return_url', async () => {
+  const customer = await h.stripe.customers.create({ email: '3ds-back@example.com' });
+  const pm = await h.stripe.paymentMethods.attach('pm_card_authenticationRequired', { customer: customer.id });
+  const failed = await h.stripe.paymentIntents.create(offSession(customer.id, pm.id)).catch((/** @type {any} */ err) => err.payment_intent);
+  const pi = await h.stripe.paymentIntents.confirm(failed.id, { payment_method: pm.id, return_url: 'https://billing.example.com/back' });
   assert.equal(pi.status, 'requires_action');
-  assert.equal(pi.amount_received, 0);
   assert.equal(pi.next_action?.type, 'redirect_to_url');
   const url = /** @type {string} */ (pi.next_action?.redirect_to_url?.url);
   assert.match(url, new RegExp(`/authenticate/${pi.id}$`));
+  assert.equal(pi.next_action?.redirect_to_url?.return_url, 'https://billing.example.com/back');
   await h.receiver.waitFor((e) => e.type === 'payment_intent.requires_action' && e.data.object.id === pi.id);
-  assert.equal(h.receiver.received.filter((d) => d.event.type === 'payment_intent.succeeded' && d.event.data.object.id === pi.id).length, 0);
 
   const page = await fetch(url);
   assert.equal(page.status, 200);
   assert.match(await page.text(), /Complete authentication/);
-  const done = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
-  assert.equal(done.status, 200);
-  assert.match(await done.text(), /Payment confirmed/);
+  const done = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '', redirect: 'manual' });
+  assert.equal(done.status, 303);
+  const back = new URL(/** @type {string} */ (done.headers.get('location')));
+  assert.equal(`${back.origin}${back.pathname}`, 'https://billing.example.com/back');
+  assert.equal(back.searchParams.get('payment_intent'), pi.id);
+  assert.equal(back.searchParams.get('redirect_status'), 'succeeded');
   const after = await h.stripe.paymentIntents.retrieve(pi.id);
   assert.deepEqual({ status: after.status, amount_received: after.amount_received, next_action: after.next_action }, { status: 'succeeded', amount_received: 5000, next_action: null });
   await h.receiver.waitFor((e) => e.type === 'payment_intent.succeeded' && e.data.object.id === pi.id);
   // A second submit changes nothing (the same charge stays the latest).
-  await fetch(url, { method: 'POST', body: '' });
+  const again = await fetch(url, { method: 'POST', body: '' });
+  assert.match(await again.text(), /Payment confirmed/);
   assert.equal((await h.stripe.paymentIntents.retrieve(pi.id)).latest_charge, after.latest_charge);
+});
+
+test('confirmed on-session without return_url, the 3D Secure card asks Stripe.js to run the challenge (use_stripe_sdk)', async () => {
+  const customer = await h.stripe.customers.create({ email: '3ds-sdk@example.com' });
+  const pm = await h.stripe.paymentMethods.attach('pm_card_authenticationRequired', { customer: customer.id });
+  const pi = await h.stripe.paymentIntents.create({ amount: 700, currency: 'usd', customer: customer.id, payment_method: pm.id, confirm: true });
+  assert.equal(pi.status, 'requires_action');
+  assert.equal(pi.next_action?.type, 'use_stripe_sdk');
+  const done = await fetch(`${h.emulator.url}/authenticate/${pi.id}`, { method: 'POST', body: '' });
+  assert.match(await done.text(), /Payment confirmed/);
+  assert.equal((await h.stripe.paymentIntents.retrieve(pi.id)).status, 'succeeded');
+});
+
+test('a Checkout Session for the same amount is paid on the hosted page with the 3D Secure card (the challenge taken as passed)', async () => {
+  const customer = await h.stripe.customers.create({ email: '3ds-checkout@example.com' });
+  const expiresAt = Math.floor(Date.now() / 1000) + 23 * 3600;
+  const session = await h.stripe.checkout.sessions.create({ ...topUpParams(customer.id, 5000), expires_at: expiresAt });
+  assert.equal(session.expires_at, expiresAt);
+  const paid = await h.call(`/c/pay/${session.id}`, { form: new URLSearchParams({ card: '4000 0027 6000 3184', email: '3ds-checkout@example.com' }).toString() });
+  assert.equal(paid.status, 303);
+  const after = await h.stripe.checkout.sessions.retrieve(session.id);
+  assert.deepEqual({ status: after.status, payment_status: after.payment_status }, { status: 'complete', payment_status: 'paid' });
+  await h.receiver.waitFor((e) => e.type === 'checkout.session.completed' && e.data.object.id === session.id);
+  await h.receiver.waitFor((e) => e.type === 'payment_intent.succeeded' && e.data.object.id === after.payment_intent);
 });
 
 test('Idempotency-Key: the same key and body replay the first response without a second payment', async () => {

@@ -1,8 +1,10 @@
 import { and, eq, isNull } from 'drizzle-orm';
-import { autoRechargeActions, transactions, ledgerWorkspaces } from '../../schema/tables';
+import { autoRechargeActions, checkoutSessions, transactions, ledgerWorkspaces } from '../../schema/tables';
 import { newId } from '../lib/ids';
 import { dollarsFromCents, MICROS_PER_CENT } from '../lib/money';
+import { openAuthenticationPage } from '../stripe/authentication_checkout';
 import { chargeSavedCard } from '../stripe/charge_saved_card';
+import { AUTHENTICATION_REQUIRED } from '../stripe/stripe_errors';
 import { hasOpenDispute } from '../stripe/open_disputes';
 import { closeDepositNow } from './deposits';
 import { spendableMicros, type LedgerContext } from './ledger_context';
@@ -70,7 +72,7 @@ export async function maybeAutoRecharge(ledger: LedgerContext, state: LedgerStat
       .where(and(eq(ledgerWorkspaces.workspaceId, ws), lastTryAtMs === null ? isNull(ledgerWorkspaces.autoRechargeCrossingAtMs) : eq(ledgerWorkspaces.autoRechargeCrossingAtMs, lastTryAtMs))),
   ]);
   f.autoRechargeCrossingAtMs = nowMs;
-  const { outcome, failureReason, invoiceUrl, action } = await chargeSavedCard(ledger.env, {
+  const charged = await chargeSavedCard(ledger.env, {
     workspaceId: ws,
     transactionKey: key,
     amountCents,
@@ -78,23 +80,52 @@ export async function maybeAutoRecharge(ledger: LedgerContext, state: LedgerStat
     paymentMethodId: f.paymentMethodId,
     description: 'burnrate auto-recharge',
   });
-  // 3-D Secure: no decline; the entry stays pending with the page where the customer completes it
-  // (the payment_intent.succeeded that follows completes it; reconciliation expires it after 23 h).
-  if (action) {
-    const notice = outboxEvent('auto_recharge.action_required', { transactionId, actionUrl: action.url });
-    await ledger.db.batch([
-      ledger.db
-        .insert(autoRechargeActions)
-        .values({ transactionId, workspaceId: ws, paymentIntentId: action.paymentIntentId, actionUrl: action.url, createdAtMs: nowMs })
-        .onConflictDoNothing(),
-      insertOutbox(ledger.db, ws, [notice], nowMs),
-    ]);
-    await sendNotifications(ledger.env, [notice]);
+  const { invoiceUrl } = charged;
+  let { outcome, failureReason } = charged;
+  // 3-D Secure: no decline. The entry stays pending with the page where the customer completes it
+  // (stripe/authentication_checkout.ts); reconciliation expires it after 23 h. Without a page the
+  // customer cannot complete it: failed as authentication_required, still no decline.
+  if (charged.authentication) {
+    const waiting = await awaitAuthentication(ledger, { workspaceId: ws, transactionId, key, amountCents, customerId: f.stripeCustomerId, nowMs, ...charged.authentication });
+    if (!waiting) {
+      outcome = 'failed';
+      failureReason = AUTHENTICATION_REQUIRED;
+    }
   }
   if (outcome) await closeDepositNow(ledger, { workspaceId: ws, key, outcome, failureReason, invoiceUrl });
   // Paid and back above the threshold: the crossing is over now, so that the next one (perhaps by
   // the very next deduction) is seen as a new crossing.
   if (outcome === 'completed') await clearCrossingIfAbove(ledger, state, nowMs);
+}
+
+/**
+ * The page where the customer completes a payment their bank wants authenticated: Stripe's own
+ * (a PaymentIntent waiting in requires_action), else a Checkout Session for the amount, recorded as
+ * the object that settles the entry (its directory row first, as for a Checkout top-up), then the
+ * entry's actionUrl and the auto_recharge.action_required notice, once. False when no page could be made.
+ */
+async function awaitAuthentication(
+  ledger: LedgerContext,
+  input: { workspaceId: string; transactionId: string; key: string; amountCents: number; customerId: string; nowMs: number; paymentIntentId: string; url: string | null },
+): Promise<boolean> {
+  const { workspaceId, transactionId, key, nowMs } = input;
+  let actionUrl = input.url;
+  if (!actionUrl) {
+    const page = await openAuthenticationPage(ledger.env, { workspaceId, transactionId, transactionKey: key, amountCents: input.amountCents, customerId: input.customerId });
+    if (!page) return false;
+    await ledger.directory
+      .insert(checkoutSessions)
+      .values({ sessionId: page.sessionId, workspaceId, transactionKey: key, amountCents: input.amountCents, createdAtMs: nowMs })
+      .onConflictDoNothing();
+    actionUrl = page.url;
+  }
+  const notice = outboxEvent('auto_recharge.action_required', { transactionId, actionUrl });
+  await ledger.db.batch([
+    ledger.db.insert(autoRechargeActions).values({ transactionId, workspaceId, paymentIntentId: input.paymentIntentId, actionUrl, createdAtMs: nowMs }).onConflictDoNothing(),
+    insertOutbox(ledger.db, workspaceId, [notice], nowMs),
+  ]);
+  await sendNotifications(ledger.env, [notice]);
+  return true;
 }
 
 /**

@@ -8,6 +8,7 @@ import { MICROS_PER_CENT } from '../lib/money';
 import { outboxEvent } from '../notifications/outbox';
 import { chargeSavedCard } from '../stripe/charge_saved_card';
 import { AUTHENTICATION_EXPIRED } from '../stripe/intent_details';
+import { AUTHENTICATION_REQUIRED } from '../stripe/stripe_errors';
 import { balanceCapFailure } from './balance_cap';
 import { replay } from './entry_replay';
 import type { Committed, GroupBatch } from './group_batch';
@@ -20,6 +21,9 @@ import type { CloseDepositInput, OpenDepositInput, SavedCardDepositInput } from 
 import { MAX_AUTO_RECHARGE_ATTEMPTS } from './recharge_retry';
 import { toTransactionView, type TransactionRow, type TransactionView } from './transaction_view';
 import { creditBlock } from './blocks/entry_blocks';
+
+/** Why an auto-recharge can fail without the card being declined (no retry count, auto-top-up stays on). */
+const NOT_A_DECLINE = new Set<string>([AUTHENTICATION_EXPIRED, AUTHENTICATION_REQUIRED]);
 
 /** WorkspaceLedger.openDeposit: a pending entry (and the checkout session that pays it), once per key. */
 export class OpenDepositWrite implements GroupWrite<TransactionView> {
@@ -131,8 +135,9 @@ export class CloseDepositWrite implements GroupWrite<TransactionView> {
     // Every decline tells the platform (auto_recharge.failed, with which try it was); the third in a
     // row turns auto-top-up off.
     if (entry.type === 'auto_recharge') {
-      // A payment left unauthenticated (3-D Secure) fails without being a decline of the card.
-      const declined = input.outcome === 'failed' && input.failureReason !== AUTHENTICATION_EXPIRED;
+      // A payment the bank wanted authenticated (3-D Secure), left unauthenticated, fails without
+      // being a decline of the card.
+      const declined = input.outcome === 'failed' && !NOT_A_DECLINE.has(input.failureReason ?? '');
       const failures = input.outcome === 'completed' ? 0 : declined ? view.autoTopupFailures + 1 : view.autoTopupFailures;
       const giveUp = failures >= MAX_AUTO_RECHARGE_ATTEMPTS;
       batch.add(
@@ -183,7 +188,7 @@ export async function depositWithSavedCard(ledger: LedgerContext, groups: Ledger
   );
   // A replay (or a conflicting reuse of the key) answers with what was recorded; it never pays twice.
   if (!opened.ok || opened.replayed) return opened;
-  const { outcome, failureReason, invoiceUrl } = await chargeSavedCard(ledger.env, {
+  const charged = await chargeSavedCard(ledger.env, {
     workspaceId: input.workspaceId,
     transactionKey: input.key,
     amountCents: input.amountCents,
@@ -191,6 +196,15 @@ export async function depositWithSavedCard(ledger: LedgerContext, groups: Ledger
     paymentMethodId,
     description: 'burnrate credit top-up',
   });
+  const { invoiceUrl } = charged;
+  let { outcome, failureReason } = charged;
+  // A top-up someone asked for with the saved card, which the bank wants authenticated: declined
+  // off-session by Stripe (authentication_required), so it fails; paying through Checkout runs the
+  // bank's challenge. (A PaymentIntent waiting in requires_action instead stays pending.)
+  if (charged.authentication && !charged.authentication.url) {
+    outcome = 'failed';
+    failureReason = AUTHENTICATION_REQUIRED;
+  }
   if (!outcome) return opened;
   const closed = await groups.submit(new CloseDepositWrite({ workspaceId: input.workspaceId, key: input.key, outcome, failureReason, invoiceUrl }));
   // The payment's webhook may have closed the entry first: this request still opened it.

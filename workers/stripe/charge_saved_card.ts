@@ -21,10 +21,14 @@ export interface SavedCardOutcome {
   /** The paid invoice's hosted page (stripe/invoice_off_session.ts): the deposit's invoice link. */
   invoiceUrl?: string | null;
   /**
-   * The bank wants the customer to authenticate (3-D Secure): the PaymentIntent waits in
-   * requires_action and this is Stripe's page where they complete it (outcome stays null).
+   * Not a decline: the bank wants the customer to authenticate (3-D Secure), and nothing was
+   * charged (outcome stays null). What Stripe answers to an off-session payment is a 402
+   * `authentication_required`, its PaymentIntent back in requires_payment_method: `url` is null
+   * and the caller offers the customer a page of its own (stripe/authentication_checkout.ts). Some
+   * integrations instead get the PaymentIntent waiting in requires_action with Stripe's page in
+   * next_action.redirect_to_url: that page is `url`.
    */
-  action?: { paymentIntentId: string; url: string };
+  authentication?: { paymentIntentId: string; url: string | null };
 }
 
 /**
@@ -33,7 +37,8 @@ export interface SavedCardOutcome {
  * (payment_intent.succeeded / payment_failed), which finds it by the metadata set here, and for
  * reconciliation. A refusal is a decision too (stripe_errors.ts): a declined card, and also a
  * customer deleted at Stripe or a card detached there, fail the payment at once; its
- * failureReason is Stripe's decline code or error code (`resource_missing`, …).
+ * failureReason is Stripe's decline code or error code (`resource_missing`, …). A card whose bank
+ * wants the customer to authenticate (3-D Secure) is not declined: `authentication` says so.
  */
 export async function chargeSavedCard(env: Env, charge: SavedCardCharge): Promise<SavedCardOutcome> {
   try {
@@ -57,11 +62,15 @@ export async function chargeSavedCard(env: Env, charge: SavedCardCharge): Promis
     }
     if (intent.status === 'requires_payment_method' || intent.status === 'canceled') return { outcome: 'failed', failureReason: declineCodeOf(intent) ?? 'payment_failed' };
     const url = intent.status === 'requires_action' ? intent.next_action?.redirect_to_url?.url : null;
-    if (url) return { outcome: null, action: { paymentIntentId: intent.id, url } };
+    if (url) return { outcome: null, authentication: { paymentIntentId: intent.id, url } };
     return { outcome: null };
   } catch (error) {
     const verdict = classifyStripeError(error);
     const log = { workspaceId: charge.workspaceId, transactionKey: charge.transactionKey, code: verdict.code, error: verdict.message };
+    if (verdict.decided && verdict.kind === 'action_required') {
+      if (verdict.paymentIntentId) return { outcome: null, authentication: { paymentIntentId: verdict.paymentIntentId, url: null } };
+      return { outcome: 'failed', failureReason: verdict.code };
+    }
     if (verdict.decided) {
       if (verdict.kind === 'request_refused') console.warn(JSON.stringify({ level: 'warn', msg: 'saved-card payment refused by Stripe', ...log }));
       return { outcome: 'failed', failureReason: verdict.code };

@@ -8,6 +8,7 @@ import { unwrap } from '../ledger/ledger_result';
 import { ledgerFor } from '../ledger/ledger_stub';
 import { toTransactionView, type TransactionView } from '../ledger/transaction_view';
 import { customerOf, makeDefaultCard } from './default_card';
+import { AUTHENTICATION_EXPIRED } from './intent_details';
 import { recordEvent, type StripeEventRef } from './record_event';
 import { callStripe, idOf, stripeFor } from './stripe_client';
 
@@ -74,7 +75,10 @@ export async function fulfilPaymentSession(env: Env, session: Stripe.Checkout.Se
 
   const paid = session.payment_status === 'paid' || session.payment_status === 'no_payment_required';
   if (!paid && (await sessionFailed(env, session))) {
-    return settled(unwrap(await ledger.closeDeposit({ workspaceId: row.workspaceId, key: row.transactionKey, outcome: 'failed', event })).value);
+    // Only an auto-recharge reads the reason: its session is the page of a payment its bank wanted
+    // authenticated (authentication_checkout.ts), and one left unpaid is no decline of the card.
+    const failureReason = session.status === 'expired' ? AUTHENTICATION_EXPIRED : undefined;
+    return settled(unwrap(await ledger.closeDeposit({ workspaceId: row.workspaceId, key: row.transactionKey, outcome: 'failed', failureReason, event })).value);
   }
   const entry = await findByKey(await ledgerDbOf(env, row.workspaceId), row.workspaceId, row.transactionKey);
   if (!entry) return null;

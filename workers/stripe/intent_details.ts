@@ -2,7 +2,8 @@ import type Stripe from 'stripe';
 
 /**
  * An auto-recharge the customer never authenticated (3-D Secure), cancelled by burnrate after
- * AUTHENTICATION_EXPIRES_AFTER_MS (reconciliation/expire_authentications.ts): failed, but no decline.
+ * AUTHENTICATION_EXPIRES_AFTER_MS (reconciliation/expire_authentications.ts), or whose page (a Checkout
+ * Session, authentication_checkout.ts) expired unpaid: failed, but no decline.
  */
 export const AUTHENTICATION_EXPIRED = 'authentication_expired';
 

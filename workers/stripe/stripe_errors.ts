@@ -11,6 +11,14 @@ export type StripeVerdict =
   /** The card said no (402 card_error): `code` is Stripe's decline_code, else its error code. */
   | { decided: true; kind: 'card_declined'; code: string; message: string }
   /**
+   * Not a decline: the bank wants the customer to authenticate (3-D Secure), which an off-session
+   * payment cannot do (402 card_error `authentication_required`). Nothing was charged; Stripe put
+   * the PaymentIntent back in requires_payment_method and names it in the error
+   * (`paymentIntentId`, null if it did not). The customer can still pay with the bank's challenge
+   * on a page of Stripe's (stripe/authentication_checkout.ts).
+   */
+  | { decided: true; kind: 'action_required'; code: typeof AUTHENTICATION_REQUIRED; message: string; paymentIntentId: string | null }
+  /**
    * Stripe refused the request itself (400/404 invalid_request_error: no such customer, no such
    * or a detached payment method, a bad parameter; 401/403: burnrate's key). `code` is Stripe's
    * error code (`resource_missing`, …), else its error type.
@@ -19,8 +27,12 @@ export type StripeVerdict =
   /** No answer, or one Stripe may still act on. */
   | { decided: false; code: string; message: string };
 
+/** Stripe's error code (and decline_code) for an off-session payment the bank wants authenticated. */
+export const AUTHENTICATION_REQUIRED = 'authentication_required';
+
 interface StripeLikeError {
   type?: string;
+  payment_intent?: { id?: string } | null;
   rawType?: string;
   code?: string;
   decline_code?: string;
@@ -33,6 +45,9 @@ export function classifyStripeError(error: unknown): StripeVerdict {
   const message = String(e.message ?? error);
   switch (e.type) {
     case 'StripeCardError':
+      if (e.code === AUTHENTICATION_REQUIRED || e.decline_code === AUTHENTICATION_REQUIRED) {
+        return { decided: true, kind: 'action_required', code: AUTHENTICATION_REQUIRED, message, paymentIntentId: e.payment_intent?.id ?? null };
+      }
       return { decided: true, kind: 'card_declined', code: e.decline_code ?? e.code ?? 'card_declined', message };
     case 'StripeInvalidRequestError':
       // 400 and 404 only (stripe-node's mapping); Stripe did not run the request.

@@ -27,13 +27,13 @@ export interface SweepOutcome {
  * PaymentIntents by the metadata burnrate set on it. A deposit Stripe never heard of (the call
  * that would have made its PaymentIntent never reached Stripe) stays pending and is reported.
  */
-export async function sweepPendingDeposits(env: Env, cutoffMs: number): Promise<SweepOutcome> {
+export async function sweepPendingDeposits(env: Env, cutoffMs: number, nowMs = Date.now()): Promise<SweepOutcome> {
   const outcome: SweepOutcome = { pendingResolved: 0, repaired: [], failed: [] };
-  for (const shard of allShards(env)) await sweepShard(env, shard.db, cutoffMs, outcome);
+  for (const shard of allShards(env)) await sweepShard(env, shard.db, cutoffMs, nowMs, outcome);
   return outcome;
 }
 
-async function sweepShard(env: Env, db: DrizzleD1Database, cutoffMs: number, outcome: SweepOutcome) {
+async function sweepShard(env: Env, db: DrizzleD1Database, cutoffMs: number, nowMs: number, outcome: SweepOutcome) {
   const pending = await db
     .select()
     .from(transactions)
@@ -55,7 +55,7 @@ async function sweepShard(env: Env, db: DrizzleD1Database, cutoffMs: number, out
         await fulfilPaymentSession(env, found);
       } else {
         stripeObjectId = await offSessionIntentOf(env, entry.workspaceId, entry.idempotencyKey, entry.createdAtMs);
-        if (stripeObjectId) await fulfilPaymentIntent(env, stripeObjectId);
+        if (stripeObjectId) await fulfilPaymentIntent(env, stripeObjectId, undefined, nowMs);
       }
     } catch (error) {
       outcome.failed.push({ workspaceId: entry.workspaceId, stripeObjectId: stripeObjectId ?? entry.idempotencyKey, detail: `pending deposit ${entry.id} could not be looked up: ${String(error)}` });
