@@ -1,4 +1,5 @@
 import type { WorkspaceLedger } from './ledger/workspace_ledger';
+import type { RegionalLedger } from './regions/regional_ledger';
 
 // Bindings and secrets of the Worker. Secrets are optional in the type because a deployment may
 // not have set them yet; code that needs one fails closed when it is missing.
@@ -12,6 +13,16 @@ export interface Env {
   /** The ledger shards themselves (LEDGER_SHARD_0 …), reached by name through workers/storage/. */
   [shard: `LEDGER_SHARD_${string}`]: D1Database;
   WORKSPACE_LEDGER: DurableObjectNamespace<WorkspaceLedger>;
+  /** One object per (workspace, region) away from home: its escrow lease (workers/regions/). */
+  REGIONAL_LEDGER: DurableObjectNamespace<RegionalLedger>;
+  /**
+   * Set to `enabled` only by `npm start`, the bench's server and vitest.config.ts (never in
+   * wrangler.toml): one process stands for every region, the caller's region is named by the
+   * X-Burnrate-Region header, and SIMULATED_INTER_REGION_RTT_MS applies (regions/caller_region.ts).
+   */
+  SIMULATED_REGIONS?: string;
+  /** Simulated regions only: milliseconds every call between two regions takes (default 0). */
+  SIMULATED_INTER_REGION_RTT_MS?: string;
   SETTLEMENT_QUEUE: Queue<SettlementMessage>;
   NOTIFICATION_QUEUE: Queue<NotificationMessage>;
   /** Per API key request budget of the public API (wrangler.toml); absent → not limited. */

@@ -7,6 +7,7 @@ import { settleBatch } from './settlement/settle_queue';
 import { enableSimHooks } from './lib/sim_hooks';
 
 export { WorkspaceLedger } from './ledger/workspace_ledger';
+export { RegionalLedger } from './regions/regional_ledger';
 
 const app = buildApp();
 
