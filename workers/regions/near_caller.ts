@@ -1,11 +1,10 @@
 import type { Env } from '../env';
 import { ledgerFor } from '../ledger/ledger_stub';
 import type { LedgerResult } from '../ledger/ledger_result';
-import { callerRegion, DECIDED_IN_HEADER } from './caller_region';
+import { callerRegion } from './caller_region';
 import { homeRegionOf } from './home_region';
 import type { Decided, Where } from './regional_ledger';
 import { regionalFor } from './regional_stub';
-import type { Region } from './regions';
 
 /**
  * Where the routes of credit checks, holds and deductions send a call: at home (the caller is in
@@ -24,6 +23,3 @@ export async function decideNearCaller<T>(
   if (caller === homeRegion) return { result: await atHome(ledgerFor(env, workspaceId)), decidedIn: homeRegion };
   return inRegion(regionalFor(env, workspaceId, caller), { workspaceId, region: caller, homeRegion });
 }
-
-/** The header every answer of these routes carries. */
-export const decidedInHeaders = (region: Region, more?: Record<string, string>): Record<string, string> => ({ ...more, [DECIDED_IN_HEADER]: region });

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { unwrap } from '../../ledger/ledger_result';
-import { decidedInHeaders, decideNearCaller } from '../../regions/near_caller';
+import { decideNearCaller } from '../../regions/near_caller';
+import { DECIDED_IN_HEADER } from '../../regions/caller_region';
 import { MAX_ENTRY_MICROS } from '../../lib/money';
 import { errorResponses, jsonResponse, MemberIdSchema, queryInt, WorkspaceIdSchema } from '../../openapi/schemas';
 import { assertTenants } from '../../usage/known_tenants';
@@ -51,6 +52,7 @@ export const registerCreditCheck = (app: Router) =>
       (ledger) => ledger.creditCheck(ws, amountMicros, memberId),
       (regional, where) => regional.creditCheck(where, amountMicros, memberId ?? null),
     );
+    c.header(DECIDED_IN_HEADER, decidedIn); // on refusals too (the error handler keeps it)
     const { value } = unwrap(result);
-    return c.json(value, 200, decidedInHeaders(decidedIn));
+    return c.json(value, 200);
   });

@@ -18,7 +18,8 @@ import { claimHoldId, holdWorkspaceId, unclaimHoldId } from '../../tenancy/hold_
 import { assertTenants } from '../../usage/known_tenants';
 import type { Router } from '../router';
 import type { Env } from '../../env';
-import { decidedInHeaders, decideNearCaller } from '../../regions/near_caller';
+import { decideNearCaller } from '../../regions/near_caller';
+import { DECIDED_IN_HEADER } from '../../regions/caller_region';
 
 const HoldIdParam = z.object({
   id: IdempotencyIdSchema.openapi({ description: 'The id the hold was made with.', example: 'stream-91ac' }),
@@ -130,8 +131,9 @@ export const registerHoldRoutes = (app: Router) =>
         throw new ApiError('idempotency_conflict', `The hold id "${body.id}" was already used with a different request.`);
       }
       if (!result.ok && result.code === 'not_found') await unclaimHoldId(c.env, body.id, body.workspaceId);
+      c.header(DECIDED_IN_HEADER, decidedIn); // on refusals too (the error handler keeps it)
       const { value, replayed } = unwrap(result);
-      return c.json(value, 201, decidedInHeaders(decidedIn, replayed ? { 'Idempotent-Replayed': 'true' } : undefined));
+      return c.json(value, 201, replayed ? { 'Idempotent-Replayed': 'true' } : undefined);
     })
     .openapi(captureHoldRoute, async (c) => {
       const { id } = c.req.valid('param');
@@ -144,16 +146,18 @@ export const registerHoldRoutes = (app: Router) =>
         (ledger) => ledger.captureHold(workspaceId, id, amountMicros),
         (regional, where) => regional.captureHold(where, id, amountMicros),
       );
+      c.header(DECIDED_IN_HEADER, decidedIn); // on refusals too (the error handler keeps it)
       const { value, replayed } = unwrap(result);
-      return c.json(value, 200, decidedInHeaders(decidedIn, replayed ? { 'Idempotent-Replayed': 'true' } : undefined));
+      return c.json(value, 200, replayed ? { 'Idempotent-Replayed': 'true' } : undefined);
     })
     .openapi(releaseHoldRoute, async (c) => {
       const { id } = c.req.valid('param');
       const expected = ((c.req.valid('json') as { workspaceId?: string } | undefined) ?? {}).workspaceId;
       const workspaceId = await holdWorkspaceId(c.env, id, expected);
       const { result, decidedIn } = await releaseNearCaller(c.env, c.req.raw, workspaceId, id);
-      const { value } = unwrap(result);
-      return c.json({ hold: value }, 200, decidedInHeaders(decidedIn));
+      c.header(DECIDED_IN_HEADER, decidedIn); // on refusals too (the error handler keeps it)
+    const { value } = unwrap(result);
+      return c.json({ hold: value }, 200);
     })
     .openapi(listHoldsRoute, async (c) => {
       const { ws } = c.req.valid('param');

@@ -19,7 +19,8 @@ import type { Router } from '../router';
 import { replayedHeaders } from '../../http/idempotent_replayed';
 import { callerKey } from '../../ledger/caller_keys';
 import { assertTenants } from '../../usage/known_tenants';
-import { decidedInHeaders, decideNearCaller } from '../../regions/near_caller';
+import { decideNearCaller } from '../../regions/near_caller';
+import { DECIDED_IN_HEADER } from '../../regions/caller_region';
 
 const AdjustmentBody = z.object({
   id: IdempotencyIdSchema,
@@ -121,6 +122,7 @@ export const registerLedgerEntryRoutes = (app: Router) =>
         (ledger) => ledger.postEntry({ ...body, id: key, kind: 'deduction' }),
         (regional, where) => regional.deduct(where, { id: body.id, amountMicros: body.amountMicros, description: body.description, memberId: body.memberId ?? null }),
       );
+      c.header(DECIDED_IN_HEADER, decidedIn); // on refusals too (the error handler keeps it)
       const { value, replayed } = unwrap(result);
-      return c.json(value, 201, decidedInHeaders(decidedIn, replayedHeaders(replayed)));
+      return c.json(value, 201, replayedHeaders(replayed));
     });
