@@ -174,9 +174,11 @@ export class RegionalLedger extends DurableObject<Env> {
   }
 
   /** For tests and the bench: the lease as this object sees it. */
-  leaseState(): { leaseMicros: number; heldMicros: number; unreportedMicros: number; freeMicros: number; termEndsMs: number; pending: boolean; alarmAtMs: number | null } {
+  leaseState(): { workspaceId: string | null; region: Region | null; leaseMicros: number; heldMicros: number; unreportedMicros: number; freeMicros: number; termEndsMs: number; pending: boolean; alarmAtMs: number | null } {
     const l = this.store.lease;
     return {
+      workspaceId: l?.workspaceId ?? null,
+      region: l?.region ?? null,
       leaseMicros: l?.leaseMicros ?? 0,
       heldMicros: this.store.heldMicros,
       unreportedMicros: this.store.unreportedMicros,
