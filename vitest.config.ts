@@ -48,6 +48,9 @@ export default defineConfig(async () => ({
           // The seeded simulator's fault injection and broken rules (workers/lib/sim_hooks.ts):
           // honoured only with this binding, which nothing but this config sets.
           SIM_HOOKS: 'enabled',
+          // One process stands for every region: X-Burnrate-Region names the caller's
+          // (workers/regions/caller_region.ts); tests set the simulated round trip per file.
+          SIMULATED_REGIONS: 'enabled',
         },
       },
     }),

@@ -5,6 +5,7 @@ import { benchCapacity } from './capacity.mjs';
 import { benchCreditCheck } from './credit_check.mjs';
 import { benchHistory } from './history.mjs';
 import { benchHolds } from './holds.mjs';
+import { benchRegions } from './regions.mjs';
 import { benchIngestion } from './ingestion.mjs';
 import { benchSettlement } from './settlement.mjs';
 import { benchSettlementBlocks } from './settlement_blocks.mjs';
@@ -31,7 +32,9 @@ const wideConnections = Number(process.env.BENCH_WIDE_CONNECTIONS ?? 64);
 // trip, as a deployed object far from its database does (20-80 ms).
 const d1LatencyMs = Number(process.env.BENCH_D1_LATENCY_MS ?? 25);
 const historyEntries = Number(process.env.BENCH_HISTORY_ENTRIES ?? 100_000);
-const only = (process.env.BENCH_ONLY ?? 'credit,ingest,writes,history,blocks,holds,settle').split(',');
+const only = (process.env.BENCH_ONLY ?? 'credit,ingest,writes,history,blocks,holds,regions,settle').split(',');
+// The `regions` suite's server waits this long on every call between two regions.
+const regionRttMs = Number(process.env.BENCH_REGION_RTT_MS ?? 150);
 const blockWorkspaces = Number(process.env.BENCH_BLOCK_WORKSPACES ?? 1_000);
 
 const server = await startServer(port);
@@ -46,6 +49,10 @@ try {
     ['history', () => benchHistory(server.baseUrl, historyEntries, Math.min(samples, 300))],
     ['blocks', () => benchSettlementBlocks(server, blockWorkspaces)],
     ['holds', () => benchHolds(server.baseUrl, { samples, holds: Number(process.env.BENCH_HOLDS ?? 2_000), connections })],
+    // Its own server, with SIMULATED_INTER_REGION_RTT_MS between regions (docs/regions.md).
+    ['regions', () => withServer(port + 4, { SIMULATED_INTER_REGION_RTT_MS: String(regionRttMs) }, (far) =>
+      benchRegions(far.baseUrl, { samples, requests: Number(process.env.BENCH_REGION_REQUESTS ?? 10_000), rttMs: regionRttMs, connections }),
+    )],
     ['settle', () => benchSettlement(server, workspaces, Number(process.env.BENCH_SETTLE_HOURS ?? 1), port + 3)],
     // Not in the default run: `npm run capacity`.
     ['capacity', () => benchCapacity(server.baseUrl, Number(process.env.BENCH_CAPACITY_WORKSPACES ?? 500), Number(process.env.BENCH_ENTRIES_PER_MONTH ?? 60))],

@@ -17,7 +17,7 @@ export async function startServer(port, vars = {}) {
   }
   const envFile = join(stateDir, 'bench.env');
   const extra = Object.entries(vars).map(([name, value]) => `${name}="${value}"\n`).join('');
-  writeFileSync(envFile, `INTERNAL_API_TOKEN="${INTERNAL_TOKEN}"\nBENCH_ROUTES="enabled"\nLOCAL_SCHEDULED_ROUTE="enabled"\n${extra}`);
+  writeFileSync(envFile, `INTERNAL_API_TOKEN="${INTERNAL_TOKEN}"\nBENCH_ROUTES="enabled"\nLOCAL_SCHEDULED_ROUTE="enabled"\nSIMULATED_REGIONS="enabled"\n${extra}`);
   return startWranglerDev(port, stateDir, ['--env-file', envFile]);
 }
 

@@ -16,6 +16,11 @@ export const workspaces = sqliteTable('workspaces', {
    * chosen once at creation (workers/storage/placement.ts) and never recomputed.
    */
   shard: text('shard').notNull(),
+  /**
+   * Where the workspace's ledger object lives (a Durable Objects location hint: `wnam` … `me`),
+   * chosen at creation and never changed (workers/regions/). Rows from before regions are `enam`.
+   */
+  homeRegion: text('home_region').notNull().default('enam'),
 });
 
 export const members = sqliteTable(

@@ -48,6 +48,10 @@ const settings = {
   // GET /__scheduled?cron=…&time=<epoch ms> fires the hourly cron at that time (see
   // workers/settlement/local_scheduled_route.ts for why this is not wrangler's --test-scheduled).
   LOCAL_SCHEDULED_ROUTE: 'enabled',
+  // One process stands for every region: X-Burnrate-Region names the caller's (default enam), and
+  // SIMULATED_INTER_REGION_RTT_MS (default 0) delays every call between two regions (docs/regions.md).
+  SIMULATED_REGIONS: 'enabled',
+  SIMULATED_INTER_REGION_RTT_MS: process.env.SIMULATED_INTER_REGION_RTT_MS,
   // Without a real Stripe key, the Worker talks to the local Stripe emulator instead.
   STRIPE_EMULATOR_URL: process.env.STRIPE_SECRET_KEY ? undefined : `http://127.0.0.1:${STRIPE_EMULATOR_PORT}`,
 };

@@ -1,5 +1,6 @@
 import type { WorkspaceLedger } from './ledger/workspace_ledger';
 import type { HoldIdRegistry } from './tenancy/hold_id_registry';
+import type { RegionalLedger } from './regions/regional_ledger';
 
 // Bindings and secrets of the Worker. Secrets are optional in the type because a deployment may
 // not have set them yet; code that needs one fails closed when it is missing.
@@ -15,6 +16,16 @@ export interface Env {
   WORKSPACE_LEDGER: DurableObjectNamespace<WorkspaceLedger>;
   /** Which workspace owns each hold id (tenancy/hold_id_registry.ts). */
   HOLD_ID_REGISTRY: DurableObjectNamespace<HoldIdRegistry>;
+  /** One object per (workspace, region) away from home: its escrow lease (workers/regions/). */
+  REGIONAL_LEDGER: DurableObjectNamespace<RegionalLedger>;
+  /**
+   * Set to `enabled` only by `npm start`, the bench's server and vitest.config.ts (never in
+   * wrangler.toml): one process stands for every region, the caller's region is named by the
+   * X-Burnrate-Region header, and SIMULATED_INTER_REGION_RTT_MS applies (regions/caller_region.ts).
+   */
+  SIMULATED_REGIONS?: string;
+  /** Simulated regions only: milliseconds every call between two regions takes (default 0). */
+  SIMULATED_INTER_REGION_RTT_MS?: string;
   SETTLEMENT_QUEUE: Queue<SettlementMessage>;
   NOTIFICATION_QUEUE: Queue<NotificationMessage>;
   /** Per API key request budget of the public API (wrangler.toml); absent → not limited. */

@@ -8,6 +8,7 @@ import { enableSimHooks } from './lib/sim_hooks';
 
 export { WorkspaceLedger } from './ledger/workspace_ledger';
 export { HoldIdRegistry } from './tenancy/hold_id_registry';
+export { RegionalLedger } from './regions/regional_ledger';
 
 const app = buildApp();
 

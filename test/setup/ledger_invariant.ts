@@ -1,4 +1,5 @@
 import { env } from 'cloudflare:workers';
+import { listDurableObjectIds, runInDurableObject } from 'cloudflare:test';
 import { afterAll, expect } from 'vitest';
 import { MAX_BALANCE_MICROS } from '../../workers/lib/money';
 import { shardD1 } from '../../workers/storage/databases';
@@ -48,6 +49,7 @@ afterAll(async () => {
   }
   expect(rows.length, 'every workspace of the directory was checked').toBe(workspaces.length);
   await expectBlockInvariant(byShard);
+  await expectLeaseInvariant();
   for (const row of rows) {
     const ws = row.workspaceId;
     expect(row.balanceMicros, `balance row of ${ws}`).not.toBeNull();
@@ -115,5 +117,24 @@ async function expectBlockInvariant(byShard: Map<string, string[]>) {
       expect(row.remainingSumMicros, `the blocks of ${ws} add up to its balance`).toBe(row.balanceMicros);
       expect(row.keptBlocksSumMicros, `the kept block sum of ${ws} is the real one`).toBe(row.remainingSumMicros);
     }
+  }
+}
+
+// Escrow leases (workers/regions/): no region ever decided beyond its lease (its open holds and the
+// spends it has not reported yet fit in it), and every credit a region may spend is reserved at
+// home by the region's lease hold (home's lease is never smaller than the region's), so no credit
+// is spendable twice. The balance itself is checked above: the sum of completed entries.
+async function expectLeaseInvariant() {
+  for (const id of await listDurableObjectIds(env.REGIONAL_LEDGER)) {
+    const lease = await env.REGIONAL_LEDGER.get(id).leaseState();
+    if (!lease.workspaceId || !lease.region) continue;
+    const where = `${lease.workspaceId} in ${lease.region}`;
+    expect(lease.leaseMicros, `the lease of ${where} covers its open holds and unreported spends`).toBeGreaterThanOrEqual(lease.heldMicros + lease.unreportedMicros);
+    const home = env.WORKSPACE_LEDGER.get(env.WORKSPACE_LEDGER.idFromName(lease.workspaceId));
+    const leasedAtHome = await runInDurableObject(home, (_instance, state) => {
+      const row = state.storage.sql.exec<{ a: number }>(`SELECT amount_micros AS a FROM holds WHERE id = ? AND status = 'held'`, `#lease:${lease.region}`).toArray()[0];
+      return row?.a ?? 0;
+    });
+    expect(leasedAtHome, `home reserves at least the lease of ${where}`).toBeGreaterThanOrEqual(lease.leaseMicros);
   }
 }

@@ -26,6 +26,12 @@ export interface EntryHooks {
   refuseFirst?(view: GroupView): LedgerFailure | null;
   /** What the entry may take now: the spendable balance less what active holds reserve. */
   availableMicros(view: GroupView): number;
+  /**
+   * A deduction a region already answered (workers/regions/): recorded whatever the balance says,
+   * what it cannot cover forgiven (its escrow lease reserved it, so this happens only if the open
+   * hour's usage ate into the lease), never refused.
+   */
+  forgiveShortfall?: boolean;
   /** A refusal decided once the balance covers the entry (a member's spend limit). */
   refuseAfter?(view: GroupView, amountMicros: number): LedgerFailure | null;
   /** The entry is decided: later writes of its group must see it (a hold captured, a member's spend). */
@@ -79,7 +85,10 @@ export class EntryWrite implements GroupWrite<TransactionView> {
       deltaMicros = 0;
     } else if (input.kind === 'deduction') {
       deltaMicros = -input.amountMicros;
-      if (spendableMicros < input.amountMicros && !simBroken('deduction_below_zero')) {
+      if (hooks?.forgiveShortfall) {
+        deltaMicros = -Math.min(input.amountMicros, spendableMicros) || 0;
+        forgivenMicros = input.amountMicros + deltaMicros;
+      } else if (spendableMicros < input.amountMicros && !simBroken('deduction_below_zero')) {
         refusal = { ok: false, code: 'insufficient_credits', message: `The balance (${spendableMicros} micros) cannot cover ${input.amountMicros} micros.` };
       } else {
         refusal = hooks?.refuseAfter?.(view, input.amountMicros) ?? null;
@@ -114,7 +123,7 @@ export class EntryWrite implements GroupWrite<TransactionView> {
     const nowMs = view.nowMs;
     const row: TransactionRow = {
       seq: 0,
-      id: newId('txn', nowMs),
+      id: input.transactionId ?? newId('txn', nowMs),
       workspaceId: input.workspaceId,
       idempotencyKey: input.id,
       requestHash,

@@ -14,6 +14,8 @@ export interface PostEntryInput {
   amountMicros: number;
   description: string;
   memberId?: string | null;
+  /** The entry's transaction id when it was chosen before (a region's answer, workers/regions/); else a new one. */
+  transactionId?: string;
   /**
    * A refund or dispute: the deposit (its ledger entry's id) whose money goes back. Its own credit
    * block is taken first, then other paid blocks (blocks/refund_funding.ts). Not part of the request's

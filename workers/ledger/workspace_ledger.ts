@@ -38,6 +38,8 @@ import type { HoldView } from './holds/hold_book';
 import type { CreateHoldInput } from './holds/hold_writes';
 import type { LimitPeriod } from './limits/periods';
 import type { SpendLimitView } from './limits/spend_tracker';
+import { HomeLeases } from '../regions/home_leases';
+import type { LeaseAnswer, LeaseExchange } from '../regions/lease_protocol';
 
 /**
  * The only writer of one workspace's money. Holds the settled balance, the unsettled usage and the
@@ -104,6 +106,8 @@ export class WorkspaceLedger extends DurableObject<Env> {
     enforcement: () => this.enforcement,
     state: () => this.state,
   });
+  /** Regions' escrow leases: held here as holds, exchanged with the regional objects (regions/home_leases.ts). */
+  private readonly leases: HomeLeases = new HomeLeases({ sql: this.ctx.storage.sql, env: this.env, ledger: this.ledger, writes: () => this.writes, desk: this.desk });
   private readonly enforcement = new ZeroBalanceEnforcement(this.ledger, this.ctx.storage, this.store, this.settlement, () => this.desk.holds.earliestExpiryMs);
   private readonly reads = new LedgerReads(this.ledger, this.ctx, (workspaceId) => this.checkBalance(workspaceId), this.desk.spend);
   private readonly ingestion = new UsageIngestion(this.ledger, this.queue, this.store, (workspaceId) => {
@@ -204,9 +208,26 @@ export class WorkspaceLedger extends DurableObject<Env> {
     return this.desk.spendLimits(workspaceId, memberId);
   }
 
-  /** Sets (or, with null, removes) a member's spend limit; answers it with this period's spend. */
-  setSpendLimit(workspaceId: string, memberId: string, limit: { limitMicros: number; period: LimitPeriod } | null): Promise<LedgerResult<SpendLimitView | null>> {
-    return this.desk.setSpendLimit(workspaceId, memberId, limit);
+  /**
+   * Sets (or, with null, removes) a member's spend limit; answers it with this period's spend, once
+   * every region holding a lease has been told (regions send limited members' requests home).
+   */
+  async setSpendLimit(workspaceId: string, memberId: string, limit: { limitMicros: number; period: LimitPeriod } | null): Promise<LedgerResult<SpendLimitView | null>> {
+    const result = await this.desk.setSpendLimit(workspaceId, memberId, limit);
+    if (result.ok) await this.leases.recallAll(workspaceId);
+    return result;
+  }
+
+  // --- regions: escrow leases (workers/regions/) --------------------------------------------------
+
+  /** Does nothing: called once at the workspace's creation so that the object is created in its home region. */
+  placed(): null {
+    return null;
+  }
+
+  /** A region reports its spends (recorded once each) and gives back or asks for lease. */
+  leaseExchange(input: LeaseExchange): Promise<LedgerResult<LeaseAnswer>> {
+    return this.leases.exchange(input);
   }
 
   // --- credit blocks: grants, voids, the open blocks -------------------------------------------

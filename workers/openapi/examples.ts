@@ -106,7 +106,7 @@ export const usageRowExample = {
 
 // --- internal shapes -----------------------------------------------------------------------------
 
-export const workspaceExample = { id: EX.workspaceId, name: 'Acme Robotics', createdAt: EX.workspaceCreatedAt };
+export const workspaceExample = { id: EX.workspaceId, name: 'Acme Robotics', createdAt: EX.workspaceCreatedAt, homeRegion: 'weur' as const };
 
 export const adminMemberExample = {
   id: EX.adminMemberId,

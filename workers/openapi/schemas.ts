@@ -3,6 +3,7 @@ import { z } from '@hono/zod-openapi';
 import { creditCategories, creditSources, transactionStatuses, transactionTypes } from '../../schema/tables';
 import { MAX_ENTRY_MICROS } from '../lib/money';
 import { isPlainText, PLAIN_TEXT_MESSAGE, plainText } from './plain_text';
+import { REGIONS } from '../regions/regions';
 import { autoTopupExample, creditBlockExample, creditSummaryExample, EX, memberExample, transactionExample, workspaceExample } from './examples';
 
 // Only descriptions and examples are added with .openapi(): they never change what is accepted.
@@ -148,8 +149,18 @@ export const AutoTopupSchema = z
   })
   .openapi('AutoTopup', { description: 'Automatic recharge settings: one off-session payment per threshold crossing.', example: autoTopupExample });
 
+export const RegionSchema = z.enum(REGIONS).openapi('Region', {
+  description: 'A region (a Durable Objects location hint): wnam, enam, sam, weur, eeur, apac, oc, afr, me.',
+  example: 'weur',
+});
+
 export const WorkspaceSchema = z
-  .object({ id: z.string(), name: z.string(), createdAt: z.string() })
+  .object({
+    id: z.string(),
+    name: z.string(),
+    createdAt: z.string(),
+    homeRegion: RegionSchema.openapi({ description: 'Where the workspace\'s ledger lives; requests from other regions are answered near the caller while its escrow lease covers them (docs/regions.md).' }),
+  })
   .openapi('Workspace', { example: workspaceExample });
 
 export const MemberSchema = z

@@ -882,14 +882,22 @@ export interface components {
          * @example {
          *       "id": "ws_00mwq8lds0k3v9x2b7q4p1mz",
          *       "name": "Acme Robotics",
-         *       "createdAt": "2026-11-01T09:12:00.000Z"
+         *       "createdAt": "2026-11-01T09:12:00.000Z",
+         *       "homeRegion": "weur"
          *     }
          */
         Workspace: {
             id: string;
             name: string;
             createdAt: string;
+            homeRegion: components["schemas"]["Region"];
         };
+        /**
+         * @description Where the workspace's ledger lives; requests from other regions are answered near the caller while its escrow lease covers them (docs/regions.md).
+         * @example weur
+         * @enum {string}
+         */
+        Region: "wnam" | "enam" | "sam" | "weur" | "eeur" | "apac" | "oc" | "afr" | "me";
         /**
          * @description A person in a workspace; admins may top up and change auto-top-up.
          * @example {
@@ -1919,6 +1927,7 @@ export interface operations {
                          */
                         email: string;
                     };
+                    homeRegion?: components["schemas"]["Region"] & unknown;
                 };
             };
         };
@@ -1934,7 +1943,8 @@ export interface operations {
                      *       "workspace": {
                      *         "id": "ws_00mwq8lds0k3v9x2b7q4p1mz",
                      *         "name": "Acme Robotics",
-                     *         "createdAt": "2026-11-01T09:12:00.000Z"
+                     *         "createdAt": "2026-11-01T09:12:00.000Z",
+                     *         "homeRegion": "weur"
                      *       },
                      *       "member": {
                      *         "id": "mem_00mwq8lds0a8c2e4g6i8k0m2",

@@ -162,6 +162,32 @@ export class HoldBook {
   }
 
   /**
+   * Writes a hold as it now stands, new or not (a region's escrow lease, one row per region, that
+   * grows, shrinks, closes at 0 and opens again: workers/regions/lease_change_write.ts).
+   */
+  put(h: HoldRecord): void {
+    this.sql.exec(
+      `INSERT INTO holds (id, workspace_id, member_id, amount_micros, description, request_hash, status, captured_micros, transaction_id, expires_at_ms, created_at_ms, closed_at_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET amount_micros = excluded.amount_micros, status = excluded.status, expires_at_ms = excluded.expires_at_ms, closed_at_ms = excluded.closed_at_ms`,
+      h.id,
+      h.workspaceId,
+      h.memberId,
+      h.amountMicros,
+      h.description,
+      h.requestHash,
+      h.status,
+      h.capturedMicros,
+      h.transactionId,
+      h.expiresAtMs,
+      h.createdAtMs,
+      h.closedAtMs,
+    );
+    this.forget(h.id);
+    if (h.status === 'held') this.remember(h);
+  }
+
+  /**
    * Expires every active hold whose time has come (one statement), and answers them. Cheap when
    * none is due: a comparison with the earliest expiry.
    */

@@ -23,6 +23,7 @@ import { HoldBook, holdView, type HoldView } from './hold_book';
 import { holdEntryKey } from './hold_keys';
 import { CloseHoldWrite, CreateHoldWrite, type CreateHoldInput } from './hold_writes';
 import { captured, SpendControls } from './spend_controls';
+import { isLeaseHoldId } from '../../regions/lease_protocol';
 
 /** What the desk uses of the object (its own parts, shared with the object's other concerns). */
 export interface HoldsDeskParts {
@@ -138,7 +139,8 @@ export class HoldsDesk {
     const state = await this.parts.ledger.load(workspaceId);
     if (!state) return notFound;
     this.expireDue();
-    return { ok: true, replayed: false, value: this.holds.activeHolds().map(holdView) };
+    // Regions' escrow leases are kept as holds (workers/regions/), but they are not the caller's.
+    return { ok: true, replayed: false, value: this.holds.activeHolds().filter((h) => !isLeaseHoldId(h.id)).map(holdView) };
   }
 
   async spendLimits(workspaceId: string, memberId: string | null): Promise<LedgerResult<SpendLimitView[]>> {

@@ -1,14 +1,16 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { adminMemberExample, EX, workspaceExample } from '../../openapi/examples';
-import { EmailSchema, errorResponses, IdempotencyHeadersSchema, IdempotencyIdSchema, jsonBody, jsonResponse, MemberSchema, NameSchema, WorkspaceSchema } from '../../openapi/schemas';
+import { EmailSchema, errorResponses, IdempotencyHeadersSchema, IdempotencyIdSchema, jsonBody, jsonResponse, MemberSchema, NameSchema, RegionSchema, WorkspaceSchema } from '../../openapi/schemas';
 import { createWorkspace } from '../../tenancy/create_workspace';
 import type { Router } from '../router';
+import { callerRegion } from '../../regions/caller_region';
 import { replayedHeaders } from '../../http/idempotent_replayed';
 
 const Body = z.object({
   id: IdempotencyIdSchema.optional().openapi({ description: 'Optional idempotency key; the Idempotency-Key header also works.' }),
   name: NameSchema,
   admin: z.object({ name: NameSchema, email: EmailSchema }),
+  homeRegion: RegionSchema.optional().openapi({ description: 'Where the workspace\'s ledger lives (default: the caller\'s region; locally the X-Burnrate-Region header, default enam). Never changes.' }),
 });
 
 const Created = z
@@ -41,6 +43,6 @@ export const createWorkspaceRoute = createRoute({
 export const registerCreateWorkspace = (app: Router) =>
   app.openapi(createWorkspaceRoute, async (c) => {
     const { id, ...request } = c.req.valid('json');
-    const { value, replayed } = await createWorkspace(c.env, id ?? c.req.valid('header')['idempotency-key'], request);
+    const { value, replayed } = await createWorkspace(c.env, id ?? c.req.valid('header')['idempotency-key'], request, callerRegion(c.env, c.req.raw));
     return c.json(value, 201, replayedHeaders(replayed));
   });

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { unwrap } from '../../ledger/ledger_result';
-import { ledgerFor } from '../../ledger/ledger_stub';
+import { decideNearCaller } from '../../regions/near_caller';
+import { DECIDED_IN_HEADER } from '../../regions/caller_region';
 import { MAX_ENTRY_MICROS } from '../../lib/money';
 import { errorResponses, jsonResponse, MemberIdSchema, queryInt, WorkspaceIdSchema } from '../../openapi/schemas';
 import { assertTenants } from '../../usage/known_tenants';
@@ -44,6 +45,14 @@ export const registerCreditCheck = (app: Router) =>
     const { ws } = c.req.valid('param');
     const { amountMicros, memberId } = c.req.valid('query');
     if (memberId) await assertTenants(c.env, [{ workspaceId: ws, memberId, path: '' }], 'invalid_request');
-    const { value } = unwrap(await ledgerFor(c.env, ws).creditCheck(ws, amountMicros, memberId));
+    const { result, decidedIn } = await decideNearCaller(
+      c.env,
+      c.req.raw,
+      ws,
+      (ledger) => ledger.creditCheck(ws, amountMicros, memberId),
+      (regional, where) => regional.creditCheck(where, amountMicros, memberId ?? null),
+    );
+    c.header(DECIDED_IN_HEADER, decidedIn); // on refusals too (the error handler keeps it)
+    const { value } = unwrap(result);
     return c.json(value, 200);
   });

@@ -17,6 +17,9 @@ import { errorResponses, IdempotencyIdSchema, jsonBody, jsonResponse, WorkspaceI
 import { claimHoldId, holdWorkspaceId, unclaimHoldId } from '../../tenancy/hold_workspace';
 import { assertTenants } from '../../usage/known_tenants';
 import type { Router } from '../router';
+import type { Env } from '../../env';
+import { decideNearCaller } from '../../regions/near_caller';
+import { DECIDED_IN_HEADER } from '../../regions/caller_region';
 
 const HoldIdParam = z.object({
   id: IdempotencyIdSchema.openapi({ description: 'The id the hold was made with.', example: 'stream-91ac' }),
@@ -99,6 +102,9 @@ export const listHoldsRoute = createRoute({
   },
 });
 
+const releaseNearCaller = (env: Env, request: Request, workspaceId: string, holdId: string) =>
+  decideNearCaller(env, request, workspaceId, (ledger) => ledger.releaseHold(workspaceId, holdId), (regional, where) => regional.releaseHold(where, holdId));
+
 export const registerHoldRoutes = (app: Router) =>
   app
     .openapi(createHoldRoute, async (c) => {
@@ -114,13 +120,18 @@ export const registerHoldRoutes = (app: Router) =>
         description: body.description ?? null,
       };
       // The id is claimed for the workspace in the hold-id registry while the object decides.
-      const [claimed, result] = await Promise.all([claimHoldId(c.env, body.id, body.workspaceId), ledgerFor(c.env, body.workspaceId).createHold(input)]);
+      // Decided near the caller while its region's lease covers it (workers/regions/), else at home.
+      const [claimed, { result, decidedIn }] = await Promise.all([
+        claimHoldId(c.env, body.id, body.workspaceId),
+        decideNearCaller(c.env, c.req.raw, body.workspaceId, (ledger) => ledger.createHold(input), (regional, where) => regional.createHold(where, input)),
+      ]);
       if (!claimed) {
         // Another workspace's id: whatever this workspace's object just held is let go (no capture can reach it).
-        if (result.ok && !result.replayed) await ledgerFor(c.env, body.workspaceId).releaseHold(body.workspaceId, body.id);
+        if (result.ok && !result.replayed) await releaseNearCaller(c.env, c.req.raw, body.workspaceId, body.id);
         throw new ApiError('idempotency_conflict', `The hold id "${body.id}" was already used with a different request.`);
       }
       if (!result.ok && result.code === 'not_found') await unclaimHoldId(c.env, body.id, body.workspaceId);
+      c.header(DECIDED_IN_HEADER, decidedIn); // on refusals too (the error handler keeps it)
       const { value, replayed } = unwrap(result);
       return c.json(value, 201, replayed ? { 'Idempotent-Replayed': 'true' } : undefined);
     })
@@ -128,14 +139,24 @@ export const registerHoldRoutes = (app: Router) =>
       const { id } = c.req.valid('param');
       const { amountMicros, workspaceId: expected } = c.req.valid('json');
       const workspaceId = await holdWorkspaceId(c.env, id, expected);
-      const { value, replayed } = unwrap(await ledgerFor(c.env, workspaceId).captureHold(workspaceId, id, amountMicros));
+      const { result, decidedIn } = await decideNearCaller(
+        c.env,
+        c.req.raw,
+        workspaceId,
+        (ledger) => ledger.captureHold(workspaceId, id, amountMicros),
+        (regional, where) => regional.captureHold(where, id, amountMicros),
+      );
+      c.header(DECIDED_IN_HEADER, decidedIn); // on refusals too (the error handler keeps it)
+      const { value, replayed } = unwrap(result);
       return c.json(value, 200, replayed ? { 'Idempotent-Replayed': 'true' } : undefined);
     })
     .openapi(releaseHoldRoute, async (c) => {
       const { id } = c.req.valid('param');
       const expected = ((c.req.valid('json') as { workspaceId?: string } | undefined) ?? {}).workspaceId;
       const workspaceId = await holdWorkspaceId(c.env, id, expected);
-      const { value } = unwrap(await ledgerFor(c.env, workspaceId).releaseHold(workspaceId, id));
+      const { result, decidedIn } = await releaseNearCaller(c.env, c.req.raw, workspaceId, id);
+      c.header(DECIDED_IN_HEADER, decidedIn); // on refusals too (the error handler keeps it)
+      const { value } = unwrap(result);
       return c.json({ hold: value }, 200);
     })
     .openapi(listHoldsRoute, async (c) => {

@@ -19,6 +19,8 @@ import type { Router } from '../router';
 import { replayedHeaders } from '../../http/idempotent_replayed';
 import { callerKey } from '../../ledger/caller_keys';
 import { assertTenants } from '../../usage/known_tenants';
+import { decideNearCaller } from '../../regions/near_caller';
+import { DECIDED_IN_HEADER } from '../../regions/caller_region';
 
 const AdjustmentBody = z.object({
   id: IdempotencyIdSchema,
@@ -111,6 +113,16 @@ export const registerLedgerEntryRoutes = (app: Router) =>
     .openapi(createDeductionRoute, async (c) => {
       const body = c.req.valid('json');
       if (body.memberId) await assertTenants(c.env, [{ workspaceId: body.workspaceId, memberId: body.memberId, path: '' }], 'invalid_request');
-      const { value, headers } = await post(c.env, { ...body, kind: 'deduction' });
-      return c.json(value, 201, headers);
+      // Decided near the caller while its region's lease covers it (workers/regions/), else at home.
+      const key = callerKey(body.id);
+      const { result, decidedIn } = await decideNearCaller(
+        c.env,
+        c.req.raw,
+        body.workspaceId,
+        (ledger) => ledger.postEntry({ ...body, id: key, kind: 'deduction' }),
+        (regional, where) => regional.deduct(where, { id: body.id, amountMicros: body.amountMicros, description: body.description, memberId: body.memberId ?? null }),
+      );
+      c.header(DECIDED_IN_HEADER, decidedIn); // on refusals too (the error handler keeps it)
+      const { value, replayed } = unwrap(result);
+      return c.json(value, 201, replayedHeaders(replayed));
     });

@@ -1,0 +1,1 @@
+ALTER TABLE `workspaces` ADD `home_region` text DEFAULT 'enam' NOT NULL;
