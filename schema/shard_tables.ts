@@ -272,6 +272,9 @@ export const notificationEmails = sqliteTable(
     eventId: text('event_id').notNull(),
     workspaceId: text('workspace_id').notNull(),
     recipient: text('recipient').notNull(),
+    // Composed once, when the row is written: every attempt sends the same message.
+    subject: text('subject').notNull(),
+    bodyText: text('body_text').notNull(),
     // The event's createdAtMs: the notification log lists an email beside the event that caused it.
     createdAtMs: integer('created_at_ms').notNull(),
     // pending | delivered | not_configured (no EMAIL binding or no sender address)

@@ -6,6 +6,8 @@ CREATE TABLE `notification_emails` (
 	`event_id` text NOT NULL,
 	`workspace_id` text NOT NULL,
 	`recipient` text NOT NULL,
+	`subject` text NOT NULL,
+	`body_text` text NOT NULL,
 	`created_at_ms` integer NOT NULL,
 	`delivery_state` text DEFAULT 'pending' NOT NULL,
 	`attempts` integer DEFAULT 0 NOT NULL,
