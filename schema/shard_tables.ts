@@ -254,6 +254,8 @@ export const platformEvents = sqliteTable(
     // still has to write one notification_emails row per admin) | done (the rows are written).
     // Written by insertOutbox in the event's own INSERT, so the obligation is as durable as the event.
     emailState: text('email_state').notNull().default('none'),
+    // Where the webhook was last POSTed (PLATFORM_WEBHOOK_URL then): the notification log's recipient.
+    webhookUrl: text('webhook_url'),
   },
   (t) => [
     index('platform_events_workspace').on(t.workspaceId, t.createdAtMs),

@@ -66,6 +66,7 @@ async function deliverWebhook(env: Env, shard: LedgerShard, event: OutboxRow): P
     .set({
       attempts: event.attempts + 1,
       lastAttemptAtMs: nowMs,
+      webhookUrl: env.PLATFORM_WEBHOOK_URL,
       lastError: error,
       ...(error ? {} : { deliveryState: 'delivered', deliveredAtMs: Date.now() }),
     })

@@ -19,6 +19,16 @@ export interface NotificationView {
   deliveredAt: string | null;
 }
 
+/**
+ * A webhook's recipient: the URL it was POSTed to; before its first attempt, where it will go
+ * (PLATFORM_WEBHOOK_URL now); never sent for want of a URL, `platform_webhook`.
+ */
+function webhookRecipient(env: Env, r: LogRow): string {
+  if (r.webhook_url) return r.webhook_url;
+  if (r.delivery_state === 'pending' && env.PLATFORM_WEBHOOK_URL) return env.PLATFORM_WEBHOOK_URL;
+  return UNCONFIGURED_WEBHOOK_RECIPIENT;
+}
+
 interface LogRow {
   id: string;
   event_id: string;
@@ -26,6 +36,7 @@ interface LogRow {
   created_at_ms: number;
   channel: 'webhook' | 'email';
   recipient: string | null;
+  webhook_url: string | null;
   delivery_state: string;
   delivered_at_ms: number | null;
   data_json: string;
@@ -35,11 +46,11 @@ interface LogRow {
 // one order: newest first, then by id (an event's own webhook sorts before its emails: evt_ > eml_).
 const PAGE_SQL = `
 SELECT * FROM (
-  SELECT id, id AS event_id, type, created_at_ms, 'webhook' AS channel, NULL AS recipient, delivery_state, delivered_at_ms, data_json
+  SELECT id, id AS event_id, type, created_at_ms, 'webhook' AS channel, NULL AS recipient, webhook_url, delivery_state, delivered_at_ms, data_json
     FROM platform_events
    WHERE workspace_id = ? AND (created_at_ms < ? OR (created_at_ms = ? AND id < ?))
   UNION ALL
-  SELECT e.id, e.event_id, p.type, e.created_at_ms, 'email' AS channel, e.recipient, e.delivery_state, e.delivered_at_ms, p.data_json
+  SELECT e.id, e.event_id, p.type, e.created_at_ms, 'email' AS channel, e.recipient, NULL AS webhook_url, e.delivery_state, e.delivered_at_ms, p.data_json
     FROM notification_emails e JOIN platform_events p ON p.id = e.event_id
    WHERE e.workspace_id = ? AND (e.created_at_ms < ? OR (e.created_at_ms = ? AND e.id < ?))
 )
@@ -66,7 +77,7 @@ export async function listNotifications(env: Env, workspaceId: string, query: { 
       type: r.type,
       createdAt: iso(r.created_at_ms),
       channel: r.channel,
-      recipient: r.channel === 'email' ? r.recipient! : env.PLATFORM_WEBHOOK_URL || UNCONFIGURED_WEBHOOK_RECIPIENT,
+      recipient: r.channel === 'email' ? r.recipient! : webhookRecipient(env, r),
       delivered: r.delivery_state === 'delivered',
       data: JSON.parse(r.data_json) as Record<string, unknown>,
       eventId: r.event_id,

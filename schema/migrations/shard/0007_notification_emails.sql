@@ -22,4 +22,5 @@ CREATE UNIQUE INDEX `notification_emails_event_recipient` ON `notification_email
 CREATE INDEX `notification_emails_workspace` ON `notification_emails` (`workspace_id`,`created_at_ms`);--> statement-breakpoint
 CREATE INDEX `notification_emails_pending` ON `notification_emails` (`delivery_state`,`created_at_ms`);--> statement-breakpoint
 ALTER TABLE `platform_events` ADD `email_state` text DEFAULT 'none' NOT NULL;--> statement-breakpoint
+ALTER TABLE `platform_events` ADD `webhook_url` text;--> statement-breakpoint
 CREATE INDEX `platform_events_email_pending` ON `platform_events` (`email_state`,`created_at_ms`);

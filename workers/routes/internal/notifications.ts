@@ -11,7 +11,7 @@ const NotificationSchema = z
     createdAt: z.string().openapi({ description: 'When the event was raised (an email shares its event\'s time).' }),
     channel: z.enum(['webhook', 'email']),
     recipient: z.string().openapi({
-      description: `An email's address; a webhook's is PLATFORM_WEBHOOK_URL as configured now, or \`${UNCONFIGURED_WEBHOOK_RECIPIENT}\` when none is (such events are not sent).`,
+      description: `An email's address; a webhook's is the URL it was POSTed to (PLATFORM_WEBHOOK_URL then; before its first attempt, PLATFORM_WEBHOOK_URL now), or \`${UNCONFIGURED_WEBHOOK_RECIPIENT}\` when there was none to send it to.`,
     }),
     delivered: z.boolean().openapi({ description: 'Acknowledged by the platform (2xx), or accepted by Email Service.' }),
     // additionalProperties: true rather than zod's `{}`, which Scalar's document validator rejects.
