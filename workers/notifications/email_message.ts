@@ -25,7 +25,13 @@ const HEADLINES: Record<string, { subject: string; line: string }> = {
     subject: 'confirm your auto-recharge',
     line: 'Your bank wants you to confirm an auto-recharge payment (3-D Secure) before the credits are added.',
   },
+  // Not emailed; named for the dashboard's recent alerts.
+  'balance.low': { subject: 'balance is low', line: 'Your balance will run out within the low-balance horizon.' },
+  'auto_recharge.limit_reached': { subject: 'auto-recharge monthly limit reached', line: "This month's auto-recharge limit stopped or cut a payment." },
 };
+
+/** A notification type as a short phrase (`auto-recharge declined`), for lists. */
+export const alertTitle = (type: string): string => HEADLINES[type]?.subject ?? type;
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -42,7 +48,7 @@ function thresholdText(threshold: unknown): string | null {
 }
 
 /** The figures the event carries, one per line, in the order people read them. */
-function figures(data: Record<string, unknown>): string[] {
+export function alertFigures(data: Record<string, unknown>): string[] {
   const lines: string[] = [];
   const threshold = thresholdText(data.threshold);
   if (threshold) lines.push(threshold);
@@ -65,7 +71,7 @@ export function composeAlertEmail(type: string, data: Record<string, unknown>, w
     `${headline.line}`,
     '',
     `Workspace: ${workspaceName}`,
-    ...figures(data),
+    ...alertFigures(data),
     '',
     ...(dashboardUrl ? [`Dashboard: ${dashboardUrl}`, ''] : []),
     'You receive this because you are an admin of this burnrate workspace and its alerts are set to email admins.',
