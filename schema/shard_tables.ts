@@ -249,8 +249,52 @@ export const platformEvents = sqliteTable(
     lastAttemptAtMs: integer('last_attempt_at_ms'),
     lastError: text('last_error'),
     deliveredAtMs: integer('delivered_at_ms'),
+    // The admins' emails about this event (migration 0007): none (not an emailed type, or the
+    // workspace's alert_email_admins was off when the event was written) | pending (the consumer
+    // still has to write one notification_emails row per admin) | done (the rows are written).
+    // Written by insertOutbox in the event's own INSERT, so the obligation is as durable as the event.
+    emailState: text('email_state').notNull().default('none'),
+    // Where the webhook was last POSTed (PLATFORM_WEBHOOK_URL then): the notification log's recipient.
+    webhookUrl: text('webhook_url'),
   },
-  (t) => [index('platform_events_workspace').on(t.workspaceId, t.createdAtMs), index('platform_events_pending').on(t.deliveryState, t.createdAtMs)],
+  (t) => [
+    index('platform_events_workspace').on(t.workspaceId, t.createdAtMs),
+    index('platform_events_pending').on(t.deliveryState, t.createdAtMs),
+    index('platform_events_email_pending').on(t.emailState, t.createdAtMs),
+  ],
+);
+
+// One email about an outbox event to one admin of its workspace (Cloudflare Email Service, binding
+// EMAIL). Written by the notification consumer from the event (workers/notifications/email_fan_out.ts),
+// at most one per (event, recipient), then sent and marked delivered like the webhook.
+export const notificationEmails = sqliteTable(
+  'notification_emails',
+  {
+    id: text('id').primaryKey(),
+    eventId: text('event_id').notNull(),
+    workspaceId: text('workspace_id').notNull(),
+    recipient: text('recipient').notNull(),
+    // Composed once, when the row is written: every attempt sends the same message.
+    subject: text('subject').notNull(),
+    bodyText: text('body_text').notNull(),
+    // The event's createdAtMs: the notification log lists an email beside the event that caused it.
+    createdAtMs: integer('created_at_ms').notNull(),
+    // pending | delivered | not_configured (no EMAIL binding or no sender address)
+    deliveryState: text('delivery_state').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    lastAttemptAtMs: integer('last_attempt_at_ms'),
+    lastError: text('last_error'),
+    deliveredAtMs: integer('delivered_at_ms'),
+    // A consumer sending this email holds it until then: a concurrent redelivery sends nothing.
+    leaseUntilMs: integer('lease_until_ms'),
+    // The Message-ID the EMAIL binding answered with.
+    messageId: text('message_id'),
+  },
+  (t) => [
+    uniqueIndex('notification_emails_event_recipient').on(t.eventId, t.recipient),
+    index('notification_emails_workspace').on(t.workspaceId, t.createdAtMs),
+    index('notification_emails_pending').on(t.deliveryState, t.createdAtMs),
+  ],
 );
 
 // --- Stripe disputes ------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import { registerSpendLimitRoutes } from './routes/public/spend_limits';
 import { registerLedgerEntryRoutes } from './routes/internal/ledger_entries';
 import { registerGrantRoutes } from './routes/internal/grants';
 import { registerPlatformEventRoutes } from './routes/internal/platform_events';
+import { registerNotificationRoutes } from './routes/internal/notifications';
 import { registerPricingRoutes } from './routes/internal/pricing';
 import { registerQuoteRoutes } from './routes/internal/quotes';
 import { registerResourceRoutes } from './routes/internal/resources';
@@ -77,6 +78,7 @@ export function buildApp() {
   registerResourceRoutes(app);
   registerQuoteRoutes(app);
   registerPlatformEventRoutes(app);
+  registerNotificationRoutes(app);
   registerDashboardLinkRoutes(app);
   registerMemberSessionRoutes(app);
   registerStripeReconciliationRoutes(app);

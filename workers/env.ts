@@ -43,6 +43,16 @@ export interface Env {
    */
   PUBLIC_BASE_URL?: string;
   PLATFORM_WEBHOOK_SECRET?: string;
+  /**
+   * Cloudflare Email Service (wrangler.toml `[[send_email]] name = "EMAIL"`; simulated locally by
+   * wrangler): the admins' alert emails (notifications/send_emails.ts). Absent → not sent.
+   */
+  EMAIL?: SendEmail;
+  /**
+   * The address alert emails come from, on a domain onboarded to Email Service. Unset →
+   * `burnrate@<PUBLIC_BASE_URL's host>`; neither → emails are recorded as not_configured.
+   */
+  EMAIL_FROM?: string;
   /** Set to `enabled` only by the benchmark's own server: mounts the floor routes under /__bench. */
   BENCH_ROUTES?: string;
   /**

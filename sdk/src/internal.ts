@@ -24,6 +24,8 @@ import type {
   GrantBody,
   GrantResult,
   PlatformEventList,
+  NotificationPage,
+  NotificationsQuery,
   PlatformEventsQuery,
   PriceList,
   Pricing,
@@ -233,6 +235,18 @@ class EventsApi {
   }
 }
 
+class NotificationsApi {
+  constructor(private readonly http: Transport) {}
+
+  /**
+   * Every notification sent about the workspace, newest first: each platform webhook and each alert
+   * email to an admin, with whether it was delivered. Pass `nextCursor` back as `cursor` for the next page.
+   */
+  list(workspaceId: string, query: NotificationsQuery = {}): Promise<NotificationPage> {
+    return this.http.request({ method: 'GET', path: `/internal/v1/workspaces/${segment(workspaceId)}/notifications`, query: { ...query } });
+  }
+}
+
 class StripeApi {
   constructor(private readonly http: Transport) {}
 
@@ -265,6 +279,7 @@ export class BurnrateInternal {
   readonly quotes: QuotesApi;
   readonly resources: ResourcesApi;
   readonly events: EventsApi;
+  readonly notifications: NotificationsApi;
   readonly stripe: StripeApi;
   private readonly http: Transport;
 
@@ -284,6 +299,7 @@ export class BurnrateInternal {
     this.quotes = new QuotesApi(this.http);
     this.resources = new ResourcesApi(this.http);
     this.events = new EventsApi(this.http);
+    this.notifications = new NotificationsApi(this.http);
     this.stripe = new StripeApi(this.http);
   }
 

@@ -103,6 +103,10 @@ export type ResizeResourceBody = JsonBody<'/internal/v1/resources/{id}/resize', 
 export type SandboxRuntimeQuoteQuery = Query<'/internal/v1/quotes/sandbox-runtime'>;
 export type PlatformEventsQuery = Query<'/internal/v1/workspaces/{ws}/events'>;
 export type PlatformEventList = Answer<'/internal/v1/workspaces/{ws}/events', 'get', 200>;
+export type NotificationsQuery = Query<'/internal/v1/workspaces/{ws}/notifications'>;
+export type NotificationPage = Answer<'/internal/v1/workspaces/{ws}/notifications', 'get', 200>;
+/** One notification of the log: a platform webhook or an alert email to an admin. */
+export type Notification = NotificationPage['data'][number];
 
 /** The notification types burnrate POSTs to the platform (the filter the events route takes). */
 export type PlatformEventType = NonNullable<PlatformEventsQuery['type']>;

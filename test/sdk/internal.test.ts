@@ -108,6 +108,7 @@ describe('BurnrateInternal', () => {
 
     // No notification for a workspace that never ran out.
     expect(await internal.events.list(ws)).toEqual({ data: [] });
+    expect(await internal.notifications.list(ws, { limit: 10 })).toEqual({ data: [], nextCursor: null });
   });
 
   it('usage.events pages the raw events of an hour', async () => {

@@ -12,7 +12,7 @@ async function schemaOf(d1: D1Database) {
   return results;
 }
 
-const LEDGER_TABLES = ['auto_recharge_actions', 'balances', 'credit_blocks', 'credit_funding', 'ledger_workspaces', 'platform_events', 'resource_intervals', 'resources', 'settlement_lines', 'spend_limits', 'stripe_disputes', 'transactions', 'usage_rollups'];
+const LEDGER_TABLES = ['auto_recharge_actions', 'balances', 'credit_blocks', 'credit_funding', 'ledger_workspaces', 'notification_emails', 'platform_events', 'resource_intervals', 'resources', 'settlement_lines', 'spend_limits', 'stripe_disputes', 'transactions', 'usage_rollups'];
 const DIRECTORY_TABLES = ['api_keys', 'checkout_sessions', 'dashboard_links', 'dashboard_sessions', 'grant_owners', 'hold_owners', 'idempotency_records', 'members', 'price_lists', 'reconciliation_runs', 'resource_owners', 'stripe_customers', 'stripe_events', 'workspaces'];
 const tablesOf = (schema: Awaited<ReturnType<typeof schemaOf>>) => schema.filter((o) => o.type === 'table' && o.name !== 'd1_migrations').map((o) => o.name).sort();
 

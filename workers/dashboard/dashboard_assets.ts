@@ -48,6 +48,8 @@ main{max-width:72rem;margin:0 auto;padding:1rem}
 .running-meta{grid-column:1;color:var(--muted);font-size:.85rem;overflow-wrap:anywhere}
 .running-rate{grid-column:2;grid-row:1;font-variant-numeric:tabular-nums;white-space:nowrap}
 .running-none{margin:0;color:var(--muted)}
+.alert-list{list-style:none;margin:0;padding:0}
+.alert-list li{border-top:1px dashed var(--line);padding:.4rem 0;overflow-wrap:anywhere}
 .hint{color:var(--muted);font-size:.9rem;margin:.25rem 0 .75rem}
 label{display:block;font-weight:600;margin-top:.5rem}
 label.choice{font-weight:400;display:flex;gap:.5rem;align-items:center;margin:.35rem 0}

@@ -22,6 +22,7 @@ import { readBalanceSeries, readSpendByHour, type BalancePoint, type SpendHour }
 import type { TransactionView } from '../ledger/transaction_view';
 import { readTransactionFunding, type FundingLineView } from '../billing/read_transaction';
 import { loadSpendLimitsPanel, type SpendLimitsPanelData } from './spend_limits_data';
+import { loadRecentAlerts, type RecentAlert } from './recent_alerts_data';
 
 export const HISTORY_PAGE_SIZE = 20;
 
@@ -62,6 +63,8 @@ export interface DashboardData {
   spendLimits: SpendLimitsPanelData;
   /** An auto-recharge waiting for the customer's 3-D Secure authentication: the banner's link. */
   actionRequired: { transactionId: string; actionUrl: string } | null;
+  /** Admins: the last alerts and warnings (views/recent_alerts_panel.ts); members: null. */
+  recentAlerts: RecentAlert[] | null;
 }
 
 /** What the live regions (notice, balance panel, history table, saved card) need. */
@@ -137,16 +140,17 @@ export async function loadLiveData(env: Env, session: DashboardSession, query: D
 export async function loadDashboard(env: Env, session: DashboardSession, query: DashboardQuery): Promise<DashboardData> {
   const ws = session.workspaceId;
   const nowMs = Date.now();
-  const [live, usage, cards, spendLimits, actionRequired] = await Promise.all([
+  const [live, usage, cards, spendLimits, actionRequired, recentAlerts] = await Promise.all([
     loadLiveData(env, session, query),
     usageForPeriod(env, { workspaceId: ws, memberId: session.memberId, period: query.period, allMembers: session.role === 'admin', nowMs }),
     loadCards(env, ws),
     loadSpendLimitsPanel(env, session),
     ledgerDbOf(env, ws).then((db) => waitingAuthentication(db, ws)),
+    session.role === 'admin' ? loadRecentAlerts(env, ws) : Promise.resolve(null),
   ]);
   const fromMs = Date.parse(usage.from);
   const [spendByHour, balanceSeries] = await Promise.all([readSpendByHour(env, ws, fromMs), readBalanceSeries(env, ws, fromMs)]);
-  return { session, query, usage, spendByHour, balanceSeries, cards, spendLimits, actionRequired, formKey: randomToken(16), ...live };
+  return { session, query, usage, spendByHour, balanceSeries, cards, spendLimits, actionRequired, recentAlerts, formKey: randomToken(16), ...live };
 }
 
 /**

@@ -1,7 +1,7 @@
 // Opaque, prefixed, roughly time-ordered ids: `txn_` + 10 chars of time + 16 chars of randomness.
 const alphabet = '0123456789abcdefghijklmnopqrstuvwxyz';
 
-export type IdPrefix = 'ws' | 'mem' | 'txn' | 'key' | 'res' | 'req' | 'evt' | 'blk';
+export type IdPrefix = 'ws' | 'mem' | 'txn' | 'key' | 'res' | 'req' | 'evt' | 'blk' | 'eml';
 
 export function newId(prefix: IdPrefix, nowMs: number = Date.now()): string {
   const random = new Uint8Array(16);

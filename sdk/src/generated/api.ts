@@ -439,6 +439,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/internal/v1/workspaces/{ws}/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every notification sent about a workspace (webhooks and admin emails), newest first
+         * @description The notification log: each platform event as its webhook, and each alert email to an admin (when the workspace's alerts have `emailAdmins`), with whether it was delivered. Pages newest first; pass `nextCursor` back as `cursor` for the next page.
+         */
+        get: operations["listNotifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/internal/v1/workspaces/{ws}/dashboard-links": {
         parameters: {
             query?: never;
@@ -1338,6 +1358,35 @@ export interface components {
                 lastError: string | null;
                 deliveredAt: string | null;
             };
+        };
+        NotificationPage: {
+            data: components["schemas"]["Notification"][];
+            nextCursor: string | null;
+        };
+        /** @description One notification sent about a workspace: a platform webhook, or an email to one of its admins. */
+        Notification: {
+            /** @description The notification's id: a webhook's is its event's id (`evt_…`), an email's its own (`eml_…`). */
+            id: string;
+            /**
+             * @description The event type (`balance.threshold_crossed`, `auto_recharge.failed`, …).
+             * @example auto_recharge.failed
+             */
+            type: string;
+            /** @description When the event was raised (an email shares its event's time). */
+            createdAt: string;
+            /** @enum {string} */
+            channel: "webhook" | "email";
+            /** @description An email's address; a webhook's is the URL it was POSTed to (PLATFORM_WEBHOOK_URL then; before its first attempt, PLATFORM_WEBHOOK_URL now), or `platform_webhook` when there was none to send it to. */
+            recipient: string;
+            /** @description Acknowledged by the platform (2xx), or accepted by Email Service. */
+            delivered: boolean;
+            /** @description The event's fields (see docs/notifications.md). */
+            data: {
+                [key: string]: unknown;
+            };
+            /** @description The outbox event the notification is about (a webhook: its own id). */
+            eventId: string;
+            deliveredAt: string | null;
         };
         DashboardLink: {
             /**
@@ -4838,6 +4887,126 @@ export interface operations {
                      *       "error": {
                      *         "code": "invalid_request",
                      *         "message": "limit: Too big: expected number to be <=200",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: missing or unknown credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "Unknown or revoked API key.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `not_found`: no such object in this workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "No such workspace.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listNotifications: {
+        parameters: {
+            query?: {
+                /** @description The nextCursor of the previous page (opaque). */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description A workspace id (ws_…). */
+                ws: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of notifications, newest first; nextCursor is null on the last. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "evt_00mwq8lds0h2j4k6l8z0x2c4",
+                     *           "type": "auto_recharge.failed",
+                     *           "createdAt": "2026-11-21T10:00:00.000Z",
+                     *           "channel": "webhook",
+                     *           "recipient": "https://platform.example.com/burnrate/events",
+                     *           "delivered": true,
+                     *           "data": {
+                     *             "transactionId": "txn_00mwq8lds0p5r7t9v1x3z5b7",
+                     *             "attempt": 1,
+                     *             "declineCode": "insufficient_funds",
+                     *             "disabled": false
+                     *           },
+                     *           "eventId": "evt_00mwq8lds0h2j4k6l8z0x2c4",
+                     *           "deliveredAt": "2026-11-21T10:00:01.204Z"
+                     *         },
+                     *         {
+                     *           "id": "eml_00mwq8lds1a3c5e7g9i1k3m5",
+                     *           "type": "auto_recharge.failed",
+                     *           "createdAt": "2026-11-21T10:00:00.000Z",
+                     *           "channel": "email",
+                     *           "recipient": "ada@acme.example",
+                     *           "delivered": true,
+                     *           "data": {
+                     *             "transactionId": "txn_00mwq8lds0p5r7t9v1x3z5b7",
+                     *             "attempt": 1,
+                     *             "declineCode": "insufficient_funds",
+                     *             "disabled": false
+                     *           },
+                     *           "eventId": "evt_00mwq8lds0h2j4k6l8z0x2c4",
+                     *           "deliveredAt": "2026-11-21T10:00:01.512Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["NotificationPage"];
+                };
+            };
+            /** @description `invalid_request`: a body, query, header or path value failed validation; the message names the field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "cursor: not a cursor this listing gave out.",
                      *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
                      *       }
                      *     }

@@ -9,6 +9,7 @@ import { layout } from './layout';
 import { topupForm, type TopupFormState } from './topup_form';
 import { usageSection } from './usage_section';
 import { spendLimitsPanel } from './spend_limits_panel';
+import { recentAlertsPanel } from './recent_alerts_panel';
 
 export interface PageState {
   notice?: { kind: 'info' | 'success' | 'error'; text: string };
@@ -53,6 +54,7 @@ ${data.actionRequired
   </div>
   ${cardsSection(data)}
   ${spendLimitsPanel(data.session, data.spendLimits, data.summary.heldMicros)}
+  ${recentAlertsPanel(data.recentAlerts)}
   <section class="card" id="history" aria-labelledby="history-title">
     <div class="section-head">
       <h2 id="history-title">Transaction history</h2>
