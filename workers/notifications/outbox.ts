@@ -11,7 +11,13 @@ export type PlatformEventType =
   | 'auto_recharge.limit_reached'
   | 'auto_recharge.action_required'
   | 'payment.disputed'
-  | 'spend_limit.reached';
+  | 'spend_limit.reached'
+  // Alerts and warnings (workers/ledger/alerts/, docs/alerts.md).
+  | 'balance.threshold_crossed'
+  | 'balance.depleted'
+  | 'balance.recovered'
+  | 'instance.termination_scheduled'
+  | 'instance.termination_cancelled';
 
 export interface OutboxEvent {
   id: string;
