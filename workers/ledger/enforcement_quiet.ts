@@ -11,9 +11,9 @@ import type { LedgerState } from './load_state';
 
 /**
  * True when, on the state `view` leaves, enforcement would neither recharge, terminate, suspend,
- * restore nor move the low-balance flag: the spendable balance is at or above the auto-top-up
- * threshold (whether or not it is on) with no crossing marked, and planEnforcement has nothing to
- * do. Only the alarm's time would move, and enforcement sets it once the pipeline drains.
+ * restore, move the low-balance flag nor send or re-arm an alert (alerts/): the spendable balance
+ * is at or above the auto-top-up threshold (whether or not it is on) with no crossing marked, and
+ * neither planEnforcement nor planAlerts has anything to do. Only the alarm's time would move, and enforcement sets it once the pipeline drains.
  */
 export function enforcementQuietAfter(view: GroupView, env: Env): boolean {
   const { state, nowMs } = view;
