@@ -41,6 +41,15 @@ export const ledgerWorkspaces = sqliteTable('ledger_workspaces', {
   alertTerminationWarningMinutes: integer('alert_termination_warning_minutes').notNull().default(60),
   alertEmailAdmins: integer('alert_email_admins', { mode: 'boolean' }).notNull().default(false),
   alertsUpdatedAtMs: integer('alerts_updated_at_ms'),
+  /**
+   * Alert state (migration 0008), written only by the ledger object with the outbox rows it causes:
+   * the thresholds the balance is below now (their keys, see workers/ledger/alerts/alert_rules.ts),
+   * whether the balance was ever above zero / is at zero now (funded | depleted; unfunded until the
+   * first credit), and the predictedAt of the termination warning still standing (null: none).
+   */
+  alertCrossedJson: text('alert_crossed_json').notNull().default('[]'),
+  alertBalanceState: text('alert_balance_state', { enum: ['unfunded', 'funded', 'depleted'] }).notNull().default('unfunded'),
+  alertWarnedZeroAtMs: integer('alert_warned_zero_at_ms'),
 });
 
 // A pending auto-recharge the bank wants the customer to authenticate (3-D Secure): the page where

@@ -28,6 +28,7 @@ import { registerStripeReconciliationRoutes } from './routes/internal/stripe_rec
 import { registerUsageRoutes } from './routes/internal/usage';
 import { registerUsageEventRoutes } from './routes/internal/usage_events';
 import { registerAutoTopupRoutes } from './routes/public/auto_topup';
+import { registerAlertRoutes } from './routes/public/alerts';
 import { registerCreditRoutes } from './routes/public/credits';
 import { registerHistoryRoutes } from './routes/public/history';
 import { registerHistoryCsvRoute } from './routes/public/history_csv';
@@ -88,6 +89,7 @@ export function buildApp() {
   registerHistoryRoutes(app);
   registerHistoryCsvRoute(app);
   registerAutoTopupRoutes(app);
+  registerAlertRoutes(app);
   registerSpendLimitRoutes(app);
   registerMyUsageRoute(app);
   registerTopupRoutes(app);

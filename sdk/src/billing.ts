@@ -2,6 +2,8 @@
 import { newIdempotencyKey } from './ids.js';
 import { segment, type Transport } from './transport.js';
 import type {
+  Alerts,
+  AlertSettings,
   AutoTopup,
   AutoTopupSettings,
   CardSetupCreated,
@@ -104,12 +106,31 @@ export class SpendLimitsApi {
   }
 }
 
+export class AlertsApi {
+  constructor(private readonly http: Transport) {}
+
+  /** Balance thresholds, the termination warning's lead time and whether admins get alerts by email. */
+  get(): Promise<Alerts> {
+    return this.http.request({ method: 'GET', path: '/v1/billing/alerts' });
+  }
+
+  /**
+   * Admin only: replaces every alert setting (at most 5 thresholds, each `{ balanceCents }` or
+   * `{ hoursRemaining }`; `terminationWarningMinutes` 0–1440, 0 = no warning).
+   */
+  update(settings: AlertSettings): Promise<Alerts> {
+    return this.http.request({ method: 'PUT', path: '/v1/billing/alerts', body: settings });
+  }
+}
+
 export class BillingApi {
+  readonly alerts: AlertsApi;
   readonly autoTopup: AutoTopupApi;
   readonly paymentMethods: PaymentMethodsApi;
   readonly spendLimits: SpendLimitsApi;
 
   constructor(private readonly http: Transport) {
+    this.alerts = new AlertsApi(http);
     this.autoTopup = new AutoTopupApi(http);
     this.paymentMethods = new PaymentMethodsApi(http);
     this.spendLimits = new SpendLimitsApi(http);

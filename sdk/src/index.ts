@@ -1,7 +1,7 @@
 // @burnrate/sdk: the public billing client, the internal client, typed errors, webhook verification
 // and the API's types (generated from the service's OpenAPI document).
 export { Burnrate, type BurnrateOptions } from './client.js';
-export { BillingApi, AutoTopupApi, PaymentMethodsApi, SpendLimitsApi, type HistoryAllQuery, type MyUsageOptions, type TopupOptions } from './billing.js';
+export { BillingApi, AlertsApi, AutoTopupApi, PaymentMethodsApi, SpendLimitsApi, type HistoryAllQuery, type MyUsageOptions, type TopupOptions } from './billing.js';
 export { BurnrateInternal, type BurnrateInternalOptions } from './internal.js';
 export { BurnrateError, type BurnrateErrorCode } from './errors.js';
 export { defaultRetryDelayMs, type RetryDelay } from './retry.js';

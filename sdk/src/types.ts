@@ -36,6 +36,11 @@ export type CreditBlock = Schemas['CreditBlock'];
 export type CreditBlockList = Schemas['CreditBlockList'];
 export type Funding = Schemas['Funding'];
 export type AutoTopup = Schemas['AutoTopup'];
+export type Alerts = Schemas['Alerts'];
+/** One alert threshold: exactly one of the two keys. */
+export type AlertThreshold = { balanceCents: number } | { hoursRemaining: number };
+/** The body of PUT /v1/billing/alerts (Alerts without updatedAt), with each threshold's one key. */
+export type AlertSettings = Omit<JsonBody<'/v1/billing/alerts', 'put'>, 'thresholds'> & { thresholds: AlertThreshold[] };
 export type SpendLimit = Schemas['SpendLimit'];
 export type SpendLimitList = Answer<'/v1/billing/spend-limits', 'get', 200>;
 export type SpendLimitSettings = JsonBody<'/v1/billing/spend-limits/{memberId}', 'put'>;

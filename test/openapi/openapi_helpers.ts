@@ -122,6 +122,7 @@ export const ADMIN_ONLY_OPERATIONS = [
   'POST /v1/billing/payment-methods/{id}/default',
   'POST /v1/billing/topup',
   'PUT /v1/billing/auto-topup',
+  'PUT /v1/billing/alerts',
   'PUT /v1/billing/spend-limits/{memberId}',
   'DELETE /v1/billing/spend-limits/{memberId}',
 ];

@@ -138,7 +138,8 @@ describe('zero balance suspends storage, a deposit restores it', () => {
 
     // Another deposit restores nothing more; each event type was sent once.
     await grant(ws.workspaceId, CREDIT);
-    expect(await eventCounts(ws.workspaceId)).toEqual({ 'instance.terminated': 1, 'storage.suspended': 1, 'storage.restored': 1 });
+    // With the alerts every workspace gets (docs/alerts.md): at zero, and lifted from it.
+    expect(await eventCounts(ws.workspaceId)).toEqual({ 'instance.terminated': 1, 'storage.suspended': 1, 'storage.restored': 1, 'balance.depleted': 1, 'balance.recovered': 1 });
     expect(await resourceCount(ws.workspaceId)).toBe(2);
     await expectInvariant(ws.workspaceId);
   });

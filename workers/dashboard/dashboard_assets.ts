@@ -64,6 +64,10 @@ button,.button{display:inline-block;background:var(--accent);color:var(--accent-
 .button-link{background:none;color:var(--accent);padding:.25rem .5rem;text-decoration:underline;font-weight:400;min-height:auto}
 button.secondary{background:none;color:var(--accent);border:1px solid var(--accent)}
 .inline-form{display:inline}
+.alert-row{display:flex;flex-wrap:wrap;gap:.4rem;margin:.35rem 0}
+.alert-row select{flex:1 1 12rem;min-width:0}
+.alert-row input{flex:1 1 6rem;min-width:0;width:6rem}
+.plain-list{list-style:none;margin:0;padding:0}
 .field-error{color:var(--red);font-weight:600;margin:.25rem 0 .5rem}
 .notice{border-radius:8px;padding:.6rem .9rem;background:#e8eefc;border:1px solid #b8c6f3}
 .notice-success{background:#e6f4ea;border-color:#9bd0ab}

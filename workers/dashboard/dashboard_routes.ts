@@ -28,6 +28,7 @@ import { liveRegionMarkup } from './views/live_regions';
 import { bouncePage, linkConfirmPage, messagePage, signInPage } from './views/sign_in_view';
 import { directoryDb } from '../storage/databases';
 import { saveSpendLimitForm } from './spend_limit_form';
+import { saveAlertsForm } from './alerts_form';
 
 const FORM_KEY = /^[A-Za-z0-9_-]{16,64}$/;
 
@@ -114,6 +115,7 @@ dashboard.get('/', async (c) => {
     }
   }
   if (url.searchParams.get('saved') === 'auto-recharge') state.autoRecharge = { saved: true };
+  if (url.searchParams.get('saved') === 'alerts') state.alerts = { saved: true };
   const cards = url.searchParams.get('cards');
   if (cards === 'default') state.notice = { kind: 'success', text: 'Default card changed: saved-card top-ups and auto-recharge use it from now on.' };
   else if (cards === 'removed') state.notice = { kind: 'success', text: 'Card removed.' };
@@ -320,6 +322,16 @@ dashboard.post('/spend-limits', async (c) => {
   const outcome = await saveSpendLimitForm(c.env, session, form);
   if (!outcome.ok) return renderDashboard(c, session, { notice: { kind: 'error', text: outcome.error } }, 400);
   return c.redirect('/dashboard?saved=spend-limit#spend-limits', 303);
+});
+
+// Alert settings (views/alerts_panel.ts), as PUT /v1/billing/alerts saves them.
+dashboard.post('/alerts', async (c) => {
+  const guarded = await adminForm(c);
+  if ('response' in guarded) return guarded.response;
+  const { session, form } = guarded;
+  const outcome = await saveAlertsForm(c.env, session, form);
+  if (!outcome.ok) return renderDashboard(c, session, { alerts: outcome.state }, 400);
+  return c.redirect('/dashboard?saved=alerts#alerts', 303);
 });
 
 dashboard.post('/auto-recharge', async (c) => {

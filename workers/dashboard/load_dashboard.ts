@@ -23,6 +23,7 @@ import type { TransactionView } from '../ledger/transaction_view';
 import { readTransactionFunding, type FundingLineView } from '../billing/read_transaction';
 import { loadSpendLimitsPanel, type SpendLimitsPanelData } from './spend_limits_data';
 import { loadRecentAlerts, type RecentAlert } from './recent_alerts_data';
+import { readAlerts, type Alerts } from '../billing/alerts';
 
 export const HISTORY_PAGE_SIZE = 20;
 
@@ -59,6 +60,8 @@ export interface DashboardData {
   usageFunding?: Map<string, FundingLineView[]>;
   /** The workspace's saved cards as Stripe lists them, or null when Stripe did not list them (in time). */
   cards: PaymentMethodView[] | null;
+  /** Alert settings (views/alerts_panel.ts). */
+  alerts: Alerts;
   /** Members' spend limits (views/spend_limits_panel.ts). */
   spendLimits: SpendLimitsPanelData;
   /** An auto-recharge waiting for the customer's 3-D Secure authentication: the banner's link. */
@@ -140,17 +143,18 @@ export async function loadLiveData(env: Env, session: DashboardSession, query: D
 export async function loadDashboard(env: Env, session: DashboardSession, query: DashboardQuery): Promise<DashboardData> {
   const ws = session.workspaceId;
   const nowMs = Date.now();
-  const [live, usage, cards, spendLimits, actionRequired, recentAlerts] = await Promise.all([
+  const [live, usage, cards, spendLimits, actionRequired, alerts, recentAlerts] = await Promise.all([
     loadLiveData(env, session, query),
     usageForPeriod(env, { workspaceId: ws, memberId: session.memberId, period: query.period, allMembers: session.role === 'admin', nowMs }),
     loadCards(env, ws),
     loadSpendLimitsPanel(env, session),
     ledgerDbOf(env, ws).then((db) => waitingAuthentication(db, ws)),
+    readAlerts(env, ws),
     session.role === 'admin' ? loadRecentAlerts(env, ws) : Promise.resolve(null),
   ]);
   const fromMs = Date.parse(usage.from);
   const [spendByHour, balanceSeries] = await Promise.all([readSpendByHour(env, ws, fromMs), readBalanceSeries(env, ws, fromMs)]);
-  return { session, query, usage, spendByHour, balanceSeries, cards, spendLimits, actionRequired, recentAlerts, formKey: randomToken(16), ...live };
+  return { session, query, usage, spendByHour, balanceSeries, cards, spendLimits, alerts, actionRequired, recentAlerts, formKey: randomToken(16), ...live };
 }
 
 /**

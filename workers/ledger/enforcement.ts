@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm';
 import { ledgerWorkspaces } from '../../schema/tables';
 import { insertOutbox, outboxEvent, type OutboxEvent } from '../notifications/outbox';
 import { maybeAutoRecharge } from './auto_recharge';
-import { spendableMicros, type LedgerContext } from './ledger_context';
+import type { LedgerContext } from './ledger_context';
 import type { LedgerState } from './load_state';
 import { sendNotifications } from './send_notifications';
 import type { EventStore } from './event_store';
@@ -11,8 +11,9 @@ import { MS_PER_HOUR } from '../usage/exact_cost';
 import { retentionDays } from '../usage/retention';
 import type { SettlementSchedule } from './settlement_alarm';
 import { expiryAlarmMs, nothingOpen } from './blocks/expiry';
-import { predictZeroAtMs } from './blocks/zero_prediction';
-import { hoursRemaining, lowBalanceHorizonHours, nextAlarmMs, planEnforcement, restoreStatements, terminationStatements, type BalanceView, type Enforcement } from './enforcement_plan';
+import { alertInputsOf } from './alerts/alert_inputs';
+import { nextAlertAtMs, planAlerts, type AlertDecision } from './alerts/alert_rules';
+import { balanceViewOf, hoursRemaining, lowBalanceHorizonHours, nextAlarmMs, planEnforcement, restoreStatements, terminationStatements, type BalanceView, type Enforcement } from './enforcement_plan';
 
 /** Where the object keeps its workspace's id (in its own storage), for its alarm. */
 export const WORKSPACE_ID_KEY = 'workspaceId';
@@ -29,6 +30,8 @@ export interface AlarmPlan {
   expiryAtMs: number | null;
   /** The earliest expiry of an active hold (holds/): the alarm expires it then. */
   holdExpiryAtMs?: number | null;
+  /** When running resources make the next alert due: a threshold, the termination warning's window (alerts/). */
+  alertAtMs?: number | null;
 }
 
 /**
@@ -71,17 +74,24 @@ export class ZeroBalanceEnforcement {
       if (plan.kind === 'none') break;
       await this.applyEnforcement(state, plan, view, nowMs);
     }
+    // Alerts and warnings on the balance the steps above leave (alerts/): decided and stored with
+    // their outbox rows in one batch, in this turn.
+    const view = this.balanceView(state, nowMs);
+    const alertInputs = alertInputsOf(state, view, nowMs);
+    const alerts = planAlerts(state.alerts, alertInputs);
+    if (alerts) await this.applyAlerts(state, alerts, nowMs);
     // One alarm per object serves the predicted zero crossing, the settlement of closed hours and
     // the pruning of events: it is armed for the earliest of the three.
-    const balanceAtMs = nextAlarmMs(this.balanceView(state, nowMs), state.flags, nowMs, this.horizonHours());
+    const balanceAtMs = nextAlarmMs(view, state.flags, nowMs, this.horizonHours());
+    const alertAtMs = nextAlertAtMs(state.alerts, alertInputs);
     const settlementAtMs = this.settlement.dueMs(state.open, state.workspaceId, nowMs);
     const pruneAtMs = this.pruneDueMs(state, nowMs);
     const expiry = state.blocks.nextExpiry();
     const expiryDueMs = expiry === null ? null : expiry.atMs > nowMs || nothingOpen(state.open) ? expiry.atMs : expiryAlarmMs(state.blocks.list, state.open, nowMs);
     const expiryAtMs = expiryDueMs === null ? null : Math.max(expiryDueMs, nowMs + 1_000);
     const holdExpiryAtMs = this.holdExpiryAtMs();
-    const next = earliest(earliest(earliest(earliest(balanceAtMs, settlementAtMs), pruneAtMs), expiryAtMs), holdExpiryAtMs);
-    this.plan = { alarmAtMs: next, balanceAtMs, settlementAtMs, pruneAtMs, expiryAtMs, holdExpiryAtMs };
+    const next = earliest(earliest(earliest(earliest(earliest(balanceAtMs, settlementAtMs), pruneAtMs), expiryAtMs), holdExpiryAtMs), alertAtMs);
+    this.plan = { alarmAtMs: next, balanceAtMs, settlementAtMs, pruneAtMs, expiryAtMs, holdExpiryAtMs, alertAtMs };
     if (next !== this.alarmAtMs) {
       if (next === null) await this.storage.deleteAlarm();
       else await this.storage.setAlarm(next);
@@ -116,17 +126,21 @@ export class ZeroBalanceEnforcement {
   }
 
   private balanceView(state: LedgerState, nowMs: number): BalanceView {
-    const runningRateMicrosPerHour = state.open.runningRateMicrosPerHour(nowMs, state.book);
-    return {
-      spendableMicros: spendableMicros(state, nowMs),
-      burnRateMicrosPerHour: state.open.burnRateMicrosPerHour(nowMs, state.book),
-      runningRateMicrosPerHour,
-      // Scheduled expiries bring the zero crossing forward (only computed when a block expires).
-      zeroAtMs:
-        state.blocks.nextExpiry() === null
-          ? undefined
-          : predictZeroAtMs(state.blocks.list, state.open.accumulatingMicros(nowMs, state.book), runningRateMicrosPerHour, nowMs),
-    };
+    return balanceViewOf(state, nowMs);
+  }
+
+  /** The alert state and the events it causes, in one batch; the cache follows once it is durable. */
+  private async applyAlerts(state: LedgerState, decision: AlertDecision, nowMs: number): Promise<void> {
+    const db = this.ledger.db;
+    const ws = state.workspaceId;
+    const { next, events } = decision;
+    const update = db
+      .update(ledgerWorkspaces)
+      .set({ alertCrossedJson: JSON.stringify(next.crossed), alertBalanceState: next.balanceState, alertWarnedZeroAtMs: next.warnedZeroAtMs })
+      .where(eq(ledgerWorkspaces.workspaceId, ws));
+    await (events.length ? db.batch([update, insertOutbox(db, ws, events, nowMs)]) : update);
+    state.alerts.state = next;
+    await sendNotifications(this.ledger.env, events);
   }
 
   private horizonHours(): number {

@@ -7,6 +7,9 @@ import { iso } from '../lib/time';
 import { outboxEvent, type OutboxEvent } from '../notifications/outbox';
 import type { IntervalRow } from '../usage/price_hour';
 import { rechargeRetryAtMs } from './recharge_retry';
+import { spendableMicros } from './ledger_context';
+import type { LedgerState } from './load_state';
+import { predictZeroAtMs } from './blocks/zero_prediction';
 
 /** Hours the balance lasts at this burn, for people (not money: a float, two decimals); null at zero burn. */
 export const hoursRemaining = (balanceMicros: number, burnRateMicrosPerHour: number): number | null =>
@@ -44,6 +47,21 @@ export interface BalanceView {
   zeroAtMs?: number | null;
 }
 
+/** The balance as enforcement sees it at `nowMs` (the alarm, the alerts, the quiet checks share it). */
+export function balanceViewOf(state: LedgerState, nowMs: number): BalanceView {
+  const runningRateMicrosPerHour = state.open.runningRateMicrosPerHour(nowMs, state.book);
+  return {
+    spendableMicros: spendableMicros(state, nowMs),
+    burnRateMicrosPerHour: state.open.burnRateMicrosPerHour(nowMs, state.book),
+    runningRateMicrosPerHour,
+    // Scheduled expiries bring the zero crossing forward (only computed when a block expires).
+    zeroAtMs:
+      state.blocks.nextExpiry() === null
+        ? undefined
+        : predictZeroAtMs(state.blocks.list, state.open.accumulatingMicros(nowMs, state.book), runningRateMicrosPerHour, nowMs),
+  };
+}
+
 export type Enforcement =
   | { kind: 'terminate'; atMs: number; instances: IntervalRow[]; volumes: IntervalRow[] }
   | { kind: 'restore'; atMs: number }
@@ -72,14 +90,24 @@ function lowBalanceStep(low: boolean, flags: WorkspaceFlags, nowMs: number): Enf
   return { kind: 'low_balance', atMs: nowMs, low };
 }
 
+/**
+ * The zero crossing that terminates what runs: running resources draining the balance, or a
+ * scheduled expiry first. Null while nothing runs or the balance is already 0 (what the alarm, the
+ * low-balance horizon and the termination warning of alerts/ count from).
+ */
+export function predictedZeroAtMs(view: BalanceView, nowMs: number): number | null {
+  if (view.runningRateMicrosPerHour <= 0 || view.spendableMicros <= 0) return null;
+  const burnZeroAtMs = nowMs + Math.ceil((view.spendableMicros * 3_600_000) / view.runningRateMicrosPerHour);
+  return view.zeroAtMs != null ? Math.min(view.zeroAtMs, burnZeroAtMs) : burnZeroAtMs;
+}
+
 /** When to wake up next: the predicted zero crossing, or the low-balance horizon before it. */
 export function nextAlarmMs(view: BalanceView, flags: WorkspaceFlags, nowMs: number, horizonHours: number): number | null {
   // An auto-recharge declined within this crossing is tried again an hour later, burn or no burn.
   const retryAtMs = rechargeRetryAtMs(flags);
-  if (view.runningRateMicrosPerHour <= 0 || view.spendableMicros <= 0) return retryAtMs === null ? null : Math.max(retryAtMs, nowMs + 1_000);
+  const zeroAtMs = predictedZeroAtMs(view, nowMs);
+  if (zeroAtMs === null) return retryAtMs === null ? null : Math.max(retryAtMs, nowMs + 1_000);
   const msUntil = (micros: number) => Math.ceil((micros * 3_600_000) / view.runningRateMicrosPerHour);
-  const burnZeroAtMs = nowMs + msUntil(view.spendableMicros);
-  const zeroAtMs = view.zeroAtMs != null ? Math.min(view.zeroAtMs, burnZeroAtMs) : burnZeroAtMs;
   const candidates = [zeroAtMs];
   const lowAtMs = zeroAtMs - horizonHours * 3_600_000;
   if (flags.lowBalanceSinceMs === null && lowAtMs > nowMs) candidates.push(lowAtMs);

@@ -3,15 +3,17 @@
 import type { Env } from '../env';
 import { centsToMicros } from '../lib/money';
 import type { GroupView } from './group_view';
-import { lowBalanceHorizonHours, planEnforcement } from './enforcement_plan';
+import { balanceViewOf, hoursRemaining, lowBalanceHorizonHours, planEnforcement, predictedZeroAtMs } from './enforcement_plan';
+import { alertInputsOf, runningInstanceIds } from './alerts/alert_inputs';
+import { planAlerts, type AlertInputs } from './alerts/alert_rules';
 import { spendableMicros } from './ledger_context';
 import type { LedgerState } from './load_state';
 
 /**
  * True when, on the state `view` leaves, enforcement would neither recharge, terminate, suspend,
- * restore nor move the low-balance flag: the spendable balance is at or above the auto-top-up
- * threshold (whether or not it is on) with no crossing marked, and planEnforcement has nothing to
- * do. Only the alarm's time would move, and enforcement sets it once the pipeline drains.
+ * restore, move the low-balance flag nor send or re-arm an alert (alerts/): the spendable balance
+ * is at or above the auto-top-up threshold (whether or not it is on) with no crossing marked, and
+ * neither planEnforcement nor planAlerts has anything to do. Only the alarm's time would move, and enforcement sets it once the pipeline drains.
  */
 export function enforcementQuietAfter(view: GroupView, env: Env): boolean {
   const { state, nowMs } = view;
@@ -19,7 +21,32 @@ export function enforcementQuietAfter(view: GroupView, env: Env): boolean {
   const spendableMicros = view.spendableMicros();
   if (flags.autoRechargeCrossingAtMs !== null || spendableMicros < centsToMicros(flags.autoTopupThresholdCents)) return false;
   const balance = { spendableMicros, burnRateMicrosPerHour: state.open.burnRateMicrosPerHour(nowMs, state.book), runningRateMicrosPerHour: 0 };
-  return planEnforcement(balance, flags, state.open.intervals, nowMs, lowBalanceHorizonHours(env)).kind === 'none';
+  return planEnforcement(balance, flags, state.open.intervals, nowMs, lowBalanceHorizonHours(env)).kind === 'none' && alertsQuietAfter(view, spendableMicros);
+}
+
+/**
+ * True when the alert rules (alerts/alert_rules.ts) would change nothing on the balance the group
+ * leaves: no threshold crossed or re-armed, no depleted / recovered, no termination warning sent or
+ * withdrawn. With blocks that expire and rules that look at the zero crossing, the prediction needs
+ * the blocks the group leaves: enforcement decides then.
+ */
+function alertsQuietAfter(view: GroupView, spendable: number): boolean {
+  const { state, nowMs } = view;
+  const { settings } = state.alerts;
+  const instanceIds = runningInstanceIds(state, nowMs);
+  const looksAtCrossing = (settings.terminationWarningMinutes > 0 && instanceIds.length > 0) || settings.thresholds.some((t) => 'hoursRemaining' in t);
+  if (looksAtCrossing && state.blocks.nextExpiry() !== null) return false;
+  const burnRateMicrosPerHour = state.open.burnRateMicrosPerHour(nowMs, state.book);
+  const runningRateMicrosPerHour = state.open.runningRateMicrosPerHour(nowMs, state.book);
+  const inputs: AlertInputs = {
+    nowMs,
+    spendableMicros: spendable,
+    hoursRemaining: hoursRemaining(spendable, burnRateMicrosPerHour),
+    runningRateMicrosPerHour,
+    zeroAtMs: predictedZeroAtMs({ spendableMicros: spendable, burnRateMicrosPerHour, runningRateMicrosPerHour }, nowMs),
+    instanceIds,
+  };
+  return planAlerts(state.alerts, inputs) === null;
 }
 
 /**
@@ -33,5 +60,7 @@ export function enforcementMayWriteD1(state: LedgerState, nowMs: number, env: En
   const above = spendable >= centsToMicros(f.autoTopupThresholdCents);
   if (above ? f.autoRechargeCrossingAtMs !== null : f.autoTopupEnabled && f.paymentMethodId !== null && f.stripeCustomerId !== null) return true;
   const balance = { spendableMicros: spendable, burnRateMicrosPerHour: state.open.burnRateMicrosPerHour(nowMs, state.book), runningRateMicrosPerHour: state.open.runningRateMicrosPerHour(nowMs, state.book) };
-  return planEnforcement(balance, f, state.open.intervals, nowMs, lowBalanceHorizonHours(env)).kind !== 'none';
+  if (planEnforcement(balance, f, state.open.intervals, nowMs, lowBalanceHorizonHours(env)).kind !== 'none') return true;
+  // An alert to send (or its state to move) is written with its outbox row.
+  return planAlerts(state.alerts, alertInputsOf(state, balanceViewOf(state, nowMs), nowMs)) !== null;
 }

@@ -7,6 +7,7 @@ import type { WorkspaceFlags } from './enforcement_plan';
 import { BlockBook } from './blocks/block_book';
 import { OPEN_BLOCKS_SQL } from './blocks/block_statements';
 import type { CreditBlock } from './blocks/credit_block';
+import { parseCrossed, parseThresholds, type AlertState, type LedgerAlerts } from './alerts/alert_rules';
 
 export interface LedgerState {
   workspaceId: string;
@@ -29,6 +30,8 @@ export interface LedgerState {
    * blocks (blocks/backfill_blocks.ts) before it uses this state.
    */
   blocksReady: boolean;
+  /** Alert settings and what was last told (alerts/alert_rules.ts), written only by the object. */
+  alerts: LedgerAlerts;
 }
 
 export class LedgerInvariantError extends Error {}
@@ -49,7 +52,10 @@ const BALANCE_AND_FLAGS_SQL = `
          w.created_at_ms AS createdAtMs, w.storage_suspended_at_ms AS storageSuspendedAtMs, w.low_balance_since_ms AS lowBalanceSinceMs,
          w.auto_topup_enabled AS autoTopupEnabled, w.auto_topup_threshold_cents AS autoTopupThresholdCents,
          w.auto_topup_amount_cents AS autoTopupAmountCents, w.auto_topup_failures AS autoTopupFailures,
-         w.auto_recharge_crossing_at_ms AS autoRechargeCrossingAtMs
+         w.auto_recharge_crossing_at_ms AS autoRechargeCrossingAtMs,
+         w.alert_thresholds_json AS alertThresholdsJson, w.alert_termination_warning_minutes AS alertTerminationWarningMinutes,
+         w.alert_email_admins AS alertEmailAdmins, w.alert_crossed_json AS alertCrossedJson,
+         w.alert_balance_state AS alertBalanceState, w.alert_warned_zero_at_ms AS alertWarnedZeroAtMs
     FROM balances b JOIN ledger_workspaces w ON w.workspace_id = b.workspace_id
    WHERE b.workspace_id = ?1`;
 
@@ -86,6 +92,12 @@ interface BalanceAndFlagsRow {
   autoTopupAmountCents: number;
   autoTopupFailures: number;
   autoRechargeCrossingAtMs: number | null;
+  alertThresholdsJson: string;
+  alertTerminationWarningMinutes: number;
+  alertEmailAdmins: number;
+  alertCrossedJson: string;
+  alertBalanceState: AlertState['balanceState'];
+  alertWarnedZeroAtMs: number | null;
 }
 
 /**
@@ -156,5 +168,13 @@ export async function readLedgerState(shard: D1Database, directory: D1Database, 
     flags,
     blocks,
     blocksReady,
+    alerts: {
+      settings: {
+        thresholds: parseThresholds(row.alertThresholdsJson),
+        terminationWarningMinutes: row.alertTerminationWarningMinutes,
+        emailAdmins: row.alertEmailAdmins === 1,
+      },
+      state: { crossed: parseCrossed(row.alertCrossedJson), balanceState: row.alertBalanceState, warnedZeroAtMs: row.alertWarnedZeroAtMs },
+    },
   };
 }

@@ -5,8 +5,7 @@ import { notFound, refreshPrices, spendableFrom, spendableMicros, type LedgerCon
 import type { LedgerResult } from './ledger_result';
 import type { BurnBreakdown, CreditSummary } from './ledger_types';
 import type { LedgerState } from './load_state';
-import { hoursRemaining } from './enforcement_plan';
-import { hoursUntilZero } from './blocks/zero_prediction';
+import { summaryHoursRemaining } from './alerts/alert_inputs';
 import type { SpendControls } from './holds/spend_controls';
 import { simBroken } from '../lib/sim_hooks';
 
@@ -64,7 +63,7 @@ export class LedgerReads {
     const burnRateMicrosPerHour = state.open.burnRateMicrosPerHour(nowMs, state.book);
     const nextExpiry = state.blocks.nextExpiry();
     // Scheduled expiries count toward the zero crossing (the plain division when none are scheduled).
-    const hoursLeft = nextExpiry ? hoursUntilZero(state.blocks.list, accumulatingMicros, burnRateMicrosPerHour, nowMs) : hoursRemaining(spendable, burnRateMicrosPerHour);
+    const hoursLeft = summaryHoursRemaining(state, spendable, accumulatingMicros, burnRateMicrosPerHour, nowMs);
     return {
       ok: true,
       replayed: false,

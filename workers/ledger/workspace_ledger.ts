@@ -13,6 +13,8 @@ import { LedgerGroupCommit } from './group_commit';
 import { ledgerUnavailable, type LedgerResult } from './ledger_result';
 import type { AutoTopupSettingsInput, BurnBreakdown, CloseDepositInput, CreditSummary, DefaultCardInput, IngestResult, OpenDepositInput, PostEntryInput, SavedCardDepositInput } from './ledger_types';
 import { saveAutoTopupNow, saveDefaultCardNow } from './settings';
+import { saveAlertsNow } from './alerts/save_alerts';
+import type { AlertSettings } from './alerts/alert_rules';
 import { LedgerInvariantError, readLedgerState, type LedgerState } from './load_state';
 import { LedgerReads } from './reads';
 import { ResizeVolumeWrite, StartResourceWrite, StopResourceWrite } from './resources';
@@ -434,6 +436,14 @@ export class WorkspaceLedger extends DurableObject<Env> {
     return this.queue.run(async () => {
       await this.projector.drained();
       return this.thenEnforce(workspaceId, saveAutoTopupNow(this.ledger, workspaceId, settings));
+    });
+  }
+
+  /** Alert settings (PUT /v1/billing/alerts); the rules act on them at once (alerts/). */
+  saveAlerts(workspaceId: string, settings: AlertSettings): Promise<LedgerResult<null>> {
+    return this.queue.run(async () => {
+      await this.projector.drained();
+      return this.thenEnforce(workspaceId, saveAlertsNow(this.ledger, workspaceId, settings, Date.now()));
     });
   }
 

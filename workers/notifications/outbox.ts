@@ -8,6 +8,7 @@ export type PlatformEventType =
   | 'storage.suspended'
   | 'storage.restored'
   | 'balance.low'
+  // Alerts and warnings (workers/ledger/alerts/, docs/alerts.md).
   | 'balance.threshold_crossed'
   | 'balance.depleted'
   | 'balance.recovered'

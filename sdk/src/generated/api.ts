@@ -677,6 +677,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/billing/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Alert settings */
+        get: operations["getAlerts"];
+        /**
+         * Change alert settings (admin)
+         * @description Replaces all the settings. Each threshold fires `balance.threshold_crossed` once when the balance (or hoursRemaining) falls below it, and again only after it has risen above it; a threshold the balance is already below when it is added fires after the next rise and fall. `instance.termination_scheduled` is sent when the predicted zero crossing comes within `terminationWarningMinutes`. See docs/alerts.md.
+         */
+        put: operations["updateAlerts"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/billing/spend-limits": {
         parameters: {
             query?: never;
@@ -1661,6 +1682,53 @@ export interface components {
             category: "paid" | "promotional";
             /** @description What the block paid, in micros (positive). */
             amountMicros: number;
+        };
+        /**
+         * @description Balance thresholds and the termination warning (see docs/alerts.md for the events).
+         * @example {
+         *       "thresholds": [
+         *         {
+         *           "balanceCents": 2000
+         *         },
+         *         {
+         *           "hoursRemaining": 24
+         *         }
+         *       ],
+         *       "terminationWarningMinutes": 60,
+         *       "emailAdmins": true,
+         *       "updatedAt": "2026-11-21T10:00:00.000Z"
+         *     }
+         */
+        Alerts: {
+            /** @description At most 5. */
+            thresholds: ({
+                balanceCents: number;
+            } | {
+                hoursRemaining: number;
+            })[];
+            /** @description 0–1440; 0 = no termination warning. Default 60. */
+            terminationWarningMinutes: number;
+            emailAdmins: boolean;
+            /** @description When the settings were last changed (the workspace's creation while never changed). */
+            updatedAt: string;
+        };
+        /**
+         * @description Exactly one of `balanceCents` or `hoursRemaining`.
+         * @example {
+         *       "balanceCents": 2000
+         *     }
+         */
+        AlertThreshold: {
+            /**
+             * @description Fires when the balance falls below this many US cents (1 cent = 10,000 micros).
+             * @example 2000
+             */
+            balanceCents?: number;
+            /**
+             * @description Fires when hoursRemaining (as in CreditSummary) falls below this many hours.
+             * @example 24
+             */
+            hoursRemaining?: number;
         };
         /**
          * @description A member's spend limit and their spend in the current period.
@@ -4830,7 +4898,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 /** @description Only events of this type. */
-                type?: "instance.terminated" | "storage.suspended" | "storage.restored" | "balance.low" | "auto_recharge.failed" | "auto_recharge.limit_reached" | "auto_recharge.action_required" | "payment.disputed" | "spend_limit.reached";
+                type?: "instance.terminated" | "storage.suspended" | "storage.restored" | "balance.low" | "auto_recharge.failed" | "auto_recharge.limit_reached" | "auto_recharge.action_required" | "payment.disputed" | "spend_limit.reached" | "balance.threshold_crossed" | "balance.depleted" | "balance.recovered" | "instance.termination_scheduled" | "instance.termination_cancelled";
             };
             header?: never;
             path: {
@@ -6212,6 +6280,230 @@ export interface operations {
                      *       "error": {
                      *         "code": "payment_method_required",
                      *         "message": "Save a payment method (complete a top-up, or add a card with POST /v1/billing/payment-methods) before enabling auto-top-up.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`: the request body is over 1 MB (1,048,576 bytes); refused before it is parsed. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "body: larger than 1048576 bytes (1 MB); nothing was read or recorded.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`: too many requests. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; retry after a moment.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAlerts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The settings. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "thresholds": [
+                     *         {
+                     *           "balanceCents": 2000
+                     *         },
+                     *         {
+                     *           "hoursRemaining": 24
+                     *         }
+                     *       ],
+                     *       "terminationWarningMinutes": 60,
+                     *       "emailAdmins": true,
+                     *       "updatedAt": "2026-11-21T10:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Alerts"];
+                };
+            };
+            /** @description `unauthenticated`: missing or unknown credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "Unknown or revoked API key.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`: too many requests. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; retry after a moment.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateAlerts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "thresholds": [
+                 *         {
+                 *           "balanceCents": 2000
+                 *         },
+                 *         {
+                 *           "hoursRemaining": 24
+                 *         }
+                 *       ],
+                 *       "terminationWarningMinutes": 60,
+                 *       "emailAdmins": true
+                 *     }
+                 */
+                "application/json": {
+                    /** @description At most 5. Each fires balance.threshold_crossed once per downward crossing, re-armed when the balance (or hoursRemaining) rises back above it. */
+                    thresholds: components["schemas"]["AlertThreshold"][];
+                    /**
+                     * @description How long before the predicted zero crossing instance.termination_scheduled is sent (0–1440; 0 = no warning).
+                     * @example 60
+                     */
+                    terminationWarningMinutes: number;
+                    /** @description Also send every alert and warning to the workspace's admins by email. */
+                    emailAdmins: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The settings now in force. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "thresholds": [
+                     *         {
+                     *           "balanceCents": 2000
+                     *         },
+                     *         {
+                     *           "hoursRemaining": 24
+                     *         }
+                     *       ],
+                     *       "terminationWarningMinutes": 60,
+                     *       "emailAdmins": true,
+                     *       "updatedAt": "2026-11-21T10:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Alerts"];
+                };
+            };
+            /** @description `invalid_request`: a body, query, header or path value failed validation; the message names the field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "thresholds: Too big: expected array to have <=5 items",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: missing or unknown credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "Unknown or revoked API key.",
+                     *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden`: authenticated, but the role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "This action needs a workspace admin.",
                      *         "requestId": "req_00mwq8lds0q8w2e4r6t8y0u2"
                      *       }
                      *     }

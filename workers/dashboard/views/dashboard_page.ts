@@ -9,6 +9,8 @@ import { layout } from './layout';
 import { topupForm, type TopupFormState } from './topup_form';
 import { usageSection } from './usage_section';
 import { spendLimitsPanel } from './spend_limits_panel';
+import { alertsPanel } from './alerts_panel';
+import type { AlertsFormState } from '../alerts_form';
 import { recentAlertsPanel } from './recent_alerts_panel';
 
 export interface PageState {
@@ -17,6 +19,7 @@ export interface PageState {
   cancelCheckout?: { transactionId: string };
   topup?: TopupFormState;
   autoRecharge?: AutoRechargeFormState;
+  alerts?: AlertsFormState;
 }
 
 /**
@@ -54,6 +57,7 @@ ${data.actionRequired
   </div>
   ${cardsSection(data)}
   ${spendLimitsPanel(data.session, data.spendLimits, data.summary.heldMicros)}
+  ${alertsPanel(data.session, data.alerts, state.alerts)}
   ${recentAlertsPanel(data.recentAlerts)}
   <section class="card" id="history" aria-labelledby="history-title">
     <div class="section-head">

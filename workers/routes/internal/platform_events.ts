@@ -45,7 +45,8 @@ export const listPlatformEventsRoute = createRoute({
     query: z.object({
       limit: queryInt(1, 200).optional().openapi({ type: 'integer', minimum: 1, maximum: 200, default: 50, example: 20 }),
       type: z
-        .enum(['instance.terminated', 'storage.suspended', 'storage.restored', 'balance.low', 'auto_recharge.failed', 'auto_recharge.limit_reached', 'auto_recharge.action_required', 'payment.disputed', 'spend_limit.reached'])
+        .enum(['instance.terminated', 'storage.suspended', 'storage.restored', 'balance.low', 'auto_recharge.failed', 'auto_recharge.limit_reached', 'auto_recharge.action_required', 'payment.disputed', 'spend_limit.reached',
+          'balance.threshold_crossed', 'balance.depleted', 'balance.recovered', 'instance.termination_scheduled', 'instance.termination_cancelled'])
         .optional()
         .openapi({ description: 'Only events of this type.', example: 'instance.terminated' }),
     }),
