@@ -54,7 +54,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
   newRunNumber();
   const rng = new Prng(options.seed);
   const clock = new SimClock();
-  const control: SimControl = { break: options.breakRule ?? null, d1: { failNext: 0, delayMs: 0 } };
+  const control: SimControl = { break: options.breakRule ?? null, d1: { failNext: 0, delayMs: 0, evictAt: 0 } };
   const world = new World(options.seed, rng, clock, control);
   const opCounts: Record<string, number> = {};
   const globals = globalThis as { __burnrateSim?: SimControl };

@@ -53,7 +53,7 @@ import type { SpendLimitView } from './limits/spend_tracker';
 export class WorkspaceLedger extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     // The object's D1 handle: unchanged, unless the benchmark's server injects a round-trip delay.
-    super(ctx, withInjectedD1Latency(env));
+    super(ctx, withInjectedD1Latency(env, ctx));
   }
 
   private readonly queue = new SerialQueue();

@@ -41,7 +41,8 @@ export type SimBreakRule = (typeof SIM_BREAK_RULES)[number];
 /** What the simulator controls: a broken rule, and faults of the ledger objects' D1. */
 export interface SimControl {
   break: SimBreakRule | null;
-  d1: { failNext: number; delayMs: number };
+  /** failNext: round trips that fail; delayMs: latency of each; evictAt: the object is evicted at its n-th round trip (0: never). */
+  d1: { failNext: number; delayMs: number; evictAt: number };
 }
 
 let enabled = false;
