@@ -74,7 +74,11 @@ export async function fulfilPaymentSession(env: Env, session: Stripe.Checkout.Se
 
   const paid = session.payment_status === 'paid' || session.payment_status === 'no_payment_required';
   if (!paid && (await sessionFailed(env, session))) {
-    return settled(unwrap(await ledger.closeDeposit({ workspaceId: row.workspaceId, key: row.transactionKey, outcome: 'failed', event })).value);
+    const closed = await ledger.closeDeposit({ workspaceId: row.workspaceId, key: row.transactionKey, outcome: 'failed', event });
+    // The directory's row without its deposit (the batch that would have opened it failed after the
+    // directory's write: ledger/group_batch.ts): nothing to close (found by the simulator, seed 3).
+    if (!closed.ok && closed.code === 'not_found') return null;
+    return settled(unwrap(closed).value);
   }
   const entry = await findByKey(await ledgerDbOf(env, row.workspaceId), row.workspaceId, row.transactionKey);
   if (!entry) return null;
