@@ -217,6 +217,8 @@ const capture: SimOp = {
     else [amountMicros, mode] = [h.amountMicros + w.rng.int(1, shape === 9 ? 40 * CREDIT : CREDIT), 'more'];
     const evicted = await maybeEvict(w, ws);
     const before = amountMicros > 0 && h.state === 'held' && !w.faultArmed ? await openBlocks(ws) : null;
+    // What the balance less every hold covers now: the capture takes at least that much of its amount.
+    const spendableBefore = before ? await availableMicros(ws) : null;
     const res = await internal('POST', `/internal/v1/holds/${h.id}/capture`, { amountMicros, workspaceId: ws.workspaceId });
     const txn = res.body?.transaction as { id: string; type: string; status: string; amountMicros: number; forgivenMicros?: number } | null | undefined;
     w.note('capture_hold', `ws${ws.index} ${h.id} (${h.state}${h.state === 'held' && h.expiresAtMs <= w.clock.now() ? ', expired' : ''}) ${mode} ${amountMicros}${evicted} → ${res.status}${res.status === 200 && txn ? ` took ${-txn.amountMicros}` : res.status >= 400 ? ` ${errorCode(res.body)}` : ''}`);
@@ -256,10 +258,11 @@ const capture: SimOp = {
     learn(h, answer);
     if (!first) return;
     ws.transactionIds.push(txn.id);
-    // Something forgiven: the balance (beyond the other holds) was used up.
-    if ((txn.forgivenMicros ?? 0) > 0 && !w.faultArmed) {
-      const left = await availableMicros(ws);
-      if (left !== null && left > 0) w.observe('hold_one_end', `capture of ${h.id} forgave ${txn.forgivenMicros} with ${left} still spendable`);
+    // Something forgiven: the capture took at least all the balance less the holds covered before it
+    // (its own reservation may add to that). Read before, not after: an auto-recharge the capture
+    // set off may already have brought credit back.
+    if ((txn.forgivenMicros ?? 0) > 0 && spendableBefore !== null && -txn.amountMicros < Math.min(amountMicros, spendableBefore)) {
+      w.observe('hold_one_end', `capture of ${amountMicros} of ${h.id} took ${-txn.amountMicros} and forgave ${txn.forgivenMicros}, with ${spendableBefore} spendable before it`);
     }
     if (before) await checkFunding(w, ws, h, before, txn);
   },
