@@ -13,6 +13,9 @@ interface Case {
   focus: Record<string, number>;
 }
 
+/** Holds and spend limits left out: the run these older cases were tuned on (seed 11) stays as it was. */
+const WITHOUT_HOLDS = { hold: 0, capture_hold: 0, release_hold: 0, set_spend_limit: 0, limited_spend: 0, clock_to_midnight: 0 };
+
 const CASES: Case[] = [
   { rule: 'adjustment_idempotency', invariant: 'idempotency_one_effect', steps: 80, focus: { adjustment: 12 } },
   { rule: 'deduction_below_zero', invariant: 'never_below_zero', steps: 80, focus: { deduction: 8 } },
@@ -22,9 +25,12 @@ const CASES: Case[] = [
   { rule: 'tenancy_leak', invariant: 'tenancy', steps: 150, focus: { create_workspace: 20, adjustment: 5 } },
   { rule: 'block_funding_skipped', invariant: 'credit_blocks_add_up', steps: 60, focus: { grant: 3, deduction: 8 } },
   { rule: 'funding_misattributed', invariant: 'debit_funded', steps: 60, focus: { grant: 3, deduction: 8 } },
-  { rule: 'refund_takes_promotional', invariant: 'refund_paid_only', steps: 150, focus: { checkout_topup: 4, grant: 4, refund: 10, deliver_webhook: 3 } },
+  { rule: 'refund_takes_promotional', invariant: 'refund_paid_only', steps: 150, focus: { checkout_topup: 4, grant: 4, refund: 10, deliver_webhook: 3, ...WITHOUT_HOLDS } },
   { rule: 'void_expires_again', invariant: 'block_expires_once', steps: 80, focus: { grant: 6, void_grant: 12 } },
   { rule: 'credit_check_over_blocks', invariant: 'credit_blocks_add_up', steps: 20, focus: { grant: 5 } },
+  { rule: 'release_keeps_held', invariant: 'held_equals_active_holds', steps: 60, focus: { adjustment: 3, grant: 3, hold: 6, release_hold: 8 } },
+  { rule: 'capture_after_release', invariant: 'hold_one_end', steps: 80, focus: { adjustment: 3, grant: 3, hold: 6, release_hold: 6, capture_hold: 6 } },
+  { rule: 'limit_ignores_holds', invariant: 'spend_limit_respected', steps: 80, focus: { adjustment: 4, grant: 3, set_spend_limit: 8, hold: 8, limited_spend: 10 } },
 ];
 
 let result: SimResult | null = null;

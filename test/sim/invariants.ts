@@ -1,17 +1,21 @@
 // What must hold after every step, for every workspace of the run. Each invariant is one entry of
 // INVARIANTS: a name and a check over the world and the step's snapshot (snapshot.ts) that answers
 // null (holds) or what is wrong. Operations report what they see broken in an answer under an
-// invariant's name (world.observe), and that is reported first. To add one ("held = sum
-// of active holds"): read what it needs in snapshot.ts, append an
-// entry here and, if an operation sees it in answers, observe it there under the same name.
+// invariant's name (world.observe), and that is reported first. To add one: read what it needs in
+// snapshot.ts, append an entry here and, if an operation sees it in answers, observe it there under
+// the same name.
 import { publicApi } from '../helpers/api';
 import { HOUR_MS, hourOf } from './clock';
 import { Prng } from './prng';
 import { env } from 'cloudflare:workers';
 import { shardNames } from '../../workers/storage/databases';
 import { shardFor } from '../../workers/storage/placement';
+import { periodStartMs } from './ops/limit_checks';
 import { snapshotAll, type WorkspaceSnapshot } from './snapshot';
-import type { SimWorkspace, World } from './world';
+import { activeInModel, type SimWorkspace, type World } from './world';
+
+/** The key of a hold's capture entry (workers/ledger/holds/hold_keys.ts). */
+const HOLD_KEY = 'caller:hold:';
 
 export interface Invariant {
   name: string;
@@ -193,6 +197,98 @@ export const INVARIANTS: readonly Invariant[] = [
         const settledThroughMs = sums?.settledThroughMs ?? 0;
         const late = b.blocks.find((k) => k.expiresAtMs !== null && k.remaining > 0 && hourOf(k.expiresAtMs) + HOUR_MS <= settledThroughMs);
         return late ? `block ${late.id} holds ${late.remaining} past its expiry at ${w.clock.rel(late.expiresAtMs)}, settled through ${w.clock.rel(settledThroughMs)}` : null;
+      }),
+  },
+  {
+    // Holds (docs/holds.md): the credit summary's heldMicros is the sum of the active holds the ledger
+    // object lists; those are the holds its storage keeps as held, and the ones the simulator's model
+    // says are active (made, not captured or released, not past their expiry); and the balance it
+    // shows is what the blocks hold less the open hour's usage and the holds, never below 0, as the
+    // credit check answers it.
+    name: 'held_equals_active_holds',
+    check: (w, snaps) =>
+      everyWorkspace(w, snaps, (ws, { sums, creditCheckMicros, holdFacts: f }) => {
+        if (!f.active) return 'the ledger object did not list its holds';
+        if (!f.summary) return 'no credit summary';
+        const listedMicros = f.active.reduce((sum, h) => sum + h.amountMicros, 0);
+        if (f.summary.heldMicros !== listedMicros) return `heldMicros ${f.summary.heldMicros} ≠ the active holds listed ${listedMicros} (${f.active.map((h) => h.id).join(', ')})`;
+        const listed = new Set(f.active.map((h) => h.id));
+        const stored = f.rows.filter((r) => r.status === 'held').map((r) => r.id);
+        if (stored.length !== listed.size || stored.some((id) => !listed.has(id))) return `stored as held: ${stored.join(', ') || 'none'}; listed: ${[...listed].join(', ') || 'none'}`;
+        const nowMs = w.clock.now();
+        for (const h of ws.holds.values()) if (activeInModel(h, nowMs) && !listed.has(h.id)) return `hold ${h.id} of ${h.amountMicros} (until ${w.clock.rel(h.expiresAtMs)}) is active but not listed`;
+        for (const a of f.active) {
+          const h = ws.holds.get(a.id);
+          if (!h) return `listed hold ${a.id} was never made here`;
+          if (h.state !== 'unknown' && !activeInModel(h, nowMs)) return `listed hold ${a.id} is ${h.state}${h.state === 'held' ? ` and expired at ${w.clock.rel(h.expiresAtMs)}` : ''}`;
+        }
+        if (sums) {
+          const expected = Math.max(0, sums.balance - f.summary.accumulatingMicros - f.summary.heldMicros);
+          if (f.summary.balanceMicros !== expected) return `balanceMicros ${f.summary.balanceMicros} ≠ blocks ${sums.balance} − accumulating ${f.summary.accumulatingMicros} − held ${f.summary.heldMicros}`;
+        }
+        if (f.summary.balanceMicros < 0) return `balanceMicros ${f.summary.balanceMicros}`;
+        if (creditCheckMicros !== null && creditCheckMicros !== f.summary.balanceMicros) return `the credit check answers ${creditCheckMicros}, the summary ${f.summary.balanceMicros}`;
+        return null;
+      }),
+  },
+  {
+    // Each hold ends in one state and at most one transaction: a captured hold has exactly one entry,
+    // its capture (a completed `usage` entry keyed by the hold, charged plus forgiven = what was
+    // captured); any other hold none. What the simulator saw captured or released stays so. (That a
+    // capture is funded in burn-down order is checked by the capture itself, ops/holds.ts.)
+    name: 'hold_one_end',
+    check: (w, snaps) =>
+      everyWorkspace(w, snaps, (ws, { keys, holdFacts: f }) => {
+        const entries = new Map<string, WorkspaceSnapshot['keys']>();
+        for (const k of keys) {
+          if (!k.key.startsWith(HOLD_KEY)) continue;
+          const id = k.key.slice(HOLD_KEY.length);
+          entries.set(id, [...(entries.get(id) ?? []), k]);
+        }
+        const ids = new Set(f.rows.map((r) => r.id));
+        for (const id of entries.keys()) if (!ids.has(id)) return `a capture entry names hold ${id}, which this workspace never held`;
+        for (const r of f.rows) {
+          if (!['held', 'captured', 'released', 'expired'].includes(r.status)) return `hold ${r.id} is ${r.status}`;
+          const own = entries.get(r.id) ?? [];
+          if (r.status === 'captured') {
+            if (own.length !== 1) return `captured hold ${r.id} has ${own.length} entries`;
+            const e = own[0]!;
+            if (e.id !== r.transactionId) return `captured hold ${r.id} names ${r.transactionId}, its entry is ${e.id}`;
+            if (e.type !== 'usage' || e.status !== 'completed') return `hold ${r.id}'s capture is a ${e.status} ${e.type}`;
+            if (-e.amountMicros + e.forgivenMicros !== r.capturedMicros || e.amountMicros > 0) return `hold ${r.id} captured ${r.capturedMicros}, its entry took ${-e.amountMicros} and forgave ${e.forgivenMicros}`;
+          } else if (own.length > 0 || r.transactionId !== null) return `${r.status} hold ${r.id} has a transaction (${own.map((e) => e.id).join(', ') || r.transactionId})`;
+          const h = ws.holds.get(r.id);
+          if (h?.state === 'captured' && (r.status !== 'captured' || r.transactionId !== h.capture?.transactionId)) return `hold ${r.id} was captured as ${h.capture?.transactionId}, now ${r.status} ${r.transactionId}`;
+          if (h?.state === 'released' && r.status !== 'released') return `hold ${r.id} was released, now ${r.status}`;
+        }
+        return null;
+      }),
+  },
+  {
+    // Spend limits: no hold or deduction of a member was granted that took the member's period spend
+    // past the limit (checked as each is granted: ops/limit_checks.ts). After every step, the limits
+    // the object enforces are the ones set, each counts the member's active holds and at least the
+    // member's direct debits of the period in D1, and what remains is the limit less both.
+    name: 'spend_limit_respected',
+    check: (w, snaps) =>
+      everyWorkspace(w, snaps, (ws, { holdFacts: f }) => {
+        if (ws.limits.size === 0) return null;
+        if (!f.limits) return 'the ledger object did not answer its spend limits';
+        const nowMs = w.clock.now();
+        for (const [memberId, possible] of ws.limits) {
+          const view = f.limits.find((l) => l.memberId === memberId);
+          const known = possible.length === 1 ? possible[0] : undefined;
+          if (known === null && view) return `${memberId}'s limit was removed, the object enforces ${view.limitMicros} a ${view.period}`;
+          if (known && (!view || view.limitMicros !== known.limitMicros || view.period !== known.period)) return `${memberId}'s limit is ${known.limitMicros} a ${known.period}, the object enforces ${view ? `${view.limitMicros} a ${view.period}` : 'none'}`;
+          if (!view) continue;
+          const held = (f.active ?? []).filter((h) => h.memberId === memberId).reduce((sum, h) => sum + h.amountMicros, 0);
+          if (view.heldMicros !== held) return `${memberId}'s limit counts ${view.heldMicros} held, its active holds are ${held}`;
+          const fromMs = periodStartMs(view.period, nowMs);
+          const debits = f.memberDebits.filter((d) => d.memberId === memberId && d.dayMs >= fromMs).reduce((sum, d) => sum + d.micros, 0);
+          if (view.spentMicros < debits) return `${memberId}'s limit counts ${view.spentMicros} spent, its direct debits this ${view.period} are ${debits}`;
+          if (view.remainingMicros !== Math.max(0, view.limitMicros - view.spentMicros - view.heldMicros)) return `${memberId}'s limit shows ${JSON.stringify(view)}`;
+        }
+        return null;
       }),
   },
   {

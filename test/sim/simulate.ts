@@ -43,6 +43,8 @@ export interface SimResult {
   opCounts: Record<string, number>;
   /** The run's workspaces, in the order it created them. */
   workspaceIds: string[];
+  /** Everything the run did, step by step (what a violation shows the end of). */
+  trace: TraceEntry[];
 }
 
 /** Each step, the chance that D1 faults are armed for its operation, unless the options say otherwise. */
@@ -52,7 +54,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
   newRunNumber();
   const rng = new Prng(options.seed);
   const clock = new SimClock();
-  const control: SimControl = { break: options.breakRule ?? null, d1: { failNext: 0, delayMs: 0 } };
+  const control: SimControl = { break: options.breakRule ?? null, d1: { failNext: 0, delayMs: 0, evictAt: 0 } };
   const world = new World(options.seed, rng, clock, control);
   const opCounts: Record<string, number> = {};
   const globals = globalThis as { __burnrateSim?: SimControl };
@@ -85,10 +87,10 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
       const violation = await firstViolation(world);
       if (violation) {
         const trace = world.trace.slice(-(options.traceLength ?? 25));
-        return { seed: options.seed, steps: step, violation: { seed: options.seed, step, ...violation, trace }, digest: null, opCounts, workspaceIds: idsOf(world) };
+        return { seed: options.seed, steps: step, violation: { seed: options.seed, step, ...violation, trace }, digest: null, opCounts, workspaceIds: idsOf(world), trace: world.trace };
       }
     }
-    return { seed: options.seed, steps: options.steps, violation: null, digest: await digestOf(world), opCounts, workspaceIds: idsOf(world) };
+    return { seed: options.seed, steps: options.steps, violation: null, digest: await digestOf(world), opCounts, workspaceIds: idsOf(world), trace: world.trace };
   } finally {
     disarmFaults(world);
     clock.uninstall();

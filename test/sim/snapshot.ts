@@ -4,6 +4,7 @@
 // its query here and its rule to invariants.ts.
 import { runInDurableObject } from 'cloudflare:test';
 import { shardD1Of } from '../helpers/ledger_checks';
+import { periodStartMs } from './ops/limit_checks';
 import { ledgerStubOf, type SimWorkspace } from './world';
 
 export interface StoredEvent {
@@ -50,23 +51,46 @@ export interface BlockFacts {
   expirationKeys: string[];
 }
 
+/** A hold as the ledger object stores it (closed ones too). */
+export interface HoldRow {
+  id: string;
+  memberId: string | null;
+  amountMicros: number;
+  status: string;
+  capturedMicros: number | null;
+  transactionId: string | null;
+}
+
+/** What the hold invariants read: the object's active holds, every hold it stores, and its credit summary. */
+export interface HoldFacts {
+  /** GET …/holds as the object answers it (active holds, after it expired the due ones); null if it failed. */
+  active: HoldRow[] | null;
+  rows: HoldRow[];
+  summary: { balanceMicros: number; accumulatingMicros: number; heldMicros: number } | null;
+  /** The members' limits as the object enforces them (null when the simulator set none in the workspace). */
+  limits: { memberId: string; limitMicros: number; period: 'day' | 'month'; spentMicros: number; heldMicros: number; remainingMicros: number }[] | null;
+  /** Direct debits (deductions and captures: charged plus forgiven) by member and UTC day, since the month's start. */
+  memberDebits: { memberId: string; dayMs: number; micros: number }[];
+}
+
 export interface WorkspaceSnapshot {
   /** Null when the ledger object projected its journal; else why it could not. */
   projectionFailure: string | null;
   sums: { balance: number; keptSum: number; ledger: number; minBalanceAfter: number; settledThroughMs: number } | null;
-  /** Every ledger row's key, id and amount. */
-  keys: { key: string; id: string; amountMicros: number }[];
+  /** Every ledger row's key, id and amount (with its type, status and forgiven part). */
+  keys: { key: string; id: string; amountMicros: number; type: string; status: string; forgivenMicros: number }[];
   lines: SettledLine[];
   events: StoredEvent[];
   creditCheckMicros: number | null;
   blockFacts: BlockFacts;
+  holdFacts: HoldFacts;
 }
 
 export async function snapshotOf(ws: SimWorkspace): Promise<WorkspaceSnapshot> {
   const stub = ledgerStubOf(ws.workspaceId);
   const projected = await stub.projected();
   const d1 = shardD1Of(ws.workspaceId);
-  const [sums, keys, lines, ready, blocks, misfunded, orphans, promotional, expirations] = await d1.batch([
+  const [sums, keys, lines, ready, blocks, misfunded, orphans, promotional, expirations, debits] = await d1.batch([
     d1
       .prepare(
         `SELECT b.balance_micros AS balance, b.ledger_sum_micros AS keptSum, b.settled_through_ms AS settledThroughMs,
@@ -75,7 +99,7 @@ export async function snapshotOf(ws: SimWorkspace): Promise<WorkspaceSnapshot> {
            FROM balances b WHERE b.workspace_id = ?`,
       )
       .bind(ws.workspaceId),
-    d1.prepare('SELECT idempotency_key AS key, id, amount_micros AS amountMicros FROM transactions WHERE workspace_id = ?').bind(ws.workspaceId),
+    d1.prepare('SELECT idempotency_key AS key, id, amount_micros AS amountMicros, type, status, forgiven_micros AS forgivenMicros FROM transactions WHERE workspace_id = ?').bind(ws.workspaceId),
     d1
       .prepare(
         `SELECT hour_ms AS hourMs, kind, line_key AS lineKey, SUM(count) AS count, SUM(input_tokens) AS input, SUM(output_tokens) AS output
@@ -113,16 +137,35 @@ export async function snapshotOf(ws: SimWorkspace): Promise<WorkspaceSnapshot> {
       )
       .bind(ws.workspaceId),
     d1.prepare(`SELECT idempotency_key AS key FROM transactions WHERE workspace_id = ? AND type = 'expiration'`).bind(ws.workspaceId),
+    d1
+      .prepare(
+        `SELECT member_id AS memberId, (created_at_ms / 86400000) * 86400000 AS dayMs, SUM(forgiven_micros - amount_micros) AS micros
+           FROM transactions WHERE workspace_id = ? AND member_id IS NOT NULL AND type = 'usage' AND status = 'completed'
+            AND idempotency_key NOT LIKE 'settle:%' AND created_at_ms >= ? GROUP BY 1, 2`,
+      )
+      .bind(ws.workspaceId, periodStartMs('month', Date.now())),
   ]);
-  const events = await runInDurableObject(stub, (_instance, state) =>
+  // Listing the active holds first expires the due ones: the rows and the summary read after it agree.
+  const listed = await stub.listHolds(ws.workspaceId);
+  const [events, holdRows] = await runInDurableObject(stub, (_instance, state) => [
     state.storage.sql
       .exec<{ id: string; hourMs: number; type: string; lineKey: string; input: number; output: number }>(
         'SELECT event_id AS id, hour_ms AS hourMs, type, line_key AS lineKey, input_tokens AS input, output_tokens AS output FROM usage_events',
       )
       .toArray()
       .map((e) => ({ ...e })),
-  );
+    holdsTableExists(state.storage.sql)
+      ? state.storage.sql
+          .exec<Record<string, SqlStorageValue>>(
+            'SELECT id, member_id AS memberId, amount_micros AS amountMicros, status, captured_micros AS capturedMicros, transaction_id AS transactionId FROM holds ORDER BY id',
+          )
+          .toArray()
+          .map((h) => ({ ...h }) as unknown as HoldRow)
+      : [],
+  ] as const);
   const check = await stub.creditCheck(ws.workspaceId, 0);
+  const summary = await stub.creditSummary(ws.workspaceId);
+  const limits = ws.limits.size > 0 ? await stub.spendLimits(ws.workspaceId, null) : null;
   return {
     projectionFailure: projected.ok ? null : projected.message,
     sums: (sums!.results[0] as WorkspaceSnapshot['sums']) ?? null,
@@ -139,8 +182,17 @@ export async function snapshotOf(ws: SimWorkspace): Promise<WorkspaceSnapshot> {
       promotionalRefunds: promotional!.results as BlockFacts['promotionalRefunds'],
       expirationKeys: (expirations!.results as { key: string }[]).map((r) => r.key),
     },
+    holdFacts: {
+      active: listed.ok ? listed.value.map((h) => ({ id: h.id, memberId: h.memberId, amountMicros: h.amountMicros, status: h.status, capturedMicros: h.capturedMicros, transactionId: h.transactionId })) : null,
+      rows: holdRows,
+      summary: summary.ok ? { balanceMicros: summary.value.balanceMicros, accumulatingMicros: summary.value.accumulatingMicros, heldMicros: summary.value.heldMicros } : null,
+      limits: limits?.ok ? limits.value : null,
+      memberDebits: debits!.results as HoldFacts['memberDebits'],
+    },
   };
 }
+
+const holdsTableExists = (sql: SqlStorage) => sql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'holds'`).toArray().length > 0;
 
 /** Every workspace's snapshot, read at the same time. */
 export const snapshotAll = (workspaces: readonly SimWorkspace[]) => Promise.all(workspaces.map(snapshotOf));

@@ -23,6 +23,27 @@ export interface SimDeposit {
   disputed: boolean;
 }
 
+/**
+ * A hold as the simulator knows it from the answers it got. `state` 'unknown': a call that may have
+ * changed it was answered 5xx (a fault); the next answer about it settles it again.
+ */
+export interface SimHold {
+  id: string;
+  workspace: number;
+  body: string;
+  memberId: string | null;
+  amountMicros: number;
+  expiresAtMs: number;
+  state: 'held' | 'captured' | 'released' | 'unknown';
+  /** How a released hold was closed: a release, or a capture of 0 (a capture of 0 again answers it). */
+  releasedBy: 'release' | 'capture_zero' | null;
+  /** The capture the simulator saw answered: what it asked and the transaction it was given. */
+  capture: { amountMicros: number; transactionId: string } | null;
+}
+
+/** A member's spend limit as the simulator set it: every limit it may be now (a 5xx leaves old and new). */
+export type SimLimit = { limitMicros: number; period: 'day' | 'month' } | null;
+
 export interface SimWorkspace {
   /** The order the simulator created it in: how the trace and the digest name it. */
   index: number;
@@ -40,7 +61,14 @@ export interface SimWorkspace {
   sent: Map<string, Record<string, unknown>>;
   /** Disputes opened at Stripe. */
   disputes: { id: string; closed: boolean }[];
+  /** Holds made in this workspace (or tried: a 5xx or another workspace's id leaves them 'unknown'), by id. */
+  holds: Map<string, SimHold>;
+  /** Members' spend limits: memberId → the limits it may have now (absent: none ever set). */
+  limits: Map<string, SimLimit[]>;
 }
+
+/** Active as far as the simulator knows: held and not past its expiry (the ledger expires it on its next call). */
+export const activeInModel = (h: SimHold, nowMs: number) => h.state === 'held' && h.expiresAtMs > nowMs;
 
 /** A key of an idempotent call: the body it was first answered for, and that answer. */
 export interface KeyedEffect {

@@ -55,22 +55,25 @@ function delayedD1(db: D1Database, before: () => Promise<void>): D1Database {
 }
 
 /** The ledger object's bindings: D1 delayed by BENCH_D1_LATENCY_MS when (and only when) it is set. */
-export function withInjectedD1Latency(env: Env): Env {
+export function withInjectedD1Latency(env: Env, ctx?: DurableObjectState): Env {
   const ms = Number(env.BENCH_D1_LATENCY_MS ?? 0);
-  if (!Number.isFinite(ms) || ms <= 0) return withSimulatedD1Faults(env);
+  if (!Number.isFinite(ms) || ms <= 0) return withSimulatedD1Faults(env, ctx);
   return wrapEveryD1(env, () => sleep(ms));
 }
 
 /**
  * Tests only: with SIM_HOOKS = 'enabled' (vitest.config.ts), every D1 round trip of the ledger
- * object first asks the simulator's control (lib/sim_hooks.ts) whether to wait or to fail.
+ * object first asks the simulator's control (lib/sim_hooks.ts) whether to wait, to fail, or to be
+ * evicted right there (the object reset at that await: what earlier round trips wrote stays, its
+ * memory and whatever it was about to do are gone).
  */
-function withSimulatedD1Faults(env: Env): Env {
+function withSimulatedD1Faults(env: Env, ctx?: DurableObjectState): Env {
   enableSimHooks(env);
   if (env.SIM_HOOKS !== 'enabled') return env;
   return wrapEveryD1(env, async () => {
     const d1 = simControl()?.d1;
     if (!d1) return;
+    if (d1.evictAt > 0 && --d1.evictAt === 0 && ctx) ctx.abort('evicted by the simulator at a D1 round trip');
     if (d1.delayMs > 0) await sleep(d1.delayMs);
     if (d1.failNext > 0) {
       d1.failNext -= 1;

@@ -57,7 +57,7 @@ import type { LeaseAnswer, LeaseExchange } from '../regions/lease_protocol';
 export class WorkspaceLedger extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     // The object's D1 handle: unchanged, unless the benchmark's server injects a round-trip delay.
-    super(ctx, withInjectedD1Latency(env));
+    super(ctx, withInjectedD1Latency(env, ctx));
   }
 
   private readonly queue = new SerialQueue();

@@ -29,13 +29,20 @@ export const SIM_BREAK_RULES = [
   'void_expires_again',
   /** The credit check answers one micro more than the workspace holds. */
   'credit_check_over_blocks',
+  /** A released hold stays in the object's active holds: its credits stay reserved (and listed) after the release. */
+  'release_keeps_held',
+  /** A capture of a released hold is not refused: the hold gets a transaction after it ended released. */
+  'capture_after_release',
+  /** A member's spend-limit check leaves out the member's active holds. */
+  'limit_ignores_holds',
 ] as const;
 export type SimBreakRule = (typeof SIM_BREAK_RULES)[number];
 
 /** What the simulator controls: a broken rule, and faults of the ledger objects' D1. */
 export interface SimControl {
   break: SimBreakRule | null;
-  d1: { failNext: number; delayMs: number };
+  /** failNext: round trips that fail; delayMs: latency of each; evictAt: the object is evicted at its n-th round trip (0: never). */
+  d1: { failNext: number; delayMs: number; evictAt: number };
 }
 
 let enabled = false;

@@ -3,6 +3,7 @@
 // exactly what it holds (zero balance) and one micro more (402).
 import { internal } from '../../helpers/api';
 import type { KeyedEffect, SimWorkspace, World } from '../world';
+import { checkLimitRefusal, checkWithinLimit } from './limit_checks';
 import { CREDIT, type SimOp } from './op';
 
 type Kind = 'deduction' | 'adjustment';
@@ -33,6 +34,7 @@ async function post(w: World, ws: SimWorkspace, kind: Kind, key: string, body: R
   }
   if (res.status === 402) {
     if (earlier?.answer && sameBody) w.observe('idempotency_one_effect', `${kind} key ${key} answered 201 before, now 402`);
+    checkLimitRefusal(w, ws, body.memberId as string | undefined, res.body?.error?.code, `${kind} ${key}`);
     return;
   }
   const answer = { id: res.body.id as string, amountMicros: res.body.amountMicros as number };
@@ -51,6 +53,7 @@ async function post(w: World, ws: SimWorkspace, kind: Kind, key: string, body: R
   if (effect.answer === null) {
     effect.body = bodyText;
     effect.answer = answer;
+    if (kind === 'deduction') await checkWithinLimit(w, ws, body.memberId as string | undefined, `deduction ${key} of ${body.amountMicros}`);
   }
 }
 

@@ -29,6 +29,13 @@ export const faultOps: SimOp[] = [
 
 /** Arms D1 faults for the operation that follows in the same step (simulate.ts disarms them after it). */
 export function armD1Fault(w: World): string {
+  // A quarter of the time the fault is an eviction at one of the next round trips instead: the object
+  // is reset at that await, in the middle of whatever it was doing.
+  if (w.rng.chance(0.25)) {
+    w.control.d1.evictAt = w.rng.int(1, 4);
+    w.faultArmed = true;
+    return `the ledger object is evicted at its next D1 round trip no. ${w.control.d1.evictAt}`;
+  }
   w.control.d1.failNext = w.rng.int(1, 3);
   w.control.d1.delayMs = w.rng.chance(0.3) ? w.rng.int(1, 15) : 0;
   w.faultArmed = true;
@@ -38,5 +45,6 @@ export function armD1Fault(w: World): string {
 export function disarmFaults(w: World): void {
   w.control.d1.failNext = 0;
   w.control.d1.delayMs = 0;
+  w.control.d1.evictAt = 0;
   w.faultArmed = false;
 }

@@ -3,11 +3,13 @@
 import { entryOps } from './entries';
 import { faultOps } from './faults';
 import { grantOps } from './grants';
+import { holdOps } from './holds';
 import type { SimOp } from './op';
 import { resourceOps } from './resources';
 import { settlementOps } from './settlement';
+import { spendLimitOps } from './spend_limits';
 import { stripeOps } from './stripe';
 import { usageOps } from './usage';
 import { workspaceOps } from './workspaces';
 
-export const OPS: readonly SimOp[] = [...workspaceOps, ...entryOps, ...grantOps, ...usageOps, ...resourceOps, ...stripeOps, ...settlementOps, ...faultOps];
+export const OPS: readonly SimOp[] = [...workspaceOps, ...entryOps, ...grantOps, ...holdOps, ...spendLimitOps, ...usageOps, ...resourceOps, ...stripeOps, ...settlementOps, ...faultOps];

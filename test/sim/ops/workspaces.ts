@@ -28,6 +28,8 @@ export const workspaceOps: SimOp[] = [
         events: new Map(),
         sent: new Map(),
         disputes: [],
+        holds: new Map(),
+        limits: new Map(),
       });
       w.note('create_workspace', `ws${index}`);
     },

@@ -9,6 +9,7 @@
 // Holds are decided in the object's group commit (hold_writes.ts), beside deductions: a group's
 // writes see each other's holds through an overlay keyed by the group's view, and the book itself
 // changes only once the group is durable.
+import { simBroken } from '../../lib/sim_hooks';
 import { iso } from '../../lib/time';
 import { ensureLayout } from '../object_layout';
 
@@ -158,7 +159,8 @@ export class HoldBook {
       h.closedAtMs,
       h.id,
     );
-    this.forget(h.id);
+    // (The simulator's broken rule keeps a released hold reserved in memory: test-only, SIM_HOOKS.)
+    if (!(h.status === 'released' && simBroken('release_keeps_held'))) this.forget(h.id);
   }
 
   /**

@@ -1,6 +1,7 @@
 // Holds and spend limits as the ledger object applies them: what a check, a deduction or a hold may
 // take (the spendable balance less active holds, within the member's limit), and the hooks that
 // deductions and captures carry through the group commit (entry_writes.ts). The object owns one.
+import { simBroken } from '../../lib/sim_hooks';
 import type { EntryHooks } from '../entry_writes';
 import type { GroupView } from '../group_view';
 import { spendableMicros } from '../ledger_context';
@@ -75,7 +76,8 @@ export class SpendControls {
       refuseFirst: (view) => {
         const hold = this.book.getIn(view, holdId);
         if (!hold || hold.workspaceId !== workspaceId) return { ok: false, code: 'not_found', message: 'No such hold.' };
-        if (hold.status === 'released') return { ok: false, code: 'hold_closed', message: `The hold "${holdId}" was released; it can no longer be captured.` };
+        // (The simulator's broken rule captures a released hold: test-only, SIM_HOOKS.)
+        if (hold.status === 'released' && !simBroken('capture_after_release')) return { ok: false, code: 'hold_closed', message: `The hold "${holdId}" was released; it can no longer be captured.` };
         // Captured already: its entry is known under the capture's key, and answered before this.
         if (hold.status === 'captured') return { ok: false, code: 'idempotency_conflict', message: `The hold "${holdId}" was already captured with another amount.` };
         return null;
