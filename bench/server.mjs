@@ -3,9 +3,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { d1Bindings } from '../scripts/d1_bindings.mjs';
 
 export const INTERNAL_TOKEN = 'bench-internal-token';
+// The deployed Worker plus the floor routes under /__bench, which `npm run deploy` never bundles.
+const BENCH_ENTRY = fileURLToPath(new URL('../workers/bench/bench_worker.ts', import.meta.url));
 
 /** `vars`: extra bindings for this server only (e.g. BENCH_D1_LATENCY_MS). */
 export async function startServer(port, vars = {}) {
@@ -18,7 +21,7 @@ export async function startServer(port, vars = {}) {
   const envFile = join(stateDir, 'bench.env');
   const extra = Object.entries(vars).map(([name, value]) => `${name}="${value}"\n`).join('');
   writeFileSync(envFile, `INTERNAL_API_TOKEN="${INTERNAL_TOKEN}"\nBENCH_ROUTES="enabled"\nLOCAL_SCHEDULED_ROUTE="enabled"\nSIMULATED_REGIONS="enabled"\n${extra}`);
-  return startWranglerDev(port, stateDir, ['--env-file', envFile]);
+  return startWranglerDev(port, stateDir, [BENCH_ENTRY, '--env-file', envFile]);
 }
 
 /**

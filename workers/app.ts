@@ -3,7 +3,6 @@ import { requireInternalToken } from './auth/require_internal_token';
 import type { AppEnv } from './env';
 import { ApiError } from './errors/api_error';
 import { handleError } from './errors/error_handler';
-import { benchFloor } from './routes/bench_floor';
 import { localScheduledRoute } from './settlement/local_scheduled_route';
 import { newId } from './lib/ids';
 import { registerApiReference } from './docs/docs_page';
@@ -61,7 +60,6 @@ export function buildApp() {
 
   app.get('/healthz', (c) => c.json({ ok: true }));
   registerApiReference(app); // GET /docs: the Scalar reference of /openapi.json
-  app.route('/__bench', benchFloor);
   app.route('/__scheduled', localScheduledRoute);
 
   // Internal API: one token check for the whole prefix, before any validation.

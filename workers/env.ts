@@ -53,7 +53,10 @@ export interface Env {
    * `burnrate@<PUBLIC_BASE_URL's host>`; neither → emails are recorded as not_configured.
    */
   EMAIL_FROM?: string;
-  /** Set to `enabled` only by the benchmark's own server: mounts the floor routes under /__bench. */
+  /**
+   * Set to `enabled` only by the benchmark's own server, whose entry (bench/bench_worker.ts) is the
+   * only one with the floor routes under /__bench: they answer 404 without it even there.
+   */
   BENCH_ROUTES?: string;
   /**
    * Set only by the benchmark's own server: milliseconds added to every D1 round trip of the

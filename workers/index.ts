@@ -1,30 +1,10 @@
 import { buildApp } from './app';
-import type { Env, NotificationMessage, SettlementMessage } from './env';
-import { deliverEvents } from './notifications/deliver_events';
-import { runScheduled } from './settlement/run_scheduled';
-import { MS_PER_HOUR } from './usage/exact_cost';
-import { settleBatch } from './settlement/settle_queue';
-import { enableSimHooks } from './lib/sim_hooks';
+import { workerFor } from './worker_handlers';
 
 export { WorkspaceLedger } from './ledger/workspace_ledger';
 export { HoldIdRegistry } from './tenancy/hold_id_registry';
 export { RegionalLedger } from './regions/regional_ledger';
 
-const app = buildApp();
-
-export default {
-  fetch(request, env, ctx) {
-    // Test-only switches (lib/sim_hooks.ts): a no-op unless the test-only binding SIM_HOOKS is set.
-    enableSimHooks(env);
-    return app.fetch(request, env, ctx);
-  },
-  // Awaited, not waitUntil: the cron only counts as done once every message is enqueued. The
-  // backstop: the hour that has just closed is left to the ledger objects' own alarms.
-  async scheduled(controller, env, _ctx) {
-    await runScheduled(env, controller.scheduledTime, controller.cron, MS_PER_HOUR);
-  },
-  async queue(batch, env, _ctx) {
-    if (batch.queue.startsWith('burnrate-notifications')) await deliverEvents(batch as MessageBatch<NotificationMessage>, env);
-    else await settleBatch(batch as MessageBatch<SettlementMessage>, env);
-  },
-} satisfies ExportedHandler<Env, SettlementMessage | NotificationMessage>;
+// What `npm run deploy` ships. The benchmark's floor routes are not here: its server runs
+// bench/bench_worker.ts instead (scripts/test/deploy_bundle.test.mjs checks the bundle).
+export default workerFor(buildApp());

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { internal } from '../helpers/api';
 
-// The benchmark's floor routes write straight to D1; they must not exist unless the benchmark's own
-// server turned them on (BENCH_ROUTES=enabled), and the test configuration does not.
+// The benchmark's floor routes write straight to D1; they exist only in the benchmark's own entry
+// (workers/bench/bench_worker.ts), not in wrangler.toml's main that the tests and deploy run
+// (scripts/test/deploy_bundle.test.mjs checks the deployed bundle has none of their code).
 describe('/__bench routes', () => {
   it.each([
     ['POST', '/__bench/raw-usage-insert'],

@@ -1,5 +1,6 @@
-// For `npm run bench` only (mounted behind BENCH_ROUTES and the internal token): thousands of
-// workspaces for the settlement benchmark in a few D1 batches instead of three API calls each.
+// For `npm run bench` only (bench_floor.ts, in the bench's own entry, behind BENCH_ROUTES and the
+// internal token): thousands of workspaces for the settlement benchmark in a few D1 batches
+// instead of three API calls each.
 import type { Env } from '../env';
 import { newId } from '../lib/ids';
 import { ledgerFor } from '../ledger/ledger_stub';

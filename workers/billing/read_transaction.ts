@@ -70,6 +70,18 @@ export async function readTransaction(env: Env, workspaceId: string, transaction
   return { ...view, ...(row.type === 'usage' && own ? { lines: own } : {}), ...(debit ? { funding } : {}) };
 }
 
+/**
+ * One transaction row of the workspace as D1 has it now (not waiting for the ledger object's
+ * projection), or undefined; another workspace's is undefined too.
+ */
+export async function readTransactionRow(env: Env, workspaceId: string, transactionId: string) {
+  return (await ledgerDbOf(env, workspaceId))
+    .select()
+    .from(transactions)
+    .where(and(eq(transactions.id, transactionId), eq(transactions.workspaceId, workspaceId)))
+    .get();
+}
+
 /** Which credit blocks paid for several debits of one workspace (the dashboard's history page), in one query. */
 export async function readTransactionFunding(env: Env, workspaceId: string, transactionIds: string[]): Promise<Map<string, FundingLineView[]>> {
   const byTransaction = new Map<string, FundingLineView[]>();

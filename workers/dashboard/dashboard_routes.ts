@@ -1,7 +1,4 @@
-import { and, eq, gt, isNull } from 'drizzle-orm';
 import { Hono, type Context } from 'hono';
-import { apiKeys, dashboardLinks } from '../../schema/tables';
-import { hashApiKey } from '../auth/api_keys';
 import { historyCsvFilename, historyCsvHeaders, historyCsvStream } from '../billing/history_csv';
 import { removePaymentMethod, setDefaultPaymentMethod, startCardSetup } from '../billing/payment_methods';
 import { startCheckoutTopup } from '../billing/start_checkout_topup';
@@ -12,7 +9,6 @@ import type { AppEnv, DashboardSession } from '../env';
 import { ApiError } from '../errors/api_error';
 import { ledgerFor } from '../ledger/ledger_stub';
 import { unwrap } from '../ledger/ledger_result';
-import { sha256Hex } from '../lib/crypto';
 import { randomToken } from '../lib/crypto';
 import { cancelReturnedCheckout, confirmReturnedCardSetup, confirmReturnedCheckout, readCancelledCheckout } from './checkout_return';
 import { ASSET_VERSION, DASHBOARD_CSS, DASHBOARD_JS } from './dashboard_assets';
@@ -26,7 +22,8 @@ import { newSessionClaims } from './session_cookie';
 import { dashboardPage, type PageState } from './views/dashboard_page';
 import { liveRegionMarkup } from './views/live_regions';
 import { bouncePage, linkConfirmPage, messagePage, signInPage } from './views/sign_in_view';
-import { directoryDb } from '../storage/databases';
+import { activeApiKey } from '../tenancy/active_api_key';
+import { consumeDashboardLink } from '../tenancy/consume_dashboard_link';
 import { saveSpendLimitForm } from './spend_limit_form';
 import { saveAlertsForm } from './alerts_form';
 
@@ -155,14 +152,7 @@ dashboard.post('/sign-in', async (c) => {
   const body = await c.req.parseBody();
   const key = typeof body.apiKey === 'string' ? body.apiKey.trim() : '';
   if (!key) return c.html(signInPage({ error: 'Enter your API key.' }), 400);
-  const row =
-    key.length <= 200
-      ? await directoryDb(c.env)
-          .select({ keyId: apiKeys.id, workspaceId: apiKeys.workspaceId, memberId: apiKeys.memberId })
-          .from(apiKeys)
-          .where(and(eq(apiKeys.keyHash, await hashApiKey(key)), isNull(apiKeys.revokedAtMs)))
-          .get()
-      : undefined;
+  const row = await activeApiKey(c.env, key);
   if (!row) return c.html(signInPage({ error: 'That API key is not valid (unknown or revoked).' }), 401);
   await startSession(c, newSessionClaims(row));
   return c.redirect('/dashboard', 303);
@@ -191,15 +181,7 @@ dashboard.post('/link', async (c) => {
   if (!fromOurOrigin(c)) return c.html(messagePage({ title: 'Sign-in link', message: 'Open the link itself to continue.' }), 403);
   const form = await c.req.parseBody();
   const token = typeof form.token === 'string' ? form.token : '';
-  const nowMs = Date.now();
-  const [used] =
-    token.length <= 100
-      ? await directoryDb(c.env)
-          .update(dashboardLinks)
-          .set({ usedAtMs: nowMs })
-          .where(and(eq(dashboardLinks.tokenHash, await sha256Hex(token)), isNull(dashboardLinks.usedAtMs), gt(dashboardLinks.expiresAtMs, nowMs)))
-          .returning({ workspaceId: dashboardLinks.workspaceId, memberId: dashboardLinks.memberId })
-      : [];
+  const used = await consumeDashboardLink(c.env, token);
   if (!used) {
     return c.html(messagePage({ title: 'This link no longer works', message: 'Sign-in links work once and expire after a few minutes. Ask for a new one, or sign in with an API key.', linkHref: '/dashboard', linkText: 'Sign in' }), 400);
   }

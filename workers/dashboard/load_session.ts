@@ -1,11 +1,8 @@
-import { and, eq, gt, isNull } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { apiKeys, dashboardSessions, members, workspaces } from '../../schema/tables';
 import type { AppEnv, DashboardSession } from '../env';
 import { csrfTokenFor, openSession, sealSession, SESSION_COOKIE, SESSION_TTL_MS, type SessionClaims } from './session_cookie';
-import { endSessionById, recordSession, sessionIdHash } from './session_store';
-import { directoryDb } from '../storage/databases';
+import { endSessionById, openSessionRow, recordSession } from './session_store';
 
 // The cookie is scoped to /dashboard, HttpOnly (no script reads it), Secure and SameSite=Strict (no
 // other site can make the browser send it). Browsers accept Secure cookies on http://localhost and
@@ -40,24 +37,7 @@ export async function endSession(c: Context<AppEnv>) {
 export async function loadSession(c: Context<AppEnv>): Promise<DashboardSession | null> {
   const claims = await openSession(c.env, getCookie(c, SESSION_COOKIE));
   if (!claims) return null;
-  const nowMs = Date.now();
-  // One query: the open session row, its member and workspace, and (for an API-key sign-in) the key, still unrevoked.
-  const openSessionRow = and(
-    eq(dashboardSessions.idHash, await sessionIdHash(claims.sid)),
-    eq(dashboardSessions.memberId, claims.memberId),
-    eq(dashboardSessions.workspaceId, claims.workspaceId),
-    isNull(dashboardSessions.endedAtMs),
-    gt(dashboardSessions.expiresAtMs, nowMs),
-  );
-  const select = directoryDb(c.env)
-    .select({ memberName: members.name, role: members.role, workspaceName: workspaces.name })
-    .from(dashboardSessions)
-    .innerJoin(members, and(eq(members.id, dashboardSessions.memberId), eq(members.workspaceId, dashboardSessions.workspaceId)))
-    .innerJoin(workspaces, eq(workspaces.id, members.workspaceId));
-  const row = await (claims.keyId
-    ? select.innerJoin(apiKeys, and(eq(apiKeys.id, claims.keyId), eq(apiKeys.memberId, members.id), isNull(apiKeys.revokedAtMs))).where(openSessionRow)
-    : select.where(openSessionRow)
-  ).get();
+  const row = await openSessionRow(c.env, claims);
   if (!row) return null;
   return {
     workspaceId: claims.workspaceId,

@@ -1,8 +1,6 @@
-import { and, eq } from 'drizzle-orm';
-import { transactions } from '../../schema/tables';
 import type { Env } from '../env';
 import { depositOfCheckoutSession } from '../billing/checkout_deposits';
-import { ledgerDbOf } from '../storage/databases';
+import { readTransactionRow } from '../billing/read_transaction';
 import { toTransactionView, type TransactionView } from '../ledger/transaction_view';
 import { formatMicros } from './format';
 
@@ -37,8 +35,7 @@ export function returnedPaymentParams(payment: ReturnedPayment): Record<string, 
 /** The deposit the payment made, in the caller's workspace only (another workspace's is null). */
 export async function readReturnedPayment(env: Env, workspaceId: string, payment: ReturnedPayment): Promise<TransactionView | null> {
   if (payment.via === 'saved_card') {
-    const row = await (await ledgerDbOf(env, workspaceId))
-      .select().from(transactions).where(and(eq(transactions.id, payment.transactionId), eq(transactions.workspaceId, workspaceId))).get();
+    const row = await readTransactionRow(env, workspaceId, payment.transactionId);
     return row ? toTransactionView(row) : null;
   }
   const row = await depositOfCheckoutSession(env, workspaceId, payment.sessionId);

@@ -1,5 +1,5 @@
-import { and, eq, inArray, isNull, lt } from 'drizzle-orm';
-import { apiKeys, dashboardSessions } from '../../schema/tables';
+import { and, eq, gt, inArray, isNull, lt } from 'drizzle-orm';
+import { apiKeys, dashboardSessions, members, workspaces } from '../../schema/tables';
 import type { Env } from '../env';
 import { sha256Hex } from '../lib/crypto';
 import { directoryDb } from '../storage/databases';
@@ -27,6 +27,30 @@ export async function recordSession(env: Env, claims: SessionClaims, nowMs = Dat
     }),
     db.delete(dashboardSessions).where(lt(dashboardSessions.expiresAtMs, nowMs - KEEP_AFTER_EXPIRY_MS)),
   ]);
+}
+
+/**
+ * The session of these (verified) claims if it is still open: its member's name and role and its
+ * workspace's name, or undefined. One query by the row's primary key: the open session row, its
+ * member and workspace, and (for an API-key sign-in) the key, still unrevoked.
+ */
+export async function openSessionRow(env: Env, claims: SessionClaims, nowMs = Date.now()) {
+  const openRow = and(
+    eq(dashboardSessions.idHash, await sessionIdHash(claims.sid)),
+    eq(dashboardSessions.memberId, claims.memberId),
+    eq(dashboardSessions.workspaceId, claims.workspaceId),
+    isNull(dashboardSessions.endedAtMs),
+    gt(dashboardSessions.expiresAtMs, nowMs),
+  );
+  const select = directoryDb(env)
+    .select({ memberName: members.name, role: members.role, workspaceName: workspaces.name })
+    .from(dashboardSessions)
+    .innerJoin(members, and(eq(members.id, dashboardSessions.memberId), eq(members.workspaceId, dashboardSessions.workspaceId)))
+    .innerJoin(workspaces, eq(workspaces.id, members.workspaceId));
+  return (claims.keyId
+    ? select.innerJoin(apiKeys, and(eq(apiKeys.id, claims.keyId), eq(apiKeys.memberId, members.id), isNull(apiKeys.revokedAtMs))).where(openRow)
+    : select.where(openRow)
+  ).get();
 }
 
 /** Sign-out: ends the session for every copy of its cookie. */

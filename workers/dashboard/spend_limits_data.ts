@@ -1,12 +1,10 @@
 // The dashboard's spend-limits panel: the limits the workspace's ledger object enforces, and (for
 // admins) the members a limit can be set for. Self-contained: loaded beside the rest of the page.
-import { eq } from 'drizzle-orm';
-import { members } from '../../schema/tables';
 import type { DashboardSession, Env } from '../env';
 import { unwrap } from '../ledger/ledger_result';
 import { ledgerFor } from '../ledger/ledger_stub';
 import type { SpendLimitView } from '../ledger/limits/spend_tracker';
-import { directoryDb } from '../storage/databases';
+import { workspaceMembers } from '../tenancy/workspace_members';
 
 export interface SpendLimitsPanelData {
   /** The caller's own limit (a member), or every member's (an admin). */
@@ -20,7 +18,7 @@ export async function loadSpendLimitsPanel(env: Env, session: DashboardSession):
   const admin = session.role === 'admin';
   const [limits, people] = await Promise.all([
     ledgerFor(env, ws).spendLimits(ws, admin ? null : session.memberId),
-    admin ? directoryDb(env).select({ id: members.id, name: members.name, email: members.email }).from(members).where(eq(members.workspaceId, ws)).all() : Promise.resolve([]),
+    admin ? workspaceMembers(env, ws) : Promise.resolve([]),
   ]);
   return { limits: unwrap(limits).value, members: people.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id)) };
 }

@@ -7,7 +7,7 @@ import { ledgerFor } from '../ledger/ledger_stub';
 import { allShards, ledgerShardOf, shardD1, shardNames } from '../storage/databases';
 import { shardFor } from '../storage/placement';
 import { holdRegistryFor } from '../tenancy/hold_id_registry';
-import { createLedgers, MAX_BENCH_BLOCKS, seedRunningWorkspaces, settleLedgers, wakeLedgers } from '../bench/seed_running_workspaces';
+import { createLedgers, MAX_BENCH_BLOCKS, seedRunningWorkspaces, settleLedgers, wakeLedgers } from './seed_running_workspaces';
 
 /**
  * Floors for `npm run bench`, measured on the same server in the same run: a usage request accepted
@@ -15,8 +15,8 @@ import { createLedgers, MAX_BENCH_BLOCKS, seedRunningWorkspaces, settleLedgers, 
  * (before events moved into the ledger objects), and
  * counts (stored events, D1 and object bytes, settled hours); a deposit opened and closed without
  * Stripe (the ledger object's two grouped writes); a ledger of many entries for the history bench.
- * Mounted only when the bench's own server sets BENCH_ROUTES=enabled; behind the internal token
- * even then.
+ * Mounted only by the bench's own entry (bench_worker.ts; `npm run deploy` never bundles this
+ * module), and even there answering only with BENCH_ROUTES=enabled and the internal token.
  */
 export const benchFloor = new Hono<AppEnv>();
 
