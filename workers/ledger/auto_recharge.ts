@@ -2,10 +2,7 @@ import { and, eq, isNull } from 'drizzle-orm';
 import { autoRechargeActions, checkoutSessions, transactions, ledgerWorkspaces } from '../../schema/tables';
 import { newId } from '../lib/ids';
 import { dollarsFromCents, MICROS_PER_CENT } from '../lib/money';
-import { openAuthenticationPage } from '../stripe/authentication_checkout';
-import { chargeSavedCard } from '../stripe/charge_saved_card';
-import { AUTHENTICATION_REQUIRED } from '../stripe/stripe_errors';
-import { hasOpenDispute } from '../stripe/open_disputes';
+import { AUTHENTICATION_REQUIRED } from './payments_port';
 import { closeDepositNow } from './deposits';
 import { spendableMicros, type LedgerContext } from './ledger_context';
 import type { LedgerState } from './load_state';
@@ -41,7 +38,7 @@ export async function maybeAutoRecharge(ledger: LedgerContext, state: LedgerStat
   }
   // Not while a dispute of the workspace is open; the crossing stays unmarked, so the first
   // decision after the dispute closes charges.
-  if (await hasOpenDispute(ledger.db, ws)) return;
+  if (await ledger.payments.hasOpenDispute(ledger.db, ws)) return;
   const amountCents = await rechargeAmountCents(ledger, state, nowMs);
   if (amountCents === 0) {
     // The month's cap leaves nothing to charge: this crossing is over for auto-recharge.
@@ -72,7 +69,7 @@ export async function maybeAutoRecharge(ledger: LedgerContext, state: LedgerStat
       .where(and(eq(ledgerWorkspaces.workspaceId, ws), lastTryAtMs === null ? isNull(ledgerWorkspaces.autoRechargeCrossingAtMs) : eq(ledgerWorkspaces.autoRechargeCrossingAtMs, lastTryAtMs))),
   ]);
   f.autoRechargeCrossingAtMs = nowMs;
-  const charged = await chargeSavedCard(ledger.env, {
+  const charged = await ledger.payments.chargeSavedCard({
     workspaceId: ws,
     transactionKey: key,
     amountCents,
@@ -111,7 +108,7 @@ async function awaitAuthentication(
   const { workspaceId, transactionId, key, nowMs } = input;
   let actionUrl = input.url;
   if (!actionUrl) {
-    const page = await openAuthenticationPage(ledger.env, { workspaceId, transactionId, transactionKey: key, amountCents: input.amountCents, customerId: input.customerId });
+    const page = await ledger.payments.openAuthenticationPage({ workspaceId, transactionId, transactionKey: key, amountCents: input.amountCents, customerId: input.customerId });
     if (!page) return false;
     await ledger.directory
       .insert(checkoutSessions)

@@ -6,9 +6,7 @@ import { canonicalJson, sha256Hex } from '../lib/crypto';
 import { newId } from '../lib/ids';
 import { MICROS_PER_CENT } from '../lib/money';
 import { outboxEvent } from '../notifications/outbox';
-import { chargeSavedCard } from '../stripe/charge_saved_card';
-import { AUTHENTICATION_EXPIRED } from '../stripe/intent_details';
-import { AUTHENTICATION_REQUIRED } from '../stripe/stripe_errors';
+import { AUTHENTICATION_EXPIRED, AUTHENTICATION_REQUIRED } from './payments_port';
 import { balanceCapFailure } from './balance_cap';
 import { replay } from './entry_replay';
 import type { Committed, GroupBatch } from './group_batch';
@@ -188,7 +186,7 @@ export async function depositWithSavedCard(ledger: LedgerContext, groups: Ledger
   );
   // A replay (or a conflicting reuse of the key) answers with what was recorded; it never pays twice.
   if (!opened.ok || opened.replayed) return opened;
-  const charged = await chargeSavedCard(ledger.env, {
+  const charged = await ledger.payments.chargeSavedCard({
     workspaceId: input.workspaceId,
     transactionKey: input.key,
     amountCents: input.amountCents,

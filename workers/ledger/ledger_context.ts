@@ -2,6 +2,7 @@ import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import type { Env } from '../env';
 import { latestPriceVersion, loadPriceBook } from '../usage/pricing';
 import type { LedgerState } from './load_state';
+import type { PaymentsPort } from './payments_port';
 import type { TransactionRow } from './transaction_view';
 import { directoryD1 } from '../storage/databases';
 
@@ -18,6 +19,8 @@ export interface LedgerContext {
   readonly d1: D1Database;
   /** The directory D1: prices, Stripe customers, checkout sessions, processed Stripe events. */
   readonly directory: DrizzleD1Database;
+  /** The card network, as the Worker's entry handed it to the object (payments_port.ts). */
+  readonly payments: PaymentsPort;
   /** The cached state, read from D1 when there is none; null when the workspace does not exist. */
   load(workspaceId: string): Promise<LedgerState | null>;
   /** Forgets the cached state: the next load rebuilds it from D1. */

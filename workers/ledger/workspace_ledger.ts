@@ -42,6 +42,7 @@ import type { LimitPeriod } from './limits/periods';
 import type { SpendLimitView } from './limits/spend_tracker';
 import { HomeLeases } from '../regions/home_leases';
 import type { LeaseAnswer, LeaseExchange } from '../regions/lease_protocol';
+import type { PaymentsPort } from './payments_port';
 
 /**
  * The only writer of one workspace's money. Holds the settled balance, the unsettled usage and the
@@ -52,13 +53,17 @@ import type { LeaseAnswer, LeaseExchange } from '../regions/lease_protocol';
  *
  * The object owns the cached state and the queue; each concern lives in its own module (reads,
  * group_commit with entry_writes, deposits, ingestion, resources, settlement, enforcement, auto_recharge) and
- * reaches the state only through the LedgerContext below.
+ * reaches the state only through the LedgerContext below. It reaches the card network only through
+ * the payments port the Worker's entry hands it (workers/index.ts), never by importing Stripe.
  */
-export class WorkspaceLedger extends DurableObject<Env> {
+export abstract class WorkspaceLedger extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     // The object's D1 handle: unchanged, unless the benchmark's server injects a round-trip delay.
     super(ctx, withInjectedD1Latency(env, ctx));
   }
+
+  /** The card network (payments_port.ts): given by the entry's subclass, so the ledger imports no payment processor. */
+  protected abstract paymentsPort(): PaymentsPort;
 
   private readonly queue = new SerialQueue();
   private state: LedgerState | null = null;
@@ -84,6 +89,7 @@ export class WorkspaceLedger extends DurableObject<Env> {
       get directory() {
         return directoryDb(env);
       },
+      payments: this.paymentsPort(),
       load: (workspaceId: string) => this.load(workspaceId),
       dropState: () => {
         this.state = null;

@@ -11,6 +11,7 @@
 // linked), expired -> failed as `authentication_expired` (not a decline).
 import type Stripe from 'stripe';
 import type { Env } from '../env';
+import type { AuthenticationPage, AuthenticationPageRequest } from '../ledger/payments_port';
 import { configuredPublicOrigin } from '../billing/public_base_url';
 import { dollarsFromCents } from '../lib/money';
 import { classifyStripeError } from './stripe_errors';
@@ -19,10 +20,7 @@ import { stripeFor } from './stripe_client';
 /** How long a payment waits for the customer's authentication before it is given up (under Checkout's 24 h). */
 export const AUTHENTICATION_EXPIRES_AFTER_MS = 23 * 3_600_000;
 
-export interface AuthenticationPage {
-  sessionId: string;
-  url: string;
-}
+export type { AuthenticationPage };
 
 /**
  * The Checkout Session for a pending auto-recharge, made once per entry (Stripe's idempotency key
@@ -33,7 +31,7 @@ export interface AuthenticationPage {
  */
 export async function openAuthenticationPage(
   env: Env,
-  input: { workspaceId: string; transactionId: string; transactionKey: string; amountCents: number; customerId: string },
+  input: AuthenticationPageRequest,
 ): Promise<AuthenticationPage | null> {
   const origin = configuredPublicOrigin(env);
   if (!origin) return null;

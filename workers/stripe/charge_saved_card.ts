@@ -1,35 +1,11 @@
 import type { Env } from '../env';
+import type { SavedCardCharge, SavedCardOutcome } from '../ledger/payments_port';
 import { declineCodeOf } from './intent_details';
 import { invoiceOffSessionPayment } from './invoice_off_session';
 import { stripeFor } from './stripe_client';
 import { classifyStripeError } from './stripe_errors';
 
-export interface SavedCardCharge {
-  workspaceId: string;
-  /** The pending entry's key (auto_recharge or deposit): also the PaymentIntent's idempotency key. */
-  transactionKey: string;
-  amountCents: number;
-  customerId: string;
-  paymentMethodId: string;
-  /** Shown on the PaymentIntent (and the card statement's details in the Dashboard). */
-  description: string;
-}
-
-export interface SavedCardOutcome {
-  outcome: 'completed' | 'failed' | null;
-  failureReason?: string;
-  /** The paid invoice's hosted page (stripe/invoice_off_session.ts): the deposit's invoice link. */
-  invoiceUrl?: string | null;
-  /**
-   * Not a decline: the bank wants the customer to authenticate (3-D Secure), and nothing was
-   * charged (outcome stays null). What Stripe answers to an off-session payment is a 402
-   * `authentication_required`, its PaymentIntent back in requires_payment_method: `url` is null
-   * and the caller offers the customer a page of its own (stripe/authentication_checkout.ts). Some
-   * integrations instead get the PaymentIntent waiting in requires_action with Stripe's page in
-   * next_action.redirect_to_url: that page is `url`.
-   */
-  authentication?: { paymentIntentId: string; url: string | null };
-}
+export type { SavedCardCharge, SavedCardOutcome };
 
 /**
  * One off-session payment on the saved card. Answers `completed` or `failed` when Stripe decided,

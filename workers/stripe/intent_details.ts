@@ -1,11 +1,8 @@
 import type Stripe from 'stripe';
+import { AUTHENTICATION_EXPIRED } from '../ledger/payments_port';
 
-/**
- * An auto-recharge the customer never authenticated (3-D Secure), cancelled by burnrate after
- * AUTHENTICATION_EXPIRES_AFTER_MS (reconciliation/expire_authentications.ts), or whose page (a Checkout
- * Session, authentication_checkout.ts) expired unpaid: failed, but no decline.
- */
-export const AUTHENTICATION_EXPIRED = 'authentication_expired';
+// The reason of an auto-recharge never authenticated (ledger/payments_port.ts).
+export { AUTHENTICATION_EXPIRED };
 
 /** Why Stripe declined a PaymentIntent, for the failed entry and the auto_recharge.failed notification. */
 export const declineCodeOf = (intent: Stripe.PaymentIntent) =>

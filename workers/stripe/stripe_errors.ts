@@ -1,3 +1,4 @@
+import { AUTHENTICATION_REQUIRED } from '../ledger/payments_port';
 // What a failed Stripe call means for money, decided in one place (docs/stripe-errors.md has the
 // table). stripe-node turns every failure into one of its error classes, named by `type`
 // (StripeCardError, StripeInvalidRequestError, …), with Stripe's own `code`, `decline_code` and the
@@ -28,7 +29,7 @@ export type StripeVerdict =
   | { decided: false; code: string; message: string };
 
 /** Stripe's error code (and decline_code) for an off-session payment the bank wants authenticated. */
-export const AUTHENTICATION_REQUIRED = 'authentication_required';
+export { AUTHENTICATION_REQUIRED };
 
 interface StripeLikeError {
   type?: string;
