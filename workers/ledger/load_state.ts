@@ -107,21 +107,50 @@ interface BalanceAndFlagsRow {
  * object's own storage, the open hours' usage rollups. Null when the workspace does not exist.
  */
 export async function readLedgerState(shard: D1Database, directory: D1Database, workspaceId: string, store: EventStore): Promise<LedgerState | null> {
-  const [[balanceResult, intervalResult, previousResult, blockResult], [priceResult, cardResult]] = await Promise.all([
+  return (await readLedgerStateWith(shard, directory, workspaceId, store, NOTHING_ALONGSIDE)).state;
+}
+
+/** More of the shard read in the same batch as the state (one round trip), and what is made of it. */
+export interface AlongsideRead<T> {
+  statements: readonly D1PreparedStatement[];
+  read(results: readonly D1Result[]): T;
+}
+
+const NOTHING_ALONGSIDE: AlongsideRead<null> = { statements: [], read: () => null };
+
+/** readLedgerState, with `alongside`'s statements in the same shard batch (the members' spend, holds/limits). */
+export async function readLedgerStateWith<T>(
+  shard: D1Database,
+  directory: D1Database,
+  workspaceId: string,
+  store: EventStore,
+  alongside: AlongsideRead<T>,
+): Promise<{ state: LedgerState | null; alongside: T }> {
+  const [[balanceResult, intervalResult, previousResult, blockResult, ...alongsideResults], [priceResult, cardResult]] = await Promise.all([
     shard.batch([
       shard.prepare(BALANCE_AND_FLAGS_SQL).bind(workspaceId),
       shard.prepare(OPEN_INTERVALS_SQL).bind(workspaceId),
       shard.prepare(PREVIOUS_HOUR_SQL).bind(workspaceId),
       shard.prepare(OPEN_BLOCKS_SQL).bind(workspaceId),
+      ...alongside.statements,
     ]),
     directory.batch([directory.prepare(PRICES_SQL), directory.prepare(CARD_SQL).bind(workspaceId)]),
   ]);
   const row = (balanceResult!.results as BalanceAndFlagsRow[])[0];
-  if (!row) return null;
-  const intervals = intervalResult!.results as IntervalRow[];
-  const previous = previousResult!.results as Array<{ micros: number }>;
-  const prices = priceResult!.results as Array<{ version: number; effectiveFromMs: number; pricingJson: string }>;
-  const cardRows = cardResult!.results as Array<{ stripeCustomerId: string; paymentMethodId: string | null }>;
+  if (!row) return { state: null, alongside: alongside.read(alongsideResults) };
+  return { state: stateOf(row, workspaceId, store, { intervalResult: intervalResult!, previousResult: previousResult!, blockResult: blockResult!, priceResult: priceResult!, cardResult: cardResult! }), alongside: alongside.read(alongsideResults) };
+}
+
+function stateOf(
+  row: BalanceAndFlagsRow,
+  workspaceId: string,
+  store: EventStore,
+  { intervalResult, previousResult, blockResult, priceResult, cardResult }: Record<'intervalResult' | 'previousResult' | 'blockResult' | 'priceResult' | 'cardResult', D1Result>,
+): LedgerState {
+  const intervals = intervalResult.results as IntervalRow[];
+  const previous = previousResult.results as Array<{ micros: number }>;
+  const prices = priceResult.results as Array<{ version: number; effectiveFromMs: number; pricingJson: string }>;
+  const cardRows = cardResult.results as Array<{ stripeCustomerId: string; paymentMethodId: string | null }>;
   const flags: WorkspaceFlags = {
     storageSuspendedAtMs: row.storageSuspendedAtMs,
     lowBalanceSinceMs: row.lowBalanceSinceMs,
@@ -142,7 +171,7 @@ export async function readLedgerState(shard: D1Database, directory: D1Database, 
   }
   // The block invariant, as cheaply: every credit is a block and every debit is funded by blocks, so
   // the remainders (kept by triggers, and those loaded) add up to the balance.
-  const blocks = new BlockBook(blockResult!.results as CreditBlock[]);
+  const blocks = new BlockBook(blockResult.results as CreditBlock[]);
   const blocksReady = row.blocksReady !== 0;
   if (blocksReady && (row.blocksSumMicros !== row.balanceMicros || blocks.totalMicros !== row.balanceMicros)) {
     throw new LedgerInvariantError(

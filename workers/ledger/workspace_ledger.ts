@@ -15,7 +15,7 @@ import type { AutoTopupSettingsInput, BurnBreakdown, CloseDepositInput, CreditSu
 import { saveAutoTopupNow, saveDefaultCardNow } from './settings';
 import { saveAlertsNow } from './alerts/save_alerts';
 import type { AlertSettings } from './alerts/alert_rules';
-import { LedgerInvariantError, readLedgerState, type LedgerState } from './load_state';
+import { LedgerInvariantError, readLedgerState, readLedgerStateWith, type LedgerState } from './load_state';
 import { LedgerReads } from './reads';
 import { ResizeVolumeWrite, StartResourceWrite, StopResourceWrite } from './resources';
 import type { ResourceView, StartResourceInput } from './resource_view';
@@ -618,8 +618,8 @@ export abstract class WorkspaceLedger extends DurableObject<Env> {
           // object may have left some); the key index learns D1's caller keys once.
           await this.projector.drained();
           if (!this.journal.backfilled) await backfillKeyIndex(shard.db, workspaceId, this.journal);
-          // holds/limits: the members' spend read beside the balance (one more statement batch, at once).
-          const [state, spendRows] = await Promise.all([readLedgerState(shard.d1, this.env.DB, workspaceId, this.store), this.desk.readSpendRows(shard.d1, workspaceId)]);
+          // holds/limits: the members' spend read in the same shard batch as the balance.
+          const { state, alongside: spendRows } = await readLedgerStateWith(shard.d1, this.env.DB, workspaceId, this.store, this.desk.spendReading(shard.d1, workspaceId));
           if (!state) return state;
           let ready = state;
           if (!state.blocksReady) {

@@ -16,7 +16,8 @@ import { sendNotifications } from '../send_notifications';
 import type { SerialQueue } from '../serial_queue';
 import type { TransactionView } from '../transaction_view';
 import { LimitNotices } from '../limits/limit_notices';
-import { readSpendRows, saveLimitStatement, type SpendRows } from '../limits/load_spend';
+import { readSpendRows, saveLimitStatement, spendRowsFrom, spendStatements, type SpendRows } from '../limits/load_spend';
+import type { AlongsideRead } from '../load_state';
 import { periodStartMs, type LimitPeriod } from '../limits/periods';
 import { SpendTracker, type SpendLimitView } from '../limits/spend_tracker';
 import { HoldBook, holdView, type HoldView } from './hold_book';
@@ -57,7 +58,13 @@ export class HoldsDesk {
     this.holds.expireDue(Date.now());
   }
 
-  /** The rows the object's load reads beside its balance (one more statement batch, at once). */
+  /** The members' spend, read in the same shard batch as the object's balance when it loads. */
+  spendReading(shard: D1Database, workspaceId: string): AlongsideRead<SpendRows> {
+    const fromMs = periodStartMs('month', this.spend.clock());
+    return { statements: spendStatements(shard, workspaceId, fromMs), read: (results) => spendRowsFrom(results, fromMs) };
+  }
+
+  /** The members' spend on its own (a reload of what limits enforce). */
   readSpendRows(shard: D1Database, workspaceId: string): Promise<SpendRows> {
     return readSpendRows(shard, workspaceId, periodStartMs('month', this.spend.clock()));
   }

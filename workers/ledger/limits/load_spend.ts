@@ -56,13 +56,23 @@ const SETTLED_SQL = `SELECT settled_through_ms AS settledThroughMs FROM balances
 
 /** The rows, from `fromMs` (the start of the current month) on. */
 export async function readSpendRows(shard: D1Database, workspaceId: string, fromMs: number): Promise<SpendRows> {
-  const [limits, debits, rollups, intervals, settled] = await shard.batch([
+  return spendRowsFrom(await shard.batch([...spendStatements(shard, workspaceId, fromMs)]), fromMs);
+}
+
+/** The statements of readSpendRows, for a batch of the object's load (load_state.ts: readLedgerStateWith). */
+export function spendStatements(shard: D1Database, workspaceId: string, fromMs: number): readonly D1PreparedStatement[] {
+  return [
     shard.prepare(LIMITS_SQL).bind(workspaceId),
     shard.prepare(DEBITS_SQL).bind(workspaceId, fromMs),
     shard.prepare(ROLLUPS_SQL).bind(workspaceId, fromMs),
     shard.prepare(INTERVALS_SQL).bind(workspaceId, fromMs),
     shard.prepare(SETTLED_SQL).bind(workspaceId),
-  ]);
+  ];
+}
+
+/** The rows from the results of spendStatements, in their order. */
+export function spendRowsFrom(results: readonly D1Result[], fromMs: number): SpendRows {
+  const [limits, debits, rollups, intervals, settled] = results;
   return {
     fromMs,
     limits: limits!.results as unknown as LimitRow[],
