@@ -39,12 +39,20 @@ import { stripeWebhook } from './routes/stripe_webhook';
 import { newRouter } from './routes/router';
 import { requestBodyLimit } from './http/request_body_limit';
 import { noStoreJson } from './http/no_store';
+import { noteFarWrite } from './regions/far_reads';
 
 const requestId = createMiddleware<AppEnv>(async (c, next) => {
   const id = newId('req');
   c.set('requestId', id);
   c.header('X-Request-Id', id);
   await next();
+});
+
+const farPublicWrites = createMiddleware<AppEnv>(async (c, next) => {
+  await next();
+  if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.res.status >= 400) return;
+  const auth = c.get('auth') as AppEnv['Variables']['auth'] | undefined;
+  if (auth) await noteFarWrite(c.env, c.req.raw, auth.workspaceId);
 });
 
 export function buildApp() {
@@ -84,6 +92,9 @@ export function buildApp() {
   registerMemberSessionRoutes(app);
   registerStripeReconciliationRoutes(app);
 
+  // A public write answered to a caller away from the workspace's home: that region's next reads
+  // start from a bookmark that covers it (regions/far_reads.ts).
+  app.use('/v1/*', farPublicWrites);
   // Public API: each route carries requireApiKey so the OpenAPI document shows its security.
   registerCreditRoutes(app);
   registerHistoryRoutes(app);

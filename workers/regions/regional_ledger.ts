@@ -13,6 +13,7 @@ import type { TransactionView } from '../ledger/transaction_view';
 import { crossRegion } from './cross_region';
 import type { LeaseAnswer, LeaseExchange } from './lease_protocol';
 import { RegionalStore, type RegionalHold, type SpendRow } from './regional_store';
+import { ReadFloors, type ReadFloor } from './read_floor';
 import type { Region } from './regions';
 
 /** Where a call is decided: the workspace, the region this object serves, and the workspace's home. */
@@ -60,6 +61,8 @@ export class RegionalLedger extends DurableObject<Env> {
   private next: { promise: Promise<void>; wantMicros: number; returnAll: boolean } | null = null;
   private alarmAtMs: number | null = null;
   private recent: Array<{ atMs: number; micros: number }> = [];
+  /** Where this region's public reads start their D1 session (read_floor.ts). */
+  private readonly floors = new ReadFloors();
 
   // --- the routes' calls ------------------------------------------------------------------------
 
@@ -74,6 +77,7 @@ export class RegionalLedger extends DurableObject<Env> {
 
   async deduct(where: Where, input: RegionalDeduction): Promise<Decided<TransactionView>> {
     this.begin(where);
+    this.floors.wrote();
     const key = callerKey(input.id);
     const request = canonicalJson({ amountMicros: input.amountMicros, description: input.description, memberId: input.memberId });
     const replay = this.replayed(key, request, input.id);
@@ -97,6 +101,7 @@ export class RegionalLedger extends DurableObject<Env> {
 
   async createHold(where: Where, input: CreateHoldInput): Promise<Decided<HoldView>> {
     this.begin(where);
+    this.floors.wrote();
     const request = canonicalJson({ workspaceId: input.workspaceId, memberId: input.memberId, amountMicros: input.amountMicros, ttlSeconds: input.ttlSeconds, description: input.description });
     const known = this.store.hold(input.id);
     if (known && known.atHome === 0) return this.local(known.request === request ? { ok: true, replayed: true, value: this.view(where, known) } : holdConflict(input.id));
@@ -127,6 +132,7 @@ export class RegionalLedger extends DurableObject<Env> {
 
   async captureHold(where: Where, holdId: string, amountMicros: number): Promise<Decided<{ hold: HoldView; transaction: TransactionView | null }>> {
     this.begin(where);
+    this.floors.wrote();
     const first = this.store.hold(holdId);
     if (!first || first.atHome === 1) return this.home(where, (ledger) => ledger.captureHold(where.workspaceId, holdId, amountMicros));
     const closed = this.closedAnswer(where, first, amountMicros);
@@ -158,12 +164,49 @@ export class RegionalLedger extends DurableObject<Env> {
 
   async releaseHold(where: Where, holdId: string): Promise<Decided<HoldView>> {
     this.begin(where);
+    this.floors.wrote();
     const hold = this.store.hold(holdId);
     if (!hold || hold.atHome === 1) return this.home(where, (ledger) => ledger.releaseHold(where.workspaceId, holdId));
     if (hold.status === 'captured') return this.local({ ok: false, code: 'hold_closed', message: `The hold "${holdId}" was captured; it can no longer be released.` });
     if (hold.status !== 'held') return this.local({ ok: true, replayed: true, value: this.view(where, hold) });
     const closed = this.close(where, hold, 'release');
     return this.local(closed.ok ? { ...closed, value: closed.value.hold } : closed);
+  }
+
+  // --- reads near the caller (read_floor.ts) ------------------------------------------------------
+
+  /**
+   * The bookmark a public read in this region starts its D1 session from: it covers every write
+   * made through this region before the call. When it does not yet, this region's spends are
+   * reported first and home answers a bookmark taken once its entries are in D1.
+   */
+  async readFloor(where: Where): Promise<ReadFloor> {
+    this.begin(where);
+    return this.floors.floor(async () => {
+      await this.exchange(0, false);
+      const answer: LedgerResult<string | null> = await crossRegion(this.env, where.region, where.homeRegion, async (): Promise<LedgerResult<string | null>> => ledgerFor(this.env, where.workspaceId).projectedBookmark(where.workspaceId));
+      if (!answer.ok) throw new Error(`read floor: home answered ${answer.code}: ${answer.message}`);
+      return answer.value;
+    });
+  }
+
+  /** A read that started at `version` reached `bookmark`: the next read here starts no older. */
+  readReached(version: number, bookmark: string | null): null {
+    this.floors.readReached(version, bookmark);
+    return null;
+  }
+
+  /** A write sent home from this region by a public route (a top-up, a setting): later reads here must see it. */
+  wrote(): null {
+    this.floors.wrote();
+    return null;
+  }
+
+  /** Before a summary is read at home: this region's spends are there (at once when none is unreported). */
+  async reportSpends(where: Where): Promise<null> {
+    this.begin(where);
+    await this.exchange(0, false);
+    return null;
   }
 
   /** Home asks for the lease back (a spend limit changed): spends reported, the free part returned; open holds keep theirs. */

@@ -6,6 +6,7 @@ import { requireApiKey } from '../../auth/require_api_key';
 import { depositExample, transactionExample } from '../../openapi/examples';
 import { transactionDetailExample, TransactionWithLinesSchema } from '../../openapi/transaction_lines_schema';
 import { errorResponses, jsonResponse, queryInt, TransactionIdSchema, TransactionSchema } from '../../openapi/schemas';
+import { farRead, keepBookmark } from '../../regions/far_reads';
 import type { Router } from '../router';
 
 const HistoryQuery = z.object({
@@ -57,7 +58,11 @@ export const registerHistoryRoutes = (app: Router) =>
   app
     .openapi(getHistoryRoute, async (c) => {
       const query = c.req.valid('query');
-      return c.json(await historyPage(c.env, c.get('auth').workspaceId, { ...query, limit: query.limit ?? 50 }), 200);
+      const workspaceId = c.get('auth').workspaceId;
+      const far = await farRead(c.env, c.req.raw, workspaceId);
+      const page = await historyPage(c.env, workspaceId, { ...query, limit: query.limit ?? 50 }, undefined, far?.db);
+      keepBookmark(c, far);
+      return c.json(page, 200);
     })
     .openapi(getTransactionRoute, async (c) => {
       const { id } = c.req.valid('param');

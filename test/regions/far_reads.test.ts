@@ -1,0 +1,173 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { rawFetch } from '../helpers/api';
+import { recordReadSessions, type SessionRecord } from '../../workers/storage/read_session';
+import type { Region } from '../../workers/regions/regions';
+import { payCheckout, eventFor, deliver } from '../stripe/stripe_helpers';
+import { deductFrom, from, grantTo, regional, unique } from './regions_helpers';
+import { internalWithHeaders } from '../helpers/api';
+import { WORKSPACE_AGE_MS, setWorkspaceCreatedAt } from '../helpers/fixtures';
+import { env } from 'cloudflare:workers';
+
+// Public reads from a region away from home go through a D1 session (read replication) started
+// from the regional object's read floor (docs/regions.md "Reads near the caller"). Locally D1 has
+// no replicas, but sessions and bookmarks work: the recorder below sees every session opened and
+// the bookmark it started from, so these tests check that a write's bookmark reaches the next read.
+
+let sessions: SessionRecord[] = [];
+beforeEach(() => {
+  sessions = [];
+  recordReadSessions(sessions);
+});
+afterEach(() => recordReadSessions(null));
+
+async function workspaceWithKey(homeRegion: Region): Promise<{ ws: string; key: string }> {
+  const res = await internalWithHeaders('POST', '/internal/v1/workspaces', {}, { name: 'Far reads', homeRegion, admin: { name: 'Ada', email: `${unique('ada')}@example.com` } });
+  expect(res.status).toBe(201);
+  const ws = res.body.workspace.id as string;
+  const row = await env.DB.prepare('SELECT created_at_ms AS c FROM workspaces WHERE id = ?').bind(ws).first<{ c: number }>();
+  await setWorkspaceCreatedAt(ws, row!.c - WORKSPACE_AGE_MS);
+  return { ws, key: res.body.apiKey as string };
+}
+
+async function publicFrom(region: Region, method: string, path: string, key: string, body?: unknown) {
+  const headers: Record<string, string> = { 'x-api-key': key, 'X-Burnrate-Region': region };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await rawFetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+const history = async (region: Region, key: string) => {
+  const res = await publicFrom(region, 'GET', '/v1/billing/credits/history?limit=50', key);
+  expect(res.status).toBe(200);
+  return res.body.data as Array<{ id: string; type: string; status: string; amountMicros: number }>;
+};
+const summary = async (region: Region, key: string) => {
+  const res = await publicFrom(region, 'GET', '/v1/billing/credits', key);
+  expect(res.status).toBe(200);
+  return res.body as { balanceMicros: number; paidMicros: number; promotionalMicros: number; heldMicros: number };
+};
+
+/** The sessions opened on the primary (home's bookmarks) and those started from a bookmark (the reads). */
+const primaries = () => sessions.filter((s) => s.start === 'first-primary');
+const readsFromBookmark = () => sessions.filter((s) => s.start !== 'first-primary' && s.start !== 'first-unconstrained');
+
+describe('reads from a far region: read-your-writes through a replica session', () => {
+  it('a deduction decided in the region is in the next history page and summary there', async () => {
+    const { ws, key } = await workspaceWithKey('enam');
+    await grantTo(ws, 5_000_000);
+    // Decided in weur from its lease: in weur's SQLite only, not yet reported home nor in D1.
+    const d = await deductFrom('weur', ws, 1_000_000);
+    expect(d.status).toBe(201);
+    expect(d.headers.get('X-Burnrate-Decided-In')).toBe('weur');
+    expect((await regional(ws, 'weur').leaseState()).unreportedMicros).toBe(1_000_000);
+
+    const page = await history('weur', key);
+    expect(page.map((t) => t.id)).toContain(d.body.id);
+    expect(page.find((t) => t.id === d.body.id)).toMatchObject({ type: 'usage', amountMicros: -1_000_000, status: 'completed' });
+    // The read's session started from the bookmark home took on the primary once the spend was in D1.
+    expect(primaries()).toHaveLength(1);
+    const homeBookmark = primaries()[0]!.session.getBookmark();
+    expect(homeBookmark).toEqual(expect.any(String));
+    expect(readsFromBookmark().map((s) => s.start)).toEqual([homeBookmark]);
+
+    const credits = await summary('weur', key);
+    expect(credits.promotionalMicros + credits.paidMicros).toBe(4_000_000);
+  });
+
+  it('the summary shows a far deduction at once, before the region reports it', async () => {
+    const { ws, key } = await workspaceWithKey('enam');
+    await grantTo(ws, 5_000_000);
+    const d = await deductFrom('apac', ws, 700_000);
+    expect(d.headers.get('X-Burnrate-Decided-In')).toBe('apac');
+    expect((await regional(ws, 'apac').leaseState()).unreportedMicros).toBe(700_000);
+    const credits = await summary('apac', key);
+    expect(credits.promotionalMicros + credits.paidMicros).toBe(4_300_000);
+    expect((await regional(ws, 'apac').leaseState()).unreportedMicros).toBe(0);
+  });
+
+  it('each read starts from the bookmark the previous one reached; a write makes the next read ask home again', async () => {
+    const { ws, key } = await workspaceWithKey('enam');
+    await grantTo(ws, 5_000_000);
+    await history('oc', key); // a fresh regional object knows no bookmark: one from home
+    expect(primaries()).toHaveLength(1);
+    const reached = readsFromBookmark()[0]!.session.getBookmark();
+    // The bookmark is kept after the answer (waitUntil): let it land.
+    await new Promise((r) => setTimeout(r, 50));
+
+    await history('oc', key);
+    expect(primaries()).toHaveLength(1); // no write since: no call home
+    expect(readsFromBookmark()[1]!.start).toBe(reached);
+
+    const d = await deductFrom('oc', ws, 250_000);
+    expect(d.status).toBe(201);
+    const page = await history('oc', key);
+    expect(page.map((t) => t.id)).toContain(d.body.id);
+    expect(primaries()).toHaveLength(2);
+    expect(readsFromBookmark()[2]!.start).toBe(primaries()[1]!.session.getBookmark());
+  });
+
+  it('a hold captured in the region is in the next history page and summary; a released one moves nothing', async () => {
+    const { ws, key } = await workspaceWithKey('enam');
+    await grantTo(ws, 5_000_000);
+    const hold = await from('sam', 'POST', '/internal/v1/holds', { id: unique('h'), workspaceId: ws, amountMicros: 400_000 });
+    expect(hold.status).toBe(201);
+    expect(hold.headers.get('X-Burnrate-Decided-In')).toBe('sam');
+    const capture = await from('sam', 'POST', `/internal/v1/holds/${hold.body.id}/capture`, { amountMicros: 300_000 });
+    expect(capture.status).toBe(200);
+    const txn = capture.body.transaction.id as string;
+    const page = await history('sam', key);
+    expect(page.find((t) => t.id === txn)).toMatchObject({ amountMicros: -300_000 });
+    expect((await summary('sam', key)).promotionalMicros).toBe(4_700_000);
+    const h2 = await from('sam', 'POST', '/internal/v1/holds', { id: unique('h'), workspaceId: ws, amountMicros: 100_000 });
+    expect((await from('sam', 'POST', `/internal/v1/holds/${h2.body.id}/release`, {})).status).toBe(200);
+    expect((await history('sam', key)).filter((t) => t.type === 'usage')).toHaveLength(1);
+  });
+
+  it('a deduction sent home from the region (short of lease) is in the next history page there', async () => {
+    const { ws, key } = await workspaceWithKey('enam');
+    await grantTo(ws, 1_000_000);
+    // More than any lease home would grant (at most half of what it could give): decided at home.
+    const d = await deductFrom('me', ws, 900_000);
+    expect(d.status).toBe(201);
+    expect(d.headers.get('X-Burnrate-Decided-In')).toBe('enam');
+    const page = await history('me', key);
+    expect(page.map((t) => t.id)).toContain(d.body.id);
+    expect((await summary('me', key)).promotionalMicros).toBe(100_000);
+  });
+
+  it('a deposit opened from the region by its API key (a Checkout top-up) is in the next history page there', async () => {
+    const { ws, key } = await workspaceWithKey('enam');
+    await history('eeur', key);
+    const before = primaries().length;
+    const created = await publicFrom('eeur', 'POST', '/v1/billing/topup', key, { amountCents: 2500 });
+    expect(created.status).toBe(201);
+    const page = await history('eeur', key);
+    expect(page[0]).toMatchObject({ id: created.body.transactionId, type: 'deposit', status: 'pending' });
+    // The write through the region made this read take a new bookmark from home.
+    expect(primaries().length).toBe(before + 1);
+    expect(readsFromBookmark().at(-1)!.start).toBe(primaries().at(-1)!.session.getBookmark());
+
+    expect((await payCheckout(created.body.sessionId)).status).toBe(200);
+    expect((await deliver(await eventFor('checkout.session.completed', created.body.sessionId))).status).toBe(200);
+    expect((await summary('eeur', key)).paidMicros).toBe(25_000_000);
+  });
+
+  it('my-usage from a far region counts a deduction decided there', async () => {
+    const { ws, key } = await workspaceWithKey('enam');
+    await grantTo(ws, 5_000_000);
+    const d = await deductFrom('afr', ws, 600_000);
+    expect(d.headers.get('X-Burnrate-Decided-In')).toBe('afr');
+    const res = await publicFrom('afr', 'GET', '/v1/billing/my-usage?all=true', key);
+    expect(res.status).toBe(200);
+    expect(res.body.totals.totalMicros).toBe(600_000);
+    expect(readsFromBookmark()).toHaveLength(1);
+  });
+
+  it('reads at home open no session: the primary, as before', async () => {
+    const { ws, key } = await workspaceWithKey('enam');
+    await grantTo(ws, 5_000_000);
+    const d = await deductFrom('enam', ws, 100_000);
+    expect((await history('enam', key)).map((t) => t.id)).toContain(d.body.id);
+    expect(sessions).toHaveLength(0);
+  });
+});
