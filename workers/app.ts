@@ -40,6 +40,7 @@ import { newRouter } from './routes/router';
 import { requestBodyLimit } from './http/request_body_limit';
 import { noStoreJson } from './http/no_store';
 import { noteFarWrite } from './regions/far_reads';
+import { callerRegion } from './regions/caller_region';
 
 const requestId = createMiddleware<AppEnv>(async (c, next) => {
   const id = newId('req');
@@ -49,8 +50,11 @@ const requestId = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 const farPublicWrites = createMiddleware<AppEnv>(async (c, next) => {
+  const writes = c.req.method !== 'GET' && c.req.method !== 'HEAD';
+  // Read before the write: a bad X-Burnrate-Region (simulated regions) is refused before anything is written.
+  if (writes) callerRegion(c.env, c.req.raw);
   await next();
-  if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.res.status >= 400) return;
+  if (!writes || c.res.status >= 400) return;
   const auth = c.get('auth') as AppEnv['Variables']['auth'] | undefined;
   if (auth) await noteFarWrite(c.env, c.req.raw, auth.workspaceId);
 });

@@ -136,7 +136,7 @@ describe('reads from a far region: read-your-writes through a replica session', 
   });
 
   it('a deposit opened from the region by its API key (a Checkout top-up) is in the next history page there', async () => {
-    const { ws, key } = await workspaceWithKey('enam');
+    const { key } = await workspaceWithKey('enam');
     await history('eeur', key);
     const before = primaries().length;
     const created = await publicFrom('eeur', 'POST', '/v1/billing/topup', key, { amountCents: 2500 });

@@ -1,7 +1,7 @@
 // Where a far region's public reads start their D1 session (docs/regions.md "Reads near the
 // caller"). Kept in the workspace's regional object, in memory: every write made through this
-// region (deductions, holds, captures, releases, public writes by API keys and dashboard sessions
-// here) bumps `writeSeq`; a read needs a bookmark that covers every write up to it. When it has
+// region (spends decided here, calls decided at home, public writes by API keys here) bumps
+// `writeSeq`; a read needs a bookmark that covers every write up to it. When it has
 // none, the object gets one from home (its spends reported, home's entries projected, a bookmark
 // taken on the primary): the only reads that cross to home are those right after a write.
 // A fresh object (first use, or restarted after an eviction) cannot know what an earlier life
@@ -21,7 +21,10 @@ export class ReadFloors {
   /** The sync in flight and the writes it covers: reads that need no more join it. */
   private syncing: { target: number; promise: Promise<void> } | null = null;
 
-  /** A write is about to be decided (or was made) through this region: later reads must see it. */
+  /**
+   * A write was decided through this region (called after it is recorded, before it is answered):
+   * a floor synced before this call does not cover it, so the caller's next read syncs again.
+   */
   wrote(): void {
     this.writeSeq += 1;
   }

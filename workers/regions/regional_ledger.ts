@@ -72,12 +72,11 @@ export class RegionalLedger extends DurableObject<Env> {
       const need = Math.max(1, amountMicros);
       if (await this.covered(need)) return this.local({ ok: true, replayed: false, value: { allowed: true, balanceMicros: this.balanceMicros() } });
     }
-    return this.home(where, (ledger) => ledger.creditCheck(where.workspaceId, amountMicros, memberId ?? undefined));
+    return this.home(where, (ledger) => ledger.creditCheck(where.workspaceId, amountMicros, memberId ?? undefined), false);
   }
 
   async deduct(where: Where, input: RegionalDeduction): Promise<Decided<TransactionView>> {
     this.begin(where);
-    this.floors.wrote();
     const key = callerKey(input.id);
     const request = canonicalJson({ amountMicros: input.amountMicros, description: input.description, memberId: input.memberId });
     const replay = this.replayed(key, request, input.id);
@@ -101,7 +100,6 @@ export class RegionalLedger extends DurableObject<Env> {
 
   async createHold(where: Where, input: CreateHoldInput): Promise<Decided<HoldView>> {
     this.begin(where);
-    this.floors.wrote();
     const request = canonicalJson({ workspaceId: input.workspaceId, memberId: input.memberId, amountMicros: input.amountMicros, ttlSeconds: input.ttlSeconds, description: input.description });
     const known = this.store.hold(input.id);
     if (known && known.atHome === 0) return this.local(known.request === request ? { ok: true, replayed: true, value: this.view(where, known) } : holdConflict(input.id));
@@ -132,7 +130,6 @@ export class RegionalLedger extends DurableObject<Env> {
 
   async captureHold(where: Where, holdId: string, amountMicros: number): Promise<Decided<{ hold: HoldView; transaction: TransactionView | null }>> {
     this.begin(where);
-    this.floors.wrote();
     const first = this.store.hold(holdId);
     if (!first || first.atHome === 1) return this.home(where, (ledger) => ledger.captureHold(where.workspaceId, holdId, amountMicros));
     const closed = this.closedAnswer(where, first, amountMicros);
@@ -164,7 +161,6 @@ export class RegionalLedger extends DurableObject<Env> {
 
   async releaseHold(where: Where, holdId: string): Promise<Decided<HoldView>> {
     this.begin(where);
-    this.floors.wrote();
     const hold = this.store.hold(holdId);
     if (!hold || hold.atHome === 1) return this.home(where, (ledger) => ledger.releaseHold(where.workspaceId, holdId));
     if (hold.status === 'captured') return this.local({ ok: false, code: 'hold_closed', message: `The hold "${holdId}" was captured; it can no longer be released.` });
@@ -299,6 +295,8 @@ export class RegionalLedger extends DurableObject<Env> {
       forgivenMicros: s.amountMicros - s.chargedMicros,
     };
     this.store.saveAnswer(s.key, JSON.stringify(view));
+    // After the spend is recorded, before it is answered: a read floor taken before it is stale.
+    this.floors.wrote();
     this.recent.push({ atMs: nowMs, micros: s.chargedMicros });
     void this.arm(nowMs + REPORT_INTERVAL_MS);
     return view;
@@ -360,8 +358,10 @@ export class RegionalLedger extends DurableObject<Env> {
   }
 
   /** The request decided by the home ledger, as if it had been called there. */
-  private async home<T>(where: Where, call: (ledger: ReturnType<typeof ledgerFor>) => Promise<LedgerResult<T>>): Promise<Decided<T>> {
+  private async home<T>(where: Where, call: (ledger: ReturnType<typeof ledgerFor>) => Promise<LedgerResult<T>>, writes = true): Promise<Decided<T>> {
     const result: LedgerResult<T> = await crossRegion(this.env, where.region, where.homeRegion, () => call(ledgerFor(this.env, where.workspaceId)));
+    // Home decided it (and may have written): reads here from now on need a bookmark taken after it.
+    if (writes) this.floors.wrote();
     return { result, decidedIn: where.homeRegion };
   }
 
