@@ -163,6 +163,23 @@ describe('reads from a far region: read-your-writes through a replica session', 
     expect(readsFromBookmark()).toHaveLength(1);
   });
 
+  it('a transaction by id: from the replica when it has it, else looked up as at home; another workspace\'s is 404', async () => {
+    const { ws, key } = await workspaceWithKey('enam');
+    const other = await workspaceWithKey('enam');
+    await grantTo(ws, 5_000_000);
+    const near = await deductFrom('weur', ws, 200_000);
+    const res = await publicFrom('weur', 'GET', `/v1/billing/transactions/${near.body.id}`, key);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ id: near.body.id, amountMicros: -200_000, funding: [{ category: 'promotional', amountMicros: 200_000 }] });
+    // Made at home, not through weur: weur's floor does not cover it, and it may not be in D1 yet
+    // (the ledger object projects within 40 ms): the replica's miss is looked up at home.
+    const atHome = await deductFrom('enam', ws, 300_000);
+    const far = await publicFrom('weur', 'GET', `/v1/billing/transactions/${atHome.body.id}`, key);
+    expect(far.status).toBe(200);
+    expect(far.body).toMatchObject({ id: atHome.body.id, amountMicros: -300_000 });
+    expect((await publicFrom('weur', 'GET', `/v1/billing/transactions/${near.body.id}`, other.key)).status).toBe(404);
+  });
+
   it('reads at home open no session: the primary, as before', async () => {
     const { ws, key } = await workspaceWithKey('enam');
     await grantTo(ws, 5_000_000);

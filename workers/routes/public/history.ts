@@ -66,5 +66,9 @@ export const registerHistoryRoutes = (app: Router) =>
     })
     .openapi(getTransactionRoute, async (c) => {
       const { id } = c.req.valid('param');
-      return c.json(await readTransaction(c.env, c.get('auth').workspaceId, id), 200);
+      const workspaceId = c.get('auth').workspaceId;
+      const far = await farRead(c.env, c.req.raw, workspaceId);
+      const transaction = await readTransaction(c.env, workspaceId, id, far?.db);
+      keepBookmark(c, far);
+      return c.json(transaction, 200);
     });
