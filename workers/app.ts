@@ -49,8 +49,11 @@ const requestId = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
+// The one public GET that writes: it credits a paid Checkout deposit (once, shared with the webhook).
+const WRITING_GETS = new Set(['/v1/billing/success']);
+
 const farPublicWrites = createMiddleware<AppEnv>(async (c, next) => {
-  const writes = c.req.method !== 'GET' && c.req.method !== 'HEAD';
+  const writes = (c.req.method !== 'GET' && c.req.method !== 'HEAD') || WRITING_GETS.has(c.req.path);
   // Read before the write: a bad X-Burnrate-Region (simulated regions) is refused before anything is written.
   if (writes) callerRegion(c.env, c.req.raw);
   await next();

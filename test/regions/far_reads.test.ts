@@ -1,4 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { setSimulatedRttMs } from '../../workers/regions/cross_region';
 import { rawFetch } from '../helpers/api';
 import { recordReadSessions, type SessionRecord } from '../../workers/storage/read_session';
 import type { Region } from '../../workers/regions/regions';
@@ -147,7 +148,16 @@ describe('reads from a far region: read-your-writes through a replica session', 
     expect(primaries().length).toBe(before + 1);
     expect(readsFromBookmark().at(-1)!.start).toBe(primaries().at(-1)!.session.getBookmark());
 
+    // Paid, and confirmed by the browser's return (GET /v1/billing/success, a GET that writes) from the region.
     expect((await payCheckout(created.body.sessionId)).status).toBe(200);
+    const marked = primaries().length;
+    const success = await publicFrom('eeur', 'GET', `/v1/billing/success?session_id=${created.body.sessionId}`, key);
+    expect(success.status).toBe(200);
+    expect(success.body.status).toBe('completed');
+    expect((await history('eeur', key))[0]).toMatchObject({ id: created.body.transactionId, status: 'completed' });
+    expect(primaries().length).toBe(marked + 1);
+    expect((await summary('eeur', key)).paidMicros).toBe(25_000_000);
+    // The webhook after it changes nothing.
     expect((await deliver(await eventFor('checkout.session.completed', created.body.sessionId))).status).toBe(200);
     expect((await summary('eeur', key)).paidMicros).toBe(25_000_000);
   });
@@ -186,5 +196,31 @@ describe('reads from a far region: read-your-writes through a replica session', 
     const d = await deductFrom('enam', ws, 100_000);
     expect((await history('enam', key)).map((t) => t.id)).toContain(d.body.id);
     expect(sessions).toHaveLength(0);
+  });
+});
+
+describe('what a far read costs, with 300 ms between regions', () => {
+  beforeAll(() => setSimulatedRttMs(300));
+  afterAll(() => setSimulatedRttMs(null));
+
+  it('only the read right after a write through the region waits for home', async () => {
+    const { ws, key } = await workspaceWithKey('enam');
+    await grantTo(ws, 5_000_000);
+    await history('weur', key); // the fresh floor's first sync
+    const d = await deductFrom('weur', ws, 100_000); // asks home for a lease (one round trip), decided in weur
+    expect(d.headers.get('X-Burnrate-Decided-In')).toBe('weur');
+    const timed = async () => {
+      const started = Date.now();
+      const page = await history('weur', key);
+      return { page, ms: Date.now() - started };
+    };
+    const afterWrite = await timed(); // reports the spend (one round trip), then home's bookmark (another)
+    expect(afterWrite.page.map((t) => t.id)).toContain(d.body.id);
+    await new Promise((r) => setTimeout(r, 50));
+    const next = await timed();
+    expect(next.page.map((t) => t.id)).toContain(d.body.id);
+    console.log(JSON.stringify({ rttMs: 300, readAfterWriteMs: afterWrite.ms, nextReadMs: next.ms }));
+    expect(afterWrite.ms).toBeGreaterThanOrEqual(600);
+    expect(next.ms).toBeLessThan(300);
   });
 });
