@@ -224,3 +224,32 @@ describe('what a far read costs, with 300 ms between regions', () => {
     expect(next.ms).toBeLessThan(300);
   });
 });
+
+describe('the far credit summary: the regional object\'s copy of home\'s', () => {
+  beforeAll(() => setSimulatedRttMs(300));
+  afterAll(() => setSimulatedRttMs(null));
+
+  const timedSummary = async (region: Region, key: string) => {
+    const started = Date.now();
+    const value = await summary(region, key);
+    return { value, ms: Date.now() - started };
+  };
+
+  it('is served in the region for a second, and taken from home again at once after a write through the region', async () => {
+    const { ws, key } = await workspaceWithKey('enam');
+    await grantTo(ws, 5_000_000);
+    const first = await timedSummary('apac', key);
+    expect(first.ms).toBeGreaterThanOrEqual(300); // home's, across regions
+    expect(first.value.promotionalMicros).toBe(5_000_000);
+    const again = await timedSummary('apac', key);
+    expect(again.ms).toBeLessThan(300); // the copy, in the region
+    expect(again.value).toEqual(first.value);
+
+    const d = await deductFrom('apac', ws, 400_000);
+    expect(d.headers.get('X-Burnrate-Decided-In')).toBe('apac');
+    const afterWrite = await timedSummary('apac', key);
+    expect(afterWrite.value.promotionalMicros + afterWrite.value.paidMicros).toBe(4_600_000);
+    expect(afterWrite.ms).toBeGreaterThanOrEqual(600); // the spend's report, then home's summary
+    console.log(JSON.stringify({ rttMs: 300, summaryFromHomeMs: first.ms, summaryInRegionMs: again.ms, summaryAfterWriteMs: afterWrite.ms }));
+  });
+});

@@ -1,6 +1,8 @@
 import type { Context } from 'hono';
 import type { AppEnv, Env } from '../env';
 import { ledgerShardOf } from '../storage/databases';
+import { unwrap } from '../ledger/ledger_result';
+import type { CreditSummary } from '../ledger/ledger_types';
 import { readSession, type ReadSession } from '../storage/read_session';
 import { callerRegion } from './caller_region';
 import { homeRegionOf } from './home_region';
@@ -44,6 +46,13 @@ export function keepBookmark(c: Context<AppEnv>, read: FarRead | null): void {
   } catch {
     // No execution context (a direct app.request in a script): the promise runs on its own.
   }
+}
+
+/** The credit summary for a far caller (the regional object's copy of home's), or null at home. */
+export async function farCreditSummary(env: Env, request: Request, workspaceId: string): Promise<CreditSummary | null> {
+  const where = await farFromHome(env, request, workspaceId);
+  if (!where) return null;
+  return unwrap(await regionalFor(env, workspaceId, where.region).creditSummary(where)).value;
 }
 
 /** Before a far summary is read at home: the region's own spends are reported there first. */

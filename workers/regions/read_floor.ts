@@ -21,6 +21,11 @@ export class ReadFloors {
   /** The sync in flight and the writes it covers: reads that need no more join it. */
   private syncing: { target: number; promise: Promise<void> } | null = null;
 
+  /** How many writes this region has marked (in this life of its object): what a cached read was taken after. */
+  get writes(): number {
+    return this.writeSeq;
+  }
+
   /**
    * A write was decided through this region (called after it is recorded, before it is answered):
    * a floor synced before this call does not cover it, so the caller's next read syncs again.

@@ -10,6 +10,7 @@ import type { CreateHoldInput } from '../ledger/holds/hold_writes';
 import type { LedgerFailure, LedgerResult } from '../ledger/ledger_result';
 import { ledgerFor } from '../ledger/ledger_stub';
 import type { TransactionView } from '../ledger/transaction_view';
+import type { CreditSummary } from '../ledger/ledger_types';
 import { crossRegion } from './cross_region';
 import type { LeaseAnswer, LeaseExchange } from './lease_protocol';
 import { RegionalStore, type RegionalHold, type SpendRow } from './regional_store';
@@ -40,6 +41,8 @@ export interface RegionalDeduction {
 export const LEASE_TERM_MS = 20_000;
 /** How soon decided spends are reported to home (the bound on how stale home's balance is). */
 export const REPORT_INTERVAL_MS = 1_000;
+/** How long a far credit summary is served from the regional object's copy of home's (no write through the region since). */
+export const SUMMARY_TTL_MS = 1_000;
 /** A failed exchange (home unreachable) is retried this much later by the alarm. */
 const RETRY_MS = 5_000;
 /** Recent spend is measured over this window to size the next lease. */
@@ -63,6 +66,8 @@ export class RegionalLedger extends DurableObject<Env> {
   private recent: Array<{ atMs: number; micros: number }> = [];
   /** Where this region's public reads start their D1 session (read_floor.ts). */
   private readonly floors = new ReadFloors();
+  /** Home's credit summary as last fetched for a far read, and the region's write count then. */
+  private summaryCache: { value: CreditSummary; atMs: number; writes: number } | null = null;
 
   // --- the routes' calls ------------------------------------------------------------------------
 
@@ -196,6 +201,22 @@ export class RegionalLedger extends DurableObject<Env> {
   wrote(): null {
     this.floors.wrote();
     return null;
+  }
+
+  /**
+   * The credit summary a far `GET /v1/billing/credits` shows: home's (the balance lives in its
+   * memory, not in D1), kept here for SUMMARY_TTL_MS and taken again at once after any write made
+   * through this region, this region's spends reported first: never less than the caller's writes.
+   */
+  async creditSummary(where: Where): Promise<LedgerResult<CreditSummary>> {
+    this.begin(where);
+    const cached = this.summaryCache;
+    if (cached && cached.writes === this.floors.writes && this.clock() - cached.atMs < SUMMARY_TTL_MS) return { ok: true, replayed: false, value: cached.value };
+    const writes = this.floors.writes;
+    await this.exchange(0, false);
+    const result: LedgerResult<CreditSummary> = await crossRegion(this.env, where.region, where.homeRegion, async (): Promise<LedgerResult<CreditSummary>> => ledgerFor(this.env, where.workspaceId).creditSummary(where.workspaceId));
+    if (result.ok) this.summaryCache = { value: result.value, atMs: this.clock(), writes };
+    return result;
   }
 
   /** Before a summary is read at home: this region's spends are there (at once when none is unreported). */
