@@ -45,7 +45,7 @@ const history = async (region: Region, key: string) => {
 const summary = async (region: Region, key: string) => {
   const res = await publicFrom(region, 'GET', '/v1/billing/credits', key);
   expect(res.status).toBe(200);
-  return res.body as { balanceMicros: number; paidMicros: number; promotionalMicros: number; heldMicros: number };
+  return res.body as { balanceMicros: number; paidMicros: number; promotionalMicros: number; heldMicros: number; accumulatingMicros: number };
 };
 
 /** The sessions opened on the primary (home's bookmarks) and those started from a bookmark (the reads). */
@@ -188,6 +188,24 @@ describe('reads from a far region: read-your-writes through a replica session', 
     expect(far.status).toBe(200);
     expect(far.body).toMatchObject({ id: atHome.body.id, amountMicros: -300_000 });
     expect((await publicFrom('weur', 'GET', `/v1/billing/transactions/${near.body.id}`, other.key)).status).toBe(404);
+  });
+
+  it('the first far history page starts with the open hour, from the region\'s copy of the summary', async () => {
+    const { ws, key } = await workspaceWithKey('enam');
+    await grantTo(ws, 5_000_000);
+    const usage = await internalWithHeaders('POST', '/internal/v1/usage', {}, { events: [{ id: unique('tool'), workspaceId: ws, type: 'tool_execution' }] });
+    expect(usage.status).toBe(200);
+    const d = await deductFrom('weur', ws, 100_000);
+    const credits = await summary('weur', key);
+    const page = await history('weur', key);
+    expect(page[0]).toMatchObject({ type: 'usage', status: 'accumulating', amountMicros: -credits.accumulatingMicros });
+    expect(credits.accumulatingMicros).toBeGreaterThan(0);
+    expect(page.map((t) => t.id)).toContain(d.body.id);
+    const next = await publicFrom('weur', 'GET', '/v1/billing/credits/history?limit=1', key);
+    expect(next.body.data[0].status).toBe('accumulating');
+    const rest = await publicFrom('weur', 'GET', `/v1/billing/credits/history?limit=50&cursor=${next.body.nextCursor}`, key);
+    expect(rest.body.data.map((t: { id: string }) => t.id)).toContain(d.body.id);
+    expect(rest.body.data.some((t: { status: string }) => t.status === 'accumulating')).toBe(false);
   });
 
   it('reads at home open no session: the primary, as before', async () => {

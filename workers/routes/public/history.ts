@@ -6,7 +6,7 @@ import { requireApiKey } from '../../auth/require_api_key';
 import { depositExample, transactionExample } from '../../openapi/examples';
 import { transactionDetailExample, TransactionWithLinesSchema } from '../../openapi/transaction_lines_schema';
 import { errorResponses, jsonResponse, queryInt, TransactionIdSchema, TransactionSchema } from '../../openapi/schemas';
-import { farRead, keepBookmark } from '../../regions/far_reads';
+import { farCreditSummary, farRead, keepBookmark } from '../../regions/far_reads';
 import type { Router } from '../router';
 
 const HistoryQuery = z.object({
@@ -59,8 +59,9 @@ export const registerHistoryRoutes = (app: Router) =>
     .openapi(getHistoryRoute, async (c) => {
       const query = c.req.valid('query');
       const workspaceId = c.get('auth').workspaceId;
-      const far = await farRead(c.env, c.req.raw, workspaceId);
-      const page = await historyPage(c.env, workspaceId, { ...query, limit: query.limit ?? 50 }, undefined, far?.db);
+      // From a far region, the first page's accumulating row comes from the region's copy of the summary.
+      const [far, farSummary] = await Promise.all([farRead(c.env, c.req.raw, workspaceId), query.cursor ? null : farCreditSummary(c.env, c.req.raw, workspaceId)]);
+      const page = await historyPage(c.env, workspaceId, { ...query, limit: query.limit ?? 50 }, farSummary ?? undefined, far?.db);
       keepBookmark(c, far);
       return c.json(page, 200);
     })
