@@ -1,3 +1,4 @@
+import { runDurableObjectAlarm } from 'cloudflare:test';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { setSimulatedRttMs } from '../../workers/regions/cross_region';
 import { rawFetch } from '../helpers/api';
@@ -37,8 +38,8 @@ async function publicFrom(region: Region, method: string, path: string, key: str
   return { status: res.status, body: (await res.json()) as any };
 }
 
-const history = async (region: Region, key: string) => {
-  const res = await publicFrom(region, 'GET', '/v1/billing/credits/history?limit=50', key);
+const history = async (region: Region, key: string, filter = '') => {
+  const res = await publicFrom(region, 'GET', `/v1/billing/credits/history?limit=50${filter}`, key);
   expect(res.status).toBe(200);
   return res.body.data as Array<{ id: string; type: string; status: string; amountMicros: number }>;
 };
@@ -240,6 +241,42 @@ describe('what a far read costs, with 300 ms between regions', () => {
     console.log(JSON.stringify({ rttMs: 300, readAfterWriteMs: afterWrite.ms, nextReadMs: next.ms }));
     expect(afterWrite.ms).toBeGreaterThanOrEqual(600);
     expect(next.ms).toBeLessThan(300);
+  });
+});
+
+describe('the read floor refreshed after a report, with 300 ms between regions', () => {
+  beforeAll(() => setSimulatedRttMs(300));
+  afterAll(() => setSimulatedRttMs(null));
+
+  it('once the region reported its spends (its alarm), a reader there does not wait for home', async () => {
+    const { ws, key } = await workspaceWithKey('enam');
+    await grantTo(ws, 5_000_000);
+    await history('sam', key); // the fresh floor's sync; sam's reads are in use
+    const d = await deductFrom('sam', ws, 100_000);
+    expect(d.headers.get('X-Burnrate-Decided-In')).toBe('sam');
+    const before = primaries().length;
+    expect(await runDurableObjectAlarm(regional(ws, 'sam'))).toBe(true); // the report, then the floor in the background
+    for (let i = 0; i < 100 && primaries().length === before; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(primaries().length).toBe(before + 1);
+    const bookmark = primaries().at(-1)!.session.getBookmark();
+    await new Promise((r) => setTimeout(r, 50));
+    const started = Date.now();
+    // (Completed entries only: no accumulating row, so nothing of home's memory is asked for either.)
+    const page = await history('sam', key, '&status=completed');
+    const ms = Date.now() - started;
+    expect(page.map((t) => t.id)).toContain(d.body.id);
+    expect(readsFromBookmark().at(-1)!.start).toBe(bookmark);
+    expect(primaries().length).toBe(before + 1);
+    expect(ms).toBeLessThan(300);
+  });
+
+  it('a region nobody reads from is not refreshed', async () => {
+    const { ws } = await workspaceWithKey('enam');
+    await grantTo(ws, 5_000_000);
+    expect((await deductFrom('oc', ws, 100_000)).headers.get('X-Burnrate-Decided-In')).toBe('oc');
+    expect(await runDurableObjectAlarm(regional(ws, 'oc'))).toBe(true);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(primaries()).toHaveLength(0);
   });
 });
 

@@ -21,6 +21,11 @@ export class ReadFloors {
   /** The sync in flight and the writes it covers: reads that need no more join it. */
   private syncing: { target: number; promise: Promise<void> } | null = null;
 
+  /** True when the bookmark covers every write marked so far (a read would not call home). */
+  get covered(): boolean {
+    return this.coveredSeq >= this.writeSeq;
+  }
+
   /** How many writes this region has marked (in this life of its object): what a cached read was taken after. */
   get writes(): number {
     return this.writeSeq;

@@ -13,7 +13,7 @@ import type { TransactionView } from '../ledger/transaction_view';
 import type { CreditSummary } from '../ledger/ledger_types';
 import { crossRegion } from './cross_region';
 import type { LeaseAnswer, LeaseExchange } from './lease_protocol';
-import { RegionalStore, type RegionalHold, type SpendRow } from './regional_store';
+import { RegionalStore, type LeaseRow, type RegionalHold, type SpendRow } from './regional_store';
 import { ReadFloors, type ReadFloor } from './read_floor';
 import type { Region } from './regions';
 
@@ -43,6 +43,8 @@ export const LEASE_TERM_MS = 20_000;
 export const REPORT_INTERVAL_MS = 1_000;
 /** How long a far credit summary is served from the regional object's copy of home's (no write through the region since). */
 export const SUMMARY_TTL_MS = 1_000;
+/** A region whose public reads were used this recently gets its read floor refreshed after each report. */
+const READERS_RECENT_MS = 60_000;
 /** A failed exchange (home unreachable) is retried this much later by the alarm. */
 const RETRY_MS = 5_000;
 /** Recent spend is measured over this window to size the next lease. */
@@ -66,6 +68,8 @@ export class RegionalLedger extends DurableObject<Env> {
   private recent: Array<{ atMs: number; micros: number }> = [];
   /** Where this region's public reads start their D1 session (read_floor.ts). */
   private readonly floors = new ReadFloors();
+  /** When a public read here last asked for the floor (the alarm refreshes it only for regions read lately). */
+  private lastReadAtMs = 0;
   /** Home's credit summary as last fetched for a far read, and the region's write count then. */
   private summaryCache: { value: CreditSummary; atMs: number; writes: number } | null = null;
 
@@ -183,6 +187,7 @@ export class RegionalLedger extends DurableObject<Env> {
    */
   async readFloor(where: Where): Promise<ReadFloor> {
     this.begin(where);
+    this.lastReadAtMs = this.clock();
     return this.floors.floor(async () => {
       await this.exchange(0, false);
       const answer: LedgerResult<string | null> = await crossRegion(this.env, where.region, where.homeRegion, async (): Promise<LedgerResult<string | null>> => ledgerFor(this.env, where.workspaceId).projectedBookmark(where.workspaceId));
@@ -267,7 +272,21 @@ export class RegionalLedger extends DurableObject<Env> {
       await this.arm(this.clock() + RETRY_MS);
       return;
     }
+    this.refreshFloorSoon(lease);
     await this.armForLease();
+  }
+
+  /**
+   * After a report: if this region's public reads were used lately and a write is not covered yet,
+   * the floor's bookmark is taken now (in the background), so the next read need not wait for home.
+   */
+  private refreshFloorSoon(lease: LeaseRow): void {
+    if (this.floors.covered || this.clock() - this.lastReadAtMs > READERS_RECENT_MS) return;
+    const where: Where = { workspaceId: lease.workspaceId, region: lease.region, homeRegion: lease.homeRegion };
+    this.ctx.waitUntil(this.readFloor(where).then(
+      () => undefined,
+      (error) => console.error(JSON.stringify({ level: 'warn', msg: 'read floor not refreshed after a report', workspaceId: lease.workspaceId, region: lease.region, error: String(error) })),
+    ));
   }
 
   // --- deciding -----------------------------------------------------------------------------------

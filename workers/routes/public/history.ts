@@ -60,7 +60,8 @@ export const registerHistoryRoutes = (app: Router) =>
       const query = c.req.valid('query');
       const workspaceId = c.get('auth').workspaceId;
       // From a far region, the first page's accumulating row comes from the region's copy of the summary.
-      const [far, farSummary] = await Promise.all([farRead(c.env, c.req.raw, workspaceId), query.cursor ? null : farCreditSummary(c.env, c.req.raw, workspaceId)]);
+      const accumulating = !query.cursor && (!query.type || query.type === 'usage') && (!query.status || query.status === 'accumulating');
+      const [far, farSummary] = await Promise.all([farRead(c.env, c.req.raw, workspaceId), accumulating ? farCreditSummary(c.env, c.req.raw, workspaceId) : null]);
       const page = await historyPage(c.env, workspaceId, { ...query, limit: query.limit ?? 50 }, farSummary ?? undefined, far?.db);
       keepBookmark(c, far);
       return c.json(page, 200);
