@@ -69,4 +69,12 @@ describe('the read floor of a far region', () => {
     await Promise.all([older, newer]);
     expect((await floors.floor(sync)).bookmark).toBe('newer');
   });
+
+  it('a sync that fails fails its reads (never a read short of the writes) and the next read syncs again', async () => {
+    const floors = new ReadFloors();
+    await expect(floors.floor(() => Promise.reject(new Error('home unreachable')))).rejects.toThrow('home unreachable');
+    expect(floors.covered).toBe(false);
+    expect(await floors.floor(async () => 'b1')).toEqual({ bookmark: 'b1', version: 1 });
+    expect(floors.covered).toBe(true);
+  });
 });
