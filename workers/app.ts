@@ -62,6 +62,21 @@ const farPublicWrites = createMiddleware<AppEnv>(async (c, next) => {
   if (auth) await noteFarWrite(c.env, c.req.raw, auth.workspaceId);
 });
 
+// Internal money writes the platform sends straight home from any region (not through the
+// regional object, which marks its own): from a far region they move its read floor too, so a read
+// there after them shows them. The body's workspaceId names the workspace (Hono keeps the parsed body).
+const HOME_DIRECTED_WRITES = ['/internal/v1/adjustments', '/internal/v1/grants', '/internal/v1/resources'];
+
+const farInternalWrites = createMiddleware<AppEnv>(async (c, next) => {
+  if (c.req.method !== 'POST') return next();
+  // Read before the write: a bad X-Burnrate-Region (simulated regions) is refused before anything is written.
+  callerRegion(c.env, c.req.raw);
+  await next();
+  if (c.res.status >= 400) return;
+  const body = (await c.req.json().catch(() => null)) as { workspaceId?: unknown } | null;
+  if (typeof body?.workspaceId === 'string') await noteFarWrite(c.env, c.req.raw, body.workspaceId);
+});
+
 export function buildApp() {
   const app = newRouter();
   app.use('*', requestId);
@@ -81,6 +96,7 @@ export function buildApp() {
 
   // Internal API: one token check for the whole prefix, before any validation.
   app.use('/internal/v1/*', requireInternalToken);
+  for (const path of HOME_DIRECTED_WRITES) app.use(path, farInternalWrites);
   registerCreateWorkspace(app);
   registerCreateMember(app);
   registerApiKeyRoutes(app);

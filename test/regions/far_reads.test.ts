@@ -163,6 +163,23 @@ describe('reads from a far region: read-your-writes through a replica session', 
     expect((await summary('eeur', key)).paidMicros).toBe(25_000_000);
   });
 
+  it('a grant the platform sends home from the region is in the next history page there', async () => {
+    const { ws, key } = await workspaceWithKey('enam');
+    await grantTo(ws, 1_000_000);
+    await history('wnam', key);
+    const before = primaries().length;
+    const g = await from('wnam', 'POST', '/internal/v1/grants', { id: unique('g'), workspaceId: ws, amountMicros: 2_000_000, description: 'Paid credit', category: 'paid' });
+    expect(g.status).toBe(201);
+    const page = await history('wnam', key);
+    expect(page.map((t) => t.id)).toContain(g.body.transaction.id);
+    expect(primaries().length).toBe(before + 1);
+    expect((await summary('wnam', key)).paidMicros).toBe(2_000_000);
+    // A refused one (a bad body) moves nothing.
+    expect((await from('wnam', 'POST', '/internal/v1/grants', { id: unique('g'), workspaceId: ws, amountMicros: -1 })).status).toBe(400);
+    await history('wnam', key);
+    expect(primaries().length).toBe(before + 1);
+  });
+
   it('my-usage from a far region counts a deduction decided there', async () => {
     const { ws, key } = await workspaceWithKey('enam');
     await grantTo(ws, 5_000_000);
