@@ -1,4 +1,6 @@
-import { runDurableObjectAlarm } from 'cloudflare:test';
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import type { RegionalLedger } from '../../workers/regions/regional_ledger';
+import { deliverSettlement, HOUR_MS, hourOf } from '../helpers/settlement';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { setSimulatedRttMs } from '../../workers/regions/cross_region';
 import { rawFetch } from '../helpers/api';
@@ -224,6 +226,31 @@ describe('reads from a far region: read-your-writes through a replica session', 
     const rest = await publicFrom('weur', 'GET', `/v1/billing/credits/history?limit=50&cursor=${next.body.nextCursor}`, key);
     expect(rest.body.data.map((t: { id: string }) => t.id)).toContain(d.body.id);
     expect(rest.body.data.some((t: { status: string }) => t.status === 'accumulating')).toBe(false);
+  });
+
+  it('a far page whose summary copy predates a settlement the replica has is read as at home: the hour shows once', async () => {
+    const { ws, key } = await workspaceWithKey('enam');
+    await grantTo(ws, 5_000_000);
+    const lastHourMs = hourOf(Date.now()) - HOUR_MS;
+    const usage = await internalWithHeaders('POST', '/internal/v1/usage', {}, { events: [{ id: unique('tool'), workspaceId: ws, type: 'tool_execution', occurredAt: new Date(lastHourMs + 1000).toISOString() }] });
+    expect(usage.status).toBe(200);
+    // weur's copy of the summary never expires in this test: its clock stands still.
+    const frozenMs = Date.now();
+    await runInDurableObject(regional(ws, 'weur'), (instance: RegionalLedger) => {
+      instance.clock = () => frozenMs;
+    });
+    const copy = await summary('weur', key);
+    expect(copy.accumulatingMicros).toBeGreaterThan(0);
+    const settled = await deliverSettlement([{ workspaceId: ws, cutoffMs: lastHourMs + HOUR_MS }]);
+    expect(settled.explicitAcks).toHaveLength(1);
+    const page = await history('weur', key);
+    expect(page.filter((t) => t.status === 'accumulating')).toEqual([]);
+    expect(page.filter((t) => t.type === 'usage' && t.status === 'completed').map((t) => t.amountMicros)).toEqual([-copy.accumulatingMicros]);
+    // The copy itself is still the old one: the page did not use it.
+    expect((await summary('weur', key)).accumulatingMicros).toBe(copy.accumulatingMicros);
+    await runInDurableObject(regional(ws, 'weur'), (instance: RegionalLedger) => {
+      instance.clock = () => Date.now();
+    });
   });
 
   it('reads at home open no session: the primary, as before', async () => {
