@@ -38,12 +38,42 @@ import { stripeWebhook } from './routes/stripe_webhook';
 import { newRouter } from './routes/router';
 import { requestBodyLimit } from './http/request_body_limit';
 import { noStoreJson } from './http/no_store';
+import { noteFarWrite } from './regions/far_reads';
+import { callerRegion } from './regions/caller_region';
 
 const requestId = createMiddleware<AppEnv>(async (c, next) => {
   const id = newId('req');
   c.set('requestId', id);
   c.header('X-Request-Id', id);
   await next();
+});
+
+// The one public GET that writes: it credits a paid Checkout deposit (once, shared with the webhook).
+const WRITING_GETS = new Set(['/v1/billing/success']);
+
+const farPublicWrites = createMiddleware<AppEnv>(async (c, next) => {
+  const writes = (c.req.method !== 'GET' && c.req.method !== 'HEAD') || WRITING_GETS.has(c.req.path);
+  // Read before the write: a bad X-Burnrate-Region (simulated regions) is refused before anything is written.
+  if (writes) callerRegion(c.env, c.req.raw);
+  await next();
+  if (!writes || c.res.status >= 400) return;
+  const auth = c.get('auth') as AppEnv['Variables']['auth'] | undefined;
+  if (auth) await noteFarWrite(c.env, c.req.raw, auth.workspaceId);
+});
+
+// Internal money writes the platform sends straight home from any region (not through the
+// regional object, which marks its own): from a far region they move its read floor too, so a read
+// there after them shows them. The body's workspaceId names the workspace (Hono keeps the parsed body).
+const HOME_DIRECTED_WRITES = ['/internal/v1/adjustments', '/internal/v1/grants', '/internal/v1/resources'];
+
+const farInternalWrites = createMiddleware<AppEnv>(async (c, next) => {
+  if (c.req.method !== 'POST') return next();
+  // Read before the write: a bad X-Burnrate-Region (simulated regions) is refused before anything is written.
+  callerRegion(c.env, c.req.raw);
+  await next();
+  if (c.res.status >= 400) return;
+  const body = (await c.req.json().catch(() => null)) as { workspaceId?: unknown } | null;
+  if (typeof body?.workspaceId === 'string') await noteFarWrite(c.env, c.req.raw, body.workspaceId);
 });
 
 export function buildApp() {
@@ -64,6 +94,7 @@ export function buildApp() {
 
   // Internal API: one token check for the whole prefix, before any validation.
   app.use('/internal/v1/*', requireInternalToken);
+  for (const path of HOME_DIRECTED_WRITES) app.use(path, farInternalWrites);
   registerCreateWorkspace(app);
   registerCreateMember(app);
   registerApiKeyRoutes(app);
@@ -82,6 +113,9 @@ export function buildApp() {
   registerMemberSessionRoutes(app);
   registerStripeReconciliationRoutes(app);
 
+  // A public write answered to a caller away from the workspace's home: that region's next reads
+  // start from a bookmark that covers it (regions/far_reads.ts).
+  app.use('/v1/*', farPublicWrites);
   // Public API: each route carries requireApiKey so the OpenAPI document shows its security.
   registerCreditRoutes(app);
   registerHistoryRoutes(app);

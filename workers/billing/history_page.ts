@@ -66,7 +66,16 @@ export function historyRowsQuery(db: DrizzleD1Database, workspaceId: string, que
  * answered seq and D1's projected seq are read at the same time as the rows (one round trip's
  * wait); only when D1 was behind does the page wait for the projection and read again.
  */
-async function freshHistoryRows(env: Env, workspaceId: string, query: HistoryQuery) {
+async function freshHistoryRows(env: Env, workspaceId: string, query: HistoryQuery, replica?: DrizzleD1Database) {
+  // From a far region, a session from the region's read floor already holds every write made
+  // through that region (regions/far_reads.ts): no call home for the answered seq.
+  if (replica) {
+    const [rows, balance] = await replica.batch([
+      historyRowsQuery(replica, workspaceId, query, query.limit + 1),
+      replica.select({ settledThroughMs: balances.settledThroughMs }).from(balances).where(eq(balances.workspaceId, workspaceId)),
+    ]);
+    return { db: replica, rows, replicaSettledThroughMs: balance[0]?.settledThroughMs ?? 0 };
+  }
   const ledger = ledgerFor(env, workspaceId);
   const read = (db: DrizzleD1Database) =>
     db.batch([
@@ -84,17 +93,24 @@ async function freshHistoryRows(env: Env, workspaceId: string, query: HistoryQue
 
 /**
  * One page of the ledger, newest first (keyset pagination on seq); shared by the API and the
- * dashboard. A caller that already holds the credit summary passes it, saving a ledger call.
+ * dashboard. A caller that already holds the credit summary passes it, saving a ledger call; a
+ * read from a far region passes its replica session (regions/far_reads.ts).
  */
-export async function historyPage(env: Env, workspaceId: string, query: HistoryQuery, summary?: CreditSummary): Promise<HistoryPage> {
+export async function historyPage(env: Env, workspaceId: string, query: HistoryQuery, summary?: CreditSummary, replica?: DrizzleD1Database): Promise<HistoryPage> {
   // The open hour's usage is not a stored row (its amount moves every second): the first page
   // shows it on top, as the one `accumulating` transaction.
   // Asked of the ledger object and of D1 at once (one round trip's wait, not two): the stored rows
   // are read as if the open hour's row took no place, and cut to fit once it is known.
-  const [open, { db, rows }] = await Promise.all([
+  const [open, stored] = await Promise.all([
     query.cursor ? null : accumulatingRow(env, workspaceId, query.type, query.status, summary),
-    freshHistoryRows(env, workspaceId, query),
+    freshHistoryRows(env, workspaceId, query, replica),
   ]);
+  // A far page's summary copy and replica that disagree on where settlement is (an hour settled
+  // between them) could show an hour twice or not at all: read as at home instead.
+  if ('replicaSettledThroughMs' in stored && summary?.settledThroughMs !== undefined && stored.replicaSettledThroughMs !== summary.settledThroughMs) {
+    return historyPage(env, workspaceId, query);
+  }
+  const { db, rows } = stored;
   const dbLimit = open ? query.limit - 1 : query.limit;
   const page = rows.slice(0, dbLimit);
   const data = [...(open ? [open] : []), ...(await withActionUrls(db, workspaceId, page.map(toTransactionView)))];

@@ -47,12 +47,23 @@ const selectFunding = (db: DrizzleD1Database, workspaceId: string, transactionId
 /** Types of entries that take credit (a debit shows its funding even when nothing was taken: all forgiven). */
 const DEBIT_TYPES: ReadonlySet<string> = new Set(['usage', 'expiration', 'refund']);
 
+type TransactionDetail = TransactionView & { lines?: TransactionLine[]; funding?: FundingLineView[]; actionUrl?: string | null };
+
 /**
  * One transaction of the workspace (404 for another workspace's); a settled hour adds its lines, and
- * a debit the credit blocks that paid for it.
+ * a debit the credit blocks that paid for it. From a far region, the replica session is asked first
+ * (it holds every write made through that region, regions/far_reads.ts); a transaction it does not
+ * know yet (made elsewhere, not yet replicated) is looked up as at home.
  */
-export async function readTransaction(env: Env, workspaceId: string, transactionId: string): Promise<TransactionView & { lines?: TransactionLine[]; funding?: FundingLineView[]; actionUrl?: string | null }> {
-  const db = await projectedLedgerDbOf(env, workspaceId);
+export async function readTransaction(env: Env, workspaceId: string, transactionId: string, replica?: DrizzleD1Database): Promise<TransactionDetail> {
+  const near = replica ? await transactionIn(replica, workspaceId, transactionId) : null;
+  if (near) return near;
+  const found = await transactionIn(await projectedLedgerDbOf(env, workspaceId), workspaceId, transactionId);
+  if (!found) throw notFound('transaction');
+  return found;
+}
+
+async function transactionIn(db: DrizzleD1Database, workspaceId: string, transactionId: string): Promise<TransactionDetail | null> {
   const [rows, lines, funding] = await db.batch([
     db
       .select()
@@ -63,7 +74,7 @@ export async function readTransaction(env: Env, workspaceId: string, transaction
     selectFunding(db, workspaceId, transactionId),
   ]);
   const row = rows[0];
-  if (!row) throw notFound('transaction');
+  if (!row) return null;
   const view = (await withActionUrls(db, workspaceId, [toTransactionView(row)]))[0]!;
   const own = linesByTransaction(lines).get(transactionId);
   const debit = row.status === 'completed' && (row.amountMicros < 0 || DEBIT_TYPES.has(row.type));

@@ -1,4 +1,5 @@
 import { eq } from 'drizzle-orm';
+import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import { members, workspaces } from '../../schema/tables';
 import type { Env } from '../env';
 import { notFound } from '../errors/api_error';
@@ -23,18 +24,19 @@ function periodStart(period: UsagePeriod, nowMs: number, createdAtMs: number): n
 /**
  * A member's usage over a period (GET /v1/billing/my-usage and the dashboard); with `allMembers`
  * (the caller checks the role) every member's, the usage reported without a member
- * (`unattributed`) and the workspace totals (members + unattributed) too.
+ * (`unattributed`) and the workspace totals (members + unattributed) too. A read from a far region
+ * passes its replica session for the ledger shard (regions/far_reads.ts).
  */
 export async function usageForPeriod(
   env: Env,
-  input: { workspaceId: string; memberId: string; period: UsagePeriod; allMembers: boolean; nowMs?: number },
+  input: { workspaceId: string; memberId: string; period: UsagePeriod; allMembers: boolean; nowMs?: number; replica?: DrizzleD1Database },
 ): Promise<UsageReport> {
   const db = directoryDb(env);
   const workspace = await db.select({ createdAtMs: workspaces.createdAtMs }).from(workspaces).where(eq(workspaces.id, input.workspaceId)).get();
   if (!workspace) throw notFound('workspace');
   const nowMs = input.nowMs ?? Date.now();
   const fromMs = Math.min(periodStart(input.period, nowMs, workspace.createdAtMs), nowMs);
-  const [inputs, book] = await Promise.all([readUsageInputs(env, input.workspaceId, fromMs, nowMs), loadPriceBook(directoryD1(env))]);
+  const [inputs, book] = await Promise.all([readUsageInputs(env, input.workspaceId, fromMs, nowMs, input.replica), loadPriceBook(directoryD1(env))]);
 
   const rows = buildUsageRows(inputs, book, fromMs, nowMs);
   const report: UsageReport = {

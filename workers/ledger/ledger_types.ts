@@ -44,6 +44,8 @@ export interface CreditSummary {
   openSinceMs: number;
   /** The category of what expires next (internal: the dashboard's wording). */
   nextExpiryCategory: 'paid' | 'promotional' | 'mixed' | null;
+  /** Where settlement has reached (internal: a far history page checks its replica against it). */
+  settledThroughMs?: number;
 }
 
 /** The burn rate split: what runs now, and the trailing hour of event usage. */

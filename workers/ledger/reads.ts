@@ -79,6 +79,7 @@ export class LedgerReads {
         updatedAt: iso(Math.max(state.updatedAtMs, accumulatingMicros > 0 ? nowMs : 0)),
         openSinceMs: state.open.oldestUnsettledHourMs(nowMs),
         nextExpiryCategory: nextExpiry?.category ?? null,
+        settledThroughMs: state.open.settledThroughMs,
       },
     };
   }

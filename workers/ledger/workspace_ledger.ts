@@ -29,6 +29,7 @@ import { pruneEventsNow, settleNow, type SettleResult } from './settlement';
 import { SettlementSchedule } from './settlement_alarm';
 import { hourOf } from '../usage/exact_cost';
 import { directoryDb, shardHandle, shardNameOf, type LedgerShard } from '../storage/databases';
+import { primaryBookmark } from '../storage/read_session';
 import type { TransactionView } from './transaction_view';
 import { ExpireWrite, GrantWrite, type BlockAndTransaction, type GrantInput } from './blocks/grant_writes';
 import { toCreditBlockView, type CreditBlockView } from './blocks/credit_block';
@@ -585,6 +586,20 @@ export abstract class WorkspaceLedger extends DurableObject<Env> {
     }
     await this.journalQuietNow();
     return { ok: true, replayed: false, value: null };
+  }
+
+  /**
+   * For reads from a replica (docs/regions.md "Reads near the caller"): once every entry answered
+   * so far is in D1 (projected()), a D1 bookmark taken on the primary after it. A session started
+   * from it sees all of them, whichever replica serves it. Null: the workspace has no shard.
+   */
+  async projectedBookmark(workspaceId: string): Promise<LedgerResult<string | null>> {
+    const done = await this.projected();
+    if (!done.ok) return done;
+    const name = await shardNameOf(this.env, workspaceId);
+    if (!name) return { ok: true, replayed: false, value: null };
+    const bookmark = await primaryBookmark(shardHandle(this.env, name).d1, 'SELECT projected_journal_seq FROM balances WHERE workspace_id = ?1', workspaceId);
+    return { ok: true, replayed: false, value: bookmark };
   }
 
   /**

@@ -10,9 +10,11 @@ import type { CreateHoldInput } from '../ledger/holds/hold_writes';
 import type { LedgerFailure, LedgerResult } from '../ledger/ledger_result';
 import { ledgerFor } from '../ledger/ledger_stub';
 import type { TransactionView } from '../ledger/transaction_view';
+import type { CreditSummary } from '../ledger/ledger_types';
 import { crossRegion } from './cross_region';
 import type { LeaseAnswer, LeaseExchange } from './lease_protocol';
-import { RegionalStore, type RegionalHold, type SpendRow } from './regional_store';
+import { RegionalStore, type LeaseRow, type RegionalHold, type SpendRow } from './regional_store';
+import { ReadFloors, type ReadFloor } from './read_floor';
 import type { Region } from './regions';
 
 /** Where a call is decided: the workspace, the region this object serves, and the workspace's home. */
@@ -39,6 +41,10 @@ export interface RegionalDeduction {
 export const LEASE_TERM_MS = 20_000;
 /** How soon decided spends are reported to home (the bound on how stale home's balance is). */
 export const REPORT_INTERVAL_MS = 1_000;
+/** How long a far credit summary is served from the regional object's copy of home's (no write through the region since). */
+export const SUMMARY_TTL_MS = 1_000;
+/** A region whose public reads were used this recently gets its read floor refreshed after each report. */
+const READERS_RECENT_MS = 60_000;
 /** A failed exchange (home unreachable) is retried this much later by the alarm. */
 const RETRY_MS = 5_000;
 /** Recent spend is measured over this window to size the next lease. */
@@ -60,6 +66,12 @@ export class RegionalLedger extends DurableObject<Env> {
   private next: { promise: Promise<void>; wantMicros: number; returnAll: boolean } | null = null;
   private alarmAtMs: number | null = null;
   private recent: Array<{ atMs: number; micros: number }> = [];
+  /** Where this region's public reads start their D1 session (read_floor.ts). */
+  private readonly floors = new ReadFloors();
+  /** When a public read here last asked for the floor (the alarm refreshes it only for regions read lately). */
+  private lastReadAtMs = 0;
+  /** Home's credit summary as last fetched for a far read, and the region's write count then. */
+  private summaryCache: { value: CreditSummary; atMs: number; writes: number } | null = null;
 
   // --- the routes' calls ------------------------------------------------------------------------
 
@@ -69,7 +81,7 @@ export class RegionalLedger extends DurableObject<Env> {
       const need = Math.max(1, amountMicros);
       if (await this.covered(need)) return this.local({ ok: true, replayed: false, value: { allowed: true, balanceMicros: this.balanceMicros() } });
     }
-    return this.home(where, (ledger) => ledger.creditCheck(where.workspaceId, amountMicros, memberId ?? undefined));
+    return this.home(where, (ledger) => ledger.creditCheck(where.workspaceId, amountMicros, memberId ?? undefined), false);
   }
 
   async deduct(where: Where, input: RegionalDeduction): Promise<Decided<TransactionView>> {
@@ -166,6 +178,59 @@ export class RegionalLedger extends DurableObject<Env> {
     return this.local(closed.ok ? { ...closed, value: closed.value.hold } : closed);
   }
 
+  // --- reads near the caller (read_floor.ts) ------------------------------------------------------
+
+  /**
+   * The bookmark a public read in this region starts its D1 session from: it covers every write
+   * made through this region before the call. When it does not yet, this region's spends are
+   * reported first and home answers a bookmark taken once its entries are in D1.
+   */
+  async readFloor(where: Where): Promise<ReadFloor> {
+    this.begin(where);
+    this.lastReadAtMs = this.clock();
+    return this.floors.floor(async () => {
+      await this.exchange(0, false);
+      const answer: LedgerResult<string | null> = await crossRegion(this.env, where.region, where.homeRegion, async (): Promise<LedgerResult<string | null>> => ledgerFor(this.env, where.workspaceId).projectedBookmark(where.workspaceId));
+      if (!answer.ok) throw new Error(`read floor: home answered ${answer.code}: ${answer.message}`);
+      return answer.value;
+    });
+  }
+
+  /** A read that started at `version` reached `bookmark`: the next read here starts no older. */
+  readReached(version: number, bookmark: string | null): null {
+    this.floors.readReached(version, bookmark);
+    return null;
+  }
+
+  /** A write sent home from this region by a public route (a top-up, a setting): later reads here must see it. */
+  wrote(): null {
+    this.floors.wrote();
+    return null;
+  }
+
+  /**
+   * The credit summary a far `GET /v1/billing/credits` shows: home's (the balance lives in its
+   * memory, not in D1), kept here for SUMMARY_TTL_MS and taken again at once after any write made
+   * through this region, this region's spends reported first: never less than the caller's writes.
+   */
+  async creditSummary(where: Where): Promise<LedgerResult<CreditSummary>> {
+    this.begin(where);
+    const cached = this.summaryCache;
+    if (cached && cached.writes === this.floors.writes && this.clock() - cached.atMs < SUMMARY_TTL_MS) return { ok: true, replayed: false, value: cached.value };
+    const writes = this.floors.writes;
+    await this.exchange(0, false);
+    const result: LedgerResult<CreditSummary> = await crossRegion(this.env, where.region, where.homeRegion, async (): Promise<LedgerResult<CreditSummary>> => ledgerFor(this.env, where.workspaceId).creditSummary(where.workspaceId));
+    if (result.ok) this.summaryCache = { value: result.value, atMs: this.clock(), writes };
+    return result;
+  }
+
+  /** Before a summary is read at home: this region's spends are there (at once when none is unreported). */
+  async reportSpends(where: Where): Promise<null> {
+    this.begin(where);
+    await this.exchange(0, false);
+    return null;
+  }
+
   /** Home asks for the lease back (a spend limit changed): spends reported, the free part returned; open holds keep theirs. */
   async recall(workspaceId: string, region: Region, homeRegion: Region): Promise<null> {
     this.begin({ workspaceId, region, homeRegion });
@@ -207,7 +272,21 @@ export class RegionalLedger extends DurableObject<Env> {
       await this.arm(this.clock() + RETRY_MS);
       return;
     }
+    this.refreshFloorSoon(lease);
     await this.armForLease();
+  }
+
+  /**
+   * After a report: if this region's public reads were used lately and a write is not covered yet,
+   * the floor's bookmark is taken now (in the background), so the next read need not wait for home.
+   */
+  private refreshFloorSoon(lease: LeaseRow): void {
+    if (this.floors.covered || this.clock() - this.lastReadAtMs > READERS_RECENT_MS) return;
+    const where: Where = { workspaceId: lease.workspaceId, region: lease.region, homeRegion: lease.homeRegion };
+    this.ctx.waitUntil(this.readFloor(where).then(
+      () => undefined,
+      (error) => console.error(JSON.stringify({ level: 'warn', msg: 'read floor not refreshed after a report', workspaceId: lease.workspaceId, region: lease.region, error: String(error) })),
+    ));
   }
 
   // --- deciding -----------------------------------------------------------------------------------
@@ -256,6 +335,8 @@ export class RegionalLedger extends DurableObject<Env> {
       forgivenMicros: s.amountMicros - s.chargedMicros,
     };
     this.store.saveAnswer(s.key, JSON.stringify(view));
+    // After the spend is recorded, before it is answered: a read floor taken before it is stale.
+    this.floors.wrote();
     this.recent.push({ atMs: nowMs, micros: s.chargedMicros });
     void this.arm(nowMs + REPORT_INTERVAL_MS);
     return view;
@@ -317,8 +398,10 @@ export class RegionalLedger extends DurableObject<Env> {
   }
 
   /** The request decided by the home ledger, as if it had been called there. */
-  private async home<T>(where: Where, call: (ledger: ReturnType<typeof ledgerFor>) => Promise<LedgerResult<T>>): Promise<Decided<T>> {
+  private async home<T>(where: Where, call: (ledger: ReturnType<typeof ledgerFor>) => Promise<LedgerResult<T>>, writes = true): Promise<Decided<T>> {
     const result: LedgerResult<T> = await crossRegion(this.env, where.region, where.homeRegion, () => call(ledgerFor(this.env, where.workspaceId)));
+    // Home decided it (and may have written): reads here from now on need a bookmark taken after it.
+    if (writes) this.floors.wrote();
     return { result, decidedIn: where.homeRegion };
   }
 

@@ -1,7 +1,9 @@
 import { and, eq, gt, gte, isNull, lt, or } from 'drizzle-orm';
-import { resourceIntervals, settlementLines, transactions, usageRollups } from '../../schema/tables';
+import type { DrizzleD1Database } from 'drizzle-orm/d1';
+import { balances, resourceIntervals, settlementLines, transactions, usageRollups } from '../../schema/tables';
 import type { Env } from '../env';
 import { projectedLedgerDbOf } from '../ledger/projected_db';
+import { ledgerDbOf } from '../storage/databases';
 import { ledgerFor } from '../ledger/ledger_stub';
 import { iso } from '../lib/time';
 import { directChargesOf } from './direct_charges';
@@ -27,15 +29,37 @@ export interface UsageInputs {
  * Reads what a usage report needs for [fromMs, toMs): hourly rollups (settled hours from D1, the
  * open ones from the workspace's ledger object), intervals, settled lines.
  */
-export async function readUsageInputs(env: Env, workspaceId: string, fromMs: number, toMs: number): Promise<UsageInputs> {
+export async function readUsageInputs(env: Env, workspaceId: string, fromMs: number, toMs: number, replica?: DrizzleD1Database): Promise<UsageInputs> {
   // The object first: its settled point splits the hours between it and D1. An hour it settles
   // after answering is read from its answer, not again from D1.
   const open = await ledgerFor(env, workspaceId).openUsage(workspaceId);
   if (!open.ok) throw new Error(`usage report: ledger object answered ${open.code}`);
   const { settledThroughMs, rollups: openRollups } = open.value;
-  const d = await projectedLedgerDbOf(env, workspaceId);
   const fromHour = hourOf(fromMs);
-  const [settledRollups, intervals, lines, deductions] = await d.batch([
+  let read: Awaited<ReturnType<typeof readStored>>;
+  if (replica) {
+    // From a far region (regions/far_reads.ts): the session already holds every write made
+    // through the region; a replica behind the object's settled point (a settlement not yet
+    // replicated) would miss that hour both here and in the object's answer, so then the primary.
+    read = await readStored(replica, workspaceId, fromMs, toMs, fromHour, settledThroughMs);
+    if (read.replicaSettledThroughMs < settledThroughMs) read = await readStored(await ledgerDbOf(env, workspaceId), workspaceId, fromMs, toMs, fromHour, settledThroughMs);
+  } else {
+    read = await readStored(await projectedLedgerDbOf(env, workspaceId), workspaceId, fromMs, toMs, fromHour, settledThroughMs);
+  }
+  const { settledRollups, intervals, lines, deductions } = read;
+  const rollups = [...(settledRollups as RollupRow[]), ...openRollups.filter((r) => r.hourMs >= fromHour && r.hourMs < toMs)];
+  return {
+    rollups,
+    intervals: intervals as IntervalRow[],
+    forgiven: new Map(lines.map((l) => [`${l.hourMs}|${l.kind}|${l.lineKey}`, l.forgivenMicros])),
+    deductions: deductions.map((t) => ({ memberId: t.memberId ?? '', description: t.description, amountMicros: -t.amountMicros, createdAtMs: t.createdAtMs })),
+    settledThroughMs,
+  };
+}
+
+/** The stored part of a usage report, in one batch, with the settled point of the database read. */
+async function readStored(d: DrizzleD1Database, workspaceId: string, fromMs: number, toMs: number, fromHour: number, settledThroughMs: number) {
+  const [settledRollups, intervals, lines, deductions, balance] = await d.batch([
     d
       .select()
       .from(usageRollups)
@@ -51,15 +75,9 @@ export async function readUsageInputs(env: Env, workspaceId: string, fromMs: num
       .select({ memberId: transactions.memberId, description: transactions.description, amountMicros: transactions.amountMicros, createdAtMs: transactions.createdAtMs })
       .from(transactions)
       .where(directChargesOf(workspaceId, fromMs, toMs)),
+    d.select({ settledThroughMs: balances.settledThroughMs }).from(balances).where(eq(balances.workspaceId, workspaceId)),
   ]);
-  const rollups = [...(settledRollups as RollupRow[]), ...openRollups.filter((r) => r.hourMs >= fromHour && r.hourMs < toMs)];
-  return {
-    rollups,
-    intervals: intervals as IntervalRow[],
-    forgiven: new Map(lines.map((l) => [`${l.hourMs}|${l.kind}|${l.lineKey}`, l.forgivenMicros])),
-    deductions: deductions.map((t) => ({ memberId: t.memberId ?? '', description: t.description, amountMicros: -t.amountMicros, createdAtMs: t.createdAtMs })),
-    settledThroughMs,
-  };
+  return { settledRollups, intervals, lines, deductions, replicaSettledThroughMs: balance[0]?.settledThroughMs ?? 0 };
 }
 
 export const emptyUsageRow = (): UsageRow => ({

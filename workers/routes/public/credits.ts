@@ -4,8 +4,9 @@ import { autoTopupExample, creditBlockExample, creditSummaryExample } from '../.
 import { AutoTopupSchema, CreditBlockSchema, CreditSummarySchema, errorResponses, jsonResponse } from '../../openapi/schemas';
 import { unwrap } from '../../ledger/ledger_result';
 import { ledgerFor } from '../../ledger/ledger_stub';
-import { readCreditSummary } from '../../billing/read_credit_summary';
+import { publicSummary, readCreditSummary } from '../../billing/read_credit_summary';
 import { readPlan } from '../../billing/read_plan';
+import { farCreditSummary, reportFarSpends } from '../../regions/far_reads';
 import type { Router } from '../router';
 
 const Plan = z
@@ -56,8 +57,18 @@ export const getCreditBlocksRoute = createRoute({
 
 export const registerCreditRoutes = (app: Router) =>
   app
-    .openapi(getPlanRoute, async (c) => c.json(await readPlan(c.env, c.get('auth').workspaceId), 200))
-    .openapi(getCreditsRoute, async (c) => c.json(await readCreditSummary(c.env, c.get('auth').workspaceId), 200))
+    .openapi(getPlanRoute, async (c) => {
+      const workspaceId = c.get('auth').workspaceId;
+      await reportFarSpends(c.env, c.req.raw, workspaceId);
+      return c.json(await readPlan(c.env, workspaceId), 200);
+    })
+    .openapi(getCreditsRoute, async (c) => {
+      // The summary is the home ledger's (in its memory, not in D1): from a far region, the
+      // regional object's copy of it, taken after that region's own writes (docs/regions.md).
+      const workspaceId = c.get('auth').workspaceId;
+      const far = await farCreditSummary(c.env, c.req.raw, workspaceId);
+      return c.json(far ? publicSummary(far) : await readCreditSummary(c.env, workspaceId), 200);
+    })
     .openapi(getCreditBlocksRoute, async (c) => {
       const workspaceId = c.get('auth').workspaceId;
       return c.json({ data: unwrap(await ledgerFor(c.env, workspaceId).creditBlocks(workspaceId)).value }, 200);

@@ -6,6 +6,7 @@ import { requireApiKey } from '../../auth/require_api_key';
 import { depositExample, transactionExample } from '../../openapi/examples';
 import { transactionDetailExample, TransactionWithLinesSchema } from '../../openapi/transaction_lines_schema';
 import { errorResponses, jsonResponse, queryInt, TransactionIdSchema, TransactionSchema } from '../../openapi/schemas';
+import { farCreditSummary, farRead, keepBookmark } from '../../regions/far_reads';
 import type { Router } from '../router';
 
 const HistoryQuery = z.object({
@@ -57,9 +58,19 @@ export const registerHistoryRoutes = (app: Router) =>
   app
     .openapi(getHistoryRoute, async (c) => {
       const query = c.req.valid('query');
-      return c.json(await historyPage(c.env, c.get('auth').workspaceId, { ...query, limit: query.limit ?? 50 }), 200);
+      const workspaceId = c.get('auth').workspaceId;
+      // From a far region, the first page's accumulating row comes from the region's copy of the summary.
+      const accumulating = !query.cursor && (!query.type || query.type === 'usage') && (!query.status || query.status === 'accumulating');
+      const [far, farSummary] = await Promise.all([farRead(c.env, c.req.raw, workspaceId), accumulating ? farCreditSummary(c.env, c.req.raw, workspaceId) : null]);
+      const page = await historyPage(c.env, workspaceId, { ...query, limit: query.limit ?? 50 }, farSummary ?? undefined, far?.db);
+      keepBookmark(c, far);
+      return c.json(page, 200);
     })
     .openapi(getTransactionRoute, async (c) => {
       const { id } = c.req.valid('param');
-      return c.json(await readTransaction(c.env, c.get('auth').workspaceId, id), 200);
+      const workspaceId = c.get('auth').workspaceId;
+      const far = await farRead(c.env, c.req.raw, workspaceId);
+      const transaction = await readTransaction(c.env, workspaceId, id, far?.db);
+      keepBookmark(c, far);
+      return c.json(transaction, 200);
     });

@@ -5,6 +5,7 @@ import { ApiError } from '../../errors/api_error';
 import { adminMemberExample, EX, memberExample, usageRowExample } from '../../openapi/examples';
 import { MyUsageSchema, usagePeriods } from '../../openapi/usage_schemas';
 import { errorResponses, jsonResponse } from '../../openapi/schemas';
+import { farRead, keepBookmark } from '../../regions/far_reads';
 import type { Router } from '../router';
 
 export const myUsageRoute = createRoute({
@@ -51,11 +52,14 @@ export const registerMyUsageRoute = (app: Router) =>
     const query = c.req.valid('query');
     const allMembers = query.all === 'true';
     if (allMembers && auth.role !== 'admin') throw new ApiError('forbidden', 'all=true needs a workspace admin.');
+    const far = await farRead(c.env, c.req.raw, auth.workspaceId);
     const report = await usageForPeriod(c.env, {
       workspaceId: auth.workspaceId,
       memberId: auth.memberId,
       period: query.period ?? 'current',
       allMembers,
+      replica: far?.db,
     });
+    keepBookmark(c, far);
     return c.json(report, 200);
   });
