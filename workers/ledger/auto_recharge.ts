@@ -8,7 +8,7 @@ import { AUTHENTICATION_REQUIRED } from '../stripe/stripe_errors';
 import { hasOpenDispute } from '../stripe/open_disputes';
 import { closeDepositNow } from './deposits';
 import { spendableMicros, type LedgerContext } from './ledger_context';
-import type { LedgerState } from './load_state';
+import type { LedgerState } from './ledger_state';
 import { autoRechargeSpentThisMonthCents, cappedRechargeCents, utcMonthKey, wantedRechargeCents } from './recharge_month';
 import { rechargeRetryAtMs } from './recharge_retry';
 import { insertOutbox, outboxEvent } from '../notifications/outbox';
