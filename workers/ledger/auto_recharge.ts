@@ -5,7 +5,7 @@ import { dollarsFromCents, MICROS_PER_CENT } from '../lib/money';
 import { AUTHENTICATION_REQUIRED } from './payments_port';
 import { closeDepositNow } from './deposits';
 import { spendableMicros, type LedgerContext } from './ledger_context';
-import type { LedgerState } from './load_state';
+import type { LedgerState } from './ledger_state';
 import { autoRechargeSpentThisMonthCents, cappedRechargeCents, utcMonthKey, wantedRechargeCents } from './recharge_month';
 import { rechargeRetryAtMs } from './recharge_retry';
 import { insertOutbox, outboxEvent } from '../notifications/outbox';

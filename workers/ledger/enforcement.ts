@@ -4,7 +4,7 @@ import { ledgerWorkspaces } from '../../schema/tables';
 import { insertOutbox, outboxEvent, type OutboxEvent } from '../notifications/outbox';
 import { maybeAutoRecharge } from './auto_recharge';
 import type { LedgerContext } from './ledger_context';
-import type { LedgerState } from './load_state';
+import type { LedgerState } from './ledger_state';
 import { sendNotifications } from './send_notifications';
 import type { EventStore } from './event_store';
 import { MS_PER_HOUR } from '../usage/exact_cost';

@@ -8,7 +8,7 @@ import { outboxEvent, type OutboxEvent } from '../notifications/outbox';
 import type { IntervalRow } from '../usage/price_hour';
 import { rechargeRetryAtMs } from './recharge_retry';
 import { spendableMicros } from './ledger_context';
-import type { LedgerState } from './load_state';
+import type { LedgerState } from './ledger_state';
 import { predictZeroAtMs } from './blocks/zero_prediction';
 
 /** Hours the balance lasts at this burn, for people (not money: a float, two decimals); null at zero burn. */

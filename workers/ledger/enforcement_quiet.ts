@@ -7,7 +7,7 @@ import { balanceViewOf, hoursRemaining, lowBalanceHorizonHours, planEnforcement,
 import { alertInputsOf, runningInstanceIds } from './alerts/alert_inputs';
 import { planAlerts, type AlertInputs } from './alerts/alert_rules';
 import { spendableMicros } from './ledger_context';
-import type { LedgerState } from './load_state';
+import type { LedgerState } from './ledger_state';
 
 /**
  * True when, on the state `view` leaves, enforcement would neither recharge, terminate, suspend,

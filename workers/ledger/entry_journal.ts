@@ -9,7 +9,7 @@
 // only deductions and adjustments use them), with the entry as it was answered, so that replays and
 // conflicts are decided here without a D1 read. It is kept for ever: about 250 bytes per entry here,
 // against about 560 in the shard, so the shard fills first.
-import { LedgerInvariantError } from './load_state';
+import { LedgerInvariantError } from './ledger_state';
 import type { PlainStatement } from './group_batch';
 import { ensureLayout } from './object_layout';
 import type { TransactionRow } from './transaction_view';

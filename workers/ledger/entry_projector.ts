@@ -9,7 +9,7 @@ import { drizzle } from 'drizzle-orm/d1';
 import { transactions } from '../../schema/tables';
 import { isBalanceGuardMiss, isUniqueViolation } from '../lib/d1_errors';
 import type { EntryJournal, JournaledGroup } from './entry_journal';
-import { LedgerInvariantError } from './load_state';
+import { LedgerInvariantError } from './ledger_state';
 
 /** Groups per D1 batch: a group holds two statements per run of entries, at most 50 entries. */
 const MAX_GROUPS_PER_BATCH = 16;

@@ -8,7 +8,7 @@ import { insertOutbox, type OutboxEvent } from '../notifications/outbox';
 import { balanceAfterGuardSql, moveBalance } from './guarded_balance';
 import { isCallerKey } from './caller_keys';
 import type { LedgerContext } from './ledger_context';
-import { LedgerInvariantError, type LedgerState } from './load_state';
+import { LedgerInvariantError, type LedgerState } from './ledger_state';
 import type { TransactionRow } from './transaction_view';
 import type { CreditBlock, FundingLine } from './blocks/credit_block';
 import { insertBlocks, insertFunding, type EntryFunding } from './blocks/block_statements';

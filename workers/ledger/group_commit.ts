@@ -16,7 +16,7 @@ import type { EntryJournal } from './entry_journal';
 import type { EntryProjector } from './entry_projector';
 import { notFound, refreshPrices, WRITE_PRICE_CHECK_MS, type LedgerContext } from './ledger_context';
 import { ledgerUnavailable, type LedgerResult } from './ledger_result';
-import { LedgerInvariantError, type LedgerState } from './load_state';
+import { LedgerInvariantError, type LedgerState } from './ledger_state';
 import { sendNotifications } from './send_notifications';
 import type { SerialQueue } from './serial_queue';
 

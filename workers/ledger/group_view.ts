@@ -1,7 +1,7 @@
 import type { resources } from '../../schema/tables';
 import type { IntervalRow } from '../usage/price_hour';
 import { spendableFrom } from './ledger_context';
-import type { LedgerState } from './load_state';
+import type { LedgerState } from './ledger_state';
 import type { TransactionRow } from './transaction_view';
 import { BlockDraws } from './blocks/block_draws';
 

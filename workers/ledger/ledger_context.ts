@@ -1,7 +1,7 @@
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import type { Env } from '../env';
 import { latestPriceVersion, loadPriceBook } from '../usage/pricing';
-import type { LedgerState } from './load_state';
+import type { LedgerState } from './ledger_state';
 import type { PaymentsPort } from './payments_port';
 import type { TransactionRow } from './transaction_view';
 import { directoryD1 } from '../storage/databases';

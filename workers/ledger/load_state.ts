@@ -7,34 +7,8 @@ import type { WorkspaceFlags } from './enforcement_plan';
 import { BlockBook } from './blocks/block_book';
 import { OPEN_BLOCKS_SQL } from './blocks/block_statements';
 import type { CreditBlock } from './blocks/credit_block';
-import { parseCrossed, parseThresholds, type AlertState, type LedgerAlerts } from './alerts/alert_rules';
-
-export interface LedgerState {
-  workspaceId: string;
-  /** Settled balance: the sum of completed ledger entries (what D1's balances row holds). */
-  balanceMicros: number;
-  updatedAtMs: number;
-  /** When the workspace was created: usage and resources before it are refused. */
-  createdAtMs: number;
-  /** D1's record of the oldest hour with events held here (balances.oldest_open_event_hour_ms). */
-  oldestOpenEventHourMs: number | null;
-  open: OpenUsage;
-  book: PriceBook;
-  /** When the price list was last compared with D1's. */
-  pricesCheckedAtMs: number;
-  flags: WorkspaceFlags;
-  /** The open credit blocks, in burn-down order: their remainders add up to balanceMicros. */
-  blocks: BlockBook;
-  /**
-   * False while the workspace's credit predates blocks (migration 0003): the object then makes its
-   * blocks (blocks/backfill_blocks.ts) before it uses this state.
-   */
-  blocksReady: boolean;
-  /** Alert settings and what was last told (alerts/alert_rules.ts), written only by the object. */
-  alerts: LedgerAlerts;
-}
-
-export class LedgerInvariantError extends Error {}
+import { parseCrossed, parseThresholds, type AlertState } from './alerts/alert_rules';
+import { LedgerInvariantError, type LedgerState } from './ledger_state';
 
 // The object's load runs on every cold start (an alarm, a queue message, the first call after an
 // eviction), so its statements are constant SQL bound to the workspace id rather than built by the

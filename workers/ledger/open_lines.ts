@@ -1,7 +1,7 @@
 // The open hours' usage as priced lines: what the `accumulating` history row is made of.
 import { hourOf, MS_PER_HOUR } from '../usage/exact_cost';
 import { priceHour, type RollupRow } from '../usage/price_hour';
-import type { LedgerState } from './load_state';
+import type { LedgerState } from './ledger_state';
 
 export interface OpenLine {
   kind: 'model' | 'tool' | 'charge' | 'instance' | 'volume';

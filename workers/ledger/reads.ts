@@ -4,7 +4,7 @@ import { exactInstance, mulDivFloor, roundMicros } from '../usage/exact_cost';
 import { notFound, refreshPrices, spendableFrom, spendableMicros, type LedgerContext } from './ledger_context';
 import type { LedgerResult } from './ledger_result';
 import type { BurnBreakdown, CreditSummary } from './ledger_types';
-import type { LedgerState } from './load_state';
+import type { LedgerState } from './ledger_state';
 import { summaryHoursRemaining } from './alerts/alert_inputs';
 import type { SpendControls } from './holds/spend_controls';
 import { simBroken } from '../lib/sim_hooks';

@@ -9,7 +9,7 @@ import { billHour, intervalsInHour, readIntervalsBetween, settleHourStatements }
 import type { EventStore } from './event_store';
 import { notFound, refreshPrices, type LedgerContext } from './ledger_context';
 import type { LedgerResult } from './ledger_result';
-import { LedgerInvariantError, type LedgerState } from './load_state';
+import { LedgerInvariantError, type LedgerState } from './ledger_state';
 import { isLedgerConflict } from '../lib/d1_errors';
 import { hourBlocks, hourBlockWrites } from './blocks/settle_blocks';
 

@@ -15,7 +15,8 @@ import type { AutoTopupSettingsInput, BurnBreakdown, CloseDepositInput, CreditSu
 import { saveAutoTopupNow, saveDefaultCardNow } from './settings';
 import { saveAlertsNow } from './alerts/save_alerts';
 import type { AlertSettings } from './alerts/alert_rules';
-import { LedgerInvariantError, readLedgerState, readLedgerStateWith, type LedgerState } from './load_state';
+import { LedgerInvariantError, type LedgerState } from './ledger_state';
+import { readLedgerState, readLedgerStateWith } from './load_state';
 import { LedgerReads } from './reads';
 import { ResizeVolumeWrite, StartResourceWrite, StopResourceWrite } from './resources';
 import type { ResourceView, StartResourceInput } from './resource_view';

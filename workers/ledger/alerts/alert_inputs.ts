@@ -2,7 +2,7 @@
 // the same way the credit summary and the zero-balance alarm read it.
 import { hoursUntilZero } from '../blocks/zero_prediction';
 import { hoursRemaining, predictedZeroAtMs, type BalanceView } from '../enforcement_plan';
-import type { LedgerState } from '../load_state';
+import type { LedgerState } from '../ledger_state';
 import type { AlertInputs } from './alert_rules';
 
 /** CreditSummary.hoursRemaining: the burn rate and the scheduled expiries of credit blocks (holds aside). */

@@ -16,7 +16,7 @@
 // checked before anything is written; the blocks and the ready flag are written in one batch,
 // guarded by the balance it was computed for.
 import { newId } from '../../lib/ids';
-import { LedgerInvariantError } from '../load_state';
+import { LedgerInvariantError } from '../ledger_state';
 import { DEFAULT_PRIORITY, type CreditBlock, type CreditSource } from './credit_block';
 
 const PAGE_ROWS = 500;

@@ -1,7 +1,7 @@
 // The workspace's open credit blocks (those with credit left), held by its ledger object beside the
 // balance: kept in burn-down order, with their sums by category cached, so that nothing on a credit
 // check's path looks at blocks at all and a debit touches only the blocks it draws on.
-import { LedgerInvariantError } from '../load_state';
+import { LedgerInvariantError } from '../ledger_state';
 import { burnDownOrder, insertionIndex } from './burn_down';
 import type { CreditBlock } from './credit_block';
 

@@ -1,7 +1,7 @@
 // What a group of writes (or an hour's settlement) does to the open blocks while it is decided: the
 // draws and new blocks, on top of the object's book, which is not touched until the batch is durable
 // (applyTo). Decisions see exactly what one-at-a-time application would have left.
-import { LedgerInvariantError } from '../load_state';
+import { LedgerInvariantError } from '../ledger_state';
 import type { BlockBook } from './block_book';
 import { burnDownOrder } from './burn_down';
 import type { CreditBlock, FundingLine } from './credit_block';

@@ -5,7 +5,7 @@ import { newId } from '../../lib/ids';
 import { simBroken } from '../../lib/sim_hooks';
 import type { GroupBatch } from '../group_batch';
 import type { GroupView } from '../group_view';
-import { LedgerInvariantError } from '../load_state';
+import { LedgerInvariantError } from '../ledger_state';
 import { fundedMicros } from './block_draws';
 import { DEFAULT_PRIORITY, type CreditBlock, type CreditCategory, type CreditSource, type FundingLine } from './credit_block';
 

@@ -6,7 +6,7 @@ import { newId } from '../../lib/ids';
 import { MS_PER_HOUR } from '../../usage/exact_cost';
 import { insertEntryRows, type PlainStatement } from '../group_batch';
 import { moveBalance } from '../guarded_balance';
-import { LedgerInvariantError } from '../load_state';
+import { LedgerInvariantError } from '../ledger_state';
 import type { TransactionRow } from '../transaction_view';
 import { BlockDraws, fundedMicros } from './block_draws';
 import type { BlockBook } from './block_book';

@@ -11,7 +11,7 @@ import type { EventStore } from '../event_store';
 import type { LedgerGroupCommit } from '../group_commit';
 import { notFound, type LedgerContext } from '../ledger_context';
 import { ledgerUnavailable, type LedgerResult } from '../ledger_result';
-import type { LedgerState } from '../load_state';
+import type { LedgerState } from '../ledger_state';
 import { sendNotifications } from '../send_notifications';
 import type { SerialQueue } from '../serial_queue';
 import type { TransactionView } from '../transaction_view';

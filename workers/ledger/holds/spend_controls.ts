@@ -6,7 +6,7 @@ import type { EntryHooks } from '../entry_writes';
 import type { GroupView } from '../group_view';
 import { spendableMicros } from '../ledger_context';
 import type { LedgerFailure } from '../ledger_result';
-import type { LedgerState } from '../load_state';
+import type { LedgerState } from '../ledger_state';
 import type { TransactionRow } from '../transaction_view';
 import type { SpendTracker } from '../limits/spend_tracker';
 import type { HoldBook, HoldRecord } from './hold_book';
