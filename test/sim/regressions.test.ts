@@ -1,8 +1,12 @@
 // Bugs the seeded simulator found (docs/simulation.md, "What it found"), each as the shortest test
 // that shows it: written so that it fails before the fix.
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SimControl } from '../../workers/lib/sim_hooks';
+import { setSimulatedRttMs } from '../../workers/regions/cross_region';
 import { internal } from '../helpers/api';
+import { balanceAtHome, deductFrom, grantTo, leasesAtHome, leaseTermEnds, regional, workspaceHomedIn } from '../regions/regions_helpers';
 import { createWorkspace } from '../helpers/fixtures';
 import { deliver, eventFor, stripeCall } from '../stripe/stripe_helpers';
 
@@ -41,5 +45,38 @@ describe('found by the simulator', () => {
     expect(report.status).toBe(200);
     const mine = (report.body.mismatches as { workspaceId: string; detail: string }[]).filter((m) => m.workspaceId === ws.workspaceId);
     expect(mine).toEqual([]);
+  });
+});
+
+describe('found by the simulator: regions', () => {
+  beforeAll(() => setSimulatedRttMs(0));
+  afterAll(() => {
+    setSimulatedRttMs(null);
+    delete (globalThis as { __burnrateSim?: SimControl }).__burnrateSim;
+  });
+
+  // Seed 11, 88 steps (--regions 0.35): a deduction from apac, short of lease, asked home for more;
+  // home granted it and the regional object was evicted before it applied the answer (500). The
+  // exchange stayed pending in its SQLite with no alarm armed to retry it (only the alarm's own
+  // exchanges armed a retry), so home kept the grant reserved for apac, credits nobody could spend,
+  // until apac's next call or home's 1-hour safety valve.
+  it('a lease exchange a request started is retried by the alarm when the object was evicted before applying the answer', async () => {
+    const ws = await workspaceHomedIn('enam');
+    await grantTo(ws, 20_000_000);
+    (globalThis as { __burnrateSim?: SimControl }).__burnrateSim = { break: null, d1: { failNext: 0, delayMs: 0, evictAt: 0 }, region: { evictAfterExchange: true } };
+    const cut = await deductFrom('apac', ws, 1_000_000);
+    delete (globalThis as { __burnrateSim?: SimControl }).__burnrateSim;
+    expect(cut.status).toBe(500);
+    // Home granted apac a lease apac never learned of.
+    expect((await leasesAtHome(ws)).map((l) => l.id)).toEqual(['#lease:apac']);
+    expect((await regional(ws, 'apac').leaseState()).pending).toBe(true);
+    // Its alarm retries the exchange (the same seq: home answers what it answered), then returns the lease.
+    const alarmAtMs = await runInDurableObject(regional(ws, 'apac'), (_i, state) => state.storage.getAlarm());
+    expect(alarmAtMs).not.toBeNull();
+    await runDurableObjectAlarm(regional(ws, 'apac'));
+    expect((await regional(ws, 'apac').leaseState()).pending).toBe(false);
+    await leaseTermEnds(ws, 'apac');
+    expect(await leasesAtHome(ws)).toEqual([]);
+    expect(await balanceAtHome(ws, 'enam')).toBe(20_000_000);
   });
 });

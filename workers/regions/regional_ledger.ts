@@ -2,6 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
 import { canonicalJson } from '../lib/crypto';
 import { newId } from '../lib/ids';
+import { simControl } from '../lib/sim_hooks';
 import { iso } from '../lib/time';
 import { callerKey } from '../ledger/caller_keys';
 import { holdEntryKey } from '../ledger/holds/hold_keys';
@@ -372,9 +373,18 @@ export class RegionalLedger extends DurableObject<Env> {
       // Given back before asking: not spendable here from now on, whatever home answers.
       lease.leaseMicros -= returnMicros;
       this.store.saveLease();
+      // The alarm retries it if this attempt fails or the object is lost before applying the answer
+      // (a request's exchange too, not only the alarm's): else home keeps what it granted reserved.
+      await this.arm(this.clock() + RETRY_MS);
     }
     const sent = lease.pending!;
     const answer: LedgerResult<LeaseAnswer> = await crossRegion(this.env, lease.region, lease.homeRegion, async (): Promise<LedgerResult<LeaseAnswer>> => ledgerFor(this.env, lease.workspaceId).leaseExchange(sent));
+    // Test-only (the simulator's fault): evicted between home's answer and applying it.
+    const sim = simControl()?.region;
+    if (sim?.evictAfterExchange) {
+      sim.evictAfterExchange = false;
+      this.ctx.abort('evicted by the simulator after a lease exchange');
+    }
     if (!answer.ok) throw new Error(`lease exchange refused: ${answer.code}: ${answer.message}`);
     this.apply(sent, answer.value);
     // A returning exchange that also wants (the term's end of a busy region) asks in a second one.
