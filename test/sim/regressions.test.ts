@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimControl } from '../../workers/lib/sim_hooks';
 import { setSimulatedRttMs } from '../../workers/regions/cross_region';
 import { internal } from '../helpers/api';
-import { balanceAtHome, deductFrom, grantTo, leasesAtHome, leaseTermEnds, regional, workspaceHomedIn } from '../regions/regions_helpers';
+import { ledgerD1 } from '../helpers/ledger_checks';
+import { balanceAtHome, deductFrom, from, grantTo, leasesAtHome, leaseTermEnds, regional, workspaceHomedIn } from '../regions/regions_helpers';
 import { createWorkspace } from '../helpers/fixtures';
 import { deliver, eventFor, stripeCall } from '../stripe/stripe_helpers';
 
@@ -78,5 +79,37 @@ describe('found by the simulator: regions', () => {
     await leaseTermEnds(ws, 'apac');
     expect(await leasesAtHome(ws)).toEqual([]);
     expect(await balanceAtHome(ws, 'enam')).toBe(20_000_000);
+  });
+});
+
+describe('found by the simulator: a capture in a far region', () => {
+  beforeAll(() => setSimulatedRttMs(0));
+  afterAll(() => setSimulatedRttMs(null));
+
+  // Seed 12, 33 steps (--regions 0.35): a hold of 0.81 credit made in apac was captured for 1.80;
+  // apac's lease had 0.22 free, and home more, yet the capture took only the hold and forgave 0.99.
+  // Short of lease, the capture asked home for more (as documented) but then, like a request about
+  // to be sent home, gave its whole free lease back before taking the excess from it: it charged
+  // the hold alone and forgave what its lease covered.
+  it('takes the excess over its hold from the free lease, never gives it back first', async () => {
+    const ws = await workspaceHomedIn('enam');
+    await grantTo(ws, 10_000_000);
+    const hold = await from('apac', 'POST', '/internal/v1/holds', { id: `cap-${Date.now().toString(36)}`, workspaceId: ws, amountMicros: 1_000_000, ttlSeconds: 600 });
+    expect(hold.status).toBe(201);
+    expect(hold.headers.get('X-Burnrate-Decided-In')).toBe('apac');
+    const before = await regional(ws, 'apac').leaseState();
+    expect(before.freeMicros).toBeGreaterThan(0);
+    const capture = await from('apac', 'POST', `/internal/v1/holds/${hold.body.id}/capture`, { workspaceId: ws, amountMicros: 20_000_000 });
+    expect(capture.status).toBe(200);
+    const took = -capture.body.transaction.amountMicros;
+    // At least the hold and the free lease it had (home may have granted more when asked).
+    expect(took).toBeGreaterThanOrEqual(1_000_000 + before.freeMicros);
+    expect(took + capture.body.transaction.forgivenMicros).toBe(20_000_000);
+    // Reported home: recorded as answered, and the balance never below 0.
+    await leaseTermEnds(ws, 'apac');
+    const d1 = await ledgerD1(ws);
+    const row = await d1.prepare('SELECT amount_micros AS a, forgiven_micros AS f FROM transactions WHERE id = ?').bind(capture.body.transaction.id).first<{ a: number; f: number }>();
+    expect(row).toEqual({ a: -took, f: 20_000_000 - took });
+    expect(await balanceAtHome(ws, 'enam')).toBe(10_000_000 - took);
   });
 });

@@ -136,11 +136,13 @@ export class RegionalLedger extends DurableObject<Env> {
     const own = (h: RegionalHold) => (h.status === 'held' ? h.amountMicros : 0);
     // The excess over the hold comes from the free lease; short of it, home is asked for more first.
     const coverage = own(first) + this.store.freeMicros(this.clock());
-    if (amountMicros > coverage) await this.covered(amountMicros - own(first));
+    // (Never refused and never sent home: its free lease is not given back first, it pays for the excess.)
+    if (amountMicros > coverage) await this.covered(amountMicros - own(first), false);
     const hold = this.store.hold(holdId)!;
     const closedNow = this.closedAnswer(where, hold, amountMicros);
     if (closedNow) return this.local(closedNow);
-    const chargedMicros = Math.min(amountMicros, own(hold) + this.store.freeMicros(this.clock()));
+    // Its free lease whatever the term: home still reserves it for this region until it is given back.
+    const chargedMicros = Math.min(amountMicros, own(hold) + this.store.freeAnyTermMicros());
     const nowMs = this.clock();
     const transactionId = newId('txn', nowMs);
     this.store.putHold({ ...hold, status: 'captured', capturedMicros: amountMicros, transactionId, closedAtMs: nowMs });
@@ -225,14 +227,15 @@ export class RegionalLedger extends DurableObject<Env> {
   /**
    * True when the free lease covers `needMicros`, after asking home for more if it did not. A
    * request home cannot cover from a new grant gives the free lease back first (so that home,
-   * deciding it, counts every credit this region held), then goes home.
+   * deciding it, counts every credit this region held), then goes home; a capture (decided here
+   * whatever it finds) keeps it: `giveBackIfShort` false.
    */
-  private async covered(needMicros: number): Promise<boolean> {
+  private async covered(needMicros: number, giveBackIfShort = true): Promise<boolean> {
     if (this.store.freeMicros(this.clock()) >= needMicros) return true;
     try {
       await this.exchange(needMicros + this.sizeFor(needMicros), false);
       if (this.store.freeMicros(this.clock()) >= needMicros) return true;
-      if (this.store.freeAnyTermMicros() > 0) await this.exchange(0, true);
+      if (giveBackIfShort && this.store.freeAnyTermMicros() > 0) await this.exchange(0, true);
     } catch (error) {
       // Home could not be reached for a lease: the request goes home itself (which may fail too).
       console.error(JSON.stringify({ level: 'error', msg: 'lease exchange failed; sending the request home', region: this.store.lease?.region, error: String(error) }));
