@@ -5,7 +5,7 @@ import { env } from 'cloudflare:workers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimControl } from '../../workers/lib/sim_hooks';
 import { setSimulatedRttMs } from '../../workers/regions/cross_region';
-import { internal } from '../helpers/api';
+import { internal, publicApi } from '../helpers/api';
 import { ledgerD1 } from '../helpers/ledger_checks';
 import { balanceAtHome, deductFrom, from, grantTo, leasesAtHome, leaseTermEnds, regional, workspaceHomedIn } from '../regions/regions_helpers';
 import { createWorkspace } from '../helpers/fixtures';
@@ -111,5 +111,40 @@ describe('found by the simulator: a capture in a far region', () => {
     const row = await d1.prepare('SELECT amount_micros AS a, forgiven_micros AS f FROM transactions WHERE id = ?').bind(capture.body.transaction.id).first<{ a: number; f: number }>();
     expect(row).toEqual({ a: -took, f: 20_000_000 - took });
     expect(await balanceAtHome(ws, 'enam')).toBe(10_000_000 - took);
+  });
+});
+
+describe('found by the simulator: a spend limit set while a region held no lease', () => {
+  beforeAll(() => setSimulatedRttMs(0));
+  afterAll(() => setSimulatedRttMs(null));
+
+  // Seed 13, 37 steps (--regions 0.35): a credit check from wnam for a member with a limit was
+  // answered in wnam. A limit change recalls only the regions holding a lease; wnam had given its
+  // lease back, so its list of limited members was stale. It checked that list before asking home
+  // for a lease, and home's answer (with the new list) came after the check: the request was then
+  // decided from the new lease, past the member's limit.
+  it('a far region learns of the limit with its next lease and sends the member\'s requests home', async () => {
+    const made = await from('enam', 'POST', '/internal/v1/workspaces', { name: 'Limited far away', admin: { name: 'Ada', email: `limit-${Date.now().toString(36)}@example.com` } });
+    expect(made.status).toBe(201);
+    const ws = made.body.workspace.id as string;
+    const memberId = made.body.member.id as string;
+    await grantTo(ws, 20_000_000);
+    // wnam gets a lease and gives it back.
+    expect((await deductFrom('wnam', ws, 500_000)).headers.get('X-Burnrate-Decided-In')).toBe('wnam');
+    await leaseTermEnds(ws, 'wnam');
+    expect(await leasesAtHome(ws)).toEqual([]);
+    const limit = await publicApi('PUT', `/v1/billing/spend-limits/${memberId}`, made.body.apiKey, { limitMicros: 1_000_000, period: 'day' });
+    expect(limit.status).toBe(200);
+
+    const check = await from('wnam', 'GET', `/internal/v1/workspaces/${ws}/credit-check?amountMicros=1000001&memberId=${memberId}`);
+    expect(check.status).toBe(200);
+    expect(check.body).toMatchObject({ allowed: false, reason: 'spend_limit' });
+    expect(check.headers.get('X-Burnrate-Decided-In')).toBe('enam');
+    const over = await from('wnam', 'POST', '/internal/v1/deductions', { id: `lim-${Date.now().toString(36)}`, workspaceId: ws, memberId, amountMicros: 1_000_001, description: 'past the limit' });
+    expect(over.status).toBe(402);
+    expect(over.body.error.code).toBe('spend_limit_exceeded');
+    const hold = await from('wnam', 'POST', '/internal/v1/holds', { id: `limh-${Date.now().toString(36)}`, workspaceId: ws, memberId, amountMicros: 1_000_001, ttlSeconds: 300 });
+    expect(hold.status).toBe(402);
+    expect(hold.body.error.code).toBe('spend_limit_exceeded');
   });
 });

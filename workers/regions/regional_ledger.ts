@@ -68,7 +68,9 @@ export class RegionalLedger extends DurableObject<Env> {
     this.begin(where);
     if (!this.limited(memberId)) {
       const need = Math.max(1, amountMicros);
-      if (await this.covered(need)) return this.local({ ok: true, replayed: false, value: { allowed: true, balanceMicros: this.balanceMicros() } });
+      // Limited again after the wait: home's answer brings the list of limited members (a limit set
+      // while this region held no lease was never recalled here).
+      if ((await this.covered(need)) && !this.limited(memberId)) return this.local({ ok: true, replayed: false, value: { allowed: true, balanceMicros: this.balanceMicros() } });
     }
     return this.home(where, (ledger) => ledger.creditCheck(where.workspaceId, amountMicros, memberId ?? undefined));
   }
@@ -83,7 +85,7 @@ export class RegionalLedger extends DurableObject<Env> {
       // Decided after the wait: another call with this id may have been decided meanwhile.
       const again = this.replayed(key, request, input.id);
       if (again) return again;
-      if (this.store.freeMicros(this.clock()) >= input.amountMicros) {
+      if (this.store.freeMicros(this.clock()) >= input.amountMicros && !this.limited(input.memberId)) {
         const value = this.spend({ kind: 'deduction', key, amountMicros: input.amountMicros, chargedMicros: input.amountMicros, description: input.description, memberId: input.memberId, request });
         return this.local({ ok: true, replayed: false, value });
       }
@@ -101,7 +103,7 @@ export class RegionalLedger extends DurableObject<Env> {
     const request = canonicalJson({ workspaceId: input.workspaceId, memberId: input.memberId, amountMicros: input.amountMicros, ttlSeconds: input.ttlSeconds, description: input.description });
     const known = this.store.hold(input.id);
     if (known && known.atHome === 0) return this.local(known.request === request ? { ok: true, replayed: true, value: this.view(where, known) } : holdConflict(input.id));
-    if (!known && !this.limited(input.memberId) && (await this.covered(input.amountMicros)) && !this.store.hold(input.id) && this.store.freeMicros(this.clock()) >= input.amountMicros) {
+    if (!known && !this.limited(input.memberId) && (await this.covered(input.amountMicros)) && !this.limited(input.memberId) && !this.store.hold(input.id) && this.store.freeMicros(this.clock()) >= input.amountMicros) {
       const nowMs = this.clock();
       const hold: RegionalHold = {
         id: input.id,
