@@ -148,3 +148,39 @@ describe('found by the simulator: a spend limit set while a region held no lease
     expect(hold.body.error.code).toBe('spend_limit_exceeded');
   });
 });
+
+describe('found by the simulator: a lease grant after a region reported most of its lease', () => {
+  beforeAll(() => setSimulatedRttMs(0));
+  afterAll(() => setSimulatedRttMs(null));
+
+  // Seed 15, 31 steps (--regions 0.35): apac, having spent most of its lease, reported 2.60 credits
+  // and asked for more; home had 1.06 spendable beyond every hold and lease, yet granted 1.30, and
+  // apac then accepted a deduction of one micro more than home and its free lease together held.
+  // Home recorded the reported spends before shrinking the lease, so in that moment the lease still
+  // reserved credits already spent: spendable less holds was negative, was clamped to 0, and the
+  // lease's released part was added on top, overstating what home could give by that negative part.
+  it('grants no more than home can give beyond every hold and lease', async () => {
+    const ws = await workspaceHomedIn('enam');
+    await grantTo(ws, 10_000_000);
+    // apac leases 5 of the 10 credits and spends 1, then 4 (all of it, unreported); home spends 4 of its own.
+    expect((await deductFrom('apac', ws, 1_000_000)).headers.get('X-Burnrate-Decided-In')).toBe('apac');
+    expect((await leasesAtHome(ws))[0]!.amountMicros).toBe(5_000_000);
+    expect((await deductFrom('enam', ws, 4_000_000)).status).toBe(201);
+    expect((await deductFrom('apac', ws, 4_000_000)).headers.get('X-Burnrate-Decided-In')).toBe('apac');
+    // Short of lease: it reports the 5 spent and asks for more. Only 1 credit is left at all.
+    const last = await deductFrom('apac', ws, 1_000_000);
+    expect(last.status).toBe(201);
+    const summary = await env.WORKSPACE_LEDGER.get(env.WORKSPACE_LEDGER.idFromName(ws)).creditSummary(ws);
+    expect(summary.ok).toBe(true);
+    if (!summary.ok) return;
+    const spendable = summary.value.paidMicros + summary.value.promotionalMicros - summary.value.accumulatingMicros;
+    const leased = (await leasesAtHome(ws)).reduce((sum, l) => sum + l.amountMicros, 0);
+    expect(leased).toBeLessThanOrEqual(spendable);
+    // And nothing was spent twice: every credit spent is at home once the region reports.
+    await leaseTermEnds(ws, 'apac');
+    expect(await balanceAtHome(ws, 'enam')).toBe(0);
+    const d1 = await ledgerD1(ws);
+    const forgiven = await d1.prepare(`SELECT COALESCE(SUM(forgiven_micros), 0) AS f FROM transactions WHERE workspace_id = ?`).bind(ws).first<{ f: number }>();
+    expect(forgiven?.f).toBe(0);
+  });
+});
