@@ -10,6 +10,7 @@ import { firstViolation } from './invariants';
 import { OPS } from './ops';
 import { armD1Fault, disarmFaults } from './ops/faults';
 import { Prng } from './prng';
+import { advanceClock } from './regions';
 import { newRunNumber, World, type TraceEntry } from './world';
 
 export interface SimOptions {
@@ -23,6 +24,11 @@ export interface SimOptions {
   focus?: Record<string, number>;
   /** Each step, the chance that D1 faults are armed for its operation (default 0.06). */
   d1FaultChance?: number;
+  /**
+   * The chance that a deduction, hold, capture, release or credit check is called from a far region
+   * (default 0.15: the short run in `npm test`; `npm run soak` asks for more). 0: no region at all.
+   */
+  regionShare?: number;
 }
 
 export interface SimViolation {
@@ -49,6 +55,8 @@ export interface SimResult {
 
 /** Each step, the chance that D1 faults are armed for its operation, unless the options say otherwise. */
 const D1_FAULT_CHANCE = 0.06;
+/** The share of calls from far regions, unless the options say otherwise. */
+export const REGION_SHARE = 0.15;
 
 export async function simulate(options: SimOptions): Promise<SimResult> {
   newRunNumber();
@@ -56,6 +64,8 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
   const clock = new SimClock();
   const control: SimControl = { break: options.breakRule ?? null, d1: { failNext: 0, delayMs: 0, evictAt: 0 } };
   const world = new World(options.seed, rng, clock, control);
+  world.regionShare = options.regionShare ?? REGION_SHARE;
+  world.focus = options.focus ?? {};
   const opCounts: Record<string, number> = {};
   const globals = globalThis as { __burnrateSim?: SimControl };
   // One reconciliation on the wall clock first. Its event cursor then comes from Stripe's own
@@ -69,7 +79,8 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
   try {
     for (let step = 1; step <= options.steps; step++) {
       world.step = step;
-      clock.advance(rng.int(0, 240) * 1_000);
+      await advanceClock(world, rng.int(0, 240) * 1_000);
+      world.stepStartMs = clock.now();
       const op = rng.weighted(
         OPS.filter((o) => o.weight(world) > 0),
         (o) => o.weight(world) * (options.focus?.[o.name] ?? 1),
