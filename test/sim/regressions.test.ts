@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimControl } from '../../workers/lib/sim_hooks';
 import { setSimulatedRttMs } from '../../workers/regions/cross_region';
 import { internal, publicApi } from '../helpers/api';
+import { SimClock } from './clock';
 import { ledgerD1 } from '../helpers/ledger_checks';
 import { balanceAtHome, deductFrom, from, grantTo, leasesAtHome, leaseTermEnds, regional, workspaceHomedIn } from '../regions/regions_helpers';
 import { createWorkspace } from '../helpers/fixtures';
@@ -182,5 +183,42 @@ describe('found by the simulator: a lease grant after a region reported most of 
     const d1 = await ledgerD1(ws);
     const forgiven = await d1.prepare(`SELECT COALESCE(SUM(forgiven_micros), 0) AS f FROM transactions WHERE workspace_id = ?`).bind(ws).first<{ f: number }>();
     expect(forgiven?.f).toBe(0);
+  });
+});
+
+describe('found with the simulator\'s lease invariant: a hold in a far region that outlives its lease at home', () => {
+  beforeAll(() => setSimulatedRttMs(0));
+  afterAll(() => setSimulatedRttMs(null));
+
+  // leases_within_spendable (home reserves a region's whole lease between exchanges) failed where
+  // the simulator let a region's alarm be hours late; probing it with alarms on time showed the same
+  // for a hold of 2 h made in weur: once its lease's term ended, weur's alarm had nothing to report
+  // or give back and sent no exchange (re-arming every 100 ms), so nothing renewed the lease at home,
+  // which home let expire after an hour (its safety valve for an unreachable region). Home then
+  // counted the hold's credit as spendable again while weur still held it.
+  it('a hold longer than half an hour is decided at home; a shorter one ends before its lease could', async () => {
+    const clock = new SimClock();
+    clock.install();
+    try {
+      const ws = await workspaceHomedIn('enam');
+      await grantTo(ws, 10_000_000);
+      const long = await from('weur', 'POST', '/internal/v1/holds', { id: `long-${Date.now().toString(36)}`, workspaceId: ws, amountMicros: 1_000_000, ttlSeconds: 7_200 });
+      expect(long.status).toBe(201);
+      expect(long.headers.get('X-Burnrate-Decided-In')).toBe('enam');
+      const short = await from('weur', 'POST', '/internal/v1/holds', { id: `short-${Date.now().toString(36)}`, workspaceId: ws, amountMicros: 1_000_000, ttlSeconds: 1_800 });
+      expect(short.headers.get('X-Burnrate-Decided-In')).toBe('weur');
+      // 65 minutes with weur's alarm fired whenever it is due.
+      for (let s = 0; s < 65 * 60; s += 30) {
+        clock.advance(30_000);
+        const at = await runInDurableObject(regional(ws, 'weur'), (_i, state) => state.storage.getAlarm());
+        if (at !== null && at <= Date.now()) await runDurableObjectAlarm(regional(ws, 'weur'));
+      }
+      // The long hold still reserves its credit at home; the short one has ended and its lease gone back.
+      expect(await balanceAtHome(ws, 'enam')).toBe(9_000_000);
+      expect(await leasesAtHome(ws)).toEqual([]);
+      expect((await regional(ws, 'weur').leaseState()).leaseMicros).toBe(0);
+    } finally {
+      clock.uninstall();
+    }
   });
 });

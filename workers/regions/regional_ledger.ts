@@ -12,7 +12,7 @@ import type { LedgerFailure, LedgerResult } from '../ledger/ledger_result';
 import { ledgerFor } from '../ledger/ledger_stub';
 import type { TransactionView } from '../ledger/transaction_view';
 import { crossRegion } from './cross_region';
-import type { LeaseAnswer, LeaseExchange } from './lease_protocol';
+import { LEASE_HOLD_TTL_MS, type LeaseAnswer, type LeaseExchange } from './lease_protocol';
 import { RegionalStore, type RegionalHold, type SpendRow } from './regional_store';
 import type { Region } from './regions';
 
@@ -44,6 +44,8 @@ export const REPORT_INTERVAL_MS = 1_000;
 const RETRY_MS = 5_000;
 /** Recent spend is measured over this window to size the next lease. */
 const RATE_WINDOW_MS = 10_000;
+/** The longest hold kept in a region (a lease's term plus this stays well inside home's lease TTL). */
+export const MAX_REGIONAL_HOLD_TTL_MS = LEASE_HOLD_TTL_MS / 2;
 
 /**
  * One workspace's escrow in one region away from its home (docs/regions.md). It answers credit
@@ -103,7 +105,11 @@ export class RegionalLedger extends DurableObject<Env> {
     const request = canonicalJson({ workspaceId: input.workspaceId, memberId: input.memberId, amountMicros: input.amountMicros, ttlSeconds: input.ttlSeconds, description: input.description });
     const known = this.store.hold(input.id);
     if (known && known.atHome === 0) return this.local(known.request === request ? { ok: true, replayed: true, value: this.view(where, known) } : holdConflict(input.id));
-    if (!known && !this.limited(input.memberId) && (await this.covered(input.amountMicros)) && !this.limited(input.memberId) && !this.store.hold(input.id) && this.store.freeMicros(this.clock()) >= input.amountMicros) {
+    // A hold may outlive the lease hold at home only if something renews it; nothing does once the
+    // term is over and the region has nothing to report (home lets it expire after LEASE_HOLD_TTL_MS).
+    // So only holds that end well within that are kept here; longer ones are decided at home.
+    const fits = input.ttlSeconds * 1000 <= MAX_REGIONAL_HOLD_TTL_MS;
+    if (!known && fits && !this.limited(input.memberId) && (await this.covered(input.amountMicros)) && !this.limited(input.memberId) && !this.store.hold(input.id) && this.store.freeMicros(this.clock()) >= input.amountMicros) {
       const nowMs = this.clock();
       const hold: RegionalHold = {
         id: input.id,
