@@ -82,7 +82,7 @@ async function main() {
       results.push(result);
       if (result.violation) console.log(`seed ${result.seed}: VIOLATION at step ${result.violation.step} (${result.ms} ms)\n${result.violation.text}`);
       else console.log(`seed ${result.seed}: ${result.steps} steps, no violation, digest ${result.digest} (${result.ms} ms)`);
-      if (options.ops) console.log(`  ops: ${Object.entries(result.opCounts).sort(([a], [b]) => (a < b ? -1 : 1)).map(([op, n]) => `${op} ${n}`).join(', ')}`);
+      if (options.ops) console.log(`  ops: ${Object.entries(result.opCounts).sort(([a], [b]) => (a < b ? -1 : 1)).map(([op, n]) => `${op} ${n}`).join(', ')}; decided in far regions: ${result.decidedInRegions}`);
     }
   };
   child.stdout.on('data', onData);

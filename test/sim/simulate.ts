@@ -47,6 +47,8 @@ export interface SimResult {
   digest: string | null;
   /** How often each operation ran. */
   opCounts: Record<string, number>;
+  /** How many calls a far region decided itself (from its lease), as the answers said. */
+  decidedInRegions: number;
   /** The run's workspaces, in the order it created them. */
   workspaceIds: string[];
   /** Everything the run did, step by step (what a violation shows the end of). */
@@ -98,10 +100,10 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
       const violation = await firstViolation(world);
       if (violation) {
         const trace = world.trace.slice(-(options.traceLength ?? 25));
-        return { seed: options.seed, steps: step, violation: { seed: options.seed, step, ...violation, trace }, digest: null, opCounts, workspaceIds: idsOf(world), trace: world.trace };
+        return { seed: options.seed, steps: step, violation: { seed: options.seed, step, ...violation, trace }, digest: null, opCounts, decidedInRegions: decidedInRegions(world), workspaceIds: idsOf(world), trace: world.trace };
       }
     }
-    return { seed: options.seed, steps: options.steps, violation: null, digest: await digestOf(world), opCounts, workspaceIds: idsOf(world), trace: world.trace };
+    return { seed: options.seed, steps: options.steps, violation: null, digest: await digestOf(world), opCounts, decidedInRegions: decidedInRegions(world), workspaceIds: idsOf(world), trace: world.trace };
   } finally {
     disarmFaults(world);
     clock.uninstall();
@@ -110,6 +112,8 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
 }
 
 const idsOf = (w: World) => w.workspaces.map((ws) => ws.workspaceId);
+/** The trace notes `→ <status> in <region>` for every answer a far region decided. */
+const decidedInRegions = (w: World) => w.trace.filter((t) => /→ \d{3}( \S+)? in (weur|apac|wnam)\b/.test(t.detail)).length;
 
 /** A violation as the CLI and the tests print it: seed, step, invariant, and the trace that led there. */
 export function formatViolation(v: SimViolation): string {

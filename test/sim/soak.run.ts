@@ -33,6 +33,7 @@ it('soak', async () => {
       digest: result.digest,
       violation: result.violation ? { step: result.violation.step, invariant: result.violation.invariant, detail: result.violation.detail, text: formatViolation(result.violation) } : null,
       opCounts: result.opCounts,
+      decidedInRegions: result.decidedInRegions,
     };
     console.log(`SIM ${JSON.stringify(line)}`);
     // A run that broke a rule leaves its damage: keep the after-file ledger check to the others.

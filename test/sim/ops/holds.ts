@@ -240,7 +240,7 @@ const capture: SimOp = {
     const spendableBefore = amountMicros > 0 && h.state === 'held' && !w.faultArmed ? (inRegion ? await regionalCover(ws, h) : before ? await availableMicros(ws) : null) : null;
     const res = await fromRegion(w, ws, region, 'POST', `/internal/v1/holds/${h.id}/capture`, { amountMicros, workspaceId: ws.workspaceId });
     const txn = res.body?.transaction as { id: string; type: string; status: string; amountMicros: number; forgivenMicros?: number } | null | undefined;
-    w.note('capture_hold', `ws${ws.index} ${h.id} (${h.state}${h.state === 'held' && !live ? ', expired' : ''}${h.decidedIn ? `, kept in ${h.decidedIn}` : ''}) ${mode} ${amountMicros}${evicted}${region !== HOME_REGION ? ` from ${region}` : ''} → ${res.status}${res.status === 200 && txn ? ` took ${-txn.amountMicros}` : res.status >= 400 ? ` ${errorCode(res.body)}` : ''}`);
+    w.note('capture_hold', `ws${ws.index} ${h.id} (${h.state}${h.state === 'held' && !live ? ', expired' : ''}${h.decidedIn ? `, kept in ${h.decidedIn}` : ''}) ${mode} ${amountMicros}${evicted}${region !== HOME_REGION ? ` from ${region}` : ''} → ${res.status}${inRegion && res.status === 200 ? ` in ${region}` : ''}${res.status === 200 && txn ? ` took ${-txn.amountMicros}` : res.status >= 400 ? ` ${errorCode(res.body)}` : ''}`);
     const expected = misrouted(h, region) ? { statuses: [404] } : expectedCapture(h, amountMicros);
     // A closed hold captured (again): a second end, not just a wrong answer.
     if (res.status === 200 && expected.code) {
@@ -335,7 +335,7 @@ const release: SimOp = {
     const shared = w.workspaces.filter((o) => o.holds.has(h.id)).length > 1;
     const withWorkspace = shared || w.rng.chance(0.7);
     const res = await fromRegion(w, ws, region, 'POST', `/internal/v1/holds/${h.id}/release`, withWorkspace ? { workspaceId: ws.workspaceId } : undefined);
-    w.note('release_hold', `ws${ws.index} ${h.id} (${h.state}${h.state === 'held' && h.expiresAtMs <= w.clock.now() ? ', expired' : ''}${h.decidedIn ? `, kept in ${h.decidedIn}` : ''})${evicted}${region !== HOME_REGION ? ` from ${region}` : ''} → ${res.status}${res.status === 200 ? ` ${res.body.hold.status}` : res.status >= 400 ? ` ${errorCode(res.body)}` : ''}`);
+    w.note('release_hold', `ws${ws.index} ${h.id} (${h.state}${h.state === 'held' && h.expiresAtMs <= w.clock.now() ? ', expired' : ''}${h.decidedIn ? `, kept in ${h.decidedIn}` : ''})${evicted}${region !== HOME_REGION ? ` from ${region}` : ''} → ${res.status}${h.decidedIn && region === h.decidedIn && res.status === 200 ? ` in ${region}` : ''}${res.status === 200 ? ` ${res.body.hold.status}` : res.status >= 400 ? ` ${errorCode(res.body)}` : ''}`);
     if (res.status === 200 && h.state === 'captured') {
       w.observe('hold_one_end', `captured hold ${h.id} released: ${res.body.hold.status}, not 409 hold_closed`);
       return;
