@@ -14,6 +14,7 @@ export default defineConfig(async (configEnv) => {
           breakRule: process.env.SIM_BREAK || null,
           traceLength: Number(process.env.SIM_TRACE ?? 25),
           d1FaultChance: Number(process.env.SIM_D1_FAULTS ?? 0.06),
+          regionShare: Number(process.env.SIM_REGIONS ?? 0.35),
         },
       },
       testTimeout: 0,

@@ -12,10 +12,14 @@ import { shardNames } from '../../workers/storage/databases';
 import { shardFor } from '../../workers/storage/placement';
 import { periodStartMs } from './ops/limit_checks';
 import { snapshotAll, type WorkspaceSnapshot } from './snapshot';
-import { activeInModel, type SimWorkspace, type World } from './world';
+import { callerKey } from '../../workers/ledger/caller_keys';
+import { holdEntryKey } from '../../workers/ledger/holds/hold_keys';
+import { activeInModel, HOME_REGION, type SimWorkspace, type World } from './world';
 
 /** The key of a hold's capture entry (workers/ledger/holds/hold_keys.ts). */
 const HOLD_KEY = 'caller:hold:';
+/** A region's escrow lease, kept at home as a hold of its own (workers/regions/lease_protocol.ts). */
+const isLease = (holdId: string) => holdId.startsWith('#lease:');
 
 export interface Invariant {
   name: string;
@@ -71,6 +75,16 @@ export const INVARIANTS: readonly Invariant[] = [
       for (const effect of w.keys.values()) {
         if (!effect.answer) continue;
         const ids = byKey[effect.workspace]!.get(effect.key) ?? [];
+        if (effect.decidedIn && effect.decidedIn !== HOME_REGION) {
+          // Decided in a far region: recorded at home when the region reports it, once, under the id it answered.
+          const spend = snaps[effect.workspace]!.regional.find((f) => f.region === effect.decidedIn)?.spends.find((sp) => sp.key === callerKey(effect.key));
+          if (!spend) return `ws${effect.workspace}: key ${effect.key} was answered ${effect.answer.id} by ${effect.decidedIn}, which no longer knows it`;
+          if (spend.transactionId !== effect.answer.id) return `ws${effect.workspace}: key ${effect.key} was answered ${effect.answer.id} by ${effect.decidedIn}, which keeps ${spend.transactionId}`;
+          if (ids.length > 1 || (ids.length === 1 && ids[0] !== effect.answer.id) || (spend.reported === 1 && ids.length === 0)) {
+            return `ws${effect.workspace}: key ${effect.key} answered ${effect.answer.id} in ${effect.decidedIn} (${spend.reported ? 'reported' : 'not reported yet'}), D1 holds ${JSON.stringify(ids)}`;
+          }
+          continue;
+        }
         if (ids.length !== 1 || ids[0] !== effect.answer.id) return `ws${effect.workspace}: key ${effect.key} answered ${effect.answer.id}, D1 holds ${JSON.stringify(ids)}`;
       }
       return null;
@@ -79,21 +93,23 @@ export const INVARIANTS: readonly Invariant[] = [
   {
     // Each Stripe refund and dispute took credits at most once and gave them back at most once
     // (refund:<id>, refund:<id>:reversed; dispute:<id>:withdrawn, dispute:<id>:reinstated: counted
-    // by the sign of the amount, whatever the key's suffix), and after a repair run of
+    // by the sign of the amount, whatever the key's suffix; entries of 0 moved nothing), and after a repair run of
     // reconciliation nothing of this run's workspaces is left mismatched.
     name: 'stripe_object_once',
     check: (w, snaps) => {
       if (w.reconciledMismatches && w.reconciledMismatches.length > 0) return `reconciliation after a repair still reports: ${w.reconciledMismatches.join('; ')}`;
       return everyWorkspace(w, snaps, (_ws, { keys }) => {
-        const perObject = new Map<string, number>();
-        for (const { key, amountMicros } of keys) {
+        const perObject = new Map<string, string[]>();
+        for (const { key, amountMicros, status } of keys) {
           const [kind, id] = key.split(':');
-          if (kind !== 'refund' && kind !== 'dispute') continue;
+          // An entry of 0 (a dispute withdrawn from a zero balance, all of it forgiven, and its
+          // reinstatement of that 0) moved nothing.
+          if ((kind !== 'refund' && kind !== 'dispute') || amountMicros === 0) continue;
           const object = `${id} ${amountMicros < 0 ? 'taken' : 'given back'}`;
-          perObject.set(object, (perObject.get(object) ?? 0) + 1);
+          perObject.set(object, [...(perObject.get(object) ?? []), `${key} ${amountMicros} ${status}`]);
         }
-        const twice = [...perObject].filter(([, n]) => n > 1);
-        return twice.length > 0 ? `Stripe objects that moved the ledger more than once: ${twice.map(([id, n]) => `${id} ×${n}`).join(', ')}` : null;
+        const twice = [...perObject].filter(([, rows]) => rows.length > 1);
+        return twice.length > 0 ? `Stripe objects that moved the ledger more than once: ${twice.map(([id, rows]) => `${id} ×${rows.length} (${rows.join('; ')})`).join(', ')}` : null;
       });
     },
   },
@@ -207,20 +223,38 @@ export const INVARIANTS: readonly Invariant[] = [
     // credit check answers it.
     name: 'held_equals_active_holds',
     check: (w, snaps) =>
-      everyWorkspace(w, snaps, (ws, { sums, creditCheckMicros, holdFacts: f }) => {
+      everyWorkspace(w, snaps, (ws, { sums, creditCheckMicros, holdFacts: f, regional }) => {
         if (!f.active) return 'the ledger object did not list its holds';
         if (!f.summary) return 'no credit summary';
         const listedMicros = f.active.reduce((sum, h) => sum + h.amountMicros, 0);
-        if (f.summary.heldMicros !== listedMicros) return `heldMicros ${f.summary.heldMicros} ≠ the active holds listed ${listedMicros} (${f.active.map((h) => h.id).join(', ')})`;
+        // Regions' escrow leases are holds of their own (#lease:<region>): counted in heldMicros, not listed.
+        const leases = f.rows.filter((r) => r.status === 'held' && isLease(r.id));
+        const leaseMicros = leases.reduce((sum, r) => sum + r.amountMicros, 0);
+        if (f.summary.heldMicros !== listedMicros + leaseMicros) return `heldMicros ${f.summary.heldMicros} ≠ the active holds listed ${listedMicros} (${f.active.map((h) => h.id).join(', ')}) + the leases ${leaseMicros}`;
         const listed = new Set(f.active.map((h) => h.id));
-        const stored = f.rows.filter((r) => r.status === 'held').map((r) => r.id);
+        const stored = f.rows.filter((r) => r.status === 'held' && !isLease(r.id)).map((r) => r.id);
         if (stored.length !== listed.size || stored.some((id) => !listed.has(id))) return `stored as held: ${stored.join(', ') || 'none'}; listed: ${[...listed].join(', ') || 'none'}`;
         const nowMs = w.clock.now();
-        for (const h of ws.holds.values()) if (activeInModel(h, nowMs) && !listed.has(h.id)) return `hold ${h.id} of ${h.amountMicros} (until ${w.clock.rel(h.expiresAtMs)}) is active but not listed`;
+        for (const h of ws.holds.values()) {
+          if (!activeInModel(h, nowMs)) continue;
+          if (!h.decidedIn && !listed.has(h.id)) return `hold ${h.id} of ${h.amountMicros} (until ${w.clock.rel(h.expiresAtMs)}) is active but not listed`;
+          // A hold kept in a far region is held there (its credits inside that region's lease).
+          const there = h.decidedIn ? regional.find((r) => r.region === h.decidedIn)?.holds.find((r) => r.id === h.id) : null;
+          if (h.decidedIn && there?.status !== 'held') return `hold ${h.id} of ${h.amountMicros} kept in ${h.decidedIn} is active, there it is ${there?.status ?? 'unknown'}`;
+        }
         for (const a of f.active) {
           const h = ws.holds.get(a.id);
           if (!h) return `listed hold ${a.id} was never made here`;
+          if (h.decidedIn) return `listed hold ${a.id} was made in ${h.decidedIn}, not at home`;
           if (h.state !== 'unknown' && !activeInModel(h, nowMs)) return `listed hold ${a.id} is ${h.state}${h.state === 'held' ? ` and expired at ${w.clock.rel(h.expiresAtMs)}` : ''}`;
+        }
+        for (const r of regional) {
+          for (const row of r.holds) {
+            if (row.status !== 'held' || row.atHome === 1 || row.expiresAtMs <= nowMs) continue;
+            const h = ws.holds.get(row.id);
+            if (!h) return `${r.region} holds ${row.id}, never made here`;
+            if (h.state !== 'unknown' && (!activeInModel(h, nowMs) || h.decidedIn !== r.region)) return `${r.region} holds ${row.id}, which is ${h.state}${h.decidedIn ? ` (made in ${h.decidedIn})` : ' at home'}`;
+          }
         }
         if (sums) {
           const expected = Math.max(0, sums.balance - f.summary.accumulatingMicros - f.summary.heldMicros);
@@ -238,14 +272,33 @@ export const INVARIANTS: readonly Invariant[] = [
     // capture is funded in burn-down order is checked by the capture itself, ops/holds.ts.)
     name: 'hold_one_end',
     check: (w, snaps) =>
-      everyWorkspace(w, snaps, (ws, { keys, holdFacts: f }) => {
+      everyWorkspace(w, snaps, (ws, { keys, holdFacts: f, regional }) => {
         const entries = new Map<string, WorkspaceSnapshot['keys']>();
         for (const k of keys) {
           if (!k.key.startsWith(HOLD_KEY)) continue;
           const id = k.key.slice(HOLD_KEY.length);
           entries.set(id, [...(entries.get(id) ?? []), k]);
         }
-        const ids = new Set(f.rows.map((r) => r.id));
+        const ids = new Set([...f.rows.map((r) => r.id), ...regional.flatMap((r) => r.holds.filter((h) => h.atHome === 0).map((h) => h.id))]);
+        // Holds kept in a far region: a captured one is recorded at home once the region reports it.
+        for (const r of regional) {
+          for (const row of r.holds) {
+            if (row.atHome === 1) continue;
+            const own = entries.get(row.id) ?? [];
+            const spend = r.spends.find((sp) => sp.key === holdEntryKey(row.id));
+            if (row.status === 'captured') {
+              if (!spend || spend.transactionId !== row.transactionId) return `${r.region}: captured hold ${row.id} (${row.transactionId}) has ${spend ? `the spend ${spend.transactionId}` : 'no spend'}`;
+              if (own.length > 1 || (spend.reported === 1 && own.length !== 1)) return `${r.region}: captured hold ${row.id} (${spend.reported ? 'reported' : 'not reported yet'}) has ${own.length} entries at home`;
+              const e = own[0];
+              if (e && (e.id !== row.transactionId || e.type !== 'usage' || e.status !== 'completed' || -e.amountMicros + e.forgivenMicros !== row.capturedMicros || e.amountMicros > 0)) {
+                return `${r.region}: hold ${row.id} captured ${row.capturedMicros} as ${row.transactionId}; home's entry ${e.id} is a ${e.status} ${e.type} that took ${-e.amountMicros} and forgave ${e.forgivenMicros}`;
+              }
+            } else if (own.length > 0 || spend || row.transactionId !== null) return `${r.region}: ${row.status} hold ${row.id} has a transaction (${own.map((e) => e.id).join(', ') || spend?.transactionId || row.transactionId})`;
+            const h = ws.holds.get(row.id);
+            if (h?.state === 'captured' && (row.status !== 'captured' || row.transactionId !== h.capture?.transactionId)) return `${r.region}: hold ${row.id} was captured as ${h.capture?.transactionId}, now ${row.status} ${row.transactionId}`;
+            if (h?.state === 'released' && row.status !== 'released') return `${r.region}: hold ${row.id} was released, now ${row.status}`;
+          }
+        }
         for (const id of entries.keys()) if (!ids.has(id)) return `a capture entry names hold ${id}, which this workspace never held`;
         for (const r of f.rows) {
           if (!['held', 'captured', 'released', 'expired'].includes(r.status)) return `hold ${r.id} is ${r.status}`;
@@ -287,6 +340,69 @@ export const INVARIANTS: readonly Invariant[] = [
           const debits = f.memberDebits.filter((d) => d.memberId === memberId && d.dayMs >= fromMs).reduce((sum, d) => sum + d.micros, 0);
           if (view.spentMicros < debits) return `${memberId}'s limit counts ${view.spentMicros} spent, its direct debits this ${view.period} are ${debits}`;
           if (view.remainingMicros !== Math.max(0, view.limitMicros - view.spentMicros - view.heldMicros)) return `${memberId}'s limit shows ${JSON.stringify(view)}`;
+        }
+        return null;
+      }),
+  },
+  {
+    // Regions (docs/regions.md): no regional object has promised more than its lease (checked as each
+    // spend or hold is decided there: ops/regions_checks.ts); every lease home granted in this step
+    // fitted what home could give: with it, home's holds and leases stay within its spendable
+    // balance (checked while the clock has not moved since the step began, so no usage accrued since
+    // the grant).
+    name: 'leases_within_spendable',
+    check: (w, snaps) =>
+      everyWorkspace(w, snaps, (_ws, { sums, holdFacts: f, leaseAnswers, regional }) => {
+        const nowMs = w.clock.now();
+        const leasesAtHome = new Map(f.rows.filter((r) => isLease(r.id) && r.status === 'held').map((r) => [r.id.slice('#lease:'.length), r.amountMicros]));
+        for (const r of regional) {
+          if (r.unreportedMicros > 0 && !r.lease) return `${r.region} has ${r.unreportedMicros} of unreported spends and no lease`;
+          // Between exchanges, home reserves the region's whole lease (test/setup/ledger_invariant.ts checks the same after every file).
+          const leaseMicros = r.lease?.leaseMicros ?? 0;
+          if (!r.lease?.pending && (leasesAtHome.get(r.region) ?? 0) < leaseMicros) {
+            const row = f.rows.find((h) => h.id === `#lease:${r.region}`);
+            return `home reserves ${leasesAtHome.get(r.region) ?? 0} for ${r.region} (its lease hold ${row ? row.status : 'absent'}), whose lease is ${leaseMicros} (holds ${r.heldMicros}, unreported ${r.unreportedMicros}, term ${w.clock.rel(r.lease?.termEndsMs ?? 0)})`;
+          }
+        }
+        if (!sums || !f.summary || nowMs !== w.stepStartMs) return null;
+        const granted = leaseAnswers.filter((a) => a.answeredAtMs === nowMs && a.grantedMicros > 0);
+        if (granted.length === 0) return null;
+        const spendable = sums.balance - f.summary.accumulatingMicros;
+        if (f.summary.heldMicros > spendable) {
+          return `home granted ${granted.map((a) => `${a.region} ${a.grantedMicros}`).join(', ')} now; its holds and leases reserve ${f.summary.heldMicros}, more than the ${spendable} spendable`;
+        }
+        return null;
+      }),
+  },
+  {
+    // Alerts (docs/alerts.md): each balance threshold fires balance.threshold_crossed at most once per
+    // downward crossing, below it, and again only after the balance was back at or above it. Checked
+    // on the outbox after every step against what the simulator saw: a threshold is armed when set
+    // above the balance, or once the balance was seen at or above it (or could have been, within a
+    // step that brought credit in: a deposit, grant, positive adjustment or a settlement).
+    name: 'threshold_once_per_crossing',
+    check: (w, snaps) =>
+      everyWorkspace(w, snaps, (ws, { sums, holdFacts: f, keys, thresholdEvents }) => {
+        const fresh = thresholdEvents.filter((e) => !ws.alertEventsSeen.has(e.id));
+        for (const e of fresh) ws.alertEventsSeen.add(e.id);
+        const rises = keys.filter((k) => (k.amountMicros > 0 && k.status === 'completed') || k.key.startsWith('settle:')).length;
+        const rose = rises > ws.alertRises;
+        ws.alertRises = rises;
+        if (!ws.alerts) return null;
+        const perThreshold = new Map<number, number>();
+        for (const e of fresh) {
+          if (e.balanceCents === null || !ws.alerts.has(e.balanceCents)) continue;
+          if (e.balanceMicros >= e.balanceCents * 10_000) return `threshold ${e.balanceCents}¢ fired at a balance of ${e.balanceMicros}, not below it`;
+          perThreshold.set(e.balanceCents, (perThreshold.get(e.balanceCents) ?? 0) + 1);
+        }
+        for (const [cents, count] of perThreshold) {
+          const allowed = (ws.alerts.get(cents) ? 1 : 0) + (rose ? 1 : 0);
+          if (count > allowed) return `threshold ${cents}¢ fired ${count} time(s) this step; the balance was not seen back at or above it since it last fired${rose ? ' (credit came in once)' : ''}`;
+          ws.alerts.set(cents, false);
+        }
+        if (sums && f.summary) {
+          const spendable = Math.max(0, sums.balance - f.summary.accumulatingMicros);
+          for (const cents of ws.alerts.keys()) if (spendable >= cents * 10_000) ws.alerts.set(cents, true);
         }
         return null;
       }),

@@ -1,13 +1,28 @@
 // Shared by the simulator's test files. Not a test file.
+import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
+import { regionalFor } from '../../workers/regions/regional_stub';
+import { FAR_REGIONS } from './regions';
 
 /**
  * Takes a deliberately broken run's workspaces out of the directory (their rows in the ledger shards
- * stay): the check after every test file (test/setup/ledger_invariant.ts) walks the directory, and
- * a run with a rule broken on purpose leaves exactly the damage it was meant to be caught by.
+ * stay) and empties their regional objects: the check after every test file
+ * (test/setup/ledger_invariant.ts) walks the directory and every regional object, and a run with a
+ * rule broken on purpose leaves exactly the damage it was meant to be caught by.
  */
 export async function forgetWorkspaces(workspaceIds: string[]): Promise<void> {
   if (workspaceIds.length === 0) return;
+  for (const id of workspaceIds) {
+    for (const region of FAR_REGIONS) {
+      const stub = regionalFor(env, id, region);
+      await runInDurableObject(stub, async (_instance, state) => {
+        await state.storage.deleteAlarm();
+        await state.storage.deleteAll();
+      });
+      // And its memory (what leaseState answers from).
+      await evictDurableObject(stub);
+    }
+  }
   const ids = JSON.stringify(workspaceIds);
   await env.DB.batch(
     ['api_keys', 'dashboard_links', 'members', 'workspaces'].map((table) =>

@@ -10,6 +10,7 @@ import { firstViolation } from './invariants';
 import { OPS } from './ops';
 import { armD1Fault, disarmFaults } from './ops/faults';
 import { Prng } from './prng';
+import { advanceClock } from './regions';
 import { newRunNumber, World, type TraceEntry } from './world';
 
 export interface SimOptions {
@@ -23,6 +24,11 @@ export interface SimOptions {
   focus?: Record<string, number>;
   /** Each step, the chance that D1 faults are armed for its operation (default 0.06). */
   d1FaultChance?: number;
+  /**
+   * The chance that a deduction, hold, capture, release or credit check is called from a far region
+   * (default 0.15: the short run in `npm test`; `npm run soak` asks for more). 0: no region at all.
+   */
+  regionShare?: number;
 }
 
 export interface SimViolation {
@@ -41,6 +47,8 @@ export interface SimResult {
   digest: string | null;
   /** How often each operation ran. */
   opCounts: Record<string, number>;
+  /** How many calls a far region decided itself (from its lease), as the answers said. */
+  decidedInRegions: number;
   /** The run's workspaces, in the order it created them. */
   workspaceIds: string[];
   /** Everything the run did, step by step (what a violation shows the end of). */
@@ -49,6 +57,8 @@ export interface SimResult {
 
 /** Each step, the chance that D1 faults are armed for its operation, unless the options say otherwise. */
 const D1_FAULT_CHANCE = 0.06;
+/** The share of calls from far regions, unless the options say otherwise. */
+export const REGION_SHARE = 0.15;
 
 export async function simulate(options: SimOptions): Promise<SimResult> {
   newRunNumber();
@@ -56,6 +66,8 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
   const clock = new SimClock();
   const control: SimControl = { break: options.breakRule ?? null, d1: { failNext: 0, delayMs: 0, evictAt: 0 } };
   const world = new World(options.seed, rng, clock, control);
+  world.regionShare = options.regionShare ?? REGION_SHARE;
+  world.focus = options.focus ?? {};
   const opCounts: Record<string, number> = {};
   const globals = globalThis as { __burnrateSim?: SimControl };
   // One reconciliation on the wall clock first. Its event cursor then comes from Stripe's own
@@ -69,7 +81,8 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
   try {
     for (let step = 1; step <= options.steps; step++) {
       world.step = step;
-      clock.advance(rng.int(0, 240) * 1_000);
+      await advanceClock(world, rng.int(0, 240) * 1_000);
+      world.stepStartMs = clock.now();
       const op = rng.weighted(
         OPS.filter((o) => o.weight(world) > 0),
         (o) => o.weight(world) * (options.focus?.[o.name] ?? 1),
@@ -87,10 +100,10 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
       const violation = await firstViolation(world);
       if (violation) {
         const trace = world.trace.slice(-(options.traceLength ?? 25));
-        return { seed: options.seed, steps: step, violation: { seed: options.seed, step, ...violation, trace }, digest: null, opCounts, workspaceIds: idsOf(world), trace: world.trace };
+        return { seed: options.seed, steps: step, violation: { seed: options.seed, step, ...violation, trace }, digest: null, opCounts, decidedInRegions: decidedInRegions(world), workspaceIds: idsOf(world), trace: world.trace };
       }
     }
-    return { seed: options.seed, steps: options.steps, violation: null, digest: await digestOf(world), opCounts, workspaceIds: idsOf(world), trace: world.trace };
+    return { seed: options.seed, steps: options.steps, violation: null, digest: await digestOf(world), opCounts, decidedInRegions: decidedInRegions(world), workspaceIds: idsOf(world), trace: world.trace };
   } finally {
     disarmFaults(world);
     clock.uninstall();
@@ -99,6 +112,8 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
 }
 
 const idsOf = (w: World) => w.workspaces.map((ws) => ws.workspaceId);
+/** The trace notes `→ <status> in <region>` for every answer a far region decided. */
+const decidedInRegions = (w: World) => w.trace.filter((t) => /→ \d{3}( \S+)? in (weur|apac|wnam)\b/.test(t.detail)).length;
 
 /** A violation as the CLI and the tests print it: seed, step, invariant, and the trace that led there. */
 export function formatViolation(v: SimViolation): string {

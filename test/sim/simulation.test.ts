@@ -1,6 +1,6 @@
 // The seeded simulator's short run inside `npm test` (the long ones: `npm run soak`,
-// docs/simulation.md): a few seeds with every operation and fault and no violation, and the same
-// seed twice gives the same final state.
+// docs/simulation.md): a few seeds with every operation and fault and no violation (one of them aimed
+// at the regions), and the same seed twice gives the same final state.
 import { describe, expect, it } from 'vitest';
 import { formatViolation, simulate } from './simulate';
 
@@ -12,6 +12,14 @@ describe('seeded simulation of the money paths', () => {
     if (result.violation) throw new Error(formatViolation(result.violation));
     expect(result.steps).toBe(STEPS);
     expect(result.digest).toMatch(/^[0-9a-f]{64}$/);
+    // The short run reaches the regions too: some calls were decided from a far region's lease.
+    expect(result.decidedInRegions).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('seed 3, aimed at the regions, runs its steps without a violation', async () => {
+    const result = await simulate({ seed: 3, steps: 40, regionShare: 0.5, focus: { region_burst: 4, leases_return: 3, region_evict: 2 } });
+    if (result.violation) throw new Error(formatViolation(result.violation));
+    expect(result.decidedInRegions).toBeGreaterThanOrEqual(5);
   }, 120_000);
 
   it('the same seed twice gives the same final state (digest)', async () => {

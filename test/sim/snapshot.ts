@@ -5,6 +5,7 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { shardD1Of } from '../helpers/ledger_checks';
 import { periodStartMs } from './ops/limit_checks';
+import { regionalFactsAll, type RegionalFacts } from './regions';
 import { ledgerStubOf, type SimWorkspace } from './world';
 
 export interface StoredEvent {
@@ -84,13 +85,19 @@ export interface WorkspaceSnapshot {
   creditCheckMicros: number | null;
   blockFacts: BlockFacts;
   holdFacts: HoldFacts;
+  /** The far regions' objects of the workspace (the regions the run called it from). */
+  regional: RegionalFacts[];
+  /** Home's last answer to each region's lease exchange (region_leases). */
+  leaseAnswers: { region: string; seq: number; leaseMicros: number; grantedMicros: number; otherMicros: number; answeredAtMs: number }[];
+  /** Every balance.threshold_crossed event in the outbox, oldest first. */
+  thresholdEvents: { id: string; createdAtMs: number; balanceCents: number | null; balanceMicros: number }[];
 }
 
 export async function snapshotOf(ws: SimWorkspace): Promise<WorkspaceSnapshot> {
   const stub = ledgerStubOf(ws.workspaceId);
   const projected = await stub.projected();
   const d1 = shardD1Of(ws.workspaceId);
-  const [sums, keys, lines, ready, blocks, misfunded, orphans, promotional, expirations, debits] = await d1.batch([
+  const [sums, keys, lines, ready, blocks, misfunded, orphans, promotional, expirations, thresholds, debits] = await d1.batch([
     d1
       .prepare(
         `SELECT b.balance_micros AS balance, b.ledger_sum_micros AS keptSum, b.settled_through_ms AS settledThroughMs,
@@ -137,6 +144,7 @@ export async function snapshotOf(ws: SimWorkspace): Promise<WorkspaceSnapshot> {
       )
       .bind(ws.workspaceId),
     d1.prepare(`SELECT idempotency_key AS key FROM transactions WHERE workspace_id = ? AND type = 'expiration'`).bind(ws.workspaceId),
+    d1.prepare(`SELECT id, data_json AS dataJson, created_at_ms AS createdAtMs FROM platform_events WHERE workspace_id = ? AND type = 'balance.threshold_crossed' ORDER BY created_at_ms, id`).bind(ws.workspaceId),
     d1
       .prepare(
         `SELECT member_id AS memberId, (created_at_ms / 86400000) * 86400000 AS dayMs, SUM(forgiven_micros - amount_micros) AS micros
@@ -147,7 +155,7 @@ export async function snapshotOf(ws: SimWorkspace): Promise<WorkspaceSnapshot> {
   ]);
   // Listing the active holds first expires the due ones: the rows and the summary read after it agree.
   const listed = await stub.listHolds(ws.workspaceId);
-  const [events, holdRows] = await runInDurableObject(stub, (_instance, state) => [
+  const [events, holdRows, leaseAnswers] = await runInDurableObject(stub, (_instance, state) => [
     state.storage.sql
       .exec<{ id: string; hourMs: number; type: string; lineKey: string; input: number; output: number }>(
         'SELECT event_id AS id, hour_ms AS hourMs, type, line_key AS lineKey, input_tokens AS input, output_tokens AS output FROM usage_events',
@@ -162,7 +170,14 @@ export async function snapshotOf(ws: SimWorkspace): Promise<WorkspaceSnapshot> {
           .toArray()
           .map((h) => ({ ...h }) as unknown as HoldRow)
       : [],
+    tableExists(state.storage.sql, 'region_leases')
+      ? state.storage.sql
+          .exec<{ region: string; answer: string }>('SELECT region, answer FROM region_leases ORDER BY region')
+          .toArray()
+          .map((r) => ({ ...(JSON.parse(r.answer) as WorkspaceSnapshot['leaseAnswers'][number]), region: r.region }))
+      : [],
   ] as const);
+  const regional = await regionalFactsAll(ws);
   const check = await stub.creditCheck(ws.workspaceId, 0);
   const summary = await stub.creditSummary(ws.workspaceId);
   const limits = ws.limits.size > 0 ? await stub.spendLimits(ws.workspaceId, null) : null;
@@ -189,10 +204,17 @@ export async function snapshotOf(ws: SimWorkspace): Promise<WorkspaceSnapshot> {
       limits: limits?.ok ? limits.value : null,
       memberDebits: debits!.results as HoldFacts['memberDebits'],
     },
+    regional,
+    leaseAnswers: leaseAnswers.map((a) => ({ ...a })),
+    thresholdEvents: (thresholds!.results as { id: string; dataJson: string; createdAtMs: number }[]).map((e) => {
+      const data = JSON.parse(e.dataJson) as { threshold?: { balanceCents?: number }; balanceMicros?: number };
+      return { id: e.id, createdAtMs: e.createdAtMs, balanceCents: data.threshold?.balanceCents ?? null, balanceMicros: data.balanceMicros ?? 0 };
+    }),
   };
 }
 
-const holdsTableExists = (sql: SqlStorage) => sql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'holds'`).toArray().length > 0;
+const tableExists = (sql: SqlStorage, name: string) => sql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`, name).toArray().length > 0;
+const holdsTableExists = (sql: SqlStorage) => tableExists(sql, 'holds');
 
 /** Every workspace's snapshot, read at the same time. */
 export const snapshotAll = (workspaces: readonly SimWorkspace[]) => Promise.all(workspaces.map(snapshotOf));

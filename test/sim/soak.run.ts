@@ -12,6 +12,7 @@ interface SoakOptions {
   breakRule: SimBreakRule | null;
   traceLength: number;
   d1FaultChance: number;
+  regionShare: number;
 }
 
 declare module 'vitest' {
@@ -24,7 +25,7 @@ it('soak', async () => {
   const options = inject('simSoak');
   for (let seed = options.firstSeed; seed < options.firstSeed + options.seeds; seed++) {
     const startedAt = performance.now();
-    const result = await simulate({ seed, steps: options.steps, breakRule: options.breakRule, traceLength: options.traceLength, d1FaultChance: options.d1FaultChance });
+    const result = await simulate({ seed, steps: options.steps, breakRule: options.breakRule, traceLength: options.traceLength, d1FaultChance: options.d1FaultChance, regionShare: options.regionShare });
     const line = {
       seed,
       steps: result.steps,
@@ -32,6 +33,7 @@ it('soak', async () => {
       digest: result.digest,
       violation: result.violation ? { step: result.violation.step, invariant: result.violation.invariant, detail: result.violation.detail, text: formatViolation(result.violation) } : null,
       opCounts: result.opCounts,
+      decidedInRegions: result.decidedInRegions,
     };
     console.log(`SIM ${JSON.stringify(line)}`);
     // A run that broke a rule leaves its damage: keep the after-file ledger check to the others.

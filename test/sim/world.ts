@@ -4,6 +4,7 @@
 // it; invariants (invariants.ts) read it beside the system's own state.
 import { env } from 'cloudflare:workers';
 import type { SimBreakRule, SimControl } from '../../workers/lib/sim_hooks';
+import type { Region } from '../../workers/regions/regions';
 import type { SimClock } from './clock';
 import type { Prng } from './prng';
 
@@ -39,6 +40,10 @@ export interface SimHold {
   releasedBy: 'release' | 'capture_zero' | null;
   /** The capture the simulator saw answered: what it asked and the transaction it was given. */
   capture: { amountMicros: number; transactionId: string } | null;
+  /** Where it was asked for (its replays, captures and releases are sent from there: docs/regions.md). */
+  callerRegion: Region;
+  /** Where it was decided: a far region keeps it in its regional object (null: at home, or not yet known). */
+  decidedIn: Region | null;
 }
 
 /** A member's spend limit as the simulator set it: every limit it may be now (a 5xx leaves old and new). */
@@ -65,7 +70,18 @@ export interface SimWorkspace {
   holds: Map<string, SimHold>;
   /** Members' spend limits: memberId → the limits it may have now (absent: none ever set). */
   limits: Map<string, SimLimit[]>;
+  /** The far regions that were called for this workspace (their regional objects hold leases, holds and spends). */
+  regions: Set<Region>;
+  /** Alert thresholds as the simulator set them (balanceCents → armed as far as it knows); null: a PUT's outcome is unknown. */
+  alerts: Map<number, boolean> | null;
+  /** The balance.threshold_crossed events already seen (by id). */
+  alertEventsSeen: Set<string>;
+  /** How many completed credits and settlements the ledger held at the last check (a rise may hide in a step that adds one). */
+  alertRises: number;
 }
+
+/** Every workspace is homed where it was created from: the default region (no header). */
+export const HOME_REGION: Region = 'enam';
 
 /** Active as far as the simulator knows: held and not past its expiry (the ledger expires it on its next call). */
 export const activeInModel = (h: SimHold, nowMs: number) => h.state === 'held' && h.expiresAtMs > nowMs;
@@ -78,6 +94,10 @@ export interface KeyedEffect {
   body: string;
   /** Set once a call with this key was answered 201 (an earlier 5xx leaves the outcome open). */
   answer: { id: string; amountMicros: number } | null;
+  /** Where the key was first sent from: its replays go there too (callers retry from where they called). */
+  callerRegion: Region;
+  /** Where its 201 was decided (a far region records it at home when it reports). */
+  decidedIn: Region | null;
 }
 
 /** A grant the simulator made (POST /internal/v1/grants), by its id. */
@@ -120,6 +140,15 @@ export class World {
   /** True while an injected fault may make the current step's answers 5xx. */
   faultArmed = false;
   step = 0;
+  /** The simulated instant the current step's operation began (after the step's clock move). */
+  stepStartMs = 0;
+  /** The chance that a deduction, hold, capture, release or credit check is called from a far region. */
+  regionShare = 0;
+  /** Set during a burst of calls from one region (ops/regions.ts): every call comes from there, for this workspace. */
+  forcedRegion: Region | null = null;
+  forcedWorkspace: SimWorkspace | null = null;
+  /** The run's weights multiplied per operation name (SimOptions.focus): bursts choose their calls with them too. */
+  focus: Record<string, number> = {};
   private counter = 0;
 
   constructor(
@@ -158,6 +187,7 @@ export class World {
   }
 
   pickWorkspace(): SimWorkspace | null {
+    if (this.forcedWorkspace) return this.forcedWorkspace;
     return this.workspaces.length === 0 ? null : this.rng.pick(this.workspaces);
   }
 

@@ -35,14 +35,23 @@ export const SIM_BREAK_RULES = [
   'capture_after_release',
   /** A member's spend-limit check leaves out the member's active holds. */
   'limit_ignores_holds',
+  /** A regional object's free lease leaves out its unreported spends: it spends its lease again before it reports. */
+  'region_spends_lease_twice',
+  /** A balance threshold is not remembered as crossed: it fires again on every change while the balance stays below it. */
+  'threshold_fires_again',
 ] as const;
 export type SimBreakRule = (typeof SIM_BREAK_RULES)[number];
 
-/** What the simulator controls: a broken rule, and faults of the ledger objects' D1. */
+/** What the simulator controls: a broken rule, faults of the ledger objects' D1, and of the regional objects. */
 export interface SimControl {
   break: SimBreakRule | null;
   /** failNext: round trips that fail; delayMs: latency of each; evictAt: the object is evicted at its n-th round trip (0: never). */
   d1: { failNext: number; delayMs: number; evictAt: number };
+  /**
+   * evictAfterExchange: the next regional object that gets home's answer to a lease exchange is
+   * evicted before it applies it (home has recorded the exchange; the region has not).
+   */
+  region?: { evictAfterExchange: boolean };
 }
 
 let enabled = false;

@@ -53,8 +53,10 @@ export class LeaseChangeWrite implements GroupWrite<LeaseAnswer> {
     const heldMicros = before?.status === 'held' ? before.amountMicros : 0;
     const keptMicros = Math.max(0, heldMicros - change.consumedMicros - change.returnMicros);
     // What home could give with this lease shrunk: its spendable balance less every hold and every
-    // other region's lease.
-    const poolMicros = controls.availableIn(view) + (heldMicros - keptMicros);
+    // other region's lease. Not availableIn(view) + the released part: the reported spends are
+    // already recorded in the view while the lease still reserves them, so spendable less holds can
+    // be negative there, and clamping it to 0 first would overstate the pool by that much.
+    const poolMicros = Math.max(0, view.spendableMicros() - book.heldIn(view) + (heldMicros - keptMicros));
     const grantedMicros = change.wantMicros > 0 && poolMicros >= LEASE_FLOOR_MICROS ? Math.min(change.wantMicros, Math.floor(poolMicros / LEASE_SHARE_DIVISOR)) : 0;
     const leaseMicros = keptMicros + grantedMicros;
     let after: HoldRecord | null = null;

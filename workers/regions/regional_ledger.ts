@@ -2,6 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
 import { canonicalJson } from '../lib/crypto';
 import { newId } from '../lib/ids';
+import { simControl } from '../lib/sim_hooks';
 import { iso } from '../lib/time';
 import { callerKey } from '../ledger/caller_keys';
 import { holdEntryKey } from '../ledger/holds/hold_keys';
@@ -12,7 +13,7 @@ import { ledgerFor } from '../ledger/ledger_stub';
 import type { TransactionView } from '../ledger/transaction_view';
 import type { CreditSummary } from '../ledger/ledger_types';
 import { crossRegion } from './cross_region';
-import type { LeaseAnswer, LeaseExchange } from './lease_protocol';
+import { LEASE_HOLD_TTL_MS, type LeaseAnswer, type LeaseExchange } from './lease_protocol';
 import { RegionalStore, type LeaseRow, type RegionalHold, type SpendRow } from './regional_store';
 import { ReadFloors, type ReadFloor } from './read_floor';
 import type { Region } from './regions';
@@ -49,6 +50,8 @@ const READERS_RECENT_MS = 60_000;
 const RETRY_MS = 5_000;
 /** Recent spend is measured over this window to size the next lease. */
 const RATE_WINDOW_MS = 10_000;
+/** The longest hold kept in a region (a lease's term plus this stays well inside home's lease TTL). */
+export const MAX_REGIONAL_HOLD_TTL_MS = LEASE_HOLD_TTL_MS / 2;
 
 /**
  * One workspace's escrow in one region away from its home (docs/regions.md). It answers credit
@@ -79,7 +82,9 @@ export class RegionalLedger extends DurableObject<Env> {
     this.begin(where);
     if (!this.limited(memberId)) {
       const need = Math.max(1, amountMicros);
-      if (await this.covered(need)) return this.local({ ok: true, replayed: false, value: { allowed: true, balanceMicros: this.balanceMicros() } });
+      // Limited again after the wait: home's answer brings the list of limited members (a limit set
+      // while this region held no lease was never recalled here).
+      if ((await this.covered(need)) && !this.limited(memberId)) return this.local({ ok: true, replayed: false, value: { allowed: true, balanceMicros: this.balanceMicros() } });
     }
     return this.home(where, (ledger) => ledger.creditCheck(where.workspaceId, amountMicros, memberId ?? undefined), false);
   }
@@ -94,7 +99,7 @@ export class RegionalLedger extends DurableObject<Env> {
       // Decided after the wait: another call with this id may have been decided meanwhile.
       const again = this.replayed(key, request, input.id);
       if (again) return again;
-      if (this.store.freeMicros(this.clock()) >= input.amountMicros) {
+      if (this.store.freeMicros(this.clock()) >= input.amountMicros && !this.limited(input.memberId)) {
         const value = this.spend({ kind: 'deduction', key, amountMicros: input.amountMicros, chargedMicros: input.amountMicros, description: input.description, memberId: input.memberId, request });
         return this.local({ ok: true, replayed: false, value });
       }
@@ -112,7 +117,11 @@ export class RegionalLedger extends DurableObject<Env> {
     const request = canonicalJson({ workspaceId: input.workspaceId, memberId: input.memberId, amountMicros: input.amountMicros, ttlSeconds: input.ttlSeconds, description: input.description });
     const known = this.store.hold(input.id);
     if (known && known.atHome === 0) return this.local(known.request === request ? { ok: true, replayed: true, value: this.view(where, known) } : holdConflict(input.id));
-    if (!known && !this.limited(input.memberId) && (await this.covered(input.amountMicros)) && !this.store.hold(input.id) && this.store.freeMicros(this.clock()) >= input.amountMicros) {
+    // A hold may outlive the lease hold at home only if something renews it; nothing does once the
+    // term is over and the region has nothing to report (home lets it expire after LEASE_HOLD_TTL_MS).
+    // So only holds that end well within that are kept here; longer ones are decided at home.
+    const fits = input.ttlSeconds * 1000 <= MAX_REGIONAL_HOLD_TTL_MS;
+    if (!known && fits && !this.limited(input.memberId) && (await this.covered(input.amountMicros)) && !this.limited(input.memberId) && !this.store.hold(input.id) && this.store.freeMicros(this.clock()) >= input.amountMicros) {
       const nowMs = this.clock();
       const hold: RegionalHold = {
         id: input.id,
@@ -147,11 +156,13 @@ export class RegionalLedger extends DurableObject<Env> {
     const own = (h: RegionalHold) => (h.status === 'held' ? h.amountMicros : 0);
     // The excess over the hold comes from the free lease; short of it, home is asked for more first.
     const coverage = own(first) + this.store.freeMicros(this.clock());
-    if (amountMicros > coverage) await this.covered(amountMicros - own(first));
+    // (Never refused and never sent home: its free lease is not given back first, it pays for the excess.)
+    if (amountMicros > coverage) await this.covered(amountMicros - own(first), false);
     const hold = this.store.hold(holdId)!;
     const closedNow = this.closedAnswer(where, hold, amountMicros);
     if (closedNow) return this.local(closedNow);
-    const chargedMicros = Math.min(amountMicros, own(hold) + this.store.freeMicros(this.clock()));
+    // Its free lease whatever the term: home still reserves it for this region until it is given back.
+    const chargedMicros = Math.min(amountMicros, own(hold) + this.store.freeAnyTermMicros());
     const nowMs = this.clock();
     const transactionId = newId('txn', nowMs);
     this.store.putHold({ ...hold, status: 'captured', capturedMicros: amountMicros, transactionId, closedAtMs: nowMs });
@@ -303,14 +314,15 @@ export class RegionalLedger extends DurableObject<Env> {
   /**
    * True when the free lease covers `needMicros`, after asking home for more if it did not. A
    * request home cannot cover from a new grant gives the free lease back first (so that home,
-   * deciding it, counts every credit this region held), then goes home.
+   * deciding it, counts every credit this region held), then goes home; a capture (decided here
+   * whatever it finds) keeps it: `giveBackIfShort` false.
    */
-  private async covered(needMicros: number): Promise<boolean> {
+  private async covered(needMicros: number, giveBackIfShort = true): Promise<boolean> {
     if (this.store.freeMicros(this.clock()) >= needMicros) return true;
     try {
       await this.exchange(needMicros + this.sizeFor(needMicros), false);
       if (this.store.freeMicros(this.clock()) >= needMicros) return true;
-      if (this.store.freeAnyTermMicros() > 0) await this.exchange(0, true);
+      if (giveBackIfShort && this.store.freeAnyTermMicros() > 0) await this.exchange(0, true);
     } catch (error) {
       // Home could not be reached for a lease: the request goes home itself (which may fail too).
       console.error(JSON.stringify({ level: 'error', msg: 'lease exchange failed; sending the request home', region: this.store.lease?.region, error: String(error) }));
@@ -455,9 +467,18 @@ export class RegionalLedger extends DurableObject<Env> {
       // Given back before asking: not spendable here from now on, whatever home answers.
       lease.leaseMicros -= returnMicros;
       this.store.saveLease();
+      // The alarm retries it if this attempt fails or the object is lost before applying the answer
+      // (a request's exchange too, not only the alarm's): else home keeps what it granted reserved.
+      await this.arm(this.clock() + RETRY_MS);
     }
     const sent = lease.pending!;
     const answer: LedgerResult<LeaseAnswer> = await crossRegion(this.env, lease.region, lease.homeRegion, async (): Promise<LedgerResult<LeaseAnswer>> => ledgerFor(this.env, lease.workspaceId).leaseExchange(sent));
+    // Test-only (the simulator's fault): evicted between home's answer and applying it.
+    const sim = simControl()?.region;
+    if (sim?.evictAfterExchange) {
+      sim.evictAfterExchange = false;
+      this.ctx.abort('evicted by the simulator after a lease exchange');
+    }
     if (!answer.ok) throw new Error(`lease exchange refused: ${answer.code}: ${answer.message}`);
     this.apply(sent, answer.value);
     // A returning exchange that also wants (the term's end of a busy region) asks in a second one.

@@ -4,6 +4,7 @@
 // is answered (the output gate holds the answer until the write is durable), so an evicted or
 // restarted object loses nothing and decides nothing twice: the sums below are rebuilt from it.
 import { ensureLayout } from '../ledger/object_layout';
+import { simBroken } from '../lib/sim_hooks';
 import type { LeaseExchange } from './lease_protocol';
 import type { Region } from './regions';
 
@@ -125,7 +126,7 @@ export class RegionalStore {
   freeMicros(nowMs: number): number {
     const l = this.lease;
     if (!l || nowMs >= l.termEndsMs) return 0;
-    return Math.max(0, l.leaseMicros - this.heldMicros - this.unreportedMicros);
+    return Math.max(0, l.leaseMicros - this.heldMicros - (simBroken('region_spends_lease_twice') ? 0 : this.unreportedMicros));
   }
 
   /** The free part whatever the term (what an exchange gives back). */

@@ -1,8 +1,12 @@
 // Deductions and adjustments through the internal API: new keys, replays of a key with its body
 // (one effect, the original answer) and with another body (409), amounts the balance covers,
 // exactly what it holds (zero balance) and one micro more (402).
+// A share of deductions is called from a far region (regions.ts): decided there from its lease while
+// it covers them, else sent home; a key's replays and conflicts are sent from where it was first sent.
 import { internal } from '../../helpers/api';
-import type { KeyedEffect, SimWorkspace, World } from '../world';
+import type { Region } from '../../../workers/regions/regions';
+import { checkWithinLease, creditCameInSince, decidedInOf, freeLeasesMicros, fromRegion, pickCallerRegion } from '../regions';
+import { HOME_REGION, type KeyedEffect, type SimWorkspace, type World } from '../world';
 import { checkLimitRefusal, checkWithinLimit } from './limit_checks';
 import { CREDIT, type SimOp } from './op';
 
@@ -14,12 +18,13 @@ async function spendable(ws: SimWorkspace): Promise<number | null> {
 }
 
 /** Sends one keyed entry and checks its answer against what the key was answered before. */
-async function post(w: World, ws: SimWorkspace, kind: Kind, key: string, body: Record<string, unknown>, mode: string) {
+async function post(w: World, ws: SimWorkspace, kind: Kind, key: string, body: Record<string, unknown>, mode: string, region: Region = HOME_REGION) {
   const bodyText = JSON.stringify(body);
   const earlier = w.keys.get(key);
-  const res = await internal('POST', kind === 'deduction' ? '/internal/v1/deductions' : '/internal/v1/adjustments', body);
-  if (!earlier) w.keys.set(key, { workspace: ws.index, kind, key, body: bodyText, answer: null });
-  w.note(kind, `ws${ws.index} ${mode} ${body.amountMicros} → ${res.status}${res.status === 201 ? ` after ${res.body.balanceAfterMicros}` : ''}`);
+  const res = await fromRegion(w, ws, region, 'POST', kind === 'deduction' ? '/internal/v1/deductions' : '/internal/v1/adjustments', body);
+  if (!earlier) w.keys.set(key, { workspace: ws.index, kind, key, body: bodyText, answer: null, callerRegion: region, decidedIn: null });
+  const decidedIn = decidedInOf(res);
+  w.note(kind, `ws${ws.index} ${mode} ${body.amountMicros}${region !== HOME_REGION ? ` from ${region}` : ''} → ${res.status}${decidedIn && decidedIn !== HOME_REGION ? ` in ${decidedIn}` : ''}${res.status === 201 ? ` after ${res.body.balanceAfterMicros}` : ''}`);
   const sameBody = earlier?.body === bodyText;
   if (earlier && !sameBody && earlier.answer) {
     // A key answered before, reused with another body: 409, nothing recorded.
@@ -38,6 +43,8 @@ async function post(w: World, ws: SimWorkspace, kind: Kind, key: string, body: R
     return;
   }
   const answer = { id: res.body.id as string, amountMicros: res.body.amountMicros as number };
+  // More than home's balance and every region's free lease together: granted, a credit was spent twice.
+  if (mode.startsWith('over') && !earlier?.answer && !w.faultArmed && !(await creditCameInSince(w, ws, w.clock.now()))) w.observe('never_below_zero', `${kind} ${key} of ${body.amountMicros} (one micro more than home and the regions' free leases hold) granted${region !== HOME_REGION ? ` from ${region}` : ''}`);
   if (typeof res.body.balanceAfterMicros === 'number' && res.body.balanceAfterMicros < 0) {
     w.observe('never_below_zero', `${kind} ${key} answered a balance after of ${res.body.balanceAfterMicros}`);
   }
@@ -53,13 +60,15 @@ async function post(w: World, ws: SimWorkspace, kind: Kind, key: string, body: R
   if (effect.answer === null) {
     effect.body = bodyText;
     effect.answer = answer;
+    effect.decidedIn = decidedIn;
+    if (decidedIn && decidedIn !== HOME_REGION) await checkWithinLease(w, ws, decidedIn, `deduction ${key} of ${body.amountMicros}`);
     if (kind === 'deduction') await checkWithinLimit(w, ws, body.memberId as string | undefined, `deduction ${key} of ${body.amountMicros}`);
   }
 }
 
 /** A key this workspace used before for this kind, if any (replays and conflicts reuse one). */
 function usedKey(w: World, ws: SimWorkspace, kind: Kind): KeyedEffect | null {
-  const mine = [...w.keys.values()].filter((k) => k.workspace === ws.index && k.kind === kind);
+  const mine = [...w.keys.values()].filter((k) => k.workspace === ws.index && k.kind === kind && (!w.forcedRegion || k.callerRegion === w.forcedRegion));
   return mine.length === 0 ? null : w.rng.pick(mine);
 }
 
@@ -71,11 +80,12 @@ function entryOp(kind: Kind, weight: number): SimOp {
       const ws = w.pickWorkspace()!;
       const roll = w.rng.int(0, 99);
       const used = usedKey(w, ws, kind);
-      if (used && roll < 15) return post(w, ws, kind, used.key, JSON.parse(used.body), 'replay');
+      if (used && roll < 15) return post(w, ws, kind, used.key, JSON.parse(used.body), 'replay', used.callerRegion);
       if (used && roll < 22) {
         const body = JSON.parse(used.body);
-        return post(w, ws, kind, used.key, { ...body, amountMicros: body.amountMicros + (body.amountMicros > 0 ? 1 : -1) }, 'conflict');
+        return post(w, ws, kind, used.key, { ...body, amountMicros: body.amountMicros + (body.amountMicros > 0 ? 1 : -1) }, 'conflict', used.callerRegion);
       }
+      const region = kind === 'deduction' ? pickCallerRegion(w) : HOME_REGION;
       const key = w.nextId(kind === 'deduction' ? 'ded' : 'adj');
       let amountMicros: number;
       let mode = 'new';
@@ -83,14 +93,16 @@ function entryOp(kind: Kind, weight: number): SimOp {
         amountMicros = w.rng.chance(0.75) ? w.rng.int(1, 30) * CREDIT + w.rng.int(0, 999_999) : -(w.rng.int(1, 15) * CREDIT);
       } else {
         const shape = w.rng.int(0, 9);
-        const can = shape >= 7 ? await spendable(ws) : null;
+        const home = shape >= 7 ? await spendable(ws) : null;
+        // What may still be spent anywhere: home's balance and the far regions' free leases.
+        const can = home === null ? null : home + (shape >= 8 ? await freeLeasesMicros(ws, w.clock.now()) : 0);
         if (shape === 7 && can !== null && can > 0) [amountMicros, mode] = [can, 'drain'];
-        else if (shape >= 8 && can !== null) [amountMicros, mode] = [can + 1, 'over'];
+        else if (shape >= 8 && can !== null) [amountMicros, mode] = [can + 1, `over (home ${home}, free leases ${can - home!})`];
         else amountMicros = w.rng.int(1, 4 * CREDIT);
       }
       const member = w.rng.pick(ws.members);
       const body = { id: key, workspaceId: ws.workspaceId, amountMicros, description: `Sim ${kind}`, ...(kind === 'deduction' && w.rng.chance(0.5) ? { memberId: member.memberId } : {}) };
-      return post(w, ws, kind, key, body, mode);
+      return post(w, ws, kind, key, body, mode, region);
     },
   };
 }

@@ -3,6 +3,7 @@
 // answer may be a 5xx; whatever it was, the invariants after the step must hold.
 import { evictDurableObject } from 'cloudflare:test';
 import { HOUR_MS } from '../clock';
+import { advanceClock } from '../regions';
 import { ledgerStubOf, type World } from '../world';
 import type { SimOp } from './op';
 
@@ -21,7 +22,7 @@ export const faultOps: SimOp[] = [
     weight: () => 3,
     async run(w) {
       const ms = w.rng.int(1, 3) * HOUR_MS + w.rng.int(0, 59) * 60_000;
-      w.clock.advance(ms);
+      await advanceClock(w, ms);
       w.note('clock_jump', `+${Math.round(ms / 60_000)} min`);
     },
   },
@@ -46,5 +47,6 @@ export function disarmFaults(w: World): void {
   w.control.d1.failNext = 0;
   w.control.d1.delayMs = 0;
   w.control.d1.evictAt = 0;
+  if (w.control.region) w.control.region.evictAfterExchange = false;
   w.faultArmed = false;
 }

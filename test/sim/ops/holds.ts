@@ -6,10 +6,15 @@
 // holds (still captured), again with the same amount (the original) and another (409
 // idempotency_conflict), of released holds (409 hold_closed); releases, of captured holds (409
 // hold_closed). Now and then the ledger object is evicted between a hold and its capture or release.
+// A share of them is called from a far region (regions.ts): a hold its region's lease covers is kept
+// there and captured or released from there only (elsewhere: 404, docs/regions.md); a capture there
+// takes the excess from the region's free lease after asking home for more.
 import { evictDurableObject } from 'cloudflare:test';
 import { internal } from '../../helpers/api';
 import { shardD1Of } from '../../helpers/ledger_checks';
-import { activeInModel, ledgerStubOf, type SimHold, type SimWorkspace, type World } from '../world';
+import type { Region } from '../../../workers/regions/regions';
+import { checkWithinLease, creditCameInSince, decidedInOf, FAR_REGIONS, freeLeasesMicros, fromRegion, pickCallerRegion, regionalFactsOf } from '../regions';
+import { activeInModel, HOME_REGION, ledgerStubOf, type SimHold, type SimWorkspace, type World } from '../world';
 import { checkLimitRefusal, checkWithinLimit } from './limit_checks';
 import { CREDIT, type SimOp } from './op';
 
@@ -34,12 +39,13 @@ function learn(h: SimHold, answer: any): void {
   }
 }
 
-async function createHold(w: World, ws: SimWorkspace, body: Record<string, unknown>, mode: string): Promise<void> {
+async function createHold(w: World, ws: SimWorkspace, body: Record<string, unknown>, mode: string, region: Region = HOME_REGION): Promise<void> {
   const id = body.id as string;
   const bodyText = JSON.stringify(body);
   const earlier = ws.holds.get(id);
-  const res = await internal('POST', '/internal/v1/holds', body);
-  w.note('hold', `ws${ws.index} ${mode} ${id} ${body.amountMicros}${body.memberId ? ' member' : ''} ttl ${body.ttlSeconds}s → ${res.status}${res.status >= 400 ? ` ${errorCode(res.body)}` : ''}`);
+  const res = await fromRegion(w, ws, region, 'POST', '/internal/v1/holds', body);
+  const decidedIn = decidedInOf(res);
+  w.note('hold', `ws${ws.index} ${mode} ${id} ${body.amountMicros}${body.memberId ? ' member' : ''} ttl ${body.ttlSeconds}s${region !== HOME_REGION ? ` from ${region}` : ''} → ${res.status}${decidedIn && decidedIn !== HOME_REGION ? ` in ${decidedIn}` : ''}${res.status >= 400 ? ` ${errorCode(res.body)}` : ''}`);
   const h: SimHold = earlier ?? {
     id,
     workspace: ws.index,
@@ -50,6 +56,8 @@ async function createHold(w: World, ws: SimWorkspace, body: Record<string, unkno
     state: 'unknown',
     releasedBy: null,
     capture: null,
+    callerRegion: region,
+    decidedIn: null,
   };
   if (!earlier) ws.holds.set(id, h);
   const known = earlier && earlier.state !== 'unknown';
@@ -80,11 +88,13 @@ async function createHold(w: World, ws: SimWorkspace, body: Record<string, unkno
     w.observe('hold_one_end', `hold ${id} was captured as ${earlier.capture?.transactionId}, its replay answers ${answer.status} ${answer.transactionId}`);
   }
   const fresh = !known;
+  if (fresh) h.decidedIn = decidedIn === HOME_REGION ? null : decidedIn;
   learn(h, answer);
   h.body = bodyText;
   h.amountMicros = answer.amountMicros;
   h.memberId = answer.memberId ?? null;
   if (fresh) await checkWithinLimit(w, ws, h.memberId, `hold ${id} of ${h.amountMicros}`);
+  if (fresh && h.decidedIn) await checkWithinLease(w, ws, h.decidedIn, `hold ${id} of ${h.amountMicros}`);
 }
 
 const hold: SimOp = {
@@ -97,42 +107,46 @@ const hold: SimOp = {
     if (made.length > 0 && roll < 18) {
       const earlier = w.rng.pick(made);
       const body = JSON.parse(earlier.body);
-      if (roll < 10) return createHold(w, ws, body, 'replay');
-      if (roll < 15 || w.workspaces.length < 2) return createHold(w, ws, { ...body, amountMicros: body.amountMicros + 1 }, 'conflict');
+      // Sent again from where it was first asked for (callers retry from where they called).
+      if (roll < 10) return createHold(w, ws, body, 'replay', earlier.callerRegion);
+      if (roll < 15 || w.workspaces.length < 2 || w.forcedWorkspace) return createHold(w, ws, { ...body, amountMicros: body.amountMicros + 1 }, 'conflict', earlier.callerRegion);
       // The same id from another workspace: 409, and that workspace holds nothing.
       const other = w.rng.pick(w.workspaces.filter((o) => o !== ws));
       const res = await internal('POST', '/internal/v1/holds', { ...body, workspaceId: other.workspaceId, memberId: undefined });
       w.note('hold', `ws${other.index} ws${ws.index}'s id ${earlier.id} → ${res.status}`);
       if (res.status >= 500 && !other.holds.has(earlier.id)) {
-        other.holds.set(earlier.id, { ...earlier, workspace: other.index, memberId: null, state: 'unknown', capture: null, releasedBy: null });
+        other.holds.set(earlier.id, { ...earlier, workspace: other.index, memberId: null, state: 'unknown', capture: null, releasedBy: null, callerRegion: HOME_REGION, decidedIn: null });
       }
       // Not yet known to be made (a 5xx): the id may be free, and then it is this workspace's now.
       const allowed = earlier.state === 'unknown' ? [201, 402, 409] : [409];
       w.expectStatus('hold with another workspace\'s id', res.status, allowed, res.body);
-      if (res.status === 201) other.holds.set(earlier.id, { ...earlier, workspace: other.index, memberId: null, body: JSON.stringify({ ...body, workspaceId: other.workspaceId, memberId: undefined }), state: 'held', expiresAtMs: Date.parse(res.body.expiresAt), capture: null, releasedBy: null });
+      if (res.status === 201) other.holds.set(earlier.id, { ...earlier, workspace: other.index, memberId: null, body: JSON.stringify({ ...body, workspaceId: other.workspaceId, memberId: undefined }), state: 'held', expiresAtMs: Date.parse(res.body.expiresAt), capture: null, releasedBy: null, callerRegion: HOME_REGION, decidedIn: null });
       return;
     }
     const id = w.nextId('hold');
+    const region = pickCallerRegion(w);
     const shape = w.rng.int(0, 9);
     const available = await availableMicros(ws);
     // Mostly what the balance covers (up to 60 % of it, so that a few holds stand at once).
     let amountMicros = available !== null && available > 2 ? w.rng.int(1, Math.max(1, Math.floor(available * 0.6))) : w.rng.int(1, 3 * CREDIT);
     let mode = 'new';
-    if (shape === 8 && available !== null && available > 0) [amountMicros, mode] = [available, 'exact'];
-    else if (shape === 9 && available !== null) [amountMicros, mode] = [available + 1, 'over'];
+    // Exactly what home can give (from a far region: refused if another region's lease holds the rest);
+    // one micro more than home and every region's free lease together: never granted anywhere.
+    if (shape === 8 && available !== null && available > 0) [amountMicros, mode] = [available, region === HOME_REGION ? 'exact' : 'home exact'];
+    else if (shape === 9 && available !== null) [amountMicros, mode] = [available + (await freeLeasesMicros(ws, w.clock.now())) + 1, 'over'];
     // Short: the clock's steps (up to 4 min) and jumps (hours) carry many past their expiry.
     const ttlSeconds = w.rng.chance(0.5) ? w.rng.int(60, 900) : w.rng.int(900, 7_200);
     const memberId = w.rng.chance(0.6) ? w.rng.pick(ws.members).memberId : undefined;
     const body = { id, workspaceId: ws.workspaceId, amountMicros, ttlSeconds, description: 'Sim hold', ...(memberId ? { memberId } : {}) };
-    await createHold(w, ws, body, mode);
+    await createHold(w, ws, body, mode, region);
     const res = ws.holds.get(id);
-    if (mode === 'over' && res && res.state === 'held') w.observe('never_below_zero', `ws${ws.index}: hold ${id} of ${amountMicros} granted with ${available} available`);
+    if (mode === 'over' && res && res.state === 'held' && !(await creditCameInSince(w, ws, w.clock.now()))) w.observe('never_below_zero', `ws${ws.index}: hold ${id} of ${amountMicros} granted${region !== HOME_REGION ? ` from ${region}` : ''} with ${available} available at home (and the regions' free leases one micro less than the rest)`);
   },
 };
 
 /** A known hold of some workspace (any state), or null. */
 function pickHold(w: World): { ws: SimWorkspace; h: SimHold } | null {
-  const all = w.workspaces.flatMap((ws) => [...ws.holds.values()].map((h) => ({ ws, h })));
+  const all = (w.forcedWorkspace ? [w.forcedWorkspace] : w.workspaces).flatMap((ws) => [...ws.holds.values()].map((h) => ({ ws, h })));
   if (all.length === 0) return null;
   // Mostly the ones still open.
   const open = all.filter(({ h }) => h.state === 'held');
@@ -216,13 +230,18 @@ const capture: SimOp = {
     else if (shape <= 6) [amountMicros, mode] = [h.amountMicros, 'equal'];
     else [amountMicros, mode] = [h.amountMicros + w.rng.int(1, shape === 9 ? 40 * CREDIT : CREDIT), 'more'];
     const evicted = await maybeEvict(w, ws);
-    const before = amountMicros > 0 && h.state === 'held' && !w.faultArmed ? await openBlocks(ws) : null;
-    // What the balance less every hold covers now: the capture takes at least that much of its amount.
-    const spendableBefore = before ? await availableMicros(ws) : null;
-    const res = await internal('POST', `/internal/v1/holds/${h.id}/capture`, { amountMicros, workspaceId: ws.workspaceId });
+    const region = callRegionFor(w, h);
+    const inRegion = h.decidedIn !== null && region === h.decidedIn;
+    const live = h.state === 'held' && h.expiresAtMs > w.clock.now();
+    // Funding is written at home when the capture is decided there (a far region's is written when it reports).
+    const before = amountMicros > 0 && h.state === 'held' && !w.faultArmed && h.decidedIn === null ? await openBlocks(ws) : null;
+    // What the balance less every hold covers now (in a far region: its free lease and the hold's own
+    // reservation): the capture takes at least that much of its amount.
+    const spendableBefore = amountMicros > 0 && h.state === 'held' && !w.faultArmed ? (inRegion ? await regionalCover(ws, h) : before ? await availableMicros(ws) : null) : null;
+    const res = await fromRegion(w, ws, region, 'POST', `/internal/v1/holds/${h.id}/capture`, { amountMicros, workspaceId: ws.workspaceId });
     const txn = res.body?.transaction as { id: string; type: string; status: string; amountMicros: number; forgivenMicros?: number } | null | undefined;
-    w.note('capture_hold', `ws${ws.index} ${h.id} (${h.state}${h.state === 'held' && h.expiresAtMs <= w.clock.now() ? ', expired' : ''}) ${mode} ${amountMicros}${evicted} → ${res.status}${res.status === 200 && txn ? ` took ${-txn.amountMicros}` : res.status >= 400 ? ` ${errorCode(res.body)}` : ''}`);
-    const expected = expectedCapture(h, amountMicros);
+    w.note('capture_hold', `ws${ws.index} ${h.id} (${h.state}${h.state === 'held' && !live ? ', expired' : ''}${h.decidedIn ? `, kept in ${h.decidedIn}` : ''}) ${mode} ${amountMicros}${evicted}${region !== HOME_REGION ? ` from ${region}` : ''} → ${res.status}${inRegion && res.status === 200 ? ` in ${region}` : ''}${res.status === 200 && txn ? ` took ${-txn.amountMicros}` : res.status >= 400 ? ` ${errorCode(res.body)}` : ''}`);
+    const expected = misrouted(h, region) ? { statuses: [404] } : expectedCapture(h, amountMicros);
     // A closed hold captured (again): a second end, not just a wrong answer.
     if (res.status === 200 && expected.code) {
       w.observe('hold_one_end', `${h.state} hold ${h.id} captured with ${amountMicros}: ${res.body.hold.status} ${res.body.hold.transactionId}, not 409 ${expected.code}`);
@@ -258,15 +277,42 @@ const capture: SimOp = {
     learn(h, answer);
     if (!first) return;
     ws.transactionIds.push(txn.id);
+    if (inRegion) await checkWithinLease(w, ws, region, `capture of ${amountMicros} of ${h.id}`);
     // Something forgiven: the capture took at least all the balance less the holds covered before it
     // (its own reservation may add to that). Read before, not after: an auto-recharge the capture
     // set off may already have brought credit back.
     if ((txn.forgivenMicros ?? 0) > 0 && spendableBefore !== null && -txn.amountMicros < Math.min(amountMicros, spendableBefore)) {
-      w.observe('hold_one_end', `capture of ${amountMicros} of ${h.id} took ${-txn.amountMicros} and forgave ${txn.forgivenMicros}, with ${spendableBefore} spendable before it`);
+      w.observe('hold_one_end', `capture of ${amountMicros} of ${h.id}${inRegion ? ` in ${region}` : ''} took ${-txn.amountMicros} and forgave ${txn.forgivenMicros}, with ${spendableBefore} spendable before it${inRegion ? ' (its own hold and the free lease)' : ''}`);
     }
     if (before) await checkFunding(w, ws, h, before, txn);
   },
 };
+
+/**
+ * Where a capture or release of the hold is sent from: mostly where it was asked for; now and then
+ * from elsewhere (a hold kept in a far region is then unknown: 404; any other is decided at home).
+ */
+function callRegionFor(w: World, h: SimHold): Region {
+  if (w.forcedRegion) return w.forcedRegion;
+  if (w.regionShare === 0 || w.rng.chance(0.9)) return h.callerRegion;
+  return w.rng.pick([HOME_REGION, ...FAR_REGIONS]);
+}
+
+/** A hold kept in a far region, reached from another: that region's object alone knows it (404 elsewhere). */
+const misrouted = (h: SimHold, region: Region) => h.state !== 'unknown' && h.decidedIn !== null && region !== h.decidedIn;
+
+/**
+ * What a far region's capture can take without forgiving: its lease less the other live holds and
+ * the unreported spends (the hold's own reservation is in there, live or expired: an expired one is
+ * freed into the lease by the call).
+ */
+async function regionalCover(ws: SimWorkspace, h: SimHold): Promise<number> {
+  const facts = await regionalFactsOf(ws, h.decidedIn!);
+  if (!facts.lease) return 0;
+  const nowMs = Date.now();
+  const others = facts.holds.filter((r) => r.status === 'held' && r.atHome === 0 && r.expiresAtMs > nowMs && r.id !== h.id).reduce((sum, r) => sum + r.amountMicros, 0);
+  return Math.max(0, facts.lease.leaseMicros - others - facts.unreportedMicros);
+}
 
 /** What a capture of `amountMicros` must answer, by what the simulator knows of the hold. */
 function expectedCapture(h: SimHold, amountMicros: number): { statuses: number[]; code?: string } {
@@ -284,16 +330,17 @@ const release: SimOp = {
     if (!picked) return;
     const { ws, h } = picked;
     const evicted = await maybeEvict(w, ws);
+    const region = callRegionFor(w, h);
     // Without workspaceId the hold is found by its id alone (the workspace that claimed it): only for an id tried in one workspace.
     const shared = w.workspaces.filter((o) => o.holds.has(h.id)).length > 1;
     const withWorkspace = shared || w.rng.chance(0.7);
-    const res = await internal('POST', `/internal/v1/holds/${h.id}/release`, withWorkspace ? { workspaceId: ws.workspaceId } : undefined);
-    w.note('release_hold', `ws${ws.index} ${h.id} (${h.state}${h.state === 'held' && h.expiresAtMs <= w.clock.now() ? ', expired' : ''})${evicted} → ${res.status}${res.status === 200 ? ` ${res.body.hold.status}` : res.status >= 400 ? ` ${errorCode(res.body)}` : ''}`);
+    const res = await fromRegion(w, ws, region, 'POST', `/internal/v1/holds/${h.id}/release`, withWorkspace ? { workspaceId: ws.workspaceId } : undefined);
+    w.note('release_hold', `ws${ws.index} ${h.id} (${h.state}${h.state === 'held' && h.expiresAtMs <= w.clock.now() ? ', expired' : ''}${h.decidedIn ? `, kept in ${h.decidedIn}` : ''})${evicted}${region !== HOME_REGION ? ` from ${region}` : ''} → ${res.status}${h.decidedIn && region === h.decidedIn && res.status === 200 ? ` in ${region}` : ''}${res.status === 200 ? ` ${res.body.hold.status}` : res.status >= 400 ? ` ${errorCode(res.body)}` : ''}`);
     if (res.status === 200 && h.state === 'captured') {
       w.observe('hold_one_end', `captured hold ${h.id} released: ${res.body.hold.status}, not 409 hold_closed`);
       return;
     }
-    const statuses = h.state === 'unknown' ? [200, 404, 409] : h.state === 'captured' ? [409] : [200];
+    const statuses = misrouted(h, region) ? [404] : h.state === 'unknown' ? [200, 404, 409] : h.state === 'captured' ? [409] : [200];
     if (!w.expectStatus('release', res.status, statuses, res.body)) {
       if (res.status >= 500) h.state = 'unknown';
       return;

@@ -4,9 +4,10 @@
 // more (402 spend_limit_exceeded; allowed:false reason spend_limit); and the clock moved to just
 // before the next UTC midnight, which is a month start every other time (clock.ts), so that the
 // following steps carry the limits across their period's end.
-import { internal, publicApi } from '../../helpers/api';
+import { publicApi } from '../../helpers/api';
 import { nextMidnight } from '../clock';
-import type { SimLimit, SimWorkspace } from '../world';
+import { advanceClock, decidedInOf, fromRegion, pickCallerRegion } from '../regions';
+import { HOME_REGION, type SimLimit, type SimWorkspace } from '../world';
 import { availableMicros } from './holds';
 import { checkLimitRefusal, checkWithinLimit, possibleLimits } from './limit_checks';
 import { CREDIT, type SimOp } from './op';
@@ -69,11 +70,15 @@ const atTheLimit: SimOp = {
     const what = w.rng.pick(['deduction', 'hold', 'credit_check'] as const);
     if (amountMicros <= 0) return w.note('limited_spend', `ws${ws.index} ${memberId}: nothing left of the limit`);
     const covered = available >= amountMicros;
+    // From a far region too: a member with a limit is always decided at home (docs/regions.md).
+    const region = pickCallerRegion(w);
+    let decidedIn: string | null = null;
     let status: number;
     let code: unknown;
     let body: any;
     if (what === 'credit_check') {
-      const res = await internal('GET', `/internal/v1/workspaces/${ws.workspaceId}/credit-check?amountMicros=${amountMicros}&memberId=${memberId}`);
+      const res = await fromRegion(w, ws, region, 'GET', `/internal/v1/workspaces/${ws.workspaceId}/credit-check?amountMicros=${amountMicros}&memberId=${memberId}`);
+      decidedIn = decidedInOf(res);
       status = res.status;
       body = res.body;
       code = res.status === 200 && res.body.allowed === false ? res.body.reason : null;
@@ -81,19 +86,23 @@ const atTheLimit: SimOp = {
       const id = w.nextId(what === 'hold' ? 'lhold' : 'lded');
       const path = what === 'hold' ? '/internal/v1/holds' : '/internal/v1/deductions';
       const payload = { id, workspaceId: ws.workspaceId, memberId, amountMicros, description: 'Sim at the limit', ...(what === 'hold' ? { ttlSeconds: w.rng.int(60, 1_800) } : {}) };
-      const res = await internal('POST', path, payload);
+      const res = await fromRegion(w, ws, region, 'POST', path, payload);
+      decidedIn = decidedInOf(res);
+      const far = decidedIn && decidedIn !== HOME_REGION ? (decidedIn as typeof region) : null;
       status = res.status;
       body = res.body;
       code = errorCode(res.body);
       if (what === 'deduction') {
-        w.keys.set(id, { workspace: ws.index, kind: 'deduction', key: id, body: JSON.stringify(payload), answer: res.status === 201 ? { id: res.body.id, amountMicros: res.body.amountMicros } : null });
+        w.keys.set(id, { workspace: ws.index, kind: 'deduction', key: id, body: JSON.stringify(payload), answer: res.status === 201 ? { id: res.body.id, amountMicros: res.body.amountMicros } : null, callerRegion: region, decidedIn: far });
         if (res.status === 201) ws.transactionIds.push(res.body.id);
       } else if (res.status === 201 || res.status >= 500) {
-        ws.holds.set(id, { id, workspace: ws.index, body: JSON.stringify(payload), memberId, amountMicros, expiresAtMs: res.status === 201 ? Date.parse(res.body.expiresAt) : 0, state: res.status === 201 ? 'held' : 'unknown', releasedBy: null, capture: null });
+        ws.holds.set(id, { id, workspace: ws.index, body: JSON.stringify(payload), memberId, amountMicros, expiresAtMs: res.status === 201 ? Date.parse(res.body.expiresAt) : 0, state: res.status === 201 ? 'held' : 'unknown', releasedBy: null, capture: null, callerRegion: region, decidedIn: far });
       }
     }
     const granted = what === 'credit_check' ? status === 200 && body.allowed === true : status === 201;
-    w.note('limited_spend', `ws${ws.index} ${what} ${memberId} ${over ? 'one micro over' : 'exactly'} the ${view.remainingMicros} left of ${view.limitMicros} a ${view.period} (${available} available) → ${status}${code ? ` ${code}` : ''}`);
+    w.note('limited_spend', `ws${ws.index} ${what} ${memberId} ${over ? 'one micro over' : 'exactly'} the ${view.remainingMicros} left of ${view.limitMicros} a ${view.period} (${available} available)${region !== HOME_REGION ? ` from ${region}` : ''} → ${status}${decidedIn && decidedIn !== HOME_REGION ? ` in ${decidedIn}` : ''}${code ? ` ${code}` : ''}`);
+    // A member with a limit is decided at home wherever it calls from.
+    if (decidedIn && decidedIn !== HOME_REGION && !w.faultArmed) w.observe('spend_limit_respected', `ws${ws.index}: ${what} of ${amountMicros} for ${memberId} (limited) decided in ${decidedIn}, not at home`);
     if (!w.expectStatus(`${what} at the limit`, status, what === 'credit_check' ? [200] : [201, 402], body)) return;
     if (w.faultArmed) return;
     checkLimitRefusal(w, ws, memberId, code, `${what} of ${amountMicros}`);
@@ -112,7 +121,7 @@ const toMidnight: SimOp = {
     const target = nextMidnight(w.clock.now()) - w.rng.int(1, 20) * 60_000;
     if (target <= w.clock.now()) return w.note('clock_to_midnight', 'already there');
     const ms = target - w.clock.now();
-    w.clock.advance(ms);
+    await advanceClock(w, ms);
     w.note('clock_to_midnight', `+${Math.round(ms / 60_000)} min, to ${new Date(target).toISOString()}`);
   },
 };

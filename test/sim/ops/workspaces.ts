@@ -30,6 +30,10 @@ export const workspaceOps: SimOp[] = [
         disputes: [],
         holds: new Map(),
         limits: new Map(),
+        regions: new Set(),
+        alerts: new Map(),
+        alertEventsSeen: new Set(),
+        alertRises: 0,
       });
       w.note('create_workspace', `ws${index}`);
     },

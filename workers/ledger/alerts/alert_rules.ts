@@ -4,6 +4,7 @@
 // same D1 batch as the outbox rows it causes: each alert is decided once, and survives an eviction.
 import { iso } from '../../lib/time';
 import { centsToMicros } from '../../lib/money';
+import { simBroken } from '../../lib/sim_hooks';
 import { outboxEvent, type OutboxEvent } from '../../notifications/outbox';
 
 export type AlertThreshold = { balanceCents: number } | { hoursRemaining: number };
@@ -91,7 +92,7 @@ export function planAlerts(alerts: LedgerAlerts, inputs: AlertInputs): AlertDeci
     if (!isBelow(threshold, inputs)) continue; // above it: re-armed
     const key = thresholdKey(threshold);
     crossed.push(key);
-    if (!state.crossed.includes(key)) {
+    if (!state.crossed.includes(key) || simBroken('threshold_fires_again')) {
       events.push(outboxEvent('balance.threshold_crossed', { threshold, balanceMicros: inputs.spendableMicros, hoursRemaining: inputs.hoursRemaining }));
     }
   }
