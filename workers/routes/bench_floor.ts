@@ -7,6 +7,7 @@ import { ledgerFor } from '../ledger/ledger_stub';
 import { allShards, ledgerShardOf, shardD1, shardNames } from '../storage/databases';
 import { shardFor } from '../storage/placement';
 import { holdRegistryFor } from '../tenancy/hold_id_registry';
+import { DEFAULT_REGION } from '../regions/regions';
 import { createLedgers, MAX_BENCH_BLOCKS, seedRunningWorkspaces, settleLedgers, wakeLedgers } from '../bench/seed_running_workspaces';
 
 /**
@@ -44,7 +45,7 @@ benchFloor.post('/accept-usage', async (c) => {
 benchFloor.post('/object-write', async (c) => {
   const { id } = await c.req.json<{ id: string }>();
   const key = `bench-floor-${id}`;
-  return c.json({ owner: await holdRegistryFor(c.env, key).claim(key, 'ws_bench_floor') });
+  return c.json({ owner: await holdRegistryFor(c.env, key, DEFAULT_REGION).claim(key, 'ws_bench_floor') });
 });
 
 benchFloor.post('/raw-usage-insert', async (c) => {
