@@ -122,13 +122,15 @@ describe('the same id for two workspaces', () => {
     expect(capture.body.hold.workspaceId).toBe(a);
   }, 30_000);
 
-  it('claimed in two regions: by id alone each region answers its own, a third region is a 409; named, each is found', async () => {
+  it('claimed in two regions before either knew: by id alone each region answers its own, a third region is a 409; named, each is found', async () => {
     const [a, b] = [await workspaceHomedIn('enam'), await workspaceHomedIn('enam')];
     await grantTo(a, 1_000_000);
     await grantTo(b, 1_000_000);
     const id = unique('two-regions');
-    expect((await hold('weur', a, id)).status).toBe(201);
-    expect((await hold('apac', b, id)).status).toBe(201);
+    // At once: each region's registry hears of the other's claim only half a round trip later.
+    const [inA, inB] = await Promise.all([hold('weur', a, id), hold('apac', b, id)]);
+    expect([inA.status, inB.status]).toEqual([201, 201]);
+    await toldIn('oc', id, 2);
 
     const ambiguous = await from('oc', 'POST', `/internal/v1/holds/${id}/capture`, { amountMicros: 10_000 });
     expect(ambiguous.status).toBe(409);
@@ -141,4 +143,34 @@ describe('the same id for two workspaces', () => {
     expect(named.body.hold).toMatchObject({ workspaceId: b, capturedMicros: 20_000 });
     expect(named.headers.get('X-Burnrate-Decided-In')).toBe('apac');
   }, 60_000);
+
+  it('once a region is told of a claim, it refuses the id to another workspace, and finds the hold in one round trip', async () => {
+    const [a, b] = [await workspaceHomedIn('enam'), await workspaceHomedIn('enam')];
+    await grantTo(a, 1_000_000);
+    await grantTo(b, 1_000_000);
+    const id = unique('told');
+    expect((await hold('weur', a, id)).status).toBe(201);
+    await toldIn('apac', id, 1);
+    const taken = await hold('apac', b, id);
+    expect(taken.status).toBe(409);
+    expect(taken.body.error.code).toBe('idempotency_conflict');
+
+    // apac knows the hold was claimed in weur: asked there straight away (no registry asked across regions).
+    const { value: capture, ms } = await timed(() => from('apac', 'POST', `/internal/v1/holds/${id}/capture`, { amountMicros: 30_000 }));
+    expect(capture.status).toBe(200);
+    expect(capture.body.hold.workspaceId).toBe(a);
+    expect(capture.headers.get('X-Burnrate-Decided-In')).toBe('weur');
+    expect(ms).toBeGreaterThanOrEqual(RTT_MS);
+    expect(ms).toBeLessThan(2 * RTT_MS);
+  }, 60_000);
 });
+
+/** Waits until `region`'s registry was told of `count` claims of the id made in other regions. */
+async function toldIn(region: Region, holdId: string, count: number): Promise<void> {
+  for (let waitedMs = 0; waitedMs < 10_000; waitedMs += 100) {
+    const claims = await holdRegistryFor(env, holdId, region).claimsOf(holdId);
+    if (claims.filter((c) => c.region !== null).length >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${region} was not told of ${count} claims of ${holdId} within 10 s`);
+}

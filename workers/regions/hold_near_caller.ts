@@ -11,10 +11,11 @@ import { regionalFor } from './regional_stub';
 
 /**
  * A capture or release, from the caller's region. The hold is where it was made: in the regional
- * object of the region that claimed its id (a far hold), or at home. Asked first near the caller
- * (its regional object, which sends home what it does not hold, or home itself); a hold not found
- * there but claimed for the workspace in another region is decided by that region's object, across
- * regions: the slow path of a hold captured elsewhere than where it was made.
+ * object of the region that claimed its id (a far hold, or one that object sent home), or at home.
+ * Claimed in the caller's region: decided near the caller as every other call (its regional
+ * object, which sends home what it does not hold, or home itself). Claimed elsewhere: decided by
+ * that region's object, across regions (the slow path of a hold captured away from where it was
+ * made), or at home when home claimed it. Claimed nowhere the registries know: near the caller.
  */
 export async function decideHold<T>(
   env: Env,
@@ -27,14 +28,16 @@ export async function decideHold<T>(
   const caller = callerRegion(env, request);
   const owner = await holdOwner(env, holdId, caller, expectedWorkspaceId);
   const { workspaceId } = owner;
-  const near = await decideNearCaller(env, request, workspaceId, (ledger) => atHome(ledger, workspaceId), inRegion);
-  if (near.result.ok || near.result.code !== 'not_found') return near;
+  const near = () => decideNearCaller(env, request, workspaceId, (ledger) => atHome(ledger, workspaceId), inRegion);
+  if (owner.claimedHere) return near();
   const homeRegion = await homeRegionOf(env, workspaceId);
-  // Home and the caller's region were asked already; a far region's object holds only its own claims.
-  const claimedIn = (await owner.claimsElsewhere()).filter((c) => c.workspaceId === workspaceId && c.region !== homeRegion && c.region !== caller);
-  for (const { region } of claimedIn) {
-    const there = await crossRegion(env, caller, region, () => inRegion(regionalFor(env, workspaceId, region), { workspaceId, region, homeRegion }));
-    if (there.result.ok || there.result.code !== 'not_found') return there;
+  let decided: Decided<T> | null = null;
+  for (const region of await owner.claimedIn()) {
+    decided =
+      region === homeRegion || region === caller
+        ? await near()
+        : await crossRegion(env, caller, region, () => inRegion(regionalFor(env, workspaceId, region), { workspaceId, region, homeRegion }));
+    if (decided.result.ok || decided.result.code !== 'not_found') return decided;
   }
-  return near;
+  return decided ?? near();
 }
