@@ -29,6 +29,11 @@ export interface RemoteClaim {
   region: Region;
 }
 
+/**
+ * Claims are told to the other regions this long after the first of them, batched: one call per
+ * region carries every claim of that second (as a region reports its spends to home).
+ */
+const TELL_DELAY_MS = 1_000;
 /** How many claims one alarm tells the other regions about at once. */
 const TELL_BATCH = 500;
 /** A telling that failed (a region unreachable) is tried again this much later. */
@@ -68,10 +73,10 @@ export class HoldIdRegistry extends DurableObject<Env> {
       Date.now(),
     );
     if (cursor.rowsWritten > 0 && legacy === null) {
-      // Told to the other regions after the answer (a background write, no money in it): until they
-      // hear of it, another region may give the id to another workspace (docs/regions.md).
+      // Told to the other regions within TELL_DELAY_MS after the answer (a background write, no money
+      // in it): until they hear of it, another region may give the id to another workspace (docs/regions.md).
       this.ctx.storage.sql.exec('INSERT INTO untold (hold_id, workspace_id, region) VALUES (?, ?, ?) ON CONFLICT (hold_id) DO NOTHING', holdId, workspaceId, region);
-      await this.armSoon();
+      await this.armAt(Date.now() + TELL_DELAY_MS);
     }
     return this.owner(holdId)!;
   }
@@ -117,13 +122,13 @@ export class HoldIdRegistry extends DurableObject<Env> {
       return;
     }
     for (const r of rows) this.ctx.storage.sql.exec('DELETE FROM untold WHERE hold_id = ?', r.holdId);
-    if (rows.length === TELL_BATCH) await this.armSoon();
+    if (rows.length === TELL_BATCH) await this.armAt(Date.now());
   }
 
-  private async armSoon(): Promise<void> {
+  private async armAt(atMs: number): Promise<void> {
     if (this.alarmSet) return;
     this.alarmSet = true;
-    await this.ctx.storage.setAlarm(Date.now());
+    await this.ctx.storage.setAlarm(atMs);
   }
 
   private owner(holdId: string): string | null {
