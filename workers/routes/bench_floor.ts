@@ -5,9 +5,9 @@ import { ApiError } from '../errors/api_error';
 import { unwrap } from '../ledger/ledger_result';
 import { ledgerFor } from '../ledger/ledger_stub';
 import { allShards, ledgerShardOf, shardD1, shardNames } from '../storage/databases';
+import { DEFAULT_REGION } from '../regions/regions';
 import { shardFor } from '../storage/placement';
 import { holdRegistryFor } from '../tenancy/hold_id_registry';
-import { DEFAULT_REGION } from '../regions/regions';
 import { createLedgers, MAX_BENCH_BLOCKS, seedRunningWorkspaces, settleLedgers, wakeLedgers } from '../bench/seed_running_workspaces';
 
 /**
