@@ -9,6 +9,8 @@ import { directoryD1 } from '../storage/databases';
 // a hold is claimed in the registry of the caller's region, beside the regional ledger object
 // that decides it, so a far hold waits on no other region (docs/regions.md). Claiming is a write
 // to the object's own SQLite (durable before the answer); owners never change once claimed.
+// Within a second each registry tells the same shard of every other region of its new claims, so
+// that the id is refused to another workspace there too, and a capture there knows where to ask.
 //
 // Before regions there was one registry, `hold-ids-<shard>` objects, with no region in the name:
 // those objects are enam's registry now (the default region, where every workspace made before
