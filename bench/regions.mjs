@@ -6,8 +6,10 @@
 //   deduction p50 from the far region, next to the simulated round trip; the goal: under 0.3x;
 //   the same three at home, next to the trivial route (the path as before regions: at most 1.1x
 //     of what the previous run of this suite measured, compared by hand);
-//   of `requests` mixed calls from the far region (checks, holds with their captures, deductions),
-//     how many went home (X-Burnrate-Decided-In), and every credit accounted for afterwards.
+//   of `requests` mixed calls from the far region (checks, holds, deductions), how many went home
+//     (X-Burnrate-Decided-In), and every credit accounted for afterwards;
+//   the floor under any answer durable first (one object write), sampled with the far calls: a
+//     hold writes twice (its id's claim, the hold), a deduction once.
 import { INTERNAL_TOKEN } from './server.mjs';
 import { fmt, inParallel, interleavedLatency } from './stats.mjs';
 
@@ -25,6 +27,7 @@ export async function benchRegions(baseUrl, { samples, requests, rttMs, connecti
     if (res.status !== 200 && res.status !== 201) throw new Error(`${path} from ${region} answered ${res.status}: ${text}`);
     return { body: JSON.parse(text), decidedIn: res.headers.get('X-Burnrate-Decided-In') };
   };
+  const startedMs = performance.now();
   const created = await call(HOME, 'POST', '/internal/v1/workspaces', { name: 'regions bench', homeRegion: HOME, admin: { name: 'Bench', email: 'regions@example.com' } });
   const ws = created.body.workspace.id;
   const grantMicros = 900_000_000_000;
@@ -45,8 +48,24 @@ export async function benchRegions(baseUrl, { samples, requests, rttMs, connecti
     spentMicros += 2_000;
   };
 
-  const [farTrivial, farCheck, farHold, farDeduct] = await interleavedLatency([trivial, check(FAR), hold(FAR), deduct(FAR)], samples);
+  const phases = [];
+  let phaseStartMs = performance.now();
+  const phase = (label) => {
+    const nowMs = performance.now();
+    phases.push(`${label} ${fmt((nowMs - phaseStartMs) / 1000, 0)} s`);
+    phaseStartMs = nowMs;
+  };
+  phase('setup');
+  // The floor under any answer that is durable first: one row written to an object's SQLite (bench_floor.ts).
+  let floorWrites = 0;
+  const objectWrite = async () => {
+    const res = await fetch(`${baseUrl}/__bench/object-write`, { method: 'POST', headers: { authorization: `Bearer ${INTERNAL_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ id: `rw-${floorWrites++}` }) });
+    await res.arrayBuffer();
+  };
+  const [farTrivial, farCheck, farHold, farDeduct, writeFloor] = await interleavedLatency([trivial, check(FAR), hold(FAR), deduct(FAR), objectWrite], samples);
+  phase('far samples');
   const [homeTrivial, homeCheck, homeHold, homeDeduct] = await interleavedLatency([trivial, check(HOME), hold(HOME), deduct(HOME)], samples);
+  phase('home samples');
 
   // Mixed calls from the far region: a third credit checks, a third holds (captured at once), a third deductions.
   let wentHome = 0;
@@ -63,28 +82,36 @@ export async function benchRegions(baseUrl, { samples, requests, rttMs, connecti
     }
     if (answer.decidedIn !== FAR) wentHome += 1;
   });
-  // Every hold captured where it was made, so that the books close.
-  await inParallel(held, connections, async ({ id, region }) => {
+  phase(`${requests} mixed`);
+  // The sampled holds captured where they were made (the mixed phase's stay open: their credits
+  // stay reserved, at home or in the far region's lease, and are counted so below).
+  const captured = held.filter((h) => h.id.startsWith('rh-'));
+  const openHeldMicros = (held.length - captured.length) * 5_000;
+  await inParallel(captured, connections, async ({ id, region }) => {
     await call(region, 'POST', `/internal/v1/holds/${id}/capture`, { amountMicros: 3_000 });
     spentMicros += 3_000;
   });
+  phase('captures');
   // The far region reports within its report interval (1 s) and returns its lease by its term (20 s).
-  const expected = grantMicros - spentMicros;
+  const expected = grantMicros - spentMicros - openHeldMicros;
   let balance = -1;
   for (let waited = 0; waited < 40_000 && balance !== expected; waited += 1_000) {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     balance = (await call(HOME, 'GET', `/internal/v1/workspaces/${ws}/credit-check?amountMicros=0`)).body.balanceMicros;
   }
   const exact = balance === expected;
+  phase('books closed');
   const goals = farCheck.p50 <= 1.3 * farTrivial.p50 && farHold.p50 <= 1.3 * farTrivial.p50 && farDeduct.p50 < 0.3 * rttMs;
   return {
     name: `regions (home ${HOME}, caller ${FAR}, ${rttMs} ms between regions; ${samples} samples at 1 connection; ${requests} mixed calls at ${connections} connections)`,
     lines: [
       `far: trivial p50 ${fmt(farTrivial.p50)} ms; credit check p50 ${fmt(farCheck.p50)} ms = ${fmt(farCheck.p50 / farTrivial.p50)}x trivial, hold p50 ${fmt(farHold.p50)} ms = ${fmt(farHold.p50 / farTrivial.p50)}x (goal <= 1.3x)`,
+      `floor: one durable object write p50 ${fmt(writeFloor.p50)} ms = ${fmt(writeFloor.p50 / farTrivial.p50)}x trivial; far hold = ${fmt(farHold.p50 / writeFloor.p50)}x it, far deduction = ${fmt(farDeduct.p50 / writeFloor.p50)}x it`,
       `far: deduction p50 ${fmt(farDeduct.p50)} ms = ${fmt(farDeduct.p50 / rttMs)}x the ${rttMs} ms round trip (goal < 0.3x); p99 ${fmt(farDeduct.p99)} ms`,
       `home: trivial p50 ${fmt(homeTrivial.p50)} ms; credit check ${fmt(homeCheck.p50)} ms (${fmt(homeCheck.p50 / homeTrivial.p50)}x), hold ${fmt(homeHold.p50)} ms (${fmt(homeHold.p50 / homeTrivial.p50)}x), deduction ${fmt(homeDeduct.p50)} ms (${fmt(homeDeduct.p50 / homeTrivial.p50)}x)`,
-      `went home: ${wentHome} of ${requests} far calls`,
+      `went home: ${wentHome} of ${requests} far calls (X-Burnrate-Decided-In)`,
       `every credit accounted for once the leases returned: ${exact ? 'yes' : `MISMATCH (balance ${balance}, expected ${expected})`}`,
+      `suite took ${fmt((performance.now() - startedMs) / 1000, 0)} s: ${phases.join(', ')}`,
     ],
     ok: exact && goals,
   };

@@ -14,12 +14,13 @@ import {
   ReleaseBody,
 } from '../../openapi/hold_schemas';
 import { errorResponses, IdempotencyIdSchema, jsonBody, jsonResponse, WorkspaceIdSchema } from '../../openapi/schemas';
-import { claimHoldId, holdWorkspaceId, unclaimHoldId } from '../../tenancy/hold_workspace';
+import { claimHoldId, unclaimHoldId } from '../../tenancy/hold_workspace';
 import { assertTenants } from '../../usage/known_tenants';
 import type { Router } from '../router';
 import type { Env } from '../../env';
 import { decideNearCaller } from '../../regions/near_caller';
-import { DECIDED_IN_HEADER } from '../../regions/caller_region';
+import { callerRegion, DECIDED_IN_HEADER } from '../../regions/caller_region';
+import { decideHold } from '../../regions/hold_near_caller';
 
 const HoldIdParam = z.object({
   id: IdempotencyIdSchema.openapi({ description: 'The id the hold was made with.', example: 'stream-91ac' }),
@@ -119,10 +120,11 @@ export const registerHoldRoutes = (app: Router) =>
         ttlSeconds: body.ttlSeconds ?? HOLD_TTL_DEFAULT_SECONDS,
         description: body.description ?? null,
       };
-      // The id is claimed for the workspace in the hold-id registry while the object decides.
-      // Decided near the caller while its region's lease covers it (workers/regions/), else at home.
+      // The id is claimed for the workspace in the hold-id registry of the caller's region while the
+      // object decides: near the caller while its region's lease covers it (workers/regions/), else at home.
+      const region = callerRegion(c.env, c.req.raw);
       const [claimed, { result, decidedIn }] = await Promise.all([
-        claimHoldId(c.env, body.id, body.workspaceId),
+        claimHoldId(c.env, body.id, body.workspaceId, region),
         decideNearCaller(c.env, c.req.raw, body.workspaceId, (ledger) => ledger.createHold(input), (regional, where) => regional.createHold(where, input)),
       ]);
       if (!claimed) {
@@ -130,7 +132,7 @@ export const registerHoldRoutes = (app: Router) =>
         if (result.ok && !result.replayed) await releaseNearCaller(c.env, c.req.raw, body.workspaceId, body.id);
         throw new ApiError('idempotency_conflict', `The hold id "${body.id}" was already used with a different request.`);
       }
-      if (!result.ok && result.code === 'not_found') await unclaimHoldId(c.env, body.id, body.workspaceId);
+      if (!result.ok && result.code === 'not_found') await unclaimHoldId(c.env, body.id, body.workspaceId, region);
       c.header(DECIDED_IN_HEADER, decidedIn); // on refusals too (the error handler keeps it)
       const { value, replayed } = unwrap(result);
       return c.json(value, 201, replayed ? { 'Idempotent-Replayed': 'true' } : undefined);
@@ -138,12 +140,12 @@ export const registerHoldRoutes = (app: Router) =>
     .openapi(captureHoldRoute, async (c) => {
       const { id } = c.req.valid('param');
       const { amountMicros, workspaceId: expected } = c.req.valid('json');
-      const workspaceId = await holdWorkspaceId(c.env, id, expected);
-      const { result, decidedIn } = await decideNearCaller(
+      const { result, decidedIn } = await decideHold(
         c.env,
         c.req.raw,
-        workspaceId,
-        (ledger) => ledger.captureHold(workspaceId, id, amountMicros),
+        id,
+        expected,
+        (ledger, workspaceId) => ledger.captureHold(workspaceId, id, amountMicros),
         (regional, where) => regional.captureHold(where, id, amountMicros),
       );
       c.header(DECIDED_IN_HEADER, decidedIn); // on refusals too (the error handler keeps it)
@@ -153,8 +155,7 @@ export const registerHoldRoutes = (app: Router) =>
     .openapi(releaseHoldRoute, async (c) => {
       const { id } = c.req.valid('param');
       const expected = ((c.req.valid('json') as { workspaceId?: string } | undefined) ?? {}).workspaceId;
-      const workspaceId = await holdWorkspaceId(c.env, id, expected);
-      const { result, decidedIn } = await releaseNearCaller(c.env, c.req.raw, workspaceId, id);
+      const { result, decidedIn } = await decideHold(c.env, c.req.raw, id, expected, (ledger, workspaceId) => ledger.releaseHold(workspaceId, id), (regional, where) => regional.releaseHold(where, id));
       c.header(DECIDED_IN_HEADER, decidedIn); // on refusals too (the error handler keeps it)
       const { value } = unwrap(result);
       return c.json({ hold: value }, 200);
