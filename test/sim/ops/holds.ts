@@ -7,8 +7,9 @@
 // idempotency_conflict), of released holds (409 hold_closed); releases, of captured holds (409
 // hold_closed). Now and then the ledger object is evicted between a hold and its capture or release.
 // A share of them is called from a far region (regions.ts): a hold its region's lease covers is kept
-// there and captured or released from there only (elsewhere: 404, docs/regions.md); a capture there
-// takes the excess from the region's free lease after asking home for more.
+// there and captured or released there, whichever region the call comes from (its id's claim says
+// where, docs/regions.md "Hold ids"); a capture there takes the excess from the region's free lease
+// after asking home for more.
 import { evictDurableObject } from 'cloudflare:test';
 import { internal } from '../../helpers/api';
 import { shardD1Of } from '../../helpers/ledger_checks';
@@ -231,7 +232,8 @@ const capture: SimOp = {
     else [amountMicros, mode] = [h.amountMicros + w.rng.int(1, shape === 9 ? 40 * CREDIT : CREDIT), 'more'];
     const evicted = await maybeEvict(w, ws);
     const region = callRegionFor(w, h);
-    const inRegion = h.decidedIn !== null && region === h.decidedIn;
+    // A hold kept in a far region is captured there, wherever the call comes from (its id's claim says where).
+    const inRegion = h.decidedIn !== null;
     const live = h.state === 'held' && h.expiresAtMs > w.clock.now();
     // Funding is written at home when the capture is decided there (a far region's is written when it reports).
     const before = amountMicros > 0 && h.state === 'held' && !w.faultArmed && h.decidedIn === null ? await openBlocks(ws) : null;
@@ -240,8 +242,8 @@ const capture: SimOp = {
     const spendableBefore = amountMicros > 0 && h.state === 'held' && !w.faultArmed ? (inRegion ? await regionalCover(ws, h) : before ? await availableMicros(ws) : null) : null;
     const res = await fromRegion(w, ws, region, 'POST', `/internal/v1/holds/${h.id}/capture`, { amountMicros, workspaceId: ws.workspaceId });
     const txn = res.body?.transaction as { id: string; type: string; status: string; amountMicros: number; forgivenMicros?: number } | null | undefined;
-    w.note('capture_hold', `ws${ws.index} ${h.id} (${h.state}${h.state === 'held' && !live ? ', expired' : ''}${h.decidedIn ? `, kept in ${h.decidedIn}` : ''}) ${mode} ${amountMicros}${evicted}${region !== HOME_REGION ? ` from ${region}` : ''} → ${res.status}${inRegion && res.status === 200 ? ` in ${region}` : ''}${res.status === 200 && txn ? ` took ${-txn.amountMicros}` : res.status >= 400 ? ` ${errorCode(res.body)}` : ''}`);
-    const expected = misrouted(h, region) ? { statuses: [404] } : expectedCapture(h, amountMicros);
+    w.note('capture_hold', `ws${ws.index} ${h.id} (${h.state}${h.state === 'held' && !live ? ', expired' : ''}${h.decidedIn ? `, kept in ${h.decidedIn}` : ''}) ${mode} ${amountMicros}${evicted}${region !== HOME_REGION ? ` from ${region}` : ''} → ${res.status}${inRegion && res.status === 200 ? ` in ${h.decidedIn}` : ''}${res.status === 200 && txn ? ` took ${-txn.amountMicros}` : res.status >= 400 ? ` ${errorCode(res.body)}` : ''}`);
+    const expected = expectedCapture(h, amountMicros);
     // A closed hold captured (again): a second end, not just a wrong answer.
     if (res.status === 200 && expected.code) {
       w.observe('hold_one_end', `${h.state} hold ${h.id} captured with ${amountMicros}: ${res.body.hold.status} ${res.body.hold.transactionId}, not 409 ${expected.code}`);
@@ -277,12 +279,12 @@ const capture: SimOp = {
     learn(h, answer);
     if (!first) return;
     ws.transactionIds.push(txn.id);
-    if (inRegion) await checkWithinLease(w, ws, region, `capture of ${amountMicros} of ${h.id}`);
+    if (inRegion) await checkWithinLease(w, ws, h.decidedIn!, `capture of ${amountMicros} of ${h.id}`);
     // Something forgiven: the capture took at least all the balance less the holds covered before it
     // (its own reservation may add to that). Read before, not after: an auto-recharge the capture
     // set off may already have brought credit back.
     if ((txn.forgivenMicros ?? 0) > 0 && spendableBefore !== null && -txn.amountMicros < Math.min(amountMicros, spendableBefore)) {
-      w.observe('hold_one_end', `capture of ${amountMicros} of ${h.id}${inRegion ? ` in ${region}` : ''} took ${-txn.amountMicros} and forgave ${txn.forgivenMicros}, with ${spendableBefore} spendable before it${inRegion ? ' (its own hold and the free lease)' : ''}`);
+      w.observe('hold_one_end', `capture of ${amountMicros} of ${h.id}${inRegion ? ` in ${h.decidedIn}` : ''} took ${-txn.amountMicros} and forgave ${txn.forgivenMicros}, with ${spendableBefore} spendable before it${inRegion ? ' (its own hold and the free lease)' : ''}`);
     }
     if (before) await checkFunding(w, ws, h, before, txn);
   },
@@ -290,7 +292,7 @@ const capture: SimOp = {
 
 /**
  * Where a capture or release of the hold is sent from: mostly where it was asked for; now and then
- * from elsewhere (a hold kept in a far region is then unknown: 404; any other is decided at home).
+ * from elsewhere (where the hold was decided decides it again: its region, or home).
  */
 function callRegionFor(w: World, h: SimHold): Region {
   if (w.forcedRegion) return w.forcedRegion;
@@ -298,8 +300,6 @@ function callRegionFor(w: World, h: SimHold): Region {
   return w.rng.pick([HOME_REGION, ...FAR_REGIONS]);
 }
 
-/** A hold kept in a far region, reached from another: that region's object alone knows it (404 elsewhere). */
-const misrouted = (h: SimHold, region: Region) => h.state !== 'unknown' && h.decidedIn !== null && region !== h.decidedIn;
 
 /**
  * What a far region's capture can take without forgiving: its lease less the other live holds and
@@ -335,12 +335,12 @@ const release: SimOp = {
     const shared = w.workspaces.filter((o) => o.holds.has(h.id)).length > 1;
     const withWorkspace = shared || w.rng.chance(0.7);
     const res = await fromRegion(w, ws, region, 'POST', `/internal/v1/holds/${h.id}/release`, withWorkspace ? { workspaceId: ws.workspaceId } : undefined);
-    w.note('release_hold', `ws${ws.index} ${h.id} (${h.state}${h.state === 'held' && h.expiresAtMs <= w.clock.now() ? ', expired' : ''}${h.decidedIn ? `, kept in ${h.decidedIn}` : ''})${evicted}${region !== HOME_REGION ? ` from ${region}` : ''} → ${res.status}${h.decidedIn && region === h.decidedIn && res.status === 200 ? ` in ${region}` : ''}${res.status === 200 ? ` ${res.body.hold.status}` : res.status >= 400 ? ` ${errorCode(res.body)}` : ''}`);
+    w.note('release_hold', `ws${ws.index} ${h.id} (${h.state}${h.state === 'held' && h.expiresAtMs <= w.clock.now() ? ', expired' : ''}${h.decidedIn ? `, kept in ${h.decidedIn}` : ''})${evicted}${region !== HOME_REGION ? ` from ${region}` : ''} → ${res.status}${h.decidedIn && res.status === 200 ? ` in ${h.decidedIn}` : ''}${res.status === 200 ? ` ${res.body.hold.status}` : res.status >= 400 ? ` ${errorCode(res.body)}` : ''}`);
     if (res.status === 200 && h.state === 'captured') {
       w.observe('hold_one_end', `captured hold ${h.id} released: ${res.body.hold.status}, not 409 hold_closed`);
       return;
     }
-    const statuses = misrouted(h, region) ? [404] : h.state === 'unknown' ? [200, 404, 409] : h.state === 'captured' ? [409] : [200];
+    const statuses = h.state === 'unknown' ? [200, 404, 409] : h.state === 'captured' ? [409] : [200];
     if (!w.expectStatus('release', res.status, statuses, res.body)) {
       if (res.status >= 500) h.state = 'unknown';
       return;
