@@ -1,4 +1,4 @@
-import { evictDurableObject } from 'cloudflare:test';
+import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { internal, publicApi } from '../helpers/api';
 import { addMember } from '../helpers/fixtures';
@@ -58,7 +58,7 @@ describe('a regional object that is evicted mid-lease', () => {
     const ws = await workspaceHomedIn('enam');
     await grantTo(ws, 5_000_000);
     const before = await Promise.all(Array.from({ length: 20 }, (_, i) => deductFrom('weur', ws, AMOUNT, `ev-${i}`)));
-    expect(before.every((r) => r.status === 201)).toBe(true);
+    expect(before.filter((r) => r.status !== 201).map((r) => `${r.status} ${JSON.stringify(r.body)}`)).toEqual([]);
     const stub = regional(ws, 'weur');
     const mid = await stub.leaseState();
     expect(mid.leaseMicros).toBeGreaterThan(0);
@@ -108,6 +108,29 @@ describe('a lease recalled while holds are open', () => {
     const entries = await usageEntries(ws);
     expect(entries.map((e) => e.a).sort((x, y) => x - y)).toEqual([-300_000, -100_000]);
     expect(entries.find((e) => e.a === -300_000)!.id).toBe(capture.body.transaction.id);
+  }, 60_000);
+});
+
+describe('a lease that only open holds keep after its term', () => {
+  it('wakes its region at the first hold\'s expiry, not every 100 ms; a release gives the credit back at the next wake', async () => {
+    const ws = await workspaceHomedIn('enam');
+    await grantTo(ws, 3_000_000);
+    const hold = await from('apac', 'POST', '/internal/v1/holds', { id: unique('h'), workspaceId: ws, amountMicros: 400_000, ttlSeconds: 600 });
+    expect(hold.status).toBe(201);
+    expect(hold.headers.get('X-Burnrate-Decided-In')).toBe('apac');
+    await leaseTermEnds(ws, 'apac');
+    // The free part went home; the hold's reservation stays leased.
+    expect(await leasesAtHome(ws)).toEqual([{ id: '#lease:apac', amountMicros: 400_000 }]);
+    const alarmAtMs = await runInDurableObject(regional(ws, 'apac'), (_instance, state) => state.storage.getAlarm());
+    expect(alarmAtMs).not.toBeNull();
+    expect(alarmAtMs!).toBeGreaterThanOrEqual(Date.parse(hold.body.expiresAt) - 1_000);
+
+    const release = await from('apac', 'POST', `/internal/v1/holds/${hold.body.id}/release`, {});
+    expect(release.status).toBe(200);
+    expect(await runInDurableObject(regional(ws, 'apac'), (_instance, state) => state.storage.getAlarm())).toBeLessThanOrEqual(Date.now() + 30_000);
+    await leaseTermEnds(ws, 'apac');
+    expect(await leasesAtHome(ws)).toEqual([]);
+    expect(await balanceAtHome(ws, 'enam')).toBe(3_000_000);
   }, 60_000);
 });
 

@@ -377,6 +377,8 @@ export class RegionalLedger extends DurableObject<Env> {
   private close(where: Where, hold: RegionalHold, how: 'release' | 'capture_zero'): LedgerResult<{ hold: HoldView; transaction: null }> {
     const closed: RegionalHold = { ...hold, status: 'released', capturedMicros: how === 'capture_zero' ? 0 : null, closedAtMs: this.clock() };
     this.store.putHold(closed);
+    // What it reserved is free again: given back at the term's end (or at once when that is past).
+    void this.armForLease();
     return { ok: true, replayed: false, value: { hold: this.view(where, closed), transaction: null } };
   }
 
@@ -494,14 +496,27 @@ export class RegionalLedger extends DurableObject<Env> {
     lease.pending = null;
     if (answer.grantedMicros > 0) lease.termEndsMs = this.clock() + LEASE_TERM_MS;
     this.store.saveLease();
+    // The exchange's retry wake is no longer needed: the next wake is what the lease now calls for.
+    this.alarmAtMs = null;
     void this.armForLease();
   }
 
   private async armForLease(): Promise<void> {
     const lease = this.store.lease;
     if (!lease) return;
-    if (this.store.unreportedMicros > 0 || lease.pending) await this.arm(this.clock() + REPORT_INTERVAL_MS);
-    else if (lease.leaseMicros > 0) await this.arm(Math.max(lease.termEndsMs, this.clock() + 100));
+    const nowMs = this.clock();
+    if (this.store.unreportedMicros > 0 || lease.pending) await this.arm(nowMs + REPORT_INTERVAL_MS);
+    else if (lease.leaseMicros > 0) {
+      // In its term: wake at its end. After it, a free part goes back at once; what open holds still
+      // reserve waits for them (their expiry here; a capture or release arms its own wake), rather
+      // than the alarm polling every 100 ms for as long as a hold stays open.
+      if (nowMs < lease.termEndsMs) await this.arm(lease.termEndsMs);
+      else if (this.store.freeAnyTermMicros() > 0) await this.arm(nowMs + 100);
+      else {
+        const nextExpiryMs = this.store.earliestHoldExpiryMs();
+        if (nextExpiryMs !== null) await this.arm(Math.max(nextExpiryMs, nowMs + 100));
+      }
+    }
   }
 
   private async arm(atMs: number): Promise<void> {

@@ -129,6 +129,13 @@ export class RegionalStore {
     return Math.max(0, l.leaseMicros - this.heldMicros - (simBroken('region_spends_lease_twice') ? 0 : this.unreportedMicros));
   }
 
+  /** When the first of this region's open holds expires (null: none is open). */
+  earliestHoldExpiryMs(): number | null {
+    let earliest: number | null = null;
+    for (const h of this.active.values()) if (h.atHome === 0 && (earliest === null || h.expiresAtMs < earliest)) earliest = h.expiresAtMs;
+    return earliest;
+  }
+
   /** The free part whatever the term (what an exchange gives back). */
   freeAnyTermMicros(): number {
     const l = this.lease;
