@@ -43,7 +43,7 @@ export const ledgerWorkspaces = sqliteTable('ledger_workspaces', {
   alertsUpdatedAtMs: integer('alerts_updated_at_ms'),
   /**
    * Alert state (migration 0008), written only by the ledger object with the outbox rows it causes:
-   * the thresholds the balance is below now (their keys, see workers/ledger/alerts/alert_rules.ts),
+   * the thresholds the balance is below now (their keys, see workers/ledger/enforcement/alerts/alert_rules.ts),
    * whether the balance was ever above zero / is at zero now (funded | depleted; unfunded until the
    * first credit), and the predictedAt of the termination warning still standing (null: none).
    */
@@ -128,7 +128,7 @@ export const balances = sqliteTable(
     // who has events to settle. Written when an event lands in an hour before it (or while it is
     // null), and by settlement in the batch of the hour's usage entry.
     oldestOpenEventHourMs: integer('oldest_open_event_hour_ms'),
-    // The last group of the ledger object's journal (workers/ledger/entry_journal.ts) this shard
+    // The last group of the ledger object's journal (workers/ledger/writes/entry_journal.ts) this shard
     // holds: written in the batch that projects it. A reader that got the object's answered seq
     // at the same time as it read here knows whether its rows include every answered entry.
     projectedJournalSeq: integer('projected_journal_seq').notNull().default(0),
@@ -143,7 +143,7 @@ export const balances = sqliteTable(
     blocksSumMicros: integer('blocks_sum_micros').notNull().default(0),
     // 1 once the workspace's credit is held in blocks: new workspaces from the start; a workspace
     // that existed before blocks (migration 0003 sets 0) gets its blocks on its ledger object's next load
-    // (workers/ledger/blocks/backfill_blocks.ts), which sets it to 2 in the same batch (2: ready, but
+    // (workers/ledger/rules/blocks/backfill_blocks.ts), which sets it to 2 in the same batch (2: ready, but
     // debits from before have no funding rows).
     blocksReady: integer('blocks_ready').notNull().default(1),
   },
@@ -328,7 +328,7 @@ export const stripeDisputes = sqliteTable(
   (t) => [index('stripe_disputes_workspace_status').on(t.workspaceId, t.status)],
 );
 
-// --- credit blocks (workers/ledger/blocks/) ---------------------------------------------------------
+// --- credit blocks (workers/ledger/rules/blocks/) ---------------------------------------------------------
 
 export const creditCategories = ['paid', 'promotional'] as const;
 export const creditSources = ['deposit', 'auto_recharge', 'grant', 'adjustment'] as const;
@@ -392,7 +392,7 @@ export const creditFunding = sqliteTable(
 
 // A member's spend limit per UTC day or calendar month (PUT /v1/billing/spend-limits/:memberId),
 // written only by the workspace's ledger object, which enforces it from memory
-// (workers/ledger/limits/). Removing a limit deletes its row.
+// (workers/ledger/rules/limits/). Removing a limit deletes its row.
 export const spendLimits = sqliteTable(
   'spend_limits',
   {

@@ -1,4 +1,4 @@
-import type { WorkspaceLedger } from './ledger/workspace_ledger';
+import type { WorkspaceLedger } from './ledger/object/workspace_ledger';
 import type { HoldIdRegistry } from './tenancy/hold_id_registry';
 import type { RegionalLedger } from './regions/regional_ledger';
 
@@ -60,7 +60,7 @@ export interface Env {
   BENCH_ROUTES?: string;
   /**
    * Set only by the benchmark's own server: milliseconds added to every D1 round trip of the
-   * ledger objects, as a deployed object far from its database sees (see ledger/d1_latency.ts).
+   * ledger objects, as a deployed object far from its database sees (see ledger/object/d1_latency.ts).
    */
   BENCH_D1_LATENCY_MS?: string;
   /**

@@ -1,5 +1,5 @@
 import { buildApp } from './app';
-import { WorkspaceLedger as LedgerObject } from './ledger/workspace_ledger';
+import { WorkspaceLedger as LedgerObject } from './ledger/object/workspace_ledger';
 import type { PaymentsPort } from './ledger/payments_port';
 import { stripePayments } from './stripe/stripe_payments';
 import { workerFor } from './worker_handlers';

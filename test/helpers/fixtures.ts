@@ -45,7 +45,7 @@ export async function grant(workspaceId: string, amountMicros: number, id = uniq
   const res = await internal('POST', '/internal/v1/adjustments', { id, workspaceId, amountMicros, description: 'Test grant' });
   expect(res.status).toBe(201);
   // Answered once durable in the ledger object; tests go on to read D1, which the entry reaches a
-  // moment later (workers/ledger/entry_journal.ts).
+  // moment later (workers/ledger/writes/entry_journal.ts).
   await projected(workspaceId);
   return res.body;
 }

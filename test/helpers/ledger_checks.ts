@@ -32,14 +32,14 @@ export async function rowsInAllShards<T>(sql: string, ...binds: unknown[]): Prom
 export async function firstInAnyShard<T>(sql: string, ...binds: unknown[]): Promise<T | null> {
   return (await rowsInAllShards<T>(sql, ...binds))[0] ?? null;
 }
-import type { AlarmPlan } from '../../workers/ledger/enforcement';
+import type { AlarmPlan } from '../../workers/ledger/enforcement/enforcement';
 
 /** The Durable Object stub of a workspace's ledger, addressed the way the Worker addresses it. */
 export const ledgerStub = (workspaceId: string) => env.WORKSPACE_LEDGER.get(env.WORKSPACE_LEDGER.idFromName(workspaceId));
 
 /**
  * Waits until the workspace's ledger object has projected to D1 every entry it answered
- * (deductions and adjustments are durable in the object first, workers/ledger/entry_journal.ts):
+ * (deductions and adjustments are durable in the object first, workers/ledger/writes/entry_journal.ts):
  * a test reading D1 straight after a deduction calls this first, as the Worker's readers do.
  */
 export async function projected(workspaceId: string): Promise<void> {

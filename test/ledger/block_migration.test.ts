@@ -1,6 +1,6 @@
 // How existing workspaces got their credit blocks: migration 0003 marks every workspace holding
 // credit (blocks_ready = 0), and its ledger object replays its entries under the block rules on its
-// next load (workers/ledger/blocks/backfill_blocks.ts). In a file of its own: the migration's
+// next load (workers/ledger/rules/blocks/backfill_blocks.ts). In a file of its own: the migration's
 // statement marks every workspace of the shard.
 import { evictDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';

@@ -1,11 +1,11 @@
-// The benchmark's injected D1 latency (workers/ledger/d1_latency.ts): off unless its var is set,
+// The benchmark's injected D1 latency (workers/ledger/object/d1_latency.ts): off unless its var is set,
 // and when set, every round trip (statement or batch) waits first and still returns D1's answer.
 import { env } from 'cloudflare:workers';
 import { drizzle } from 'drizzle-orm/d1';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import type { Env } from '../../workers/env';
-import { withInjectedD1Latency } from '../../workers/ledger/d1_latency';
+import { withInjectedD1Latency } from '../../workers/ledger/object/d1_latency';
 
 describe('injected D1 latency (bench only)', () => {
   it('is off unless BENCH_D1_LATENCY_MS is set: the bindings pass unchanged', () => {

@@ -1,5 +1,5 @@
 // Deductions and adjustments are durable in the ledger object's own SQLite first (its journal,
-// workers/ledger/entry_journal.ts) and projected to the shard D1 behind their answers
+// workers/ledger/writes/entry_journal.ts) and projected to the shard D1 behind their answers
 // (entry_projector.ts). These tests hold the projection back with a trigger in D1 that refuses the
 // held entries (a transient failure the projector retries), and check: the answer comes before D1
 // has the entry; readers still show it; an evicted object's journal is projected exactly once (by

@@ -1,4 +1,4 @@
-// Group commit of ledger entries (workers/ledger/group_commit.ts, entry_writes.ts): entries that arrive while a
+// Group commit of ledger entries (workers/ledger/writes/group_commit.ts, entry_writes.ts): entries that arrive while a
 // commit is in flight are decided in order and written in one batch. Some tests let the HTTP path
 // group as it will (the outcomes must not depend on it); others hold the object's queue so that a
 // chosen set of entries is certain to form one group.
@@ -16,7 +16,7 @@ type Entry = Omit<PostEntryInput, 'workspaceId'>;
 const charge = (amountMicros: number, id = unique('g'), description = 'Group charge'): Entry => ({ id, kind: 'deduction', amountMicros, description });
 /**
  * An entry that stays durable in D1 (a refund: not journaled in the object, see
- * workers/ledger/entry_journal.ts): what the tests of D1 batches, guards and pipelining write.
+ * workers/ledger/writes/entry_journal.ts): what the tests of D1 batches, guards and pipelining write.
  */
 /** The credit block a write behind the object's back draws on (D1's block invariant kept too). */
 const fundBehind = (workspaceId: string, transactionId: string, micros: number) =>

@@ -1,4 +1,4 @@
-// Deposits and resources in the group commit (workers/ledger/group_commit.ts): opened and closed
+// Deposits and resources in the group commit (workers/ledger/writes/group_commit.ts): opened and closed
 // deposits, resource starts, stops and resizes join the entries of the same group, are decided in
 // arrival order against the running state, and are answered one by one once the batch is durable.
 // Some tests hold the object's queue so that a chosen set of writes is certain to be one group;
@@ -6,7 +6,7 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { LedgerResult } from '../../workers/ledger/ledger_result';
-import type { WorkspaceLedger } from '../../workers/ledger/workspace_ledger';
+import type { WorkspaceLedger } from '../../workers/ledger/object/workspace_ledger';
 import { internal } from '../helpers/api';
 // Funded with paid credit: the refunds these tests use as D1-durable entries take paid credit only.
 import { createWorkspace, grantPaid as grant, unique } from '../helpers/fixtures';

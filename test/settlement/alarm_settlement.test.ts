@@ -5,7 +5,7 @@
 // never woken by settlement, and the cron does not enqueue it.
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { settlementDueMs, settlementJitterMs, SETTLEMENT_JITTER_FROM_MS, SETTLEMENT_JITTER_SPAN_MS, SETTLEMENT_MIN_DELAY_MS } from '../../workers/ledger/settlement_alarm';
+import { settlementDueMs, settlementJitterMs, SETTLEMENT_JITTER_FROM_MS, SETTLEMENT_JITTER_SPAN_MS, SETTLEMENT_MIN_DELAY_MS } from '../../workers/ledger/usage/settlement_alarm';
 import { OpenUsage } from '../../workers/usage/open_usage';
 import { PriceBook } from '../../workers/usage/pricing';
 import { grant, unique } from '../helpers/fixtures';

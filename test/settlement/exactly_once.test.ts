@@ -5,8 +5,8 @@
 import { env } from 'cloudflare:workers';
 import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { readLedgerState } from '../../workers/ledger/load_state';
-import { EventStore } from '../../workers/ledger/event_store';
+import { readLedgerState } from '../../workers/ledger/object/load_state';
+import { EventStore } from '../../workers/ledger/usage/event_store';
 import type { SettlementMessage } from '../../workers/env';
 import { publicApi } from '../helpers/api';
 import { unique, type TestWorkspace } from '../helpers/fixtures';

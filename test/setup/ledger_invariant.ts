@@ -21,7 +21,7 @@ interface LedgerStats {
 afterAll(async () => {
   const { results: workspaces } = await env.DB.prepare('SELECT id, shard FROM workspaces').all<{ id: string; shard: string }>();
   // Deductions and adjustments are durable in each workspace's ledger object first and reach D1
-  // behind their answers (workers/ledger/entry_journal.ts): D1 is read once every object projected.
+  // behind their answers (workers/ledger/writes/entry_journal.ts): D1 is read once every object projected.
   for (let i = 0; i < workspaces.length; i += 20) {
     const results = await Promise.all(workspaces.slice(i, i + 20).map((w) => env.WORKSPACE_LEDGER.get(env.WORKSPACE_LEDGER.idFromName(w.id)).projected()));
     for (const result of results) expect(result).toMatchObject({ ok: true });
@@ -84,7 +84,7 @@ interface BlockStats {
   unfundedDebits: number;
 }
 
-// The credit-block invariant beside the balance one (workers/ledger/blocks/): each block's remainder
+// The credit-block invariant beside the balance one (workers/ledger/rules/blocks/): each block's remainder
 // is its amount less all funding drawn from it; once a workspace's credit is in blocks, the
 // remainders (and the sum triggers keep) equal its balance; every debit's funding adds up to what it
 // took (forgiven part aside), and a workspace born with blocks has no debit without funding

@@ -13,10 +13,10 @@ import { shardFor } from '../../workers/storage/placement';
 import { periodStartMs } from './ops/limit_checks';
 import { snapshotAll, type WorkspaceSnapshot } from './snapshot';
 import { callerKey } from '../../workers/ledger/caller_keys';
-import { holdEntryKey } from '../../workers/ledger/holds/hold_keys';
+import { holdEntryKey } from '../../workers/ledger/rules/holds/hold_keys';
 import { activeInModel, HOME_REGION, type SimWorkspace, type World } from './world';
 
-/** The key of a hold's capture entry (workers/ledger/holds/hold_keys.ts). */
+/** The key of a hold's capture entry (workers/ledger/rules/holds/hold_keys.ts). */
 const HOLD_KEY = 'caller:hold:';
 /** A region's escrow lease, kept at home as a hold of its own (workers/regions/lease_protocol.ts). */
 const isLease = (holdId: string) => holdId.startsWith('#lease:');

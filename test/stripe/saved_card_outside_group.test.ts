@@ -5,7 +5,7 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { LedgerResult } from '../../workers/ledger/ledger_result';
-import type { WorkspaceLedger } from '../../workers/ledger/workspace_ledger';
+import type { WorkspaceLedger } from '../../workers/ledger/object/workspace_ledger';
 import { unique } from '../helpers/fixtures';
 import { expectInvariant } from '../helpers/ledger_checks';
 import { ledgerRows, ledgerStub } from '../ledger/ledger_helpers';

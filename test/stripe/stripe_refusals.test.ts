@@ -3,7 +3,7 @@
 // (no answer, a 5xx) leaves it pending for the webhook and reconciliation.
 import { runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import type { WorkspaceLedger } from '../../workers/ledger/workspace_ledger';
+import type { WorkspaceLedger } from '../../workers/ledger/object/workspace_ledger';
 import { internal, publicApi } from '../helpers/api';
 import { deduct, grant, unique } from '../helpers/fixtures';
 import { expectInvariant } from '../helpers/ledger_checks';

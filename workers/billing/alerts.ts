@@ -8,7 +8,7 @@ import { notFound } from '../errors/api_error';
 import { iso } from '../lib/time';
 import { unwrap } from '../ledger/ledger_result';
 import { ledgerFor } from '../ledger/ledger_stub';
-import { parseThresholds, type AlertSettings, type AlertThreshold } from '../ledger/alerts/alert_rules';
+import { parseThresholds, type AlertSettings, type AlertThreshold } from '../ledger/enforcement/alerts/alert_rules';
 import type { AlertsBody, AlertsSchema } from '../openapi/alert_schemas';
 import { ledgerDbOf } from '../storage/databases';
 

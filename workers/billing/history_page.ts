@@ -62,7 +62,7 @@ export function historyRowsQuery(db: DrizzleD1Database, workspaceId: string, que
 
 /**
  * The stored rows of the page, including every entry the ledger object answered before the call.
- * Deductions reach D1 a moment after their answer (workers/ledger/entry_journal.ts): the object's
+ * Deductions reach D1 a moment after their answer (workers/ledger/writes/entry_journal.ts): the object's
  * answered seq and D1's projected seq are read at the same time as the rows (one round trip's
  * wait); only when D1 was behind does the page wait for the projection and read again.
  */

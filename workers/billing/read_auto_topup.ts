@@ -3,7 +3,7 @@ import { ledgerWorkspaces, stripeCustomers } from '../../schema/tables';
 import type { Env } from '../env';
 import { notFound } from '../errors/api_error';
 import type { AutoTopupSchema } from '../openapi/schemas';
-import { autoRechargeSpentThisMonthCents } from '../ledger/recharge_month';
+import { autoRechargeSpentThisMonthCents } from '../ledger/recharge/recharge_month';
 import { directoryDb, ledgerDbOf } from '../storage/databases';
 import type { z } from '@hono/zod-openapi';
 

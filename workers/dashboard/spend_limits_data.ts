@@ -3,7 +3,7 @@
 import type { DashboardSession, Env } from '../env';
 import { unwrap } from '../ledger/ledger_result';
 import { ledgerFor } from '../ledger/ledger_stub';
-import type { SpendLimitView } from '../ledger/limits/spend_tracker';
+import type { SpendLimitView } from '../ledger/rules/limits/spend_tracker';
 import { workspaceMembers } from '../tenancy/workspace_members';
 
 export interface SpendLimitsPanelData {

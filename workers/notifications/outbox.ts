@@ -8,7 +8,7 @@ export type PlatformEventType =
   | 'storage.suspended'
   | 'storage.restored'
   | 'balance.low'
-  // Alerts and warnings (workers/ledger/alerts/, docs/alerts.md).
+  // Alerts and warnings (workers/ledger/enforcement/alerts/, docs/alerts.md).
   | 'balance.threshold_crossed'
   | 'balance.depleted'
   | 'balance.recovered'

@@ -4,12 +4,12 @@
 // recalls every lease, so that regions send that member's requests home before the change answers.
 import type { Env } from '../env';
 import { callerKey } from '../ledger/caller_keys';
-import { EntryWrite, type EntryHooks } from '../ledger/entry_writes';
-import type { LedgerGroupCommit } from '../ledger/group_commit';
-import type { HoldsDesk } from '../ledger/holds/holds_desk';
-import { notFound, type LedgerContext } from '../ledger/ledger_context';
+import { EntryWrite, type EntryHooks } from '../ledger/writes/entry_writes';
+import type { LedgerGroupCommit } from '../ledger/writes/group_commit';
+import type { HoldsDesk } from '../ledger/rules/holds/holds_desk';
+import { notFound, type LedgerContext } from '../ledger/state/ledger_context';
 import type { LedgerResult } from '../ledger/ledger_result';
-import { ensureLayout } from '../ledger/object_layout';
+import { ensureLayout } from '../ledger/state/object_layout';
 import { crossRegion } from './cross_region';
 import { homeRegionOf } from './home_region';
 import { LeaseChangeWrite, type LeaseAnswers } from './lease_change_write';

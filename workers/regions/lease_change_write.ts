@@ -3,11 +3,11 @@
 // counts it as reserved) shrinks by what the region reported spending and what it gave back, and
 // grows by what home grants now. Decided against the group's running view like any hold, durable
 // in the object's SQLite with its answer (so a retried exchange is answered, never applied twice).
-import type { GroupBatch } from '../ledger/group_batch';
-import type { GroupWrite } from '../ledger/group_commit';
-import type { GroupView } from '../ledger/group_view';
-import type { HoldRecord } from '../ledger/holds/hold_book';
-import type { SpendControls } from '../ledger/holds/spend_controls';
+import type { GroupBatch } from '../ledger/writes/group_batch';
+import type { GroupWrite } from '../ledger/writes/group_commit';
+import type { GroupView } from '../ledger/writes/group_view';
+import type { HoldRecord } from '../ledger/rules/holds/hold_book';
+import type { SpendControls } from '../ledger/rules/holds/spend_controls';
 import type { LedgerResult } from '../ledger/ledger_result';
 import { LEASE_FLOOR_MICROS, LEASE_HOLD_TTL_MS, LEASE_SHARE_DIVISOR, leaseHoldId, type LeaseAnswer } from './lease_protocol';
 import type { Region } from './regions';

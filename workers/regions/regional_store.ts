@@ -3,7 +3,7 @@
 // answered the exchange that carried it), and its holds. Every decision is written here before it
 // is answered (the output gate holds the answer until the write is durable), so an evicted or
 // restarted object loses nothing and decides nothing twice: the sums below are rebuilt from it.
-import { ensureLayout } from '../ledger/object_layout';
+import { ensureLayout } from '../ledger/state/object_layout';
 import { simBroken } from '../lib/sim_hooks';
 import type { LeaseExchange } from './lease_protocol';
 import type { Region } from './regions';

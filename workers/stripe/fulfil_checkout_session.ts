@@ -80,7 +80,7 @@ export async function fulfilPaymentSession(env: Env, session: Stripe.Checkout.Se
     const failureReason = session.status === 'expired' ? AUTHENTICATION_EXPIRED : undefined;
     const closed = await ledger.closeDeposit({ workspaceId: row.workspaceId, key: row.transactionKey, outcome: 'failed', failureReason, event });
     // The directory's row without its deposit (the batch that would have opened it failed after the
-    // directory's write: ledger/group_batch.ts): nothing to close (found by the simulator, seed 3).
+    // directory's write: ledger/writes/group_batch.ts): nothing to close (found by the simulator, seed 3).
     if (!closed.ok && closed.code === 'not_found') return null;
     return settled(unwrap(closed).value);
   }

@@ -34,7 +34,7 @@ export const offSessionDeposit = (intent: Stripe.PaymentIntent): DepositRef | nu
 /**
  * How long an auto-recharge whose off-session try Stripe declined for authentication waits for its
  * page before that decline may fail it: the ledger object makes the page right after Stripe's
- * answer (ledger/auto_recharge.ts), while Stripe's payment_intent.payment_failed is already on its way.
+ * answer (ledger/recharge/auto_recharge.ts), while Stripe's payment_intent.payment_failed is already on its way.
  */
 export const AUTHENTICATION_PAGE_GRACE_MS = 10 * 60_000;
 

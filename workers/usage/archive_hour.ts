@@ -2,7 +2,7 @@
 // events go to R2 as one gzipped NDJSON object, so every charge stays explainable after the
 // retention window.
 import type { Env } from '../env';
-import type { EventStore } from '../ledger/event_store';
+import type { EventStore } from '../ledger/usage/event_store';
 import { iso } from '../lib/time';
 import { toUsageEventView } from './usage_event_view';
 

@@ -2,7 +2,7 @@ import { and, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import { resourceIntervals, usageRollups } from '../../schema/tables';
 import { iso } from '../lib/time';
-import { balanceAfterGuardSql } from '../ledger/guarded_balance';
+import { balanceAfterGuardSql } from '../ledger/writes/guarded_balance';
 import { assertSafeMicros } from './amount_limits';
 import { MS_PER_HOUR } from './exact_cost';
 import { selectIntervals } from './interval_query';

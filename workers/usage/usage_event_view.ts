@@ -1,5 +1,5 @@
 import { iso } from '../lib/time';
-import type { StoredEvent } from '../ledger/event_store';
+import type { StoredEvent } from '../ledger/usage/event_store';
 
 /** A stored event as the audit listing and the R2 archive show it: the shape it was reported in. */
 export interface UsageEventView {

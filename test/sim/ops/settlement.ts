@@ -6,7 +6,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult, runDurableO
 import { env } from 'cloudflare:workers';
 import worker from '../../../workers/index';
 import type { Env, SettlementMessage } from '../../../workers/env';
-import type { WorkspaceLedger } from '../../../workers/ledger/workspace_ledger';
+import type { WorkspaceLedger } from '../../../workers/ledger/object/workspace_ledger';
 import { runScheduled } from '../../../workers/settlement/run_scheduled';
 import { HOUR_MS } from '../clock';
 import { ledgerStubOf, type World } from '../world';

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { creditCategories } from '../../../schema/tables';
-import { DEFAULT_PRIORITY } from '../../ledger/blocks/credit_block';
+import { DEFAULT_PRIORITY } from '../../ledger/rules/blocks/credit_block';
 import { unwrap } from '../../ledger/ledger_result';
 import { ledgerFor } from '../../ledger/ledger_stub';
 import { creditBlockExample, EX, transactionExample } from '../../openapi/examples';
