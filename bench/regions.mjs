@@ -101,7 +101,6 @@ export async function benchRegions(baseUrl, { samples, requests, rttMs, connecti
   }
   const exact = balance === expected;
   phase('books closed');
-  const goals = farCheck.p50 <= 1.3 * farTrivial.p50 && farHold.p50 <= 1.3 * farTrivial.p50 && farDeduct.p50 < 0.3 * rttMs;
   return {
     name: `regions (home ${HOME}, caller ${FAR}, ${rttMs} ms between regions; ${samples} samples at 1 connection; ${requests} mixed calls at ${connections} connections)`,
     lines: [
@@ -113,6 +112,7 @@ export async function benchRegions(baseUrl, { samples, requests, rttMs, connecti
       `every credit accounted for once the leases returned: ${exact ? 'yes' : `MISMATCH (balance ${balance}, expected ${expected})`}`,
       `suite took ${fmt((performance.now() - startedMs) / 1000, 0)} s: ${phases.join(', ')}`,
     ],
-    ok: exact && goals,
+    // Like every suite: a wrong count fails the run, a time only reports (docs/benchmarks.md).
+    ok: exact,
   };
 }
