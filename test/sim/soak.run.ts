@@ -31,7 +31,7 @@ it('soak', async () => {
       steps: result.steps,
       ms: Math.round(performance.now() - startedAt),
       digest: result.digest,
-      violation: result.violation ? { step: result.violation.step, invariant: result.violation.invariant, detail: result.violation.detail, text: formatViolation(result.violation) } : null,
+      violation: result.violation ? { step: result.violation.step, invariant: result.violation.invariant, detail: result.violation.detail, text: formatViolation(result.violation) + sharedStorageNote(options, seed) } : null,
       opCounts: result.opCounts,
       decidedInRegions: result.decidedInRegions,
     };
@@ -40,3 +40,13 @@ it('soak', async () => {
     if (result.violation) await forgetWorkspaces(result.workspaceIds);
   }
 });
+
+/**
+ * The seeds of one run share its storage (one test): a seed after the first met what the earlier
+ * ones left (their workspaces in every shard's sweeps, the hold-id registries), so the exact replay
+ * is the run up to it; `--seed N` replays the seed on fresh storage.
+ */
+function sharedStorageNote(options: SoakOptions, seed: number): string {
+  if (seed === options.firstSeed) return '';
+  return `\nthis seed ran after seeds ${options.firstSeed}-${seed - 1} in the same storage; the run up to it replays with: npm run soak -- --first-seed ${options.firstSeed} --seeds ${seed - options.firstSeed + 1} --steps ${options.steps}`;
+}

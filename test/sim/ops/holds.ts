@@ -111,7 +111,8 @@ const hold: SimOp = {
       // Sent again from where it was first asked for (callers retry from where they called).
       if (roll < 10) return createHold(w, ws, body, 'replay', earlier.callerRegion);
       if (roll < 15 || w.workspaces.length < 2 || w.forcedWorkspace) return createHold(w, ws, { ...body, amountMicros: body.amountMicros + 1 }, 'conflict', earlier.callerRegion);
-      // The same id from another workspace: 409, and that workspace holds nothing.
+      // The same id from another workspace: 409, and that workspace holds nothing (once every
+      // region knows of the claim).
       const other = w.rng.pick(w.workspaces.filter((o) => o !== ws));
       const res = await internal('POST', '/internal/v1/holds', { ...body, workspaceId: other.workspaceId, memberId: undefined });
       w.note('hold', `ws${other.index} ws${ws.index}'s id ${earlier.id} → ${res.status}`);
@@ -119,7 +120,9 @@ const hold: SimOp = {
         other.holds.set(earlier.id, { ...earlier, workspace: other.index, memberId: null, state: 'unknown', capture: null, releasedBy: null, callerRegion: HOME_REGION, decidedIn: null });
       }
       // Not yet known to be made (a 5xx): the id may be free, and then it is this workspace's now.
-      const allowed = earlier.state === 'unknown' ? [201, 402, 409] : [409];
+      // Claimed in a far region: home learns of the claim within about a second (docs/regions.md,
+      // "Hold ids"); until then it may give the id to this workspace too, and both holds stand.
+      const allowed = earlier.state === 'unknown' || earlier.callerRegion !== HOME_REGION ? [201, 402, 409] : [409];
       w.expectStatus('hold with another workspace\'s id', res.status, allowed, res.body);
       if (res.status === 201) other.holds.set(earlier.id, { ...earlier, workspace: other.index, memberId: null, body: JSON.stringify({ ...body, workspaceId: other.workspaceId, memberId: undefined }), state: 'held', expiresAtMs: Date.parse(res.body.expiresAt), capture: null, releasedBy: null, callerRegion: HOME_REGION, decidedIn: null });
       return;
