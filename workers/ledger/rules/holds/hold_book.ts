@@ -130,22 +130,7 @@ export class HoldBook {
 
   /** A new hold, durable in the object's storage. */
   insert(h: HoldRecord): void {
-    this.sql.exec(
-      `INSERT INTO holds (id, workspace_id, member_id, amount_micros, description, request_hash, status, captured_micros, transaction_id, expires_at_ms, created_at_ms, closed_at_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      h.id,
-      h.workspaceId,
-      h.memberId,
-      h.amountMicros,
-      h.description,
-      h.requestHash,
-      h.status,
-      h.capturedMicros,
-      h.transactionId,
-      h.expiresAtMs,
-      h.createdAtMs,
-      h.closedAtMs,
-    );
+    this.sql.exec(INSERT_HOLD_SQL, ...holdRowValues(h));
     if (h.status === 'held') this.remember(h);
   }
 
@@ -169,21 +154,9 @@ export class HoldBook {
    */
   put(h: HoldRecord): void {
     this.sql.exec(
-      `INSERT INTO holds (id, workspace_id, member_id, amount_micros, description, request_hash, status, captured_micros, transaction_id, expires_at_ms, created_at_ms, closed_at_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `${INSERT_HOLD_SQL}
        ON CONFLICT (id) DO UPDATE SET amount_micros = excluded.amount_micros, status = excluded.status, expires_at_ms = excluded.expires_at_ms, closed_at_ms = excluded.closed_at_ms`,
-      h.id,
-      h.workspaceId,
-      h.memberId,
-      h.amountMicros,
-      h.description,
-      h.requestHash,
-      h.status,
-      h.capturedMicros,
-      h.transactionId,
-      h.expiresAtMs,
-      h.createdAtMs,
-      h.closedAtMs,
+      ...holdRowValues(h),
     );
     this.forget(h.id);
     if (h.status === 'held') this.remember(h);
@@ -261,3 +234,22 @@ export class HoldBook {
     }
   }
 }
+
+const INSERT_HOLD_SQL = `INSERT INTO holds (id, workspace_id, member_id, amount_micros, description, request_hash, status, captured_micros, transaction_id, expires_at_ms, created_at_ms, closed_at_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+/** A hold's row, in INSERT_HOLD_SQL's column order. */
+const holdRowValues = (h: HoldRecord): SqlStorageValue[] => [
+  h.id,
+  h.workspaceId,
+  h.memberId,
+  h.amountMicros,
+  h.description,
+  h.requestHash,
+  h.status,
+  h.capturedMicros,
+  h.transactionId,
+  h.expiresAtMs,
+  h.createdAtMs,
+  h.closedAtMs,
+];
