@@ -15,7 +15,7 @@
 // never expiring. The remainders add up to the balance (every prefix of the ledger is >= 0), which is
 // checked before anything is written; the blocks and the ready flag are written in one batch,
 // guarded by the balance it was computed for.
-import { newId } from '../../../lib/ids';
+import { newOrderedId } from '../../../lib/ids';
 import { LedgerInvariantError } from '../../state/ledger_state';
 import { DEFAULT_PRIORITY, type CreditBlock, type CreditSource } from './credit_block';
 
@@ -76,7 +76,7 @@ export async function replayBlocks(d1: D1Database, workspaceId: string): Promise
         const isPaid = entry.type === 'deposit' || entry.type === 'auto_recharge' || entry.type === 'dispute';
         const source: CreditSource = entry.type === 'auto_recharge' ? 'auto_recharge' : isPaid ? 'deposit' : entry.type === 'grant' ? 'grant' : 'adjustment';
         (isPaid ? paid : promotional).push({
-          id: newId('blk', entry.createdAtMs),
+          id: newOrderedId('blk', entry.createdAtMs),
           category: isPaid ? 'paid' : 'promotional',
           source,
           transactionId: entry.id,

@@ -1,7 +1,7 @@
 // What a ledger entry does to the credit blocks, decided in its group's view: a credit becomes a
 // block, a debit is funded from blocks (burn-down order; refunds and disputes from paid blocks only,
 // the refunded deposit's own block first).
-import { newId } from '../../../lib/ids';
+import { newOrderedId } from '../../../lib/ids';
 import { simBroken } from '../../../lib/sim_hooks';
 import type { GroupBatch } from '../../writes/group_batch';
 import type { GroupView } from '../../writes/group_view';
@@ -20,7 +20,7 @@ export interface NewBlock {
 /** A new block for `micros` brought in by entry `transactionId`, in the view and the batch. */
 export function creditBlock(view: GroupView, batch: GroupBatch, transactionId: string, micros: number, spec: NewBlock): CreditBlock {
   const block: CreditBlock = {
-    id: newId('blk', view.nowMs),
+    id: newOrderedId('blk', view.nowMs),
     category: spec.category,
     source: spec.source,
     transactionId,
