@@ -52,8 +52,11 @@ export const settlementOps: SimOp[] = [
       // The deployed cron (leaves the hour just closed to the alarms) or the local one by hand (0).
       const lagMs = w.rng.chance(0.6) ? HOUR_MS : 0;
       await runScheduled({ ...(env as unknown as Env), SETTLEMENT_QUEUE: capture }, w.clock.now(), '0 * * * *', lagMs);
-      const ours = new Set(w.workspaces.map((ws) => ws.workspaceId));
-      const mine = sent.filter((m) => ours.has(m.workspaceId));
+      // In the order the run created the workspaces: the cron sends each shard's messages as its
+      // query answers, and the shards answer in any order (the same seed must deal each message
+      // the same fate).
+      const order = new Map(w.workspaces.map((ws) => [ws.workspaceId, ws.index]));
+      const mine = sent.filter((m) => order.has(m.workspaceId)).sort((a, b) => order.get(a.workspaceId)! - order.get(b.workspaceId)! || JSON.stringify(a).localeCompare(JSON.stringify(b)));
       const batch: SettlementMessage[] = [];
       for (const m of mine) {
         if (w.rng.chance(0.2)) w.heldMessages.push(m);
