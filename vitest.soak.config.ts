@@ -15,6 +15,7 @@ export default defineConfig(async (configEnv) => {
           traceLength: Number(process.env.SIM_TRACE ?? 25),
           d1FaultChance: Number(process.env.SIM_D1_FAULTS ?? 0.06),
           regionShare: Number(process.env.SIM_REGIONS ?? 0.35),
+          fullTrace: process.env.SIM_FULL_TRACE === '1',
         },
       },
       testTimeout: 0,

@@ -5,6 +5,11 @@ import { projected, shardD1Of } from '../helpers/ledger_checks';
 import type { World } from './world';
 
 export async function digestOf(w: World): Promise<string> {
+  return hashOf(await finalStateOf(w));
+}
+
+/** What the digest hashes: per workspace, its rows with ids left out and times relative to the run's start. */
+export async function finalStateOf(w: World): Promise<unknown[]> {
   const rel = (ms: number | null) => (ms === null ? null : ms - w.clock.baseMs);
   const parts: unknown[] = [];
   for (const ws of w.workspaces) {
@@ -35,6 +40,10 @@ export async function digestOf(w: World): Promise<string> {
       blocks: blocks.map((k) => ({ ...k, e: rel(k.e as number | null), c: rel(k.c as number) })),
     });
   }
+  return parts;
+}
+
+async function hashOf(parts: unknown[]): Promise<string> {
   const bytes = new TextEncoder().encode(JSON.stringify(parts));
   const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
   return [...hash].map((b) => b.toString(16).padStart(2, '0')).join('');

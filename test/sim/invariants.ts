@@ -437,9 +437,17 @@ export async function firstViolation(w: World): Promise<{ invariant: string; det
   const [observed] = w.observations;
   if (observed) return observed;
   const snapshots = await snapshotAll(w.workspaces);
+  if (w.stateTrace) w.note('state', snapshots.map(stateLine).join('; '));
   for (const invariant of INVARIANTS) {
     const detail = await invariant.check(w, snapshots);
     if (detail) return { invariant: invariant.name, detail };
   }
   return null;
+}
+
+/** A workspace's state in one line, for traces that are diffed (`--trace-out`). */
+function stateLine(s: WorkspaceSnapshot, index: number): string {
+  const h = s.holdFacts.summary;
+  const leases = s.regional.map((f) => `${f.region}:${f.lease?.leaseMicros ?? 0}/${f.unreportedMicros}`).join(',');
+  return `ws${index} b=${s.sums?.balance ?? '-'} held=${h?.heldMicros ?? '-'} acc=${h?.accumulatingMicros ?? '-'} rows=${s.keys.length} lines=${s.lines.length} events=${s.events.length}${leases ? ` leases=${leases}` : ''}`;
 }

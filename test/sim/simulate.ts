@@ -5,7 +5,7 @@
 import type { SimBreakRule, SimControl } from '../../workers/lib/sim_hooks';
 import { internal } from '../helpers/api';
 import { SimClock } from './clock';
-import { digestOf } from './digest';
+import { digestOf, finalStateOf } from './digest';
 import { firstViolation } from './invariants';
 import { OPS } from './ops';
 import { armD1Fault, disarmFaults } from './ops/faults';
@@ -29,6 +29,8 @@ export interface SimOptions {
    * (default 0.15: the short run in `npm test`; `npm run soak` asks for more). 0: no region at all.
    */
   regionShare?: number;
+  /** Note every workspace's state after each step (for `--trace-out`). */
+  stateTrace?: boolean;
 }
 
 export interface SimViolation {
@@ -53,6 +55,8 @@ export interface SimResult {
   workspaceIds: string[];
   /** Everything the run did, step by step (what a violation shows the end of). */
   trace: TraceEntry[];
+  /** What the digest hashes, when the options asked for the state trace. */
+  finalState?: unknown[];
 }
 
 /** Each step, the chance that D1 faults are armed for its operation, unless the options say otherwise. */
@@ -68,6 +72,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
   const world = new World(options.seed, rng, clock, control);
   world.regionShare = options.regionShare ?? REGION_SHARE;
   world.focus = options.focus ?? {};
+  world.stateTrace = options.stateTrace ?? false;
   const opCounts: Record<string, number> = {};
   const globals = globalThis as { __burnrateSim?: SimControl };
   // One reconciliation on the wall clock first. Its event cursor then comes from Stripe's own
@@ -103,7 +108,8 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
         return { seed: options.seed, steps: step, violation: { seed: options.seed, step, ...violation, trace }, digest: null, opCounts, decidedInRegions: decidedInRegions(world), workspaceIds: idsOf(world), trace: world.trace };
       }
     }
-    return { seed: options.seed, steps: options.steps, violation: null, digest: await digestOf(world), opCounts, decidedInRegions: decidedInRegions(world), workspaceIds: idsOf(world), trace: world.trace };
+    const finalState = world.stateTrace ? await finalStateOf(world) : undefined;
+    return { seed: options.seed, steps: options.steps, violation: null, digest: await digestOf(world), finalState, opCounts, decidedInRegions: decidedInRegions(world), workspaceIds: idsOf(world), trace: world.trace };
   } finally {
     disarmFaults(world);
     clock.uninstall();

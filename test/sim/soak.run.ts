@@ -1,5 +1,6 @@
 // `npm run soak` runs this file alone (vitest.soak.config.ts; `npm test` never includes it): the
 // seeds and steps the CLI asked for, one line `SIM {json}` per seed for scripts/soak.mjs to read.
+// scripts/soak.mjs starts one vitest run per seed, so that each seed starts from clean storage.
 import { inject, it } from 'vitest';
 import type { SimBreakRule } from '../../workers/lib/sim_hooks';
 import { formatViolation, simulate } from './simulate';
@@ -13,6 +14,8 @@ interface SoakOptions {
   traceLength: number;
   d1FaultChance: number;
   regionShare: number;
+  /** Print every step of every seed (`--trace-out`), not only a violation's last ones. */
+  fullTrace: boolean;
 }
 
 declare module 'vitest' {
@@ -25,28 +28,20 @@ it('soak', async () => {
   const options = inject('simSoak');
   for (let seed = options.firstSeed; seed < options.firstSeed + options.seeds; seed++) {
     const startedAt = performance.now();
-    const result = await simulate({ seed, steps: options.steps, breakRule: options.breakRule, traceLength: options.traceLength, d1FaultChance: options.d1FaultChance, regionShare: options.regionShare });
+    const result = await simulate({ seed, steps: options.steps, breakRule: options.breakRule, traceLength: options.traceLength, d1FaultChance: options.d1FaultChance, regionShare: options.regionShare, stateTrace: options.fullTrace });
     const line = {
       seed,
       steps: result.steps,
       ms: Math.round(performance.now() - startedAt),
       digest: result.digest,
-      violation: result.violation ? { step: result.violation.step, invariant: result.violation.invariant, detail: result.violation.detail, text: formatViolation(result.violation) + sharedStorageNote(options, seed) } : null,
+      violation: result.violation ? { step: result.violation.step, invariant: result.violation.invariant, detail: result.violation.detail, text: formatViolation(result.violation) } : null,
       opCounts: result.opCounts,
       decidedInRegions: result.decidedInRegions,
     };
+    if (options.fullTrace) for (const t of result.trace) console.log(`SIMTRACE seed ${seed} #${t.step} ${t.at} ${t.op}: ${t.detail.replace(/\n/g, ' ')}`);
+    if (options.fullTrace) for (const [i, part] of (result.finalState ?? []).entries()) console.log(`SIMTRACE seed ${seed} final ws${i}: ${JSON.stringify(part)}`);
     console.log(`SIM ${JSON.stringify(line)}`);
     // A run that broke a rule leaves its damage: keep the after-file ledger check to the others.
     if (result.violation) await forgetWorkspaces(result.workspaceIds);
   }
 });
-
-/**
- * The seeds of one run share its storage (one test): a seed after the first met what the earlier
- * ones left (their workspaces in every shard's sweeps, the hold-id registries), so the exact replay
- * is the run up to it; `--seed N` replays the seed on fresh storage.
- */
-function sharedStorageNote(options: SoakOptions, seed: number): string {
-  if (seed === options.firstSeed) return '';
-  return `\nthis seed ran after seeds ${options.firstSeed}-${seed - 1} in the same storage; the run up to it replays with: npm run soak -- --first-seed ${options.firstSeed} --seeds ${seed - options.firstSeed + 1} --steps ${options.steps}`;
-}

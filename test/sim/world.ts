@@ -144,6 +144,8 @@ export class World {
   stepStartMs = 0;
   /** The chance that a deduction, hold, capture, release or credit check is called from a far region. */
   regionShare = 0;
+  /** Note each workspace's state after every step (`--trace-out`: two runs' traces diff where they part). */
+  stateTrace = false;
   /** Set during a burst of calls from one region (ops/regions.ts): every call comes from there, for this workspace. */
   forcedRegion: Region | null = null;
   forcedWorkspace: SimWorkspace | null = null;
