@@ -34,7 +34,7 @@ const CASES: Case[] = [
   { rule: 'credit_check_over_blocks', invariant: 'credit_blocks_add_up', steps: 20, focus: { grant: 5 } },
   { rule: 'release_keeps_held', invariant: 'held_equals_active_holds', steps: 60, focus: { adjustment: 3, grant: 3, hold: 6, release_hold: 8 } },
   { rule: 'capture_after_release', invariant: 'hold_one_end', steps: 80, focus: { adjustment: 3, grant: 3, hold: 6, release_hold: 6, capture_hold: 6 } },
-  { rule: 'limit_ignores_holds', invariant: 'spend_limit_respected', steps: 80, focus: { adjustment: 4, grant: 3, set_spend_limit: 8, hold: 8, limited_spend: 10 } },
+  { rule: 'limit_ignores_holds', invariant: 'spend_limit_respected', steps: 120, focus: { adjustment: 4, grant: 3, set_spend_limit: 8, hold: 8, limited_spend: 10 } },
   { rule: 'region_spends_lease_twice', invariant: 'region_within_lease', steps: 60, regionShare: 0.5, focus: { region_burst: 30, grant: 4, adjustment: 4, ...QUIET_BURSTS } },
   { rule: 'threshold_fires_again', invariant: 'threshold_once_per_crossing', steps: 60, focus: { set_alerts: 6, deduction: 8, adjustment: 4, grant: 3 } },
 ];

@@ -7,6 +7,7 @@ import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { internal, internalWithHeaders, type JsonResponse } from '../helpers/api';
 import { regionalFor } from '../../workers/regions/regional_stub';
+import { holdRegistryFor } from '../../workers/tenancy/hold_id_registry';
 import type { Region } from '../../workers/regions/regions';
 import { shardD1Of } from '../helpers/ledger_checks';
 import { HOME_REGION, ledgerStubOf, type SimWorkspace, type World } from './world';
@@ -143,25 +144,72 @@ export const REGION_ALARM_MAX_LATE_MS = 20 * 60_000;
 const alarmAt = (ws: SimWorkspace, region: Region) => runInDurableObject(regionalStubOf(ws, region), (_i, state) => state.storage.getAlarm());
 
 /**
- * Moves the clock `ms` ahead; on the way, every regional object's alarm that would otherwise be more
- * than REGION_ALARM_MAX_LATE_MS late fires at a seeded instant within that bound (and again, if it
- * re-arms, as often as it comes due).
+ * How late a hold-id registry's alarm may fire (it tells the other regions of its claims; deployed,
+ * within a second). Later than that, and another region's answers would be judged against a window
+ * far wider than the documented one.
+ */
+export const REGISTRY_ALARM_MAX_LATE_MS = 5_000;
+
+const registryStub = (region: Region, holdId: string) => holdRegistryFor(env, holdId, region);
+const registryAlarmAt = (region: Region, holdId: string) => runInDurableObject(registryStub(region, holdId), (_i, state) => state.storage.getAlarm());
+
+/** A hold id was sent to `region`'s registry (a new claim or not): it counts as told once that registry's alarm is done. */
+export function watchRegistry(w: World, region: Region, holdId: string): void {
+  const key = `${region}:${registryStub(region, holdId).id.toString()}`;
+  const watched = w.untoldRegistries.get(key);
+  if (watched) watched.holdIds.push(holdId);
+  else w.untoldRegistries.set(key, { region, holdIds: [holdId] });
+}
+
+/** A registry with no alarm armed has told every claim it made: its watched ids are told. */
+function registryTold(w: World, key: string): void {
+  for (const id of w.untoldRegistries.get(key)?.holdIds ?? []) w.toldHoldIds.add(id);
+  w.untoldRegistries.delete(key);
+}
+
+/** An alarm the clock may pass: a workspace's regional object's, or a hold-id registry's. */
+interface DueAlarm {
+  key: string;
+  atMs: number | null;
+  maxLateMs: number;
+  fire: () => Promise<unknown>;
+  read: () => Promise<number | null>;
+}
+
+/**
+ * Moves the clock `ms` ahead; on the way, every alarm of a regional object or a hold-id registry that
+ * would otherwise be later than its bound (REGION_ALARM_MAX_LATE_MS, REGISTRY_ALARM_MAX_LATE_MS) fires
+ * at a seeded instant within it (and again, if it re-arms, as often as it comes due). In the order
+ * they come due, so that a registry tells its claims at the same point among the leases' wakes every
+ * time the seed runs.
  */
 export async function advanceClock(w: World, ms: number): Promise<void> {
   const targetMs = w.clock.now() + ms;
-  const due = new Map<string, { ws: SimWorkspace; region: Region; atMs: number | null }>();
-  for (const ws of w.workspaces) for (const region of ws.regions) due.set(`${ws.index}@${region}`, { ws, region, atMs: await alarmAt(ws, region) });
+  const due: DueAlarm[] = [];
+  for (const ws of w.workspaces) {
+    for (const region of [...ws.regions].sort()) {
+      const read = () => alarmAt(ws, region);
+      due.push({ key: `ws${ws.index}@${region}`, atMs: await read(), maxLateMs: REGION_ALARM_MAX_LATE_MS, read, fire: () => runDurableObjectAlarm(regionalStubOf(ws, region)) });
+    }
+  }
+  for (const [key, r] of [...w.untoldRegistries]) {
+    const read = () => registryAlarmAt(r.region, r.holdIds[0]!);
+    const atMs = await read();
+    if (atMs === null) registryTold(w, key);
+    else due.push({ key, atMs, maxLateMs: REGISTRY_ALARM_MAX_LATE_MS, read, fire: () => runDurableObjectAlarm(registryStub(r.region, r.holdIds[0]!)) });
+  }
   for (let fired = 0; fired < 200; fired++) {
-    const next = [...due.values()].filter((d) => d.atMs !== null && d.atMs + REGION_ALARM_MAX_LATE_MS < targetMs).sort((a, b) => a.atMs! - b.atMs!)[0];
+    const next = due.filter((d) => d.atMs !== null && d.atMs + d.maxLateMs < targetMs).sort((a, b) => a.atMs! - b.atMs! || (a.key < b.key ? -1 : 1))[0];
     if (!next) break;
-    const atMs = Math.max(w.clock.now(), next.atMs! + w.rng.int(0, REGION_ALARM_MAX_LATE_MS));
+    const atMs = Math.max(w.clock.now(), next.atMs! + w.rng.int(0, next.maxLateMs));
     w.clock.advance(atMs - w.clock.now());
     try {
-      await runDurableObjectAlarm(regionalStubOf(next.ws, next.region));
+      await next.fire();
     } catch (error) {
-      if (!w.faultArmed) w.observe('answers_as_documented', `the alarm of ws${next.ws.index} in ${next.region} threw: ${String(error).slice(0, 200)}`);
+      if (!w.faultArmed) w.observe('answers_as_documented', `the alarm of ${next.key} threw: ${String(error).slice(0, 200)}`);
     }
-    next.atMs = await alarmAt(next.ws, next.region);
+    next.atMs = await next.read();
+    if (next.atMs === null && w.untoldRegistries.has(next.key)) registryTold(w, next.key);
   }
   w.clock.advance(Math.max(0, targetMs - w.clock.now()));
 }

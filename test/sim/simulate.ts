@@ -11,6 +11,7 @@ import { OPS } from './ops';
 import { armD1Fault, disarmFaults } from './ops/faults';
 import { Prng } from './prng';
 import { advanceClock } from './regions';
+import { windDownRegions } from './ops/regions';
 import { newRunNumber, World, type TraceEntry } from './world';
 
 export interface SimOptions {
@@ -107,6 +108,14 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
         const trace = world.trace.slice(-(options.traceLength ?? 25));
         return { seed: options.seed, steps: step, violation: { seed: options.seed, step, ...violation, trace }, digest: null, opCounts, decidedInRegions: decidedInRegions(world), workspaceIds: idsOf(world), trace: world.trace };
       }
+    }
+    // The run ends with every lease returned (checked like a step, reported as the last one).
+    world.note('wind_down', 'the clock past every regional hold, every lease returned');
+    await windDownRegions(world);
+    const violation = await firstViolation(world);
+    if (violation) {
+      const step = options.steps;
+      return { seed: options.seed, steps: step, violation: { seed: options.seed, step, ...violation, trace: world.trace.slice(-(options.traceLength ?? 25)) }, digest: null, opCounts, decidedInRegions: decidedInRegions(world), workspaceIds: idsOf(world), trace: world.trace };
     }
     const finalState = world.stateTrace ? await finalStateOf(world) : undefined;
     return { seed: options.seed, steps: options.steps, violation: null, digest: await digestOf(world), finalState, opCounts, decidedInRegions: decidedInRegions(world), workspaceIds: idsOf(world), trace: world.trace };

@@ -12,8 +12,6 @@ describe('seeded simulation of the money paths', () => {
     if (result.violation) throw new Error(formatViolation(result.violation));
     expect(result.steps).toBe(STEPS);
     expect(result.digest).toMatch(/^[0-9a-f]{64}$/);
-    // The short run reaches the regions too: some calls were decided from a far region's lease.
-    expect(result.decidedInRegions).toBeGreaterThan(0);
   }, 120_000);
 
   it('seed 3, aimed at the regions, runs its steps without a violation', async () => {
@@ -22,14 +20,17 @@ describe('seeded simulation of the money paths', () => {
     expect(result.decidedInRegions).toBeGreaterThanOrEqual(5);
   }, 120_000);
 
-  it('the same seed twice gives the same final state (digest)', async () => {
-    const first = await simulate({ seed: 7, steps: 40 });
-    const second = await simulate({ seed: 7, steps: 40 });
+  it('the same seed twice gives the same final state (digest), with far regions in it', async () => {
+    // The soak's share of far calls: leases, regional alarms and hold-id registries telling each
+    // other all run on the simulated clock, so they replay too.
+    const first = await simulate({ seed: 7, steps: 40, regionShare: 0.35 });
+    const second = await simulate({ seed: 7, steps: 40, regionShare: 0.35 });
     if (first.violation) throw new Error(formatViolation(first.violation));
     expect(second.opCounts).toEqual(first.opCounts);
     expect(second.digest).toBe(first.digest);
+    expect(first.decidedInRegions).toBeGreaterThan(0);
     // And another seed another state.
-    const other = await simulate({ seed: 8, steps: 40 });
+    const other = await simulate({ seed: 8, steps: 40, regionShare: 0.35 });
     expect(other.digest).not.toBe(first.digest);
   }, 120_000);
 });

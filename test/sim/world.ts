@@ -134,6 +134,13 @@ export class World {
   /** Settlement messages the cron enqueued and the simulator holds back, to deliver late. */
   heldMessages: { workspaceId: string; cutoffMs: number }[] = [];
   readonly trace: TraceEntry[] = [];
+  /**
+   * Hold-id registries with claims not yet told to the other regions (ops/holds.ts adds one per new
+   * hold id; regions.ts advanceClock fires their alarms as the clock passes them, then forgets them).
+   */
+  readonly untoldRegistries = new Map<string, { region: Region; holdIds: string[] }>();
+  /** Hold ids whose registry has told every other region of its claims since they were claimed. */
+  readonly toldHoldIds = new Set<string>();
   observations: Observation[] = [];
   /** Set by the reconciliation operation: its mismatches for this run's workspaces after a repair run. */
   reconciledMismatches: string[] | null = null;

@@ -14,7 +14,7 @@ import { evictDurableObject } from 'cloudflare:test';
 import { internal } from '../../helpers/api';
 import { shardD1Of } from '../../helpers/ledger_checks';
 import type { Region } from '../../../workers/regions/regions';
-import { checkWithinLease, creditCameInSince, decidedInOf, FAR_REGIONS, freeLeasesMicros, fromRegion, pickCallerRegion, regionalFactsOf } from '../regions';
+import { checkWithinLease, creditCameInSince, decidedInOf, FAR_REGIONS, freeLeasesMicros, fromRegion, pickCallerRegion, regionalFactsOf, watchRegistry } from '../regions';
 import { activeInModel, HOME_REGION, ledgerStubOf, type SimHold, type SimWorkspace, type World } from '../world';
 import { checkLimitRefusal, checkWithinLimit } from './limit_checks';
 import { CREDIT, type SimOp } from './op';
@@ -45,6 +45,7 @@ async function createHold(w: World, ws: SimWorkspace, body: Record<string, unkno
   const bodyText = JSON.stringify(body);
   const earlier = ws.holds.get(id);
   const res = await fromRegion(w, ws, region, 'POST', '/internal/v1/holds', body);
+  watchRegistry(w, region, id);
   const decidedIn = decidedInOf(res);
   w.note('hold', `ws${ws.index} ${mode} ${id} ${body.amountMicros}${body.memberId ? ' member' : ''} ttl ${body.ttlSeconds}s${region !== HOME_REGION ? ` from ${region}` : ''} → ${res.status}${decidedIn && decidedIn !== HOME_REGION ? ` in ${decidedIn}` : ''}${res.status >= 400 ? ` ${errorCode(res.body)}` : ''}`);
   const h: SimHold = earlier ?? {
@@ -114,15 +115,18 @@ const hold: SimOp = {
       // The same id from another workspace: 409, and that workspace holds nothing (once every
       // region knows of the claim).
       const other = w.rng.pick(w.workspaces.filter((o) => o !== ws));
+      // Claimed in a far region: home learns of the claim when that region's registry tells it
+      // (about a second later; docs/regions.md, "Hold ids"); until then it may give the id to this
+      // workspace too, and both holds stand. Once told, 409 like an id claimed at home.
+      const untold = earlier.callerRegion !== HOME_REGION && !w.toldHoldIds.has(earlier.id);
       const res = await internal('POST', '/internal/v1/holds', { ...body, workspaceId: other.workspaceId, memberId: undefined });
-      w.note('hold', `ws${other.index} ws${ws.index}'s id ${earlier.id} → ${res.status}`);
+      watchRegistry(w, HOME_REGION, earlier.id);
+      w.note('hold', `ws${other.index} ws${ws.index}'s id ${earlier.id}${earlier.callerRegion !== HOME_REGION ? ` (claimed in ${earlier.callerRegion}, ${untold ? 'not yet told' : 'told'})` : ''} → ${res.status}`);
       if (res.status >= 500 && !other.holds.has(earlier.id)) {
         other.holds.set(earlier.id, { ...earlier, workspace: other.index, memberId: null, state: 'unknown', capture: null, releasedBy: null, callerRegion: HOME_REGION, decidedIn: null });
       }
       // Not yet known to be made (a 5xx): the id may be free, and then it is this workspace's now.
-      // Claimed in a far region: home learns of the claim within about a second (docs/regions.md,
-      // "Hold ids"); until then it may give the id to this workspace too, and both holds stand.
-      const allowed = earlier.state === 'unknown' || earlier.callerRegion !== HOME_REGION ? [201, 402, 409] : [409];
+      const allowed = earlier.state === 'unknown' || untold ? [201, 402, 409] : [409];
       w.expectStatus('hold with another workspace\'s id', res.status, allowed, res.body);
       if (res.status === 201) other.holds.set(earlier.id, { ...earlier, workspace: other.index, memberId: null, body: JSON.stringify({ ...body, workspaceId: other.workspaceId, memberId: undefined }), state: 'held', expiresAtMs: Date.parse(res.body.expiresAt), capture: null, releasedBy: null, callerRegion: HOME_REGION, decidedIn: null });
       return;

@@ -7,8 +7,8 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import type { RegionalLedger } from '../../../workers/regions/regional_ledger';
 import type { Region } from '../../../workers/regions/regions';
-import { LEASE_TERM_MS } from '../../../workers/regions/regional_ledger';
-import { creditCameInSince, decidedInOf, FAR_REGIONS, freeLeasesMicros, fromRegion, regionalFactsAll, regionalStubOf } from '../regions';
+import { LEASE_TERM_MS, MAX_REGIONAL_HOLD_TTL_MS } from '../../../workers/regions/regional_ledger';
+import { advanceClock, creditCameInSince, decidedInOf, FAR_REGIONS, freeLeasesMicros, fromRegion, regionalFactsAll, regionalStubOf } from '../regions';
 import { activeInModel, ledgerStubOf, type SimWorkspace, type World } from '../world';
 import { availableMicros, holdOps } from './holds';
 import { entryOps } from './entries';
@@ -126,43 +126,55 @@ const evict: SimOp = {
 const leasesReturn: SimOp = {
   name: 'leases_return',
   weight: (w) => (withRegions(w).length > 0 ? 3 : 0),
-  async run(w) {
-    const ws = w.rng.pick(withRegions(w));
-    const regions = [...ws.regions].sort();
-    // Each round past a term: a region reports and gives back; one whose retried exchange brought a
-    // grant back gives that back in the next round.
-    for (let round = 0; round < 3; round++) {
-      w.clock.advance(LEASE_TERM_MS + 1_000);
-      for (const region of regions) await fireAlarm(w, ws, region, false);
-    }
-    const facts = await regionalFactsAll(ws);
-    const leases = await runInDurableObject(ledgerStubOf(ws.workspaceId), (_i, state) =>
-      state.storage.sql.exec<{ id: string; amountMicros: number; status: string }>(`SELECT id, amount_micros AS amountMicros, status FROM holds WHERE id LIKE '#lease:%'`).toArray().map((r) => ({ ...r })),
-    );
-    w.note('leases_return', `ws${ws.index} ${facts.map((f) => `${f.region}: lease ${f.lease?.leaseMicros ?? 0}, held ${f.heldMicros}, unreported ${f.unreportedMicros}${f.lease?.pending ? `, exchange ${f.lease.seq} pending` : ''}`).join('; ')}`);
-    if (w.faultArmed) return;
-    const nowMs = w.clock.now();
-    for (const f of facts) {
-      if (f.lease?.pending) return w.observe('leases_return', `ws${ws.index}: ${f.region} still has an exchange pending after its alarms`);
-      if (f.unreportedMicros > 0) return w.observe('leases_return', `ws${ws.index}: ${f.region} has ${f.unreportedMicros} of spends unreported after its alarms`);
-      const live = f.holds.filter((h) => h.status === 'held' && h.atHome === 0 && h.expiresAtMs > nowMs).reduce((sum, h) => sum + h.amountMicros, 0);
-      const leaseMicros = f.lease?.leaseMicros ?? 0;
-      if (leaseMicros !== live) return w.observe('leases_return', `ws${ws.index}: ${f.region} keeps a lease of ${leaseMicros}, its open holds reserve ${live}`);
-      const atHome = leases.find((l) => l.id === `#lease:${f.region}`);
-      const homeMicros = atHome?.status === 'held' ? atHome.amountMicros : 0;
-      // Home reserves what the region keeps: never more (credits locked for nothing). Less only if
-      // home let the lease expire (its 1-hour safety valve, the region silent that long).
-      if (homeMicros > leaseMicros || (homeMicros < leaseMicros && atHome?.status !== 'expired')) {
-        return w.observe('leases_return', `ws${ws.index}: home reserves ${homeMicros} (${atHome?.status ?? 'no lease'}) for ${f.region}, which keeps ${leaseMicros}`);
-      }
-    }
-    // Every model-active hold kept in a far region is still held there.
-    for (const h of ws.holds.values()) {
-      if (!h.decidedIn || !activeInModel(h, nowMs)) continue;
-      const row = facts.find((f) => f.region === h.decidedIn)?.holds.find((r) => r.id === h.id);
-      if (row?.status !== 'held') return w.observe('leases_return', `ws${ws.index}: hold ${h.id} kept in ${h.decidedIn} is ${row?.status ?? 'unknown there'}`);
-    }
-  },
+  run: (w) => returnLeases(w, w.rng.pick(withRegions(w))),
 };
+
+/** The clock past the lease's term and each region's alarm fired, three rounds; then what must hold (see leasesReturn). */
+async function returnLeases(w: World, ws: SimWorkspace): Promise<void> {
+  const regions = [...ws.regions].sort();
+  // Each round past a term: a region reports and gives back; one whose retried exchange brought a
+  // grant back gives that back in the next round.
+  for (let round = 0; round < 3; round++) {
+    w.clock.advance(LEASE_TERM_MS + 1_000);
+    for (const region of regions) await fireAlarm(w, ws, region, false);
+  }
+  const facts = await regionalFactsAll(ws);
+  const leases = await runInDurableObject(ledgerStubOf(ws.workspaceId), (_i, state) =>
+    state.storage.sql.exec<{ id: string; amountMicros: number; status: string }>(`SELECT id, amount_micros AS amountMicros, status FROM holds WHERE id LIKE '#lease:%'`).toArray().map((r) => ({ ...r })),
+  );
+  w.note('leases_return', `ws${ws.index} ${facts.map((f) => `${f.region}: lease ${f.lease?.leaseMicros ?? 0}, held ${f.heldMicros}, unreported ${f.unreportedMicros}${f.lease?.pending ? `, exchange ${f.lease.seq} pending` : ''}`).join('; ')}`);
+  if (w.faultArmed) return;
+  const nowMs = w.clock.now();
+  for (const f of facts) {
+    if (f.lease?.pending) return w.observe('leases_return', `ws${ws.index}: ${f.region} still has an exchange pending after its alarms`);
+    if (f.unreportedMicros > 0) return w.observe('leases_return', `ws${ws.index}: ${f.region} has ${f.unreportedMicros} of spends unreported after its alarms`);
+    const live = f.holds.filter((h) => h.status === 'held' && h.atHome === 0 && h.expiresAtMs > nowMs).reduce((sum, h) => sum + h.amountMicros, 0);
+    const leaseMicros = f.lease?.leaseMicros ?? 0;
+    if (leaseMicros !== live) return w.observe('leases_return', `ws${ws.index}: ${f.region} keeps a lease of ${leaseMicros}, its open holds reserve ${live}`);
+    const atHome = leases.find((l) => l.id === `#lease:${f.region}`);
+    const homeMicros = atHome?.status === 'held' ? atHome.amountMicros : 0;
+    // Home reserves what the region keeps: never more (credits locked for nothing). Less only if
+    // home let the lease expire (its 1-hour safety valve, the region silent that long).
+    if (homeMicros > leaseMicros || (homeMicros < leaseMicros && atHome?.status !== 'expired')) {
+      return w.observe('leases_return', `ws${ws.index}: home reserves ${homeMicros} (${atHome?.status ?? 'no lease'}) for ${f.region}, which keeps ${leaseMicros}`);
+    }
+  }
+  // Every model-active hold kept in a far region is still held there.
+  for (const h of ws.holds.values()) {
+    if (!h.decidedIn || !activeInModel(h, nowMs)) continue;
+    const row = facts.find((f) => f.region === h.decidedIn)?.holds.find((r) => r.id === h.id);
+    if (row?.status !== 'held') return w.observe('leases_return', `ws${ws.index}: hold ${h.id} kept in ${h.decidedIn} is ${row?.status ?? 'unknown there'}`);
+  }
+}
+
+/**
+ * How a run ends: the clock past every hold a region may keep (30 minutes at most) and every lease
+ * returned, checked as leases_return checks one workspace's. A run leaves no credit out in a region
+ * (its spends are in the digest, and the next run, hours later, finds no lease home let expire).
+ */
+export async function windDownRegions(w: World): Promise<void> {
+  await advanceClock(w, MAX_REGIONAL_HOLD_TTL_MS + 60_000);
+  for (const ws of withRegions(w)) await returnLeases(w, ws);
+}
 
 export const regionOps: SimOp[] = [burst, creditCheck, alarm, evict, leasesReturn];
