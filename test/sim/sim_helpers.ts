@@ -20,7 +20,7 @@ export async function forgetWorkspaces(workspaceIds: string[]): Promise<void> {
         await state.storage.deleteAll();
       });
       // And its memory (what leaseState answers from).
-      await evictDurableObject(stub);
+      await evictIfRunning(stub);
     }
   }
   const ids = JSON.stringify(workspaceIds);
@@ -29,4 +29,17 @@ export async function forgetWorkspaces(workspaceIds: string[]): Promise<void> {
       env.DB.prepare(`DELETE FROM ${table} WHERE ${table === 'workspaces' ? 'id' : 'workspace_id'} IN (SELECT value FROM json_each(?))`).bind(ids),
     ),
   );
+}
+
+/**
+ * Evicts the object if it is running. One that is not (never woken in this run, or evicted a moment
+ * ago, by the simulator or by workerd after it sat idle) has nothing in memory to lose: the same
+ * state an eviction leaves. (vitest's evictDurableObject throws for it: found by seed 2 at step 1527.)
+ */
+export async function evictIfRunning(stub: DurableObjectStub): Promise<void> {
+  try {
+    await evictDurableObject(stub);
+  } catch (error) {
+    if (!/not currently running/.test(String(error))) throw error;
+  }
 }

@@ -8,7 +8,7 @@ import { SimClock } from './clock';
 import { digestOf, finalStateOf } from './digest';
 import { firstViolation } from './invariants';
 import { OPS } from './ops';
-import { armD1Fault, disarmFaults } from './ops/faults';
+import { armD1Fault, armPaymentFault, disarmFaults } from './ops/faults';
 import { Prng } from './prng';
 import { advanceClock } from './regions';
 import { windDownRegions } from './ops/regions';
@@ -62,12 +62,15 @@ export interface SimResult {
 
 /** Each step, the chance that D1 faults are armed for its operation, unless the options say otherwise. */
 const D1_FAULT_CHANCE = 0.06;
+/** Per operation, the chance that a fault at the card network is armed for it (ops/faults.ts armPaymentFault). */
+const PAYMENT_FAULT_CHANCE: Record<string, number> = { saved_card_topup: 0.5, deduction: 0.05, usage_events: 0.05, alarm: 0.05, cron: 0.05, capture_hold: 0.05 };
 /** The share of calls from far regions, unless the options say otherwise. */
 export const REGION_SHARE = 0.15;
 
 export async function simulate(options: SimOptions): Promise<SimResult> {
   newRunNumber();
   const rng = new Prng(options.seed);
+  const paymentRng = new Prng(options.seed ^ 0x5eed_cafe);
   const clock = new SimClock();
   const control: SimControl = { break: options.breakRule ?? null, d1: { failNext: 0, delayMs: 0, evictAt: 0 } };
   const world = new World(options.seed, rng, clock, control);
@@ -94,6 +97,10 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
         (o) => o.weight(world) * (options.focus?.[o.name] ?? 1),
       );
       if (op.name !== 'clock_jump' && rng.chance(options.d1FaultChance ?? D1_FAULT_CHANCE)) world.note('d1_fault', armD1Fault(world));
+      // Mostly where a saved card is charged: top-ups, and spends that may set off an auto-recharge.
+      // (Drawn from a stream of their own, so that adding them left every other draw of a seed as it was.)
+      const paymentFault = paymentRng.chance(PAYMENT_FAULT_CHANCE[op.name] ?? 0) && !world.faultArmed;
+      if (paymentFault) world.note('payment_fault', armPaymentFault(world, paymentRng));
       opCounts[op.name] = (opCounts[op.name] ?? 0) + 1;
       try {
         await op.run(world);
@@ -101,6 +108,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
         if (!world.faultArmed) world.observe('answers_as_documented', `${op.name} threw: ${String(error)}`);
         else world.note(op.name, `threw under the fault: ${String(error).slice(0, 200)}`);
       } finally {
+        if (paymentFault && !world.control.payments?.answerLost && !world.control.payments?.evictAfterCharge) world.note('payment_fault', 'struck a saved-card payment');
         disarmFaults(world);
       }
       const violation = await firstViolation(world);

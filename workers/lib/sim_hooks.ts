@@ -1,5 +1,5 @@
 // Test-only switches of the seeded simulator (test/sim/, docs/simulation.md): faults it injects
-// into the ledger objects' D1 and deliberately broken rules that prove its invariants can fail.
+// into the ledger objects' D1 and their card payments, and deliberately broken rules that prove its invariants can fail.
 // They are honoured only after a ledger object was built with the binding SIM_HOOKS = 'enabled',
 // which only vitest.config.ts sets (wrangler.toml never does: test/sim/sim_hooks.test.ts checks
 // that the deployed Worker's bindings lack it). The simulator, in the same isolate as the Worker
@@ -52,6 +52,12 @@ export interface SimControl {
    * evicted before it applies it (home has recorded the exchange; the region has not).
    */
   region?: { evictAfterExchange: boolean };
+  /**
+   * The next saved-card payment (a top-up or an auto-recharge) after Stripe decided it: its answer
+   * lost (the ledger hears "undecided"), or the ledger object evicted before it records the outcome
+   * (ledger/object/sim_payment_faults.ts).
+   */
+  payments?: { answerLost: boolean; evictAfterCharge: boolean };
 }
 
 let enabled = false;

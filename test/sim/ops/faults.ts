@@ -1,8 +1,10 @@
-// Faults: a ledger object evicted between any two steps, the clock jumping hours ahead, and D1
-// errors and latency during the next operation (workers/lib/sim_hooks.ts). While a fault is armed an
+// Faults: a ledger object evicted between any two steps, the clock jumping hours ahead, D1 errors
+// and latency during the next operation, and a saved-card payment's answer lost or the object
+// evicted right after Stripe answered it (workers/lib/sim_hooks.ts). While a fault is armed an
 // answer may be a 5xx; whatever it was, the invariants after the step must hold.
-import { evictDurableObject } from 'cloudflare:test';
+import { evictIfRunning } from '../sim_helpers';
 import { HOUR_MS } from '../clock';
+import type { Prng } from '../prng';
 import { advanceClock } from '../regions';
 import { ledgerStubOf, type World } from '../world';
 import type { SimOp } from './op';
@@ -13,7 +15,7 @@ export const faultOps: SimOp[] = [
     weight: (w) => (w.workspaces.length > 0 ? 5 : 0),
     async run(w) {
       const ws = w.pickWorkspace()!;
-      await evictDurableObject(ledgerStubOf(ws.workspaceId));
+      await evictIfRunning(ledgerStubOf(ws.workspaceId));
       w.note('evict', `ws${ws.index}`);
     },
   },
@@ -43,10 +45,24 @@ export function armD1Fault(w: World): string {
   return `D1 fails the next ${w.control.d1.failNext} round trip(s), ${w.control.d1.delayMs} ms latency`;
 }
 
+/**
+ * Arms a fault at the card network for the operation that follows: the next saved-card payment
+ * (a top-up, or an auto-recharge a spend sets off) has its answer lost after Stripe decided it, or
+ * the ledger object is evicted right after Stripe answered. The webhook or reconciliation must then
+ * settle the pending entry, once.
+ */
+export function armPaymentFault(w: World, rng: Prng): string {
+  const lost = rng.chance(0.5);
+  w.control.payments = { answerLost: lost, evictAfterCharge: !lost };
+  w.faultArmed = true;
+  return lost ? "the next saved-card payment's answer is lost after Stripe decided it" : 'the ledger object is evicted right after Stripe answers its next saved-card payment';
+}
+
 export function disarmFaults(w: World): void {
   w.control.d1.failNext = 0;
   w.control.d1.delayMs = 0;
   w.control.d1.evictAt = 0;
   if (w.control.region) w.control.region.evictAfterExchange = false;
+  if (w.control.payments) w.control.payments = { answerLost: false, evictAfterCharge: false };
   w.faultArmed = false;
 }

@@ -10,7 +10,7 @@
 // there and captured or released there, whichever region the call comes from (its id's claim says
 // where, docs/regions.md "Hold ids"); a capture there takes the excess from the region's free lease
 // after asking home for more.
-import { evictDurableObject } from 'cloudflare:test';
+import { evictIfRunning } from '../sim_helpers';
 import { internal } from '../../helpers/api';
 import { shardD1Of } from '../../helpers/ledger_checks';
 import type { Region } from '../../../workers/regions/regions';
@@ -164,7 +164,7 @@ function pickHold(w: World): { ws: SimWorkspace; h: SimHold } | null {
 /** An object evicted between a hold and its capture or release: both must come through it. */
 async function maybeEvict(w: World, ws: SimWorkspace): Promise<string> {
   if (!w.rng.chance(0.25)) return '';
-  await evictDurableObject(ledgerStubOf(ws.workspaceId));
+  await evictIfRunning(ledgerStubOf(ws.workspaceId));
   return ' (evicted first)';
 }
 

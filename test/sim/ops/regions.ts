@@ -4,7 +4,8 @@
 // the 20 s term), the regional object evicted mid-lease or between home's answer to an exchange and
 // applying it, and every lease returned (the clock past the term, every region's alarm fired) with
 // what must hold then: every credit spendable at home again but what the regions' open holds keep.
-import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { evictIfRunning } from '../sim_helpers';
 import type { RegionalLedger } from '../../../workers/regions/regional_ledger';
 import type { Region } from '../../../workers/regions/regions';
 import { LEASE_TERM_MS, MAX_REGIONAL_HOLD_TTL_MS } from '../../../workers/regions/regional_ledger';
@@ -96,7 +97,7 @@ const evict: SimOp = {
     // Mid-lease: evicted between calls; or mid-call: the next region to get home's answer to an
     // exchange is evicted before applying it (the call answers 5xx; its alarm or next call resends it).
     if (w.rng.chance(0.5)) {
-      await evictDurableObject(regionalStubOf(ws, region));
+      await evictIfRunning(regionalStubOf(ws, region));
       return w.note('region_evict', `ws${ws.index} ${region} between calls`);
     }
     w.control.region = { evictAfterExchange: true };

@@ -8,6 +8,7 @@ import { UsageIngestion } from '../usage/ingestion';
 import { openHourLines, type OpenLine } from '../usage/open_lines';
 import { notFound, refreshPrices, type LedgerContext } from '../state/ledger_context';
 import { withInjectedD1Latency } from './d1_latency';
+import { withSimulatedPaymentFaults } from './sim_payment_faults';
 import { EntryWrite } from '../writes/entry_writes';
 import { LedgerGroupCommit } from '../writes/group_commit';
 import { ledgerUnavailable, type LedgerResult } from '../ledger_result';
@@ -91,7 +92,7 @@ export abstract class WorkspaceLedger extends DurableObject<Env> {
       get directory() {
         return directoryDb(env);
       },
-      payments: this.paymentsPort(),
+      payments: withSimulatedPaymentFaults(this.paymentsPort(), env, this.ctx),
       load: (workspaceId: string) => this.load(workspaceId),
       dropState: () => {
         this.state = null;
