@@ -10,7 +10,7 @@ import { SimClock } from './clock';
 import { ledgerD1 } from '../helpers/ledger_checks';
 import { balanceAtHome, deductFrom, from, grantTo, leasesAtHome, leaseTermEnds, regional, workspaceHomedIn } from '../regions/regions_helpers';
 import { createWorkspace } from '../helpers/fixtures';
-import { deliver, eventFor, stripeCall } from '../stripe/stripe_helpers';
+import { credits, deliver, emulatorEvents, eventFor, stripeCall, topup, workspaceWithSavedCard } from '../stripe/stripe_helpers';
 
 describe('found by the simulator', () => {
   // Seed 3, 70 steps at 40 % D1 faults: a top-up whose session Stripe made and the directory
@@ -50,6 +50,72 @@ describe('found by the simulator', () => {
   });
 });
 
+describe('faults at the card network', () => {
+  const setPaymentFault = (fault: { answerLost: boolean; evictAfterCharge: boolean; evictBeforeCharge?: boolean } | null) => {
+    const g = globalThis as { __burnrateSim?: SimControl };
+    if (fault) g.__burnrateSim = { break: null, d1: { failNext: 0, delayMs: 0, evictAt: 0 }, payments: fault };
+    else delete g.__burnrateSim;
+  };
+  afterAll(() => setPaymentFault(null));
+
+  const succeededFor = async (workspaceId: string) =>
+    (await emulatorEvents()).filter((e) => e.type === 'payment_intent.succeeded' && e.data.object.metadata?.workspaceId === workspaceId && e.data.object.description === 'burnrate credit top-up');
+
+  it.each([
+    ['the object evicted right after Stripe charged', { answerLost: false, evictAfterCharge: true }, 500],
+    ["Stripe's answer lost after it charged", { answerLost: true, evictAfterCharge: false }, 201],
+  ] as const)('a saved-card top-up with %s is completed by its webhook, once', async (_what, fault, status) => {
+    const ws = await workspaceWithSavedCard(`Card fault ${status}`);
+    expect((await credits(ws.adminKey)).balanceMicros).toBe(20_000_000);
+    setPaymentFault(fault);
+    const res = await topup(ws.adminKey, 1_000, undefined, 'saved');
+    setPaymentFault(null);
+    expect(res.status).toBe(status);
+    // Stripe charged the card; the ledger has not heard.
+    expect((await credits(ws.adminKey)).balanceMicros).toBe(20_000_000);
+    const [paid] = await succeededFor(ws.workspaceId);
+    expect(paid).toBeDefined();
+    expect((await deliver(paid)).status).toBe(200);
+    expect((await deliver(paid)).status).toBe(200);
+    expect((await credits(ws.adminKey)).balanceMicros).toBe(30_000_000);
+  });
+
+  // Seed 7 of the soak (step 832, with Stripe on the simulated clock): a saved-card top-up set off an
+  // auto-recharge first, and the object was reset right after Stripe answered that one, before it
+  // sent the top-up's own payment. The top-up's deposit stayed pending with no PaymentIntent at
+  // Stripe, and every reconciliation reported it ("Stripe has no payment for it") for ever.
+  it('a saved-card top-up whose payment never reached Stripe is failed by reconciliation, nothing charged', async () => {
+    const clock = new SimClock();
+    clock.install();
+    try {
+      const ws = await workspaceWithSavedCard('Card fault never sent');
+      const paymentsBefore = (await emulatorEvents()).filter((e) => e.type === 'payment_intent.created' && e.data.object.metadata?.workspaceId === ws.workspaceId).length;
+      setPaymentFault({ answerLost: false, evictAfterCharge: false, evictBeforeCharge: true });
+      const res = await topup(ws.adminKey, 1_000, undefined, 'saved');
+      setPaymentFault(null);
+      expect(res.status).toBe(500);
+      const paymentsAfter = (await emulatorEvents()).filter((e) => e.type === 'payment_intent.created' && e.data.object.metadata?.workspaceId === ws.workspaceId).length;
+      expect(paymentsAfter).toBe(paymentsBefore);
+      const pending = await (await ledgerD1(ws.workspaceId))
+        .prepare(`SELECT id FROM transactions WHERE workspace_id = ? AND type = 'deposit' AND status = 'pending'`)
+        .bind(ws.workspaceId)
+        .all();
+      expect(pending.results).toHaveLength(1);
+      // Past the sweep's half hour: reconciliation looks the payment up, finds none, fails the deposit.
+      clock.advance(31 * 60_000);
+      const repair = await internal('POST', '/internal/v1/stripe/reconcile');
+      expect(repair.status).toBe(200);
+      const failed = await (await ledgerD1(ws.workspaceId)).prepare('SELECT status FROM transactions WHERE id = ?').bind((pending.results[0] as { id: string }).id).first<{ status: string }>();
+      expect(failed?.status).toBe('failed');
+      const check = await internal('POST', '/internal/v1/stripe/reconcile');
+      expect((check.body.mismatches as { workspaceId: string }[]).filter((m) => m.workspaceId === ws.workspaceId)).toEqual([]);
+      expect((await credits(ws.adminKey)).balanceMicros).toBe(20_000_000);
+    } finally {
+      clock.uninstall();
+    }
+  });
+});
+
 describe('found by the simulator: regions', () => {
   beforeAll(() => setSimulatedRttMs(0));
   afterAll(() => {
@@ -80,6 +146,40 @@ describe('found by the simulator: regions', () => {
     await leaseTermEnds(ws, 'apac');
     expect(await leasesAtHome(ws)).toEqual([]);
     expect(await balanceAtHome(ws, 'enam')).toBe(20_000_000);
+  });
+
+  // Seed 24, 222 steps (--regions 0.6): apac's exchange was answered at home but never applied
+  // (evicted), and apac stayed silent for a day (its retry alarm not due yet for the simulator).
+  // Home let the lease expire after an hour, its safety valve; apac's next call resent the exchange
+  // and home answered it as the replay it was, with the lease of a day before. apac took that
+  // lease as granted now and spent from it: credits home no longer reserved (leases_within_spendable).
+  it('an exchange retried after home let its lease expire brings back no lease home does not hold', async () => {
+    const clock = new SimClock();
+    clock.install();
+    try {
+      const ws = await workspaceHomedIn('enam');
+      await grantTo(ws, 20_000_000);
+      (globalThis as { __burnrateSim?: SimControl }).__burnrateSim = { break: null, d1: { failNext: 0, delayMs: 0, evictAt: 0 }, region: { evictAfterExchange: true } };
+      const cut = await deductFrom('apac', ws, 1_000_000);
+      delete (globalThis as { __burnrateSim?: SimControl }).__burnrateSim;
+      expect(cut.status).toBe(500);
+      expect((await leasesAtHome(ws)).map((l) => l.id)).toEqual(['#lease:apac']);
+      // Over an hour without a word from apac: home lets the lease go (and counts its credit again).
+      clock.advance(2 * 60 * 60_000);
+      expect(await balanceAtHome(ws, 'enam')).toBe(20_000_000);
+      expect(await leasesAtHome(ws)).toEqual([]);
+      // apac's next call resends the exchange first. Whatever it then decides, it holds no more
+      // lease than home reserves for it.
+      const next = await deductFrom('apac', ws, 1_000_000);
+      expect(next.status).toBe(201);
+      const leasedAtHome = (await leasesAtHome(ws)).find((l) => l.id === '#lease:apac')?.amountMicros ?? 0;
+      const inApac = await regional(ws, 'apac').leaseState();
+      expect(inApac.leaseMicros).toBeLessThanOrEqual(leasedAtHome);
+      // And every credit is counted once: home's balance less its leases, plus what apac may spend.
+      expect(await balanceAtHome(ws, 'enam')).toBe(19_000_000);
+    } finally {
+      clock.uninstall();
+    }
   });
 });
 

@@ -12,7 +12,7 @@ import type { LedgerResult } from '../ledger/ledger_result';
 import { ensureLayout } from '../ledger/state/object_layout';
 import { crossRegion } from './cross_region';
 import { homeRegionOf } from './home_region';
-import { LeaseChangeWrite, type LeaseAnswers } from './lease_change_write';
+import { heldLeaseMicros, LeaseChangeWrite, replayedAnswer, type LeaseAnswers } from './lease_change_write';
 import { isLeaseHoldId, leaseHoldId, type LeaseAnswer, type LeaseExchange, type ReportedSpend } from './lease_protocol';
 import { regionalFor } from './regional_stub';
 import type { Region } from './regions';
@@ -79,7 +79,7 @@ export class HomeLeases implements LeaseAnswers {
     const state = await ledger.load(input.workspaceId);
     if (!state) return notFound;
     const earlier = this.answerOf(input.region);
-    if (earlier && earlier.seq === input.seq) return { ok: true, replayed: true, value: earlier };
+    if (earlier && earlier.seq === input.seq) return { ok: true, replayed: true, value: replayedAnswer(earlier, heldLeaseMicros(desk.spend.book.get(leaseHoldId(input.region)))) };
     // The spends first, each under its own key (a replay of one already recorded records nothing):
     // while the lease still reserves them, a concurrent request at home sees less, never more.
     const results = await Promise.all(input.spends.map((spend) => writes().submit(new EntryWrite(this.entryOf(input, spend), this.hooksOf(input, spend)))));

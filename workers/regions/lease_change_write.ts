@@ -18,6 +18,19 @@ export interface LeaseAnswers {
   save(region: Region, answer: LeaseAnswer): void;
 }
 
+/**
+ * A retried exchange is answered as it was first answered, but with the lease as home holds it now:
+ * home may have let it expire since (its safety valve, an hour without a word from the region), and
+ * a region must never hold a lease home does not reserve (found by the simulator: seed 24).
+ */
+export function replayedAnswer(earlier: LeaseAnswer, heldMicros: number): LeaseAnswer {
+  if (heldMicros >= earlier.leaseMicros) return earlier;
+  return { ...earlier, leaseMicros: heldMicros, grantedMicros: 0 };
+}
+
+/** What the region's lease hold reserves at home (0 once released or expired). */
+export const heldLeaseMicros = (hold: HoldRecord | null): number => (hold?.status === 'held' ? hold.amountMicros : 0);
+
 export interface LeaseChange {
   workspaceId: string;
   region: Region;
@@ -42,15 +55,15 @@ export class LeaseChangeWrite implements GroupWrite<LeaseAnswer> {
 
   decide(view: GroupView, _batch: GroupBatch): () => LedgerResult<LeaseAnswer> {
     const { change, controls, answers } = this;
-    const earlier = answers.answerOf(change.region);
-    if (earlier && earlier.seq === change.seq) return () => ({ ok: true, replayed: true, value: earlier });
-    if (earlier && earlier.seq > change.seq) {
-      return () => ({ ok: false, code: 'idempotency_conflict', message: `lease exchange ${change.seq} of ${change.region} is older than ${earlier.seq}` });
-    }
     const { book } = controls;
     const id = leaseHoldId(change.region);
     const before = book.getIn(view, id);
-    const heldMicros = before?.status === 'held' ? before.amountMicros : 0;
+    const heldMicros = heldLeaseMicros(before);
+    const earlier = answers.answerOf(change.region);
+    if (earlier && earlier.seq === change.seq) return () => ({ ok: true, replayed: true, value: replayedAnswer(earlier, heldMicros) });
+    if (earlier && earlier.seq > change.seq) {
+      return () => ({ ok: false, code: 'idempotency_conflict', message: `lease exchange ${change.seq} of ${change.region} is older than ${earlier.seq}` });
+    }
     const keptMicros = Math.max(0, heldMicros - change.consumedMicros - change.returnMicros);
     // What home could give with this lease shrunk: its spendable balance less every hold and every
     // other region's lease. Not availableIn(view) + the released part: the reported spends are
