@@ -12,6 +12,12 @@ export const AUTHENTICATION_REQUIRED = 'authentication_required';
  * (stripe/reconciliation/expire_authentications.ts) or whose page expired unpaid: failed, no decline.
  */
 export const AUTHENTICATION_EXPIRED = 'authentication_expired';
+/**
+ * A saved-card deposit whose payment never reached Stripe (the ledger object was reset between
+ * recording it and charging the card): reconciliation finds no PaymentIntent for it and fails it,
+ * nothing charged, no decline (stripe/reconciliation/sweep_pending.ts).
+ */
+export const NEVER_SENT_TO_STRIPE = 'not_sent_to_stripe';
 
 export interface SavedCardCharge {
   workspaceId: string;

@@ -53,11 +53,11 @@ export interface SimControl {
    */
   region?: { evictAfterExchange: boolean };
   /**
-   * The next saved-card payment (a top-up or an auto-recharge) after Stripe decided it: its answer
-   * lost (the ledger hears "undecided"), or the ledger object evicted before it records the outcome
-   * (ledger/object/sim_payment_faults.ts).
+   * The next saved-card payment (a top-up or an auto-recharge): after Stripe decided it, its answer
+   * lost (the ledger hears "undecided") or the ledger object evicted before it records the outcome;
+   * or the object evicted just before it sends the payment (ledger/object/sim_payment_faults.ts).
    */
-  payments?: { answerLost: boolean; evictAfterCharge: boolean };
+  payments?: { answerLost: boolean; evictAfterCharge: boolean; evictBeforeCharge?: boolean };
 }
 
 let enabled = false;

@@ -6,7 +6,7 @@ import { canonicalJson, sha256Hex } from '../../lib/crypto';
 import { newId } from '../../lib/ids';
 import { MICROS_PER_CENT } from '../../lib/money';
 import { outboxEvent } from '../../notifications/outbox';
-import { AUTHENTICATION_EXPIRED, AUTHENTICATION_REQUIRED } from '../payments_port';
+import { AUTHENTICATION_EXPIRED, AUTHENTICATION_REQUIRED, NEVER_SENT_TO_STRIPE } from '../payments_port';
 import { balanceCapFailure } from '../rules/balance_cap';
 import { replay } from '../entry_replay';
 import type { Committed, GroupBatch } from './group_batch';
@@ -21,7 +21,7 @@ import { toTransactionView, type TransactionRow, type TransactionView } from '..
 import { creditBlock } from '../rules/blocks/entry_blocks';
 
 /** Why an auto-recharge can fail without the card being declined (no retry count, auto-top-up stays on). */
-const NOT_A_DECLINE = new Set<string>([AUTHENTICATION_EXPIRED, AUTHENTICATION_REQUIRED]);
+const NOT_A_DECLINE = new Set<string>([AUTHENTICATION_EXPIRED, AUTHENTICATION_REQUIRED, NEVER_SENT_TO_STRIPE]);
 
 /** WorkspaceLedger.openDeposit: a pending entry (and the checkout session that pays it), once per key. */
 export class OpenDepositWrite implements GroupWrite<TransactionView> {

@@ -7,6 +7,8 @@ import { findByKey } from '../../ledger/entry_replay';
 import { fulfilPaymentSession } from '../fulfil_checkout_session';
 import { fulfilPaymentIntent, offSessionDeposit } from '../fulfil_payment_intent';
 import { callStripe, stripeFor } from '../stripe_client';
+import { ledgerFor } from '../../ledger/ledger_stub';
+import { NEVER_SENT_TO_STRIPE } from '../../ledger/payments_port';
 import type { Mismatch, Repair } from './report';
 
 /** A deposit still pending this long is looked up at Stripe (its webhook was lost, or failed for good). */
@@ -24,8 +26,10 @@ export interface SweepOutcome {
  * Deposits pending since before `cutoffMs`, in every ledger shard, each settled the way Stripe says: a Checkout deposit
  * through its session (paid → completed, expired → failed, still open → left pending), a
  * saved-card top-up or an auto-recharge through its PaymentIntent, found among the customer's
- * PaymentIntents by the metadata burnrate set on it. A deposit Stripe never heard of (the call
- * that would have made its PaymentIntent never reached Stripe) stays pending and is reported.
+ * PaymentIntents by the metadata burnrate set on it. A saved-card deposit Stripe never heard of
+ * (the ledger object was reset between recording it and charging the card, so the call that would
+ * have made its PaymentIntent never reached Stripe) is failed: nothing was charged, and nothing will
+ * be, since burnrate never sends a pending deposit's payment again (found by the simulator).
  */
 export async function sweepPendingDeposits(env: Env, cutoffMs: number, nowMs = Date.now()): Promise<SweepOutcome> {
   const outcome: SweepOutcome = { pendingResolved: 0, repaired: [], failed: [] };
@@ -43,6 +47,7 @@ async function sweepShard(env: Env, db: DrizzleD1Database, cutoffMs: number, now
     .all();
   for (const entry of pending) {
     let stripeObjectId: string | null = null;
+    let offSession = false;
     try {
       const session = await directoryDb(env)
         .select()
@@ -54,8 +59,10 @@ async function sweepShard(env: Env, db: DrizzleD1Database, cutoffMs: number, now
         const found = await callStripe('checkout session', () => stripeFor(env).checkout.sessions.retrieve(session.sessionId));
         await fulfilPaymentSession(env, found);
       } else {
+        offSession = true;
         stripeObjectId = await offSessionIntentOf(env, entry.workspaceId, entry.idempotencyKey, entry.createdAtMs);
         if (stripeObjectId) await fulfilPaymentIntent(env, stripeObjectId, undefined, nowMs);
+        else await neverSent(env, entry.workspaceId, entry.idempotencyKey);
       }
     } catch (error) {
       outcome.failed.push({ workspaceId: entry.workspaceId, stripeObjectId: stripeObjectId ?? entry.idempotencyKey, detail: `pending deposit ${entry.id} could not be looked up: ${String(error)}` });
@@ -68,12 +75,20 @@ async function sweepShard(env: Env, db: DrizzleD1Database, cutoffMs: number, now
         workspaceId: entry.workspaceId,
         stripeObjectId: stripeObjectId ?? entry.idempotencyKey,
         transactionId: now.id,
-        what: `${now.type} pending since ${new Date(entry.createdAtMs).toISOString()} ${now.status} from Stripe's record`,
+        what: stripeObjectId
+          ? `${now.type} pending since ${new Date(entry.createdAtMs).toISOString()} ${now.status} from Stripe's record`
+          : `${now.type} pending since ${new Date(entry.createdAtMs).toISOString()} failed: Stripe has no payment for it (never sent)`,
       });
-    } else if (!stripeObjectId) {
+    } else if (!stripeObjectId && !offSession) {
       outcome.failed.push({ workspaceId: entry.workspaceId, stripeObjectId: entry.idempotencyKey, detail: `deposit ${entry.id} has been pending since ${new Date(entry.createdAtMs).toISOString()}; Stripe has no payment for it` });
     }
   }
+}
+
+/** Fails a saved-card deposit whose payment never reached Stripe: no decline, nothing charged. */
+async function neverSent(env: Env, workspaceId: string, key: string): Promise<void> {
+  const closed = await ledgerFor(env, workspaceId).closeDeposit({ workspaceId, key, outcome: 'failed', failureReason: NEVER_SENT_TO_STRIPE, invoiceUrl: null });
+  if (!closed.ok) throw new Error(`could not fail deposit ${key}: ${closed.code}: ${closed.message}`);
 }
 
 /** The PaymentIntent burnrate made for an off-session deposit (metadata.transactionKey), if Stripe has one. */
