@@ -15,7 +15,9 @@
 //   POST /__emulator/webhooks/resume          {drop?: boolean}: sends the held events (or drops them)
 //   GET  /__emulator/requests                 every /v1 call (method, path, status, idempotency key, replay)
 //   POST /__emulator/reset                    forgets every object, event and idempotency key
+//   POST /__emulator/clock                    {nowMs: number | null}: Stripe's time from now on (null: the wall clock again)
 import { decliningCopy } from '../lib/cards.mjs';
+import { nowSeconds, setClock } from '../lib/clock.mjs';
 import { parseForm } from '../lib/form.mjs';
 import { readBody, sendJson } from '../lib/http.mjs';
 import { createRouter } from '../lib/router.mjs';
@@ -49,6 +51,15 @@ function withDelivery(event, dispatcher) {
 /** @type {Array<[string, ControlHandler]>} */
 const ROUTES = [
   ['GET /__emulator', (_p, _b, { settings, dispatcher }) => [200, { emulator: 'stripe', ...settings, webhooksPaused: dispatcher.paused }]],
+  [
+    'POST /__emulator/clock',
+    (_p, body) => {
+      const ms = body.nowMs === null ? null : Number(body.nowMs);
+      if (ms !== null && !Number.isSafeInteger(ms)) return [400, { error: { type: 'invalid_request_error', message: 'nowMs must be a whole number of milliseconds or null', param: 'nowMs' } }];
+      setClock(ms);
+      return [200, { now: nowSeconds() }];
+    },
+  ],
   ['POST /__emulator/webhooks/pause', (_p, _b, { dispatcher }) => [200, dispatcher.pause()]],
   ['POST /__emulator/webhooks/resume', (_p, body, { dispatcher }) => [200, dispatcher.resume({ drop: body.drop === true || body.drop === 'true' })]],
   [

@@ -61,7 +61,8 @@ export const INVARIANTS: readonly Invariant[] = [
       }),
   },
   {
-    // Every key the simulator saw answered 201 is one row in D1, the one it was answered with.
+    // Every key the simulator saw answered 201 is one row in D1, the one it was answered with (or,
+    // retried from another region that decided it again, the one that reached home first).
     name: 'idempotency_one_effect',
     check: (w, snaps) => {
       const byKey = snaps.map((s) => {
@@ -80,12 +81,14 @@ export const INVARIANTS: readonly Invariant[] = [
           const spend = snaps[effect.workspace]!.regional.find((f) => f.region === effect.decidedIn)?.spends.find((sp) => sp.key === callerKey(effect.key));
           if (!spend) return `ws${effect.workspace}: key ${effect.key} was answered ${effect.answer.id} by ${effect.decidedIn}, which no longer knows it`;
           if (spend.transactionId !== effect.answer.id) return `ws${effect.workspace}: key ${effect.key} was answered ${effect.answer.id} by ${effect.decidedIn}, which keeps ${spend.transactionId}`;
-          if (ids.length > 1 || (ids.length === 1 && ids[0] !== effect.answer.id) || (spend.reported === 1 && ids.length === 0)) {
+          // Retried from another region, which decided it again: home records whichever reached it first.
+          const otherId = ids.length === 1 && ids[0] !== effect.answer.id && !effect.retriedElsewhere;
+          if (ids.length > 1 || otherId || (spend.reported === 1 && ids.length === 0)) {
             return `ws${effect.workspace}: key ${effect.key} answered ${effect.answer.id} in ${effect.decidedIn} (${spend.reported ? 'reported' : 'not reported yet'}), D1 holds ${JSON.stringify(ids)}`;
           }
           continue;
         }
-        if (ids.length !== 1 || ids[0] !== effect.answer.id) return `ws${effect.workspace}: key ${effect.key} answered ${effect.answer.id}, D1 holds ${JSON.stringify(ids)}`;
+        if (ids.length !== 1 || (ids[0] !== effect.answer.id && !effect.retriedElsewhere)) return `ws${effect.workspace}: key ${effect.key} answered ${effect.answer.id}, D1 holds ${JSON.stringify(ids)}`;
       }
       return null;
     },
@@ -437,6 +440,7 @@ export async function firstViolation(w: World): Promise<{ invariant: string; det
   const [observed] = w.observations;
   if (observed) return observed;
   const snapshots = await snapshotAll(w.workspaces);
+  for (const [i, snap] of snapshots.entries()) w.workspaces[i]!.creditsSeen = snap.keys.filter((k) => k.amountMicros > 0).length;
   if (w.stateTrace) w.note('state', snapshots.map(stateLine).join('; '));
   for (const invariant of INVARIANTS) {
     const detail = await invariant.check(w, snapshots);

@@ -215,29 +215,31 @@ export async function advanceClock(w: World, ms: number): Promise<void> {
 }
 
 /**
- * Whether credit came in since `sinceMs` (a deposit, most often an auto-recharge that a spend reported
- * by a region set off while the call waited on home's answer): then "one micro more than was
- * spendable" may rightly be granted. Read from D1 once it holds every entry answered so far; with a
- * rule broken on purpose the journal may never reach D1, and then it answers true (the invariants
- * after the step judge that run).
+ * Whether credit came in during this step (a deposit, most often an auto-recharge that a spend set
+ * off, or that a region's reported spend set off while the call waited on home's answer): then "one
+ * micro more than was spendable" may rightly be granted. Counted, not timed: an auto-recharge is
+ * dated at the crossing that set it off, which may be before the step's clock (seed 2 of the
+ * 20 x 2,000 soak, step 1889: a crossing dated 2 minutes earlier, charged during the hold's call).
+ * Read from D1 once it holds every entry answered so far; with a rule broken on purpose the journal
+ * may never reach D1, and then it answers true (the invariants after the step judge that run).
  */
-export async function creditCameInSince(w: World, ws: SimWorkspace, sinceMs: number): Promise<boolean> {
+export async function creditCameIn(w: World, ws: SimWorkspace): Promise<boolean> {
   const stub = ledgerStubOf(ws.workspaceId);
   const d1 = shardD1Of(ws.workspaceId);
   const read = () =>
     d1
       .prepare(
-        `SELECT (SELECT COUNT(*) FROM transactions WHERE workspace_id = ?1 AND amount_micros > 0 AND created_at_ms >= ?2) AS n,
+        `SELECT (SELECT COUNT(*) FROM transactions WHERE workspace_id = ?1 AND amount_micros > 0) AS n,
                 (SELECT projected_journal_seq FROM balances WHERE workspace_id = ?1) AS projectedSeq`,
       )
-      .bind(ws.workspaceId, sinceMs)
+      .bind(ws.workspaceId)
       .first<{ n: number; projectedSeq: number | null }>();
   const answeredSeq = await stub.answeredSeq();
   const first = await read();
-  if ((first?.n ?? 0) > 0) return true;
+  if ((first?.n ?? 0) > ws.creditsSeen) return true;
   if ((first?.projectedSeq ?? 0) >= answeredSeq) return false;
   if (w.broken) return true;
   const projected = await stub.projected();
   if (!projected.ok) return true;
-  return ((await read())?.n ?? 0) > 0;
+  return ((await read())?.n ?? 0) > ws.creditsSeen;
 }

@@ -28,7 +28,7 @@ it('soak', async () => {
   const options = inject('simSoak');
   for (let seed = options.firstSeed; seed < options.firstSeed + options.seeds; seed++) {
     const startedAt = performance.now();
-    const result = await simulate({ seed, steps: options.steps, breakRule: options.breakRule, traceLength: options.traceLength, d1FaultChance: options.d1FaultChance, regionShare: options.regionShare, stateTrace: options.fullTrace });
+    const result = await simulate({ seed, steps: options.steps, breakRule: options.breakRule, traceLength: options.traceLength, d1FaultChance: options.d1FaultChance, regionShare: options.regionShare, stateTrace: options.fullTrace, stripeOnSimClock: true });
     const line = {
       seed,
       steps: result.steps,

@@ -6,7 +6,7 @@ import { env } from 'cloudflare:workers';
 import type { SimBreakRule, SimControl } from '../../workers/lib/sim_hooks';
 import type { Region } from '../../workers/regions/regions';
 import type { SimClock } from './clock';
-import type { Prng } from './prng';
+import { Prng } from './prng';
 
 export interface SimMember {
   memberId: string;
@@ -78,6 +78,8 @@ export interface SimWorkspace {
   alertEventsSeen: Set<string>;
   /** How many completed credits and settlements the ledger held at the last check (a rise may hide in a step that adds one). */
   alertRises: number;
+  /** How many credit entries (amount > 0, any status) D1 held after the last step: credit came in since when it holds more. */
+  creditsSeen: number;
 }
 
 /** Every workspace is homed where it was created from: the default region (no header). */
@@ -98,6 +100,11 @@ export interface KeyedEffect {
   callerRegion: Region;
   /** Where its 201 was decided (a far region records it at home when it reports). */
   decidedIn: Region | null;
+  /**
+   * Retried from another region (ops/entries.ts): decided there again, so its answers may name
+   * another transaction than the first (docs/regions.md); the ledger still records the key once.
+   */
+  retriedElsewhere?: boolean;
 }
 
 /** A grant the simulator made (POST /internal/v1/grants), by its id. */
@@ -159,13 +166,20 @@ export class World {
   /** The run's weights multiplied per operation name (SimOptions.focus): bursts choose their calls with them too. */
   focus: Record<string, number> = {};
   private counter = 0;
+  /**
+   * Draws of what came after the seeds' runs were tuned (retries from another region): a stream of
+   * their own, so that adding them left the main stream's draws where they were.
+   */
+  readonly sideRng: Prng;
 
   constructor(
     readonly seed: number,
     readonly rng: Prng,
     readonly clock: SimClock,
     readonly control: SimControl,
-  ) {}
+  ) {
+    this.sideRng = new Prng(seed ^ 0x0ddb_a11);
+  }
 
   /** A seeded id, unique in this isolate's run (the run number keeps two runs of one seed apart). */
   nextId(label: string): string {

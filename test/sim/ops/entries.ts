@@ -5,7 +5,7 @@
 // it covers them, else sent home; a key's replays and conflicts are sent from where it was first sent.
 import { internal } from '../../helpers/api';
 import type { Region } from '../../../workers/regions/regions';
-import { checkWithinLease, creditCameInSince, decidedInOf, freeLeasesMicros, fromRegion, pickCallerRegion } from '../regions';
+import { checkWithinLease, creditCameIn, decidedInOf, FAR_REGIONS, freeLeasesMicros, fromRegion, pickCallerRegion } from '../regions';
 import { HOME_REGION, type KeyedEffect, type SimWorkspace, type World } from '../world';
 import { checkLimitRefusal, checkWithinLimit } from './limit_checks';
 import { CREDIT, type SimOp } from './op';
@@ -26,6 +26,8 @@ async function post(w: World, ws: SimWorkspace, kind: Kind, key: string, body: R
   const decidedIn = decidedInOf(res);
   w.note(kind, `ws${ws.index} ${mode} ${body.amountMicros}${region !== HOME_REGION ? ` from ${region}` : ''} → ${res.status}${decidedIn && decidedIn !== HOME_REGION ? ` in ${decidedIn}` : ''}${res.status === 201 ? ` after ${res.body.balanceAfterMicros}` : ''}`);
   const sameBody = earlier?.body === bodyText;
+  // A retry sent to another region than the key's first try: decided there again (docs/regions.md).
+  const retryElsewhere = Boolean(earlier) && region !== earlier!.callerRegion;
   if (earlier && !sameBody && earlier.answer) {
     // A key answered before, reused with another body: 409, nothing recorded.
     if (res.status !== 409 && !(w.faultArmed && res.status >= 500)) w.observe('idempotency_one_effect', `${kind} key ${key} reused with another body answered ${res.status}, not 409`);
@@ -38,15 +40,27 @@ async function post(w: World, ws: SimWorkspace, kind: Kind, key: string, body: R
     return;
   }
   if (res.status === 402) {
-    if (earlier?.answer && sameBody) w.observe('idempotency_one_effect', `${kind} key ${key} answered 201 before, now 402`);
+    // (Retried elsewhere, a 402 is what that region or home decides anew when it cannot cover it again.)
+    if (earlier?.answer && sameBody && !retryElsewhere) w.observe('idempotency_one_effect', `${kind} key ${key} answered 201 before, now 402`);
     checkLimitRefusal(w, ws, body.memberId as string | undefined, res.body?.error?.code, `${kind} ${key}`);
     return;
   }
   const answer = { id: res.body.id as string, amountMicros: res.body.amountMicros as number };
   // More than home's balance and every region's free lease together: granted, a credit was spent twice.
-  if (mode.startsWith('over') && !earlier?.answer && !w.faultArmed && !(await creditCameInSince(w, ws, w.clock.now()))) w.observe('never_below_zero', `${kind} ${key} of ${body.amountMicros} (one micro more than home and the regions' free leases hold) granted${region !== HOME_REGION ? ` from ${region}` : ''}`);
+  if (mode.startsWith('over') && !earlier?.answer && !w.faultArmed && !(await creditCameIn(w, ws))) w.observe('never_below_zero', `${kind} ${key} of ${body.amountMicros} (one micro more than home and the regions' free leases hold) granted${region !== HOME_REGION ? ` from ${region}` : ''}`);
   if (typeof res.body.balanceAfterMicros === 'number' && res.body.balanceAfterMicros < 0) {
     w.observe('never_below_zero', `${kind} ${key} answered a balance after of ${res.body.balanceAfterMicros}`);
+  }
+  if (retryElsewhere && earlier!.answer) {
+    // Decided again where it was retried: the same amount, perhaps another transaction (which then
+    // exists only in this answer: not one the tenancy check may read). Later answers may name either.
+    earlier!.retriedElsewhere = true;
+    if (earlier!.answer.amountMicros !== answer.amountMicros) w.observe('idempotency_one_effect', `${kind} key ${key} retried from ${region} took ${answer.amountMicros}, first ${earlier!.answer.amountMicros}`);
+    return;
+  }
+  if (earlier?.answer && earlier.retriedElsewhere) {
+    if (earlier.answer.amountMicros !== answer.amountMicros) w.observe('idempotency_one_effect', `${kind} key ${key} replayed for ${answer.amountMicros}, first ${earlier.answer.amountMicros}`);
+    return;
   }
   ws.transactionIds.push(answer.id);
   if (earlier?.answer) {
@@ -80,7 +94,13 @@ function entryOp(kind: Kind, weight: number): SimOp {
       const ws = w.pickWorkspace()!;
       const roll = w.rng.int(0, 99);
       const used = usedKey(w, ws, kind);
-      if (used && roll < 15) return post(w, ws, kind, used.key, JSON.parse(used.body), 'replay', used.callerRegion);
+      if (used && roll < 15) {
+        // Now and then a deduction's retry goes to another region than the first try (a caller that
+        // moved, or a failover): decided there again, recorded once (docs/regions.md).
+        const elsewhere = kind === 'deduction' && w.regionShare > 0 && w.sideRng.chance(0.25) ? w.sideRng.pick([HOME_REGION, ...FAR_REGIONS].filter((r) => r !== used.callerRegion)) : null;
+        if (elsewhere) return post(w, ws, kind, used.key, JSON.parse(used.body), `retry from ${elsewhere} (first sent from ${used.callerRegion})`, elsewhere);
+        return post(w, ws, kind, used.key, JSON.parse(used.body), 'replay', used.callerRegion);
+      }
       if (used && roll < 22) {
         const body = JSON.parse(used.body);
         return post(w, ws, kind, used.key, { ...body, amountMicros: body.amountMicros + (body.amountMicros > 0 ? 1 : -1) }, 'conflict', used.callerRegion);

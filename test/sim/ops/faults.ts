@@ -52,10 +52,12 @@ export function armD1Fault(w: World): string {
  * settle the pending entry, once.
  */
 export function armPaymentFault(w: World, rng: Prng): string {
-  const lost = rng.chance(0.5);
-  w.control.payments = { answerLost: lost, evictAfterCharge: !lost };
+  const kind = rng.int(0, 2);
+  w.control.payments = { answerLost: kind === 0, evictAfterCharge: kind === 1, evictBeforeCharge: kind === 2 };
   w.faultArmed = true;
-  return lost ? "the next saved-card payment's answer is lost after Stripe decided it" : 'the ledger object is evicted right after Stripe answers its next saved-card payment';
+  if (kind === 0) return "the next saved-card payment's answer is lost after Stripe decided it";
+  if (kind === 1) return 'the ledger object is evicted right after Stripe answers its next saved-card payment';
+  return 'the ledger object is evicted just before it sends its next saved-card payment to Stripe';
 }
 
 export function disarmFaults(w: World): void {
@@ -63,6 +65,6 @@ export function disarmFaults(w: World): void {
   w.control.d1.delayMs = 0;
   w.control.d1.evictAt = 0;
   if (w.control.region) w.control.region.evictAfterExchange = false;
-  if (w.control.payments) w.control.payments = { answerLost: false, evictAfterCharge: false };
+  if (w.control.payments) w.control.payments = { answerLost: false, evictAfterCharge: false, evictBeforeCharge: false };
   w.faultArmed = false;
 }

@@ -14,7 +14,7 @@ import { evictIfRunning } from '../sim_helpers';
 import { internal } from '../../helpers/api';
 import { shardD1Of } from '../../helpers/ledger_checks';
 import type { Region } from '../../../workers/regions/regions';
-import { checkWithinLease, creditCameInSince, decidedInOf, FAR_REGIONS, freeLeasesMicros, fromRegion, pickCallerRegion, regionalFactsOf, watchRegistry } from '../regions';
+import { checkWithinLease, creditCameIn, decidedInOf, FAR_REGIONS, freeLeasesMicros, fromRegion, pickCallerRegion, regionalFactsOf, watchRegistry } from '../regions';
 import { activeInModel, HOME_REGION, ledgerStubOf, type SimHold, type SimWorkspace, type World } from '../world';
 import { checkLimitRefusal, checkWithinLimit } from './limit_checks';
 import { CREDIT, type SimOp } from './op';
@@ -148,7 +148,7 @@ const hold: SimOp = {
     const body = { id, workspaceId: ws.workspaceId, amountMicros, ttlSeconds, description: 'Sim hold', ...(memberId ? { memberId } : {}) };
     await createHold(w, ws, body, mode, region);
     const res = ws.holds.get(id);
-    if (mode === 'over' && res && res.state === 'held' && !(await creditCameInSince(w, ws, w.clock.now()))) w.observe('never_below_zero', `ws${ws.index}: hold ${id} of ${amountMicros} granted${region !== HOME_REGION ? ` from ${region}` : ''} with ${available} available at home (and the regions' free leases one micro less than the rest)`);
+    if (mode === 'over' && res && res.state === 'held' && !(await creditCameIn(w, ws))) w.observe('never_below_zero', `ws${ws.index}: hold ${id} of ${amountMicros} granted${region !== HOME_REGION ? ` from ${region}` : ''} with ${available} available at home (and the regions' free leases one micro less than the rest)`);
   },
 };
 

@@ -9,7 +9,7 @@ import { evictIfRunning } from '../sim_helpers';
 import type { RegionalLedger } from '../../../workers/regions/regional_ledger';
 import type { Region } from '../../../workers/regions/regions';
 import { LEASE_TERM_MS, MAX_REGIONAL_HOLD_TTL_MS } from '../../../workers/regions/regional_ledger';
-import { advanceClock, creditCameInSince, decidedInOf, FAR_REGIONS, freeLeasesMicros, fromRegion, regionalFactsAll, regionalStubOf } from '../regions';
+import { advanceClock, creditCameIn, decidedInOf, FAR_REGIONS, freeLeasesMicros, fromRegion, regionalFactsAll, regionalStubOf } from '../regions';
 import { activeInModel, ledgerStubOf, type SimWorkspace, type World } from '../world';
 import { availableMicros, holdOps } from './holds';
 import { entryOps } from './entries';
@@ -42,7 +42,7 @@ const creditCheck: SimOp = {
     w.note('region_credit_check', `ws${ws.index} ${amountMicros}${over ? ' (one micro more than all)' : ''} from ${region} → ${res.status} ${res.body?.allowed} in ${decidedInOf(res)}`);
     if (!w.expectStatus('credit check', res.status, [200], res.body)) return;
     if (res.body.balanceMicros < 0) w.observe('never_below_zero', `credit check from ${region} answers ${res.body.balanceMicros}`);
-    if (over && res.body.allowed === true && !w.faultArmed && !(await creditCameInSince(w, ws, w.clock.now()))) w.observe('never_below_zero', `ws${ws.index}: credit check of ${amountMicros} from ${region} allowed, one micro more than home (${home}) and the free leases hold`);
+    if (over && res.body.allowed === true && !w.faultArmed && !(await creditCameIn(w, ws))) w.observe('never_below_zero', `ws${ws.index}: credit check of ${amountMicros} from ${region} allowed, one micro more than home (${home}) and the free leases hold`);
   },
 };
 

@@ -34,6 +34,7 @@ export const workspaceOps: SimOp[] = [
         alerts: new Map(),
         alertEventsSeen: new Set(),
         alertRises: 0,
+        creditsSeen: 0,
       });
       w.note('create_workspace', `ws${index}`);
     },
