@@ -116,6 +116,18 @@ describe('faults at the card network', () => {
   });
 });
 
+/**
+ * A deduction from apac, short of lease, asks home for one; home grants it and apac is evicted before
+ * it applies the answer (the call answers 500): home reserves a lease apac never learned of.
+ */
+async function exchangeAnsweredNotApplied(ws: string): Promise<void> {
+  (globalThis as { __burnrateSim?: SimControl }).__burnrateSim = { break: null, d1: { failNext: 0, delayMs: 0, evictAt: 0 }, region: { evictAfterExchange: true } };
+  const cut = await deductFrom('apac', ws, 1_000_000);
+  delete (globalThis as { __burnrateSim?: SimControl }).__burnrateSim;
+  expect(cut.status).toBe(500);
+  expect((await leasesAtHome(ws)).map((l) => l.id)).toEqual(['#lease:apac']);
+}
+
 describe('found by the simulator: regions', () => {
   beforeAll(() => setSimulatedRttMs(0));
   afterAll(() => {
@@ -131,12 +143,7 @@ describe('found by the simulator: regions', () => {
   it('a lease exchange a request started is retried by the alarm when the object was evicted before applying the answer', async () => {
     const ws = await workspaceHomedIn('enam');
     await grantTo(ws, 20_000_000);
-    (globalThis as { __burnrateSim?: SimControl }).__burnrateSim = { break: null, d1: { failNext: 0, delayMs: 0, evictAt: 0 }, region: { evictAfterExchange: true } };
-    const cut = await deductFrom('apac', ws, 1_000_000);
-    delete (globalThis as { __burnrateSim?: SimControl }).__burnrateSim;
-    expect(cut.status).toBe(500);
-    // Home granted apac a lease apac never learned of.
-    expect((await leasesAtHome(ws)).map((l) => l.id)).toEqual(['#lease:apac']);
+    await exchangeAnsweredNotApplied(ws);
     expect((await regional(ws, 'apac').leaseState()).pending).toBe(true);
     // Its alarm retries the exchange (the same seq: home answers what it answered), then returns the lease.
     const alarmAtMs = await runInDurableObject(regional(ws, 'apac'), (_i, state) => state.storage.getAlarm());
@@ -159,11 +166,7 @@ describe('found by the simulator: regions', () => {
     try {
       const ws = await workspaceHomedIn('enam');
       await grantTo(ws, 20_000_000);
-      (globalThis as { __burnrateSim?: SimControl }).__burnrateSim = { break: null, d1: { failNext: 0, delayMs: 0, evictAt: 0 }, region: { evictAfterExchange: true } };
-      const cut = await deductFrom('apac', ws, 1_000_000);
-      delete (globalThis as { __burnrateSim?: SimControl }).__burnrateSim;
-      expect(cut.status).toBe(500);
-      expect((await leasesAtHome(ws)).map((l) => l.id)).toEqual(['#lease:apac']);
+      await exchangeAnsweredNotApplied(ws);
       // Over an hour without a word from apac: home lets the lease go (and counts its credit again).
       clock.advance(2 * 60 * 60_000);
       expect(await balanceAtHome(ws, 'enam')).toBe(20_000_000);
